@@ -1,0 +1,24 @@
+//! The crate error: one small `Copy` enum per module, wrapped here.
+//!
+//! No variant carries a `String`, a `Box` or any secret: every error can be
+//! printed, logged and passed across the C ABI as a number.
+
+use core::fmt;
+
+/// Every error the core can return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {}
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Error {}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
