@@ -9,11 +9,21 @@ use core::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
+    /// A key, signature or address problem.
+    Signer(crate::signer::SignerError),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {}
+        match *self {
+            Self::Signer(e) => write!(f, "signer: {e}"),
+        }
+    }
+}
+
+impl From<crate::signer::SignerError> for Error {
+    fn from(e: crate::signer::SignerError) -> Self {
+        Self::Signer(e)
     }
 }
 

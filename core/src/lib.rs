@@ -15,5 +15,7 @@
 extern crate std;
 
 pub mod error;
+pub mod keccak;
+pub mod signer;
 
 pub use error::{Error, Result};
