@@ -11,12 +11,18 @@ use core::fmt;
 pub enum Error {
     /// A key, signature or address problem.
     Signer(crate::signer::SignerError),
+    /// Malformed RLP, or an encoding that does not fit its buffer.
+    Rlp(crate::rlp::RlpError),
+    /// A malformed, invalid or unencodable transaction.
+    Tx(crate::tx::TxError),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::Signer(e) => write!(f, "signer: {e}"),
+            Self::Rlp(e) => write!(f, "rlp: {e}"),
+            Self::Tx(e) => write!(f, "transaction: {e}"),
         }
     }
 }
@@ -24,6 +30,18 @@ impl fmt::Display for Error {
 impl From<crate::signer::SignerError> for Error {
     fn from(e: crate::signer::SignerError) -> Self {
         Self::Signer(e)
+    }
+}
+
+impl From<crate::rlp::RlpError> for Error {
+    fn from(e: crate::rlp::RlpError) -> Self {
+        Self::Rlp(e)
+    }
+}
+
+impl From<crate::tx::TxError> for Error {
+    fn from(e: crate::tx::TxError) -> Self {
+        Self::Tx(e)
     }
 }
 

@@ -16,6 +16,8 @@ extern crate std;
 
 pub mod error;
 pub mod keccak;
+pub mod rlp;
 pub mod signer;
+pub mod tx;
 
 pub use error::{Error, Result};
