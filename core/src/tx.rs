@@ -74,6 +74,8 @@ pub enum TxError {
     ChainIdZero,
     /// The chain id is above [`MAX_CHAIN_ID`].
     ChainIdTooLarge,
+    /// The transaction is for another chain than the one it is validated for.
+    WrongChainId,
     /// An unsigned EIP-155 payload must end in `[chainId, 0, 0]`.
     NonZeroEip155Placeholder,
     /// A legacy `v` is neither 27/28 nor `2·chainId + 35/36`.
@@ -127,6 +129,7 @@ impl fmt::Display for TxError {
             Self::ChainIdTooLarge => {
                 f.write_str("chain id is above the EIP-2294 maximum (2^63 - 37)")
             }
+            Self::WrongChainId => f.write_str("transaction is for a different chain"),
             Self::NonZeroEip155Placeholder => {
                 f.write_str("EIP-155 signing payload must end in [chainId, 0, 0]")
             }

@@ -81,19 +81,25 @@ impl TypedTransaction<'_> {
         TX_BASE_COST.saturating_add(tokens.saturating_mul(TOTAL_COST_FLOOR_PER_TOKEN))
     }
 
-    /// Checks every stateless rule a node applies under `fork`.
+    /// Checks every stateless rule a node of chain `chain_id` applies under
+    /// `fork`. A pre-EIP-155 legacy transaction (no chain id) is valid on any
+    /// chain, as it is on Ethereum today.
     ///
     /// # Errors
     /// The first rule broken: [`TxError::ChainIdZero`],
-    /// [`TxError::ChainIdTooLarge`], [`TxError::NonceTooLarge`],
+    /// [`TxError::ChainIdTooLarge`], [`TxError::WrongChainId`],
+    /// [`TxError::NonceTooLarge`],
     /// [`TxError::InitCodeTooLarge`], [`TxError::PriorityFeeAboveMaxFee`],
     /// [`TxError::FeeCostOverflow`], [`TxError::IntrinsicGasTooLow`],
     /// [`TxError::GasLimitBelowDataFloor`], [`TxError::NoBlobs`],
     /// [`TxError::TooManyBlobs`], [`TxError::InvalidBlobVersion`] or
     /// [`TxError::EmptyAuthorizationList`].
-    pub fn validate(&self, fork: Fork) -> Result<(), TxError> {
-        if let Some(chain_id) = self.chain_id() {
-            check_chain_id(chain_id)?;
+    pub fn validate(&self, fork: Fork, chain_id: u64) -> Result<(), TxError> {
+        if let Some(tx_chain_id) = self.chain_id() {
+            check_chain_id(tx_chain_id)?;
+            if tx_chain_id != chain_id {
+                return Err(TxError::WrongChainId);
+            }
         }
         // EIP-2681: the nonce must stay incrementable.
         if self.nonce() == u64::MAX {
