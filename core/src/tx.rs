@@ -345,7 +345,7 @@ fn typed_encode_signed<T: TypedFields>(
 
 /// The per-type signing API, shared by the four typed transactions.
 macro_rules! typed_tx_api {
-    ($ty:ident) => {
+    ($ty:ident, $variant:ident) => {
         impl<'a> $ty<'a> {
             /// Streams the signing payload (`type || rlp(fields)`) into `out`.
             ///
@@ -413,7 +413,7 @@ macro_rules! typed_tx_api {
 
         impl<'a> From<$ty<'a>> for $crate::tx::TypedTransaction<'a> {
             fn from(tx: $ty<'a>) -> Self {
-                Self::$ty(tx)
+                Self::$variant(tx)
             }
         }
     };
@@ -426,23 +426,23 @@ pub enum TypedTransaction<'a> {
     /// Type 0.
     Legacy(TxLegacy<'a>),
     /// Type 1.
-    TxEip2930(TxEip2930<'a>),
+    Eip2930(TxEip2930<'a>),
     /// Type 2.
-    TxEip1559(TxEip1559<'a>),
+    Eip1559(TxEip1559<'a>),
     /// Type 3.
-    TxEip4844(TxEip4844<'a>),
+    Eip4844(TxEip4844<'a>),
     /// Type 4.
-    TxEip7702(TxEip7702<'a>),
+    Eip7702(TxEip7702<'a>),
 }
 
 macro_rules! each {
     ($self:expr, $tx:ident => $body:expr) => {
         match $self {
             TypedTransaction::Legacy($tx) => $body,
-            TypedTransaction::TxEip2930($tx) => $body,
-            TypedTransaction::TxEip1559($tx) => $body,
-            TypedTransaction::TxEip4844($tx) => $body,
-            TypedTransaction::TxEip7702($tx) => $body,
+            TypedTransaction::Eip2930($tx) => $body,
+            TypedTransaction::Eip1559($tx) => $body,
+            TypedTransaction::Eip4844($tx) => $body,
+            TypedTransaction::Eip7702($tx) => $body,
         }
     };
 }
@@ -453,10 +453,10 @@ impl<'a> TypedTransaction<'a> {
     pub fn tx_type(&self) -> TxType {
         match self {
             Self::Legacy(_) => TxType::Legacy,
-            Self::TxEip2930(_) => TxType::Eip2930,
-            Self::TxEip1559(_) => TxType::Eip1559,
-            Self::TxEip4844(_) => TxType::Eip4844,
-            Self::TxEip7702(_) => TxType::Eip7702,
+            Self::Eip2930(_) => TxType::Eip2930,
+            Self::Eip1559(_) => TxType::Eip1559,
+            Self::Eip4844(_) => TxType::Eip4844,
+            Self::Eip7702(_) => TxType::Eip7702,
         }
     }
 
@@ -465,10 +465,10 @@ impl<'a> TypedTransaction<'a> {
     pub fn chain_id(&self) -> Option<u64> {
         match self {
             Self::Legacy(tx) => tx.chain_id,
-            Self::TxEip2930(tx) => Some(tx.chain_id),
-            Self::TxEip1559(tx) => Some(tx.chain_id),
-            Self::TxEip4844(tx) => Some(tx.chain_id),
-            Self::TxEip7702(tx) => Some(tx.chain_id),
+            Self::Eip2930(tx) => Some(tx.chain_id),
+            Self::Eip1559(tx) => Some(tx.chain_id),
+            Self::Eip4844(tx) => Some(tx.chain_id),
+            Self::Eip7702(tx) => Some(tx.chain_id),
         }
     }
 
@@ -483,10 +483,10 @@ impl<'a> TypedTransaction<'a> {
     pub fn to(&self) -> TxKind {
         match self {
             Self::Legacy(tx) => tx.to,
-            Self::TxEip2930(tx) => tx.to,
-            Self::TxEip1559(tx) => tx.to,
-            Self::TxEip4844(tx) => TxKind::Call(tx.to),
-            Self::TxEip7702(tx) => TxKind::Call(tx.to),
+            Self::Eip2930(tx) => tx.to,
+            Self::Eip1559(tx) => tx.to,
+            Self::Eip4844(tx) => TxKind::Call(tx.to),
+            Self::Eip7702(tx) => TxKind::Call(tx.to),
         }
     }
 
@@ -514,10 +514,10 @@ impl<'a> TypedTransaction<'a> {
     pub fn max_fee_per_gas(&self) -> U256 {
         match self {
             Self::Legacy(tx) => tx.gas_price,
-            Self::TxEip2930(tx) => tx.gas_price,
-            Self::TxEip1559(tx) => tx.max_fee_per_gas,
-            Self::TxEip4844(tx) => tx.max_fee_per_gas,
-            Self::TxEip7702(tx) => tx.max_fee_per_gas,
+            Self::Eip2930(tx) => tx.gas_price,
+            Self::Eip1559(tx) => tx.max_fee_per_gas,
+            Self::Eip4844(tx) => tx.max_fee_per_gas,
+            Self::Eip7702(tx) => tx.max_fee_per_gas,
         }
     }
 
@@ -525,10 +525,10 @@ impl<'a> TypedTransaction<'a> {
     #[must_use]
     pub fn max_priority_fee_per_gas(&self) -> Option<U256> {
         match self {
-            Self::Legacy(_) | Self::TxEip2930(_) => None,
-            Self::TxEip1559(tx) => Some(tx.max_priority_fee_per_gas),
-            Self::TxEip4844(tx) => Some(tx.max_priority_fee_per_gas),
-            Self::TxEip7702(tx) => Some(tx.max_priority_fee_per_gas),
+            Self::Legacy(_) | Self::Eip2930(_) => None,
+            Self::Eip1559(tx) => Some(tx.max_priority_fee_per_gas),
+            Self::Eip4844(tx) => Some(tx.max_priority_fee_per_gas),
+            Self::Eip7702(tx) => Some(tx.max_priority_fee_per_gas),
         }
     }
 
@@ -537,10 +537,10 @@ impl<'a> TypedTransaction<'a> {
     pub fn access_list(&self) -> AccessList<'a> {
         match self {
             Self::Legacy(_) => AccessList::EMPTY,
-            Self::TxEip2930(tx) => tx.access_list,
-            Self::TxEip1559(tx) => tx.access_list,
-            Self::TxEip4844(tx) => tx.access_list,
-            Self::TxEip7702(tx) => tx.access_list,
+            Self::Eip2930(tx) => tx.access_list,
+            Self::Eip1559(tx) => tx.access_list,
+            Self::Eip4844(tx) => tx.access_list,
+            Self::Eip7702(tx) => tx.access_list,
         }
     }
 
@@ -548,7 +548,7 @@ impl<'a> TypedTransaction<'a> {
     #[must_use]
     pub fn blob_versioned_hashes(&self) -> Option<BlobVersionedHashes<'a>> {
         match self {
-            Self::TxEip4844(tx) => Some(tx.blob_versioned_hashes),
+            Self::Eip4844(tx) => Some(tx.blob_versioned_hashes),
             _ => None,
         }
     }
@@ -557,7 +557,7 @@ impl<'a> TypedTransaction<'a> {
     #[must_use]
     pub fn authorization_list(&self) -> Option<AuthorizationList<'a>> {
         match self {
-            Self::TxEip7702(tx) => Some(tx.authorization_list),
+            Self::Eip7702(tx) => Some(tx.authorization_list),
             _ => None,
         }
     }

@@ -289,7 +289,7 @@ fn with_tx<R>(o: &OwnedTx, f: impl FnOnce(TypedTransaction<'_>) -> R) -> R {
             value: U256(o.value),
             input: &o.input,
         }),
-        1 => TypedTransaction::TxEip2930(TxEip2930 {
+        1 => TypedTransaction::Eip2930(TxEip2930 {
             chain_id: o.chain_id,
             nonce: o.nonce,
             gas_price: U256(o.fee_a),
@@ -299,7 +299,7 @@ fn with_tx<R>(o: &OwnedTx, f: impl FnOnce(TypedTransaction<'_>) -> R) -> R {
             input: &o.input,
             access_list: items[..].into(),
         }),
-        2 => TypedTransaction::TxEip1559(TxEip1559 {
+        2 => TypedTransaction::Eip1559(TxEip1559 {
             chain_id: o.chain_id,
             nonce: o.nonce,
             max_priority_fee_per_gas: U256(o.fee_a),
@@ -310,7 +310,7 @@ fn with_tx<R>(o: &OwnedTx, f: impl FnOnce(TypedTransaction<'_>) -> R) -> R {
             input: &o.input,
             access_list: items[..].into(),
         }),
-        3 => TypedTransaction::TxEip4844(TxEip4844 {
+        3 => TypedTransaction::Eip4844(TxEip4844 {
             chain_id: o.chain_id,
             nonce: o.nonce,
             max_priority_fee_per_gas: U256(o.fee_a),
@@ -323,7 +323,7 @@ fn with_tx<R>(o: &OwnedTx, f: impl FnOnce(TypedTransaction<'_>) -> R) -> R {
             max_fee_per_blob_gas: U256(o.blob_fee),
             blob_versioned_hashes: o.blobs[..].into(),
         }),
-        _ => TypedTransaction::TxEip7702(TxEip7702 {
+        _ => TypedTransaction::Eip7702(TxEip7702 {
             chain_id: o.chain_id,
             nonce: o.nonce,
             max_priority_fee_per_gas: U256(o.fee_a),

@@ -177,7 +177,7 @@ fn trim(bytes: &[u8]) -> Vec<u8> {
 #[test]
 fn typed_signature_checks() {
     let tx = sample_1559(1);
-    let typed = TypedTransaction::TxEip1559(tx);
+    let typed = TypedTransaction::Eip1559(tx);
     let sig = typed.sign(&key()).unwrap();
     let raw = encode_signed_vec(&typed, &sig);
 
@@ -332,7 +332,7 @@ fn signing_refuses_bad_chain_ids() {
         (MAX_CHAIN_ID + 1, TxError::ChainIdTooLarge),
         (u64::MAX, TxError::ChainIdTooLarge),
     ] {
-        let tx = TypedTransaction::TxEip1559(sample_1559(chain_id));
+        let tx = TypedTransaction::Eip1559(sample_1559(chain_id));
         assert_eq!(tx.signature_hash(), Err(error));
         assert_eq!(tx.sign(&key()), Err(Error::Tx(error)));
         let mut sink = SliceSink::new(&mut []);
@@ -353,7 +353,7 @@ fn signing_refuses_bad_chain_ids() {
 
 #[test]
 fn encoding_refuses_a_high_s_signature() {
-    let tx = TypedTransaction::TxEip1559(sample_1559(1));
+    let tx = TypedTransaction::Eip1559(sample_1559(1));
     let mut sig = tx.sign(&key()).unwrap();
     sig.s = helpers::b32(N_HALF_PLUS_ONE);
     let mut out = [0u8; 256];
@@ -461,11 +461,11 @@ fn authorization_fields_are_bounded_but_signatures_checked_late() {
 #[test]
 fn stateless_rules() {
     let base = sample_1559(1);
-    let check = |tx: TxEip1559<'_>, fork| TypedTransaction::TxEip1559(tx).validate(fork, 1);
+    let check = |tx: TxEip1559<'_>, fork| TypedTransaction::Eip1559(tx).validate(fork, 1);
     assert_eq!(check(base, Fork::Prague), Ok(()));
     assert_eq!(check(base, Fork::Cancun), Ok(()));
     assert_eq!(
-        TypedTransaction::TxEip1559(base).validate(Fork::Prague, 2),
+        TypedTransaction::Eip1559(base).validate(Fork::Prague, 2),
         Err(TxError::WrongChainId)
     );
     assert_eq!(
@@ -500,7 +500,7 @@ fn stateless_rules() {
         Err(TxError::FeeCostOverflow)
     );
     // 21000 + 4 + 2*16 = 21036 intrinsic gas.
-    assert_eq!(TypedTransaction::TxEip1559(base).intrinsic_gas(), 21_036);
+    assert_eq!(TypedTransaction::Eip1559(base).intrinsic_gas(), 21_036);
     assert_eq!(
         check(
             TxEip1559 {
@@ -528,8 +528,8 @@ fn stateless_rules() {
         gas_limit: 37_000,
         ..base
     };
-    assert_eq!(TypedTransaction::TxEip1559(heavy).intrinsic_gas(), 37_000);
-    assert_eq!(TypedTransaction::TxEip1559(heavy).floor_data_gas(), 61_000);
+    assert_eq!(TypedTransaction::Eip1559(heavy).intrinsic_gas(), 37_000);
+    assert_eq!(TypedTransaction::Eip1559(heavy).floor_data_gas(), 61_000);
     assert_eq!(check(heavy, Fork::Cancun), Ok(()));
     assert_eq!(
         check(heavy, Fork::Prague),
@@ -549,7 +549,7 @@ fn stateless_rules() {
         ..create
     };
     // 21000 + 32000 + 64*4 + 2 words * 2
-    assert_eq!(TypedTransaction::TxEip1559(create).intrinsic_gas(), 53_260);
+    assert_eq!(TypedTransaction::Eip1559(create).intrinsic_gas(), 53_260);
     // Access lists: 2400 per address, 1900 per key.
     let keys = [[1u8; 32], [2u8; 32]];
     let items = [AccessListItem {
@@ -561,7 +561,7 @@ fn stateless_rules() {
         ..base
     };
     assert_eq!(
-        TypedTransaction::TxEip1559(with_list).intrinsic_gas(),
+        TypedTransaction::Eip1559(with_list).intrinsic_gas(),
         21_036 + 2_400 + 2 * 1_900
     );
 }
@@ -584,7 +584,7 @@ fn blob_and_authorization_rules() {
         max_fee_per_blob_gas: U256::from_u64(1),
         blob_versioned_hashes: (&hashes[..6]).into(),
     };
-    let check = |tx: TxEip4844<'_>, fork| TypedTransaction::TxEip4844(tx).validate(fork, 1);
+    let check = |tx: TxEip4844<'_>, fork| TypedTransaction::Eip4844(tx).validate(fork, 1);
     assert_eq!(check(blob, Fork::Cancun), Ok(()));
     let seven = TxEip4844 {
         blob_versioned_hashes: (&hashes[..7]).into(),
@@ -625,7 +625,7 @@ fn blob_and_authorization_rules() {
         authorization_list: Default::default(),
     };
     assert_eq!(
-        TypedTransaction::TxEip7702(set_code).validate(Fork::Prague, 1),
+        TypedTransaction::Eip7702(set_code).validate(Fork::Prague, 1),
         Err(TxError::EmptyAuthorizationList)
     );
     let auths = [Authorization {
@@ -639,7 +639,7 @@ fn blob_and_authorization_rules() {
         authorization_list: (&auths[..]).into(),
         ..set_code
     };
-    let tx = TypedTransaction::TxEip7702(set_code);
+    let tx = TypedTransaction::Eip7702(set_code);
     assert_eq!(tx.intrinsic_gas(), 21_000 + 25_000);
     assert_eq!(tx.validate(Fork::Prague, 1), Ok(()));
 }

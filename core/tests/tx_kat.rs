@@ -179,7 +179,7 @@ fn eth_account_doc_legacy() {
 #[test]
 fn eth_account_doc_eip2930() {
     let access_list = doc_access_list();
-    let tx = TypedTransaction::TxEip2930(TxEip2930 {
+    let tx = TypedTransaction::Eip2930(TxEip2930 {
         chain_id: 1337,
         nonce: 34,
         gas_price: U256::from_u64(1_000_000_000),
@@ -207,7 +207,7 @@ fn eth_account_doc_eip2930() {
 #[test]
 fn eth_account_doc_eip1559() {
     let access_list = doc_access_list();
-    let tx = TypedTransaction::TxEip1559(TxEip1559 {
+    let tx = TypedTransaction::Eip1559(TxEip1559 {
         chain_id: 1337,
         nonce: 34,
         max_priority_fee_per_gas: U256::from_u64(2_000_000_000),
@@ -250,7 +250,7 @@ fn eth_account_doc_eip4844() {
     versioned[0] = 0x01;
     let blob_hashes = [versioned];
     let access_list = doc_access_list();
-    let tx = TypedTransaction::TxEip4844(TxEip4844 {
+    let tx = TypedTransaction::Eip4844(TxEip4844 {
         chain_id: 1337,
         nonce: 34,
         max_priority_fee_per_gas: U256::from_u64(2_000_000_000),
@@ -320,7 +320,7 @@ fn eth_account_doc_eip7702() {
         nonce: 1,
     };
     let authorizations: [SignedAuthorization; 1] = [authorization.sign(&key).unwrap()];
-    let tx = TypedTransaction::TxEip7702(TxEip7702 {
+    let tx = TypedTransaction::Eip7702(TxEip7702 {
         chain_id: 1337,
         nonce: 0,
         max_priority_fee_per_gas: U256::from_u64(2_000_000_000),

@@ -77,4 +77,4 @@ impl<'a> TxEip1559<'a> {
     }
 }
 
-typed_tx_api!(TxEip1559);
+typed_tx_api!(TxEip1559, Eip1559);

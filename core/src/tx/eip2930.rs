@@ -72,4 +72,4 @@ impl<'a> TxEip2930<'a> {
     }
 }
 
-typed_tx_api!(TxEip2930);
+typed_tx_api!(TxEip2930, Eip2930);

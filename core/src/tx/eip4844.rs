@@ -91,4 +91,4 @@ impl<'a> TxEip4844<'a> {
     }
 }
 
-typed_tx_api!(TxEip4844);
+typed_tx_api!(TxEip4844, Eip4844);

@@ -233,4 +233,4 @@ impl<'a> TxEip7702<'a> {
     }
 }
 
-typed_tx_api!(TxEip7702);
+typed_tx_api!(TxEip7702, Eip7702);

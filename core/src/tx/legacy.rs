@@ -178,6 +178,12 @@ impl<'a> TxLegacy<'a> {
     }
 }
 
+impl<'a> From<TxLegacy<'a>> for super::TypedTransaction<'a> {
+    fn from(tx: TxLegacy<'a>) -> Self {
+        Self::Legacy(tx)
+    }
+}
+
 /// Decodes the payload of an unsigned legacy list (6 or 9 fields).
 pub(crate) fn decode_unsigned(payload: &[u8]) -> Result<TxLegacy<'_>, TxError> {
     let mut fields = FieldReader::new(payload);

@@ -123,7 +123,7 @@ impl TypedTransaction<'_> {
         if fork >= Fork::Prague && self.gas_limit() < self.floor_data_gas() {
             return Err(TxError::GasLimitBelowDataFloor);
         }
-        if let TypedTransaction::TxEip4844(tx) = self {
+        if let TypedTransaction::Eip4844(tx) = self {
             let count = tx.blob_versioned_hashes.len();
             let max_blobs = match fork {
                 Fork::Cancun => 6,
@@ -146,7 +146,7 @@ impl TypedTransaction<'_> {
                 .checked_mul_u64(GAS_PER_BLOB.saturating_mul(as_u64(count)))
                 .ok_or(TxError::FeeCostOverflow)?;
         }
-        if let TypedTransaction::TxEip7702(tx) = self {
+        if let TypedTransaction::Eip7702(tx) = self {
             if tx.authorization_list.is_empty() {
                 return Err(TxError::EmptyAuthorizationList);
             }
