@@ -77,7 +77,8 @@ test-nostd:
 
 # The core against eth-account (and cast where it supports the type), byte for byte.
 test-differential:
-	@echo "differential suite not present yet"
+	@$(MAKE) --no-print-directory deps-python deps-node
+	$(PY) -m pytest -q tests/differential
 
 bench:
 	cargo bench -p wallet-core
