@@ -705,6 +705,10 @@ fn whole_list_typed(type_byte: u8, rest: &[u8]) -> Result<&[u8], TxError> {
 /// `2·chainId + 35/36` with a chain id in `[1, MAX_CHAIN_ID]`. The sender is
 /// not recovered here; call [`SignedTransaction::recover_sender`].
 ///
+/// A blob transaction must be in its canonical form; the network form that
+/// carries the sidecar (`0x03 || rlp([tx, blobs, commitments, proofs])`) is
+/// refused, since its first field is a list where the chain id belongs.
+///
 /// # Errors
 /// A [`TxError`] for every malformation; never panics.
 pub fn decode_signed(bytes: &[u8]) -> Result<SignedTransaction<'_>, TxError> {
