@@ -676,25 +676,34 @@ pub fn decode_unsigned(bytes: &[u8]) -> Result<TypedTransaction<'_>, TxError> {
     if first >= 0x80 {
         return legacy::decode_unsigned(whole_list(bytes)?).map(TypedTransaction::Legacy);
     }
-    let mut fields = FieldReader::new(whole_list_typed(first, rest)?);
-    let tx = match TxType::try_from(first)? {
-        TxType::Eip2930 => TxEip2930::decode_fields(&mut fields)?.into(),
-        TxType::Eip1559 => TxEip1559::decode_fields(&mut fields)?.into(),
-        TxType::Eip4844 => TxEip4844::decode_fields(&mut fields)?.into(),
-        TxType::Eip7702 => TxEip7702::decode_fields(&mut fields)?.into(),
-        TxType::Legacy => return Err(TxError::UnsupportedType(first)),
-    };
+    let mut fields = typed_fields(first, rest)?;
+    let tx = decode_typed_fields(first, &mut fields)?;
     fields.finish()?;
     Ok(tx)
 }
 
-fn whole_list_typed(type_byte: u8, rest: &[u8]) -> Result<&[u8], TxError> {
-    // Reject an unknown type before looking at its payload.
-    TxType::try_from(type_byte)?;
-    if type_byte == 0 {
-        return Err(TxError::UnsupportedType(0));
+/// The field reader over a typed envelope's list, after checking the type
+/// byte (0x00 is not a valid envelope: legacy transactions are bare lists).
+fn typed_fields(type_byte: u8, rest: &[u8]) -> Result<FieldReader<'_>, TxError> {
+    match TxType::try_from(type_byte)? {
+        TxType::Legacy => Err(TxError::UnsupportedType(type_byte)),
+        _ => Ok(FieldReader::new(whole_list(rest)?)),
     }
-    whole_list(rest)
+}
+
+/// The unsigned fields of a typed transaction whose type byte was checked by
+/// [`typed_fields`].
+fn decode_typed_fields<'a>(
+    type_byte: u8,
+    fields: &mut FieldReader<'a>,
+) -> Result<TypedTransaction<'a>, TxError> {
+    Ok(match TxType::try_from(type_byte)? {
+        TxType::Eip2930 => TxEip2930::decode_fields(fields)?.into(),
+        TxType::Eip1559 => TxEip1559::decode_fields(fields)?.into(),
+        TxType::Eip4844 => TxEip4844::decode_fields(fields)?.into(),
+        TxType::Eip7702 => TxEip7702::decode_fields(fields)?.into(),
+        TxType::Legacy => return Err(TxError::UnsupportedType(type_byte)),
+    })
 }
 
 /// Decodes a signed transaction: an EIP-2718 envelope (`type || rlp([...,
@@ -717,14 +726,8 @@ pub fn decode_signed(bytes: &[u8]) -> Result<SignedTransaction<'_>, TxError> {
         let (tx, signature) = legacy::decode_signed(whole_list(bytes)?)?;
         (TypedTransaction::Legacy(tx), signature)
     } else {
-        let mut fields = FieldReader::new(whole_list_typed(first, rest)?);
-        let tx: TypedTransaction<'_> = match TxType::try_from(first)? {
-            TxType::Eip2930 => TxEip2930::decode_fields(&mut fields)?.into(),
-            TxType::Eip1559 => TxEip1559::decode_fields(&mut fields)?.into(),
-            TxType::Eip4844 => TxEip4844::decode_fields(&mut fields)?.into(),
-            TxType::Eip7702 => TxEip7702::decode_fields(&mut fields)?.into(),
-            TxType::Legacy => return Err(TxError::UnsupportedType(first)),
-        };
+        let mut fields = typed_fields(first, rest)?;
+        let tx = decode_typed_fields(first, &mut fields)?;
         let signature = fields.typed_signature()?;
         fields.finish()?;
         (tx, signature)
