@@ -41,7 +41,9 @@ mod u256;
 pub use eip1559::TxEip1559;
 pub use eip2930::TxEip2930;
 pub use eip4844::TxEip4844;
-pub use eip7702::{Authorization, AuthorizationList, SignedAuthorization, TxEip7702};
+pub use eip7702::{
+    Authorization, AuthorizationList, SignedAuthorization, TxEip7702, AUTHORIZATION_MAGIC,
+};
 pub use legacy::TxLegacy;
 pub use list::{
     AccessList, AccessListItem, BlobVersionedHashes, ItemIter, ItemList, ListElement, StorageKeys,
