@@ -21,7 +21,8 @@ export FLARE_WALLET_CAST := $(CAST)
 export FLARE_WALLET_PYTHON := $(PY)
 
 .PHONY: test demo deps deps-system deps-rust deps-node deps-python \
-        check fmt-check clippy test-rust test-nostd test-differential bench clean
+        check fmt-check clippy test-rust test-nostd test-differential bench clean \
+        wheel test-python stubtest lint-python
 
 ## ---------------------------------------------------------------- tools
 
@@ -57,7 +58,7 @@ $(VENV)/.installed: requirements-dev.txt
 
 ## ---------------------------------------------------------------- suites
 
-test: deps check test-rust test-nostd test-differential
+test: deps check test-rust test-nostd test-differential lint-python stubtest test-python
 	@echo "make test: every suite passed"
 
 check: fmt-check clippy
@@ -82,6 +83,34 @@ test-differential:
 
 bench:
 	cargo bench -p wallet-core
+
+## ---------------------------------------------------------------- python
+
+# The wheel is rebuilt only when a Rust or Python source of it changed.
+WHEEL_DIR    := $(ROOT)/target/wheels/flare_wallet
+WHEEL_STAMP  := $(VENV)/.flare_wallet-wheel
+WHEEL_INPUTS := $(shell find python/src python/python core/src -type f -not -path '*/__pycache__/*' 2>/dev/null) \
+                python/Cargo.toml python/pyproject.toml python/README.md core/Cargo.toml Cargo.toml Cargo.lock
+PY_SOURCES   := python/python tests/python benchmarks
+
+wheel: $(WHEEL_STAMP)
+$(WHEEL_STAMP): $(VENV)/.installed $(WHEEL_INPUTS)
+	rm -rf $(WHEEL_DIR)
+	$(VENV)/bin/maturin build --quiet --release --locked -m python/Cargo.toml -i $(PY) --out $(WHEEL_DIR)
+	$(PY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps $(WHEEL_DIR)/flare_wallet-*.whl
+	@touch $@
+
+# Against the installed wheel, a private swtpm per test and one anvil per session.
+test-python: deps-python deps-node wheel
+	$(PY) -m pytest -q tests/python
+
+stubtest: wheel
+	$(PY) -m mypy.stubtest flare_wallet._native
+	$(PY) -m mypy --config-file python/pyproject.toml python/python/flare_wallet
+
+lint-python: deps-python
+	$(VENV)/bin/ruff check --config python/pyproject.toml $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check --config python/pyproject.toml $(PY_SOURCES)
 
 ## ---------------------------------------------------------------- main job
 

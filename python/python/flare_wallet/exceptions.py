@@ -1,0 +1,41 @@
+"""The exceptions flare_wallet raises, defined once.
+
+Every error the native core reports arrives as one of these classes; one
+function on the Rust side (``From<BindingError> for PyErr``) chooses which.
+No message or ``repr`` ever contains key material.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AttestationError",
+    "InvalidTransaction",
+    "KeyExportForbidden",
+    "PolicyViolation",
+    "TpmError",
+    "WalletError",
+]
+
+
+class WalletError(Exception):
+    """Base class of every flare_wallet error."""
+
+
+class TpmError(WalletError):
+    """The TPM could not be reached, refused a command, or is not the TPM the key was sealed to."""
+
+
+class PolicyViolation(WalletError):
+    """The signing policy refused the request; nothing was signed."""
+
+
+class AttestationError(WalletError):
+    """Attestation evidence could not be produced or did not verify."""
+
+
+class InvalidTransaction(WalletError, ValueError):
+    """A transaction dict is malformed or breaks a rule; nothing was signed."""
+
+
+class KeyExportForbidden(WalletError):
+    """The private key never leaves the signing core, so it cannot be returned."""

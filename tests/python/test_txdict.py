@@ -1,0 +1,299 @@
+"""Transaction dicts read by the Rust core: the same signing hash as eth-account, and a
+clear InvalidTransaction for every malformed dict (no TPM needed here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_account._utils.legacy_transactions import (
+    serializable_unsigned_transaction_from_dict,
+)
+from eth_utils import keccak
+from flare_wallet import InvalidTransaction, WalletError, signing_hash, signing_payload
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tx_strategies import (
+    MAX_CHAIN_ID,
+    TX_TYPES,
+    UINT64_MAX,
+    UINT256_MAX,
+    as_eth_account_dict,
+    transactions,
+)
+
+RECIPIENT = "0x09616C3d61b3331fc4109a9E41a8BDB7d9776609"
+BASE = {"nonce": 0, "gas": 21000, "to": RECIPIENT, "value": 1, "chainId": 1}
+
+
+def eth_account_hash(tx: dict[str, Any]) -> bytes:
+    unsigned = serializable_unsigned_transaction_from_dict(as_eth_account_dict(tx))
+    return bytes(unsigned.hash())
+
+
+@settings(max_examples=400)
+@given(transactions())
+def test_signing_hash_matches_eth_account(tx: dict[str, Any]) -> None:
+    assert signing_hash(tx) == eth_account_hash(tx)
+
+
+@settings(max_examples=100)
+@given(transactions())
+def test_signing_payload_is_what_gets_hashed(tx: dict[str, Any]) -> None:
+    payload = signing_payload(tx)
+    assert keccak(payload) == signing_hash(tx)
+    kind = payload[0] if payload[0] < 0x80 else 0
+    assert kind in TX_TYPES
+
+
+@pytest.mark.parametrize("tx_type", TX_TYPES)
+@settings(max_examples=20)
+@given(data=st.data())
+def test_type_is_inferred_as_eth_account_infers_it(tx_type: int, data: st.DataObject) -> None:
+    tx = data.draw(transactions(tx_type=tx_type))
+    tx.pop("type", None)
+    if tx_type == 1:
+        tx.setdefault("accessList", [])  # gasPrice + accessList is what says type 1
+    payload = signing_payload(tx)
+    assert (payload[0] if payload[0] < 0x80 else 0) == tx_type
+
+
+def test_missing_chain_id_is_filled_only_when_given() -> None:
+    tx = dict(BASE, gasPrice=1)
+    del tx["chainId"]
+    with pytest.raises(InvalidTransaction, match="chainId is missing"):
+        signing_payload(tx)
+    assert signing_hash(tx, chain_id=5) == eth_account_hash(dict(tx, chainId=5))
+    # A chainId in the dict wins over the fallback.
+    assert signing_hash(dict(tx, chainId=7), chain_id=5) == eth_account_hash(dict(tx, chainId=7))
+
+
+def test_a_mapping_that_is_not_a_dict_is_read() -> None:
+    from web3.datastructures import AttributeDict
+
+    tx = dict(BASE, maxFeePerGas=2, maxPriorityFeePerGas=1)
+    assert signing_hash(AttributeDict(tx)) == eth_account_hash(tx)
+
+
+def test_input_is_calldata_like_data() -> None:
+    tx = dict(BASE, gasPrice=1)
+    assert signing_hash(dict(tx, input="0xabcd")) == signing_hash(dict(tx, data=b"\xab\xcd"))
+    with pytest.raises(InvalidTransaction, match="either 'data' or 'input'"):
+        signing_hash(dict(tx, input="0xabcd", data="0xabcd"))
+
+
+@pytest.mark.parametrize(
+    ("tx", "message"),
+    [
+        (dict(BASE, gasPrice=1, maxFeePerGas=2), "gasPrice cannot be combined"),
+        (dict(BASE, type=2, gasPrice=1), "gasPrice cannot be combined"),
+        (dict(BASE, type=1, maxFeePerGas=1), "'maxFeePerGas' does not belong"),
+        (dict(BASE, gasPrice=1, authorizationList=[]), "'authorizationList' does not belong"),
+        (dict(BASE, gasLimit=21000, gasPrice=1), "the gas limit is called 'gas'"),
+        (dict(BASE, gasPrice=1, chainId=0), "chain id 0"),
+        (dict(BASE, gasPrice=2**256), "below 2\\*\\*256"),
+        (dict(BASE, gasPrice=-1), "must not be negative"),
+        (dict(BASE, gasPrice=1, nonce=2**64), "below 2\\*\\*64"),
+        (dict(BASE, gasPrice=1, data="0x123"), "odd number of hex digits"),
+        (dict(BASE, gasPrice=1, data="abcd"), "0x-prefixed"),
+        (dict(BASE, gasPrice=True), "not a bool"),
+        (dict(BASE, gasPrice="12"), "0x-prefixed hex"),
+        (dict(BASE, gasPrice=1, to=RECIPIENT.lower()), "checksummed address"),
+        (dict(BASE, maxFeePerGas=1, maxPriorityFeePerGas=1, authorizationList=[]), "empty"),
+        ({"nonce": 0, "gas": 1, "chainId": 1, "maxFeePerGas": 1}, "needs maxPriorityFeePerGas"),
+        (dict(BASE, type=5, gasPrice=1), "type must be"),
+        (
+            dict(
+                BASE,
+                to=None,
+                maxFeePerGas=1,
+                maxPriorityFeePerGas=1,
+                maxFeePerBlobGas=1,
+                blobVersionedHashes=["0x01" + "00" * 31],
+            ),
+            "'to' is required",
+        ),
+    ],
+)
+def test_documented_refusals(tx: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidTransaction, match=message):
+        signing_payload(tx)
+
+
+def test_invalid_transaction_is_a_value_error_and_a_wallet_error() -> None:
+    with pytest.raises(ValueError, match="unknown transaction field"):
+        signing_payload(dict(BASE, gasPrice=1, colour="blue"))
+    assert issubclass(InvalidTransaction, WalletError)
+
+
+# ------------------------------------------------------------------ malformed dicts
+
+U256_FIELDS = ("value", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "maxFeePerBlobGas")
+U64_FIELDS = ("nonce", "gas", "chainId")
+NOT_A_NUMBER = [1.5, "12", "0x", "0xzz", "ff", b"\x01", [1], {"n": 1}, True, None, object()]
+
+
+def _numeric_fields(tx: dict[str, Any]) -> list[str]:
+    return [k for k in (*U256_FIELDS, *U64_FIELDS) if k in tx]
+
+
+@st.composite
+def malformed_transactions(draw: st.DrawFn) -> tuple[str, Any]:
+    """A valid dict broken in one way, and a word on how."""
+    tx = draw(transactions())
+    numeric = _numeric_fields(tx)
+    how = draw(
+        st.sampled_from(
+            [
+                "wrong type",
+                "negative",
+                "too large",
+                "odd-length hex",
+                "bad hex",
+                "unknown key",
+                "missing field",
+                "mixed fees",
+                "bad to",
+                "chain id 0",
+                "bad access list",
+                "bad authorization list",
+                "bad blob hashes",
+                "bad type",
+                "not a dict",
+                "non-string key",
+            ]
+        )
+    )
+    field = draw(st.sampled_from(numeric))
+    if how == "wrong type":
+        tx[field] = draw(st.sampled_from(NOT_A_NUMBER))
+    elif how == "negative":
+        tx[field] = -draw(st.integers(1, 2**300))
+    elif how == "too large":
+        limit = 2**64 if field in U64_FIELDS else 2**256
+        if field == "chainId":
+            limit = MAX_CHAIN_ID + 1
+        big = limit + draw(st.integers(0, 2**300))
+        tx[field] = draw(st.sampled_from([big, hex(big)]))
+    elif how == "odd-length hex":
+        digits = draw(
+            st.text("0123456789abcdef", min_size=1, max_size=63).filter(lambda d: len(d) % 2)
+        )
+        tx.pop("data", None)
+        tx.pop("input", None)
+        tx[draw(st.sampled_from(["data", "input"]))] = "0x" + digits
+    elif how == "bad hex":
+        target = draw(st.sampled_from([*numeric, "data"]))
+        if target == "data":
+            tx.pop("input", None)
+        tx[target] = draw(st.sampled_from(["0xzz", "0x0g", "zz"]))
+    elif how == "unknown key":
+        known = {
+            "type", "chainId", "nonce", "gas", "gasPrice", "maxFeePerGas",
+            "maxPriorityFeePerGas", "to", "value", "data", "input", "accessList",
+            "maxFeePerBlobGas", "blobVersionedHashes", "authorizationList", "from",
+        }  # fmt: skip
+        tx[draw(st.text(min_size=1, max_size=12).filter(lambda k: k not in known))] = 1
+    elif how == "missing field":
+        required = ["nonce", "gas"] + [
+            k for k in ("gasPrice", "maxFeePerGas", "maxPriorityFeePerGas") if k in tx
+        ]
+        del tx[draw(st.sampled_from(required))]
+    elif how == "mixed fees":
+        if "gasPrice" in tx:
+            tx["maxFeePerGas"] = 1
+        else:
+            tx["gasPrice"] = 1
+    elif how == "bad to":
+        tx["to"] = draw(
+            st.sampled_from(
+                [
+                    "0x" + "ab" * 20,  # lower case: not the checksum form
+                    "0x1234",
+                    b"\x01" * 19,
+                    b"\x01" * 21,
+                    12345,
+                    "0x" + "zz" * 20,
+                ]
+            )
+        )
+    elif how == "chain id 0":
+        tx["chainId"] = draw(st.sampled_from([0, "0x0", "0x00"]))
+    elif how == "bad access list":
+        tx.setdefault("type", 2 if "maxFeePerGas" in tx else 1)
+        tx["accessList"] = draw(
+            st.sampled_from(
+                [
+                    {"address": RECIPIENT, "storageKeys": []},
+                    [{"address": RECIPIENT}],
+                    [{"address": RECIPIENT, "storageKeys": [], "extra": 1}],
+                    [{"address": RECIPIENT, "storageKeys": [-1]}],
+                    [{"address": RECIPIENT, "storageKeys": [2**256]}],
+                    [{"address": "0x12", "storageKeys": []}],
+                    [(RECIPIENT, [])],
+                    "0x",
+                ]
+            )
+        )
+        if tx["type"] in (0, "0x0"):
+            tx["type"] = 1
+    elif how == "bad authorization list":
+        good = {"chainId": 1, "address": RECIPIENT, "nonce": 0, "yParity": 0, "r": 1, "s": 1}
+        tx.pop("gasPrice", None)
+        tx.pop("accessList", None)
+        tx.pop("maxFeePerBlobGas", None)
+        tx.pop("blobVersionedHashes", None)
+        tx.update(type=4, to=RECIPIENT, maxFeePerGas=1, maxPriorityFeePerGas=1)
+        tx["authorizationList"] = draw(
+            st.sampled_from(
+                [
+                    [],
+                    [dict(good, yParity=2)],
+                    [{k: v for k, v in good.items() if k != "r"}],
+                    [dict(good, nonce=2**64)],
+                    [dict(good, r=2**256)],
+                    [dict(good, extra=1)],
+                    [5],
+                    good,
+                ]
+            )
+        )
+    elif how == "bad blob hashes":
+        tx.pop("gasPrice", None)
+        tx.pop("authorizationList", None)
+        tx.update(type=3, to=RECIPIENT, maxFeePerGas=1, maxPriorityFeePerGas=1, maxFeePerBlobGas=1)
+        tx["blobVersionedHashes"] = draw(
+            st.sampled_from([[], ["0x01" + "00" * 30], ["0x01" + "0" * 63], [b"\x01" * 33], "0x"])
+        )
+    elif how == "bad type":
+        tx["type"] = draw(st.sampled_from([5, "0x7", -1, "2", 2.0, None]))
+    elif how == "not a dict":
+        return how, draw(st.sampled_from([[("nonce", 1)], "0x02", None, 5, b"\x02"]))
+    elif how == "non-string key":
+        tx[draw(st.sampled_from([1, b"nonce", None]))] = 1
+    return how, tx
+
+
+@settings(max_examples=600)
+@given(malformed_transactions())
+def test_malformed_dicts_raise_invalid_transaction(case: tuple[str, Any]) -> None:
+    how, tx = case
+    with pytest.raises(InvalidTransaction) as raised:
+        signing_payload(tx)
+    assert str(raised.value), f"no message for a dict with {how}"
+
+
+def test_extreme_valid_values_are_accepted() -> None:
+    tx = dict(BASE, gasPrice=UINT256_MAX, value=hex(UINT256_MAX), nonce=UINT64_MAX)
+    tx["gas"] = UINT64_MAX
+    tx["chainId"] = MAX_CHAIN_ID
+    assert signing_hash(tx) == eth_account_hash(tx)
+
+
+def test_from_must_name_the_sender() -> None:
+    sender = "0x5ce9454909639D2D17A3F753ce7d93fa0b9aB12E"
+    tx = dict(BASE, gasPrice=1, **{"from": sender})
+    assert signing_hash(tx, sender=sender) == eth_account_hash(dict(BASE, gasPrice=1))
+    assert signing_hash(dict(tx, **{"from": sender.lower()}), sender=sender)
+    with pytest.raises(InvalidTransaction, match="'from' is 0x09616C3d"):
+        signing_hash(dict(tx, **{"from": RECIPIENT}), sender=sender)
