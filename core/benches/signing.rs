@@ -12,11 +12,20 @@
 //! - `keccak256/200B` and the RLP encodings of the transaction.
 //!
 //! `BENCHMARKS.md` ("Signing core") reports the figures and their ratios.
+//!
+//! Wall-clock figures on a shared machine move with its load, so the binary
+//! has a second mode for counting instructions, which load cannot disturb:
+//! with `SIGNING_BENCH_REPEAT=<operation>:<count>` it runs one operation
+//! `count` times and exits, to be run under `valgrind --tool=callgrind` with
+//! two counts; the difference of the totals divided by the difference of the
+//! counts is the cost of one operation. Operations: `k256`, `libsecp256k1`,
+//! `core_sign_hash`, `decode_hash_sign_encode`, `build_hash_sign_encode`,
+//! `keccak256_200`, `signature_hash`.
 
 // A benchmark may panic on a setup error: there is no caller to report to.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, criterion_group, Criterion};
 use wallet_core::keccak::keccak256;
 use wallet_core::rlp::SliceSink;
 use wallet_core::signer::{Address, SecretKey};
@@ -151,4 +160,63 @@ fn rlp(c: &mut Criterion) {
 }
 
 criterion_group!(benches, eip1559_transfer, sign_prehash, keccak, rlp);
-criterion_main!(benches);
+
+/// Runs `operation` `count` times on the same inputs as the criterion
+/// benchmarks, for instruction counting.
+fn repeat(operation: &str, count: usize) {
+    let key_bytes = bench_key_bytes();
+    let key = SecretKey::from_bytes(&key_bytes).unwrap();
+    let payload = signing_payload(&transfer());
+    let hash = transfer().signature_hash().unwrap();
+    let k256_key = k256::ecdsa::SigningKey::from_slice(&key_bytes).unwrap();
+    let secp = secp256k1::Secp256k1::signing_only();
+    let secp_key = secp256k1::SecretKey::from_byte_array(&key_bytes).unwrap();
+    let message = secp256k1::Message::from_digest(hash);
+    let data = [0xa5u8; 200];
+    let mut out = [0u8; 256];
+    // Warm up lazily initialised state (k256's precomputed tables) outside the count.
+    black_box(key.sign_hash(&hash).unwrap());
+    black_box(k256_key.sign_prehash_recoverable(&hash).unwrap());
+    for _ in 0..count {
+        match operation {
+            "k256" => {
+                black_box(k256_key.sign_prehash_recoverable(black_box(&hash)).unwrap());
+            }
+            "libsecp256k1" => {
+                black_box(secp.sign_ecdsa_recoverable(black_box(&message), &secp_key));
+            }
+            "core_sign_hash" => {
+                black_box(key.sign_hash(black_box(&hash)).unwrap());
+            }
+            "decode_hash_sign_encode" => {
+                let tx = decode_unsigned(black_box(&payload)).unwrap();
+                let signature = key.sign_hash(&tx.signature_hash().unwrap()).unwrap();
+                black_box(tx.encode_signed(&signature, &mut out).unwrap());
+            }
+            "build_hash_sign_encode" => {
+                let tx = TypedTransaction::from(black_box(transfer()));
+                let signature = key.sign_hash(&tx.signature_hash().unwrap()).unwrap();
+                black_box(tx.encode_signed(&signature, &mut out).unwrap());
+            }
+            "keccak256_200" => {
+                black_box(keccak256(black_box(&data)));
+            }
+            "signature_hash" => {
+                black_box(black_box(transfer()).signature_hash().unwrap());
+            }
+            other => panic!("unknown operation {other:?}"),
+        }
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("SIGNING_BENCH_REPEAT") {
+        let (operation, count) = spec
+            .split_once(':')
+            .expect("SIGNING_BENCH_REPEAT=<operation>:<count>");
+        repeat(operation, count.parse().expect("a count"));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
