@@ -15,6 +15,9 @@ pub enum Error {
     Rlp(crate::rlp::RlpError),
     /// A malformed, invalid or unencodable transaction.
     Tx(crate::tx::TxError),
+    /// A Web3 Secret Storage keystore that cannot be read, decrypted or written.
+    #[cfg(feature = "std")]
+    Keystore(crate::keystore::KeystoreError),
 }
 
 impl fmt::Display for Error {
@@ -23,6 +26,8 @@ impl fmt::Display for Error {
             Self::Signer(e) => write!(f, "signer: {e}"),
             Self::Rlp(e) => write!(f, "rlp: {e}"),
             Self::Tx(e) => write!(f, "transaction: {e}"),
+            #[cfg(feature = "std")]
+            Self::Keystore(e) => write!(f, "keystore: {e}"),
         }
     }
 }
@@ -42,6 +47,13 @@ impl From<crate::rlp::RlpError> for Error {
 impl From<crate::tx::TxError> for Error {
     fn from(e: crate::tx::TxError) -> Self {
         Self::Tx(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<crate::keystore::KeystoreError> for Error {
+    fn from(e: crate::keystore::KeystoreError) -> Self {
+        Self::Keystore(e)
     }
 }
 

@@ -16,6 +16,8 @@ extern crate std;
 
 pub mod error;
 pub mod keccak;
+#[cfg(feature = "std")]
+pub mod keystore;
 pub mod rlp;
 pub mod signer;
 pub mod tx;
