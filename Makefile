@@ -21,7 +21,7 @@ export FLARE_WALLET_CAST := $(CAST)
 export FLARE_WALLET_PYTHON := $(PY)
 
 .PHONY: test demo deps deps-system deps-rust deps-node deps-python \
-        check fmt-check clippy test-rust test-nostd test-differential bench clean \
+        check fmt-check clippy test-rust test-nostd test-differential test-keystore bench clean \
         wheel test-python stubtest lint-python
 
 ## ---------------------------------------------------------------- tools
@@ -58,7 +58,7 @@ $(VENV)/.installed: requirements-dev.txt
 
 ## ---------------------------------------------------------------- suites
 
-test: deps check test-rust test-nostd test-differential lint-python stubtest test-python
+test: deps check test-rust test-nostd test-differential test-keystore lint-python stubtest test-python
 	@echo "make test: every suite passed"
 
 check: fmt-check clippy
@@ -80,6 +80,13 @@ test-nostd:
 test-differential:
 	@$(MAKE) --no-print-directory deps-python deps-node
 	$(PY) -m pytest -q tests/differential
+
+# Keystores: ours decrypted by eth-account and cast, theirs imported by the core.
+test-keystore:
+	@$(MAKE) --no-print-directory deps-python deps-node
+	$(VENV)/bin/ruff check tests/keystore
+	$(VENV)/bin/ruff format --check tests/keystore
+	$(PY) -m pytest -q tests/keystore
 
 bench:
 	cargo bench -p wallet-core
