@@ -22,7 +22,8 @@ export FLARE_WALLET_PYTHON := $(PY)
 
 .PHONY: test demo deps deps-system deps-rust deps-node deps-python \
         check fmt-check clippy test-rust test-nostd test-differential test-keystore bench clean \
-        wheel test-python stubtest lint-python
+        wheel test-python stubtest lint-python \
+        ffi header header-check deps-cbindgen test-c wallet.pc
 
 ## ---------------------------------------------------------------- tools
 
@@ -58,7 +59,8 @@ $(VENV)/.installed: requirements-dev.txt
 
 ## ---------------------------------------------------------------- suites
 
-test: deps check test-rust test-nostd test-differential test-keystore lint-python stubtest test-python
+test: deps check test-rust test-nostd test-differential test-keystore lint-python stubtest test-python \
+      header-check test-c
 	@echo "make test: every suite passed"
 
 check: fmt-check clippy
@@ -118,6 +120,69 @@ stubtest: wheel
 lint-python: deps-python
 	$(VENV)/bin/ruff check --config python/pyproject.toml $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check --config python/pyproject.toml $(PY_SOURCES)
+
+## ---------------------------------------------------------------- C ABI (libwallet)
+
+# libwallet.so / libwallet.a, include/wallet.h and wallet.pc. The library is
+# built in its own target directory so that its profile settings do not
+# rebuild anything else:
+# - dependencies without overflow checks: in k256's field arithmetic they
+#   are (never taken) jumps on secret data, exactly what the constant-time
+#   test looks for; the workspace crates keep theirs;
+# - line and inline debug information, so valgrind can name call sites.
+CBINDGEN_VERSION := 0.29.4
+C_TARGET_DIR := $(ROOT)/target/c
+C_LIB_DIR    := $(C_TARGET_DIR)/release
+FFI_CARGO    := CARGO_TARGET_DIR=$(C_TARGET_DIR) cargo
+FFI_FLAGS    := --release --locked -p wallet-ffi \
+                --config 'profile.release.package."*".overflow-checks=false' \
+                --config 'profile.release.debug="limited"'
+# What a static link needs besides libwallet.a (rustc --print native-static-libs).
+WALLET_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+PREFIX ?= /usr/local
+WALLET_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+
+ffi:
+	$(FFI_CARGO) build $(FFI_FLAGS)
+
+# cbindgen is pinned: another version may write a different header.
+deps-cbindgen:
+	@cbindgen --version 2>/dev/null | grep -q '^cbindgen 0\.29\.' || \
+	  cargo install cbindgen --version $(CBINDGEN_VERSION) --locked
+
+header: deps-cbindgen
+	cbindgen --quiet --config ffi/cbindgen.toml --crate wallet-ffi --output include/wallet.h
+
+# The committed header must be exactly what cbindgen writes from the sources.
+header-check: deps-cbindgen
+	@tmp=$$(mktemp --suffix=.h); trap 'rm -f "$$tmp"' EXIT; \
+	cbindgen --quiet --config ffi/cbindgen.toml --crate wallet-ffi --output "$$tmp"; \
+	if ! diff -u include/wallet.h "$$tmp"; then \
+	  echo "include/wallet.h is stale: run 'make header' and commit it"; exit 1; \
+	fi; echo "include/wallet.h matches the sources"
+
+# pkg-config file for an install under $(PREFIX) (libwallet in lib/, wallet.h
+# in include/); the C tests point it at the build tree with --define-variable.
+wallet.pc: $(C_LIB_DIR)/wallet.pc
+$(C_LIB_DIR)/wallet.pc: Cargo.toml Makefile
+	@mkdir -p $(C_LIB_DIR)
+	@printf '%s\n' \
+	  'prefix=$(PREFIX)' \
+	  'libdir=$${prefix}/lib' \
+	  'includedir=$${prefix}/include' \
+	  '' \
+	  'Name: wallet' \
+	  'Description: flare-wallet Ethereum signing core with TPM 2.0 key custody (C ABI)' \
+	  'Version: $(WALLET_VERSION)' \
+	  'Cflags: -I$${includedir}' \
+	  'Libs: -L$${libdir} -lwallet' \
+	  'Libs.private: $(WALLET_STATIC_LIBS)' > $@
+	@echo "wrote $@"
+
+# C and C++ hosts: every program plain, as C++, under ASan+UBSan and valgrind,
+# then the constant-time check (tests/c/run.sh says what runs).
+test-c: deps-system ffi wallet.pc header-check
+	tests/c/run.sh $(C_LIB_DIR) $(C_TARGET_DIR)/tests
 
 ## ---------------------------------------------------------------- main job
 
