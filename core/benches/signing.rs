@@ -18,12 +18,13 @@
 //! with `SIGNING_BENCH_REPEAT=<operation>:<count>` it runs one operation
 //! `count` times and exits, to be run under `valgrind --tool=callgrind` with
 //! two counts; the difference of the totals divided by the difference of the
-//! counts is the cost of one operation. Operations: `k256`, `libsecp256k1`,
-//! `core_sign_hash`, `decode_hash_sign_encode`, `build_hash_sign_encode`,
-//! `keccak256_200`, `signature_hash`.
+//! counts is the cost of one operation (see [`OPERATIONS`]). With
+//! `SIGNING_BENCH_PAIRED=<rounds>` it times the signing operations
+//! interleaved, so that the load weighs on all of them alike, and prints each
+//! one's median and its ratio to bare k256.
 
 // A benchmark may panic on a setup error: there is no caller to report to.
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 use criterion::{black_box, criterion_group, Criterion};
 use wallet_core::keccak::keccak256;
@@ -161,51 +162,123 @@ fn rlp(c: &mut Criterion) {
 
 criterion_group!(benches, eip1559_transfer, sign_prehash, keccak, rlp);
 
-/// Runs `operation` `count` times on the same inputs as the criterion
-/// benchmarks, for instruction counting.
-fn repeat(operation: &str, count: usize) {
-    let key_bytes = bench_key_bytes();
-    let key = SecretKey::from_bytes(&key_bytes).unwrap();
-    let payload = signing_payload(&transfer());
-    let hash = transfer().signature_hash().unwrap();
-    let k256_key = k256::ecdsa::SigningKey::from_slice(&key_bytes).unwrap();
-    let secp = secp256k1::Secp256k1::signing_only();
-    let secp_key = secp256k1::SecretKey::from_byte_array(&key_bytes).unwrap();
-    let message = secp256k1::Message::from_digest(hash);
-    let data = [0xa5u8; 200];
-    let mut out = [0u8; 256];
-    // Warm up lazily initialised state (k256's precomputed tables) outside the count.
-    black_box(key.sign_hash(&hash).unwrap());
-    black_box(k256_key.sign_prehash_recoverable(&hash).unwrap());
-    for _ in 0..count {
+/// The operations the two extra modes can run, named as their criterion
+/// benchmarks are.
+const OPERATIONS: [&str; 7] = [
+    "k256",
+    "libsecp256k1",
+    "core_sign_hash",
+    "decode_hash_sign_encode",
+    "build_hash_sign_encode",
+    "keccak256_200",
+    "signature_hash",
+];
+
+/// The same inputs as the criterion benchmarks, for the extra modes.
+struct Inputs {
+    key: SecretKey,
+    payload: Vec<u8>,
+    hash: [u8; 32],
+    k256_key: k256::ecdsa::SigningKey,
+    secp: secp256k1::Secp256k1<secp256k1::SignOnly>,
+    secp_key: secp256k1::SecretKey,
+    message: secp256k1::Message,
+    data: [u8; 200],
+    out: [u8; 256],
+}
+
+impl Inputs {
+    fn new() -> Self {
+        let key_bytes = bench_key_bytes();
+        let hash = transfer().signature_hash().unwrap();
+        let inputs = Self {
+            key: SecretKey::from_bytes(&key_bytes).unwrap(),
+            payload: signing_payload(&transfer()),
+            hash,
+            k256_key: k256::ecdsa::SigningKey::from_slice(&key_bytes).unwrap(),
+            secp: secp256k1::Secp256k1::signing_only(),
+            secp_key: secp256k1::SecretKey::from_byte_array(&key_bytes).unwrap(),
+            message: secp256k1::Message::from_digest(hash),
+            data: [0xa5; 200],
+            out: [0; 256],
+        };
+        // Build lazily initialised state (k256's precomputed tables) up front.
+        black_box(inputs.key.sign_hash(&hash).unwrap());
+        inputs
+    }
+
+    fn run(&mut self, operation: &str) {
         match operation {
             "k256" => {
-                black_box(k256_key.sign_prehash_recoverable(black_box(&hash)).unwrap());
+                black_box(
+                    self.k256_key
+                        .sign_prehash_recoverable(black_box(&self.hash))
+                        .unwrap(),
+                );
             }
             "libsecp256k1" => {
-                black_box(secp.sign_ecdsa_recoverable(black_box(&message), &secp_key));
+                black_box(
+                    self.secp
+                        .sign_ecdsa_recoverable(black_box(&self.message), &self.secp_key),
+                );
             }
             "core_sign_hash" => {
-                black_box(key.sign_hash(black_box(&hash)).unwrap());
+                black_box(self.key.sign_hash(black_box(&self.hash)).unwrap());
             }
             "decode_hash_sign_encode" => {
-                let tx = decode_unsigned(black_box(&payload)).unwrap();
-                let signature = key.sign_hash(&tx.signature_hash().unwrap()).unwrap();
-                black_box(tx.encode_signed(&signature, &mut out).unwrap());
+                let tx = decode_unsigned(black_box(&self.payload)).unwrap();
+                let signature = self.key.sign_hash(&tx.signature_hash().unwrap()).unwrap();
+                black_box(tx.encode_signed(&signature, &mut self.out).unwrap());
             }
             "build_hash_sign_encode" => {
                 let tx = TypedTransaction::from(black_box(transfer()));
-                let signature = key.sign_hash(&tx.signature_hash().unwrap()).unwrap();
-                black_box(tx.encode_signed(&signature, &mut out).unwrap());
+                let signature = self.key.sign_hash(&tx.signature_hash().unwrap()).unwrap();
+                black_box(tx.encode_signed(&signature, &mut self.out).unwrap());
             }
             "keccak256_200" => {
-                black_box(keccak256(black_box(&data)));
+                black_box(keccak256(black_box(&self.data)));
             }
             "signature_hash" => {
                 black_box(black_box(transfer()).signature_hash().unwrap());
             }
-            other => panic!("unknown operation {other:?}"),
+            other => panic!("unknown operation {other:?}; one of {OPERATIONS:?}"),
         }
+    }
+}
+
+/// Interleaved timing: each round times a batch of every operation, in a
+/// rotating order, so that whatever else the machine is doing weighs on all
+/// of them alike; prints each operation's median and its ratio to k256.
+fn paired(rounds: usize) {
+    const BATCH: u32 = 20;
+    let mut inputs = Inputs::new();
+    let signing = &OPERATIONS[..5];
+    let mut samples = vec![Vec::with_capacity(rounds); signing.len()];
+    for round in 0..rounds {
+        for step in 0..signing.len() {
+            let index = (round + step) % signing.len();
+            let start = std::time::Instant::now();
+            for _ in 0..BATCH {
+                inputs.run(signing[index]);
+            }
+            samples[index].push(start.elapsed() / BATCH);
+        }
+    }
+    let medians: Vec<_> = samples
+        .iter_mut()
+        .map(|times| {
+            times.sort_unstable();
+            times[times.len() / 2]
+        })
+        .collect();
+    let k256 = medians[0].as_secs_f64();
+    println!("{rounds} rounds of {BATCH}, interleaved; median per operation:");
+    for (operation, median) in signing.iter().zip(&medians) {
+        println!(
+            "{operation:<26} {:>9.2} us  {:.3} x k256",
+            median.as_secs_f64() * 1e6,
+            median.as_secs_f64() / k256
+        );
     }
 }
 
@@ -214,7 +287,14 @@ fn main() {
         let (operation, count) = spec
             .split_once(':')
             .expect("SIGNING_BENCH_REPEAT=<operation>:<count>");
-        repeat(operation, count.parse().expect("a count"));
+        let mut inputs = Inputs::new();
+        for _ in 0..count.parse::<usize>().expect("a count") {
+            inputs.run(operation);
+        }
+        return;
+    }
+    if let Ok(rounds) = std::env::var("SIGNING_BENCH_PAIRED") {
+        paired(rounds.parse().expect("a number of rounds"));
         return;
     }
     benches();
