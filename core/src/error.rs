@@ -9,11 +9,21 @@ use core::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
+    /// A sealed-key file or backup is malformed.
+    Backup(crate::backup::BackupError),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {}
+        match *self {
+            Error::Backup(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<crate::backup::BackupError> for Error {
+    fn from(e: crate::backup::BackupError) -> Self {
+        Error::Backup(e)
     }
 }
 
