@@ -9,6 +9,8 @@ use core::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
+    /// Attestation evidence is malformed or does not verify.
+    Attest(crate::attest::AttestError),
     /// A sealed-key file or backup is malformed.
     Backup(crate::backup::BackupError),
 }
@@ -16,8 +18,15 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
+            Error::Attest(e) => write!(f, "{e}"),
             Error::Backup(e) => write!(f, "{e}"),
         }
+    }
+}
+
+impl From<crate::attest::AttestError> for Error {
+    fn from(e: crate::attest::AttestError) -> Self {
+        Error::Attest(e)
     }
 }
 

@@ -14,6 +14,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod attest;
 pub mod backup;
 pub mod error;
 
