@@ -13,6 +13,9 @@ pub enum Error {
     Attest(crate::attest::AttestError),
     /// A sealed-key file or backup is malformed.
     Backup(crate::backup::BackupError),
+    /// The state directory or its account file is unusable.
+    #[cfg(feature = "std")]
+    State(crate::state::StateError),
 }
 
 impl fmt::Display for Error {
@@ -20,6 +23,8 @@ impl fmt::Display for Error {
         match *self {
             Error::Attest(e) => write!(f, "{e}"),
             Error::Backup(e) => write!(f, "{e}"),
+            #[cfg(feature = "std")]
+            Error::State(e) => write!(f, "{e}"),
         }
     }
 }
@@ -33,6 +38,13 @@ impl From<crate::attest::AttestError> for Error {
 impl From<crate::backup::BackupError> for Error {
     fn from(e: crate::backup::BackupError) -> Self {
         Error::Backup(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<crate::state::StateError> for Error {
+    fn from(e: crate::state::StateError) -> Self {
+        Error::State(e)
     }
 }
 

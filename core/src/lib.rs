@@ -17,5 +17,7 @@ extern crate std;
 pub mod attest;
 pub mod backup;
 pub mod error;
+#[cfg(feature = "std")]
+pub mod state;
 
 pub use error::{Error, Result};
