@@ -16,6 +16,8 @@ pub enum Error {
     /// The state directory or its account file is unusable.
     #[cfg(feature = "std")]
     State(crate::state::StateError),
+    /// A key, signature or address problem.
+    Signer(crate::signer::SignerError),
 }
 
 impl fmt::Display for Error {
@@ -25,6 +27,7 @@ impl fmt::Display for Error {
             Error::Backup(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
             Error::State(e) => write!(f, "{e}"),
+            Self::Signer(e) => write!(f, "signer: {e}"),
         }
     }
 }
@@ -45,6 +48,12 @@ impl From<crate::backup::BackupError> for Error {
 impl From<crate::state::StateError> for Error {
     fn from(e: crate::state::StateError) -> Self {
         Error::State(e)
+    }
+}
+
+impl From<crate::signer::SignerError> for Error {
+    fn from(e: crate::signer::SignerError) -> Self {
+        Self::Signer(e)
     }
 }
 

@@ -19,5 +19,7 @@ pub mod backup;
 pub mod error;
 #[cfg(feature = "std")]
 pub mod state;
+pub mod keccak;
+pub mod signer;
 
 pub use error::{Error, Result};
