@@ -22,6 +22,8 @@ use p256::ecdsa::signature::Verifier;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::signer::{eip191_hash, recover_address, Address, Signature, SignerError};
+
 mod encoding;
 pub use encoding::{EVIDENCE_MAGIC, EVIDENCE_VERSION, MAX_EVIDENCE_LEN};
 pub mod wire;
@@ -47,7 +49,7 @@ pub const MAX_PCRS: usize = 32;
 pub const MAX_ATTEST_LEN: usize = 512;
 /// Longest AK `TPMT_PUBLIC` carried in evidence.
 pub const MAX_AK_PUBLIC_LEN: usize = 256;
-/// Length of the wallet's signature: r, s (32 bytes each) and the y parity (0 or 1).
+/// Length of the wallet's signature: r, s (32 bytes each) and `v` (27 or 28).
 pub const WALLET_SIGNATURE_LEN: usize = 65;
 
 /// The PCRs a quote covers: one bank, a bitmap of up to [`MAX_PCRS`] PCRs.
@@ -156,14 +158,14 @@ impl PcrSelection {
 pub fn challenge(
     nonce: &[u8],
     chain_id: u64,
-    address: &[u8; ADDRESS_LEN],
+    address: &Address,
     policy_hash: &[u8; 32],
 ) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(CHALLENGE_LABEL);
     h.update(nonce);
     h.update(chain_id.to_be_bytes());
-    h.update(address);
+    h.update(address.0);
     h.update(policy_hash);
     h.finalize().into()
 }
@@ -192,20 +194,20 @@ pub struct Evidence {
     /// The values of the selected PCRs, in ascending PCR order.
     pub pcr_values: Vec<[u8; PCR_VALUE_LEN], MAX_PCRS>,
     /// The address the evidence speaks for.
-    pub address: [u8; ADDRESS_LEN],
+    pub address: Address,
     /// The chain id bound into the challenge.
     pub chain_id: u64,
     /// The policy hash bound into the challenge.
     pub policy_hash: [u8; 32],
-    /// The wallet's EIP-191 signature over the challenge: r || s || y parity.
-    pub wallet_signature: [u8; WALLET_SIGNATURE_LEN],
+    /// The wallet's EIP-191 signature over the 32-byte challenge.
+    pub wallet_signature: Signature,
 }
 
 /// What the caller requires beyond a well-formed, self-consistent evidence.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Expectations<'a> {
     /// The address the evidence must speak for.
-    pub address: Option<[u8; ADDRESS_LEN]>,
+    pub address: Option<Address>,
     /// The chain id the evidence must be bound to.
     pub chain_id: Option<u64>,
     /// The policy hash the evidence must be bound to.
@@ -229,7 +231,7 @@ pub enum TrustedAk<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedFacts {
     /// The address whose key signed the challenge.
-    pub address: [u8; ADDRESS_LEN],
+    pub address: Address,
     /// The chain id bound into the challenge.
     pub chain_id: u64,
     /// The policy hash bound into the challenge.
@@ -493,31 +495,10 @@ pub fn verify(
 /// 32-byte challenge.
 fn recover_wallet_signer(
     challenge: &[u8; 32],
-    signature: &[u8; WALLET_SIGNATURE_LEN],
-) -> Result<[u8; ADDRESS_LEN], AttestError> {
-    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
-    use sha3::Keccak256;
-
-    let (rs, parity) = signature.split_at(64);
-    let parity = match parity {
-        [p @ (0 | 1)] => *p,
-        _ => return Err(AttestError::WalletSignatureMalformed),
-    };
-    let signature = Signature::from_slice(rs).map_err(|_| AttestError::WalletSignatureMalformed)?;
-    let recovery_id = RecoveryId::from_byte(parity).ok_or(AttestError::WalletSignatureMalformed)?;
-    let mut digest = Keccak256::new();
-    digest.update(b"\x19Ethereum Signed Message:\n32");
-    digest.update(challenge);
-    let digest = digest.finalize();
-    let key = VerifyingKey::recover_from_prehash(&digest, &signature, recovery_id)
-        .map_err(|_| AttestError::WalletSignatureMismatch)?;
-    let point = key.to_encoded_point(false);
-    let coordinates = point
-        .as_bytes()
-        .get(1..)
-        .ok_or(AttestError::WalletSignatureMismatch)?;
-    let hash = Keccak256::digest(coordinates);
-    let mut address = [0u8; ADDRESS_LEN];
-    address.copy_from_slice(hash.get(12..).ok_or(AttestError::WalletSignatureMismatch)?);
-    Ok(address)
+    signature: &Signature,
+) -> Result<Address, AttestError> {
+    recover_address(&eip191_hash(challenge), signature).map_err(|e| match e {
+        SignerError::RecoveryFailed => AttestError::WalletSignatureMismatch,
+        _ => AttestError::WalletSignatureMalformed,
+    })
 }

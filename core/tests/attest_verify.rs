@@ -9,6 +9,7 @@ use wallet_core::attest::{
     challenge, pcr_digest, sha256_name, verify, wire, AkSignature, AttestError, Evidence,
     Expectations, PcrSelection, TrustedAk, MAX_EVIDENCE_LEN, NO_POLICY_HASH,
 };
+use wallet_core::signer::{Address, SecretKey, Signature};
 
 const NONCE: &[u8] = b"verifier nonce 0001";
 const CHAIN_ID: u64 = 14;
@@ -83,30 +84,19 @@ fn quote_bytes(extra: &[u8], selection: &PcrSelection, digest: &[u8]) -> Vec<u8>
     out
 }
 
-struct WalletKey(k256::ecdsa::SigningKey);
+struct WalletKey(SecretKey);
 
 impl WalletKey {
     fn new(seed: u8) -> Self {
-        Self(k256::ecdsa::SigningKey::from_bytes(&[seed; 32].into()).unwrap())
+        Self(SecretKey::from_bytes(&[seed; 32]).unwrap())
     }
 
-    fn address(&self) -> [u8; 20] {
-        use sha3::Digest;
-        let point = self.0.verifying_key().to_encoded_point(false);
-        let hash = sha3::Keccak256::digest(&point.as_bytes()[1..]);
-        hash[12..].try_into().unwrap()
+    fn address(&self) -> Address {
+        self.0.address()
     }
 
-    fn personal_sign(&self, message: &[u8; 32]) -> [u8; 65] {
-        use sha3::Digest;
-        let mut h = sha3::Keccak256::new();
-        h.update(b"\x19Ethereum Signed Message:\n32");
-        h.update(message);
-        let (sig, recid) = self.0.sign_prehash_recoverable(&h.finalize()).unwrap();
-        let mut out = [0u8; 65];
-        out[..64].copy_from_slice(&sig.to_bytes());
-        out[64] = recid.to_byte();
-        out
+    fn personal_sign(&self, message: &[u8; 32]) -> Signature {
+        self.0.sign_message(message).unwrap()
     }
 }
 
@@ -213,7 +203,7 @@ fn changed_evidence_fields_bound_by_the_challenge_are_a_challenge_mismatch() {
         Err(AttestError::ChallengeMismatch)
     );
     let mut b = build();
-    b.evidence.address[0] ^= 1;
+    b.evidence.address.0[0] ^= 1;
     assert_eq!(
         verify(&b.evidence, NONCE, &none()),
         Err(AttestError::ChallengeMismatch)
@@ -481,23 +471,29 @@ fn a_foreign_wallet_claiming_the_address_fails_the_wallet_signature() {
 #[test]
 fn wallet_signature_checks() {
     let mut b = build();
-    b.evidence.wallet_signature[64] = 27;
+    b.evidence.wallet_signature.y_parity ^= true;
     assert_eq!(
-        verify(&b.evidence, NONCE, &none()),
-        Err(AttestError::WalletSignatureMalformed)
-    );
-    let mut b = build();
-    b.evidence.wallet_signature[..32].fill(0);
-    assert_eq!(
-        verify(&b.evidence, NONCE, &none()),
-        Err(AttestError::WalletSignatureMalformed)
-    );
-    let mut b = build();
-    b.evidence.wallet_signature[40] ^= 1;
-    assert!(matches!(
         verify(&b.evidence, NONCE, &none()),
         Err(AttestError::WalletSignatureMismatch)
-    ));
+    );
+    let mut b = build();
+    b.evidence.wallet_signature.r.fill(0);
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::WalletSignatureMalformed)
+    );
+    let mut b = build();
+    b.evidence.wallet_signature.s = [0xff; 32]; // not below n
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::WalletSignatureMalformed)
+    );
+    let mut b = build();
+    b.evidence.wallet_signature.s[20] ^= 1;
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::WalletSignatureMismatch)
+    );
 }
 
 #[test]
@@ -506,7 +502,7 @@ fn unmet_expectations_have_their_errors() {
     let check = |exp: Expectations<'_>| verify(&b.evidence, NONCE, &exp).unwrap_err();
     assert_eq!(
         check(Expectations {
-            address: Some([0; 20]),
+            address: Some(Address([0; 20])),
             ..none()
         }),
         AttestError::AddressMismatch
@@ -559,8 +555,14 @@ fn challenge_is_the_documented_hash() {
     h.update([0xaa; 20]);
     h.update([0u8; 32]);
     let expected: [u8; 32] = h.finalize().into();
-    assert_eq!(challenge(b"abc", 1, &[0xaa; 20], &NO_POLICY_HASH), expected);
-    assert_ne!(challenge(b"abd", 1, &[0xaa; 20], &NO_POLICY_HASH), expected);
+    assert_eq!(
+        challenge(b"abc", 1, &Address([0xaa; 20]), &NO_POLICY_HASH),
+        expected
+    );
+    assert_ne!(
+        challenge(b"abd", 1, &Address([0xaa; 20]), &NO_POLICY_HASH),
+        expected
+    );
 }
 
 #[test]
@@ -616,6 +618,12 @@ fn evidence_encoding_round_trips_and_is_strict() {
     assert_eq!(
         Evidence::parse(&bad),
         Err(AttestError::EvidencePcrCountMismatch)
+    );
+    let mut bad = bytes.to_vec();
+    bad[70 + 64] = 1; // v must be 27 or 28 on the wire
+    assert_eq!(
+        Evidence::parse(&bad),
+        Err(AttestError::WalletSignatureMalformed)
     );
     let mut bad = bytes.to_vec();
     bad[201] = 9; // bitmap size

@@ -10,7 +10,7 @@
 //! | 10 | 8 | chain id |
 //! | 18 | 20 | address |
 //! | 38 | 32 | policy hash |
-//! | 70 | 65 | wallet signature: r, s, y parity (0 or 1) |
+//! | 70 | 65 | wallet signature: r, s, v (27 or 28) |
 //! | 135 | 64 | AK signature: r, s (P-256 scalars) |
 //! | 199 | 2 | PCR bank hash algorithm |
 //! | 201 | 1 | `s`: PCR bitmap size, `1..=4` |
@@ -33,6 +33,7 @@ use super::{
     AkSignature, AttestError, Evidence, PcrSelection, ADDRESS_LEN, MAX_AK_PUBLIC_LEN,
     MAX_ATTEST_LEN, MAX_PCRS, PCR_VALUE_LEN, WALLET_SIGNATURE_LEN,
 };
+use crate::signer::{Address, Signature};
 
 /// Evidence magic.
 pub const EVIDENCE_MAGIC: [u8; 8] = *b"FLWEVID\0";
@@ -76,9 +77,9 @@ impl Evidence {
         w.put(&EVIDENCE_MAGIC)?;
         w.put(&EVIDENCE_VERSION.to_be_bytes())?;
         w.put(&self.chain_id.to_be_bytes())?;
-        w.put(&self.address)?;
+        w.put(&self.address.0)?;
         w.put(&self.policy_hash)?;
-        w.put(&self.wallet_signature)?;
+        w.put(&self.wallet_signature.to_rsv_bytes())?;
         w.put(&self.ak_signature.r)?;
         w.put(&self.ak_signature.s)?;
         w.put(&self.pcr_selection.hash_alg.to_be_bytes())?;
@@ -113,9 +114,15 @@ impl Evidence {
             return Err(AttestError::EvidenceUnsupportedVersion);
         }
         let chain_id = r.u64()?;
-        let address = r.array::<ADDRESS_LEN>()?;
+        let address = Address(r.array::<ADDRESS_LEN>()?);
         let policy_hash = r.array::<32>()?;
-        let wallet_signature = r.array::<WALLET_SIGNATURE_LEN>()?;
+        let wallet_rsv = r.array::<WALLET_SIGNATURE_LEN>()?;
+        // Only the canonical v (27 or 28) that `encode` writes is accepted.
+        if !matches!(wallet_rsv.last(), Some(27 | 28)) {
+            return Err(AttestError::WalletSignatureMalformed);
+        }
+        let wallet_signature = Signature::from_rsv_bytes(&wallet_rsv)
+            .map_err(|_| AttestError::WalletSignatureMalformed)?;
         let ak_signature = AkSignature {
             r: r.array::<32>()?,
             s: r.array::<32>()?,
