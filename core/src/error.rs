@@ -18,6 +18,10 @@ pub enum Error {
     State(crate::state::StateError),
     /// A key, signature or address problem.
     Signer(crate::signer::SignerError),
+    /// A TPM command, its transport or its session failed.
+    Tpm(crate::tpm::TpmError),
+    /// Sealing or unsealing the key failed.
+    Seal(crate::seal::SealError),
 }
 
 impl fmt::Display for Error {
@@ -28,6 +32,8 @@ impl fmt::Display for Error {
             #[cfg(feature = "std")]
             Error::State(e) => write!(f, "{e}"),
             Self::Signer(e) => write!(f, "signer: {e}"),
+            Self::Tpm(e) => write!(f, "{e}"),
+            Self::Seal(e) => write!(f, "{e}"),
         }
     }
 }
@@ -54,6 +60,24 @@ impl From<crate::state::StateError> for Error {
 impl From<crate::signer::SignerError> for Error {
     fn from(e: crate::signer::SignerError) -> Self {
         Self::Signer(e)
+    }
+}
+
+impl From<crate::tpm::TpmError> for Error {
+    fn from(e: crate::tpm::TpmError) -> Self {
+        Self::Tpm(e)
+    }
+}
+
+impl From<crate::tpm::TransportError> for Error {
+    fn from(e: crate::tpm::TransportError) -> Self {
+        Self::Tpm(crate::tpm::TpmError::Transport(e))
+    }
+}
+
+impl From<crate::seal::SealError> for Error {
+    fn from(e: crate::seal::SealError) -> Self {
+        Self::Seal(e)
     }
 }
 

@@ -17,9 +17,11 @@ extern crate std;
 pub mod attest;
 pub mod backup;
 pub mod error;
+pub mod keccak;
+pub mod seal;
+pub mod signer;
 #[cfg(feature = "std")]
 pub mod state;
-pub mod keccak;
-pub mod signer;
+pub mod tpm;
 
 pub use error::{Error, Result};
