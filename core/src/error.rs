@@ -22,6 +22,10 @@ pub enum Error {
     Tpm(crate::tpm::TpmError),
     /// Sealing or unsealing the key failed.
     Seal(crate::seal::SealError),
+    /// Malformed RLP, or an encoding that does not fit its buffer.
+    Rlp(crate::rlp::RlpError),
+    /// A malformed, invalid or unencodable transaction.
+    Tx(crate::tx::TxError),
 }
 
 impl fmt::Display for Error {
@@ -34,6 +38,8 @@ impl fmt::Display for Error {
             Self::Signer(e) => write!(f, "signer: {e}"),
             Self::Tpm(e) => write!(f, "{e}"),
             Self::Seal(e) => write!(f, "{e}"),
+            Self::Rlp(e) => write!(f, "rlp: {e}"),
+            Self::Tx(e) => write!(f, "transaction: {e}"),
         }
     }
 }
@@ -78,6 +84,18 @@ impl From<crate::tpm::TransportError> for Error {
 impl From<crate::seal::SealError> for Error {
     fn from(e: crate::seal::SealError) -> Self {
         Self::Seal(e)
+    }
+}
+
+impl From<crate::rlp::RlpError> for Error {
+    fn from(e: crate::rlp::RlpError) -> Self {
+        Self::Rlp(e)
+    }
+}
+
+impl From<crate::tx::TxError> for Error {
+    fn from(e: crate::tx::TxError) -> Self {
+        Self::Tx(e)
     }
 }
 

@@ -18,10 +18,12 @@ pub mod attest;
 pub mod backup;
 pub mod error;
 pub mod keccak;
+pub mod rlp;
 pub mod seal;
 pub mod signer;
 #[cfg(feature = "std")]
 pub mod state;
 pub mod tpm;
+pub mod tx;
 
 pub use error::{Error, Result};

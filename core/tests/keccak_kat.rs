@@ -5,6 +5,8 @@
 //! c=512] with the original pad10*1, which is Ethereum's Keccak-256). The
 //! empty-string and "abc" digests are the values every Ethereum client
 //! documents (e.g. `keccak256("")` is the empty code hash).
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use wallet_core::keccak::{keccak256, Keccak256};
 

@@ -1,4 +1,6 @@
 //! Known answers and edge cases for keys, signatures and addresses.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
 use wallet_core::keccak::keccak256;
