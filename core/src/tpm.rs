@@ -393,6 +393,8 @@ pub struct Tpm<T: Transport> {
     commands_sent: u64,
     drbg: Drbg,
     pending_flushes: heapless::Vec<u32, MAX_PENDING_FLUSHES>,
+    sweep_needed: bool,
+    sweeping: bool,
 }
 
 impl<T: Transport> fmt::Debug for Tpm<T> {
@@ -418,6 +420,8 @@ impl<T: Transport> Tpm<T> {
             commands_sent: 0,
             drbg: Drbg::new(seed),
             pending_flushes: heapless::Vec::new(),
+            sweep_needed: false,
+            sweeping: false,
         }
     }
 
@@ -486,7 +490,9 @@ impl<T: Transport> Tpm<T> {
 
     /// Flushes `handle`; when that fails, remembers it to retry before the next
     /// command. A handle the TPM no longer knows counts as flushed.
-    pub(crate) fn flush_or_defer(&mut self, handle: u32) {
+    /// Every object and session this crate creates is flushed this way on
+    /// every path, error paths included.
+    pub fn flush_or_defer(&mut self, handle: u32) {
         match self.flush_context(handle) {
             Ok(()) => {}
             Err(TpmError::Tpm { .. }) => {}
@@ -498,6 +504,33 @@ impl<T: Transport> Tpm<T> {
                 }
             }
         }
+    }
+
+    /// `true` when a command that creates a handle lost its response, so a
+    /// handle may be loaded that we do not know: the next command first flushes
+    /// every transient object and session of this connection.
+    #[must_use]
+    pub const fn sweep_pending(&self) -> bool {
+        self.sweep_needed
+    }
+
+    pub(crate) fn mark_swept(&mut self) {
+        self.sweep_needed = false;
+        self.pending_flushes.clear();
+    }
+
+    fn before_command(&mut self, command_code: u32) -> Result<(), TpmError> {
+        if command_code == tpm2_protocol::frame::TpmFlushContextCommand::CC.value() || self.sweeping
+        {
+            return Ok(());
+        }
+        if self.sweep_needed {
+            self.sweeping = true;
+            let swept = self.flush_all_transient();
+            self.sweeping = false;
+            return swept.map(|_| ());
+        }
+        self.retry_pending_flushes()
     }
 
     fn retry_pending_flushes(&mut self) -> Result<(), TpmError> {
@@ -614,9 +647,7 @@ impl<T: Transport> Tpm<T> {
         mut authorization: Authorization<'_>,
         response_handles: usize,
     ) -> Result<frame::ResponseLayout, TpmError> {
-        if command_code != tpm2_protocol::frame::TpmFlushContextCommand::CC.value() {
-            self.retry_pending_flushes()?;
-        }
+        self.before_command(command_code)?;
         self.wipe_response();
         if parameter_len > self.parameters.len() {
             return Err(TpmError::CommandTooLarge);
@@ -681,9 +712,20 @@ impl<T: Transport> Tpm<T> {
         frame::put_u32(out, 2, size)?;
 
         self.commands_sent += 1;
-        let received = self
+        let received = match self
             .transport
-            .transact(self.command.get(..at).unwrap_or(&[]), &mut self.response)?;
+            .transact(self.command.get(..at).unwrap_or(&[]), &mut self.response)
+        {
+            Ok(received) => received,
+            Err(error) => {
+                // The TPM may have run the command: a handle it created is
+                // unknown to us and must be swept before the next command.
+                if response_handles > 0 {
+                    self.sweep_needed = true;
+                }
+                return Err(TpmError::Transport(error));
+            }
+        };
         if received > self.response.len() {
             return Err(TpmError::Transport(TransportError::ResponseTruncated));
         }
