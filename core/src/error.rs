@@ -16,6 +16,9 @@ pub enum Error {
     /// The state directory or its account file is unusable.
     #[cfg(feature = "std")]
     State(crate::state::StateError),
+    /// A wallet operation cannot proceed (closed, no account, bad backup...).
+    #[cfg(feature = "std")]
+    Wallet(crate::wallet::WalletError),
     /// A key, signature or address problem.
     Signer(crate::signer::SignerError),
     /// A TPM command, its transport or its session failed.
@@ -35,6 +38,8 @@ impl fmt::Display for Error {
             Error::Backup(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
             Error::State(e) => write!(f, "{e}"),
+            #[cfg(feature = "std")]
+            Error::Wallet(e) => write!(f, "{e}"),
             Self::Signer(e) => write!(f, "signer: {e}"),
             Self::Tpm(e) => write!(f, "{e}"),
             Self::Seal(e) => write!(f, "{e}"),
@@ -60,6 +65,13 @@ impl From<crate::backup::BackupError> for Error {
 impl From<crate::state::StateError> for Error {
     fn from(e: crate::state::StateError) -> Self {
         Error::State(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<crate::wallet::WalletError> for Error {
+    fn from(e: crate::wallet::WalletError) -> Self {
+        Error::Wallet(e)
     }
 }
 

@@ -25,5 +25,7 @@ pub mod signer;
 pub mod state;
 pub mod tpm;
 pub mod tx;
+#[cfg(feature = "std")]
+pub mod wallet;
 
 pub use error::{Error, Result};

@@ -1,0 +1,151 @@
+//! Transports and helpers shared by the wallet tests.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use wallet_core::tpm::simulator::Swtpm;
+use wallet_core::tpm::transport::{self, StdTransport};
+use wallet_core::tpm::{Transport, TransportError};
+use wallet_core::wallet::Wallet;
+
+/// Every byte sent to and received from the TPM, in order.
+#[derive(Clone, Default)]
+pub struct Transcript(Arc<Mutex<Vec<u8>>>);
+
+impl Transcript {
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    pub fn contains(&self, needle: &[u8]) -> bool {
+        contains(&self.0.lock().unwrap(), needle)
+    }
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A real transport whose traffic is copied into a [`Transcript`].
+pub struct RecordingTransport {
+    inner: StdTransport,
+    transcript: Transcript,
+}
+
+impl RecordingTransport {
+    pub fn new(swtpm: &Swtpm) -> (Self, Transcript) {
+        let transcript = Transcript::default();
+        let inner = transport::open(&swtpm.tcti()).unwrap();
+        (
+            Self {
+                inner,
+                transcript: transcript.clone(),
+            },
+            transcript,
+        )
+    }
+}
+
+impl Transport for RecordingTransport {
+    fn transact(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+        self.transcript.0.lock().unwrap().extend_from_slice(command);
+        let n = self.inner.transact(command, response)?;
+        self.transcript
+            .0
+            .lock()
+            .unwrap()
+            .extend_from_slice(&response[..n]);
+        Ok(n)
+    }
+}
+
+/// Test double: a real transport that refuses every `period`-th command
+/// without sending it, as a connection that drops would.
+pub struct EveryNthFailsTestDouble {
+    inner: StdTransport,
+    period: u64,
+    count: u64,
+    failures: Arc<Mutex<u64>>,
+}
+
+impl EveryNthFailsTestDouble {
+    pub fn new(swtpm: &Swtpm, period: u64) -> (Self, Arc<Mutex<u64>>) {
+        let failures = Arc::new(Mutex::new(0));
+        (
+            Self {
+                inner: transport::open(&swtpm.tcti()).unwrap(),
+                period,
+                count: 0,
+                failures: failures.clone(),
+            },
+            failures,
+        )
+    }
+}
+
+impl Transport for EveryNthFailsTestDouble {
+    fn transact(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+        self.count += 1;
+        if self.count % self.period == 0 {
+            *self.failures.lock().unwrap() += 1;
+            return Err(TransportError::InjectedFailure);
+        }
+        self.inner.transact(command, response)
+    }
+}
+
+/// A private temp directory (mode 0700 not required: the state dir is a
+/// subdirectory the wallet creates), removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "flw-wallet-{tag}-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    pub fn state(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn swtpm() -> Swtpm {
+    Swtpm::start_temporary().expect("swtpm must be installed (apt-get install swtpm swtpm-tools)")
+}
+
+pub fn open_wallet(swtpm: &Swtpm, state: &std::path::Path) -> Wallet {
+    Wallet::open(&swtpm.tcti(), state).unwrap()
+}
+
+/// An EIP-1559 unsigned signing payload (chain 14), built with the rlp crate.
+pub fn eip1559_payload(nonce: u64) -> Vec<u8> {
+    let mut s = rlp::RlpStream::new_list(9);
+    s.append(&14u64);
+    s.append(&nonce);
+    s.append(&1_000_000_000u64);
+    s.append(&30_000_000_000u64);
+    s.append(&21_000u64);
+    s.append(&vec![0x11u8; 20]);
+    s.append(&1_000_000_000_000_000u64);
+    s.append_empty_data();
+    s.begin_list(0);
+    let mut out = vec![0x02];
+    out.extend_from_slice(&s.out());
+    out
+}
