@@ -319,8 +319,11 @@ fn seal_under<T: Transport>(
     };
     let policy: &[u8] = policy_digest.as_ref().map_or(&[], |digest| &digest[..]);
     let mut session = tpm.start_salted_session(srk, SessionKind::Hmac)?;
+    session.end_after_next_command();
     let created = tpm.create_sealed_object(srk, &mut session, secret, policy, encryption);
-    tpm.flush_or_defer(session.handle());
+    if !session.is_ended() {
+        tpm.flush_or_defer(session.handle());
+    }
     let created = created?;
     let sealed = SealedObject {
         public: created.public,
@@ -349,7 +352,9 @@ fn unseal_under<T: Transport>(
     };
     let mut session = tpm.start_salted_session(srk, kind)?;
     let result = load_and_unseal(tpm, srk, sealed, &mut session, encryption);
-    tpm.flush_or_defer(session.handle());
+    if !session.is_ended() {
+        tpm.flush_or_defer(session.handle());
+    }
     result
 }
 
@@ -361,6 +366,8 @@ fn load_and_unseal<T: Transport>(
     encryption: ParameterEncryption,
 ) -> Result<Zeroizing<[u8; SECRET_LEN]>, SealError> {
     let object = tpm.load(srk, &sealed.public, &sealed.private)?;
+    // Unseal is the session's last command: on success the TPM ends it.
+    session.end_after_next_command();
     let result = match sealed.pcrs {
         Some(selection) => tpm
             .policy_pcr(session, selection)

@@ -13,7 +13,7 @@
 use core::fmt;
 
 use sha2::{Digest, Sha256};
-use tpm2_protocol::frame::{TpmFrame, TpmHeader, TpmUnmarshalBody};
+use tpm2_protocol::frame::{TpmFrame, TpmUnmarshalBody};
 use tpm2_protocol::TpmWriter;
 use zeroize::Zeroize;
 
@@ -44,6 +44,12 @@ pub const NAME_LEN: usize = 34;
 pub(crate) const ALG_SHA256: u16 = 0x000B;
 /// `TPM_RS_PW`: the password authorization pseudo-session.
 const RS_PW: u32 = 0x4000_0009;
+/// `TPM_CC_FlushContext`.
+const CC_FLUSH_CONTEXT: u32 = 0x165;
+/// `TPM_CC_GetCapability`.
+const CC_GET_CAPABILITY: u32 = 0x17A;
+/// `TPM_CAP_HANDLES`.
+const CAP_HANDLES: u32 = 0x0000_0001;
 /// How many failed flushes are remembered for a retry.
 const MAX_PENDING_FLUSHES: usize = 16;
 
@@ -394,7 +400,6 @@ pub struct Tpm<T: Transport> {
     drbg: Drbg,
     pending_flushes: heapless::Vec<u32, MAX_PENDING_FLUSHES>,
     sweep_needed: bool,
-    sweeping: bool,
 }
 
 impl<T: Transport> fmt::Debug for Tpm<T> {
@@ -421,7 +426,6 @@ impl<T: Transport> Tpm<T> {
             drbg: Drbg::new(seed),
             pending_flushes: heapless::Vec::new(),
             sweep_needed: false,
-            sweeping: false,
         }
     }
 
@@ -488,14 +492,141 @@ impl<T: Transport> Tpm<T> {
         span.of(self.response.get(..self.response_len).unwrap_or(&[]))
     }
 
+    /// `TPM2_FlushContext`: unloads a transient object or ends a session.
+    ///
+    /// The frame is built on the stack, so a flush can run while another
+    /// command is being prepared in the engine's buffers.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command.
+    pub fn flush_context(&mut self, handle: u32) -> Result<(), TpmError> {
+        let mut command = [0u8; 14];
+        command[..2].copy_from_slice(&frame::TAG_NO_SESSIONS.to_be_bytes());
+        command[2..6].copy_from_slice(&14u32.to_be_bytes());
+        command[6..10].copy_from_slice(&CC_FLUSH_CONTEXT.to_be_bytes());
+        command[10..].copy_from_slice(&handle.to_be_bytes());
+        let layout = self.transact_small(&command, CC_FLUSH_CONTEXT)?;
+        self.wipe_response();
+        if layout.parameters.len != 0 {
+            return Err(TpmError::MalformedResponse {
+                command: CC_FLUSH_CONTEXT,
+                defect: ResponseDefect::TrailingData,
+            });
+        }
+        Ok(())
+    }
+
+    /// `TPM2_GetCapability(TPM_CAP_HANDLES)` for the handle range starting at
+    /// `first` (`0x80000000` transient objects, `0x02000000` HMAC sessions,
+    /// `0x03000000` policy sessions), at most 64 handles.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; an answer that is not a handle list.
+    pub fn handles_in_range(&mut self, first: u32) -> Result<heapless::Vec<u32, 64>, TpmError> {
+        use tpm2_protocol::data::TpmuCapabilities;
+        use tpm2_protocol::frame::TpmGetCapabilityResponse;
+        let mut command = [0u8; 22];
+        command[..2].copy_from_slice(&frame::TAG_NO_SESSIONS.to_be_bytes());
+        command[2..6].copy_from_slice(&22u32.to_be_bytes());
+        command[6..10].copy_from_slice(&CC_GET_CAPABILITY.to_be_bytes());
+        command[10..14].copy_from_slice(&CAP_HANDLES.to_be_bytes());
+        command[14..18].copy_from_slice(&first.to_be_bytes());
+        command[18..].copy_from_slice(&64u32.to_be_bytes());
+        let layout = self.transact_small(&command, CC_GET_CAPABILITY)?;
+        let parsed =
+            TpmGetCapabilityResponse::unmarshal_body(&[], self.response_bytes(layout.parameters));
+        self.wipe_response();
+        let malformed = |defect| TpmError::MalformedResponse {
+            command: CC_GET_CAPABILITY,
+            defect,
+        };
+        let response = parsed.map_err(|_| malformed(ResponseDefect::BadParameter))?;
+        let TpmuCapabilities::Handles(list) = &response.capability_data.data else {
+            return Err(malformed(ResponseDefect::UnexpectedValue));
+        };
+        let mut handles = heapless::Vec::new();
+        for handle in list.iter() {
+            let handle = handle.value();
+            // The list runs on past the range; only this range's type counts.
+            // Loaded sessions are listed under 0x02 whatever their kind, and a
+            // policy session's handle starts with 0x03.
+            let same_range = match first >> 24 {
+                0x02 | 0x03 => matches!(handle >> 24, 0x02 | 0x03),
+                range => handle >> 24 == range,
+            };
+            if same_range {
+                handles
+                    .push(handle)
+                    .map_err(|_| malformed(ResponseDefect::UnexpectedValue))?;
+            }
+        }
+        Ok(handles)
+    }
+
+    /// Flushes every transient object and loaded session this connection can
+    /// see, returning how many. Used after a response to a command that creates
+    /// a handle was lost or unreadable; on `/dev/tpmrm0` the resource manager
+    /// shows each connection only its own handles.
+    ///
+    /// # Errors
+    ///
+    /// The errors of `GetCapability`; failed flushes are deferred.
+    pub fn flush_all_transient(&mut self) -> Result<usize, TpmError> {
+        let objects = self.handles_in_range(0x8000_0000)?;
+        let hmac_sessions = self.handles_in_range(0x0200_0000)?;
+        let policy_sessions = self.handles_in_range(0x0300_0000)?;
+        // Everything loaded is in these lists: earlier deferred flushes are covered.
+        self.sweep_needed = false;
+        self.pending_flushes.clear();
+        let mut flushed = 0;
+        let mut seen = heapless::Vec::<u32, 192>::new();
+        for &handle in objects.iter().chain(&hmac_sessions).chain(&policy_sessions) {
+            if seen.contains(&handle) {
+                continue;
+            }
+            let _ = seen.push(handle);
+            self.flush_or_defer(handle);
+            flushed += 1;
+        }
+        Ok(flushed)
+    }
+
+    /// Sends a small command frame built by the caller on the stack, leaving
+    /// the command and parameter buffers untouched.
+    fn transact_small(
+        &mut self,
+        command: &[u8],
+        command_code: u32,
+    ) -> Result<frame::ResponseLayout, TpmError> {
+        self.wipe_response();
+        self.commands_sent += 1;
+        let received = self.transport.transact(command, &mut self.response)?;
+        if received > self.response.len() {
+            return Err(TpmError::Transport(TransportError::ResponseTruncated));
+        }
+        self.response_len = received;
+        let parsed = frame::parse_response(
+            self.response.get(..received).unwrap_or(&[]),
+            command_code,
+            0,
+            0,
+        );
+        if parsed.is_err() {
+            self.wipe_response();
+        }
+        parsed
+    }
+
     /// Flushes `handle`; when that fails, remembers it to retry before the next
     /// command. A handle the TPM no longer knows counts as flushed.
+    ///
     /// Every object and session this crate creates is flushed this way on
     /// every path, error paths included.
     pub fn flush_or_defer(&mut self, handle: u32) {
         match self.flush_context(handle) {
-            Ok(()) => {}
-            Err(TpmError::Tpm { .. }) => {}
+            Ok(()) | Err(TpmError::Tpm { .. }) => {}
             Err(_) => {
                 if !self.pending_flushes.contains(&handle) {
                     // When the list is full the handle is lost to us; the TPM keeps
@@ -506,29 +637,21 @@ impl<T: Transport> Tpm<T> {
         }
     }
 
-    /// `true` when a command that creates a handle lost its response, so a
-    /// handle may be loaded that we do not know: the next command first flushes
-    /// every transient object and session of this connection.
+    /// `true` when the response to a command that creates a handle was lost or
+    /// unreadable, so a handle may be loaded that we do not know: the next
+    /// command first flushes every transient object and session of this
+    /// connection.
     #[must_use]
     pub const fn sweep_pending(&self) -> bool {
         self.sweep_needed
     }
 
-    pub(crate) fn mark_swept(&mut self) {
-        self.sweep_needed = false;
-        self.pending_flushes.clear();
-    }
-
-    fn before_command(&mut self, command_code: u32) -> Result<(), TpmError> {
-        if command_code == tpm2_protocol::frame::TpmFlushContextCommand::CC.value() || self.sweeping
-        {
-            return Ok(());
-        }
+    /// Housekeeping before a command: the sweep after a lost handle, else the
+    /// deferred flushes. Uses only stack-built frames, so the command being
+    /// prepared in the buffers is untouched.
+    fn before_command(&mut self) -> Result<(), TpmError> {
         if self.sweep_needed {
-            self.sweeping = true;
-            let swept = self.flush_all_transient();
-            self.sweeping = false;
-            return swept.map(|_| ());
+            return self.flush_all_transient().map(|_| ());
         }
         self.retry_pending_flushes()
     }
@@ -647,7 +770,7 @@ impl<T: Transport> Tpm<T> {
         mut authorization: Authorization<'_>,
         response_handles: usize,
     ) -> Result<frame::ResponseLayout, TpmError> {
-        self.before_command(command_code)?;
+        self.before_command()?;
         self.wipe_response();
         if parameter_len > self.parameters.len() {
             return Err(TpmError::CommandTooLarge);
@@ -663,7 +786,7 @@ impl<T: Transport> Tpm<T> {
         } = &mut authorization
         {
             self.drbg.fill(&mut nonce_caller);
-            attributes = session::attributes(*decrypt, *encrypt);
+            attributes = session::attributes(session.continues(), *decrypt, *encrypt);
             let parameters = self.parameters.get_mut(..parameter_len).unwrap_or(&mut []);
             if *decrypt {
                 session.encrypt_first_parameter(&nonce_caller, parameters)?;
@@ -732,12 +855,23 @@ impl<T: Transport> Tpm<T> {
         self.response_len = received;
 
         let session_count = usize::from(!matches!(authorization, Authorization::None));
-        let layout = frame::parse_response(
+        let parsed = frame::parse_response(
             self.response.get(..received).unwrap_or(&[]),
             command_code,
             response_handles,
             session_count,
-        )?;
+        );
+        let layout = match parsed {
+            Ok(layout) => layout,
+            Err(error) => {
+                // An unreadable answer to a handle-creating command may hide a
+                // loaded handle; a refusal (a response code) created nothing.
+                if response_handles > 0 && !matches!(error, TpmError::Tpm { .. }) {
+                    self.sweep_needed = true;
+                }
+                return Err(error);
+            }
+        };
         let malformed = |defect| TpmError::MalformedResponse {
             command: command_code,
             defect,

@@ -6,16 +6,15 @@
 use sha2::{Digest, Sha256};
 use tpm2_protocol::basic::{TpmBuffer, TpmHandle};
 use tpm2_protocol::data::{
-    Tpm2bPublic, Tpm2bSensitiveCreate, TpmAlgId, TpmCap, TpmRh, TpmSu, TpmlDigestValues,
-    TpmlPcrSelection, TpmtHa, TpmtPublic, TpmuCapabilities, TpmuHa, TpmuPublicId,
+    Tpm2bPublic, Tpm2bSensitiveCreate, TpmAlgId, TpmRh, TpmSu, TpmlDigestValues, TpmlPcrSelection,
+    TpmtHa, TpmtPublic, TpmuHa, TpmuPublicId,
 };
 use tpm2_protocol::frame::{
-    TpmCreatePrimaryCommand, TpmCreatePrimaryResponse, TpmCreateResponse, TpmFlushContextCommand,
-    TpmFlushContextResponse, TpmGetCapabilityCommand, TpmGetCapabilityResponse,
-    TpmGetRandomCommand, TpmGetRandomResponse, TpmHeader, TpmLoadResponse, TpmPcrExtendCommand,
-    TpmPcrExtendResponse, TpmPcrReadCommand, TpmPcrReadResponse, TpmPolicyGetDigestCommand,
-    TpmPolicyGetDigestResponse, TpmPolicyPcrCommand, TpmPolicyPcrResponse, TpmReadPublicCommand,
-    TpmReadPublicResponse, TpmStartupCommand, TpmStartupResponse, TpmUnmarshalBody,
+    TpmCreatePrimaryCommand, TpmCreatePrimaryResponse, TpmCreateResponse, TpmGetRandomCommand,
+    TpmGetRandomResponse, TpmHeader, TpmLoadResponse, TpmPcrExtendCommand, TpmPcrExtendResponse,
+    TpmPcrReadCommand, TpmPcrReadResponse, TpmPolicyGetDigestCommand, TpmPolicyGetDigestResponse,
+    TpmPolicyPcrCommand, TpmPolicyPcrResponse, TpmReadPublicCommand, TpmReadPublicResponse,
+    TpmStartupCommand, TpmStartupResponse, TpmUnmarshalBody,
 };
 use tpm2_protocol::{TpmMarshal, TpmUnmarshal, TpmWriter};
 use zeroize::Zeroizing;
@@ -255,74 +254,6 @@ impl<T: Transport> Tpm<T> {
         }
         self.wipe_response();
         Ok(())
-    }
-
-    /// `TPM2_FlushContext`: unloads a transient object or ends a session.
-    ///
-    /// # Errors
-    ///
-    /// The errors of the command.
-    pub fn flush_context(&mut self, handle: u32) -> Result<(), TpmError> {
-        let command = TpmFlushContextCommand {
-            handles: [],
-            flush_handle: TpmHandle::new(handle),
-        };
-        self.run::<_, TpmFlushContextResponse>(&command, &[], Authorization::None)
-            .map(|_| ())
-    }
-
-    /// `TPM2_GetCapability(TPM_CAP_HANDLES)` for the handle range starting at
-    /// `first` (`0x80000000` transient objects, `0x02000000` loaded sessions,
-    /// `0x03000000` policy sessions).
-    ///
-    /// # Errors
-    ///
-    /// The errors of the command; a capability of another kind in the answer.
-    pub fn handles_in_range(&mut self, first: u32) -> Result<heapless::Vec<u32, 64>, TpmError> {
-        let command = TpmGetCapabilityCommand {
-            handles: [],
-            cap: TpmCap::Handles,
-            property: first.into(),
-            property_count: 64u32.into(),
-        };
-        let response: TpmGetCapabilityResponse = self.run(&command, &[], Authorization::None)?;
-        let code = TpmGetCapabilityCommand::CC as u32;
-        let TpmuCapabilities::Handles(list) = &response.capability_data.data else {
-            return Err(malformed(code, ResponseDefect::UnexpectedValue));
-        };
-        let mut handles = heapless::Vec::new();
-        for handle in list.iter() {
-            let handle = handle.value();
-            // The list runs on past the range; only this range's type byte counts.
-            if handle >> 24 == first >> 24 {
-                handles
-                    .push(handle)
-                    .map_err(|_| malformed(code, ResponseDefect::UnexpectedValue))?;
-            }
-        }
-        Ok(handles)
-    }
-
-    /// Flushes every transient object and loaded session this connection can
-    /// see, returning how many were flushed. Used after a lost response to a
-    /// command that creates a handle; on `/dev/tpmrm0` the resource manager
-    /// shows each connection only its own handles.
-    ///
-    /// # Errors
-    ///
-    /// The errors of `GetCapability`; failed flushes are deferred.
-    pub fn flush_all_transient(&mut self) -> Result<usize, TpmError> {
-        let objects = self.handles_in_range(0x8000_0000)?;
-        let hmac_sessions = self.handles_in_range(0x0200_0000)?;
-        let policy_sessions = self.handles_in_range(0x0300_0000)?;
-        // Everything loaded is in these lists: earlier deferred flushes are covered.
-        self.mark_swept();
-        let mut flushed = 0;
-        for handle in objects.iter().chain(&hmac_sessions).chain(&policy_sessions) {
-            self.flush_or_defer(*handle);
-            flushed += 1;
-        }
-        Ok(flushed)
     }
 
     /// `TPM2_CreatePrimary` under `hierarchy` with the empty hierarchy

@@ -79,6 +79,8 @@ pub struct Session {
     keyed: bool,
     nonce_tpm: [u8; NONCE_LEN],
     nonce_tpm_len: usize,
+    end_after_next_command: bool,
+    ended: bool,
 }
 
 impl fmt::Debug for Session {
@@ -98,10 +100,13 @@ impl Drop for Session {
     }
 }
 
-/// The session attributes we send: always `continueSession` (sessions are
-/// flushed explicitly), plus `decrypt` / `encrypt` as asked.
-pub(crate) const fn attributes(decrypt: bool, encrypt: bool) -> u8 {
-    let mut attributes = CONTINUE_SESSION;
+/// The session attributes we send: `continueSession` unless the session is to
+/// end with this command, plus `decrypt` / `encrypt` as asked.
+pub(crate) const fn attributes(continue_session: bool, decrypt: bool, encrypt: bool) -> u8 {
+    let mut attributes = 0;
+    if continue_session {
+        attributes |= CONTINUE_SESSION;
+    }
     if decrypt {
         attributes |= DECRYPT;
     }
@@ -159,6 +164,24 @@ impl Session {
         self.keyed
     }
 
+    /// Sends the next command without `continueSession`: when it succeeds the
+    /// TPM ends the session itself, which saves a `FlushContext`.
+    pub fn end_after_next_command(&mut self) {
+        self.end_after_next_command = true;
+    }
+
+    /// `true` once a command sent after [`Session::end_after_next_command`]
+    /// succeeded: the TPM has ended the session and it must not be flushed.
+    #[must_use]
+    pub const fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Whether the next command keeps the session open.
+    pub(crate) const fn continues(&self) -> bool {
+        !self.end_after_next_command
+    }
+
     fn hmac_key(&self) -> &[u8] {
         if self.keyed {
             &self.session_key
@@ -197,7 +220,8 @@ impl Session {
         hmac: &[u8],
         nonce_caller: &[u8],
     ) -> Result<(), TpmError> {
-        if !(16..=NONCE_LEN).contains(&nonce_tpm.len()) || attributes & CONTINUE_SESSION == 0 {
+        let continues = attributes & CONTINUE_SESSION != 0;
+        if !(16..=NONCE_LEN).contains(&nonce_tpm.len()) || continues != self.continues() {
             return Err(TpmError::MalformedResponse {
                 command: command_code,
                 defect: ResponseDefect::BadAuthorization,
@@ -222,6 +246,7 @@ impl Session {
             .unwrap_or(&mut [])
             .copy_from_slice(nonce_tpm);
         self.nonce_tpm_len = nonce_tpm.len();
+        self.ended = !continues;
         Ok(())
     }
 
@@ -415,6 +440,8 @@ impl<T: Transport> Tpm<T> {
             keyed: salt.is_some(),
             nonce_tpm: [0; NONCE_LEN],
             nonce_tpm_len: nonce_tpm.len(),
+            end_after_next_command: false,
+            ended: false,
         };
         session.nonce_tpm[..nonce_tpm.len()].copy_from_slice(nonce_tpm);
         if let Some(salt) = salt {

@@ -51,10 +51,18 @@ impl fmt::Display for SimulatorError {
 
 impl std::error::Error for SimulatorError {}
 
+/// Where swtpm serves its data channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DataChannel {
+    Unix,
+    Tcp { port: u16 },
+}
+
 /// A running swtpm child process.
 pub struct Swtpm {
     dir: PathBuf,
     owns_dir: bool,
+    channel: DataChannel,
     child: Option<Child>,
 }
 
@@ -80,6 +88,28 @@ impl Swtpm {
         let mut swtpm = Self {
             dir: dir.as_ref().to_path_buf(),
             owns_dir: false,
+            channel: DataChannel::Unix,
+            child: None,
+        };
+        swtpm.launch()?;
+        Ok(swtpm)
+    }
+
+    /// Starts swtpm with its data channel on a free TCP port of 127.0.0.1
+    /// (control channel and state still under a new private temp directory).
+    ///
+    /// # Errors
+    ///
+    /// As [`Swtpm::start`].
+    pub fn start_tcp_temporary() -> Result<Self, SimulatorError> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .map_err(|_| SimulatorError::NotAnswering)?;
+        let mut swtpm = Self {
+            dir: temporary_dir(),
+            owns_dir: true,
+            channel: DataChannel::Tcp { port },
             child: None,
         };
         swtpm.launch()?;
@@ -93,16 +123,7 @@ impl Swtpm {
     ///
     /// As [`Swtpm::start`].
     pub fn start_temporary() -> Result<Self, SimulatorError> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let dir = std::env::temp_dir().join(std::format!(
-            "flare-wallet-swtpm-{}-{}-{nanos}",
-            std::process::id(),
-            INSTANCE.fetch_add(1, Ordering::Relaxed)
-        ));
-        let mut swtpm = Self::start(&dir)?;
+        let mut swtpm = Self::start(temporary_dir())?;
         swtpm.owns_dir = true;
         Ok(swtpm)
     }
@@ -127,10 +148,14 @@ impl Swtpm {
         self.dir.join("swtpm.pid")
     }
 
-    /// The TCTI string that reaches this TPM: `swtpm:path=...`.
+    /// The TCTI string that reaches this TPM: `swtpm:path=...` (or
+    /// `swtpm:host=127.0.0.1,port=...` for a TCP instance).
     #[must_use]
     pub fn tcti(&self) -> String {
-        std::format!("swtpm:path={}", self.socket_path().display())
+        match self.channel {
+            DataChannel::Unix => std::format!("swtpm:path={}", self.socket_path().display()),
+            DataChannel::Tcp { port } => std::format!("swtpm:host=127.0.0.1,port={port}"),
+        }
     }
 
     /// The process id, while running.
@@ -160,10 +185,14 @@ impl Swtpm {
             .arg("socket")
             .arg("--tpm2")
             .arg("--server")
-            .arg(std::format!(
-                "type=unixio,path={}",
-                self.socket_path().display()
-            ))
+            .arg(match self.channel {
+                DataChannel::Unix => {
+                    std::format!("type=unixio,path={}", self.socket_path().display())
+                }
+                DataChannel::Tcp { port } => {
+                    std::format!("type=tcp,bindaddr=127.0.0.1,port={port}")
+                }
+            })
             .arg("--ctrl")
             .arg(std::format!(
                 "type=unixio,path={}",
@@ -191,7 +220,7 @@ impl Swtpm {
         loop {
             if self.pid_path().exists()
                 && UnixStream::connect(self.ctrl_path()).is_ok()
-                && self.socket_path().exists()
+                && self.data_channel_ready()
             {
                 return Ok(());
             }
@@ -204,6 +233,15 @@ impl Swtpm {
                 return Err(SimulatorError::NotAnswering);
             }
             thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn data_channel_ready(&self) -> bool {
+        match self.channel {
+            DataChannel::Unix => self.socket_path().exists(),
+            // A probe connection is accepted and closed; swtpm then waits for
+            // the next client.
+            DataChannel::Tcp { port } => std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
         }
     }
 
@@ -247,6 +285,18 @@ impl Swtpm {
         }
         Ok(())
     }
+}
+
+fn temporary_dir() -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    std::env::temp_dir().join(std::format!(
+        "flare-wallet-swtpm-{}-{}-{nanos}",
+        std::process::id(),
+        INSTANCE.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 impl Drop for Swtpm {
