@@ -64,35 +64,74 @@ impl Transport for RecordingTransport {
     }
 }
 
-/// Test double: a real transport that refuses every `period`-th command
-/// without sending it, as a connection that drops would.
+/// Shared controls of an [`EveryNthFailsTestDouble`].
+#[derive(Clone, Default)]
+pub struct FaultControl {
+    /// Command codes refused so far.
+    pub refused: Arc<Mutex<Vec<u32>>>,
+    /// Failures are injected only while armed.
+    pub armed: Arc<std::sync::atomic::AtomicBool>,
+    /// Commands counted while armed; the command that brings it to a
+    /// multiple of the period is refused.
+    pub count: Arc<std::sync::atomic::AtomicU64>,
+    /// When nonzero, counts down one per command; the command that brings
+    /// it to zero is refused (armed or not).
+    pub once: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl FaultControl {
+    pub fn arm(&self, on: bool) {
+        self.armed.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Refuses the `k`-th next command (1-based), once.
+    pub fn fail_once_at(&self, k: u64) {
+        self.once.store(k, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Test double: a real transport that, while armed, refuses every
+/// `period`-th command without sending it, as a dropped connection would.
 pub struct EveryNthFailsTestDouble {
     inner: StdTransport,
     period: u64,
-    count: u64,
-    failures: Arc<Mutex<u64>>,
+    control: FaultControl,
 }
 
 impl EveryNthFailsTestDouble {
-    pub fn new(swtpm: &Swtpm, period: u64) -> (Self, Arc<Mutex<u64>>) {
-        let failures = Arc::new(Mutex::new(0));
+    pub fn new(swtpm: &Swtpm, period: u64) -> (Self, FaultControl) {
+        let control = FaultControl::default();
         (
             Self {
                 inner: transport::open(&swtpm.tcti()).unwrap(),
                 period,
-                count: 0,
-                failures: failures.clone(),
+                control: control.clone(),
             },
-            failures,
+            control,
         )
     }
 }
 
 impl Transport for EveryNthFailsTestDouble {
     fn transact(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
-        self.count += 1;
-        if self.count % self.period == 0 {
-            *self.failures.lock().unwrap() += 1;
+        use std::sync::atomic::Ordering;
+        let once = self.control.once.load(Ordering::SeqCst);
+        if once > 0 {
+            self.control.once.store(once - 1, Ordering::SeqCst);
+        }
+        let refuse = if once == 1 {
+            true
+        } else if self.control.armed.load(Ordering::SeqCst) {
+            let count = self.control.count.fetch_add(1, Ordering::SeqCst) + 1;
+            count % self.period == 0
+        } else {
+            false
+        };
+        if refuse {
+            let code = command
+                .get(6..10)
+                .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+            self.control.refused.lock().unwrap().push(code);
             return Err(TransportError::InjectedFailure);
         }
         self.inner.transact(command, response)
