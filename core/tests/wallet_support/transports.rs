@@ -123,7 +123,7 @@ impl Transport for EveryNthFailsTestDouble {
             true
         } else if self.control.armed.load(Ordering::SeqCst) {
             let count = self.control.count.fetch_add(1, Ordering::SeqCst) + 1;
-            count % self.period == 0
+            count.is_multiple_of(self.period)
         } else {
             false
         };
