@@ -121,7 +121,7 @@ fn a_thousand_signatures_through_a_failing_transport_leak_nothing() {
         lcg = lcg
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        match call(&mut wallet, i, (lcg >> 33) % 3 == 0) {
+        match call(&mut wallet, i, (lcg >> 33).is_multiple_of(3)) {
             Ok(sig) => {
                 if let Some(sig) = sig {
                     let hash = eip191_hash(&i.to_be_bytes());
