@@ -51,6 +51,14 @@ impl RecordingTransport {
     }
 }
 
+impl RecordingTransport {
+    /// Records into `transcript` instead (several wallets, one transcript).
+    pub fn with_transcript(mut self, transcript: Transcript) -> Self {
+        self.transcript = transcript;
+        self
+    }
+}
+
 impl Transport for RecordingTransport {
     fn transact(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
         self.transcript.0.lock().unwrap().extend_from_slice(command);
