@@ -626,7 +626,11 @@ impl<T: Transport> Tpm<T> {
     /// every path, error paths included.
     pub fn flush_or_defer(&mut self, handle: u32) {
         match self.flush_context(handle) {
-            Ok(()) | Err(TpmError::Tpm { .. }) => {}
+            Ok(()) => {}
+            // A handle the TPM does not know (TPM_RC_HANDLE, TPM_RC_VALUE or a
+            // TPM_RC_REFERENCE_* warning) is gone already.
+            Err(TpmError::Tpm { rc, .. })
+                if !rc.is_warning() || (0x910..=0x91E).contains(&rc.base()) => {}
             Err(_) => {
                 if !self.pending_flushes.contains(&handle) {
                     // When the list is full the handle is lost to us; the TPM keeps
@@ -659,7 +663,12 @@ impl<T: Transport> Tpm<T> {
     fn retry_pending_flushes(&mut self) -> Result<(), TpmError> {
         while let Some(&handle) = self.pending_flushes.last() {
             match self.flush_context(handle) {
-                Ok(()) | Err(TpmError::Tpm { .. }) => {
+                Ok(()) => {
+                    self.pending_flushes.pop();
+                }
+                Err(TpmError::Tpm { rc, .. })
+                    if !rc.is_warning() || (0x910..=0x91E).contains(&rc.base()) =>
+                {
                     self.pending_flushes.pop();
                 }
                 Err(error) => return Err(error),

@@ -89,3 +89,24 @@ fn pcr_read_and_extend() {
     assert_eq!(after.get(16).expect("pcr 16")[..], hash.finalize()[..]);
     assert_eq!(TpmRc::OBJECT_MEMORY.name(), "TPM_RC_OBJECT_MEMORY");
 }
+
+#[test]
+fn read_public_gives_the_srk_name() {
+    let swtpm = Swtpm::start_temporary().expect("swtpm");
+    let mut tpm = connect(&swtpm);
+    let srk = tpm.create_srk().expect("srk");
+    let (name, area) = tpm.read_public(srk.handle()).expect("read public");
+    assert_eq!(&name, srk.name());
+    assert_eq!(name, wallet_core::tpm::Name::of_public_area(&area));
+    tpm.flush_context(srk.handle()).expect("flush");
+    // A flushed handle is refused with a response code as data: swtpm answers
+    // the warning TPM_RC_REFERENCE_H0 (handle 0 refers to nothing loaded).
+    let error = tpm.read_public(srk.handle()).expect_err("flushed");
+    let rc = error.rc().expect("a TPM response code");
+    assert_eq!(rc.name(), "TPM_RC_REFERENCE_H0");
+    assert!(rc.is_warning());
+    assert_eq!(rc.index(), None);
+    assert!(error
+        .to_string()
+        .contains("TPM2_ReadPublic failed: TPM_RC_REFERENCE_H0 (0x910)"));
+}

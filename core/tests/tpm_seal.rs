@@ -384,3 +384,52 @@ fn two_hundred_cycles_leave_no_handles_behind() {
     }
     assert!(tpm.pending_flushes().is_empty());
 }
+
+#[test]
+fn command_counts_per_operation() {
+    let swtpm = Swtpm::start_temporary().expect("swtpm");
+    let mut tpm = Tpm::new(open(&swtpm)).expect("entropy");
+    let before = tpm.commands_sent();
+    let sealed = seal::seal_secret(
+        &mut tpm,
+        None,
+        &SECRET,
+        None,
+        ParameterEncryption::Aes128Cfb,
+    )
+    .expect("seal");
+    // CreatePrimary, StartAuthSession, Create (ends its session), then the
+    // check: StartAuthSession, Load, Unseal (ends its session), FlushContext
+    // of the object, FlushContext of the SRK.
+    assert_eq!(tpm.commands_sent() - before, 8);
+    let before = tpm.commands_sent();
+    seal::unseal_secret(
+        &mut tpm,
+        sealed.srk_name(),
+        &sealed,
+        ParameterEncryption::Aes128Cfb,
+    )
+    .expect("unseal");
+    // CreatePrimary, StartAuthSession, Load, Unseal, FlushContext x2.
+    assert_eq!(tpm.commands_sent() - before, 6);
+
+    let pcrs = PcrSelection::from_indices(&[16]).expect("selection");
+    let bound = seal::seal_secret(
+        &mut tpm,
+        None,
+        &SECRET,
+        Some(pcrs),
+        ParameterEncryption::Aes128Cfb,
+    )
+    .expect("seal");
+    let before = tpm.commands_sent();
+    seal::unseal_secret(
+        &mut tpm,
+        bound.srk_name(),
+        &bound,
+        ParameterEncryption::Aes128Cfb,
+    )
+    .expect("unseal");
+    // One more: PolicyPCR.
+    assert_eq!(tpm.commands_sent() - before, 7);
+}
