@@ -914,7 +914,7 @@ impl<T: Transport> Tpm<T> {
                         .response
                         .get_mut(layout.parameters.start..layout.parameters.end())
                         .unwrap_or(&mut []);
-                    session.decrypt_first_parameter(&nonce_caller, parameters)?;
+                    session.decrypt_first_parameter(command_code, &nonce_caller, parameters)?;
                 }
             }
         }

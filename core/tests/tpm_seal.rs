@@ -433,3 +433,77 @@ fn command_counts_per_operation() {
     // One more: PolicyPCR.
     assert_eq!(tpm.commands_sent() - before, 7);
 }
+
+/// A loopback proxy on a Unix socket in front of swtpm's socket, recording
+/// each direction of the byte stream: it sees what any process on the host
+/// could capture, independently of the `Transport` trait.
+fn recording_proxy(
+    target: std::path::PathBuf,
+    listen: &std::path::Path,
+) -> std::thread::JoinHandle<(Vec<u8>, Vec<u8>)> {
+    use std::io::{Read, Write};
+    use std::os::unix::net::{UnixListener, UnixStream};
+
+    fn pump(mut from: UnixStream, mut to: UnixStream) -> Vec<u8> {
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        loop {
+            match from.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    seen.extend_from_slice(&buffer[..n]);
+                    if to.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+        seen
+    }
+
+    let listener = UnixListener::bind(listen).expect("bind proxy");
+    std::thread::spawn(move || {
+        let (client, _) = listener.accept().expect("accept");
+        let server = UnixStream::connect(&target).expect("connect to swtpm");
+        let upstream = {
+            let (client, server) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            std::thread::spawn(move || pump(client, server))
+        };
+        let downstream = pump(server, client);
+        (upstream.join().expect("upstream"), downstream)
+    })
+}
+
+fn socket_transcripts(encryption: ParameterEncryption) -> (Vec<u8>, Vec<u8>) {
+    let swtpm = Swtpm::start_temporary().expect("swtpm");
+    let proxy_path = swtpm.dir().join("proxy.sock");
+    let proxy = recording_proxy(swtpm.socket_path(), &proxy_path);
+    {
+        let tcti = format!("swtpm:path={}", proxy_path.display());
+        let mut tpm = Tpm::new(transport::open(&tcti).expect("tcti")).expect("entropy");
+        let sealed = seal::seal_secret(&mut tpm, None, &SECRET, None, encryption).expect("seal");
+        let unsealed =
+            seal::unseal_secret(&mut tpm, sealed.srk_name(), &sealed, encryption).expect("unseal");
+        assert_eq!(*unsealed, SECRET);
+    }
+    proxy.join().expect("proxy")
+}
+
+#[test]
+fn a_socket_level_capture_never_sees_the_secret() {
+    let (sent, received) = socket_transcripts(ParameterEncryption::Aes128Cfb);
+    assert!(sent.len() > 500 && received.len() > 500);
+    assert!(!contains(&sent, &SECRET));
+    assert!(!contains(&received, &SECRET));
+
+    let (sent, received) = socket_transcripts(ParameterEncryption::Off);
+    assert!(contains(&sent, &SECRET), "Create carries the key in clear");
+    assert!(
+        contains(&received, &SECRET),
+        "Unseal returns the key in clear"
+    );
+}

@@ -281,11 +281,12 @@ impl Session {
     /// new nonce (already verified) is the newer one.
     pub(crate) fn decrypt_first_parameter(
         &self,
+        command_code: u32,
         nonce_caller: &[u8],
         parameters: &mut [u8],
     ) -> Result<(), TpmError> {
         let data = first_parameter_data(parameters).ok_or(TpmError::MalformedResponse {
-            command: 0,
+            command: command_code,
             defect: ResponseDefect::Truncated,
         })?;
         let mut key_iv = self.cfb_key_iv(self.nonce_tpm(), nonce_caller);
