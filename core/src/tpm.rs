@@ -365,6 +365,32 @@ impl Drbg {
     }
 }
 
+impl rand_core::RngCore for Drbg {
+    fn next_u32(&mut self) -> u32 {
+        let mut bytes = [0u8; 4];
+        self.fill(&mut bytes);
+        u32::from_le_bytes(bytes)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut bytes = [0u8; 8];
+        self.fill(&mut bytes);
+        u64::from_le_bytes(bytes)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.fill(dest);
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill(dest);
+        Ok(())
+    }
+}
+
+/// Seeded from fresh secret entropy and re-keyed after every draw.
+impl rand_core::CryptoRng for Drbg {}
+
 impl Drop for Drbg {
     fn drop(&mut self) {
         self.key.zeroize();
@@ -472,6 +498,11 @@ impl<T: Transport> Tpm<T> {
 
     pub(crate) fn fill_random(&mut self, out: &mut [u8]) {
         self.drbg.fill(out);
+    }
+
+    /// The engine's generator, for keys that need an RNG to be drawn.
+    pub(crate) fn rng(&mut self) -> &mut (impl rand_core::CryptoRngCore + '_) {
+        &mut self.drbg
     }
 
     fn wipe(&mut self) {

@@ -15,7 +15,7 @@ use core::fmt;
 use aes::cipher::{AsyncStreamCipher, KeyIvInit};
 use hmac::Mac;
 use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
-use p256::{EncodedPoint, NonZeroScalar, ProjectivePoint, PublicKey};
+use p256::{EncodedPoint, PublicKey};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tpm2_protocol::basic::{TpmBuffer, TpmHandle};
@@ -341,11 +341,10 @@ impl<T: Transport> Tpm<T> {
         let srk_key = Option::<PublicKey>::from(PublicKey::from_encoded_point(&srk_point))
             .ok_or(TpmError::InvalidSrkPoint)?;
 
-        let ephemeral = self.ephemeral_scalar();
-        let ephemeral_point = (ProjectivePoint::GENERATOR * *ephemeral)
-            .to_affine()
-            .to_encoded_point(false);
-        let shared = p256::ecdh::diffie_hellman(ephemeral, srk_key.as_affine());
+        // `EphemeralSecret` wipes the scalar when dropped, at the end of this call.
+        let ephemeral = p256::ecdh::EphemeralSecret::random(self.rng());
+        let ephemeral_point = ephemeral.public_key().to_encoded_point(false);
+        let shared = ephemeral.diffie_hellman(&srk_key);
         let (Some(qe_x), Some(qe_y)) = (ephemeral_point.x(), ephemeral_point.y()) else {
             return Err(TpmError::InvalidSrkPoint);
         };
@@ -384,18 +383,6 @@ impl<T: Transport> Tpm<T> {
             null_symmetric(),
             None,
         )
-    }
-
-    fn ephemeral_scalar(&mut self) -> NonZeroScalar {
-        loop {
-            let mut bytes = [0u8; 32];
-            self.fill_random(&mut bytes);
-            let scalar = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(bytes.into()));
-            bytes.zeroize();
-            if let Some(scalar) = scalar {
-                return scalar;
-            }
-        }
     }
 
     fn start_session(
