@@ -958,3 +958,42 @@ impl<T: Transport> Drop for Tpm<T> {
         self.wipe();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drbg_is_seeded_and_never_repeats_a_draw() {
+        let mut a = Drbg::new(&[1; 32]);
+        let mut b = Drbg::new(&[1; 32]);
+        let mut c = Drbg::new(&[2; 32]);
+        let (mut x, mut y, mut z) = ([0u8; 48], [0u8; 48], [0u8; 48]);
+        a.fill(&mut x);
+        b.fill(&mut y);
+        c.fill(&mut z);
+        assert_eq!(x, y, "same seed, same stream");
+        assert_ne!(x, z, "another seed, another stream");
+        a.fill(&mut y);
+        assert_ne!(x, y, "each draw is new");
+        b.reseed(b"more");
+        b.fill(&mut z);
+        assert_ne!(y, z, "reseeding changes the stream");
+    }
+
+    #[test]
+    fn name_is_sha256_of_the_public_area_with_its_algorithm() {
+        let name = Name::of_public_area(b"abc");
+        assert_eq!(&name.as_bytes()[..2], &[0x00, 0x0B]);
+        assert_eq!(
+            &name.as_bytes()[2..],
+            &Sha256::digest(b"abc")[..],
+            "SHA-256 of the marshalled TPMT_PUBLIC"
+        );
+        assert_eq!(Name::from_bytes(name.as_bytes()), Some(name));
+        assert_eq!(Name::from_bytes(&name.as_bytes()[1..]), None);
+        let mut other_alg = *name.as_bytes();
+        other_alg[1] = 0x0C;
+        assert_eq!(Name::from_bytes(&other_alg), None);
+    }
+}
