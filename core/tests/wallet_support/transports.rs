@@ -98,12 +98,15 @@ impl FaultControl {
     }
 }
 
-/// Test double: a real transport that, while armed, refuses every
-/// `period`-th command without sending it, as a dropped connection would.
+/// Test double: a real transport that, while armed, fails every
+/// `period`-th command: without sending it, as a refused connection would,
+/// or (see [`EveryNthFailsTestDouble::losing_responses`]) after the TPM ran
+/// it, as a connection dropped mid-answer would.
 pub struct EveryNthFailsTestDouble {
     inner: StdTransport,
     period: u64,
     control: FaultControl,
+    lose_responses: bool,
 }
 
 impl EveryNthFailsTestDouble {
@@ -114,9 +117,17 @@ impl EveryNthFailsTestDouble {
                 inner: transport::open(&swtpm.tcti()).unwrap(),
                 period,
                 control: control.clone(),
+                lose_responses: false,
             },
             control,
         )
+    }
+
+    /// Refused commands are sent and run by the TPM, and only their response
+    /// is lost: a handle the TPM created is then unknown to the caller.
+    pub fn losing_responses(mut self) -> Self {
+        self.lose_responses = true;
+        self
     }
 }
 
@@ -140,6 +151,10 @@ impl Transport for EveryNthFailsTestDouble {
                 .get(6..10)
                 .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
             self.control.refused.lock().unwrap().push(code);
+            if self.lose_responses {
+                let _ = self.inner.transact(command, response)?;
+                response.fill(0);
+            }
             return Err(TransportError::InjectedFailure);
         }
         self.inner.transact(command, response)
