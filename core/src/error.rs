@@ -9,8 +9,22 @@ use core::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
+    /// Attestation evidence is malformed or does not verify.
+    Attest(crate::attest::AttestError),
+    /// A sealed-key file or backup is malformed.
+    Backup(crate::backup::BackupError),
+    /// The state directory or its account file is unusable.
+    #[cfg(feature = "std")]
+    State(crate::state::StateError),
+    /// A wallet operation cannot proceed (closed, no account, bad backup...).
+    #[cfg(feature = "std")]
+    Wallet(crate::wallet::WalletError),
     /// A key, signature or address problem.
     Signer(crate::signer::SignerError),
+    /// A TPM command, its transport or its session failed.
+    Tpm(crate::tpm::TpmError),
+    /// Sealing or unsealing the key failed.
+    Seal(crate::seal::SealError),
     /// Malformed RLP, or an encoding that does not fit its buffer.
     Rlp(crate::rlp::RlpError),
     /// A malformed, invalid or unencodable transaction.
@@ -23,7 +37,15 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
+            Error::Attest(e) => write!(f, "{e}"),
+            Error::Backup(e) => write!(f, "{e}"),
+            #[cfg(feature = "std")]
+            Error::State(e) => write!(f, "{e}"),
+            #[cfg(feature = "std")]
+            Error::Wallet(e) => write!(f, "{e}"),
             Self::Signer(e) => write!(f, "signer: {e}"),
+            Self::Tpm(e) => write!(f, "{e}"),
+            Self::Seal(e) => write!(f, "{e}"),
             Self::Rlp(e) => write!(f, "rlp: {e}"),
             Self::Tx(e) => write!(f, "transaction: {e}"),
             #[cfg(feature = "std")]
@@ -32,9 +54,53 @@ impl fmt::Display for Error {
     }
 }
 
+impl From<crate::attest::AttestError> for Error {
+    fn from(e: crate::attest::AttestError) -> Self {
+        Error::Attest(e)
+    }
+}
+
+impl From<crate::backup::BackupError> for Error {
+    fn from(e: crate::backup::BackupError) -> Self {
+        Error::Backup(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<crate::state::StateError> for Error {
+    fn from(e: crate::state::StateError) -> Self {
+        Error::State(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<crate::wallet::WalletError> for Error {
+    fn from(e: crate::wallet::WalletError) -> Self {
+        Error::Wallet(e)
+    }
+}
+
 impl From<crate::signer::SignerError> for Error {
     fn from(e: crate::signer::SignerError) -> Self {
         Self::Signer(e)
+    }
+}
+
+impl From<crate::tpm::TpmError> for Error {
+    fn from(e: crate::tpm::TpmError) -> Self {
+        Self::Tpm(e)
+    }
+}
+
+impl From<crate::tpm::TransportError> for Error {
+    fn from(e: crate::tpm::TransportError) -> Self {
+        Self::Tpm(crate::tpm::TpmError::Transport(e))
+    }
+}
+
+impl From<crate::seal::SealError> for Error {
+    fn from(e: crate::seal::SealError) -> Self {
+        Self::Seal(e)
     }
 }
 

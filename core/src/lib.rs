@@ -14,12 +14,20 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod attest;
+pub mod backup;
 pub mod error;
 pub mod keccak;
 #[cfg(feature = "std")]
 pub mod keystore;
 pub mod rlp;
+pub mod seal;
 pub mod signer;
+#[cfg(feature = "std")]
+pub mod state;
+pub mod tpm;
 pub mod tx;
+#[cfg(feature = "std")]
+pub mod wallet;
 
 pub use error::{Error, Result};

@@ -1,0 +1,186 @@
+//! TPM-backed wallet latencies against a private swtpm: strict and cached
+//! signing, TPM commands per signature, and create, backup, restore and
+//! attest. Run with `cargo bench -p wallet-core --bench tpm`.
+
+// `criterion_group!` generates a public function without documentation.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use wallet_core::attest::{verify, Expectations};
+use wallet_core::tpm::simulator::Swtpm;
+use wallet_core::wallet::{AccountOptions, KeyMode, Wallet};
+
+/// An EIP-1559 unsigned signing payload on chain 14, built with the rlp crate.
+fn eip1559_payload() -> Vec<u8> {
+    let mut s = rlp::RlpStream::new_list(9);
+    s.append(&14u64);
+    s.append(&7u64);
+    s.append(&1_000_000_000u64);
+    s.append(&30_000_000_000u64);
+    s.append(&21_000u64);
+    s.append(&vec![0x11u8; 20]);
+    s.append(&1_000_000_000_000_000u64);
+    s.append_empty_data();
+    s.begin_list(0);
+    let mut out = vec![0x02];
+    out.extend_from_slice(&s.out());
+    out
+}
+
+struct Bench {
+    swtpm: Swtpm,
+    root: PathBuf,
+    next: u64,
+}
+
+impl Bench {
+    fn new() -> Self {
+        let swtpm = Swtpm::start_temporary().expect("swtpm must be installed");
+        let root = std::env::temp_dir().join(format!("flw-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&root).expect("bench dir");
+        Self {
+            swtpm,
+            root,
+            next: 0,
+        }
+    }
+
+    fn fresh_state(&mut self) -> PathBuf {
+        self.next += 1;
+        self.root.join(format!("state-{}", self.next))
+    }
+
+    fn open(&mut self) -> Wallet {
+        let state = self.fresh_state();
+        Wallet::open(&self.swtpm.tcti(), &state).expect("open")
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Counts the TPM commands of `op`, after one call outside the count (in
+/// cached mode that first call is the one that unseals).
+fn report_commands(wallet: &mut Wallet, what: &str, mut op: impl FnMut(&mut Wallet)) {
+    op(wallet);
+    let before = wallet.tpm_commands_sent();
+    let rounds = 20;
+    for _ in 0..rounds {
+        op(wallet);
+    }
+    let per_op = (wallet.tpm_commands_sent() - before) as f64 / f64::from(rounds);
+    eprintln!("TPM commands per {what}: {per_op}");
+}
+
+fn tpm_benches(c: &mut Criterion) {
+    let mut bench = Bench::new();
+    let payload = eip1559_payload();
+    let mut out = [0u8; 512];
+
+    let mut wallet = bench.open();
+    wallet
+        .create_account(AccountOptions::default())
+        .expect("create");
+
+    report_commands(&mut wallet, "strict signature", |w| {
+        w.sign_transaction(&payload, &mut [0u8; 512]).expect("sign");
+    });
+    c.bench_function("tpm/sign_transaction/strict", |b| {
+        b.iter(|| {
+            wallet
+                .sign_transaction(black_box(&payload), &mut out)
+                .expect("sign")
+        });
+    });
+
+    wallet.set_key_mode(KeyMode::Cached);
+    report_commands(&mut wallet, "cached signature", |w| {
+        w.sign_transaction(&payload, &mut [0u8; 512]).expect("sign");
+    });
+    c.bench_function("tpm/sign_transaction/cached", |b| {
+        b.iter(|| {
+            wallet
+                .sign_transaction(black_box(&payload), &mut out)
+                .expect("sign")
+        });
+    });
+
+    wallet.set_key_mode(KeyMode::Strict);
+    report_commands(&mut wallet, "strict attestation", |w| {
+        w.attest(b"nonce", 14).expect("attest");
+    });
+    c.bench_function("tpm/attest/strict", |b| {
+        b.iter(|| wallet.attest(black_box(b"nonce"), 14).expect("attest"));
+    });
+    let evidence = wallet.attest(b"nonce", 14).expect("attest");
+    c.bench_function("attest/verify", |b| {
+        b.iter(|| {
+            verify(black_box(&evidence), b"nonce", &Expectations::default()).expect("verify")
+        });
+    });
+
+    c.bench_function("tpm/backup", |b| {
+        b.iter(|| wallet.backup().expect("backup"));
+    });
+    let backup = wallet.backup().expect("backup");
+    drop(wallet);
+
+    // Each iteration needs a wallet on an empty state directory: opening it
+    // (Startup and the SRK's Name) is setup, outside the measurement.
+    let mut group = c.benchmark_group("tpm");
+    group.sample_size(20);
+    group.bench_function("create_account", |b| {
+        b.iter_batched(
+            || bench.open(),
+            |mut w| w.create_account(AccountOptions::default()).expect("create"),
+            BatchSize::PerIteration,
+        );
+    });
+    group.bench_function("restore", |b| {
+        b.iter_batched(
+            || bench.open(),
+            |mut w| w.restore(&backup).expect("restore"),
+            BatchSize::PerIteration,
+        );
+    });
+    group.bench_function("open", |b| {
+        b.iter(|| bench.open());
+    });
+    group.finish();
+    let mut w = bench.open();
+    eprintln!(
+        "TPM commands per open (Startup, SRK Name): {}",
+        w.tpm_commands_sent()
+    );
+    let before = w.tpm_commands_sent();
+    w.create_account(AccountOptions::default()).expect("create");
+    eprintln!(
+        "TPM commands per create_account: {}",
+        w.tpm_commands_sent() - before
+    );
+    drop(w);
+    let mut r = bench.open();
+    let before = r.tpm_commands_sent();
+    r.restore(&backup).expect("restore");
+    eprintln!(
+        "TPM commands per restore: {}",
+        r.tpm_commands_sent() - before
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    targets = tpm_benches
+}
+criterion_main!(benches);

@@ -1,0 +1,504 @@
+//! Attestation evidence and its verifier.
+//!
+//! The evidence ties an Ethereum address to a measured TPM. A restricted
+//! attestation key (AK) of the TPM quotes a PCR selection with a
+//! [`challenge`] as qualifying data; the challenge binds the verifier's
+//! nonce, the chain id, the address and the policy hash. The wallet then
+//! signs the same challenge with the key behind the address (EIP-191), which
+//! shows that key is held by the process the quote measures.
+//!
+//! [`verify`] checks, in order: the trusted AK (when the caller names one),
+//! the AK's public area, the AK's ECDSA signature over SHA-256 of the raw
+//! attest bytes, the magic and type of `TPMS_ATTEST`, the qualifying data
+//! (constant time), the PCR selection, the PCR digest recomputed from the
+//! PCR values that travel with the evidence, the wallet's signature, and
+//! finally the caller's other expectations. Each check has its own
+//! [`AttestError`] variant. Everything here is `no_std` and allocation free.
+
+use core::fmt;
+
+use heapless::Vec;
+use p256::ecdsa::signature::Verifier;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::signer::{eip191_hash, recover_address, Address, Signature, SignerError};
+
+mod encoding;
+pub use encoding::{EVIDENCE_MAGIC, EVIDENCE_VERSION, MAX_EVIDENCE_LEN};
+pub mod wire;
+
+pub use wire::{sha256_name, SHA256_NAME_LEN};
+
+/// Domain separation label of the challenge, version 1.
+pub const CHALLENGE_LABEL: &[u8] = b"flare-wallet/attest/v1";
+
+/// The policy hash of an account that has no signing policy: 32 zero bytes.
+///
+/// No SHA-256 output is known to be all zeros, so this value cannot collide
+/// with the hash of any real policy encoding.
+pub const NO_POLICY_HASH: [u8; 32] = [0u8; 32];
+
+/// Length of an Ethereum address.
+pub const ADDRESS_LEN: usize = 20;
+/// Length of a SHA-256 PCR value.
+pub const PCR_VALUE_LEN: usize = 32;
+/// Number of PCRs a selection can name (a 4-byte bitmap).
+pub const MAX_PCRS: usize = 32;
+/// Longest raw `TPMS_ATTEST` carried in evidence.
+pub const MAX_ATTEST_LEN: usize = 512;
+/// Longest AK `TPMT_PUBLIC` carried in evidence.
+pub const MAX_AK_PUBLIC_LEN: usize = 256;
+/// Length of the wallet's signature: r, s (32 bytes each) and `v` (27 or 28).
+pub const WALLET_SIGNATURE_LEN: usize = 65;
+
+/// The PCRs a quote covers: one bank, a bitmap of up to [`MAX_PCRS`] PCRs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PcrSelection {
+    /// The bank's hash algorithm (TPM_ALG_ID); only SHA-256 (`0x000B`) verifies.
+    pub hash_alg: u16,
+    /// Bit `n` selects PCR `n`.
+    pub bitmap: u32,
+}
+
+impl PcrSelection {
+    /// The default selection: SHA-256 bank, PCRs 0 to 7.
+    pub const SHA256_0_TO_7: Self = Self {
+        hash_alg: wire::TPM_ALG_SHA256,
+        bitmap: 0xff,
+    };
+
+    /// A SHA-256 selection of the given PCR indices.
+    ///
+    /// # Errors
+    /// [`AttestError::PcrIndexOutOfRange`] for an index of [`MAX_PCRS`] or more.
+    pub fn sha256(indices: &[u8]) -> Result<Self, AttestError> {
+        let mut bitmap = 0u32;
+        for &i in indices {
+            let bit = 1u32
+                .checked_shl(u32::from(i))
+                .ok_or(AttestError::PcrIndexOutOfRange)?;
+            bitmap |= bit;
+        }
+        Ok(Self {
+            hash_alg: wire::TPM_ALG_SHA256,
+            bitmap,
+        })
+    }
+
+    /// Builds a selection from a TPM `pcrSelect` bitmap (bit `j` of byte `i` is PCR `8i + j`).
+    /// Bytes past the fourth are ignored; callers bound them first.
+    #[must_use]
+    pub fn from_select_bytes(hash_alg: u16, select: &[u8]) -> Self {
+        let mut bitmap = 0u32;
+        for (i, &b) in select.iter().take(4).enumerate() {
+            bitmap |= u32::from(b) << (8 * i);
+        }
+        Self { hash_alg, bitmap }
+    }
+
+    /// The TPM `pcrSelect` bitmap with `sizeofSelect` = 3 (24 PCRs, the PC
+    /// Client minimum), or 4 when a PCR above 23 is selected. Returns the
+    /// bytes and how many of them are used.
+    #[must_use]
+    pub fn select_bytes(&self) -> ([u8; 4], usize) {
+        let bytes = self.bitmap.to_le_bytes();
+        let len = if self.bitmap >> 24 == 0 { 3 } else { 4 };
+        (bytes, len)
+    }
+
+    /// The number of selected PCRs.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        // At most 32: the conversion cannot fail on any target with a 16-bit usize or wider.
+        usize::try_from(self.bitmap.count_ones()).unwrap_or(MAX_PCRS)
+    }
+
+    /// Whether PCR `index` is selected.
+    #[must_use]
+    pub fn contains(&self, index: u8) -> bool {
+        1u32.checked_shl(u32::from(index))
+            .is_some_and(|bit| self.bitmap & bit != 0)
+    }
+
+    /// The selected PCR indices in ascending order: the order of the PCR
+    /// values in evidence and in the quote's PCR digest.
+    pub fn indices(&self) -> impl Iterator<Item = u8> + '_ {
+        (0u8..32).filter(move |&i| self.contains(i))
+    }
+
+    /// Writes the `TPML_PCR_SELECTION` (Part 2, 10.9.7) holding this one bank,
+    /// as `TPM2_Quote`, `TPM2_PCR_Read` and `TPM2_PolicyPCR` take it, and
+    /// returns its length (at most 11 bytes).
+    ///
+    /// # Errors
+    /// [`AttestError::BufferTooSmall`] when `out` is too short.
+    pub fn marshal_tpml(&self, out: &mut [u8]) -> Result<usize, AttestError> {
+        let (select, len) = self.select_bytes();
+        let total = 4 + 2 + 1 + len;
+        let out = out.get_mut(..total).ok_or(AttestError::BufferTooSmall)?;
+        let (count, rest) = out.split_at_mut(4);
+        count.copy_from_slice(&1u32.to_be_bytes());
+        let (alg, rest) = rest.split_at_mut(2);
+        alg.copy_from_slice(&self.hash_alg.to_be_bytes());
+        let (size, rest) = rest.split_at_mut(1);
+        size.copy_from_slice(&[u8::try_from(len).map_err(|_| AttestError::BufferTooSmall)?]);
+        rest.copy_from_slice(select.get(..len).ok_or(AttestError::BufferTooSmall)?);
+        Ok(total)
+    }
+}
+
+/// The challenge a quote and the wallet's signature both commit to:
+/// `SHA-256("flare-wallet/attest/v1" || nonce || chain_id (u64 BE) || address || policy_hash)`.
+///
+/// The label has a fixed length and the fields after the nonce have fixed
+/// lengths, so the concatenation is unambiguous for a nonce of any length.
+/// Use [`NO_POLICY_HASH`] for an account without a signing policy.
+#[must_use]
+pub fn challenge(
+    nonce: &[u8],
+    chain_id: u64,
+    address: &Address,
+    policy_hash: &[u8; 32],
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(CHALLENGE_LABEL);
+    h.update(nonce);
+    h.update(chain_id.to_be_bytes());
+    h.update(address.0);
+    h.update(policy_hash);
+    h.finalize().into()
+}
+
+/// An ECDSA P-256 signature by the attestation key, as two 32-byte scalars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AkSignature {
+    /// The `r` scalar, big-endian, left-padded to 32 bytes.
+    pub r: [u8; 32],
+    /// The `s` scalar, big-endian, left-padded to 32 bytes.
+    pub s: [u8; 32],
+}
+
+/// Attestation evidence: a TPM quote and the wallet's signature over the
+/// same challenge. Holds no secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    /// The raw `TPMS_ATTEST` the AK signed.
+    pub attest: Vec<u8, MAX_ATTEST_LEN>,
+    /// The AK's ECDSA signature over SHA-256 of `attest`.
+    pub ak_signature: AkSignature,
+    /// The AK's `TPMT_PUBLIC`.
+    pub ak_public: Vec<u8, MAX_AK_PUBLIC_LEN>,
+    /// The quoted PCR selection.
+    pub pcr_selection: PcrSelection,
+    /// The values of the selected PCRs, in ascending PCR order.
+    pub pcr_values: Vec<[u8; PCR_VALUE_LEN], MAX_PCRS>,
+    /// The address the evidence speaks for.
+    pub address: Address,
+    /// The chain id bound into the challenge.
+    pub chain_id: u64,
+    /// The policy hash bound into the challenge.
+    pub policy_hash: [u8; 32],
+    /// The wallet's EIP-191 signature over the 32-byte challenge.
+    pub wallet_signature: Signature,
+}
+
+/// What the caller requires beyond a well-formed, self-consistent evidence.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Expectations<'a> {
+    /// The address the evidence must speak for.
+    pub address: Option<Address>,
+    /// The chain id the evidence must be bound to.
+    pub chain_id: Option<u64>,
+    /// The policy hash the evidence must be bound to.
+    pub policy_hash: Option<[u8; 32]>,
+    /// PCRs that must be quoted, with their values.
+    pub pcr_values: &'a [(u8, [u8; PCR_VALUE_LEN])],
+    /// The attestation key that must have signed the quote.
+    pub trusted_ak: Option<TrustedAk<'a>>,
+}
+
+/// How the caller names the attestation key it trusts.
+#[derive(Clone, Copy, Debug)]
+pub enum TrustedAk<'a> {
+    /// The AK's Name (SHA-256 nameAlg and digest of its public area).
+    Name(&'a [u8]),
+    /// The AK's `TPMT_PUBLIC`.
+    PublicArea(&'a [u8]),
+}
+
+/// What a successful [`verify`] establishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedFacts {
+    /// The address whose key signed the challenge.
+    pub address: Address,
+    /// The chain id bound into the challenge.
+    pub chain_id: u64,
+    /// The policy hash bound into the challenge.
+    pub policy_hash: [u8; 32],
+    /// The quoted PCR selection.
+    pub pcr_selection: PcrSelection,
+    /// The quoted PCR values, in ascending PCR order.
+    pub pcr_values: Vec<[u8; PCR_VALUE_LEN], MAX_PCRS>,
+    /// The Name of the AK that signed the quote.
+    pub ak_name: [u8; SHA256_NAME_LEN],
+    /// The TPM clock (milliseconds) when it quoted.
+    pub clock: u64,
+    /// The TPM's reset count when it quoted.
+    pub reset_count: u32,
+    /// The TPM's restart count when it quoted.
+    pub restart_count: u32,
+    /// The TPM's firmware version.
+    pub firmware_version: u64,
+}
+
+/// Why evidence was refused, one variant per check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttestError {
+    /// The evidence encoding does not start with the evidence magic.
+    EvidenceBadMagic,
+    /// The evidence encoding has a version this code does not read.
+    EvidenceUnsupportedVersion,
+    /// The evidence encoding ends early.
+    EvidenceTruncated,
+    /// A length in the evidence encoding is zero or over its bound.
+    EvidenceLengthOutOfBounds,
+    /// The number of PCR values differs from the number of selected PCRs.
+    EvidencePcrCountMismatch,
+    /// Bytes follow the evidence encoding.
+    EvidenceTrailingBytes,
+    /// An output buffer is too small.
+    BufferTooSmall,
+    /// A PCR index is outside the 32 a selection can name.
+    PcrIndexOutOfRange,
+    /// The PCR bank is not SHA-256, or the selection is empty.
+    UnsupportedPcrBank,
+    /// The AK is not the one the caller trusts.
+    AkNotTrusted,
+    /// The AK public area is not a well-formed `TPMT_PUBLIC`.
+    AkPublicMalformed,
+    /// The AK is not an ECC key.
+    AkNotEcc,
+    /// The AK's nameAlg is not SHA-256.
+    AkNameAlg,
+    /// The AK lacks fixedTPM, fixedParent, sensitiveDataOrigin, restricted or sign, or can decrypt.
+    AkAttributes,
+    /// The AK has a symmetric algorithm or a KDF, which a signing key must not.
+    AkParameters,
+    /// The AK's scheme is not ECDSA with SHA-256.
+    AkScheme,
+    /// The AK's curve is not NIST P-256.
+    AkCurve,
+    /// The AK's public point is not on P-256.
+    AkPointInvalid,
+    /// The AK signature's r or s is zero or not below the group order.
+    AkSignatureMalformed,
+    /// The AK signature does not verify over the attest bytes.
+    AkSignatureInvalid,
+    /// The attest bytes are not a well-formed `TPMS_ATTEST` quote.
+    AttestMalformed,
+    /// The attest magic is not `TPM_GENERATED_VALUE`: the TPM did not make it.
+    AttestBadMagic,
+    /// The attest type is not `TPM_ST_ATTEST_QUOTE`.
+    AttestNotQuote,
+    /// The quote's qualifying data is not the challenge for this nonce and evidence.
+    ChallengeMismatch,
+    /// The quote's PCR selection differs from the evidence's.
+    PcrSelectionMismatch,
+    /// The quote's PCR digest differs from the digest of the evidence's PCR values.
+    PcrDigestMismatch,
+    /// The wallet signature's r, s or parity is invalid.
+    WalletSignatureMalformed,
+    /// The wallet signature does not recover to the evidence's address.
+    WalletSignatureMismatch,
+    /// The evidence speaks for another address than the expected one.
+    AddressMismatch,
+    /// The evidence is bound to another chain id than the expected one.
+    ChainIdMismatch,
+    /// The evidence is bound to another policy hash than the expected one.
+    PolicyHashMismatch,
+    /// An expected PCR is not in the quote's selection.
+    PcrNotQuoted,
+    /// A quoted PCR value differs from the expected one.
+    PcrValueMismatch,
+}
+
+impl fmt::Display for AttestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use AttestError as E;
+        f.write_str(match self {
+            E::EvidenceBadMagic => "not attestation evidence (bad magic)",
+            E::EvidenceUnsupportedVersion => "attestation evidence version is not supported",
+            E::EvidenceTruncated => "attestation evidence is truncated",
+            E::EvidenceLengthOutOfBounds => "attestation evidence has a length out of bounds",
+            E::EvidencePcrCountMismatch => {
+                "attestation evidence: PCR value count differs from the selection"
+            }
+            E::EvidenceTrailingBytes => "attestation evidence has trailing bytes",
+            E::BufferTooSmall => "output buffer too small for attestation evidence",
+            E::PcrIndexOutOfRange => "PCR index out of range (0 to 31)",
+            E::UnsupportedPcrBank => "PCR selection is empty or not in the SHA-256 bank",
+            E::AkNotTrusted => "attestation key is not the trusted one",
+            E::AkPublicMalformed => "attestation key public area is malformed",
+            E::AkNotEcc => "attestation key is not an ECC key",
+            E::AkNameAlg => "attestation key nameAlg is not SHA-256",
+            E::AkAttributes => {
+                "attestation key is not a restricted, fixed, TPM-generated signing key"
+            }
+            E::AkParameters => "attestation key has a symmetric algorithm or KDF",
+            E::AkScheme => "attestation key scheme is not ECDSA with SHA-256",
+            E::AkCurve => "attestation key curve is not NIST P-256",
+            E::AkPointInvalid => "attestation key public point is not on P-256",
+            E::AkSignatureMalformed => "quote signature has an out-of-range scalar",
+            E::AkSignatureInvalid => "quote signature does not verify with the attestation key",
+            E::AttestMalformed => "quote attest structure is malformed",
+            E::AttestBadMagic => "quote was not generated by a TPM (bad magic)",
+            E::AttestNotQuote => "attest structure is not a quote",
+            E::ChallengeMismatch => {
+                "quote qualifying data is not the challenge (wrong nonce or evidence fields)"
+            }
+            E::PcrSelectionMismatch => "quote PCR selection differs from the evidence",
+            E::PcrDigestMismatch => "quote PCR digest differs from the evidence PCR values",
+            E::WalletSignatureMalformed => "wallet signature is malformed",
+            E::WalletSignatureMismatch => {
+                "wallet signature does not recover to the evidence address"
+            }
+            E::AddressMismatch => "evidence address is not the expected one",
+            E::ChainIdMismatch => "evidence chain id is not the expected one",
+            E::PolicyHashMismatch => "evidence policy hash is not the expected one",
+            E::PcrNotQuoted => "an expected PCR is not in the quote",
+            E::PcrValueMismatch => "a quoted PCR value differs from the expected one",
+        })
+    }
+}
+
+/// The digest of the PCR values as `TPM2_Quote` computes it: SHA-256 over
+/// the values concatenated in ascending PCR order.
+#[must_use]
+pub fn pcr_digest(values: &[[u8; PCR_VALUE_LEN]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for v in values {
+        h.update(v);
+    }
+    h.finalize().into()
+}
+
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Verifies `evidence` for the verifier's `nonce` and returns what it proves.
+///
+/// # Errors
+/// The [`AttestError`] of the first check that fails, in the order given in
+/// the module documentation.
+pub fn verify(
+    evidence: &Evidence,
+    nonce: &[u8],
+    expectations: &Expectations<'_>,
+) -> Result<VerifiedFacts, AttestError> {
+    let ak_name = sha256_name(&evidence.ak_public);
+    match expectations.trusted_ak {
+        Some(TrustedAk::Name(name)) if !ct_eq(name, &ak_name) => {
+            return Err(AttestError::AkNotTrusted)
+        }
+        Some(TrustedAk::PublicArea(area)) if !ct_eq(area, &evidence.ak_public) => {
+            return Err(AttestError::AkNotTrusted)
+        }
+        _ => {}
+    }
+
+    let ak = wire::parse_ak_public(&evidence.ak_public)?;
+    let signature = p256::ecdsa::Signature::from_scalars(
+        p256::FieldBytes::from(evidence.ak_signature.r),
+        p256::FieldBytes::from(evidence.ak_signature.s),
+    )
+    .map_err(|_| AttestError::AkSignatureMalformed)?;
+    ak.verify(&evidence.attest, &signature)
+        .map_err(|_| AttestError::AkSignatureInvalid)?;
+
+    let quote = wire::parse_quote(&evidence.attest)?;
+    let expected_challenge = challenge(
+        nonce,
+        evidence.chain_id,
+        &evidence.address,
+        &evidence.policy_hash,
+    );
+    if !ct_eq(quote.extra_data, &expected_challenge) {
+        return Err(AttestError::ChallengeMismatch);
+    }
+    if quote.pcr_selection != Some(evidence.pcr_selection) {
+        return Err(AttestError::PcrSelectionMismatch);
+    }
+    if evidence.pcr_selection.hash_alg != wire::TPM_ALG_SHA256 || evidence.pcr_selection.bitmap == 0
+    {
+        return Err(AttestError::UnsupportedPcrBank);
+    }
+    if evidence.pcr_values.len() != evidence.pcr_selection.count() {
+        return Err(AttestError::EvidencePcrCountMismatch);
+    }
+    if !ct_eq(quote.pcr_digest, &pcr_digest(&evidence.pcr_values)) {
+        return Err(AttestError::PcrDigestMismatch);
+    }
+
+    let signer = recover_wallet_signer(&expected_challenge, &evidence.wallet_signature)?;
+    if signer != evidence.address {
+        return Err(AttestError::WalletSignatureMismatch);
+    }
+
+    if let Some(address) = expectations.address {
+        if address != evidence.address {
+            return Err(AttestError::AddressMismatch);
+        }
+    }
+    if let Some(chain_id) = expectations.chain_id {
+        if chain_id != evidence.chain_id {
+            return Err(AttestError::ChainIdMismatch);
+        }
+    }
+    if let Some(policy_hash) = expectations.policy_hash {
+        if !ct_eq(&policy_hash, &evidence.policy_hash) {
+            return Err(AttestError::PolicyHashMismatch);
+        }
+    }
+    for (index, expected) in expectations.pcr_values {
+        let position = evidence
+            .pcr_selection
+            .indices()
+            .position(|i| i == *index)
+            .ok_or(AttestError::PcrNotQuoted)?;
+        let actual = evidence
+            .pcr_values
+            .get(position)
+            .ok_or(AttestError::PcrNotQuoted)?;
+        if !ct_eq(actual, expected) {
+            return Err(AttestError::PcrValueMismatch);
+        }
+    }
+
+    Ok(VerifiedFacts {
+        address: evidence.address,
+        chain_id: evidence.chain_id,
+        policy_hash: evidence.policy_hash,
+        pcr_selection: evidence.pcr_selection,
+        pcr_values: evidence.pcr_values.clone(),
+        ak_name,
+        clock: quote.clock,
+        reset_count: quote.reset_count,
+        restart_count: quote.restart_count,
+        firmware_version: quote.firmware_version,
+    })
+}
+
+/// The address whose key made `signature` over the EIP-191 digest of the
+/// 32-byte challenge.
+fn recover_wallet_signer(
+    challenge: &[u8; 32],
+    signature: &Signature,
+) -> Result<Address, AttestError> {
+    recover_address(&eip191_hash(challenge), signature).map_err(|e| match e {
+        SignerError::RecoveryFailed => AttestError::WalletSignatureMismatch,
+        _ => AttestError::WalletSignatureMalformed,
+    })
+}

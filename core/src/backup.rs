@@ -1,0 +1,523 @@
+//! The sealed-key file format: what the state directory stores and what a
+//! TPM-bound backup carries.
+//!
+//! The file holds no secret in clear. The key lives in the TPM2B_PRIVATE
+//! blob, which only the TPM that created it (the one whose storage root key
+//! has the recorded Name) can load. The format is versioned, self-describing
+//! and ends with a SHA-256 over every byte before it, so a damaged copy is
+//! refused before anything reaches the TPM.
+//!
+//! # Wire layout (version 1, all integers big-endian)
+//!
+//! | offset | size | field |
+//! | --- | --- | --- |
+//! | 0 | 8 | magic `b"FLWSEAL\0"` ([`MAGIC`]) |
+//! | 8 | 2 | version, `1` ([`VERSION`]) |
+//! | 10 | 2 | flags: bit 0 = PCR policy present ([`FLAG_PCR_POLICY`]); other bits must be 0 |
+//! | 12 | 20 | Ethereum address of the sealed key ([`ADDRESS_LEN`]) |
+//! | 32 | 2 | `n`: length of the SRK Name, `1..=`[`MAX_SRK_NAME_LEN`] |
+//! | 34 | `n` | SRK Name (TPM2B_NAME contents: nameAlg then digest) |
+//! | ... | 2 | `p`: length of the public area, `1..=`[`MAX_PUBLIC_LEN`] |
+//! | ... | `p` | TPMT_PUBLIC of the sealed object |
+//! | ... | 2 | `q`: length of the private blob, `1..=`[`MAX_PRIVATE_LEN`] |
+//! | ... | `q` | contents of TPM2B_PRIVATE (the TPM-wrapped sensitive area) |
+//! | ... | | only when bit 0 of flags is set: |
+//! | ... | 2 | PCR bank hash algorithm (TPM_ALG_ID) |
+//! | ... | 1 | `s`: size of the PCR bitmap, `1..=`[`MAX_PCR_SELECT_LEN`] |
+//! | ... | `s` | PCR bitmap (bit `j` of byte `i` selects PCR `8i + j`) |
+//! | ... | 2 | `d`: policy digest length, `1..=`[`MAX_POLICY_DIGEST_LEN`] |
+//! | ... | `d` | policy digest (the sealed object's authPolicy) |
+//! | end - 32 | 32 | SHA-256 of every byte before this field ([`INTEGRITY_LEN`]) |
+//!
+//! Each length prefix of the public and private blobs is also the TPM2B size
+//! field, so the bytes from a prefix onwards are exactly the TPM2B_PUBLIC and
+//! TPM2B_PRIVATE that `TPM2_Load` takes.
+//!
+//! Parsing is strict: unknown version or flags, empty or over-long fields,
+//! bytes after the integrity check and any integrity mismatch are each a
+//! distinct [`BackupError`]. The parser borrows from its input, never panics
+//! and needs no allocator.
+
+use core::fmt;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// File magic: identifies a flare-wallet sealed-key file.
+pub const MAGIC: [u8; 8] = *b"FLWSEAL\0";
+/// The only version this code writes and reads.
+pub const VERSION: u16 = 1;
+/// Flag bit: the object is sealed to a PCR policy, stored after the blobs.
+pub const FLAG_PCR_POLICY: u16 = 0x0001;
+/// Every flag bit this version defines.
+pub const KNOWN_FLAGS: u16 = FLAG_PCR_POLICY;
+
+/// Length of the magic.
+pub const MAGIC_LEN: usize = 8;
+/// Length of the version field.
+pub const VERSION_LEN: usize = 2;
+/// Length of the flags field.
+pub const FLAGS_LEN: usize = 2;
+/// Length of an Ethereum address.
+pub const ADDRESS_LEN: usize = 20;
+/// Length of every length prefix of a variable field (u16).
+pub const LENGTH_PREFIX_LEN: usize = 2;
+/// Length of the trailing SHA-256 integrity check.
+pub const INTEGRITY_LEN: usize = 32;
+
+/// Offset of the version field.
+pub const VERSION_OFFSET: usize = MAGIC_LEN;
+/// Offset of the flags field.
+pub const FLAGS_OFFSET: usize = VERSION_OFFSET + VERSION_LEN;
+/// Offset of the address.
+pub const ADDRESS_OFFSET: usize = FLAGS_OFFSET + FLAGS_LEN;
+/// Offset of the SRK Name length prefix; the variable fields start here.
+pub const SRK_NAME_OFFSET: usize = ADDRESS_OFFSET + ADDRESS_LEN;
+
+/// Longest SRK Name: a 2-byte nameAlg and a SHA-512 digest.
+pub const MAX_SRK_NAME_LEN: usize = 2 + 64;
+/// Longest TPMT_PUBLIC accepted for the sealed object.
+pub const MAX_PUBLIC_LEN: usize = 512;
+/// Longest TPM2B_PRIVATE contents accepted.
+pub const MAX_PRIVATE_LEN: usize = 512;
+/// Longest PCR bitmap (32 PCRs).
+pub const MAX_PCR_SELECT_LEN: usize = 4;
+/// Longest policy digest (SHA-512).
+pub const MAX_POLICY_DIGEST_LEN: usize = 64;
+
+/// The shortest well-formed file: one-byte fields and no PCR policy.
+pub const MIN_FILE_LEN: usize = SRK_NAME_OFFSET + 3 * (LENGTH_PREFIX_LEN + 1) + INTEGRITY_LEN;
+/// The longest well-formed file: every field at its bound.
+pub const MAX_FILE_LEN: usize = SRK_NAME_OFFSET
+    + LENGTH_PREFIX_LEN
+    + MAX_SRK_NAME_LEN
+    + LENGTH_PREFIX_LEN
+    + MAX_PUBLIC_LEN
+    + LENGTH_PREFIX_LEN
+    + MAX_PRIVATE_LEN
+    + 2
+    + 1
+    + MAX_PCR_SELECT_LEN
+    + LENGTH_PREFIX_LEN
+    + MAX_POLICY_DIGEST_LEN
+    + INTEGRITY_LEN;
+
+/// What is wrong with a sealed-key file, or why one cannot be encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackupError {
+    /// The first 8 bytes are not the sealed-key magic.
+    BadMagic,
+    /// The version field names a version this code does not read.
+    UnsupportedVersion(u16),
+    /// The flags field has a bit this version does not define.
+    UnknownFlags(u16),
+    /// The input ends before the field it names is complete.
+    Truncated(Field),
+    /// A length prefix is above the bound for its field.
+    LengthOverBound(Field),
+    /// A length prefix is zero for a field that cannot be empty.
+    EmptyField(Field),
+    /// Bytes follow the integrity check.
+    TrailingBytes,
+    /// The SHA-256 at the end does not match the bytes before it.
+    IntegrityMismatch,
+    /// The caller's output buffer is shorter than the encoding.
+    BufferTooSmall,
+}
+
+/// A field of the sealed-key file, named in errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Field {
+    /// The fixed header: magic, version, flags and address.
+    Header,
+    /// The SRK Name.
+    SrkName,
+    /// The sealed object's public area.
+    Public,
+    /// The sealed object's private blob.
+    Private,
+    /// The PCR selection.
+    PcrSelection,
+    /// The policy digest.
+    PolicyDigest,
+    /// The trailing SHA-256.
+    Integrity,
+}
+
+impl Field {
+    fn name(self) -> &'static str {
+        match self {
+            Field::Header => "header",
+            Field::SrkName => "SRK Name",
+            Field::Public => "public area",
+            Field::Private => "private blob",
+            Field::PcrSelection => "PCR selection",
+            Field::PolicyDigest => "policy digest",
+            Field::Integrity => "integrity check",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Display for BackupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            BackupError::BadMagic => f.write_str("not a sealed-key file (bad magic)"),
+            BackupError::UnsupportedVersion(v) => {
+                write!(
+                    f,
+                    "sealed-key file version {v} is not supported (expected {VERSION})"
+                )
+            }
+            BackupError::UnknownFlags(flags) => {
+                write!(f, "sealed-key file has unknown flag bits {flags:#06x}")
+            }
+            BackupError::Truncated(field) => {
+                write!(f, "sealed-key file is truncated in its {field}")
+            }
+            BackupError::LengthOverBound(field) => {
+                write!(f, "sealed-key file: {field} length is over its bound")
+            }
+            BackupError::EmptyField(field) => write!(f, "sealed-key file: {field} is empty"),
+            BackupError::TrailingBytes => {
+                f.write_str("sealed-key file has bytes after its integrity check")
+            }
+            BackupError::IntegrityMismatch => {
+                f.write_str("sealed-key file is corrupted (integrity check mismatch)")
+            }
+            BackupError::BufferTooSmall => {
+                f.write_str("output buffer too small for the sealed-key file")
+            }
+        }
+    }
+}
+
+/// The PCR policy a sealed object is bound to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PcrPolicy<'a> {
+    /// The PCR bank's hash algorithm (TPM_ALG_ID, e.g. `0x000B` for SHA-256).
+    pub hash_alg: u16,
+    /// The PCR bitmap: bit `j` of byte `i` selects PCR `8i + j`.
+    pub select: &'a [u8],
+    /// The policy digest the object was sealed with.
+    pub policy_digest: &'a [u8],
+}
+
+/// The contents of a sealed-key file, borrowed, ready to encode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SealedKeyFile<'a> {
+    /// The Ethereum address of the sealed key.
+    pub address: [u8; ADDRESS_LEN],
+    /// The Name of the storage root key the object was created under.
+    pub srk_name: &'a [u8],
+    /// The sealed object's TPMT_PUBLIC.
+    pub public: &'a [u8],
+    /// The contents of the sealed object's TPM2B_PRIVATE.
+    pub private: &'a [u8],
+    /// The PCR policy, when the object is bound to one.
+    pub pcr_policy: Option<PcrPolicy<'a>>,
+}
+
+/// A parsed, integrity-checked sealed-key file, borrowing from its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SealedKeyFileView<'a> {
+    contents: SealedKeyFile<'a>,
+    public_tpm2b: &'a [u8],
+    private_tpm2b: &'a [u8],
+    version: u16,
+}
+
+impl<'a> SealedKeyFileView<'a> {
+    /// The format version the file was written with.
+    #[must_use]
+    pub fn version(&self) -> u16 {
+        self.version
+    }
+
+    /// The Ethereum address of the sealed key.
+    #[must_use]
+    pub fn address(&self) -> &[u8; ADDRESS_LEN] {
+        &self.contents.address
+    }
+
+    /// The recorded SRK Name.
+    #[must_use]
+    pub fn srk_name(&self) -> &'a [u8] {
+        self.contents.srk_name
+    }
+
+    /// The sealed object's TPMT_PUBLIC.
+    #[must_use]
+    pub fn public(&self) -> &'a [u8] {
+        self.contents.public
+    }
+
+    /// The sealed object's TPM2B_PUBLIC (size prefix included), as `TPM2_Load` takes it.
+    #[must_use]
+    pub fn public_tpm2b(&self) -> &'a [u8] {
+        self.public_tpm2b
+    }
+
+    /// The contents of the sealed object's TPM2B_PRIVATE.
+    #[must_use]
+    pub fn private(&self) -> &'a [u8] {
+        self.contents.private
+    }
+
+    /// The sealed object's TPM2B_PRIVATE (size prefix included), as `TPM2_Load` takes it.
+    #[must_use]
+    pub fn private_tpm2b(&self) -> &'a [u8] {
+        self.private_tpm2b
+    }
+
+    /// The PCR policy, when the object is bound to one.
+    #[must_use]
+    pub fn pcr_policy(&self) -> Option<PcrPolicy<'a>> {
+        self.contents.pcr_policy
+    }
+
+    /// Whether `srk_name` is the recorded SRK Name, compared in constant time.
+    #[must_use]
+    pub fn srk_name_matches(&self, srk_name: &[u8]) -> bool {
+        self.contents.srk_name.len() == srk_name.len()
+            && bool::from(self.contents.srk_name.ct_eq(srk_name))
+    }
+
+    /// The parsed contents, to re-encode or compare.
+    #[must_use]
+    pub fn contents(&self) -> SealedKeyFile<'a> {
+        self.contents
+    }
+}
+
+/// A bounds-checked reader over the input; every read names its field.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize, field: Field) -> Result<&'a [u8], BackupError> {
+        let end = self
+            .pos
+            .checked_add(len)
+            .ok_or(BackupError::Truncated(field))?;
+        let out = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(BackupError::Truncated(field))?;
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn u8(&mut self, field: Field) -> Result<u8, BackupError> {
+        let b = self.take(1, field)?;
+        b.first().copied().ok_or(BackupError::Truncated(field))
+    }
+
+    fn u16(&mut self, field: Field) -> Result<u16, BackupError> {
+        let b = self.take(2, field)?;
+        match *b {
+            [hi, lo] => Ok(u16::from_be_bytes([hi, lo])),
+            _ => Err(BackupError::Truncated(field)),
+        }
+    }
+
+    /// A u16-length-prefixed field with `1..=max` bytes; returns
+    /// (prefix and contents, contents).
+    fn sized(&mut self, max: usize, field: Field) -> Result<(&'a [u8], &'a [u8]), BackupError> {
+        let start = self.pos;
+        let len = usize::from(self.u16(field)?);
+        if len == 0 {
+            return Err(BackupError::EmptyField(field));
+        }
+        if len > max {
+            return Err(BackupError::LengthOverBound(field));
+        }
+        let body = self.take(len, field)?;
+        let whole = self
+            .bytes
+            .get(start..self.pos)
+            .ok_or(BackupError::Truncated(field))?;
+        Ok((whole, body))
+    }
+}
+
+impl<'a> SealedKeyFile<'a> {
+    /// Parses and integrity-checks a sealed-key file.
+    ///
+    /// # Errors
+    /// A [`BackupError`] naming the first malformation found, checked in wire
+    /// order: magic, version, flags, each length-prefixed field, then the
+    /// integrity check and trailing bytes.
+    pub fn parse(bytes: &'a [u8]) -> Result<SealedKeyFileView<'a>, BackupError> {
+        let mut r = Reader { bytes, pos: 0 };
+        let magic = r.take(MAGIC_LEN, Field::Header)?;
+        if magic != MAGIC {
+            return Err(BackupError::BadMagic);
+        }
+        let version = r.u16(Field::Header)?;
+        if version != VERSION {
+            return Err(BackupError::UnsupportedVersion(version));
+        }
+        let flags = r.u16(Field::Header)?;
+        if flags & !KNOWN_FLAGS != 0 {
+            return Err(BackupError::UnknownFlags(flags));
+        }
+        let mut address = [0u8; ADDRESS_LEN];
+        address.copy_from_slice(r.take(ADDRESS_LEN, Field::Header)?);
+        let (_, srk_name) = r.sized(MAX_SRK_NAME_LEN, Field::SrkName)?;
+        let (public_tpm2b, public) = r.sized(MAX_PUBLIC_LEN, Field::Public)?;
+        let (private_tpm2b, private) = r.sized(MAX_PRIVATE_LEN, Field::Private)?;
+        let pcr_policy = if flags & FLAG_PCR_POLICY != 0 {
+            let hash_alg = r.u16(Field::PcrSelection)?;
+            let select_len = usize::from(r.u8(Field::PcrSelection)?);
+            if select_len == 0 {
+                return Err(BackupError::EmptyField(Field::PcrSelection));
+            }
+            if select_len > MAX_PCR_SELECT_LEN {
+                return Err(BackupError::LengthOverBound(Field::PcrSelection));
+            }
+            let select = r.take(select_len, Field::PcrSelection)?;
+            let (_, policy_digest) = r.sized(MAX_POLICY_DIGEST_LEN, Field::PolicyDigest)?;
+            Some(PcrPolicy {
+                hash_alg,
+                select,
+                policy_digest,
+            })
+        } else {
+            None
+        };
+        let covered = r.pos;
+        let integrity = r.take(INTEGRITY_LEN, Field::Integrity)?;
+        if r.pos != bytes.len() {
+            return Err(BackupError::TrailingBytes);
+        }
+        let body = bytes
+            .get(..covered)
+            .ok_or(BackupError::Truncated(Field::Integrity))?;
+        let digest = Sha256::digest(body);
+        if !bool::from(digest.as_slice().ct_eq(integrity)) {
+            return Err(BackupError::IntegrityMismatch);
+        }
+        Ok(SealedKeyFileView {
+            contents: SealedKeyFile {
+                address,
+                srk_name,
+                public,
+                private,
+                pcr_policy,
+            },
+            public_tpm2b,
+            private_tpm2b,
+            version,
+        })
+    }
+
+    /// The number of bytes [`encode`](Self::encode) writes.
+    ///
+    /// # Errors
+    /// [`BackupError::EmptyField`] or [`BackupError::LengthOverBound`] when a
+    /// field is outside the bounds the parser accepts.
+    pub fn encoded_len(&self) -> Result<usize, BackupError> {
+        check_len(self.srk_name.len(), MAX_SRK_NAME_LEN, Field::SrkName)?;
+        check_len(self.public.len(), MAX_PUBLIC_LEN, Field::Public)?;
+        check_len(self.private.len(), MAX_PRIVATE_LEN, Field::Private)?;
+        let mut len = SRK_NAME_OFFSET
+            + 3 * LENGTH_PREFIX_LEN
+            + self.srk_name.len()
+            + self.public.len()
+            + self.private.len()
+            + INTEGRITY_LEN;
+        if let Some(policy) = &self.pcr_policy {
+            check_len(policy.select.len(), MAX_PCR_SELECT_LEN, Field::PcrSelection)?;
+            check_len(
+                policy.policy_digest.len(),
+                MAX_POLICY_DIGEST_LEN,
+                Field::PolicyDigest,
+            )?;
+            len += 2 + 1 + policy.select.len() + LENGTH_PREFIX_LEN + policy.policy_digest.len();
+        }
+        Ok(len)
+    }
+
+    /// Encodes the file into `out` and returns the number of bytes written.
+    ///
+    /// # Errors
+    /// The errors of [`encoded_len`](Self::encoded_len), and
+    /// [`BackupError::BufferTooSmall`] when `out` is too short (nothing is
+    /// written then).
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, BackupError> {
+        let len = self.encoded_len()?;
+        let out = out.get_mut(..len).ok_or(BackupError::BufferTooSmall)?;
+        let mut w = Writer { out, pos: 0 };
+        w.put(&MAGIC)?;
+        w.put(&VERSION.to_be_bytes())?;
+        let flags = if self.pcr_policy.is_some() {
+            FLAG_PCR_POLICY
+        } else {
+            0
+        };
+        w.put(&flags.to_be_bytes())?;
+        w.put(&self.address)?;
+        w.sized(self.srk_name)?;
+        w.sized(self.public)?;
+        w.sized(self.private)?;
+        if let Some(policy) = &self.pcr_policy {
+            w.put(&policy.hash_alg.to_be_bytes())?;
+            let select_len = u8::try_from(policy.select.len())
+                .map_err(|_| BackupError::LengthOverBound(Field::PcrSelection))?;
+            w.put(&[select_len])?;
+            w.put(policy.select)?;
+            w.sized(policy.policy_digest)?;
+        }
+        let covered = w.pos;
+        let body = w.out.get(..covered).ok_or(BackupError::BufferTooSmall)?;
+        let digest = Sha256::digest(body);
+        w.put(digest.as_slice())?;
+        Ok(w.pos)
+    }
+}
+
+fn check_len(len: usize, max: usize, field: Field) -> Result<(), BackupError> {
+    if len == 0 {
+        Err(BackupError::EmptyField(field))
+    } else if len > max {
+        Err(BackupError::LengthOverBound(field))
+    } else {
+        Ok(())
+    }
+}
+
+struct Writer<'o> {
+    out: &'o mut [u8],
+    pos: usize,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BackupError> {
+        let end = self
+            .pos
+            .checked_add(bytes.len())
+            .ok_or(BackupError::BufferTooSmall)?;
+        self.out
+            .get_mut(self.pos..end)
+            .ok_or(BackupError::BufferTooSmall)?
+            .copy_from_slice(bytes);
+        self.pos = end;
+        Ok(())
+    }
+
+    fn sized(&mut self, bytes: &[u8]) -> Result<(), BackupError> {
+        let len = u16::try_from(bytes.len()).map_err(|_| BackupError::BufferTooSmall)?;
+        self.put(&len.to_be_bytes())?;
+        self.put(bytes)
+    }
+}

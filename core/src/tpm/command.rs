@@ -1,0 +1,685 @@
+//! Command wrappers (TPM 2.0 Library Part 3). Bodies are marshalled and
+//! unmarshalled with `tpm2-protocol`; where a secret would otherwise sit in a
+//! `tpm2-protocol` buffer (which is `Copy` and prints its bytes in `Debug`), the
+//! parameter is written or read by hand, as noted at each place.
+
+use sha2::{Digest, Sha256};
+use tpm2_protocol::basic::{TpmBuffer, TpmHandle};
+use tpm2_protocol::data::{
+    Tpm2bPublic, Tpm2bSensitiveCreate, TpmAlgId, TpmRh, TpmSu, TpmlDigestValues, TpmlPcrSelection,
+    TpmtHa, TpmtPublic, TpmuHa, TpmuPublicId,
+};
+use tpm2_protocol::frame::{
+    TpmCreatePrimaryCommand, TpmCreatePrimaryResponse, TpmCreateResponse, TpmGetRandomCommand,
+    TpmGetRandomResponse, TpmHeader, TpmLoadResponse, TpmPcrExtendCommand, TpmPcrExtendResponse,
+    TpmPcrReadCommand, TpmPcrReadResponse, TpmPolicyGetDigestCommand, TpmPolicyGetDigestResponse,
+    TpmPolicyPcrCommand, TpmPolicyPcrResponse, TpmReadPublicCommand, TpmReadPublicResponse,
+    TpmStartupCommand, TpmStartupResponse, TpmUnmarshalBody,
+};
+use tpm2_protocol::{TpmMarshal, TpmUnmarshal, TpmWriter};
+use zeroize::Zeroizing;
+
+use super::frame::{self, ResponseDefect};
+use super::session::{ParameterEncryption, Session};
+use super::{template, Authorization, Name, PcrSelection, Tpm, TpmError, TpmRc, Transport};
+
+/// Largest marshalled `TPMT_PUBLIC` we keep (ours are under 100 bytes).
+pub const MAX_PUBLIC_AREA: usize = 512;
+/// Largest `TPM2B_PUBLIC` or `TPM2B_PRIVATE` (size field included) we keep.
+pub const MAX_OBJECT_BLOB: usize = 514;
+/// Length of a sealed secret.
+pub const SECRET_LEN: usize = 32;
+
+const CC_CREATE: u32 = 0x153;
+const CC_LOAD: u32 = 0x157;
+const CC_UNSEAL: u32 = 0x15E;
+const CC_CREATE_PRIMARY: u32 = 0x131;
+
+/// A marshalled `TPMT_PUBLIC`, bounded.
+pub type PublicArea = heapless::Vec<u8, MAX_PUBLIC_AREA>;
+/// A marshalled `TPM2B_PUBLIC` or `TPM2B_PRIVATE`, size field included.
+pub type ObjectBlob = heapless::Vec<u8, MAX_OBJECT_BLOB>;
+
+/// The storage root key, loaded: its handle, its Name and its public point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Srk {
+    handle: u32,
+    name: Name,
+    x: [u8; 32],
+    y: [u8; 32],
+}
+
+impl Srk {
+    /// The transient handle.
+    #[must_use]
+    pub const fn handle(&self) -> u32 {
+        self.handle
+    }
+
+    /// The Name (`0x000B || SHA-256(TPMT_PUBLIC)`), computed by us from the
+    /// public area and checked against the TPM's.
+    #[must_use]
+    pub const fn name(&self) -> &Name {
+        &self.name
+    }
+
+    /// x coordinate of the public point (32 bytes, big-endian).
+    #[must_use]
+    pub const fn point_x(&self) -> &[u8; 32] {
+        &self.x
+    }
+
+    /// y coordinate of the public point (32 bytes, big-endian).
+    #[must_use]
+    pub const fn point_y(&self) -> &[u8; 32] {
+        &self.y
+    }
+}
+
+/// A loaded primary key: handle, Name and marshalled public area.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrimaryKey {
+    /// The transient handle.
+    pub handle: u32,
+    /// The Name, computed from `public_area` and checked against the TPM's.
+    pub name: Name,
+    /// The marshalled `TPMT_PUBLIC` as the TPM returned it.
+    pub public_area: PublicArea,
+    /// The parsed public area.
+    pub public: TpmtPublic,
+}
+
+/// A loaded object: its handle and Name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadedObject {
+    /// The transient handle.
+    pub handle: u32,
+    /// The Name, computed from the public area and checked against the TPM's.
+    pub name: Name,
+}
+
+/// What `TPM2_Create` returned: the object's public and private blobs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreatedObject {
+    /// `TPM2B_PUBLIC`, size field included.
+    pub public: ObjectBlob,
+    /// `TPM2B_PRIVATE`, size field included (encrypted by the parent).
+    pub private: ObjectBlob,
+}
+
+/// PCR values read with `TPM2_PCR_Read`, SHA-256 bank.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PcrValues {
+    /// The PCRs these values belong to.
+    pub selection: PcrSelection,
+    /// One digest per selected PCR, in ascending PCR order.
+    pub values: heapless::Vec<[u8; 32], 24>,
+}
+
+impl PcrValues {
+    /// The value of PCR `index`, if it was read.
+    #[must_use]
+    pub fn get(&self, index: u8) -> Option<&[u8; 32]> {
+        let position = self
+            .selection
+            .indices()
+            .position(|selected| selected == index)?;
+        self.values.get(position)
+    }
+
+    /// SHA-256 over the values in ascending PCR order: the `pcrDigest` of a
+    /// quote over the same selection.
+    #[must_use]
+    pub fn digest(&self) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        for value in &self.values {
+            hash.update(value);
+        }
+        hash.finalize().into()
+    }
+}
+
+fn malformed(command: u32, defect: ResponseDefect) -> TpmError {
+    TpmError::MalformedResponse { command, defect }
+}
+
+/// Marshals a `TPMT_PUBLIC` into a bounded buffer.
+///
+/// # Errors
+///
+/// [`TpmError::CommandTooLarge`] when it does not fit.
+pub fn marshal_public(public: &TpmtPublic) -> Result<PublicArea, TpmError> {
+    let mut bytes = [0u8; MAX_PUBLIC_AREA];
+    let mut writer = TpmWriter::new(&mut bytes);
+    public
+        .marshal(&mut writer)
+        .map_err(|_| TpmError::CommandTooLarge)?;
+    let len = writer.len();
+    PublicArea::from_slice(bytes.get(..len).unwrap_or(&[])).map_err(|()| TpmError::CommandTooLarge)
+}
+
+/// Parses a `TPM2B_PUBLIC` strictly (no trailing bytes), returning the parsed
+/// area and its marshalled `TPMT_PUBLIC` bytes (what the Name is computed over).
+///
+/// # Errors
+///
+/// [`ResponseDefect::BadParameter`] for anything that is not exactly one
+/// well-formed `TPM2B_PUBLIC` whose size field matches its contents.
+pub fn parse_public_blob(blob: &[u8]) -> Result<(TpmtPublic, &[u8]), ResponseDefect> {
+    let (area, rest) = frame::take_sized(blob)?;
+    if !rest.is_empty() {
+        return Err(ResponseDefect::TrailingData);
+    }
+    let (public, rest) = TpmtPublic::unmarshal(area).map_err(|_| ResponseDefect::BadParameter)?;
+    if !rest.is_empty() {
+        return Err(ResponseDefect::TrailingData);
+    }
+    Ok((public, area))
+}
+
+/// Checks a `TPM2B_PRIVATE` is exactly one sized buffer.
+///
+/// # Errors
+///
+/// [`ResponseDefect::Truncated`] or [`ResponseDefect::TrailingData`].
+pub fn check_private_blob(blob: &[u8]) -> Result<(), ResponseDefect> {
+    let (_, rest) = frame::take_sized(blob)?;
+    if !rest.is_empty() {
+        return Err(ResponseDefect::TrailingData);
+    }
+    Ok(())
+}
+
+/// `true` when `public` is `template` apart from `unique`.
+fn matches_template(public: &TpmtPublic, template: &TpmtPublic) -> bool {
+    public.object_type == template.object_type
+        && public.name_alg == template.name_alg
+        && public.object_attributes == template.object_attributes
+        && public.auth_policy == template.auth_policy
+        && public.parameters == template.parameters
+}
+
+fn left_pad_32(bytes: &[u8]) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    let offset = 32usize.checked_sub(bytes.len())?;
+    out.get_mut(offset..)?.copy_from_slice(bytes);
+    Some(out)
+}
+
+impl<T: Transport> Tpm<T> {
+    /// `TPM2_Startup(TPM_SU_CLEAR)`. A TPM that is already started
+    /// (`TPM_RC_INITIALIZE`) is fine.
+    ///
+    /// # Errors
+    ///
+    /// Any other failure of the command.
+    pub fn startup(&mut self) -> Result<(), TpmError> {
+        let command = TpmStartupCommand {
+            handles: [],
+            startup_type: TpmSu::Clear,
+        };
+        match self.run::<_, TpmStartupResponse>(&command, &[], Authorization::None) {
+            Ok(_) => Ok(()),
+            Err(TpmError::Tpm { rc, .. }) if rc.is(TpmRc::INITIALIZE) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// `TPM2_GetRandom`, repeated until `out` is full.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; an empty answer is a malformed response.
+    pub fn get_random(&mut self, out: &mut [u8]) -> Result<(), TpmError> {
+        let mut filled = 0;
+        while filled < out.len() {
+            let want = u16::try_from((out.len() - filled).min(32)).unwrap_or(32);
+            let command = TpmGetRandomCommand {
+                handles: [],
+                bytes_requested: want.into(),
+            };
+            let response: TpmGetRandomResponse = self.run(&command, &[], Authorization::None)?;
+            let bytes: &[u8] = &response.random_bytes;
+            if bytes.is_empty() || bytes.len() > usize::from(want) {
+                return Err(malformed(
+                    TpmGetRandomCommand::CC as u32,
+                    ResponseDefect::UnexpectedValue,
+                ));
+            }
+            let end = filled + bytes.len();
+            out.get_mut(filled..end)
+                .ok_or(TpmError::CommandTooLarge)?
+                .copy_from_slice(bytes);
+            filled = end;
+        }
+        self.wipe_response();
+        Ok(())
+    }
+
+    /// `TPM2_CreatePrimary` under `hierarchy` with the empty hierarchy
+    /// password. The returned public area must match `template` (apart from
+    /// `unique`) and its Name must match the TPM's.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; [`ResponseDefect::UnexpectedValue`] when the
+    /// key is not what was asked for (it is flushed).
+    pub fn create_primary(
+        &mut self,
+        hierarchy: TpmRh,
+        template: &TpmtPublic,
+    ) -> Result<PrimaryKey, TpmError> {
+        let command = TpmCreatePrimaryCommand {
+            handles: [TpmHandle::new(hierarchy as u32)],
+            in_sensitive: Tpm2bSensitiveCreate::default(),
+            in_public: Tpm2bPublic {
+                inner: template.clone(),
+            },
+            outside_info: TpmBuffer::default(),
+            creation_pcr: TpmlPcrSelection::default(),
+        };
+        let (response, layout) = self.run_with_layout::<_, TpmCreatePrimaryResponse>(
+            &command,
+            &[],
+            Authorization::Password,
+        )?;
+        let handle = response.handles[0].value();
+        let checked = (|| {
+            let parameters = self.response_bytes(layout.parameters);
+            let (public_area, _) = frame::take_sized(parameters)?;
+            let name = Name::of_public_area(public_area);
+            let public = &response.out_public.inner;
+            if handle >> 24 != 0x80
+                || !matches_template(public, template)
+                || Name::from_bytes(&response.name) != Some(name)
+            {
+                return Err(ResponseDefect::UnexpectedValue);
+            }
+            let public_area = PublicArea::from_slice(public_area)
+                .map_err(|()| ResponseDefect::UnexpectedValue)?;
+            Ok(PrimaryKey {
+                handle,
+                name,
+                public_area,
+                public: public.clone(),
+            })
+        })();
+        self.wipe_response();
+        match checked {
+            Ok(key) => Ok(key),
+            Err(defect) => {
+                self.flush_or_defer(handle);
+                Err(malformed(CC_CREATE_PRIMARY, defect))
+            }
+        }
+    }
+
+    /// Creates (or re-derives: the template is deterministic) the SRK under the
+    /// owner hierarchy.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Tpm::create_primary`].
+    pub fn create_srk(&mut self) -> Result<Srk, TpmError> {
+        let key = self.create_primary(TpmRh::Owner, &template::srk())?;
+        let point = match &key.public.unique {
+            TpmuPublicId::Ecc(point) => left_pad_32(&point.x).zip(left_pad_32(&point.y)),
+            _ => None,
+        };
+        match point {
+            Some((x, y)) => Ok(Srk {
+                handle: key.handle,
+                name: key.name,
+                x,
+                y,
+            }),
+            None => {
+                self.flush_or_defer(key.handle);
+                Err(malformed(
+                    CC_CREATE_PRIMARY,
+                    ResponseDefect::UnexpectedValue,
+                ))
+            }
+        }
+    }
+
+    /// `TPM2_ReadPublic`: the Name and marshalled public area of a loaded object,
+    /// the Name recomputed and checked.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; a Name that does not match the area.
+    pub fn read_public(&mut self, handle: u32) -> Result<(Name, PublicArea), TpmError> {
+        let command = TpmReadPublicCommand {
+            handles: [TpmHandle::new(handle)],
+        };
+        let (response, layout) =
+            self.run_with_layout::<_, TpmReadPublicResponse>(&command, &[], Authorization::None)?;
+        let code = TpmReadPublicCommand::CC as u32;
+        let parameters = self.response_bytes(layout.parameters);
+        let (public_area, _) =
+            frame::take_sized(parameters).map_err(|defect| malformed(code, defect))?;
+        let name = Name::of_public_area(public_area);
+        if Name::from_bytes(&response.name) != Some(name) {
+            return Err(malformed(code, ResponseDefect::UnexpectedValue));
+        }
+        let area = PublicArea::from_slice(public_area)
+            .map_err(|()| malformed(code, ResponseDefect::UnexpectedValue))?;
+        self.wipe_response();
+        Ok((name, area))
+    }
+
+    /// `TPM2_PCR_Read` of a SHA-256 selection, repeated until every selected PCR
+    /// was returned (a TPM returns at most eight digests per call).
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; a response that returns PCRs that were not
+    /// asked for, digests of the wrong size, or nothing at all.
+    pub fn pcr_read(&mut self, selection: PcrSelection) -> Result<PcrValues, TpmError> {
+        let code = TpmPcrReadCommand::CC as u32;
+        let mut values = PcrValues {
+            selection,
+            values: heapless::Vec::new(),
+        };
+        let mut by_index = [[0u8; 32]; 24];
+        let mut remaining = selection.bitmap();
+        while remaining != 0 {
+            let request = PcrSelection::from_bitmap(remaining)?;
+            let command = TpmPcrReadCommand {
+                handles: [],
+                pcr_selection_in: request.to_tpml(),
+            };
+            let response: TpmPcrReadResponse = self.run(&command, &[], Authorization::None)?;
+            let returned = match response.pcr_selection_out.first() {
+                Some(entry)
+                    if response.pcr_selection_out.len() == 1 && entry.hash == TpmAlgId::Sha256 =>
+                {
+                    let bits: &[u8] = &entry.pcr_select;
+                    bits.iter()
+                        .take(3)
+                        .enumerate()
+                        .fold(0u32, |acc, (i, byte)| acc | u32::from(*byte) << (8 * i))
+                }
+                _ => 0,
+            };
+            let digests: &[_] = &response.pcr_values;
+            if returned == 0
+                || returned & !remaining != 0
+                || digests.len() != returned.count_ones() as usize
+            {
+                return Err(malformed(code, ResponseDefect::UnexpectedValue));
+            }
+            let returned_indices = (0u8..24).filter(|i| returned & (1 << i) != 0);
+            for (index, digest) in returned_indices.zip(digests.iter()) {
+                let digest: &[u8] = digest;
+                let slot = by_index
+                    .get_mut(usize::from(index))
+                    .ok_or(TpmError::InvalidPcrSelection)?;
+                *slot = digest
+                    .try_into()
+                    .map_err(|_| malformed(code, ResponseDefect::UnexpectedValue))?;
+            }
+            remaining &= !returned;
+        }
+        for index in selection.indices() {
+            let value = by_index
+                .get(usize::from(index))
+                .ok_or(TpmError::InvalidPcrSelection)?;
+            values
+                .values
+                .push(*value)
+                .map_err(|_| TpmError::InvalidPcrSelection)?;
+        }
+        self.wipe_response();
+        Ok(values)
+    }
+
+    /// `TPM2_PCR_Extend` of the SHA-256 bank of PCR `index` with `digest`.
+    ///
+    /// # Errors
+    ///
+    /// [`TpmError::InvalidPcrSelection`] for an index above 23; the errors of
+    /// the command.
+    pub fn pcr_extend(&mut self, index: u8, digest: &[u8; 32]) -> Result<(), TpmError> {
+        if index >= PcrSelection::PCR_COUNT {
+            return Err(TpmError::InvalidPcrSelection);
+        }
+        let mut digests = TpmlDigestValues::default();
+        digests
+            .try_push(TpmtHa {
+                hash_alg: TpmAlgId::Sha256,
+                digest: TpmuHa::Digest(
+                    TpmBuffer::try_from(&digest[..]).map_err(|_| TpmError::CommandTooLarge)?,
+                ),
+            })
+            .map_err(|_| TpmError::CommandTooLarge)?;
+        let command = TpmPcrExtendCommand {
+            handles: [TpmHandle::new(u32::from(index))],
+            digests,
+        };
+        self.run::<_, TpmPcrExtendResponse>(&command, &[], Authorization::Password)
+            .map(|_| ())
+    }
+
+    /// `TPM2_PolicyPCR` with an empty `pcrDigest`: the TPM binds the session's
+    /// policy to the current values of `selection`.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command.
+    pub fn policy_pcr(
+        &mut self,
+        session: &Session,
+        selection: PcrSelection,
+    ) -> Result<(), TpmError> {
+        let command = TpmPolicyPcrCommand {
+            handles: [TpmHandle::new(session.handle())],
+            pcr_digest: TpmBuffer::default(),
+            pcrs: selection.to_tpml(),
+        };
+        self.run::<_, TpmPolicyPcrResponse>(&command, &[], Authorization::None)
+            .map(|_| ())
+    }
+
+    /// `TPM2_PolicyGetDigest`.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; a digest that is not 32 bytes.
+    pub fn policy_get_digest(&mut self, session: &Session) -> Result<[u8; 32], TpmError> {
+        let command = TpmPolicyGetDigestCommand {
+            handles: [TpmHandle::new(session.handle())],
+        };
+        let response: TpmPolicyGetDigestResponse = self.run(&command, &[], Authorization::None)?;
+        let digest: &[u8] = &response.policy_digest;
+        digest.try_into().map_err(|_| {
+            malformed(
+                TpmPolicyGetDigestCommand::CC as u32,
+                ResponseDefect::UnexpectedValue,
+            )
+        })
+    }
+
+    /// `TPM2_Create` of a sealed data object holding `secret` under `parent`,
+    /// authorized by `session` (an HMAC session salted to the parent).
+    ///
+    /// `inSensitive` is written by hand into the parameter area rather than
+    /// through `tpm2-protocol`'s `Tpm2bSensitiveCreate`, so the secret never sits
+    /// in a `Copy` buffer; with [`ParameterEncryption::Aes128Cfb`] it is
+    /// encrypted in place before the command leaves.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; a returned public area that is not the one
+    /// asked for.
+    pub fn create_sealed_object(
+        &mut self,
+        parent: &Srk,
+        session: &mut Session,
+        secret: &[u8; SECRET_LEN],
+        auth_policy: &[u8],
+        encryption: ParameterEncryption,
+    ) -> Result<CreatedObject, TpmError> {
+        let template = template::sealed_data(auth_policy);
+        // inSensitive: TPM2B_SENSITIVE_CREATE { userAuth = empty, data = secret }.
+        let sensitive_len = 2 + 2 + SECRET_LEN;
+        let out = &mut self.parameters;
+        let mut at = frame::put_u16(out, 0, sensitive_len as u16)?;
+        at = frame::put_sized(out, at, &[])?;
+        at = frame::put_sized(out, at, secret)?;
+        let mut writer = TpmWriter::new(out.get_mut(at..).ok_or(TpmError::CommandTooLarge)?);
+        Tpm2bPublic {
+            inner: template.clone(),
+        }
+        .marshal(&mut writer)
+        .map_err(|_| TpmError::CommandTooLarge)?;
+        TpmBuffer::<64>::default()
+            .marshal(&mut writer)
+            .map_err(|_| TpmError::CommandTooLarge)?;
+        TpmlPcrSelection::default()
+            .marshal(&mut writer)
+            .map_err(|_| TpmError::CommandTooLarge)?;
+        let parameter_len = at + writer.len();
+
+        let layout = self.execute(
+            CC_CREATE,
+            &[parent.handle()],
+            &[parent.name().as_bytes()],
+            parameter_len,
+            Authorization::Session {
+                session,
+                decrypt: encryption.is_on(),
+                encrypt: false,
+            },
+            0,
+        )?;
+        let result = (|| {
+            let parameters = self.response_bytes(layout.parameters);
+            let response = TpmCreateResponse::unmarshal_body(&[], parameters)
+                .map_err(|_| ResponseDefect::BadParameter)?;
+            if !matches_template(&response.out_public.inner, &template) {
+                return Err(ResponseDefect::UnexpectedValue);
+            }
+            let (private, rest) = frame::take_sized(parameters)?;
+            let private_len = private.len() + 2;
+            let (public, _) = frame::take_sized(rest)?;
+            let public_len = public.len() + 2;
+            let private = parameters
+                .get(..private_len)
+                .ok_or(ResponseDefect::Truncated)?;
+            let public = rest.get(..public_len).ok_or(ResponseDefect::Truncated)?;
+            Ok(CreatedObject {
+                public: ObjectBlob::from_slice(public)
+                    .map_err(|()| ResponseDefect::UnexpectedValue)?,
+                private: ObjectBlob::from_slice(private)
+                    .map_err(|()| ResponseDefect::UnexpectedValue)?,
+            })
+        })();
+        self.wipe_response();
+        result.map_err(|defect| malformed(CC_CREATE, defect))
+    }
+
+    /// `TPM2_Load` of an object's blobs under `parent` (empty parent password).
+    ///
+    /// The two blobs are copied into the parameter area byte for byte (after a
+    /// strict parse), so the TPM's integrity check sees exactly what it produced.
+    ///
+    /// # Errors
+    ///
+    /// [`ResponseDefect::BadParameter`] (as a malformed-response error) for
+    /// blobs that do not parse; the errors of the command; a Name that differs
+    /// from the one computed over the public area (the object is flushed).
+    pub fn load(
+        &mut self,
+        parent: &Srk,
+        public: &[u8],
+        private: &[u8],
+    ) -> Result<LoadedObject, TpmError> {
+        let (_, public_area) =
+            parse_public_blob(public).map_err(|defect| malformed(CC_LOAD, defect))?;
+        check_private_blob(private).map_err(|defect| malformed(CC_LOAD, defect))?;
+        let name = Name::of_public_area(public_area);
+        let out = &mut self.parameters;
+        let at = frame::put(out, 0, private)?;
+        let parameter_len = frame::put(out, at, public)?;
+        let layout = self.execute(
+            CC_LOAD,
+            &[parent.handle()],
+            &[],
+            parameter_len,
+            Authorization::Password,
+            TpmLoadResponse::HANDLES,
+        )?;
+        let response = TpmLoadResponse::unmarshal_body(
+            self.response_bytes(layout.handles),
+            self.response_bytes(layout.parameters),
+        );
+        self.wipe_response();
+        let response = response.map_err(|_| malformed(CC_LOAD, ResponseDefect::BadParameter))?;
+        let handle = response.handles[0].value();
+        if Name::from_bytes(&response.name) != Some(name) || handle >> 24 != 0x80 {
+            self.flush_or_defer(handle);
+            return Err(malformed(CC_LOAD, ResponseDefect::UnexpectedValue));
+        }
+        Ok(LoadedObject { handle, name })
+    }
+
+    /// `TPM2_Unseal` of a loaded sealed object, authorized by `session` (a
+    /// salted HMAC session, or a salted policy session whose policy is
+    /// satisfied). With encryption on, `outData` comes back AES-128-CFB
+    /// encrypted and is decrypted only after the response HMAC verified.
+    ///
+    /// `outData` is read by hand rather than through `tpm2-protocol`'s
+    /// `Tpm2bSensitiveData`, so the secret never sits in a `Copy` buffer; the
+    /// response buffer is wiped before returning.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; data that is not 32 bytes.
+    pub fn unseal(
+        &mut self,
+        object: &LoadedObject,
+        session: &mut Session,
+        encryption: ParameterEncryption,
+    ) -> Result<Zeroizing<[u8; SECRET_LEN]>, TpmError> {
+        let layout = self.execute(
+            CC_UNSEAL,
+            &[object.handle],
+            &[object.name.as_bytes()],
+            0,
+            Authorization::Session {
+                session,
+                decrypt: false,
+                encrypt: encryption.is_on(),
+            },
+            0,
+        )?;
+        let mut secret = Zeroizing::new([0u8; SECRET_LEN]);
+        let copied = match frame::take_sized(self.response_bytes(layout.parameters)) {
+            Ok((data, rest)) if rest.is_empty() && data.len() == SECRET_LEN => {
+                secret.copy_from_slice(data);
+                Ok(())
+            }
+            Ok(_) => Err(malformed(CC_UNSEAL, ResponseDefect::UnexpectedValue)),
+            Err(defect) => Err(malformed(CC_UNSEAL, defect)),
+        };
+        self.wipe_response();
+        copied.map(|()| secret)
+    }
+
+    /// Like `run`, also returning the response layout (the response buffer
+    /// stays valid until the next command or `wipe_response`).
+    pub(crate) fn run_with_layout<C, R>(
+        &mut self,
+        command: &C,
+        names: &[&[u8]],
+        authorization: Authorization<'_>,
+    ) -> Result<(R, frame::ResponseLayout), TpmError>
+    where
+        C: tpm2_protocol::frame::TpmFrame,
+        R: TpmUnmarshalBody,
+    {
+        self.run_inner(command, names, authorization)
+    }
+}

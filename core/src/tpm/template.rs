@@ -1,0 +1,138 @@
+//! Deterministic object templates (TPM 2.0 Library Part 2, section 12.2.4
+//! "TPMT_PUBLIC").
+//!
+//! A primary key is derived from the hierarchy seed and its template, so the
+//! same template on the same TPM gives the same key and the same Name every
+//! time. The templates leave `unique` empty for exactly that reason.
+
+use tpm2_protocol::basic::TpmBuffer;
+use tpm2_protocol::data::{
+    TpmAlgId, TpmEccCurve, TpmaObject, TpmsEccParms, TpmsEccPoint, TpmsKeyedhashParms,
+    TpmsSchemeHash, TpmtEccScheme, TpmtKdfScheme, TpmtKeyedhashScheme, TpmtPublic, TpmtSymDef,
+    TpmuAsymScheme, TpmuKdfScheme, TpmuKeyedhashScheme, TpmuPublicId, TpmuPublicParms,
+    TpmuSymKeyBits, TpmuSymMode,
+};
+
+/// Object attributes of the storage root key.
+#[must_use]
+pub fn srk_attributes() -> TpmaObject {
+    TpmaObject::FIXED_TPM
+        | TpmaObject::FIXED_PARENT
+        | TpmaObject::SENSITIVE_DATA_ORIGIN
+        | TpmaObject::USER_WITH_AUTH
+        | TpmaObject::NO_DA
+        | TpmaObject::RESTRICTED
+        | TpmaObject::DECRYPT
+}
+
+/// Object attributes of the attestation key.
+#[must_use]
+pub fn ak_attributes() -> TpmaObject {
+    TpmaObject::FIXED_TPM
+        | TpmaObject::FIXED_PARENT
+        | TpmaObject::SENSITIVE_DATA_ORIGIN
+        | TpmaObject::USER_WITH_AUTH
+        | TpmaObject::NO_DA
+        | TpmaObject::RESTRICTED
+        | TpmaObject::SIGN_ENCRYPT
+}
+
+/// Object attributes of a sealed key: never leaves this TPM or this parent.
+/// Without a policy the empty auth value authorizes (`userWithAuth`); with a
+/// PCR policy only a satisfied policy session does. `sensitiveDataOrigin` is
+/// clear because we supply the data. `noDA`: a forged command HMAC must not
+/// count towards the dictionary-attack lockout.
+#[must_use]
+pub fn sealed_attributes(policy_bound: bool) -> TpmaObject {
+    let mut attributes = TpmaObject::FIXED_TPM | TpmaObject::FIXED_PARENT | TpmaObject::NO_DA;
+    if !policy_bound {
+        attributes |= TpmaObject::USER_WITH_AUTH;
+    }
+    attributes
+}
+
+fn empty_ecc_point() -> TpmuPublicId {
+    TpmuPublicId::Ecc(TpmsEccPoint {
+        x: TpmBuffer::default(),
+        y: TpmBuffer::default(),
+    })
+}
+
+fn no_kdf() -> TpmtKdfScheme {
+    TpmtKdfScheme {
+        scheme: TpmAlgId::Null,
+        details: TpmuKdfScheme::Null,
+    }
+}
+
+/// The SRK: ECC NIST P-256, restricted decryption key, AES-128-CFB for its
+/// children, SHA-256 Names, empty auth, no dictionary-attack protection.
+#[must_use]
+pub fn srk() -> TpmtPublic {
+    TpmtPublic {
+        object_type: TpmAlgId::Ecc,
+        name_alg: TpmAlgId::Sha256,
+        object_attributes: srk_attributes(),
+        auth_policy: TpmBuffer::default(),
+        parameters: TpmuPublicParms::Ecc(TpmsEccParms {
+            symmetric: TpmtSymDef {
+                algorithm: TpmAlgId::Aes,
+                key_bits: TpmuSymKeyBits::Aes(128.into()),
+                mode: TpmuSymMode::Aes(TpmAlgId::Cfb),
+            },
+            scheme: TpmtEccScheme {
+                scheme: TpmAlgId::Null,
+                details: TpmuAsymScheme::Null,
+            },
+            curve_id: TpmEccCurve::NistP256,
+            kdf: no_kdf(),
+        }),
+        unique: empty_ecc_point(),
+    }
+}
+
+/// The AK: ECC NIST P-256, restricted signing key, ECDSA with SHA-256.
+#[must_use]
+pub fn attestation_key() -> TpmtPublic {
+    TpmtPublic {
+        object_type: TpmAlgId::Ecc,
+        name_alg: TpmAlgId::Sha256,
+        object_attributes: ak_attributes(),
+        auth_policy: TpmBuffer::default(),
+        parameters: TpmuPublicParms::Ecc(TpmsEccParms {
+            symmetric: TpmtSymDef {
+                algorithm: TpmAlgId::Null,
+                key_bits: TpmuSymKeyBits::Null,
+                mode: TpmuSymMode::Null,
+            },
+            scheme: TpmtEccScheme {
+                scheme: TpmAlgId::Ecdsa,
+                details: TpmuAsymScheme::Hash(TpmsSchemeHash {
+                    hash_alg: TpmAlgId::Sha256,
+                }),
+            },
+            curve_id: TpmEccCurve::NistP256,
+            kdf: no_kdf(),
+        }),
+        unique: empty_ecc_point(),
+    }
+}
+
+/// A sealed data object (`KEYEDHASH` with no scheme) with `auth_policy`
+/// (empty for none).
+#[must_use]
+pub fn sealed_data(auth_policy: &[u8]) -> TpmtPublic {
+    TpmtPublic {
+        object_type: TpmAlgId::KeyedHash,
+        name_alg: TpmAlgId::Sha256,
+        object_attributes: sealed_attributes(!auth_policy.is_empty()),
+        auth_policy: TpmBuffer::try_from(auth_policy).unwrap_or_default(),
+        parameters: TpmuPublicParms::KeyedHash(TpmsKeyedhashParms {
+            scheme: TpmtKeyedhashScheme {
+                scheme: TpmAlgId::Null,
+                details: TpmuKeyedhashScheme::Null,
+            },
+        }),
+        unique: TpmuPublicId::KeyedHash(TpmBuffer::default()),
+    }
+}

@@ -1,0 +1,676 @@
+//! The attestation verifier against hand-built quotes signed by a P-256 test
+//! AK generated here: every check of `verify` fails with its own error.
+//! The end-to-end tests against a real swtpm live in `wallet_attest.rs`.
+#![allow(clippy::unwrap_used)]
+
+use heapless::Vec as HVec;
+use p256::ecdsa::signature::Signer;
+use wallet_core::attest::{
+    challenge, pcr_digest, sha256_name, verify, wire, AkSignature, AttestError, Evidence,
+    Expectations, PcrSelection, TrustedAk, MAX_EVIDENCE_LEN, NO_POLICY_HASH,
+};
+use wallet_core::signer::{Address, SecretKey, Signature};
+
+const NONCE: &[u8] = b"verifier nonce 0001";
+const CHAIN_ID: u64 = 14;
+
+struct TestAk {
+    key: p256::ecdsa::SigningKey,
+    attributes: u32,
+    scheme: u16,
+    curve: u16,
+}
+
+impl TestAk {
+    fn new(seed: u8) -> Self {
+        let mut bytes = [seed; 32];
+        bytes[0] = 1;
+        Self {
+            key: p256::ecdsa::SigningKey::from_bytes(&bytes.into()).unwrap(),
+            attributes: wire::object_attributes::AK_REQUIRED | (1 << 6) | (1 << 10),
+            scheme: wire::TPM_ALG_ECDSA,
+            curve: wire::TPM_ECC_NIST_P256,
+        }
+    }
+
+    /// TPMT_PUBLIC (Part 2, 12.2.4) of this key.
+    fn public_area(&self) -> Vec<u8> {
+        let point = self.key.verifying_key().to_encoded_point(false);
+        let mut out = Vec::new();
+        out.extend_from_slice(&wire::TPM_ALG_ECC.to_be_bytes());
+        out.extend_from_slice(&wire::TPM_ALG_SHA256.to_be_bytes());
+        out.extend_from_slice(&self.attributes.to_be_bytes());
+        out.extend_from_slice(&[0, 0]); // empty authPolicy
+        out.extend_from_slice(&wire::TPM_ALG_NULL.to_be_bytes()); // symmetric
+        out.extend_from_slice(&self.scheme.to_be_bytes());
+        out.extend_from_slice(&wire::TPM_ALG_SHA256.to_be_bytes());
+        out.extend_from_slice(&self.curve.to_be_bytes());
+        out.extend_from_slice(&wire::TPM_ALG_NULL.to_be_bytes()); // kdf
+        out.extend_from_slice(&[0, 32]);
+        out.extend_from_slice(point.x().unwrap());
+        out.extend_from_slice(&[0, 32]);
+        out.extend_from_slice(point.y().unwrap());
+        out
+    }
+
+    fn sign(&self, attest: &[u8]) -> AkSignature {
+        let sig: p256::ecdsa::Signature = self.key.sign(attest);
+        let (r, s) = sig.split_bytes();
+        AkSignature {
+            r: r.into(),
+            s: s.into(),
+        }
+    }
+}
+
+/// A TPMS_ATTEST (Part 2, 10.12.12) with a TPMS_QUOTE_INFO.
+fn quote_bytes(extra: &[u8], selection: &PcrSelection, digest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&wire::TPM_GENERATED_VALUE.to_be_bytes());
+    out.extend_from_slice(&wire::TPM_ST_ATTEST_QUOTE.to_be_bytes());
+    out.extend_from_slice(&[0, 4, 0x40, 0, 0, 1]); // qualifiedSigner
+    out.extend_from_slice(&u16::try_from(extra.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(extra);
+    out.extend_from_slice(&1234u64.to_be_bytes()); // clock
+    out.extend_from_slice(&5u32.to_be_bytes()); // resetCount
+    out.extend_from_slice(&6u32.to_be_bytes()); // restartCount
+    out.push(1); // safe
+    out.extend_from_slice(&0x2023_0101u64.to_be_bytes()); // firmwareVersion
+    let mut tpml = [0u8; 16];
+    let n = selection.marshal_tpml(&mut tpml).unwrap();
+    out.extend_from_slice(&tpml[..n]);
+    out.extend_from_slice(&u16::try_from(digest.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(digest);
+    out
+}
+
+struct WalletKey(SecretKey);
+
+impl WalletKey {
+    fn new(seed: u8) -> Self {
+        Self(SecretKey::from_bytes(&[seed; 32]).unwrap())
+    }
+
+    fn address(&self) -> Address {
+        self.0.address()
+    }
+
+    fn personal_sign(&self, message: &[u8; 32]) -> Signature {
+        self.0.sign_message(message).unwrap()
+    }
+}
+
+fn pcr_values(n: usize) -> Vec<[u8; 32]> {
+    (0..n)
+        .map(|i| [u8::try_from(i).unwrap() + 0x30; 32])
+        .collect()
+}
+
+struct Built {
+    ak: TestAk,
+    wallet: WalletKey,
+    evidence: Evidence,
+}
+
+fn build_with(ak: TestAk, wallet: WalletKey, nonce: &[u8]) -> Built {
+    let selection = PcrSelection::SHA256_0_TO_7;
+    let values = pcr_values(8);
+    let address = wallet.address();
+    let chal = challenge(nonce, CHAIN_ID, &address, &NO_POLICY_HASH);
+    let attest = quote_bytes(&chal, &selection, &pcr_digest(&values));
+    let evidence = Evidence {
+        ak_signature: ak.sign(&attest),
+        attest: HVec::from_slice(&attest).unwrap(),
+        ak_public: HVec::from_slice(&ak.public_area()).unwrap(),
+        pcr_selection: selection,
+        pcr_values: HVec::from_slice(&values).unwrap(),
+        address,
+        chain_id: CHAIN_ID,
+        policy_hash: NO_POLICY_HASH,
+        wallet_signature: wallet.personal_sign(&chal),
+    };
+    Built {
+        ak,
+        wallet,
+        evidence,
+    }
+}
+
+fn build() -> Built {
+    build_with(TestAk::new(7), WalletKey::new(9), NONCE)
+}
+
+/// Re-signs altered attest bytes with the AK, to reach the checks after the signature.
+fn resign(built: &mut Built, attest: &[u8]) {
+    built.evidence.attest = HVec::from_slice(attest).unwrap();
+    built.evidence.ak_signature = built.ak.sign(attest);
+}
+
+fn none() -> Expectations<'static> {
+    Expectations::default()
+}
+
+#[test]
+fn good_evidence_verifies_and_reports_the_facts() {
+    let b = build();
+    let facts = verify(&b.evidence, NONCE, &none()).unwrap();
+    assert_eq!(facts.address, b.wallet.address());
+    assert_eq!(facts.chain_id, CHAIN_ID);
+    assert_eq!(facts.policy_hash, NO_POLICY_HASH);
+    assert_eq!(facts.pcr_selection, PcrSelection::SHA256_0_TO_7);
+    assert_eq!(&facts.pcr_values[..], &pcr_values(8)[..]);
+    assert_eq!(facts.ak_name, sha256_name(&b.ak.public_area()));
+    assert_eq!(
+        (facts.clock, facts.reset_count, facts.restart_count),
+        (1234, 5, 6)
+    );
+    assert_eq!(facts.firmware_version, 0x2023_0101);
+}
+
+#[test]
+fn expectations_that_hold_pass() {
+    let b = build();
+    let name = sha256_name(&b.ak.public_area());
+    let public = b.ak.public_area();
+    let pcrs = [(0u8, [0x30; 32]), (7u8, [0x37; 32])];
+    for trusted in [TrustedAk::Name(&name), TrustedAk::PublicArea(&public)] {
+        let exp = Expectations {
+            address: Some(b.wallet.address()),
+            chain_id: Some(CHAIN_ID),
+            policy_hash: Some(NO_POLICY_HASH),
+            pcr_values: &pcrs,
+            trusted_ak: Some(trusted),
+        };
+        verify(&b.evidence, NONCE, &exp).unwrap();
+    }
+}
+
+#[test]
+fn changed_nonce_is_a_challenge_mismatch() {
+    let b = build();
+    assert_eq!(
+        verify(&b.evidence, b"another nonce", &none()),
+        Err(AttestError::ChallengeMismatch)
+    );
+}
+
+#[test]
+fn changed_evidence_fields_bound_by_the_challenge_are_a_challenge_mismatch() {
+    let mut b = build();
+    b.evidence.chain_id = 1;
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::ChallengeMismatch)
+    );
+    let mut b = build();
+    b.evidence.address.0[0] ^= 1;
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::ChallengeMismatch)
+    );
+    let mut b = build();
+    b.evidence.policy_hash[31] = 1;
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::ChallengeMismatch)
+    );
+}
+
+#[test]
+fn changed_pcr_value_is_a_digest_mismatch() {
+    let mut b = build();
+    b.evidence.pcr_values[3][0] ^= 0x80;
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::PcrDigestMismatch)
+    );
+}
+
+#[test]
+fn every_flipped_attest_byte_fails_the_ak_signature() {
+    let b = build();
+    for i in 0..b.evidence.attest.len() {
+        let mut e = b.evidence.clone();
+        e.attest[i] ^= 0x01;
+        assert_eq!(
+            verify(&e, NONCE, &none()),
+            Err(AttestError::AkSignatureInvalid),
+            "byte {i}"
+        );
+    }
+}
+
+#[test]
+fn every_flipped_signature_byte_is_refused() {
+    let b = build();
+    for i in 0..64 {
+        let mut e = b.evidence.clone();
+        if i < 32 {
+            e.ak_signature.r[i] ^= 0x01;
+        } else {
+            e.ak_signature.s[i - 32] ^= 0x01;
+        }
+        let err = verify(&e, NONCE, &none()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AttestError::AkSignatureInvalid | AttestError::AkSignatureMalformed
+            ),
+            "byte {i}: {err:?}"
+        );
+    }
+    let mut e = b.evidence.clone();
+    e.ak_signature.s = [0; 32];
+    assert_eq!(
+        verify(&e, NONCE, &none()),
+        Err(AttestError::AkSignatureMalformed)
+    );
+    let mut e = b.evidence.clone();
+    e.ak_signature.r = [0xff; 32];
+    assert_eq!(
+        verify(&e, NONCE, &none()),
+        Err(AttestError::AkSignatureMalformed)
+    );
+}
+
+#[test]
+fn every_flipped_ak_public_byte_is_refused_and_untrusted_with_a_trusted_ak() {
+    let b = build();
+    let name = sha256_name(&b.ak.public_area());
+    let trusted = Expectations {
+        trusted_ak: Some(TrustedAk::Name(&name)),
+        ..Expectations::default()
+    };
+    for i in 0..b.evidence.ak_public.len() {
+        let mut e = b.evidence.clone();
+        e.ak_public[i] ^= 0x01;
+        assert!(verify(&e, NONCE, &none()).is_err(), "byte {i}");
+        assert_eq!(
+            verify(&e, NONCE, &trusted),
+            Err(AttestError::AkNotTrusted),
+            "byte {i}"
+        );
+    }
+}
+
+type AkAlteration = (fn(&mut TestAk), AttestError);
+
+#[test]
+fn each_ak_public_area_check_has_its_error() {
+    use wire::object_attributes as attr;
+    let cases: [AkAlteration; 7] = [
+        (
+            |ak| ak.attributes &= !attr::RESTRICTED,
+            AttestError::AkAttributes,
+        ),
+        (
+            |ak| ak.attributes &= !attr::FIXED_TPM,
+            AttestError::AkAttributes,
+        ),
+        (
+            |ak| ak.attributes &= !attr::FIXED_PARENT,
+            AttestError::AkAttributes,
+        ),
+        (
+            |ak| ak.attributes &= !attr::SENSITIVE_DATA_ORIGIN,
+            AttestError::AkAttributes,
+        ),
+        (
+            |ak| ak.attributes |= attr::DECRYPT,
+            AttestError::AkAttributes,
+        ),
+        (|ak| ak.attributes |= 1 << 24, AttestError::AkAttributes),
+        (|ak| ak.scheme = 0x001a, AttestError::AkScheme),
+    ];
+    for (alter, expected) in cases {
+        let mut ak = TestAk::new(7);
+        alter(&mut ak);
+        let b = build_with(ak, WalletKey::new(9), NONCE);
+        assert_eq!(verify(&b.evidence, NONCE, &none()), Err(expected));
+    }
+    let mut ak = TestAk::new(7);
+    ak.attributes &= !attr::SIGN;
+    let b = build_with(ak, WalletKey::new(9), NONCE);
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::AkAttributes)
+    );
+    let mut ak = TestAk::new(7);
+    ak.curve = 0x0004;
+    let b = build_with(ak, WalletKey::new(9), NONCE);
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::AkCurve)
+    );
+
+    let b = build();
+    let mut area = b.ak.public_area();
+    area[1] = 0x01; // TPM_ALG_RSA
+    let mut e = b.evidence.clone();
+    e.ak_public = HVec::from_slice(&area).unwrap();
+    assert_eq!(verify(&e, NONCE, &none()), Err(AttestError::AkNotEcc));
+    let mut area = b.ak.public_area();
+    area[3] = 0x0c; // SHA-384 nameAlg
+    e.ak_public = HVec::from_slice(&area).unwrap();
+    assert_eq!(verify(&e, NONCE, &none()), Err(AttestError::AkNameAlg));
+    let mut area = b.ak.public_area();
+    area[11] = 0x06; // symmetric AES instead of NULL
+    e.ak_public = HVec::from_slice(&area).unwrap();
+    assert_eq!(verify(&e, NONCE, &none()), Err(AttestError::AkParameters));
+    let mut area = b.ak.public_area();
+    let last = area.len() - 1;
+    area[last] ^= 0x01; // y no longer on the curve
+    e.ak_public = HVec::from_slice(&area).unwrap();
+    assert_eq!(verify(&e, NONCE, &none()), Err(AttestError::AkPointInvalid));
+    let mut area = b.ak.public_area();
+    area.push(0);
+    e.ak_public = HVec::from_slice(&area).unwrap();
+    assert_eq!(
+        verify(&e, NONCE, &none()),
+        Err(AttestError::AkPublicMalformed)
+    );
+}
+
+#[test]
+fn attest_structure_checks_have_their_errors() {
+    let b = build();
+    let chal = challenge(NONCE, CHAIN_ID, &b.wallet.address(), &NO_POLICY_HASH);
+    let good = quote_bytes(
+        &chal,
+        &PcrSelection::SHA256_0_TO_7,
+        &pcr_digest(&pcr_values(8)),
+    );
+
+    let mut bad = good.clone();
+    bad[0] = 0;
+    let mut bb = build();
+    resign(&mut bb, &bad);
+    assert_eq!(
+        verify(&bb.evidence, NONCE, &none()),
+        Err(AttestError::AttestBadMagic)
+    );
+
+    let mut bad = good.clone();
+    bad[5] = 0x17; // TPM_ST_ATTEST_CERTIFY
+    resign(&mut bb, &bad);
+    assert_eq!(
+        verify(&bb.evidence, NONCE, &none()),
+        Err(AttestError::AttestNotQuote)
+    );
+
+    let mut bad = good.clone();
+    bad.push(0);
+    resign(&mut bb, &bad);
+    assert_eq!(
+        verify(&bb.evidence, NONCE, &none()),
+        Err(AttestError::AttestMalformed)
+    );
+
+    resign(&mut bb, &good[..good.len() - 1]);
+    assert_eq!(
+        verify(&bb.evidence, NONCE, &none()),
+        Err(AttestError::AttestMalformed)
+    );
+
+    // A quote over PCRs 0-3 while the evidence claims 0-7.
+    let other = PcrSelection::sha256(&[0, 1, 2, 3]).unwrap();
+    let bad = quote_bytes(&chal, &other, &pcr_digest(&pcr_values(8)));
+    resign(&mut bb, &bad);
+    assert_eq!(
+        verify(&bb.evidence, NONCE, &none()),
+        Err(AttestError::PcrSelectionMismatch)
+    );
+
+    // A TPML_PCR_SELECTION count claiming far more banks than bytes remain.
+    let mut bad = good.clone();
+    let count_at = 4 + 2 + 6 + 2 + 32 + 17 + 8;
+    bad[count_at..count_at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    resign(&mut bb, &bad);
+    assert_eq!(
+        verify(&bb.evidence, NONCE, &none()),
+        Err(AttestError::AttestMalformed)
+    );
+}
+
+#[test]
+fn a_foreign_wallet_claiming_the_address_fails_the_wallet_signature() {
+    // Another TPM (another AK) and another key, claiming the first wallet's address.
+    let victim = build();
+    let attacker_ak = TestAk::new(8);
+    let attacker_wallet = WalletKey::new(10);
+    let selection = PcrSelection::SHA256_0_TO_7;
+    let values = pcr_values(8);
+    let chal = challenge(NONCE, CHAIN_ID, &victim.wallet.address(), &NO_POLICY_HASH);
+    let attest = quote_bytes(&chal, &selection, &pcr_digest(&values));
+    let forged = Evidence {
+        ak_signature: attacker_ak.sign(&attest),
+        attest: HVec::from_slice(&attest).unwrap(),
+        ak_public: HVec::from_slice(&attacker_ak.public_area()).unwrap(),
+        pcr_selection: selection,
+        pcr_values: HVec::from_slice(&values).unwrap(),
+        address: victim.wallet.address(),
+        chain_id: CHAIN_ID,
+        policy_hash: NO_POLICY_HASH,
+        wallet_signature: attacker_wallet.personal_sign(&chal),
+    };
+    assert_eq!(
+        verify(&forged, NONCE, &none()),
+        Err(AttestError::WalletSignatureMismatch)
+    );
+    let name = sha256_name(&victim.ak.public_area());
+    let trusted = Expectations {
+        trusted_ak: Some(TrustedAk::Name(&name)),
+        ..Expectations::default()
+    };
+    assert_eq!(
+        verify(&forged, NONCE, &trusted),
+        Err(AttestError::AkNotTrusted)
+    );
+}
+
+#[test]
+fn wallet_signature_checks() {
+    let mut b = build();
+    b.evidence.wallet_signature.y_parity ^= true;
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::WalletSignatureMismatch)
+    );
+    let mut b = build();
+    b.evidence.wallet_signature.r.fill(0);
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::WalletSignatureMalformed)
+    );
+    let mut b = build();
+    b.evidence.wallet_signature.s = [0xff; 32]; // not below n
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::WalletSignatureMalformed)
+    );
+    let mut b = build();
+    b.evidence.wallet_signature.s[20] ^= 1;
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::WalletSignatureMismatch)
+    );
+}
+
+#[test]
+fn unmet_expectations_have_their_errors() {
+    let b = build();
+    let check = |exp: Expectations<'_>| verify(&b.evidence, NONCE, &exp).unwrap_err();
+    assert_eq!(
+        check(Expectations {
+            address: Some(Address([0; 20])),
+            ..none()
+        }),
+        AttestError::AddressMismatch
+    );
+    assert_eq!(
+        check(Expectations {
+            chain_id: Some(1),
+            ..none()
+        }),
+        AttestError::ChainIdMismatch
+    );
+    assert_eq!(
+        check(Expectations {
+            policy_hash: Some([1; 32]),
+            ..none()
+        }),
+        AttestError::PolicyHashMismatch
+    );
+    assert_eq!(
+        check(Expectations {
+            pcr_values: &[(8, [0; 32])],
+            ..none()
+        }),
+        AttestError::PcrNotQuoted
+    );
+    assert_eq!(
+        check(Expectations {
+            pcr_values: &[(2, [0x33; 32])],
+            ..none()
+        }),
+        AttestError::PcrValueMismatch
+    );
+    let other_public = TestAk::new(8).public_area();
+    assert_eq!(
+        check(Expectations {
+            trusted_ak: Some(TrustedAk::PublicArea(&other_public)),
+            ..none()
+        }),
+        AttestError::AkNotTrusted
+    );
+}
+
+#[test]
+fn challenge_is_the_documented_hash() {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"flare-wallet/attest/v1");
+    h.update(b"abc");
+    h.update(1u64.to_be_bytes());
+    h.update([0xaa; 20]);
+    h.update([0u8; 32]);
+    let expected: [u8; 32] = h.finalize().into();
+    assert_eq!(
+        challenge(b"abc", 1, &Address([0xaa; 20]), &NO_POLICY_HASH),
+        expected
+    );
+    assert_ne!(
+        challenge(b"abd", 1, &Address([0xaa; 20]), &NO_POLICY_HASH),
+        expected
+    );
+}
+
+#[test]
+fn pcr_selection_marshals_as_a_tpml() {
+    let mut out = [0u8; 16];
+    let n = PcrSelection::SHA256_0_TO_7.marshal_tpml(&mut out).unwrap();
+    assert_eq!(&out[..n], &[0, 0, 0, 1, 0, 0x0b, 3, 0xff, 0, 0]);
+    let sel = PcrSelection::sha256(&[16, 23]).unwrap();
+    let n = sel.marshal_tpml(&mut out).unwrap();
+    assert_eq!(&out[..n], &[0, 0, 0, 1, 0, 0x0b, 3, 0, 0, 0x81]);
+    assert_eq!(sel.indices().collect::<Vec<_>>(), vec![16, 23]);
+    assert_eq!(
+        PcrSelection::sha256(&[32]),
+        Err(AttestError::PcrIndexOutOfRange)
+    );
+    assert_eq!(
+        sel.marshal_tpml(&mut out[..5]),
+        Err(AttestError::BufferTooSmall)
+    );
+}
+
+#[test]
+fn evidence_encoding_round_trips_and_is_strict() {
+    let b = build();
+    let mut buf = vec![0u8; MAX_EVIDENCE_LEN];
+    let n = b.evidence.encode(&mut buf).unwrap();
+    assert_eq!(n, b.evidence.encoded_len());
+    let bytes = &buf[..n].to_vec();
+    let parsed = Evidence::parse(bytes).unwrap();
+    assert_eq!(parsed, b.evidence);
+    verify(&parsed, NONCE, &none()).unwrap();
+
+    for cut in 0..n {
+        assert!(Evidence::parse(&bytes[..cut]).is_err(), "cut {cut}");
+    }
+    let mut long = bytes.to_vec();
+    long.push(0);
+    assert_eq!(
+        Evidence::parse(&long),
+        Err(AttestError::EvidenceTrailingBytes)
+    );
+    let mut bad = bytes.to_vec();
+    bad[0] ^= 1;
+    assert_eq!(Evidence::parse(&bad), Err(AttestError::EvidenceBadMagic));
+    let mut bad = bytes.to_vec();
+    bad[9] = 2;
+    assert_eq!(
+        Evidence::parse(&bad),
+        Err(AttestError::EvidenceUnsupportedVersion)
+    );
+    let mut bad = bytes.to_vec();
+    bad[201 + 1 + 3] = 7; // PCR count byte after a 3-byte bitmap
+    assert_eq!(
+        Evidence::parse(&bad),
+        Err(AttestError::EvidencePcrCountMismatch)
+    );
+    let mut bad = bytes.to_vec();
+    bad[70 + 64] = 1; // v must be 27 or 28 on the wire
+    assert_eq!(
+        Evidence::parse(&bad),
+        Err(AttestError::WalletSignatureMalformed)
+    );
+    let mut bad = bytes.to_vec();
+    bad[201] = 9; // bitmap size
+    assert_eq!(
+        Evidence::parse(&bad),
+        Err(AttestError::EvidenceLengthOutOfBounds)
+    );
+    assert_eq!(
+        b.evidence.encode(&mut vec![0u8; n - 1]),
+        Err(AttestError::BufferTooSmall)
+    );
+    // Any single-bit change to the encoding either fails to parse or fails
+    // to verify against the trusted AK. (Without a trusted AK, toggling an
+    // optional AK attribute such as noDA yields another valid AK with the
+    // same key: only the AK's Name pins the attributes.)
+    let name = sha256_name(&b.ak.public_area());
+    let trusted = Expectations {
+        trusted_ak: Some(TrustedAk::Name(&name)),
+        ..none()
+    };
+    for bit in [0x01, 0x04, 0x80] {
+        for i in 0..n {
+            let mut flipped = bytes.to_vec();
+            flipped[i] ^= bit;
+            if let Ok(e) = Evidence::parse(&flipped) {
+                assert!(
+                    verify(&e, NONCE, &trusted).is_err(),
+                    "byte {i} bit {bit:#x}"
+                );
+            }
+        }
+    }
+}
+
+mod fuzzish {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn arbitrary_evidence_bytes_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..1600)) {
+            let mut bytes = b"FLWEVID\0\x00\x01".to_vec();
+            bytes.extend_from_slice(&tail);
+            if let Ok(e) = Evidence::parse(&bytes) {
+                let _ = verify(&e, NONCE, &none());
+            }
+        }
+    }
+}

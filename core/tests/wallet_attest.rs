@@ -1,0 +1,235 @@
+//! Attestation end to end against real swtpm instances: the evidence a
+//! wallet produces verifies, and each tampering fails with its own error.
+#![allow(clippy::unwrap_used)]
+
+#[path = "wallet_support/transports.rs"]
+mod support;
+
+use support::{open_wallet, swtpm, TempDir};
+use wallet_core::attest::{
+    challenge, verify, AttestError, Evidence, Expectations, PcrSelection, TrustedAk,
+    MAX_EVIDENCE_LEN, NO_POLICY_HASH,
+};
+use wallet_core::tpm::{self, transport, Tpm};
+use wallet_core::wallet::{AccountOptions, KeyMode};
+
+const NONCE: &[u8] = b"verifier-chosen nonce 42";
+const CHAIN_ID: u64 = 14;
+
+fn none() -> Expectations<'static> {
+    Expectations::default()
+}
+
+struct Setup {
+    _dir: TempDir,
+    evidence: Evidence,
+    ak_name: [u8; 34],
+}
+
+fn genuine() -> (tpm::simulator::Swtpm, Setup) {
+    let tpm = swtpm();
+    let dir = TempDir::new("attest");
+    let mut wallet = open_wallet(&tpm, &dir.state("s"));
+    wallet.create_account(AccountOptions::default()).unwrap();
+    let evidence = wallet.attest(NONCE, CHAIN_ID).unwrap();
+    let facts = verify(&evidence, NONCE, &none()).unwrap();
+    drop(wallet);
+    (
+        tpm,
+        Setup {
+            _dir: dir,
+            evidence,
+            ak_name: facts.ak_name,
+        },
+    )
+}
+
+#[test]
+fn evidence_verifies_through_its_encoding_with_every_expectation() {
+    let tpm = swtpm();
+    let dir = TempDir::new("attest-ok");
+    let mut wallet = open_wallet(&tpm, &dir.state("s"));
+    let address = wallet.create_account(AccountOptions::default()).unwrap();
+    let first = wallet.attest(b"first", CHAIN_ID).unwrap();
+    let ak_name = verify(&first, b"first", &none()).unwrap().ak_name;
+    wallet.set_key_mode(KeyMode::Cached);
+    let evidence = wallet.attest(NONCE, CHAIN_ID).unwrap();
+
+    // What crosses the C ABI and Python: the canonical encoding.
+    let mut buf = vec![0u8; MAX_EVIDENCE_LEN];
+    let n = evidence.encode(&mut buf).unwrap();
+    let decoded = Evidence::parse(&buf[..n]).unwrap();
+    assert_eq!(decoded, evidence);
+
+    // A fresh swtpm has never extended PCRs 0-7: they hold zeros.
+    let zero_pcrs: Vec<(u8, [u8; 32])> = (0..8).map(|i| (i, [0u8; 32])).collect();
+    let public = evidence.ak_public.clone();
+    for trusted in [TrustedAk::Name(&ak_name), TrustedAk::PublicArea(&public)] {
+        let facts = verify(
+            &decoded,
+            NONCE,
+            &Expectations {
+                address: Some(address),
+                chain_id: Some(CHAIN_ID),
+                policy_hash: Some(NO_POLICY_HASH),
+                pcr_values: &zero_pcrs,
+                trusted_ak: Some(trusted),
+            },
+        )
+        .unwrap();
+        assert_eq!(facts.address, address);
+        assert_eq!(facts.chain_id, CHAIN_ID);
+        assert_eq!(facts.pcr_selection, PcrSelection::SHA256_0_TO_7);
+        assert_eq!(facts.pcr_values.len(), 8);
+        assert_eq!(facts.ak_name, ak_name);
+    }
+    // The AK is deterministic: the same TPM gives the same AK Name again.
+    drop(wallet);
+    let mut again = open_wallet(&tpm, &dir.state("s"));
+    again.load_account().unwrap();
+    let later = again.attest(b"later", CHAIN_ID).unwrap();
+    assert_eq!(verify(&later, b"later", &none()).unwrap().ak_name, ak_name);
+}
+
+#[test]
+fn a_changed_nonce_is_a_challenge_mismatch() {
+    let (_tpm, s) = genuine();
+    assert_eq!(
+        verify(&s.evidence, b"another nonce", &none()),
+        Err(AttestError::ChallengeMismatch)
+    );
+}
+
+#[test]
+fn a_changed_pcr_value_is_a_pcr_digest_mismatch() {
+    let (_tpm, s) = genuine();
+    for i in 0..s.evidence.pcr_values.len() {
+        let mut e = s.evidence.clone();
+        e.pcr_values[i][31] ^= 1;
+        assert_eq!(
+            verify(&e, NONCE, &none()),
+            Err(AttestError::PcrDigestMismatch)
+        );
+    }
+}
+
+#[test]
+fn a_flipped_attest_byte_fails_the_quote_signature() {
+    let (_tpm, s) = genuine();
+    for i in 0..s.evidence.attest.len() {
+        let mut e = s.evidence.clone();
+        e.attest[i] ^= 0x40;
+        assert_eq!(
+            verify(&e, NONCE, &none()),
+            Err(AttestError::AkSignatureInvalid),
+            "byte {i}"
+        );
+    }
+}
+
+#[test]
+fn a_flipped_signature_byte_fails_the_quote_signature() {
+    let (_tpm, s) = genuine();
+    for i in 0..64 {
+        let mut e = s.evidence.clone();
+        let scalar = if i < 32 {
+            &mut e.ak_signature.r
+        } else {
+            &mut e.ak_signature.s
+        };
+        scalar[i % 32] ^= 0x01;
+        let err = verify(&e, NONCE, &none()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AttestError::AkSignatureInvalid | AttestError::AkSignatureMalformed
+            ),
+            "byte {i}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn a_flipped_ak_public_byte_is_refused() {
+    let (_tpm, s) = genuine();
+    let trusted = Expectations {
+        trusted_ak: Some(TrustedAk::Name(&s.ak_name)),
+        ..none()
+    };
+    for i in 0..s.evidence.ak_public.len() {
+        let mut e = s.evidence.clone();
+        e.ak_public[i] ^= 0x01;
+        let err = verify(&e, NONCE, &none()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AttestError::AkPublicMalformed
+                    | AttestError::AkNotEcc
+                    | AttestError::AkNameAlg
+                    | AttestError::AkAttributes
+                    | AttestError::AkParameters
+                    | AttestError::AkScheme
+                    | AttestError::AkCurve
+                    | AttestError::AkPointInvalid
+                    | AttestError::AkSignatureInvalid
+            ),
+            "byte {i}: {err:?}"
+        );
+        assert_eq!(verify(&e, NONCE, &trusted), Err(AttestError::AkNotTrusted));
+    }
+}
+
+#[test]
+fn evidence_from_another_swtpm_claiming_the_address_is_refused() {
+    let (_tpm_a, victim) = genuine();
+    let claimed = victim.evidence.address;
+
+    // On another TPM, the attacker quotes the challenge for the victim's
+    // address with its own AK and signs it with its own wallet key.
+    let tpm_b = swtpm();
+    let chal = challenge(NONCE, CHAIN_ID, &claimed, &NO_POLICY_HASH);
+    let mut engine = Tpm::new(transport::open(&tpm_b.tcti()).unwrap()).unwrap();
+    let quote = engine
+        .create_ak_and_quote(&chal, tpm::PcrSelection::DEFAULT_QUOTE)
+        .unwrap();
+    drop(engine);
+    let dir = TempDir::new("attacker");
+    let mut attacker = open_wallet(&tpm_b, &dir.state("s"));
+    attacker.create_account(AccountOptions::default()).unwrap();
+    let forged = Evidence {
+        attest: heapless::Vec::from_slice(&quote.attest).unwrap(),
+        ak_signature: wallet_core::attest::AkSignature {
+            r: quote.signature_r,
+            s: quote.signature_s,
+        },
+        ak_public: heapless::Vec::from_slice(&quote.ak_public).unwrap(),
+        pcr_selection: PcrSelection::SHA256_0_TO_7,
+        pcr_values: heapless::Vec::from_slice(&quote.pcrs.values).unwrap(),
+        address: claimed,
+        chain_id: CHAIN_ID,
+        policy_hash: NO_POLICY_HASH,
+        wallet_signature: attacker.sign_message(&chal).unwrap(),
+    };
+    // The quote itself is genuine; the wallet signature gives it away.
+    assert_eq!(
+        verify(&forged, NONCE, &none()),
+        Err(AttestError::WalletSignatureMismatch)
+    );
+    // And a verifier that pins the victim's AK refuses it first.
+    let pinned = Expectations {
+        trusted_ak: Some(TrustedAk::Name(&victim.ak_name)),
+        ..none()
+    };
+    assert_eq!(
+        verify(&forged, NONCE, &pinned),
+        Err(AttestError::AkNotTrusted)
+    );
+    // The attacker's genuine evidence for its own address, relabelled, fails
+    // the challenge.
+    let mut relabelled = attacker.attest(NONCE, CHAIN_ID).unwrap();
+    relabelled.address = claimed;
+    assert_eq!(
+        verify(&relabelled, NONCE, &none()),
+        Err(AttestError::ChallengeMismatch)
+    );
+}
