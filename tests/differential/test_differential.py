@@ -24,7 +24,6 @@ from eth_account import Account
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from conftest import CoreSigner
 from differential_cases import (
     EIP1559,
     EIP2930,
@@ -48,6 +47,7 @@ from differential_cases import (
     random_key,
     random_quantity,
 )
+from differential_signer import CoreSigner
 
 RANDOM_PER_KIND = 100  # 600 random transactions, 100 of each kind
 CAST_PER_KIND = 50
