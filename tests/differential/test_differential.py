@@ -273,6 +273,40 @@ def test_refused_request_gets_an_error_line(core_signer: CoreSigner, name: str) 
     )
 
 
+def mutated_request(rng: random.Random, case: Case) -> bytes:
+    """A valid request with one field replaced by a value of another shape, or cut short."""
+    request = json.loads(json.dumps(case.request()))
+    tx = request["tx"]
+    name = rng.choice([*tx, "key"])
+    replacement = rng.choice(
+        [None, -1, 2**300, 1.5, "", "0x", "0xzz", "0x" + "ff" * 40, [], {}, [1, "a"], {"address": 1}, True]
+    )
+    if name == "key":
+        request["key"] = replacement
+    else:
+        tx[name] = replacement
+    line = json.dumps(request).encode()
+    if rng.random() < 0.2:
+        line = line[: rng.randrange(len(line))]
+    return line
+
+
+def test_garbage_never_stops_the_signer(core_signer: CoreSigner, seed: int) -> None:
+    """Random bytes and mutated requests each get one answer line; none ends the process."""
+    rng = random.Random(seed ^ 0x6A5B)
+    cases = random_cases(seed ^ 0x6A5B, 20)
+    lines = [rng.randbytes(rng.randrange(0, 200)).replace(b"\n", b" ") for _ in range(100)]
+    lines += [mutated_request(rng, rng.choice(cases)) for _ in range(300)]
+    for line in lines:
+        answer = core_signer.ask_line(line)
+        assert set(answer) in ({"error"}, {"raw", "hash", "sender"}), (seed, line[:200], answer)
+    tx = legacy_tx()
+    assert (
+        core_signer.ask({"key": KEY, "tx": tx})["raw"]
+        == "0x" + bytes(Account.sign_transaction(tx, KEY).raw_transaction).hex()
+    )
+
+
 @pytest.mark.parametrize("chain_id", [0, MAX_CHAIN_ID + 1, U64_MAX])
 @pytest.mark.parametrize("tx_type", [None, 1, 2, 3, 4])
 def test_chain_ids_eth_account_signs_but_the_core_refuses(
