@@ -186,8 +186,10 @@ test-c: deps-system ffi wallet.pc header-check
 
 ## ---------------------------------------------------------------- main job
 
-demo: deps
-	cargo run --quiet --release -p wallet-core --example demo
+# The FlareTrade flow through the Python wheel: a private swtpm and anvil on loopback,
+# a sealed account, attestation, transfers, a contract, backup, wipe and restore.
+demo: deps wheel
+	$(PY) -m flare_wallet demo
 
 clean:
 	cargo clean

@@ -32,6 +32,9 @@ pub enum Error {
     /// A Web3 Secret Storage keystore that cannot be read, decrypted or written.
     #[cfg(feature = "std")]
     Keystore(crate::keystore::KeystoreError),
+    /// Data sealed to the TPM is malformed, altered or too large.
+    #[cfg(feature = "std")]
+    SealedData(crate::sealed_data::SealedDataError),
 }
 
 impl fmt::Display for Error {
@@ -50,6 +53,8 @@ impl fmt::Display for Error {
             Self::Tx(e) => write!(f, "transaction: {e}"),
             #[cfg(feature = "std")]
             Self::Keystore(e) => write!(f, "keystore: {e}"),
+            #[cfg(feature = "std")]
+            Self::SealedData(e) => write!(f, "{e}"),
         }
     }
 }
@@ -120,6 +125,13 @@ impl From<crate::tx::TxError> for Error {
 impl From<crate::keystore::KeystoreError> for Error {
     fn from(e: crate::keystore::KeystoreError) -> Self {
         Self::Keystore(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<crate::sealed_data::SealedDataError> for Error {
+    fn from(e: crate::sealed_data::SealedDataError) -> Self {
+        Self::SealedData(e)
     }
 }
 

@@ -22,6 +22,8 @@ pub mod keccak;
 pub mod keystore;
 pub mod rlp;
 pub mod seal;
+#[cfg(feature = "std")]
+pub mod sealed_data;
 pub mod signer;
 #[cfg(feature = "std")]
 pub mod state;

@@ -24,11 +24,19 @@ pub(crate) enum BindingError {
     Core(wallet_core::Error),
     /// A transaction dict that breaks eth-account's rules (or ours).
     InvalidTransaction(String),
+    /// A bad argument that is not a transaction (a key, a mode, a hash).
+    InvalidArgument(String),
+    /// The private swtpm could not be started or stopped.
+    Simulator(wallet_core::tpm::simulator::SimulatorError),
 }
 
 impl BindingError {
     pub(crate) fn invalid_transaction(message: impl Into<String>) -> Self {
         Self::InvalidTransaction(message.into())
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::InvalidArgument(message.into())
     }
 }
 
@@ -44,18 +52,62 @@ impl From<wallet_core::tx::TxError> for BindingError {
     }
 }
 
+impl From<wallet_core::tpm::TransportError> for BindingError {
+    fn from(e: wallet_core::tpm::TransportError) -> Self {
+        Self::Core(e.into())
+    }
+}
+
+impl From<wallet_core::attest::AttestError> for BindingError {
+    fn from(e: wallet_core::attest::AttestError) -> Self {
+        Self::Core(e.into())
+    }
+}
+
 impl From<wallet_core::signer::SignerError> for BindingError {
     fn from(e: wallet_core::signer::SignerError) -> Self {
         Self::Core(e.into())
     }
 }
 
-fn core_to_pyerr(e: wallet_core::Error) -> PyErr {
+/// What the user can do about an error, where the core's message alone
+/// does not say.
+fn advice(e: wallet_core::Error) -> &'static str {
+    use wallet_core::state::StateError;
+    use wallet_core::tpm::{TpmError, TransportError};
+    use wallet_core::wallet::WalletError as W;
     use wallet_core::Error as E;
-    let message = e.to_string();
+    match e {
+        E::State(StateError::AccountExists) => {
+            ": load_account() opens it, or use another state_dir for a new account"
+        }
+        E::State(StateError::NoAccount) => ": create_account() or import_private_key() first",
+        E::State(StateError::InsecurePermissions(_)) => ": run chmod 700 on the state directory",
+        E::Wallet(W::StateNotEmpty) => {
+            ": restore into a new, empty state_dir (the loaded account is a different one)"
+        }
+        E::Tpm(TpmError::Transport(TransportError::NoDefaultTpm)) => {
+            ": pass tcti= (for example 'swtpm:path=/run/swtpm.sock'), set $FLARE_WALLET_TPM, \
+             or use Vtpm.simulator() for a software TPM"
+        }
+        E::Tpm(TpmError::Transport(TransportError::InvalidTcti)) => "",
+        E::Tpm(TpmError::Transport(_)) => {
+            ": check that the TPM (or swtpm) is running and reachable"
+        }
+        _ => "",
+    }
+}
+
+fn core_to_pyerr(e: wallet_core::Error) -> PyErr {
+    use wallet_core::state::StateError;
+    use wallet_core::Error as E;
+    let message = format!("{e}{}", advice(e));
     match e {
         E::Tx(_) | E::Rlp(_) => InvalidTransaction::new_err(message),
-        E::Signer(_) => WalletError::new_err(message),
+        E::Attest(_) => AttestationError::new_err(message),
+        E::Tpm(_) | E::Seal(_) | E::State(StateError::SrkNameMismatch) => {
+            TpmError::new_err(message)
+        }
         _ => WalletError::new_err(message),
     }
 }
@@ -65,6 +117,8 @@ impl From<BindingError> for PyErr {
         match e {
             BindingError::Core(e) => core_to_pyerr(e),
             BindingError::InvalidTransaction(message) => InvalidTransaction::new_err(message),
+            BindingError::InvalidArgument(message) => WalletError::new_err(message),
+            BindingError::Simulator(e) => TpmError::new_err(e.to_string()),
         }
     }
 }

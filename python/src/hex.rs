@@ -78,3 +78,15 @@ pub(crate) fn decode_quantity(text: &str) -> Result<[u8; 32], HexError> {
     }
     Ok(out)
 }
+
+/// Lower-case hex with a `0x` prefix.
+pub(crate) fn encode(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 + 2 * bytes.len());
+    out.push_str("0x");
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}

@@ -7,8 +7,10 @@
 
 pub use wallet_core;
 
+mod attestation;
 mod error;
 mod hex;
+mod tpm_wallet;
 mod txdict;
 
 use pyo3::prelude::*;
@@ -74,6 +76,10 @@ fn signing_hash<'py>(
 /// flare-wallet's native core: transaction dicts, TPM custody and signing.
 #[pymodule(name = "_native")]
 mod native {
+    #[pymodule_export]
+    use super::attestation::verify_evidence;
+    #[pymodule_export]
+    use super::tpm_wallet::TpmWallet;
     #[pymodule_export]
     use super::{signing_hash, signing_payload};
 }

@@ -1,23 +1,144 @@
 """Shared fixtures of the Python suite.
 
 Real parts only: the installed flare_wallet wheel, a private swtpm per test (Unix socket in
-a temp dir, stopped by PID), one anvil per session on a free loopback port, and eth-account
-as the oracle.
+a temp dir, stopped by PID), one anvil per session on a free loopback port (stopped by
+PID), and eth-account as the oracle.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from flare_wallet import SecureWalletManager, Vtpm
 from hypothesis import HealthCheck, settings
 
 # Signing goes through a TPM and a node: examples are not microseconds, and the suite
-# must stay within a few minutes on two cores.
+# must stay within a few minutes on two cores. A wallet fixture is reused across the
+# examples of one test on purpose: signing does not change it, and one swtpm per example
+# would cost more than the signatures.
 settings.register_profile(
     "flare-wallet",
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    derandomize=False,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "flare-wallet"))
+
+ROOT = Path(__file__).resolve().parents[2]
+VECTORS = Path(__file__).resolve().parent / "vectors"
+ANVIL_IN_TREE = ROOT / "tools/node/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
+if "FLARE_WALLET_ANVIL" not in os.environ and ANVIL_IN_TREE.exists():
+    os.environ["FLARE_WALLET_ANVIL"] = str(ANVIL_IN_TREE)
+
+# A fixed key for the differential tests (eth-account's documentation key).
+KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_tpm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach a TPM it did not start itself."""
+    monkeypatch.delenv("FLARE_WALLET_TPM", raising=False)
+    monkeypatch.delenv("FLARE_WALLET_STATE_DIR", raising=False)
+
+
+@pytest.fixture
+def vtpm() -> Iterator[Vtpm]:
+    """A fresh private swtpm and an empty state directory."""
+    with Vtpm.simulator() as simulated:
+        yield simulated
+
+
+@pytest.fixture
+def eth_account() -> LocalAccount:
+    return Account.from_key(KEY)
+
+
+@pytest.fixture
+def imported(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
+    """A manager whose account is KEY, sealed by a fresh swtpm (cached key mode)."""
+    with SecureWalletManager(None, vtpm) as manager:
+        manager.import_private_key(KEY)
+        yield manager
+
+
+class SwtpmProcess:
+    """A bare swtpm on a Unix socket, for code that opens the TPM by TCTI itself."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        state = directory / "state"
+        state.mkdir(parents=True)
+        self.socket = directory / "swtpm.sock"
+        self.process = subprocess.Popen(
+            ["swtpm", "socket", "--tpm2",
+             "--server", f"type=unixio,path={self.socket}",
+             "--ctrl", f"type=unixio,path={directory / 'swtpm.ctrl'}",
+             "--tpmstate", f"dir={state}",
+             "--flags", "not-need-init,startup-clear"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not self.socket.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("swtpm did not start")
+            time.sleep(0.005)
+
+    @property
+    def tcti(self) -> str:
+        return f"swtpm:path={self.socket}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def swtpm(tmp_path: Path) -> Iterator[SwtpmProcess]:
+    if shutil.which("swtpm") is None:
+        pytest.fail("swtpm is missing: apt-get install swtpm swtpm-tools (make deps does it)")
+    process = SwtpmProcess(tmp_path / "swtpm")
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[Any]:
+    from flare_wallet._demo import Anvil
+
+    with Anvil() as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def web3(anvil: Any) -> Any:
+    from web3 import Web3
+
+    return Web3(Web3.HTTPProvider(anvil.url))
+
+
+@pytest.fixture
+def fund(web3: Any) -> Callable[[str, int], None]:
+    """Send wei from anvil's first dev account and wait for it to be mined."""
+
+    def send(address: str, wei: int) -> None:
+        tx_hash = web3.eth.send_transaction(
+            {"from": web3.eth.accounts[0], "to": address, "value": wei}
+        )
+        assert web3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
+
+    return send

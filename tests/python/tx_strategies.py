@@ -7,7 +7,9 @@ as checksummed strings or 20 bytes, calldata as bytes, HexBytes, bytearray or he
 given (int or hex) or left to be inferred.
 
 ``as_eth_account_dict`` turns such a dict into the one eth-account expects: it knows calldata
-only as ``data``.
+only as ``data``. ``malformed_transactions()`` breaks a valid dict in one way (a wrong type,
+a negative or oversized number, bad hex, an unknown or missing field, mixed fees, a bad
+address or list, chain id 0...) and says how.
 """
 
 from __future__ import annotations
@@ -167,3 +169,153 @@ def as_eth_account_dict(tx: dict[str, Any]) -> dict[str, Any]:
     if "input" in out:
         out["data"] = out.pop("input")
     return out
+
+
+# ------------------------------------------------------------------ malformed dicts
+
+RECIPIENT = "0x09616C3d61b3331fc4109a9E41a8BDB7d9776609"
+
+U256_FIELDS = ("value", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "maxFeePerBlobGas")
+U64_FIELDS = ("nonce", "gas", "chainId")
+NOT_A_NUMBER = [1.5, "12", "0x", "0xzz", "ff", b"\x01", [1], {"n": 1}, True, None, object()]
+
+
+def _numeric_fields(tx: dict[str, Any]) -> list[str]:
+    return [k for k in (*U256_FIELDS, *U64_FIELDS) if k in tx]
+
+
+@st.composite
+def malformed_transactions(draw: st.DrawFn) -> tuple[str, Any]:
+    """A valid dict broken in one way, and a word on how."""
+    tx = draw(transactions())
+    numeric = _numeric_fields(tx)
+    how = draw(
+        st.sampled_from(
+            [
+                "wrong type",
+                "negative",
+                "too large",
+                "odd-length hex",
+                "bad hex",
+                "unknown key",
+                "missing field",
+                "mixed fees",
+                "bad to",
+                "chain id 0",
+                "bad access list",
+                "bad authorization list",
+                "bad blob hashes",
+                "bad type",
+                "not a dict",
+                "non-string key",
+            ]
+        )
+    )
+    field = draw(st.sampled_from(numeric))
+    if how == "wrong type":
+        tx[field] = draw(st.sampled_from(NOT_A_NUMBER))
+    elif how == "negative":
+        tx[field] = -draw(st.integers(1, 2**300))
+    elif how == "too large":
+        limit = 2**64 if field in U64_FIELDS else 2**256
+        if field == "chainId":
+            limit = MAX_CHAIN_ID + 1
+        big = limit + draw(st.integers(0, 2**300))
+        tx[field] = draw(st.sampled_from([big, hex(big)]))
+    elif how == "odd-length hex":
+        digits = draw(
+            st.text("0123456789abcdef", min_size=1, max_size=63).filter(lambda d: len(d) % 2)
+        )
+        tx.pop("data", None)
+        tx.pop("input", None)
+        tx[draw(st.sampled_from(["data", "input"]))] = "0x" + digits
+    elif how == "bad hex":
+        target = draw(st.sampled_from([*numeric, "data"]))
+        if target == "data":
+            tx.pop("input", None)
+        tx[target] = draw(st.sampled_from(["0xzz", "0x0g", "zz"]))
+    elif how == "unknown key":
+        known = {
+            "type", "chainId", "nonce", "gas", "gasPrice", "maxFeePerGas",
+            "maxPriorityFeePerGas", "to", "value", "data", "input", "accessList",
+            "maxFeePerBlobGas", "blobVersionedHashes", "authorizationList", "from",
+        }  # fmt: skip
+        tx[draw(st.text(min_size=1, max_size=12).filter(lambda k: k not in known))] = 1
+    elif how == "missing field":
+        required = ["nonce", "gas"] + [
+            k for k in ("gasPrice", "maxFeePerGas", "maxPriorityFeePerGas") if k in tx
+        ]
+        del tx[draw(st.sampled_from(required))]
+    elif how == "mixed fees":
+        if "gasPrice" in tx:
+            tx["maxFeePerGas"] = 1
+        else:
+            tx["gasPrice"] = 1
+    elif how == "bad to":
+        tx["to"] = draw(
+            st.sampled_from(
+                [
+                    "0x" + "ab" * 20,  # lower case: not the checksum form
+                    "0x1234",
+                    b"\x01" * 19,
+                    b"\x01" * 21,
+                    12345,
+                    "0x" + "zz" * 20,
+                ]
+            )
+        )
+    elif how == "chain id 0":
+        tx["chainId"] = draw(st.sampled_from([0, "0x0", "0x00"]))
+    elif how == "bad access list":
+        tx.setdefault("type", 2 if "maxFeePerGas" in tx else 1)
+        tx["accessList"] = draw(
+            st.sampled_from(
+                [
+                    {"address": RECIPIENT, "storageKeys": []},
+                    [{"address": RECIPIENT}],
+                    [{"address": RECIPIENT, "storageKeys": [], "extra": 1}],
+                    [{"address": RECIPIENT, "storageKeys": [-1]}],
+                    [{"address": RECIPIENT, "storageKeys": [2**256]}],
+                    [{"address": "0x12", "storageKeys": []}],
+                    [(RECIPIENT, [])],
+                    "0x",
+                ]
+            )
+        )
+        if tx["type"] in (0, "0x0"):
+            tx["type"] = 1
+    elif how == "bad authorization list":
+        good = {"chainId": 1, "address": RECIPIENT, "nonce": 0, "yParity": 0, "r": 1, "s": 1}
+        tx.pop("gasPrice", None)
+        tx.pop("accessList", None)
+        tx.pop("maxFeePerBlobGas", None)
+        tx.pop("blobVersionedHashes", None)
+        tx.update(type=4, to=RECIPIENT, maxFeePerGas=1, maxPriorityFeePerGas=1)
+        tx["authorizationList"] = draw(
+            st.sampled_from(
+                [
+                    [],
+                    [dict(good, yParity=2)],
+                    [{k: v for k, v in good.items() if k != "r"}],
+                    [dict(good, nonce=2**64)],
+                    [dict(good, r=2**256)],
+                    [dict(good, extra=1)],
+                    [5],
+                    good,
+                ]
+            )
+        )
+    elif how == "bad blob hashes":
+        tx.pop("gasPrice", None)
+        tx.pop("authorizationList", None)
+        tx.update(type=3, to=RECIPIENT, maxFeePerGas=1, maxPriorityFeePerGas=1, maxFeePerBlobGas=1)
+        tx["blobVersionedHashes"] = draw(
+            st.sampled_from([[], ["0x01" + "00" * 30], ["0x01" + "0" * 63], [b"\x01" * 33], "0x"])
+        )
+    elif how == "bad type":
+        tx["type"] = draw(st.sampled_from([5, "0x7", -1, "2", 2.0, None]))
+    elif how == "not a dict":
+        return how, draw(st.sampled_from([[("nonce", 1)], "0x02", None, 5, b"\x02"]))
+    elif how == "non-string key":
+        tx[draw(st.sampled_from([1, b"nonce", None]))] = 1
+    return how, tx

@@ -1,12 +1,17 @@
 """flare_wallet: an Ethereum wallet whose key is sealed by a TPM 2.0.
 
-The private key is generated (or imported) and sealed by the TPM, unsealed only
-inside the Rust core's zeroizing memory, and never returned to Python.
+The private key is generated (or imported) and sealed by the TPM, unsealed only inside
+the Rust core's zeroizing memory, and never returned to Python. ``SecureWalletManager``
+and ``Vtpm`` keep the FlareTrade wallet API; transaction dicts follow eth-account's rules
+and sign to the same bytes.
 """
 
 from __future__ import annotations
 
+from flare_wallet._attestation import verify_attestation
+from flare_wallet._manager import PublicAccount, SecureWalletManager
 from flare_wallet._native import signing_hash, signing_payload
+from flare_wallet._vtpm import Vtpm, default_state_dir
 from flare_wallet.exceptions import (
     AttestationError,
     InvalidTransaction,
@@ -21,8 +26,13 @@ __all__ = [
     "InvalidTransaction",
     "KeyExportForbidden",
     "PolicyViolation",
+    "PublicAccount",
+    "SecureWalletManager",
     "TpmError",
+    "Vtpm",
     "WalletError",
+    "default_state_dir",
     "signing_hash",
     "signing_payload",
+    "verify_attestation",
 ]

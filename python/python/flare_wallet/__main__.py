@@ -1,0 +1,151 @@
+"""``python -m flare_wallet``: the wallet from a shell.
+
+    python -m flare_wallet demo
+    python -m flare_wallet --simulator --state-dir DIR create
+    python -m flare_wallet --tcti swtpm:path=/run/swtpm.sock address
+    python -m flare_wallet sign tx.json          (a JSON transaction; '-' reads stdin)
+    python -m flare_wallet attest --nonce 0x...  > evidence.json
+    python -m flare_wallet verify evidence.json --nonce 0x...
+    python -m flare_wallet backup > backup.txt
+    python -m flare_wallet restore @backup.txt
+
+The TPM is ``--tcti``, else ``$FLARE_WALLET_TPM``, else ``/dev/tpmrm0``; ``--simulator``
+starts a private swtpm instead (with ``--state-dir DIR`` its TPM state is kept in
+``DIR/tpm`` and the wallet state in ``DIR/wallet``, so later commands see the same TPM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from flare_wallet._attestation import verify_attestation
+from flare_wallet._manager import SecureWalletManager
+from flare_wallet._vtpm import Vtpm
+from flare_wallet.exceptions import WalletError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m flare_wallet",
+        description="An Ethereum wallet whose key is sealed by a TPM 2.0.",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--tcti", help="the TPM: device:PATH, swtpm:host=H,port=P or swtpm:path=SOCK"
+    )
+    where.add_argument(
+        "--simulator", action="store_true", help="start a private swtpm (a software TPM)"
+    )
+    parser.add_argument("--state-dir", type=Path, help="the wallet state directory")
+    parser.add_argument("--key-mode", choices=("cached", "strict"), default="cached")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser("demo", help="run the FlareTrade flow on swtpm and anvil")
+    demo.add_argument("--anvil", help="the anvil executable (default $FLARE_WALLET_ANVIL)")
+    commands.add_parser("create", help="create a sealed account and print its address")
+    commands.add_parser("address", help="load the account and print its address")
+    sign = commands.add_parser("sign", help="sign a JSON transaction, print the raw hex")
+    sign.add_argument("transaction", help="a JSON file, '-' for stdin, or inline JSON")
+    sign.add_argument("--chain-id", type=int, help="chainId when the transaction has none")
+    attest = commands.add_parser("attest", help="print attestation evidence as JSON")
+    attest.add_argument("--nonce", required=True, help="the verifier's nonce, hex")
+    attest.add_argument("--chain-id", type=int, default=0)
+    verify = commands.add_parser("verify", help="verify attestation evidence (no TPM needed)")
+    verify.add_argument("evidence", help="the evidence JSON file, or '-' for stdin")
+    verify.add_argument("--nonce", required=True, help="the nonce the evidence answers, hex")
+    verify.add_argument("--address", help="the address the evidence must speak for")
+    verify.add_argument("--chain-id", type=int, help="the chain id it must be bound to")
+    verify.add_argument("--trusted-ak", help="the attestation key's Name or public area, hex")
+    commands.add_parser("backup", help="print a TPM-bound backup of the account")
+    restore = commands.add_parser("restore", help="restore a backup, print the address")
+    restore.add_argument("backup", help="the backup string, or @FILE")
+    return parser
+
+
+def _read_text(argument: str) -> str:
+    if argument == "-":
+        return sys.stdin.read()
+    if argument.startswith("@"):
+        return Path(argument[1:]).read_text()
+    path = Path(argument)
+    if not argument.lstrip().startswith("{") and path.exists():
+        return path.read_text()
+    return argument
+
+
+def _hex_bytes(text: str, what: str) -> bytes:
+    digits = text[2:] if text[:2] in ("0x", "0X") else text
+    try:
+        return bytes.fromhex(digits)
+    except ValueError:
+        raise WalletError(f"{what} must be hex") from None
+
+
+def _open_vtpm(args: argparse.Namespace) -> Vtpm:
+    if args.simulator:
+        if args.state_dir is None:
+            return Vtpm.simulator()
+        return Vtpm.simulator(args.state_dir / "wallet", tpm_state_dir=args.state_dir / "tpm")
+    return Vtpm(args.tcti, state_dir=args.state_dir)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        from flare_wallet._demo import run_demo
+
+        run_demo(anvil_path=args.anvil)
+        return 0
+    if args.command == "verify":
+        evidence = json.loads(_read_text(args.evidence))
+        facts = verify_attestation(
+            evidence,
+            _hex_bytes(args.nonce, "--nonce"),
+            expected_address=args.address,
+            expected_chain_id=args.chain_id,
+            trusted_ak=args.trusted_ak,
+        )
+        print(json.dumps(facts, indent=2))
+        return 0
+
+    with _open_vtpm(args) as vtpm, SecureWalletManager(None, vtpm, key_mode=args.key_mode) as wm:
+        if args.command == "create":
+            print(wm.create_account())
+        elif args.command == "restore":
+            print(wm.restore_wallet(_read_text(args.backup).strip()))
+        else:
+            wm.load_account()
+            if args.command == "address":
+                print(wm.address)
+            elif args.command == "sign":
+                tx: dict[str, Any] = json.loads(_read_text(args.transaction))
+                if tx.get("chainId") is None and args.chain_id is not None:
+                    tx["chainId"] = args.chain_id
+                print(wm.sign_transaction(tx).to_0x_hex())
+            elif args.command == "attest":
+                evidence = wm.attest(_hex_bytes(args.nonce, "--nonce"), chain_id=args.chain_id)
+                print(json.dumps(evidence, indent=2))
+            elif args.command == "backup":
+                print(wm.backup_wallet())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        return _run(args)
+    except WalletError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (OSError, json.JSONDecodeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""``SecureWalletManager``: the FlareTrade wallet API over the TPM-sealed signing core."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NoReturn, Self
+
+from eth_account.datastructures import SignedMessage
+from eth_account.messages import SignableMessage, encode_defunct, encode_typed_data
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+
+from flare_wallet._attestation import evidence_from_native
+from flare_wallet._vtpm import Vtpm, _key_bytes
+from flare_wallet.exceptions import KeyExportForbidden, WalletError
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+__all__ = ["PublicAccount", "SecureWalletManager"]
+
+KEY_MODES = ("cached", "strict")
+PERSONAL_SIGN_HEADER = b"thereum Signed Message:\n"
+
+
+class PublicAccount:
+    """The public side of the wallet's account: ``.address``, never a key."""
+
+    __slots__ = ("_address",)
+
+    def __init__(self, address: str):
+        self._address = address
+
+    @property
+    def address(self) -> str:
+        """The checksummed address."""
+        return self._address
+
+    @property
+    def key(self) -> NoReturn:
+        """Refuses: the key stays sealed in the TPM and unsealed only inside the core."""
+        raise KeyExportForbidden("the private key never leaves the signing core")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PublicAccount) and other._address == self._address
+
+    def __hash__(self) -> int:
+        return hash(self._address)
+
+    def __repr__(self) -> str:
+        return f"PublicAccount(address={self._address!r})"
+
+
+def _signed_message(message_hash: bytes, rsv: bytes) -> SignedMessage:
+    return SignedMessage(
+        message_hash=HexBytes(message_hash),
+        r=int.from_bytes(rsv[:32], "big"),
+        s=int.from_bytes(rsv[32:64], "big"),
+        v=rsv[64],
+        signature=HexBytes(rsv),
+    )
+
+
+class SecureWalletManager:
+    """An Ethereum account sealed by a TPM, with the FlareTrade wallet manager's API.
+
+    ``web3`` (optional) fills a missing ``chainId`` from ``web3.eth.chain_id`` and binds
+    attestations to the node's chain. ``vtpm`` is the :class:`Vtpm` holding the account
+    (``Vtpm()``, the default TPM, when None; it is then closed with the manager).
+    ``key_mode`` is ``"cached"`` (the unsealed key stays in the core's zeroizing memory
+    until :meth:`close`) or ``"strict"`` (unsealed for each signature, then wiped).
+
+    One manager may be shared between threads: the core serialises calls and releases
+    the GIL while it talks to the TPM or signs.
+    """
+
+    def __init__(
+        self,
+        web3: Web3 | None = None,
+        vtpm: Vtpm | None = None,
+        *,
+        key_mode: str = "cached",
+        policy: Mapping[str, Any] | None = None,
+    ):
+        if key_mode not in KEY_MODES:
+            raise WalletError(f"key_mode must be 'cached' or 'strict', not {key_mode!r}")
+        if policy is not None:
+            raise NotImplementedError(
+                "signing policies are enforced by the core's policy module, which this "
+                "build does not include; pass policy=None"
+            )
+        self.web3 = web3
+        self._owns_vtpm = vtpm is None
+        self.vtpm = vtpm if vtpm is not None else Vtpm()
+        self._native = self.vtpm._native
+        self._native.key_mode = key_mode
+        self._key_mode = key_mode
+        self._closed = False
+        self.logger = logging.getLogger("flare_wallet.wallet_manager")
+
+    # ------------------------------------------------------------ accounts
+
+    @property
+    def address(self) -> str | None:
+        """The checksummed address of the loaded account, or None."""
+        return self._native.address
+
+    @property
+    def account(self) -> PublicAccount | None:
+        """The loaded account's public view (``.address``), or None."""
+        address = self._native.address
+        return None if address is None else PublicAccount(address)
+
+    @property
+    def key_mode(self) -> str:
+        """``"cached"`` or ``"strict"``."""
+        return self._key_mode
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise WalletError("this SecureWalletManager is closed")
+
+    def create_account(self) -> str:
+        """Create a key with TPM entropy, sealed by the TPM; returns its checksummed
+        address. The state directory must not already hold an account."""
+        self._check_open()
+        address = self._native.create_account()
+        self.logger.info("created account %s (sealed by the TPM)", address)
+        return address
+
+    def load_account(self) -> str:
+        """Load the sealed account of the state directory; returns its address."""
+        self._check_open()
+        return self._native.load_account()
+
+    def import_private_key(self, private_key: str | bytes) -> str:
+        """Seal an existing private key (hex or 32 bytes) as the account; returns its
+        address. The caller should then drop its own copy of the key."""
+        self._check_open()
+        address = self._native.import_key(_key_bytes(private_key))
+        self.logger.info("imported account %s (now sealed by the TPM)", address)
+        return address
+
+    # ------------------------------------------------------------ signing
+
+    def sign_transaction(self, tx_params: Mapping[str, Any]) -> HexBytes:
+        """Sign a transaction dict and return the raw signed transaction for
+        ``web3.eth.send_raw_transaction``.
+
+        The dict follows eth-account's rules (ints or 0x-hex, ``from`` must be this
+        account, ``gasPrice`` or the EIP-1559 fees, ``type`` inferred, ``data`` or
+        ``input``, ``accessList``, ``authorizationList``, ``maxFeePerBlobGas``,
+        ``blobVersionedHashes``); the bytes equal eth-account's for the same key. A
+        missing ``chainId`` is read from web3; without web3 it is an error. Raises
+        :class:`InvalidTransaction` for a malformed dict, with nothing signed.
+        """
+        self._check_open()
+        chain_id = None
+        if (
+            self.web3 is not None
+            and isinstance(tx_params, Mapping)
+            and tx_params.get("chainId") is None
+        ):
+            chain_id = int(self.web3.eth.chain_id)
+        return HexBytes(self._native.sign_transaction(tx_params, chain_id=chain_id))
+
+    def _sign_signable(self, signable: SignableMessage) -> SignedMessage:
+        version, header, body = signable.version, signable.header, signable.body
+        message_hash = keccak(b"\x19" + version + header + body)
+        if version == b"E":
+            if header != PERSONAL_SIGN_HEADER + str(len(body)).encode():
+                raise WalletError(
+                    "this EIP-191 message's header does not state its length: "
+                    "build it with eth_account.messages.encode_defunct"
+                )
+            return _signed_message(message_hash, self._native.sign_message(body))
+        if version == b"\x01":
+            if len(header) != 32 or len(body) != 32:
+                raise WalletError("an EIP-712 message is a 32-byte domain and struct hash")
+            return _signed_message(message_hash, self._native.sign_typed_data_hash(header, body))
+        raise WalletError(
+            f"EIP-191 version {version!r} is not supported: sign personal messages "
+            "(encode_defunct) or EIP-712 typed data"
+        )
+
+    def sign_message(self, message: str | bytes | SignableMessage) -> SignedMessage:
+        """Sign an EIP-191 ``personal_sign`` message: text, bytes, or an eth-account
+        ``SignableMessage`` (``encode_defunct`` or ``encode_typed_data``). Returns
+        eth-account's ``SignedMessage`` (``message_hash``, ``r``, ``s``, ``v``,
+        ``signature``)."""
+        self._check_open()
+        if isinstance(message, SignableMessage):
+            signable = message
+        elif isinstance(message, str):
+            signable = encode_defunct(text=message)
+        elif isinstance(message, bytes | bytearray):
+            signable = encode_defunct(primitive=bytes(message))
+        else:
+            raise WalletError(
+                f"sign_message takes str, bytes or a SignableMessage, not {type(message).__name__}"
+            )
+        return self._sign_signable(signable)
+
+    def sign_typed_data(
+        self,
+        full_message: Mapping[str, Any] | None = None,
+        *,
+        domain_data: Mapping[str, Any] | None = None,
+        message_types: Mapping[str, Any] | None = None,
+        message_data: Mapping[str, Any] | None = None,
+    ) -> SignedMessage:
+        """Sign EIP-712 typed data, given as eth-account takes it (a full message dict,
+        or its domain, types and data). Returns eth-account's ``SignedMessage``."""
+        self._check_open()
+        signable = encode_typed_data(
+            domain_data=dict(domain_data) if domain_data is not None else None,
+            message_types=dict(message_types) if message_types is not None else None,
+            message_data=dict(message_data) if message_data is not None else None,
+            full_message=dict(full_message) if full_message is not None else None,
+        )
+        return self._sign_signable(signable)
+
+    # ------------------------------------------------------------ attestation, backup
+
+    def validate_wallet_state(self) -> bool:
+        """Attest with a fresh nonce and verify the result: True when the TPM quote and
+        the wallet's signature check out."""
+        self._check_open()
+        return self.vtpm.verify_attestation()
+
+    def attest(self, nonce: bytes, *, chain_id: int | None = None) -> dict[str, Any]:
+        """Attestation evidence for a verifier's ``nonce``: a TPM quote of PCRs 0-7 and
+        the wallet's signature over a challenge binding the nonce, the chain id (from
+        web3 when not given, else 0), the address and the policy hash. Check it with
+        :func:`flare_wallet.verify_attestation`."""
+        self._check_open()
+        if not isinstance(nonce, bytes | bytearray):
+            raise WalletError("the attestation nonce is bytes")
+        if chain_id is None:
+            chain_id = int(self.web3.eth.chain_id) if self.web3 is not None else 0
+        native = self._native.attest(bytes(nonce), chain_id)
+        return evidence_from_native(native, bytes(nonce))
+
+    def backup_wallet(self) -> str:
+        """A TPM-bound backup of the account: the sealed key, base64. It holds no key in
+        clear and restores only on this TPM."""
+        self._check_open()
+        return self._native.backup()
+
+    def restore_wallet(self, backup_data: str) -> str:
+        """Restore a backup of this TPM and return its address. Into an empty state
+        directory the account is restored; when the same account is already loaded the
+        backup is checked (unsealed once) and nothing changes."""
+        self._check_open()
+        return self._native.restore(backup_data)
+
+    # ------------------------------------------------------------ life cycle
+
+    def close(self) -> None:
+        """Wipe the cached key (and close the Vtpm if this manager opened it)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_vtpm:
+            self.vtpm.close()
+        elif not self.vtpm.closed:
+            self._native.key_mode = "strict"
+            self._native.key_mode = self._key_mode
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"address={self.address!r}"
+        return f"SecureWalletManager({state}, key_mode={self._key_mode!r})"

@@ -1,0 +1,260 @@
+"""``Vtpm``: the TPM that seals the wallet key, with the FlareTrade ``Vtpm`` methods."""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import binascii
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import weakref
+from pathlib import Path
+from types import TracebackType
+from typing import NoReturn, Self, overload
+
+from flare_wallet import _native
+from flare_wallet._attestation import verify_attestation as _verify
+from flare_wallet.exceptions import AttestationError, KeyExportForbidden, WalletError
+
+__all__ = ["Vtpm", "default_state_dir"]
+
+logger = logging.getLogger("flare_wallet")
+
+STATE_DIR_ENV = "FLARE_WALLET_STATE_DIR"
+TPM_ENV = "FLARE_WALLET_TPM"
+
+
+def default_state_dir() -> Path:
+    """``$FLARE_WALLET_STATE_DIR``, else ``$XDG_STATE_HOME/flare-wallet`` (by default
+    ``~/.local/state/flare-wallet``)."""
+    if os.environ.get(STATE_DIR_ENV):
+        return Path(os.environ[STATE_DIR_ENV])
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "flare-wallet"
+
+
+# Every open Vtpm, so that interpreter exit stops the swtpm children still running.
+_open_vtpms: weakref.WeakSet[Vtpm] = weakref.WeakSet()
+_open_lock = threading.Lock()
+
+
+@atexit.register
+def _close_open_vtpms() -> None:
+    with _open_lock:
+        vtpms = list(_open_vtpms)
+    for vtpm in vtpms:
+        vtpm.close()
+
+
+def _key_bytes(key: str | bytes | bytearray) -> bytes:
+    if isinstance(key, bytes | bytearray):
+        raw = bytes(key)
+    elif isinstance(key, str):
+        text = key[2:] if key[:2] in ("0x", "0X") else key
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            raise WalletError("a private key is 64 hex digits, with or without 0x") from None
+    else:
+        raise WalletError(f"a private key is hex text or 32 bytes, not {type(key).__name__}")
+    if len(raw) != 32:
+        raise WalletError("a private key is 32 bytes (64 hex digits)")
+    return raw
+
+
+class Vtpm:
+    """A TPM 2.0 and the wallet state directory the sealed account lives in.
+
+    ``tcti`` names the TPM in tpm2-tss syntax: ``device:/dev/tpmrm0``,
+    ``swtpm:host=127.0.0.1,port=2321`` or ``swtpm:path=/run/swtpm.sock``. Without it,
+    ``$FLARE_WALLET_TPM`` is used, then ``/dev/tpmrm0`` if present; otherwise the
+    constructor raises :class:`TpmError` naming both. ``state_dir`` defaults to
+    :func:`default_state_dir`. A software TPM is never chosen silently: use
+    :meth:`Vtpm.simulator` for one.
+    """
+
+    def __init__(self, tcti: str | None = None, *, state_dir: str | os.PathLike[str] | None = None):
+        directory = Path(state_dir) if state_dir is not None else default_state_dir()
+        self._init(_native.TpmWallet.open(tcti, directory), owned_dirs=())
+
+    def _init(self, native: _native.TpmWallet, owned_dirs: tuple[Path, ...]) -> None:
+        self._native = native
+        # Temporary directories go when the Vtpm is closed, or collected unclosed.
+        self._cleanups = [
+            weakref.finalize(self, shutil.rmtree, path, ignore_errors=True) for path in owned_dirs
+        ]
+        with _open_lock:
+            _open_vtpms.add(self)
+
+    @classmethod
+    def simulator(
+        cls,
+        state_dir: str | os.PathLike[str] | None = None,
+        *,
+        tpm_state_dir: str | os.PathLike[str] | None = None,
+    ) -> Vtpm:
+        """Start a private ``swtpm`` (a software TPM) and open it.
+
+        The wallet state goes to ``state_dir`` (a temporary directory when None); the
+        simulated TPM keeps its own state, its seeds, in ``tpm_state_dir`` (a temporary
+        directory when None, so each call is a new TPM). The child is stopped by
+        :meth:`close`, at context exit and at interpreter exit. Requires the Debian
+        package ``swtpm``.
+        """
+        owned: list[Path] = []
+        if state_dir is None:
+            scratch = Path(tempfile.mkdtemp(prefix="flare-wallet-state-"))
+            owned.append(scratch)
+            directory = scratch / "wallet"
+        else:
+            directory = Path(state_dir)
+        tpm_dir = Path(tpm_state_dir) if tpm_state_dir is not None else None
+        try:
+            native = _native.TpmWallet.simulator(tpm_dir, directory)
+        except BaseException:
+            for path in owned:
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+        logger.warning(
+            "Vtpm.simulator(): using swtpm, a SOFTWARE TPM (pid %s). Its keys are as safe as "
+            "the files in %s, not a hardware TPM: use it for tests and demos only.",
+            native.simulator_pid,
+            tpm_dir if tpm_dir is not None else "a temporary directory",
+        )
+        vtpm = cls.__new__(cls)
+        vtpm._init(native, tuple(owned))
+        return vtpm
+
+    # ------------------------------------------------------------ properties
+
+    @property
+    def tcti(self) -> str:
+        """The TCTI string of this TPM."""
+        return self._native.tcti
+
+    @property
+    def state_dir(self) -> Path:
+        """The wallet state directory (the sealed account file lives here)."""
+        return self._native.state_dir
+
+    @property
+    def is_simulator(self) -> bool:
+        """Whether this is a private swtpm started by :meth:`simulator`."""
+        return self._native.simulator_pid is not None
+
+    @property
+    def simulator_pid(self) -> int | None:
+        """The process id of the private swtpm, for a :meth:`simulator` Vtpm."""
+        return self._native.simulator_pid
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._native.closed
+
+    @property
+    def address(self) -> str | None:
+        """The checksummed address of the sealed account, once one is loaded."""
+        return self._native.address
+
+    # ------------------------------------------------------------ FlareTrade methods
+
+    def store_key(self, key: str | bytes) -> bool:
+        """Seal an existing private key (hex, with or without ``0x``, or 32 bytes) as the
+        account of this TPM and state directory. Returns True."""
+        self._native.import_key(_key_bytes(key))
+        return True
+
+    def retrieve_key(self) -> NoReturn:
+        """Always refuses: the key is unsealed only inside the signing core."""
+        raise KeyExportForbidden(
+            "the private key never leaves the signing core: sign with "
+            "SecureWalletManager.sign_transaction / sign_message instead, and use "
+            "backup_wallet() for a TPM-bound backup"
+        )
+
+    def verify_attestation(self) -> bool:
+        """Quote with a fresh nonce and verify the evidence (the TPM's signature, the
+        nonce, the PCR digest and the wallet's signature). False when it does not verify
+        or no account is loaded; TPM failures raise :class:`TpmError`."""
+        address = self._native.address
+        if address is None:
+            logger.warning("verify_attestation(): no account loaded, nothing to attest")
+            return False
+        nonce = secrets.token_bytes(32)
+        evidence = self._native.attest(nonce, 0)
+        try:
+            _verify(evidence["evidence"], nonce, expected_address=address)
+        except AttestationError as error:
+            logger.warning("verify_attestation(): %s", error)
+            return False
+        return True
+
+    @overload
+    def encrypt_data(self, data: str) -> str: ...
+    @overload
+    def encrypt_data(self, data: bytes) -> bytes: ...
+    def encrypt_data(self, data: str | bytes) -> str | bytes:
+        """Seal ``data`` to this TPM: a fresh data key sealed by the TPM encrypts and
+        authenticates it. ``str`` in gives base64 ``str`` out; ``bytes`` in gives bytes."""
+        if isinstance(data, str):
+            blob = self._native.encrypt(data.encode("utf-8"))
+            return base64.b64encode(blob).decode("ascii")
+        if isinstance(data, bytes | bytearray | memoryview):
+            return self._native.encrypt(bytes(data))
+        raise WalletError(f"encrypt_data takes str or bytes, not {type(data).__name__}")
+
+    @overload
+    def decrypt_data(self, encrypted_data: str) -> str: ...
+    @overload
+    def decrypt_data(self, encrypted_data: bytes) -> bytes: ...
+    def decrypt_data(self, encrypted_data: str | bytes) -> str | bytes:
+        """Open data sealed by :meth:`encrypt_data` on this TPM (``str`` gives ``str``,
+        bytes give bytes). Altered data raises :class:`WalletError`; another TPM's data
+        raises :class:`TpmError`."""
+        if isinstance(encrypted_data, str):
+            try:
+                blob = base64.b64decode(encrypted_data.strip(), validate=True)
+            except (binascii.Error, ValueError):
+                raise WalletError("encrypted data is not base64 from encrypt_data()") from None
+            plain = self._native.decrypt(blob)
+            try:
+                return plain.decode("utf-8")
+            except UnicodeDecodeError:
+                raise WalletError(
+                    "the decrypted data is bytes, not text: pass the blob as bytes"
+                ) from None
+        if isinstance(encrypted_data, bytes | bytearray | memoryview):
+            return self._native.decrypt(bytes(encrypted_data))
+        raise WalletError(f"decrypt_data takes str or bytes, not {type(encrypted_data).__name__}")
+
+    # ------------------------------------------------------------ life cycle
+
+    def close(self) -> None:
+        """Wipe any cached key, close the TPM connection and stop a private swtpm."""
+        self._native.close()
+        for cleanup in self._cleanups:
+            cleanup()
+        with _open_lock:
+            _open_vtpms.discard(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        kind = "simulator" if self.is_simulator else "tpm"
+        if self.closed:
+            return f"Vtpm({kind}, closed)"
+        return f"Vtpm({kind}, tcti={self.tcti!r}, state_dir={str(self.state_dir)!r})"

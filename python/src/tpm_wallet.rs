@@ -1,0 +1,503 @@
+//! `TpmWallet`: the core's TPM `Wallet` behind a mutex, for Python.
+//!
+//! One object is one TPM connection and one state directory. Every method
+//! releases the GIL while it talks to the TPM or signs, and the mutex makes
+//! one object safe to share between threads: calls are serialised, which is
+//! also what a TPM (and swtpm, which serves one client at a time) requires.
+//!
+//! The wallet and the sealed-data engine (`encrypt` / `decrypt`) share one
+//! connection through [`SharedTransport`]; the mutex keeps their commands
+//! from interleaving.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use zeroize::Zeroizing;
+
+use wallet_core::attest::Evidence;
+use wallet_core::backup::SealedKeyFile;
+use wallet_core::sealed_data;
+use wallet_core::signer::{Address, Signature};
+use wallet_core::tpm::simulator::Swtpm;
+use wallet_core::tpm::transport::{self, StdTransport, TransportError};
+use wallet_core::tpm::{ParameterEncryption, PcrSelection, Tpm, Transport};
+use wallet_core::wallet::{base64, AccountOptions, KeyMode, Wallet, WalletError};
+use wallet_core::Error;
+
+use crate::error::BindingError;
+use crate::hex;
+use crate::txdict::TxFields;
+
+type Result<T, E = BindingError> = core::result::Result<T, E>;
+
+/// Room for the signature fields a signed transaction adds to its payload.
+const SIGNATURE_ROOM: usize = 128;
+
+/// One TPM connection, used by the wallet and by the sealed-data engine in turn.
+#[derive(Clone)]
+struct SharedTransport(Arc<Mutex<StdTransport>>);
+
+impl Transport for SharedTransport {
+    fn transact(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .transact(command, response)
+    }
+}
+
+/// Everything that lives while the wallet is open.
+struct Open {
+    wallet: Wallet,
+    transport: SharedTransport,
+    data_tpm: Option<Tpm<SharedTransport>>,
+    /// Declared last: the simulator stops after the wallet let go of it.
+    simulator: Option<Swtpm>,
+}
+
+impl Open {
+    fn data_tpm(&mut self) -> Result<&mut Tpm<SharedTransport>> {
+        if self.data_tpm.is_none() {
+            self.data_tpm = Some(Tpm::new(self.transport.clone()).map_err(Error::from)?);
+        }
+        self.data_tpm
+            .as_mut()
+            .ok_or(BindingError::Core(Error::Wallet(WalletError::Closed)))
+    }
+}
+
+fn key_mode_name(mode: KeyMode) -> &'static str {
+    match mode {
+        KeyMode::Strict => "strict",
+        KeyMode::Cached => "cached",
+    }
+}
+
+fn parse_key_mode(name: &str) -> Result<KeyMode> {
+    match name {
+        "strict" => Ok(KeyMode::Strict),
+        "cached" => Ok(KeyMode::Cached),
+        other => Err(BindingError::invalid_argument(format!(
+            "key_mode must be 'strict' or 'cached', not {other:?}"
+        ))),
+    }
+}
+
+fn account_options(pcrs: Option<Vec<u8>>) -> Result<AccountOptions> {
+    let pcrs = match pcrs {
+        Some(indices) => Some(PcrSelection::from_indices(&indices).map_err(|_| {
+            BindingError::invalid_argument("pcrs must name PCRs 0 to 23, at least one")
+        })?),
+        None => None,
+    };
+    Ok(AccountOptions { pcrs })
+}
+
+/// The default TPM: `$FLARE_WALLET_TPM`, else `/dev/tpmrm0` when present.
+fn default_tcti() -> Result<String> {
+    if let Ok(tcti) = std::env::var(transport::TPM_ENV_VAR) {
+        return Ok(tcti);
+    }
+    if Path::new(transport::DEFAULT_DEVICE).exists() {
+        return Ok(format!("device:{}", transport::DEFAULT_DEVICE));
+    }
+    Err(BindingError::Core(Error::from(
+        TransportError::NoDefaultTpm,
+    )))
+}
+
+fn open_wallet(tcti: &str, state_dir: &Path, simulator: Option<Swtpm>) -> Result<Open> {
+    let transport = SharedTransport(Arc::new(Mutex::new(transport::open(tcti)?)));
+    let wallet = Wallet::with_transport(Box::new(transport.clone()), state_dir)?;
+    Ok(Open {
+        wallet,
+        transport,
+        data_tpm: None,
+        simulator,
+    })
+}
+
+fn signature_bytes(signature: &Signature) -> [u8; 65] {
+    signature.to_rsv_bytes()
+}
+
+/// A wallet on one TPM and one state directory (`flare_wallet._native.TpmWallet`).
+#[pyclass(frozen, module = "flare_wallet._native")]
+pub(crate) struct TpmWallet {
+    open: Mutex<Option<Open>>,
+    tcti: String,
+    state_dir: PathBuf,
+    simulator_pid: Option<u32>,
+}
+
+impl TpmWallet {
+    fn lock(&self) -> MutexGuard<'_, Option<Open>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the open wallet with the GIL released.
+    fn with_open<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Open) -> Result<R> + Send,
+    ) -> Result<R> {
+        py.detach(|| {
+            let mut guard = self.lock();
+            let open = guard
+                .as_mut()
+                .ok_or(BindingError::Core(Error::Wallet(WalletError::Closed)))?;
+            f(open)
+        })
+    }
+
+    fn from_open(open: Open, tcti: String) -> Self {
+        let state_dir = open.wallet.state_dir().to_path_buf();
+        let simulator_pid = open.simulator.as_ref().and_then(Swtpm::pid);
+        Self {
+            open: Mutex::new(Some(open)),
+            tcti,
+            state_dir,
+            simulator_pid,
+        }
+    }
+}
+
+#[pymethods]
+impl TpmWallet {
+    /// Opens the TPM named by `tcti` (the default TPM when None) with the
+    /// wallet state in `state_dir` (created, mode 0700, when missing).
+    #[staticmethod]
+    #[pyo3(signature = (tcti, state_dir))]
+    fn open(py: Python<'_>, tcti: Option<String>, state_dir: PathBuf) -> PyResult<Self> {
+        let tcti = match tcti {
+            Some(tcti) => tcti,
+            None => default_tcti()?,
+        };
+        let open = py.detach(|| open_wallet(&tcti, &state_dir, None))?;
+        Ok(Self::from_open(open, tcti))
+    }
+
+    /// Starts a private swtpm (its state in `tpm_state_dir`, or in a
+    /// temporary directory removed when it stops) and opens it.
+    #[staticmethod]
+    #[pyo3(signature = (tpm_state_dir, state_dir))]
+    fn simulator(
+        py: Python<'_>,
+        tpm_state_dir: Option<PathBuf>,
+        state_dir: PathBuf,
+    ) -> PyResult<Self> {
+        let (open, tcti) = py.detach(|| -> Result<(Open, String)> {
+            let swtpm = match &tpm_state_dir {
+                Some(dir) => Swtpm::start(dir),
+                None => Swtpm::start_temporary(),
+            }
+            .map_err(BindingError::Simulator)?;
+            let tcti = swtpm.tcti();
+            Ok((open_wallet(&tcti, &state_dir, Some(swtpm))?, tcti))
+        })?;
+        Ok(Self::from_open(open, tcti))
+    }
+
+    /// The TCTI string of the TPM.
+    #[getter]
+    fn tcti(&self) -> &str {
+        &self.tcti
+    }
+
+    /// The wallet's state directory.
+    #[getter]
+    fn state_dir(&self) -> PathBuf {
+        self.state_dir.clone()
+    }
+
+    /// The process id of the private swtpm, if this wallet started one.
+    #[getter]
+    fn simulator_pid(&self) -> Option<u32> {
+        self.simulator_pid
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.lock().is_none()
+    }
+
+    /// The loaded account's checksummed address, or None.
+    #[getter]
+    fn address(&self) -> Option<String> {
+        self.lock()
+            .as_ref()
+            .and_then(|open| open.wallet.address().ok())
+            .map(|address| address.checksum().to_string())
+    }
+
+    /// `"strict"` or `"cached"`.
+    #[getter]
+    fn key_mode(&self) -> Result<&'static str> {
+        self.lock()
+            .as_ref()
+            .map(|open| key_mode_name(open.wallet.key_mode()))
+            .ok_or(BindingError::Core(Error::Wallet(WalletError::Closed)))
+    }
+
+    /// Sets the key mode; `"strict"` wipes a cached key at once.
+    #[setter]
+    fn set_key_mode(&self, mode: &str) -> Result<()> {
+        let mode = parse_key_mode(mode)?;
+        let mut guard = self.lock();
+        let open = guard
+            .as_mut()
+            .ok_or(BindingError::Core(Error::Wallet(WalletError::Closed)))?;
+        open.wallet.set_key_mode(mode);
+        Ok(())
+    }
+
+    /// How many command frames the wallet has sent to the TPM.
+    #[getter]
+    fn tpm_commands_sent(&self) -> u64 {
+        self.lock()
+            .as_ref()
+            .map_or(0, |open| open.wallet.tpm_commands_sent())
+    }
+
+    /// Creates a new key with TPM entropy, sealed by the TPM (optionally to
+    /// the current values of `pcrs`).
+    #[pyo3(signature = (*, pcrs = None))]
+    fn create_account(&self, py: Python<'_>, pcrs: Option<Vec<u8>>) -> PyResult<String> {
+        let options = account_options(pcrs)?;
+        let address = self.with_open(py, |open| Ok(open.wallet.create_account(options)?))?;
+        Ok(address.checksum().to_string())
+    }
+
+    /// Seals an existing key (32 bytes) as the account.
+    #[pyo3(signature = (key, *, pcrs = None))]
+    fn import_key(&self, py: Python<'_>, key: &[u8], pcrs: Option<Vec<u8>>) -> PyResult<String> {
+        let options = account_options(pcrs)?;
+        let mut secret = Zeroizing::new([0u8; 32]);
+        if key.len() != secret.len() {
+            return Err(BindingError::invalid_argument(
+                "a private key is 32 bytes (64 hex digits)",
+            )
+            .into());
+        }
+        secret.copy_from_slice(key);
+        let address = self.with_open(py, move |open| {
+            Ok(open.wallet.import_key(&secret, options)?)
+        })?;
+        Ok(address.checksum().to_string())
+    }
+
+    /// Loads the account stored in the state directory.
+    fn load_account(&self, py: Python<'_>) -> PyResult<String> {
+        let address = self.with_open(py, |open| Ok(open.wallet.load_account()?))?;
+        Ok(address.checksum().to_string())
+    }
+
+    /// Signs a transaction dict (eth-account's rules), filling a missing
+    /// chain id with `chain_id`; returns the signed raw transaction.
+    #[pyo3(signature = (tx, *, chain_id = None))]
+    fn sign_transaction<'py>(
+        &self,
+        py: Python<'py>,
+        tx: &Bound<'py, PyAny>,
+        chain_id: Option<u64>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let mut fields = TxFields::from_py(tx)?;
+        if let Some(chain_id) = chain_id {
+            fields.fill_chain_id(chain_id);
+        }
+        let payload = fields.signing_payload()?;
+        let signed = self.with_open(py, |open| {
+            if let Ok(address) = open.wallet.address() {
+                fields.check_from(&address)?;
+            }
+            let mut out = vec![0u8; payload.len() + SIGNATURE_ROOM];
+            let len = open.wallet.sign_transaction(&payload, &mut out)?;
+            out.truncate(len);
+            Ok(out)
+        })?;
+        Ok(PyBytes::new(py, &signed))
+    }
+
+    /// Signs `message` as EIP-191 `personal_sign`; returns `r || s || v`.
+    fn sign_message<'py>(&self, py: Python<'py>, message: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let message = message.to_vec();
+        let signature =
+            self.with_open(py, move |open| Ok(open.wallet.sign_message(&message)?))?;
+        Ok(PyBytes::new(py, &signature_bytes(&signature)))
+    }
+
+    /// Signs EIP-712 data given its domain separator and struct hash; returns
+    /// `r || s || v`.
+    fn sign_typed_data_hash<'py>(
+        &self,
+        py: Python<'py>,
+        domain_separator: &[u8],
+        struct_hash: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let domain: [u8; 32] = domain_separator.try_into().map_err(|_| {
+            BindingError::invalid_argument("the EIP-712 domain separator is 32 bytes")
+        })?;
+        let hash: [u8; 32] = struct_hash
+            .try_into()
+            .map_err(|_| BindingError::invalid_argument("the EIP-712 struct hash is 32 bytes"))?;
+        let signature = self.with_open(py, move |open| {
+            Ok(open.wallet.sign_typed_data_hash(&domain, &hash)?)
+        })?;
+        Ok(PyBytes::new(py, &signature_bytes(&signature)))
+    }
+
+    /// Attestation evidence for `nonce` and `chain_id`, as a dict holding the
+    /// canonical encoding and the facts it states.
+    fn attest<'py>(
+        &self,
+        py: Python<'py>,
+        nonce: &[u8],
+        chain_id: u64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let nonce = nonce.to_vec();
+        let evidence =
+            self.with_open(py, move |open| Ok(open.wallet.attest(&nonce, chain_id)?))?;
+        evidence_dict(py, &evidence)
+    }
+
+    /// The TPM-bound backup (base64 of the sealed-key file).
+    fn backup(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.with_open(py, |open| Ok(open.wallet.backup()?))?)
+    }
+
+    /// Restores a backup of this TPM. Into an empty state directory it
+    /// becomes the account; when the same account is already loaded the
+    /// backup is checked by unsealing it in a scratch directory, and nothing
+    /// changes.
+    fn restore(&self, py: Python<'_>, backup: &str) -> PyResult<String> {
+        let backup = backup.trim().to_owned();
+        let address = self.with_open(py, move |open| restore(open, &backup))?;
+        Ok(address.checksum().to_string())
+    }
+
+    /// Seals `data` to this TPM.
+    fn encrypt<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let data = Zeroizing::new(data.to_vec());
+        let blob = self.with_open(py, move |open| {
+            let srk_name = *open.wallet.srk_name();
+            Ok(sealed_data::seal_data(
+                open.data_tpm()?,
+                &srk_name,
+                &data,
+                ParameterEncryption::Aes128Cfb,
+            )?)
+        })?;
+        Ok(PyBytes::new(py, &blob))
+    }
+
+    /// Opens data sealed by `encrypt` on this TPM.
+    fn decrypt<'py>(&self, py: Python<'py>, blob: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let blob = blob.to_vec();
+        let data = self.with_open(py, move |open| {
+            let srk_name = *open.wallet.srk_name();
+            Ok(sealed_data::unseal_data(
+                open.data_tpm()?,
+                &srk_name,
+                &blob,
+                ParameterEncryption::Aes128Cfb,
+            )?)
+        })?;
+        Ok(PyBytes::new(py, &data))
+    }
+
+    /// Wipes any cached key, closes the TPM connection and stops the private
+    /// swtpm, if any. Calling it again does nothing.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| {
+            let taken = self.lock().take();
+            if let Some(mut open) = taken {
+                open.wallet.close();
+                drop(open);
+            }
+        });
+    }
+
+    fn __repr__(&self) -> String {
+        let state = match self.lock().as_ref() {
+            None => String::from("closed"),
+            Some(open) => match open.wallet.address() {
+                Ok(address) => format!("account {address}"),
+                Err(_) => String::from("no account"),
+            },
+        };
+        format!(
+            "TpmWallet(tcti={:?}, state_dir={:?}, {state})",
+            self.tcti, self.state_dir
+        )
+    }
+}
+
+fn restore(open: &mut Open, backup: &str) -> Result<Address> {
+    let Ok(loaded) = open.wallet.address() else {
+        return Ok(open.wallet.restore(backup)?);
+    };
+    let bytes = base64::decode(backup).ok_or(Error::Wallet(WalletError::BackupNotBase64))?;
+    let view = SealedKeyFile::parse(&bytes).map_err(Error::from)?;
+    if Address(*view.address()) != loaded {
+        return Err(Error::Wallet(WalletError::StateNotEmpty).into());
+    }
+    // Prove the backup restores: unseal it through a second wallet in a
+    // scratch state directory on the same connection.
+    let scratch = scratch_dir(open.wallet.state_dir())?;
+    let result =
+        Wallet::with_transport(Box::new(open.transport.clone()), &scratch).and_then(|mut check| {
+            let address = check.restore(backup);
+            check.close();
+            address
+        });
+    let _ = std::fs::remove_dir_all(&scratch);
+    let restored = result?;
+    if restored != loaded {
+        return Err(Error::Wallet(WalletError::AddressMismatch).into());
+    }
+    Ok(restored)
+}
+
+/// A fresh, not yet existing directory next to `state_dir`.
+fn scratch_dir(state_dir: &Path) -> Result<PathBuf> {
+    let parent = state_dir.parent().unwrap_or(state_dir);
+    let mut random = [0u8; 8];
+    getrandom::getrandom(&mut random)
+        .map_err(|_| BindingError::invalid_argument("the entropy source failed"))?;
+    Ok(parent.join(format!(
+        ".flare-wallet-restore-check-{}",
+        &hex::encode(&random)[2..]
+    )))
+}
+
+/// The dict form of evidence: its canonical encoding and the facts it states.
+pub(crate) fn evidence_dict<'py>(
+    py: Python<'py>,
+    evidence: &Evidence,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut encoded = vec![0u8; evidence.encoded_len()];
+    let len = evidence.encode(&mut encoded).map_err(BindingError::from)?;
+    encoded.truncate(len);
+    let dict = PyDict::new(py);
+    dict.set_item("evidence", PyBytes::new(py, &encoded))?;
+    dict.set_item("address", evidence.address.checksum().as_str())?;
+    dict.set_item("chain_id", evidence.chain_id)?;
+    dict.set_item("policy_hash", PyBytes::new(py, &evidence.policy_hash))?;
+    dict.set_item(
+        "ak_name",
+        PyBytes::new(py, &wallet_core::attest::sha256_name(&evidence.ak_public)),
+    )?;
+    let pcrs = PyDict::new(py);
+    for (index, value) in evidence
+        .pcr_selection
+        .indices()
+        .zip(evidence.pcr_values.iter())
+    {
+        pcrs.set_item(index, PyBytes::new(py, value))?;
+    }
+    dict.set_item("pcrs", pcrs)?;
+    Ok(dict)
+}

@@ -1,0 +1,164 @@
+"""Vtpm: the FlareTrade methods, the simulator's life cycle, and clear errors."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import KEY, SwtpmProcess
+from eth_account import Account
+from flare_wallet import KeyExportForbidden, TpmError, Vtpm, WalletError
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited; /proc says so.
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "\nState:\tZ" not in status.read_text()
+
+
+def test_store_key_seals_the_key_and_retrieve_key_refuses(vtpm: Vtpm) -> None:
+    assert vtpm.store_key(KEY[2:]) is True  # hex without 0x, as FlareTrade passes it
+    assert vtpm.address == Account.from_key(KEY).address
+    with pytest.raises(KeyExportForbidden, match="never leaves the signing core"):
+        vtpm.retrieve_key()
+    # The sealed account file holds no key in clear.
+    (account_file,) = [p for p in vtpm.state_dir.iterdir() if p.is_file()]
+    assert bytes.fromhex(KEY[2:]) not in account_file.read_bytes()
+
+
+def test_store_key_refuses_garbage_without_echoing_it(vtpm: Vtpm) -> None:
+    for bad in ["0x1234", "zz" * 32, b"\x01" * 31, "00" * 32]:
+        with pytest.raises(WalletError) as raised:
+            vtpm.store_key(bad)  # type: ignore[arg-type]
+        if isinstance(bad, str) and len(bad) > 8:
+            assert bad not in str(raised.value)
+
+
+def test_verify_attestation(vtpm: Vtpm) -> None:
+    assert vtpm.verify_attestation() is False  # no account yet: nothing to attest
+    vtpm.store_key(KEY)
+    assert vtpm.verify_attestation() is True
+
+
+def test_encrypt_and_decrypt_keep_the_type(vtpm: Vtpm) -> None:
+    text = "a FlareTrade secret: ünïcode too"
+    sealed_text = vtpm.encrypt_data(text)
+    assert isinstance(sealed_text, str)
+    assert text not in sealed_text
+    assert vtpm.decrypt_data(sealed_text) == text
+
+    data = bytes(range(256)) * 20
+    sealed = vtpm.encrypt_data(data)
+    assert isinstance(sealed, bytes)
+    assert data[:64] not in sealed
+    assert vtpm.decrypt_data(sealed) == data
+    assert vtpm.encrypt_data(data) != sealed  # a fresh data key and IV each time
+
+
+def test_altered_sealed_data_is_refused(vtpm: Vtpm) -> None:
+    sealed = bytearray(vtpm.encrypt_data(b"backup of something"))
+    sealed[-40] ^= 1
+    with pytest.raises(WalletError, match="does not authenticate"):
+        vtpm.decrypt_data(bytes(sealed))
+    with pytest.raises(WalletError, match="not data sealed"):
+        vtpm.decrypt_data(b"not a blob at all")
+    with pytest.raises(WalletError, match="not base64"):
+        vtpm.decrypt_data("%%%")
+
+
+def test_another_tpm_cannot_decrypt() -> None:
+    with Vtpm.simulator() as first, Vtpm.simulator() as second:
+        sealed = first.encrypt_data("for the first TPM only")
+        with pytest.raises(TpmError, match="another TPM"):
+            second.decrypt_data(sealed)
+
+
+def test_the_simulator_stops_on_close_and_at_context_exit() -> None:
+    vtpm = Vtpm.simulator()
+    pid = vtpm.simulator_pid
+    assert pid is not None
+    assert pid_alive(pid)
+    vtpm.close()
+    assert not pid_alive(pid)
+    assert vtpm.closed
+    vtpm.close()  # twice is fine
+    with pytest.raises(WalletError, match="closed"):
+        vtpm.encrypt_data(b"x")
+
+    with Vtpm.simulator() as vtpm:
+        pid = vtpm.simulator_pid
+        assert pid is not None
+        assert pid_alive(pid)
+    assert not pid_alive(pid)
+
+
+def test_the_simulator_stops_at_interpreter_exit(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        from flare_wallet import Vtpm
+        vtpm = Vtpm.simulator()
+        print(vtpm.simulator_pid, flush=True)
+        # exits without closing
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    pid = int(out.stdout.strip())
+    assert not pid_alive(pid)
+    assert "SOFTWARE TPM" in out.stderr  # the warning was logged
+
+
+def test_missing_swtpm_names_the_debian_package(tmp_path: Path) -> None:
+    script = "from flare_wallet import Vtpm\nVtpm.simulator()\n"
+    env = dict(os.environ, PATH=str(tmp_path))  # no swtpm on this PATH
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode != 0
+    assert "TpmError" in out.stderr
+    assert "Debian package `swtpm`" in out.stderr
+
+
+def test_no_default_tpm_is_a_clear_error(tmp_path: Path) -> None:
+    if Path("/dev/tpmrm0").exists():
+        pytest.fail("this machine has a TPM device: the test needs one without")
+    with pytest.raises(TpmError) as raised:
+        Vtpm(state_dir=tmp_path / "state")
+    message = str(raised.value)
+    assert "FLARE_WALLET_TPM" in message
+    assert "/dev/tpmrm0" in message
+    assert "Vtpm.simulator()" in message
+
+
+def test_vtpm_by_tcti_and_environment(
+    swtpm: SwtpmProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Vtpm(swtpm.tcti, state_dir=tmp_path / "a") as vtpm:
+        assert vtpm.tcti == swtpm.tcti
+        assert not vtpm.is_simulator
+        vtpm.store_key(KEY)
+    monkeypatch.setenv("FLARE_WALLET_TPM", swtpm.tcti)
+    monkeypatch.setenv("FLARE_WALLET_STATE_DIR", str(tmp_path / "a"))
+    with Vtpm() as vtpm:
+        assert vtpm.state_dir == tmp_path / "a"
+        assert vtpm.address is None  # not loaded until asked
+    with pytest.raises(TpmError, match="invalid TPM connection string"):
+        Vtpm("carrier-pigeon:coop=1", state_dir=tmp_path / "b")
+
+
+def test_repr_shows_no_secret(vtpm: Vtpm) -> None:
+    vtpm.store_key(KEY)
+    text = repr(vtpm) + repr(vtpm._native)
+    assert KEY[2:] not in text
+    assert base64.b64encode(bytes.fromhex(KEY[2:])).decode() not in text
+    assert "simulator" in repr(vtpm)
