@@ -22,7 +22,7 @@ export FLARE_WALLET_PYTHON := $(PY)
 
 .PHONY: test demo deps deps-system deps-rust deps-node deps-python \
         check fmt-check clippy test-rust test-nostd test-differential test-keystore bench clean \
-        wheel test-python stubtest lint-python \
+        wheel test-python stubtest lint-python bench-python \
         ffi header header-check deps-cbindgen test-c wallet.pc
 
 ## ---------------------------------------------------------------- tools
@@ -116,6 +116,10 @@ test-python: deps-python deps-node wheel
 stubtest: wheel
 	$(PY) -m mypy.stubtest flare_wallet._native
 	$(PY) -m mypy --config-file python/pyproject.toml python/python/flare_wallet
+
+# Python signing next to eth-account and coincurve (figures in BENCHMARKS.md).
+bench-python: wheel
+	$(PY) benchmarks/bench_sign.py
 
 lint-python: deps-python
 	$(VENV)/bin/ruff check --config python/pyproject.toml $(PY_SOURCES)
