@@ -196,7 +196,7 @@ def run_demo(
                     {"from": dev, "to": address, "value": 10 * 10**18}
                 )
                 receipt = mined(web3, funding, "fund")
-                say("fund", f"10 ETH from anvil's dev account   {receipt_line(receipt)}")
+                say("fund", f"10 ETH from anvil's dev account  {receipt_line(receipt)}")
 
                 transfer = {
                     "to": recipient,
@@ -207,7 +207,7 @@ def run_demo(
                     **fee_fields(web3),
                 }
                 receipt = send(manager, web3, transfer, "transfer")
-                say("transfer", f"1 ETH, EIP-1559, to {_short(recipient)}  {receipt_line(receipt)}")
+                say("transfer", f"1 ETH (EIP-1559) to {_short(recipient)}  {receipt_line(receipt)}")
 
                 deploy = {
                     "data": INIT_CODE,
@@ -221,9 +221,9 @@ def run_demo(
                 seen["contract"] = contract_address
                 say(
                     "deploy",
-                    f"approve contract ({len(INIT_CODE)} bytes) at {_short(contract_address)}  "
-                    f"{receipt_line(receipt)}",
+                    f"contract ({len(INIT_CODE)} bytes of init code)  {receipt_line(receipt)}",
                 )
+                print_line(f"             at {contract_address}: approve() and allowance()")
 
                 token = web3.eth.contract(address=contract_address, abi=ABI)
                 amount = 5 * 10**18
@@ -236,16 +236,22 @@ def run_demo(
                 seen["allowance"] = allowance
                 say(
                     "approve",
-                    f"{amount} for {_short(spender)}: {len(events)} Approval event, "
-                    f"allowance {allowance}  {receipt_line(receipt)}",
+                    f"5e18 for {_short(spender)}  {receipt_line(receipt)}",
+                )
+                print_line(
+                    f"             {len(events)} Approval event; allowance() now returns "
+                    f"{allowance / 10**18:g}e18"
                 )
 
                 backup = manager.backup_wallet()
                 seen["backup_length"] = len(backup)
-                say("backup", f"{len(backup)} characters of base64 (the sealed key, TPM-bound)")
+                say(
+                    "backup",
+                    f"{len(backup)} characters of base64: the sealed key, bound to this TPM",
+                )
 
             shutil.rmtree(state_dir)
-            say("wipe", "state dir deleted, swtpm stopped; restart on the same TPM state")
+            say("wipe", "wallet state dir deleted; swtpm restarted on its own (kept) state")
 
             with (
                 Vtpm.simulator(state_dir, tpm_state_dir=tpm_dir) as vtpm,
@@ -264,7 +270,7 @@ def run_demo(
                     **fee_fields(web3),
                 }  # no chainId: read from web3
                 receipt = send(manager, web3, again, "send again")
-                say("send", f"0.1 ETH again, chainId from web3  {receipt_line(receipt)}")
+                say("send", f"0.1 ETH, chainId read from web3  {receipt_line(receipt)}")
                 balance = int(web3.eth.get_balance(address))
                 seen["balance"] = balance
                 print_line(f"    balance  {_eth(balance)} left at {_short(address)}")

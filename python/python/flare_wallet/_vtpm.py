@@ -120,8 +120,8 @@ class Vtpm:
                 shutil.rmtree(path, ignore_errors=True)
             raise
         logger.warning(
-            "Vtpm.simulator(): using swtpm, a SOFTWARE TPM (pid %s). Its keys are as safe as "
-            "the files in %s, not a hardware TPM: use it for tests and demos only.",
+            "Vtpm.simulator(): swtpm pid %s is a SOFTWARE TPM (its seeds are files in %s): "
+            "for tests and demos only",
             native.simulator_pid,
             tpm_dir if tpm_dir is not None else "a temporary directory",
         )
