@@ -32,6 +32,7 @@ use crate::tx;
 use crate::{Error, Result};
 
 pub mod base64;
+mod keystore;
 
 /// The transport a wallet drives: any [`Transport`] that can move between threads.
 pub type BoxedTransport = Box<dyn Transport + Send>;
