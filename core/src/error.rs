@@ -13,6 +13,8 @@ pub enum Error {
     Attest(crate::attest::AttestError),
     /// A sealed-key file or backup is malformed.
     Backup(crate::backup::BackupError),
+    /// A signing policy refused the request, or its encoding is malformed.
+    Policy(crate::policy::PolicyError),
     /// The state directory or its account file is unusable.
     #[cfg(feature = "std")]
     State(crate::state::StateError),
@@ -42,6 +44,7 @@ impl fmt::Display for Error {
         match *self {
             Error::Attest(e) => write!(f, "{e}"),
             Error::Backup(e) => write!(f, "{e}"),
+            Error::Policy(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
             Error::State(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
@@ -68,6 +71,18 @@ impl From<crate::attest::AttestError> for Error {
 impl From<crate::backup::BackupError> for Error {
     fn from(e: crate::backup::BackupError) -> Self {
         Error::Backup(e)
+    }
+}
+
+impl From<crate::policy::PolicyError> for Error {
+    fn from(e: crate::policy::PolicyError) -> Self {
+        Error::Policy(e)
+    }
+}
+
+impl From<crate::policy::PolicyViolation> for Error {
+    fn from(v: crate::policy::PolicyViolation) -> Self {
+        Error::Policy(crate::policy::PolicyError::Violation(v))
     }
 }
 

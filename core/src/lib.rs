@@ -20,6 +20,7 @@ pub mod error;
 pub mod keccak;
 #[cfg(feature = "std")]
 pub mod keystore;
+pub mod policy;
 pub mod rlp;
 pub mod seal;
 #[cfg(feature = "std")]

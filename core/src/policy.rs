@@ -1,0 +1,813 @@
+//! The signing policy: rules checked inside the core before any signature.
+//!
+//! A [`Policy`] decides what the key may sign. It is fixed when an account is
+//! created and bound to the sealed key (see `wallet`), so a caller that can
+//! talk to the core, but is not trusted, cannot skip it. Every refusal is a
+//! [`PolicyViolation`] that names the rule (its key in the policy, as in
+//! `max_value_wei`) and the offending value.
+//!
+//! | rule | absent | checked on |
+//! | --- | --- | --- |
+//! | `chain_ids` | any chain | the transaction's chain id |
+//! | `max_value_wei` | no cap | `value` |
+//! | `max_fee_wei` | no cap | [`max_fee_wei`]: the most the transaction can pay in fees |
+//! | `recipients_allow` | any recipient | `to` of a call |
+//! | `recipients_deny` | nobody denied | `to` of a call (the deny list wins over the allow list) |
+//! | `allow_contract_creation` | `true` | a transaction without `to` |
+//! | `selectors` | no contract restricted | a call to a listed contract must start with a listed 4-byte selector |
+//! | `delegations_allow` | any delegate | the `address` of each EIP-7702 authorization |
+//! | `allow_unprotected` | `false` | a legacy transaction without an EIP-155 chain id |
+//! | `allow_messages` | `true` | EIP-191 `personal_sign` |
+//! | `typed_data_domains` | any domain | an EIP-712 domain's (chain id, verifying contract) |
+//! | `daily_limit_wei` | no limit | value + max fee per chain over a rolling 24 hours (kept by the std wallet) |
+//!
+//! Notes on the rules:
+//! - A transaction without a chain id (pre-EIP-155) is valid on every chain:
+//!   it is refused unless `allow_unprotected` is set, and then `chain_ids`
+//!   does not apply to it (there is no chain id to compare).
+//! - Contract creation has no recipient: the recipient and selector lists do
+//!   not apply to it, only `allow_contract_creation`.
+//! - A delegation to the zero address clears an account's code (EIP-7702);
+//!   under `delegations_allow` it is allowed only when the zero address is listed.
+//! - `allow_messages` covers `personal_sign` only; typed data has its own rule.
+//!   A typed-data signature requested as a bare hash (domain separator and
+//!   struct hash) is refused whenever `typed_data_domains` is set, since the
+//!   domain cannot be recovered from its hash.
+//!
+//! Amounts are computed in 256 bits; a sum or product above `2^256 - 1` is
+//! treated as exceeding any cap.
+//!
+//! # Storage
+//!
+//! No allocator: every list is a `heapless::Vec` with a documented capacity
+//! ([`MAX_CHAIN_IDS`], [`MAX_RECIPIENTS`], [`MAX_SELECTOR_CONTRACTS`],
+//! [`MAX_SELECTORS_PER_CONTRACT`], [`MAX_DELEGATIONS`],
+//! [`MAX_TYPED_DATA_DOMAINS`]). The setters sort and deduplicate, so two
+//! policies with the same rules are equal, encode to the same bytes and have
+//! the same [`Policy::hash`].
+//!
+//! # Canonical encoding
+//!
+//! Integers are big-endian. Optional fields start with a presence byte (0 or
+//! 1); booleans are one byte (0 or 1). Lists carry a `u16` count, then their
+//! entries in strictly ascending order (no duplicates).
+//!
+//! | field | encoding |
+//! | --- | --- |
+//! | magic | `b"FLWPLCY\0"` ([`MAGIC`]) |
+//! | version | `u16`, `1` ([`VERSION`]) |
+//! | `chain_ids` | presence; count; `u64` each, in `1..=`[`MAX_CHAIN_ID`] |
+//! | `max_value_wei` | presence; 32 bytes |
+//! | `max_fee_wei` | presence; 32 bytes |
+//! | `recipients_allow` | presence; count; 20-byte addresses |
+//! | `recipients_deny` | count; 20-byte addresses (an empty list and no list are the same rule) |
+//! | `allow_contract_creation` | bool |
+//! | `selectors` | count; per contract (ascending by address): 20-byte address, count, 4-byte selectors |
+//! | `delegations_allow` | presence; count; 20-byte addresses |
+//! | `allow_unprotected` | bool |
+//! | `allow_messages` | bool |
+//! | `typed_data_domains` | presence; count; per domain (ascending by chain id, then address): `u64` chain id, 20-byte verifying contract |
+//! | `daily_limit_wei` | presence; 32 bytes |
+//!
+//! Nothing may follow. [`Policy::decode`] accepts exactly the bytes
+//! [`Policy::encode`] writes and nothing else: every other input is a
+//! [`PolicyError`] naming the field. [`Policy::hash`] is SHA-256 of the
+//! encoding.
+
+use core::fmt;
+
+use heapless::Vec;
+use hmac::Mac as _;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::signer::{Address, SecretKey};
+use crate::tx::{TxKind, TypedTransaction, MAX_CHAIN_ID, U256};
+
+mod eip712;
+mod encoding;
+mod violation;
+
+pub use eip712::Eip712Domain;
+pub use encoding::{MAGIC, MAX_ENCODED_LEN, VERSION};
+pub use violation::PolicyViolation;
+
+/// Capacity of `chain_ids`.
+pub const MAX_CHAIN_IDS: usize = 32;
+/// Capacity of `recipients_allow` and of `recipients_deny`.
+pub const MAX_RECIPIENTS: usize = 64;
+/// Capacity of `selectors`: how many contracts can be restricted.
+pub const MAX_SELECTOR_CONTRACTS: usize = 16;
+/// How many selectors one contract of `selectors` can list.
+pub const MAX_SELECTORS_PER_CONTRACT: usize = 16;
+/// Capacity of `delegations_allow`.
+pub const MAX_DELEGATIONS: usize = 16;
+/// Capacity of `typed_data_domains`.
+pub const MAX_TYPED_DATA_DOMAINS: usize = 16;
+
+/// Blob gas per blob (EIP-4844 `GAS_PER_BLOB`, 2^17).
+pub const GAS_PER_BLOB: u64 = 1 << 17;
+
+/// Domain separation label of the key that binds a policy to a wallet key.
+pub const BINDING_KEY_LABEL: &[u8] = b"flare-wallet/policy-binding/v1";
+
+/// A policy rule, named as in the policy's keys (`chain_ids`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PolicyField {
+    /// The magic and version in front of an encoding.
+    Header,
+    /// Allowed chain ids.
+    ChainIds,
+    /// Cap on the value of one transaction.
+    MaxValueWei,
+    /// Cap on the fees one transaction can pay.
+    MaxFeeWei,
+    /// Recipient allowlist.
+    RecipientsAllow,
+    /// Recipient denylist.
+    RecipientsDeny,
+    /// Whether contract creation is allowed.
+    AllowContractCreation,
+    /// Allowed function selectors per contract.
+    Selectors,
+    /// EIP-7702 delegation allowlist.
+    DelegationsAllow,
+    /// Whether transactions without replay protection are allowed.
+    AllowUnprotected,
+    /// Whether EIP-191 message signing is allowed.
+    AllowMessages,
+    /// Allowed EIP-712 domains.
+    TypedDataDomains,
+    /// Rolling 24-hour spend cap per chain.
+    DailyLimitWei,
+}
+
+impl PolicyField {
+    /// The rule's key, as in a policy file or dict (`"max_value_wei"`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Header => "header",
+            Self::ChainIds => "chain_ids",
+            Self::MaxValueWei => "max_value_wei",
+            Self::MaxFeeWei => "max_fee_wei",
+            Self::RecipientsAllow => "recipients_allow",
+            Self::RecipientsDeny => "recipients_deny",
+            Self::AllowContractCreation => "allow_contract_creation",
+            Self::Selectors => "selectors",
+            Self::DelegationsAllow => "delegations_allow",
+            Self::AllowUnprotected => "allow_unprotected",
+            Self::AllowMessages => "allow_messages",
+            Self::TypedDataDomains => "typed_data_domains",
+            Self::DailyLimitWei => "daily_limit_wei",
+        }
+    }
+}
+
+impl fmt::Display for PolicyField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a policy could not be built, encoded or decoded, or why a request was
+/// refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// A rule refused the request; nothing was signed.
+    Violation(PolicyViolation),
+    /// The encoding does not start with the policy magic.
+    BadMagic,
+    /// The encoding's version is not one this code reads.
+    UnsupportedVersion(u16),
+    /// The encoding ends inside the named field.
+    Truncated(PolicyField),
+    /// A presence or boolean byte of the named field is neither 0 nor 1.
+    InvalidFlag(PolicyField),
+    /// The named list has more entries than its capacity.
+    TooMany(PolicyField),
+    /// The named list's entries are not in ascending order.
+    Unsorted(PolicyField),
+    /// The named list holds the same entry twice.
+    Duplicate(PolicyField),
+    /// A chain id in `chain_ids` is 0 or above the EIP-2294 maximum; no
+    /// transaction can carry it.
+    ChainIdOutOfRange(u64),
+    /// Bytes follow the last field.
+    TrailingBytes,
+    /// The output buffer is shorter than the encoding.
+    BufferTooSmall,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Violation(v) => write!(f, "{v}"),
+            Self::BadMagic => f.write_str("not a policy encoding (bad magic)"),
+            Self::UnsupportedVersion(v) => {
+                write!(
+                    f,
+                    "policy encoding version {v} is not supported (expected {VERSION})"
+                )
+            }
+            Self::Truncated(field) => write!(f, "policy encoding is truncated in {field}"),
+            Self::InvalidFlag(field) => {
+                write!(
+                    f,
+                    "policy encoding: {field} has a flag byte that is neither 0 nor 1"
+                )
+            }
+            Self::TooMany(field) => write!(f, "policy: {field} has more entries than it can hold"),
+            Self::Unsorted(field) => {
+                write!(f, "policy encoding: {field} is not in ascending order")
+            }
+            Self::Duplicate(field) => write!(f, "policy encoding: {field} lists an entry twice"),
+            Self::ChainIdOutOfRange(id) => write!(
+                f,
+                "policy: chain id {id} in chain_ids is 0 or above the EIP-2294 maximum"
+            ),
+            Self::TrailingBytes => f.write_str("policy encoding has bytes after its last field"),
+            Self::BufferTooSmall => f.write_str("output buffer too small for the policy encoding"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for PolicyError {}
+
+impl From<PolicyViolation> for PolicyError {
+    fn from(v: PolicyViolation) -> Self {
+        Self::Violation(v)
+    }
+}
+
+/// The selectors allowed for one contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectorRule {
+    contract: Address,
+    selectors: Vec<[u8; 4], MAX_SELECTORS_PER_CONTRACT>,
+}
+
+impl SelectorRule {
+    /// The restricted contract.
+    #[must_use]
+    pub fn contract(&self) -> Address {
+        self.contract
+    }
+
+    /// Its allowed selectors, ascending.
+    #[must_use]
+    pub fn selectors(&self) -> &[[u8; 4]] {
+        &self.selectors
+    }
+}
+
+/// An allowed EIP-712 domain: its chain id and verifying contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypedDataDomain {
+    /// The domain's `chainId`.
+    pub chain_id: u64,
+    /// The domain's `verifyingContract`.
+    pub verifying_contract: Address,
+}
+
+/// A signing policy. See the [module documentation](self) for the rules.
+///
+/// [`Policy::default`] allows everything except transactions without replay
+/// protection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    chain_ids: Option<Vec<u64, MAX_CHAIN_IDS>>,
+    max_value_wei: Option<U256>,
+    max_fee_wei: Option<U256>,
+    recipients_allow: Option<Vec<Address, MAX_RECIPIENTS>>,
+    recipients_deny: Vec<Address, MAX_RECIPIENTS>,
+    allow_contract_creation: bool,
+    selectors: Vec<SelectorRule, MAX_SELECTOR_CONTRACTS>,
+    delegations_allow: Option<Vec<Address, MAX_DELEGATIONS>>,
+    allow_unprotected: bool,
+    allow_messages: bool,
+    typed_data_domains: Option<Vec<TypedDataDomain, MAX_TYPED_DATA_DOMAINS>>,
+    daily_limit_wei: Option<U256>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            chain_ids: None,
+            max_value_wei: None,
+            max_fee_wei: None,
+            recipients_allow: None,
+            recipients_deny: Vec::new(),
+            allow_contract_creation: true,
+            selectors: Vec::new(),
+            delegations_allow: None,
+            allow_unprotected: false,
+            allow_messages: true,
+            typed_data_domains: None,
+            daily_limit_wei: None,
+        }
+    }
+}
+
+/// `items` sorted and deduplicated into a bounded vector.
+fn sorted_set<T: Ord + Copy, const N: usize>(
+    items: &[T],
+    field: PolicyField,
+) -> Result<Vec<T, N>, PolicyError> {
+    let mut out: Vec<T, N> = Vec::new();
+    for &item in items {
+        if let Err(at) = out.binary_search(&item) {
+            out.insert(at, item)
+                .map_err(|_| PolicyError::TooMany(field))?;
+        }
+    }
+    Ok(out)
+}
+
+fn contains<T: Ord>(list: &[T], item: &T) -> bool {
+    list.binary_search(item).is_ok()
+}
+
+/// The most a transaction can pay in fees, in wei:
+/// `gas_limit · max_fee_per_gas` (`gasPrice` for legacy and EIP-2930), plus
+/// for an EIP-4844 transaction `blobs · GAS_PER_BLOB · max_fee_per_blob_gas`.
+/// `None` when that is above `2^256 - 1`.
+#[must_use]
+pub fn max_fee_wei(tx: &TypedTransaction<'_>) -> Option<U256> {
+    let execution = tx.max_fee_per_gas().checked_mul_u64(tx.gas_limit())?;
+    match tx {
+        TypedTransaction::Eip4844(blob) => {
+            let blobs = u64::try_from(blob.blob_versioned_hashes.len()).ok()?;
+            let blob_gas = blobs.checked_mul(GAS_PER_BLOB)?;
+            let blob_fee = blob.max_fee_per_blob_gas.checked_mul_u64(blob_gas)?;
+            execution.checked_add(blob_fee)
+        }
+        _ => Some(execution),
+    }
+}
+
+/// What a transaction counts against `daily_limit_wei`: its value plus its
+/// [`max_fee_wei`] (the worst case). `None` when above `2^256 - 1`.
+#[must_use]
+pub fn worst_case_spend(tx: &TypedTransaction<'_>) -> Option<U256> {
+    tx.value().checked_add(max_fee_wei(tx)?)
+}
+
+impl Policy {
+    /// Allowed chain ids, ascending; `None`: any chain.
+    #[must_use]
+    pub fn chain_ids(&self) -> Option<&[u64]> {
+        self.chain_ids.as_deref()
+    }
+
+    /// Sets the allowed chain ids (sorted, duplicates dropped); `None` lifts
+    /// the restriction.
+    ///
+    /// # Errors
+    /// [`PolicyError::ChainIdOutOfRange`] for 0 or an id above
+    /// [`MAX_CHAIN_ID`], [`PolicyError::TooMany`] above [`MAX_CHAIN_IDS`].
+    /// The policy is unchanged then.
+    pub fn set_chain_ids(&mut self, chain_ids: Option<&[u64]>) -> Result<(), PolicyError> {
+        self.chain_ids = match chain_ids {
+            None => None,
+            Some(ids) => {
+                if let Some(&bad) = ids.iter().find(|&&id| id == 0 || id > MAX_CHAIN_ID) {
+                    return Err(PolicyError::ChainIdOutOfRange(bad));
+                }
+                Some(sorted_set(ids, PolicyField::ChainIds)?)
+            }
+        };
+        Ok(())
+    }
+
+    /// Cap on a transaction's value; `None`: no cap.
+    #[must_use]
+    pub fn max_value_wei(&self) -> Option<U256> {
+        self.max_value_wei
+    }
+
+    /// Sets the cap on a transaction's value (a value equal to the cap passes).
+    pub fn set_max_value_wei(&mut self, cap: Option<U256>) {
+        self.max_value_wei = cap;
+    }
+
+    /// Cap on a transaction's [`max_fee_wei`]; `None`: no cap.
+    #[must_use]
+    pub fn max_fee_wei(&self) -> Option<U256> {
+        self.max_fee_wei
+    }
+
+    /// Sets the cap on a transaction's [`max_fee_wei`] (a fee equal to the cap passes).
+    pub fn set_max_fee_wei(&mut self, cap: Option<U256>) {
+        self.max_fee_wei = cap;
+    }
+
+    /// Recipient allowlist, ascending; `None`: any recipient.
+    #[must_use]
+    pub fn recipients_allow(&self) -> Option<&[Address]> {
+        self.recipients_allow.as_deref()
+    }
+
+    /// Sets the recipient allowlist; `None` lifts it, an empty list allows
+    /// no call at all.
+    ///
+    /// # Errors
+    /// [`PolicyError::TooMany`] above [`MAX_RECIPIENTS`]; the policy is unchanged then.
+    pub fn set_recipients_allow(&mut self, allow: Option<&[Address]>) -> Result<(), PolicyError> {
+        self.recipients_allow = match allow {
+            None => None,
+            Some(list) => Some(sorted_set(list, PolicyField::RecipientsAllow)?),
+        };
+        Ok(())
+    }
+
+    /// Recipient denylist, ascending (empty: nobody denied).
+    #[must_use]
+    pub fn recipients_deny(&self) -> &[Address] {
+        &self.recipients_deny
+    }
+
+    /// Sets the recipient denylist.
+    ///
+    /// # Errors
+    /// [`PolicyError::TooMany`] above [`MAX_RECIPIENTS`]; the policy is unchanged then.
+    pub fn set_recipients_deny(&mut self, deny: &[Address]) -> Result<(), PolicyError> {
+        self.recipients_deny = sorted_set(deny, PolicyField::RecipientsDeny)?;
+        Ok(())
+    }
+
+    /// Whether a transaction may create a contract.
+    #[must_use]
+    pub fn allow_contract_creation(&self) -> bool {
+        self.allow_contract_creation
+    }
+
+    /// Sets whether a transaction may create a contract.
+    pub fn set_allow_contract_creation(&mut self, allow: bool) {
+        self.allow_contract_creation = allow;
+    }
+
+    /// The contracts whose calls are restricted to listed selectors,
+    /// ascending by address.
+    #[must_use]
+    pub fn selectors(&self) -> &[SelectorRule] {
+        &self.selectors
+    }
+
+    /// The selectors allowed for `contract`, if it is restricted.
+    #[must_use]
+    pub fn selectors_for(&self, contract: &Address) -> Option<&[[u8; 4]]> {
+        self.selectors
+            .binary_search_by(|rule| rule.contract.cmp(contract))
+            .ok()
+            .and_then(|i| self.selectors.get(i))
+            .map(SelectorRule::selectors)
+    }
+
+    /// Restricts calls to `contract` to `selectors` (replacing any earlier
+    /// list for it). An empty list allows no call to it at all.
+    ///
+    /// # Errors
+    /// [`PolicyError::TooMany`] (field `selectors`) above
+    /// [`MAX_SELECTORS_PER_CONTRACT`] selectors or [`MAX_SELECTOR_CONTRACTS`]
+    /// contracts; the policy is unchanged then.
+    pub fn set_selectors(
+        &mut self,
+        contract: Address,
+        selectors: &[[u8; 4]],
+    ) -> Result<(), PolicyError> {
+        let rule = SelectorRule {
+            contract,
+            selectors: sorted_set(selectors, PolicyField::Selectors)?,
+        };
+        match self
+            .selectors
+            .binary_search_by(|r| r.contract.cmp(&contract))
+        {
+            Ok(i) => {
+                if let Some(slot) = self.selectors.get_mut(i) {
+                    *slot = rule;
+                }
+            }
+            Err(i) => self
+                .selectors
+                .insert(i, rule)
+                .map_err(|_| PolicyError::TooMany(PolicyField::Selectors))?,
+        }
+        Ok(())
+    }
+
+    /// Lifts the selector restriction on `contract`; returns whether it had one.
+    pub fn remove_selectors(&mut self, contract: &Address) -> bool {
+        match self
+            .selectors
+            .binary_search_by(|r| r.contract.cmp(contract))
+        {
+            Ok(i) => {
+                self.selectors.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// EIP-7702 delegation allowlist, ascending; `None`: any delegate.
+    #[must_use]
+    pub fn delegations_allow(&self) -> Option<&[Address]> {
+        self.delegations_allow.as_deref()
+    }
+
+    /// Sets the EIP-7702 delegation allowlist; `None` lifts it, an empty list
+    /// refuses every set-code transaction.
+    ///
+    /// # Errors
+    /// [`PolicyError::TooMany`] above [`MAX_DELEGATIONS`]; the policy is unchanged then.
+    pub fn set_delegations_allow(&mut self, allow: Option<&[Address]>) -> Result<(), PolicyError> {
+        self.delegations_allow = match allow {
+            None => None,
+            Some(list) => Some(sorted_set(list, PolicyField::DelegationsAllow)?),
+        };
+        Ok(())
+    }
+
+    /// Whether legacy transactions without an EIP-155 chain id may be signed.
+    #[must_use]
+    pub fn allow_unprotected(&self) -> bool {
+        self.allow_unprotected
+    }
+
+    /// Sets whether legacy transactions without an EIP-155 chain id may be
+    /// signed (they are valid on every chain).
+    pub fn set_allow_unprotected(&mut self, allow: bool) {
+        self.allow_unprotected = allow;
+    }
+
+    /// Whether EIP-191 messages may be signed.
+    #[must_use]
+    pub fn allow_messages(&self) -> bool {
+        self.allow_messages
+    }
+
+    /// Sets whether EIP-191 messages may be signed.
+    pub fn set_allow_messages(&mut self, allow: bool) {
+        self.allow_messages = allow;
+    }
+
+    /// Allowed EIP-712 domains, ascending; `None`: any domain.
+    #[must_use]
+    pub fn typed_data_domains(&self) -> Option<&[TypedDataDomain]> {
+        self.typed_data_domains.as_deref()
+    }
+
+    /// Sets the allowed EIP-712 domains; `None` lifts the restriction.
+    ///
+    /// # Errors
+    /// [`PolicyError::TooMany`] above [`MAX_TYPED_DATA_DOMAINS`]; the policy
+    /// is unchanged then.
+    pub fn set_typed_data_domains(
+        &mut self,
+        domains: Option<&[TypedDataDomain]>,
+    ) -> Result<(), PolicyError> {
+        self.typed_data_domains = match domains {
+            None => None,
+            Some(list) => Some(sorted_set(list, PolicyField::TypedDataDomains)?),
+        };
+        Ok(())
+    }
+
+    /// Rolling 24-hour spend cap per chain; `None`: no limit.
+    #[must_use]
+    pub fn daily_limit_wei(&self) -> Option<U256> {
+        self.daily_limit_wei
+    }
+
+    /// Sets the rolling 24-hour spend cap per chain (enforced by the std
+    /// wallet, which keeps the spend history).
+    pub fn set_daily_limit_wei(&mut self, limit: Option<U256>) {
+        self.daily_limit_wei = limit;
+    }
+
+    /// Checks a decoded transaction against every stateless rule, in this
+    /// order: replay protection and chain id, contract creation, recipient
+    /// deny and allow lists, selectors, delegations, value cap, fee cap.
+    ///
+    /// # Errors
+    /// The first [`PolicyViolation`] found.
+    pub fn check_transaction(&self, tx: &TypedTransaction<'_>) -> Result<(), PolicyViolation> {
+        match tx.chain_id() {
+            None if !self.allow_unprotected => return Err(PolicyViolation::UnprotectedNotAllowed),
+            None => {}
+            Some(chain_id) => {
+                if let Some(allowed) = &self.chain_ids {
+                    if !contains(allowed, &chain_id) {
+                        return Err(PolicyViolation::ChainIdNotAllowed { chain_id });
+                    }
+                }
+            }
+        }
+        match tx.to() {
+            TxKind::Create => {
+                if !self.allow_contract_creation {
+                    return Err(PolicyViolation::ContractCreationNotAllowed);
+                }
+            }
+            TxKind::Call(recipient) => self.check_call(&recipient, tx.input())?,
+        }
+        if let (Some(allowed), Some(authorizations)) =
+            (&self.delegations_allow, tx.authorization_list())
+        {
+            for signed in authorizations.iter() {
+                let delegate = signed.authorization.address;
+                if !contains(allowed, &delegate) {
+                    return Err(PolicyViolation::DelegationNotAllowed { delegate });
+                }
+            }
+        }
+        if let Some(cap) = self.max_value_wei {
+            let value = tx.value();
+            if value > cap {
+                return Err(PolicyViolation::ValueAboveCap { value, cap });
+            }
+        }
+        if let Some(cap) = self.max_fee_wei {
+            match max_fee_wei(tx) {
+                Some(fee) if fee <= cap => {}
+                max_fee => return Err(PolicyViolation::MaxFeeAboveCap { max_fee, cap }),
+            }
+        }
+        Ok(())
+    }
+
+    fn check_call(&self, recipient: &Address, input: &[u8]) -> Result<(), PolicyViolation> {
+        if contains(&self.recipients_deny, recipient) {
+            return Err(PolicyViolation::RecipientDenied {
+                recipient: *recipient,
+            });
+        }
+        if let Some(allowed) = &self.recipients_allow {
+            if !contains(allowed, recipient) {
+                return Err(PolicyViolation::RecipientNotAllowed {
+                    recipient: *recipient,
+                });
+            }
+        }
+        if let Some(selectors) = self.selectors_for(recipient) {
+            let Some(selector) = input.get(..4).and_then(|s| <[u8; 4]>::try_from(s).ok()) else {
+                return Err(PolicyViolation::MissingSelector {
+                    contract: *recipient,
+                    calldata_len: u8::try_from(input.len()).unwrap_or(u8::MAX),
+                });
+            };
+            if !contains(selectors, &selector) {
+                return Err(PolicyViolation::SelectorNotAllowed {
+                    contract: *recipient,
+                    selector,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks an EIP-191 `personal_sign` request.
+    ///
+    /// # Errors
+    /// [`PolicyViolation::MessagesNotAllowed`].
+    pub fn check_message(&self) -> Result<(), PolicyViolation> {
+        if self.allow_messages {
+            Ok(())
+        } else {
+            Err(PolicyViolation::MessagesNotAllowed)
+        }
+    }
+
+    /// Checks an EIP-712 domain against `typed_data_domains`: the domain must
+    /// carry a chain id and a verifying contract, and the pair must be listed.
+    ///
+    /// # Errors
+    /// [`PolicyViolation::TypedDataDomainNotAllowed`].
+    pub fn check_typed_data(&self, domain: &Eip712Domain<'_>) -> Result<(), PolicyViolation> {
+        let Some(allowed) = &self.typed_data_domains else {
+            return Ok(());
+        };
+        let listed = match (
+            domain.chain_id.and_then(|id| id.to_u64()),
+            domain.verifying_contract,
+        ) {
+            (Some(chain_id), Some(verifying_contract)) => contains(
+                allowed,
+                &TypedDataDomain {
+                    chain_id,
+                    verifying_contract,
+                },
+            ),
+            _ => false,
+        };
+        if listed {
+            Ok(())
+        } else {
+            Err(PolicyViolation::TypedDataDomainNotAllowed {
+                chain_id: domain.chain_id,
+                verifying_contract: domain.verifying_contract,
+            })
+        }
+    }
+
+    /// Checks a typed-data request given only as a hash (domain separator
+    /// and struct hash): allowed only when `typed_data_domains` is not set,
+    /// since a domain cannot be checked from its hash.
+    ///
+    /// # Errors
+    /// [`PolicyViolation::TypedDataHashNotCheckable`].
+    pub fn check_typed_data_hash(&self) -> Result<(), PolicyViolation> {
+        if self.typed_data_domains.is_some() {
+            Err(PolicyViolation::TypedDataHashNotCheckable)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Checks one more spend of `spend` wei (`None`: above `2^256 - 1`)
+    /// against `daily_limit_wei`, given what was already `spent` on the same
+    /// chain in the last 24 hours. `chain_id` is `None` for a transaction
+    /// without replay protection. The std wallet keeps the history.
+    ///
+    /// # Errors
+    /// [`PolicyViolation::DailyLimitExceeded`].
+    pub fn check_daily_limit(
+        &self,
+        chain_id: Option<u64>,
+        spent: U256,
+        spend: Option<U256>,
+    ) -> Result<(), PolicyViolation> {
+        let Some(limit) = self.daily_limit_wei else {
+            return Ok(());
+        };
+        match spend.and_then(|s| s.checked_add(spent)) {
+            Some(total) if total <= limit => Ok(()),
+            _ => Err(PolicyViolation::DailyLimitExceeded {
+                chain_id,
+                spent,
+                spend,
+                limit,
+            }),
+        }
+    }
+
+    /// SHA-256 of the canonical encoding: the policy hash that attestation
+    /// evidence carries.
+    #[must_use]
+    pub fn hash(&self) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        self.write_canonical(&mut hasher);
+        hasher.finalize().into()
+    }
+
+    /// The tag that binds this policy to a wallet key and its address:
+    /// `HMAC-SHA256(K, address || encoding)` with
+    /// `K = HMAC-SHA256(secret key, BINDING_KEY_LABEL)`. Only the holder of
+    /// the key can make a tag that [`binding_matches`](Self::binding_matches).
+    #[must_use]
+    pub fn binding_tag(&self, key: &SecretKey, address: &Address) -> [u8; 32] {
+        let secret = key.to_bytes();
+        let mut derive = crate::tpm::kdf::hmac_sha256(&secret[..]);
+        derive.update(BINDING_KEY_LABEL);
+        let binding_key = Zeroizing::new(<[u8; 32]>::from(derive.finalize().into_bytes()));
+        let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
+        mac.update(&address.0);
+        self.write_canonical(&mut mac);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is this policy's [`binding_tag`](Self::binding_tag) for
+    /// `key` and `address` (compared in constant time).
+    #[must_use]
+    pub fn binding_matches(&self, key: &SecretKey, address: &Address, tag: &[u8; 32]) -> bool {
+        bool::from(self.binding_tag(key, address).ct_eq(tag))
+    }
+}
+
+/// Decodes an unsigned signing payload, checks it against `policy`, signs it
+/// with `key` and writes the signed transaction to `out`, returning its
+/// length. Nothing is signed when a rule refuses (`daily_limit_wei` is not
+/// checked here: it needs the spend history the std wallet keeps).
+///
+/// # Errors
+/// Decoding errors, [`PolicyError::Violation`], signing errors and
+/// [`crate::tx::TxError::BufferTooSmall`].
+pub fn sign_checked(
+    policy: &Policy,
+    unsigned_payload: &[u8],
+    key: &SecretKey,
+    out: &mut [u8],
+) -> crate::Result<usize> {
+    let tx = crate::tx::decode_unsigned(unsigned_payload)?;
+    policy
+        .check_transaction(&tx)
+        .map_err(PolicyError::Violation)?;
+    let signature = tx.sign(key)?;
+    Ok(tx.encode_signed(&signature, out)?)
+}
