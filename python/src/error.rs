@@ -83,6 +83,14 @@ fn advice(e: wallet_core::Error) -> &'static str {
         }
         E::State(StateError::NoAccount) => ": create_account() or import_private_key() first",
         E::State(StateError::InsecurePermissions(_)) => ": run chmod 700 on the state directory",
+        E::Seal(wallet_core::seal::SealError::SrkNameMismatch)
+        | E::State(StateError::SrkNameMismatch) => {
+            ": use it on the TPM (and TPM state) it was sealed by"
+        }
+        E::Seal(wallet_core::seal::SealError::PcrMismatch) => {
+            ": the key unseals again only when those PCRs hold their sealed values"
+        }
+        E::Wallet(W::Closed) => ": open a new Vtpm",
         E::Wallet(W::StateNotEmpty) => {
             ": restore into a new, empty state_dir (the loaded account is a different one)"
         }

@@ -8,6 +8,8 @@ and sign to the same bytes.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 from flare_wallet._attestation import verify_attestation
 from flare_wallet._manager import PublicAccount, SecureWalletManager
 from flare_wallet._native import signing_hash, signing_payload
@@ -20,6 +22,11 @@ from flare_wallet.exceptions import (
     TpmError,
     WalletError,
 )
+
+try:
+    __version__ = version("flare-wallet")
+except PackageNotFoundError:  # running from a source tree without an installed wheel
+    __version__ = "0+unknown"
 
 __all__ = [
     "AttestationError",
