@@ -21,7 +21,9 @@
 //! chain id 0, or an unprotected legacy transaction), numbers of 2^256 and
 //! above, a nonce or gas limit of 2^64 and above, odd-length hex for bytes,
 //! bytes given as an `int` or as hex without `0x`, and a missing `nonce`.
-//! Calldata may also be given as `input` (the name JSON-RPC uses).
+//! Two things eth-account refuses are accepted: calldata under `input` (the
+//! name JSON-RPC uses), and `type` 0 for a legacy transaction (nodes report
+//! legacy transactions as type `0x0`).
 
 use pyo3::exceptions::PyOverflowError;
 use pyo3::intern;
