@@ -23,7 +23,7 @@ export FLARE_WALLET_PYTHON := $(PY)
 .PHONY: test demo deps deps-system deps-rust deps-node deps-python \
         check fmt-check clippy test-rust test-nostd test-differential test-keystore bench clean \
         wheel test-python stubtest lint-python bench-python \
-        ffi header header-check deps-cbindgen test-c wallet.pc
+        ffi header header-check deps-cbindgen test-c wallet.pc fuzz-smoke test-fuzz
 
 ## ---------------------------------------------------------------- tools
 
@@ -60,7 +60,7 @@ $(VENV)/.installed: requirements-dev.txt
 ## ---------------------------------------------------------------- suites
 
 test: deps check test-rust test-nostd test-differential test-keystore lint-python stubtest test-python \
-      header-check test-c
+      header-check test-c test-fuzz
 	@echo "make test: every suite passed"
 
 check: fmt-check clippy
@@ -183,10 +183,48 @@ $(C_LIB_DIR)/wallet.pc: Cargo.toml Makefile
 	  'Libs.private: $(WALLET_STATIC_LIBS)' > $@
 	@echo "wrote $@"
 
-# C and C++ hosts: every program plain, as C++, under ASan+UBSan and valgrind,
-# then the constant-time check (tests/c/run.sh says what runs).
-test-c: deps-system ffi wallet.pc header-check
+# C and C++ hosts: every program plain, as C++, under ASan+UBSan and valgrind
+# (the TPM wallet's against fresh swtpm instances), the C++ example host
+# (examples/cpp, its transaction decoded by cast), then the constant-time
+# check (tests/c/run.sh says what runs).
+test-c: deps-system deps-node ffi wallet.pc header-check
 	tests/c/run.sh $(C_LIB_DIR) $(C_TARGET_DIR)/tests
+
+## ---------------------------------------------------------------- fuzzing
+
+# cargo-fuzz targets (fuzz/README.md). `make fuzz-smoke` runs each for
+# FUZZ_SECONDS on its committed seeds; what it finds goes to a temporary
+# directory, so the committed corpora stay as they are. A crash fails the
+# run, its input is in fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 30
+FUZZ_TEST_SECONDS ?= 5
+FUZZ_TARGETS := keystore_parse rlp_decode tx_decode_unsigned tx_decode_signed tpm_response \
+                session_response sealed_key_file attest_verify ffi_sign
+fuzz_dict = $(if $(filter rlp_decode tx_decode_unsigned tx_decode_signed ffi_sign,$(1)),-dict=dict/rlp.dict,$(if $(filter tpm_response session_response sealed_key_file attest_verify,$(1)),-dict=dict/tpm.dict))
+
+define fuzz_one
+	@new=$$(mktemp -d); log=$$new.log; \
+	if (cd fuzz && cargo +nightly fuzz run -O $(1) $$new corpus/$(1) -- -max_total_time=$(FUZZ_SECONDS) \
+	      -max_len=4096 -print_final_stats=1 $(call fuzz_dict,$(1))) >$$log 2>&1; then \
+	  echo "fuzz-smoke: $(1): $$(grep -o 'number_of_executed_units: *[0-9]*' $$log | grep -o '[0-9]*$$') runs, $$(grep -o 'cov: [0-9]*' $$log | tail -1)"; \
+	  rm -rf $$new $$log; \
+	else \
+	  tail -40 $$log; rm -rf $$new $$log; echo "fuzz-smoke: $(1) FAILED"; exit 1; \
+	fi
+
+endef
+
+fuzz-smoke:
+	cd fuzz && cargo +nightly fuzz build -O
+	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_one,$(t)))
+
+# Part of `make test` when a nightly toolchain and cargo-fuzz are there.
+test-fuzz:
+	@if cargo +nightly --version >/dev/null 2>&1 && cargo +nightly fuzz --version >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=$(FUZZ_TEST_SECONDS); \
+	else \
+	  echo "test-fuzz: skipped (needs a nightly toolchain and cargo-fuzz: rustup toolchain install nightly; cargo install cargo-fuzz)"; \
+	fi
 
 ## ---------------------------------------------------------------- main job
 
