@@ -137,6 +137,13 @@ impl TpmWallet {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Runs `f` on the wallet state, open or closed, with the GIL released:
+    /// the mutex may be held by a thread waiting on the TPM, and waiting for it
+    /// must not block every other Python thread.
+    fn peek<R: Send>(&self, py: Python<'_>, f: impl FnOnce(Option<&mut Open>) -> R + Send) -> R {
+        py.detach(|| f(self.lock().as_mut()))
+    }
+
     /// Runs `f` on the open wallet with the GIL released.
     fn with_open<R: Send>(
         &self,
@@ -220,46 +227,42 @@ impl TpmWallet {
 
     /// Whether `close()` was called.
     #[getter]
-    fn closed(&self) -> bool {
-        self.lock().is_none()
+    fn closed(&self, py: Python<'_>) -> bool {
+        self.peek(py, |open| open.is_none())
     }
 
     /// The loaded account's checksummed address, or None.
     #[getter]
-    fn address(&self) -> Option<String> {
-        self.lock()
-            .as_ref()
-            .and_then(|open| open.wallet.address().ok())
+    fn address(&self, py: Python<'_>) -> Option<String> {
+        self.peek(py, |open| open.and_then(|open| open.wallet.address().ok()))
             .map(|address| address.checksum().to_string())
     }
 
     /// `"strict"` or `"cached"`.
     #[getter]
-    fn key_mode(&self) -> Result<&'static str> {
-        self.lock()
-            .as_ref()
-            .map(|open| key_mode_name(open.wallet.key_mode()))
-            .ok_or(BindingError::Core(Error::Wallet(WalletError::Closed)))
+    fn key_mode(&self, py: Python<'_>) -> Result<&'static str> {
+        self.peek(py, |open| {
+            open.map(|open| key_mode_name(open.wallet.key_mode()))
+        })
+        .ok_or(BindingError::Core(Error::Wallet(WalletError::Closed)))
     }
 
     /// Sets the key mode; `"strict"` wipes a cached key at once.
     #[setter]
-    fn set_key_mode(&self, mode: &str) -> Result<()> {
+    fn set_key_mode(&self, py: Python<'_>, mode: &str) -> Result<()> {
         let mode = parse_key_mode(mode)?;
-        let mut guard = self.lock();
-        let open = guard
-            .as_mut()
-            .ok_or(BindingError::Core(Error::Wallet(WalletError::Closed)))?;
-        open.wallet.set_key_mode(mode);
-        Ok(())
+        self.with_open(py, |open| {
+            open.wallet.set_key_mode(mode);
+            Ok(())
+        })
     }
 
     /// How many command frames the wallet has sent to the TPM.
     #[getter]
-    fn tpm_commands_sent(&self) -> u64 {
-        self.lock()
-            .as_ref()
-            .map_or(0, |open| open.wallet.tpm_commands_sent())
+    fn tpm_commands_sent(&self, py: Python<'_>) -> u64 {
+        self.peek(py, |open| {
+            open.map_or(0, |open| open.wallet.tpm_commands_sent())
+        })
     }
 
     /// Creates a new key with TPM entropy, sealed by the TPM (optionally to
@@ -420,14 +423,14 @@ impl TpmWallet {
         });
     }
 
-    fn __repr__(&self) -> String {
-        let state = match self.lock().as_ref() {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let state = self.peek(py, |open| match open {
             None => String::from("closed"),
             Some(open) => match open.wallet.address() {
                 Ok(address) => format!("account {address}"),
                 Err(_) => String::from("no account"),
             },
-        };
+        });
         format!(
             "TpmWallet(tcti={:?}, state_dir={:?}, {state})",
             self.tcti, self.state_dir

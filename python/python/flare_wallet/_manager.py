@@ -73,7 +73,8 @@ class SecureWalletManager:
     until :meth:`close`) or ``"strict"`` (unsealed for each signature, then wiped).
 
     One manager may be shared between threads: the core serialises calls and releases
-    the GIL while it talks to the TPM or signs.
+    the GIL while it talks to the TPM or signs. The key mode belongs to the Vtpm's
+    wallet, so managers sharing one Vtpm share the mode the last of them set.
     """
 
     def __init__(
