@@ -13,7 +13,7 @@
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `b"FLWSEAL\0"` ([`MAGIC`]) |
 //! | 8 | 2 | version, `1` ([`VERSION`]) |
-//! | 10 | 2 | flags: bit 0 = PCR policy present ([`FLAG_PCR_POLICY`]); other bits must be 0 |
+//! | 10 | 2 | flags: bit 0 = PCR policy present ([`FLAG_PCR_POLICY`]), bit 1 = signing policy present ([`FLAG_SIGNING_POLICY`]); other bits must be 0 |
 //! | 12 | 20 | Ethereum address of the sealed key ([`ADDRESS_LEN`]) |
 //! | 32 | 2 | `n`: length of the SRK Name, `1..=`[`MAX_SRK_NAME_LEN`] |
 //! | 34 | `n` | SRK Name (TPM2B_NAME contents: nameAlg then digest) |
@@ -27,11 +27,21 @@
 //! | ... | `s` | PCR bitmap (bit `j` of byte `i` selects PCR `8i + j`) |
 //! | ... | 2 | `d`: policy digest length, `1..=`[`MAX_POLICY_DIGEST_LEN`] |
 //! | ... | `d` | policy digest (the sealed object's authPolicy) |
+//! | ... | | only when bit 1 of flags is set: |
+//! | ... | 2 | `m`: signing policy length, `1..=`[`MAX_SIGNING_POLICY_LEN`] |
+//! | ... | `m` | the signing policy's canonical encoding ([`crate::policy`]) |
+//! | ... | 32 | binding tag: [`Policy::binding_tag`](crate::policy::Policy::binding_tag), a MAC under a key derived from the sealed key |
 //! | end - 32 | 32 | SHA-256 of every byte before this field ([`INTEGRITY_LEN`]) |
 //!
 //! Each length prefix of the public and private blobs is also the TPM2B size
 //! field, so the bytes from a prefix onwards are exactly the TPM2B_PUBLIC and
 //! TPM2B_PRIVATE that `TPM2_Load` takes.
+//!
+//! Files without a signing policy are byte for byte the files written before
+//! bit 1 existed; a reader that predates it refuses a file with the bit set
+//! (unknown flag) rather than ignore the policy. The trailing SHA-256 only
+//! detects damage; the binding tag is what stops a writer of the state
+//! directory from swapping the policy, since making a tag takes the key.
 //!
 //! Parsing is strict: unknown version or flags, empty or over-long fields,
 //! bytes after the integrity check and any integrity mismatch are each a
@@ -49,8 +59,10 @@ pub const MAGIC: [u8; 8] = *b"FLWSEAL\0";
 pub const VERSION: u16 = 1;
 /// Flag bit: the object is sealed to a PCR policy, stored after the blobs.
 pub const FLAG_PCR_POLICY: u16 = 0x0001;
+/// Flag bit: a signing policy and its binding tag follow the PCR policy.
+pub const FLAG_SIGNING_POLICY: u16 = 0x0002;
 /// Every flag bit this version defines.
-pub const KNOWN_FLAGS: u16 = FLAG_PCR_POLICY;
+pub const KNOWN_FLAGS: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY;
 
 /// Length of the magic.
 pub const MAGIC_LEN: usize = 8;
@@ -84,6 +96,10 @@ pub const MAX_PRIVATE_LEN: usize = 512;
 pub const MAX_PCR_SELECT_LEN: usize = 4;
 /// Longest policy digest (SHA-512).
 pub const MAX_POLICY_DIGEST_LEN: usize = 64;
+/// Longest signing policy encoding.
+pub const MAX_SIGNING_POLICY_LEN: usize = crate::policy::MAX_ENCODED_LEN;
+/// Length of the signing policy's binding tag.
+pub const BINDING_TAG_LEN: usize = 32;
 
 /// The shortest well-formed file: one-byte fields and no PCR policy.
 pub const MIN_FILE_LEN: usize = SRK_NAME_OFFSET + 3 * (LENGTH_PREFIX_LEN + 1) + INTEGRITY_LEN;
@@ -100,6 +116,9 @@ pub const MAX_FILE_LEN: usize = SRK_NAME_OFFSET
     + MAX_PCR_SELECT_LEN
     + LENGTH_PREFIX_LEN
     + MAX_POLICY_DIGEST_LEN
+    + LENGTH_PREFIX_LEN
+    + MAX_SIGNING_POLICY_LEN
+    + BINDING_TAG_LEN
     + INTEGRITY_LEN;
 
 /// What is wrong with a sealed-key file, or why one cannot be encoded.
@@ -142,6 +161,8 @@ pub enum Field {
     PcrSelection,
     /// The policy digest.
     PolicyDigest,
+    /// The signing policy and its binding tag.
+    SigningPolicy,
     /// The trailing SHA-256.
     Integrity,
 }
@@ -155,6 +176,7 @@ impl Field {
             Field::Private => "private blob",
             Field::PcrSelection => "PCR selection",
             Field::PolicyDigest => "policy digest",
+            Field::SigningPolicy => "signing policy",
             Field::Integrity => "integrity check",
         }
     }
@@ -210,6 +232,16 @@ pub struct PcrPolicy<'a> {
     pub policy_digest: &'a [u8],
 }
 
+/// A signing policy as the file carries it: its canonical encoding (not
+/// decoded here) and the tag that binds it to the sealed key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoundPolicy<'a> {
+    /// The canonical encoding of the policy.
+    pub encoding: &'a [u8],
+    /// The binding tag over the address and the encoding.
+    pub tag: &'a [u8; BINDING_TAG_LEN],
+}
+
 /// The contents of a sealed-key file, borrowed, ready to encode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SealedKeyFile<'a> {
@@ -232,6 +264,7 @@ pub struct SealedKeyFileView<'a> {
     public_tpm2b: &'a [u8],
     private_tpm2b: &'a [u8],
     version: u16,
+    bound_policy: Option<BoundPolicy<'a>>,
 }
 
 impl<'a> SealedKeyFileView<'a> {
@@ -281,6 +314,12 @@ impl<'a> SealedKeyFileView<'a> {
     #[must_use]
     pub fn pcr_policy(&self) -> Option<PcrPolicy<'a>> {
         self.contents.pcr_policy
+    }
+
+    /// The signing policy and its binding tag, when the file carries one.
+    #[must_use]
+    pub fn bound_policy(&self) -> Option<BoundPolicy<'a>> {
+        self.bound_policy
     }
 
     /// Whether `srk_name` is the recorded SRK Name, compared in constant time.
@@ -395,6 +434,16 @@ impl<'a> SealedKeyFile<'a> {
         } else {
             None
         };
+        let bound_policy = if flags & FLAG_SIGNING_POLICY != 0 {
+            let (_, encoding) = r.sized(MAX_SIGNING_POLICY_LEN, Field::SigningPolicy)?;
+            let tag = r
+                .take(BINDING_TAG_LEN, Field::SigningPolicy)?
+                .try_into()
+                .map_err(|_| BackupError::Truncated(Field::SigningPolicy))?;
+            Some(BoundPolicy { encoding, tag })
+        } else {
+            None
+        };
         let covered = r.pos;
         let integrity = r.take(INTEGRITY_LEN, Field::Integrity)?;
         if r.pos != bytes.len() {
@@ -418,6 +467,7 @@ impl<'a> SealedKeyFile<'a> {
             public_tpm2b,
             private_tpm2b,
             version,
+            bound_policy,
         })
     }
 
@@ -427,6 +477,18 @@ impl<'a> SealedKeyFile<'a> {
     /// [`BackupError::EmptyField`] or [`BackupError::LengthOverBound`] when a
     /// field is outside the bounds the parser accepts.
     pub fn encoded_len(&self) -> Result<usize, BackupError> {
+        self.encoded_len_with_policy(None)
+    }
+
+    /// The number of bytes [`encode_with_policy`](Self::encode_with_policy) writes.
+    ///
+    /// # Errors
+    /// As [`encoded_len`](Self::encoded_len), and for an empty or over-long
+    /// policy encoding.
+    pub fn encoded_len_with_policy(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+    ) -> Result<usize, BackupError> {
         check_len(self.srk_name.len(), MAX_SRK_NAME_LEN, Field::SrkName)?;
         check_len(self.public.len(), MAX_PUBLIC_LEN, Field::Public)?;
         check_len(self.private.len(), MAX_PRIVATE_LEN, Field::Private)?;
@@ -445,6 +507,14 @@ impl<'a> SealedKeyFile<'a> {
             )?;
             len += 2 + 1 + policy.select.len() + LENGTH_PREFIX_LEN + policy.policy_digest.len();
         }
+        if let Some(bound) = &bound_policy {
+            check_len(
+                bound.encoding.len(),
+                MAX_SIGNING_POLICY_LEN,
+                Field::SigningPolicy,
+            )?;
+            len += LENGTH_PREFIX_LEN + bound.encoding.len() + BINDING_TAG_LEN;
+        }
         Ok(len)
     }
 
@@ -455,16 +525,32 @@ impl<'a> SealedKeyFile<'a> {
     /// [`BackupError::BufferTooSmall`] when `out` is too short (nothing is
     /// written then).
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, BackupError> {
-        let len = self.encoded_len()?;
+        self.encode_with_policy(None, out)
+    }
+
+    /// As [`encode`](Self::encode), carrying a signing policy and its
+    /// binding tag (flag bit 1) when `bound_policy` is given.
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode) and
+    /// [`encoded_len_with_policy`](Self::encoded_len_with_policy).
+    pub fn encode_with_policy(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        out: &mut [u8],
+    ) -> Result<usize, BackupError> {
+        let len = self.encoded_len_with_policy(bound_policy)?;
         let out = out.get_mut(..len).ok_or(BackupError::BufferTooSmall)?;
         let mut w = Writer { out, pos: 0 };
         w.put(&MAGIC)?;
         w.put(&VERSION.to_be_bytes())?;
-        let flags = if self.pcr_policy.is_some() {
-            FLAG_PCR_POLICY
-        } else {
-            0
-        };
+        let mut flags = 0;
+        if self.pcr_policy.is_some() {
+            flags |= FLAG_PCR_POLICY;
+        }
+        if bound_policy.is_some() {
+            flags |= FLAG_SIGNING_POLICY;
+        }
         w.put(&flags.to_be_bytes())?;
         w.put(&self.address)?;
         w.sized(self.srk_name)?;
@@ -477,6 +563,10 @@ impl<'a> SealedKeyFile<'a> {
             w.put(&[select_len])?;
             w.put(policy.select)?;
             w.sized(policy.policy_digest)?;
+        }
+        if let Some(bound) = &bound_policy {
+            w.sized(bound.encoding)?;
+            w.put(bound.tag)?;
         }
         let covered = w.pos;
         let body = w.out.get(..covered).ok_or(BackupError::BufferTooSmall)?;

@@ -85,8 +85,12 @@ use zeroize::Zeroizing;
 use crate::signer::{Address, SecretKey};
 use crate::tx::{TxKind, TypedTransaction, MAX_CHAIN_ID, U256};
 
+#[cfg(feature = "std")]
+pub mod audit;
 mod eip712;
 mod encoding;
+#[cfg(feature = "std")]
+pub mod ledger;
 mod violation;
 
 pub use eip712::Eip712Domain;
@@ -200,6 +204,11 @@ pub enum PolicyError {
     TrailingBytes,
     /// The output buffer is shorter than the encoding.
     BufferTooSmall,
+    /// The spend ledger in the state directory is damaged or belongs to
+    /// another account.
+    SpendLedgerMalformed,
+    /// The policy audit log in the state directory does not parse.
+    AuditLogMalformed,
 }
 
 impl fmt::Display for PolicyError {
@@ -231,6 +240,10 @@ impl fmt::Display for PolicyError {
             ),
             Self::TrailingBytes => f.write_str("policy encoding has bytes after its last field"),
             Self::BufferTooSmall => f.write_str("output buffer too small for the policy encoding"),
+            Self::SpendLedgerMalformed => f.write_str(
+                "the spend ledger (daily_limit_wei history) is damaged or belongs to another account",
+            ),
+            Self::AuditLogMalformed => f.write_str("the policy audit log does not parse"),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The state directory: where a wallet keeps its sealed account.
 //!
 //! One directory holds one account, in [`ACCOUNT_FILE`], in the sealed-key
-//! format of [`crate::backup`]. The file holds no secret in clear, but it is
+//! format of [`crate::backup`] (with the account's signing policy), and next
+//! to it the wallet's spend history ([`SPEND_LEDGER_FILE`]) and the policy
+//! audit log ([`POLICY_LOG_FILE`]). The file holds no secret in clear, but it is
 //! still kept private: the directory is mode 0700 and the file 0600.
 //!
 //! Writes are atomic: the bytes go to a new temp file in the same directory,
@@ -24,6 +26,10 @@ use crate::backup::{BackupError, SealedKeyFile, SealedKeyFileView, ADDRESS_LEN, 
 
 /// The name of the account file inside the state directory.
 pub const ACCOUNT_FILE: &str = "account.flwseal";
+/// The wallet's spend history for `daily_limit_wei`, next to the account.
+pub const SPEND_LEDGER_FILE: &str = "spend.flwspend";
+/// The append-only audit log of the account's signing policies.
+pub const POLICY_LOG_FILE: &str = "policy-audit.log";
 /// The prefix of temp files; anything starting with it is a leftover of an interrupted write.
 pub const TEMP_PREFIX: &str = ".account.flwseal.tmp-";
 /// Mode of the state directory.
@@ -53,6 +59,8 @@ pub enum IoStep {
     Rename,
     /// Removing a file.
     Remove,
+    /// Reading the spend ledger or the policy audit log.
+    ReadStateFile,
 }
 
 impl fmt::Display for IoStep {
@@ -67,6 +75,7 @@ impl fmt::Display for IoStep {
             IoStep::Sync => "syncing to disk",
             IoStep::Rename => "moving the account file into place",
             IoStep::Remove => "removing a file",
+            IoStep::ReadStateFile => "reading the spend ledger or the policy log",
         })
     }
 }
@@ -88,6 +97,8 @@ pub enum StateError {
     NoAccount,
     /// The account file is larger than any sealed-key file can be.
     FileTooLarge,
+    /// The spend ledger or the policy log is larger than its bound.
+    StateFileTooLarge,
     /// The account file is not a valid sealed-key file.
     Format(BackupError),
     /// The account was sealed under another storage root key: another TPM,
@@ -111,6 +122,9 @@ impl fmt::Display for StateError {
             ),
             StateError::NoAccount => f.write_str("no account in the state directory"),
             StateError::FileTooLarge => f.write_str("account file is too large to be a sealed key"),
+            StateError::StateFileTooLarge => {
+                f.write_str("spend ledger or policy log is larger than its bound")
+            }
             StateError::Format(e) => write!(f, "account file: {e}"),
             StateError::SrkNameMismatch => f.write_str(
                 "account was sealed by another TPM (storage root key Name differs); nothing was unsealed",
@@ -343,6 +357,52 @@ impl StateDir {
         let account = self.read_account()?;
         account.check_srk_name(srk_name)?;
         Ok(account)
+    }
+
+    /// Reads `name` (the spend ledger or the policy log) from the
+    /// directory, `None` if it does not exist. The file must be a private
+    /// regular file of at most `max_len` bytes.
+    pub(crate) fn read_file(
+        &self,
+        name: &str,
+        max_len: usize,
+    ) -> Result<Option<Vec<u8>>, StateError> {
+        let path = self.dir.join(name);
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StateError::Io(IoStep::Metadata, e.kind())),
+        };
+        if !meta.file_type().is_file() {
+            return Err(StateError::NotARegularFile);
+        }
+        let mode = meta.mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(StateError::InsecurePermissions(mode));
+        }
+        let file = File::open(&path).map_err(io(IoStep::Open))?;
+        let mut bytes = Vec::new();
+        let limit =
+            u64::try_from(max_len.saturating_add(1)).map_err(|_| StateError::StateFileTooLarge)?;
+        file.take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(io(IoStep::ReadStateFile))?;
+        if bytes.len() > max_len {
+            return Err(StateError::StateFileTooLarge);
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Replaces `name` (the spend ledger or the policy log) atomically: temp
+    /// file, fsync, rename, fsync of the directory. A crash leaves the old
+    /// file or the new one.
+    pub(crate) fn replace_file(&self, name: &str, bytes: &[u8]) -> Result<(), StateError> {
+        let temp = self.write_temp(bytes)?;
+        if let Err(e) = fs::rename(&temp, self.dir.join(name)) {
+            let _ = fs::remove_file(&temp);
+            return Err(StateError::Io(IoStep::Rename, e.kind()));
+        }
+        self.sync_dir()
     }
 
     fn write_temp(&self, bytes: &[u8]) -> Result<PathBuf, StateError> {

@@ -4,9 +4,9 @@
 
 use proptest::prelude::*;
 use wallet_core::backup::{
-    BackupError, Field, PcrPolicy, SealedKeyFile, FLAGS_OFFSET, INTEGRITY_LEN, MAGIC, MAX_FILE_LEN,
-    MAX_PCR_SELECT_LEN, MAX_POLICY_DIGEST_LEN, MAX_PRIVATE_LEN, MAX_PUBLIC_LEN, MAX_SRK_NAME_LEN,
-    MIN_FILE_LEN, SRK_NAME_OFFSET, VERSION_OFFSET,
+    BackupError, BoundPolicy, Field, PcrPolicy, SealedKeyFile, FLAGS_OFFSET, INTEGRITY_LEN, MAGIC,
+    MAX_FILE_LEN, MAX_PCR_SELECT_LEN, MAX_POLICY_DIGEST_LEN, MAX_PRIVATE_LEN, MAX_PUBLIC_LEN,
+    MAX_SIGNING_POLICY_LEN, MAX_SRK_NAME_LEN, MIN_FILE_LEN, SRK_NAME_OFFSET, VERSION_OFFSET,
 };
 
 fn sample_file<'a>(srk: &'a [u8], public: &'a [u8], private: &'a [u8]) -> SealedKeyFile<'a> {
@@ -72,9 +72,17 @@ fn maximal_file_has_max_len_and_parses() {
         select: &select,
         policy_digest: &digest,
     });
-    let bytes = encode(&file);
-    assert_eq!(bytes.len(), MAX_FILE_LEN);
-    assert_eq!(SealedKeyFile::parse(&bytes).unwrap().contents(), file);
+    let encoding = [5u8; MAX_SIGNING_POLICY_LEN];
+    let bound = BoundPolicy {
+        encoding: &encoding,
+        tag: &[6u8; 32],
+    };
+    let mut bytes = vec![0u8; MAX_FILE_LEN];
+    let n = file.encode_with_policy(Some(bound), &mut bytes).unwrap();
+    assert_eq!(n, MAX_FILE_LEN);
+    let view = SealedKeyFile::parse(&bytes).unwrap();
+    assert_eq!(view.contents(), file);
+    assert_eq!(view.bound_policy(), Some(bound));
 }
 
 #[test]

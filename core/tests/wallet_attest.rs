@@ -10,6 +10,7 @@ use wallet_core::attest::{
     challenge, verify, AttestError, Evidence, Expectations, PcrSelection, TrustedAk,
     MAX_EVIDENCE_LEN, NO_POLICY_HASH,
 };
+use wallet_core::policy::Policy;
 use wallet_core::tpm::{self, transport, Tpm};
 use wallet_core::wallet::{AccountOptions, KeyMode};
 
@@ -71,7 +72,7 @@ fn evidence_verifies_through_its_encoding_with_every_expectation() {
             &Expectations {
                 address: Some(address),
                 chain_id: Some(CHAIN_ID),
-                policy_hash: Some(NO_POLICY_HASH),
+                policy_hash: Some(Policy::default().hash()),
                 pcr_values: &zero_pcrs,
                 trusted_ak: Some(trusted),
             },

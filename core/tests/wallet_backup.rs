@@ -225,7 +225,10 @@ fn a_pcr_bound_account_stops_unsealing_after_pcr_extend() {
     let pcrs = PcrSelection::from_indices(&[16]).unwrap();
     let mut wallet = open_wallet(&tpm, &state);
     let address = wallet
-        .create_account(AccountOptions { pcrs: Some(pcrs) })
+        .create_account(AccountOptions {
+            pcrs: Some(pcrs),
+            ..AccountOptions::default()
+        })
         .unwrap();
     assert_signs_as(&mut wallet, address);
     let backup = wallet.backup().unwrap();
