@@ -262,3 +262,6 @@ impl Transport for SpliceTransportDouble<'_> {
 
 /// The verifier's nonce of the `attest_verify` target and of its seeds.
 pub const ATTEST_NONCE: &[u8] = b"flare-wallet fuzz: verifier nonce";
+
+/// The owner of the spend ledgers `policy_decode` reads (and its seeds).
+pub const LEDGER_OWNER: wallet_core::signer::Address = wallet_core::signer::Address([0x35; 20]);

@@ -3,7 +3,7 @@
 //! wallet writes on swtpm. Run from `fuzz/`:
 //!
 //! ```text
-//! cargo run --release -p wallet-fuzz-support --bin record-seeds
+//! cargo run --release -p wallet-fuzz-support --bin record-seeds [policy]
 //! ```
 //!
 //! Each swtpm is fresh, so the files differ from run to run; any run's files
@@ -15,12 +15,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use wallet_core::attest::{verify, Expectations, MAX_EVIDENCE_LEN};
+use wallet_core::policy::audit::{PolicyEvent, PolicyLogEntry};
+use wallet_core::policy::ledger::SpendLedger;
+use wallet_core::policy::{Policy, TypedDataDomain};
+use wallet_core::signer::Address;
 use wallet_core::state::ACCOUNT_FILE;
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::{self, StdTransport, Transport};
 use wallet_core::tpm::{PcrSelection, Tpm, TransportError};
+use wallet_core::tx::U256;
 use wallet_core::wallet::{AccountOptions, Wallet};
-use wallet_fuzz_support::{run, split_frames, Outcome, Scenario, ATTEST_NONCE, SEED};
+use wallet_fuzz_support::{run, split_frames, Outcome, Scenario, ATTEST_NONCE, LEDGER_OWNER, SEED};
 
 /// A real transport that keeps every response frame.
 struct RecordingTransport {
@@ -75,7 +80,81 @@ fn record(scenario: Scenario) -> Vec<u8> {
     frames
 }
 
+/// Policy encodings, spend ledgers and audit logs, as the policy module
+/// writes them (the first byte is `policy_decode`'s mode).
+fn policy_seeds() {
+    let a = Address([0x11; 20]);
+    let b = Address([0x22; 20]);
+    let mut full = Policy::default();
+    full.set_chain_ids(Some(&[1, 14, 114])).expect("chain ids");
+    full.set_max_value_wei(Some(U256::from_u64(10u64.pow(18))));
+    full.set_max_fee_wei(Some(U256::from_u64(10u64.pow(16))));
+    full.set_recipients_allow(Some(&[a, b])).expect("allow");
+    full.set_recipients_deny(&[Address([0x33; 20])])
+        .expect("deny");
+    full.set_allow_contract_creation(false);
+    full.set_selectors(a, &[[0xa9, 0x05, 0x9c, 0xbb], [0x09, 0x5e, 0xa7, 0xb3]])
+        .expect("selectors");
+    full.set_delegations_allow(Some(&[b])).expect("delegations");
+    full.set_allow_unprotected(true);
+    full.set_allow_messages(false);
+    full.set_typed_data_domains(Some(&[TypedDataDomain {
+        chain_id: 14,
+        verifying_contract: a,
+    }]))
+    .expect("domains");
+    full.set_daily_limit_wei(Some(U256::from_u64(5 * 10u64.pow(18))));
+    for (label, policy) in [("default", Policy::default()), ("full", full.clone())] {
+        let mut input = vec![0u8];
+        input.extend_from_slice(&policy.to_bytes());
+        write("policy_decode", &format!("policy-{label}"), &input);
+    }
+
+    let mut ledger = SpendLedger::new(LEDGER_OWNER);
+    write(
+        "policy_decode",
+        "ledger-empty",
+        &[&[1u8][..], &ledger.encode()].concat(),
+    );
+    ledger.record(Some(14), U256::from_u64(10u64.pow(18)), 1_700_000_000);
+    ledger.record(None, U256::from_u64(7), 1_700_000_100);
+    write(
+        "policy_decode",
+        "ledger-two",
+        &[&[1u8][..], &ledger.encode()].concat(),
+    );
+
+    let entries = [
+        PolicyLogEntry {
+            time: 1_700_000_000,
+            event: PolicyEvent::Create,
+            address: LEDGER_OWNER,
+            old_hash: None,
+            new_hash: Policy::default().hash(),
+        },
+        PolicyLogEntry {
+            time: 1_700_000_500,
+            event: PolicyEvent::Replace,
+            address: LEDGER_OWNER,
+            old_hash: Some(Policy::default().hash()),
+            new_hash: full.hash(),
+        },
+    ];
+    let log: String = entries.iter().map(PolicyLogEntry::to_line).collect();
+    write(
+        "policy_decode",
+        "audit-log",
+        &[&[2u8][..], log.as_bytes()].concat(),
+    );
+}
+
 fn main() {
+    // `record-seeds policy` writes the policy seeds only (they need no TPM,
+    // and leave the recorded transcript as it is).
+    if std::env::args().nth(1).as_deref() == Some("policy") {
+        policy_seeds();
+        return;
+    }
     for scenario in Scenario::ALL {
         let frames = record(scenario);
         let mut input = vec![scenario.selector()];
@@ -100,6 +179,7 @@ fn main() {
             "pcr-bound",
             AccountOptions {
                 pcrs: Some(PcrSelection::from_indices(&[0, 1, 2, 7]).expect("PCRs")),
+                ..AccountOptions::default()
             },
         ),
     ] {
