@@ -63,9 +63,9 @@ impl Wide {
     fn mul(self, factor: u64) -> Self {
         let mut out = [0u64; 6];
         let mut carry = 0u128;
-        for i in 0..6 {
-            let product = u128::from(self.0[i]) * u128::from(factor) + carry;
-            out[i] = product as u64;
+        for (limb, &a) in out.iter_mut().zip(&self.0) {
+            let product = u128::from(a) * u128::from(factor) + carry;
+            *limb = product as u64;
             carry = product >> 64;
         }
         assert_eq!(carry, 0, "test values stay far below 2^384");
@@ -75,9 +75,9 @@ impl Wide {
     fn add(self, other: Self) -> Self {
         let mut out = [0u64; 6];
         let mut carry = 0u128;
-        for i in 0..6 {
-            let sum = u128::from(self.0[i]) + u128::from(other.0[i]) + carry;
-            out[i] = sum as u64;
+        for ((limb, &a), &b) in out.iter_mut().zip(&self.0).zip(&other.0) {
+            let sum = u128::from(a) + u128::from(b) + carry;
+            *limb = sum as u64;
             carry = sum >> 64;
         }
         Wide(out)
@@ -703,4 +703,22 @@ fn the_wallet_signs_exactly_when_every_rule_holds_daily_limit_included() {
         .unwrap();
     let tally = tally.into_inner();
     tally.assert_covers(&[PolicyField::DailyLimitWei, PolicyField::MaxValueWei], 10);
+}
+
+#[test]
+fn the_oracle_arithmetic_is_right_at_the_edges() {
+    let max = Wide::from_be([0xff; 32]);
+    assert!(!max.above_256_bits());
+    assert!(max.add(Wide::from_be(U256::from_u64(1).0)).above_256_bits());
+    assert!(max.mul(2).above_256_bits());
+    let two_64 = Wide::from_be(U256::from_u128(1 << 64).0);
+    assert_eq!(two_64.0, [0, 1, 0, 0, 0, 0]);
+    assert_eq!(two_64.mul(3).0, [0, 3, 0, 0, 0, 0]);
+    assert_eq!(
+        Wide::from_be(U256::from_u64(u64::MAX).0).mul(u64::MAX).0,
+        [1, u64::MAX - 1, 0, 0, 0, 0]
+    );
+    assert!(two_64.le(&two_64));
+    assert!(!two_64.mul(2).le(&two_64));
+    assert!(Wide::from_be(U256::from_u64(5).0).le(&two_64));
 }

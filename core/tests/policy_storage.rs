@@ -1,0 +1,258 @@
+//! Where the policy lives on disk: its section of the sealed-key file, the
+//! spend ledger behind `daily_limit_wei`, and the audit log.
+#![allow(clippy::unwrap_used)]
+
+use sha2::{Digest, Sha256};
+use wallet_core::backup::{
+    BackupError, BoundPolicy, Field, SealedKeyFile, FLAGS_OFFSET, FLAG_SIGNING_POLICY,
+    INTEGRITY_LEN, MAX_FILE_LEN, MAX_SIGNING_POLICY_LEN, VERSION_OFFSET,
+};
+use wallet_core::policy::audit::{parse_log, PolicyEvent, PolicyLogEntry};
+use wallet_core::policy::ledger::{SpendLedger, MAX_LEDGER_ENTRIES, WINDOW_SECONDS};
+use wallet_core::policy::{Policy, PolicyError};
+use wallet_core::signer::Address;
+use wallet_core::tx::U256;
+
+fn file<'a>(public: &'a [u8], private: &'a [u8]) -> SealedKeyFile<'a> {
+    SealedKeyFile {
+        address: [0x11; 20],
+        srk_name: &[0x00, 0x0b, 1, 2],
+        public,
+        private,
+        pcr_policy: None,
+    }
+}
+
+fn encode(file: &SealedKeyFile<'_>, bound: Option<BoundPolicy<'_>>) -> Vec<u8> {
+    let mut out = vec![0u8; MAX_FILE_LEN];
+    let n = file.encode_with_policy(bound, &mut out).unwrap();
+    assert_eq!(n, file.encoded_len_with_policy(bound).unwrap());
+    out.truncate(n);
+    out
+}
+
+fn reseal(bytes: &mut [u8]) {
+    let n = bytes.len() - INTEGRITY_LEN;
+    let digest = Sha256::digest(&bytes[..n]);
+    bytes[n..].copy_from_slice(&digest);
+}
+
+#[test]
+fn sealed_key_file_carries_the_policy_after_the_blobs_and_stays_v1_without_it() {
+    let encoding = Policy::default().to_bytes();
+    let tag = [0x7a; 32];
+    let bound = BoundPolicy {
+        encoding: &encoding,
+        tag: &tag,
+    };
+    let plain = encode(&file(&[1, 2], &[3]), None);
+    let with = encode(&file(&[1, 2], &[3]), Some(bound));
+    // Without a policy: the bytes of the original format, flags 0, version 1.
+    assert_eq!(&plain[VERSION_OFFSET..VERSION_OFFSET + 2], &[0, 1]);
+    assert_eq!(&plain[FLAGS_OFFSET..FLAGS_OFFSET + 2], &[0, 0]);
+    assert_eq!(SealedKeyFile::parse(&plain).unwrap().bound_policy(), None);
+    // With one: flag bit 1, then length, encoding and tag before the SHA-256.
+    assert_eq!(FLAG_SIGNING_POLICY, 0x0002);
+    assert_eq!(&with[FLAGS_OFFSET..FLAGS_OFFSET + 2], &[0, 2]);
+    let body_end = plain.len() - INTEGRITY_LEN;
+    assert_eq!(&with[..FLAGS_OFFSET], &plain[..FLAGS_OFFSET]);
+    assert_eq!(
+        &with[FLAGS_OFFSET + 2..body_end],
+        &plain[FLAGS_OFFSET + 2..body_end]
+    );
+    let section = &with[body_end..with.len() - INTEGRITY_LEN];
+    let len = u16::try_from(encoding.len()).unwrap().to_be_bytes();
+    assert_eq!(&section[..2], &len);
+    assert_eq!(&section[2..2 + encoding.len()], &encoding[..]);
+    assert_eq!(&section[2 + encoding.len()..], &tag);
+    let view = SealedKeyFile::parse(&with).unwrap();
+    assert_eq!(view.bound_policy(), Some(bound));
+    assert_eq!(view.contents(), file(&[1, 2], &[3]));
+}
+
+#[test]
+fn each_malformed_policy_section_has_its_error() {
+    let encoding = Policy::default().to_bytes();
+    let bound = BoundPolicy {
+        encoding: &encoding,
+        tag: &[1; 32],
+    };
+    let good = encode(&file(&[1], &[2]), Some(bound));
+    let section = good.len() - INTEGRITY_LEN - 32 - encoding.len() - 2;
+
+    // Cut inside the tag, inside the encoding, inside the length.
+    for cut in [32 / 2, 32 + 3, 32 + encoding.len() + 1] {
+        let mut bad = good[..good.len() - INTEGRITY_LEN - cut].to_vec();
+        bad.extend_from_slice(&[0; INTEGRITY_LEN]);
+        reseal(&mut bad);
+        assert!(matches!(
+            SealedKeyFile::parse(&bad),
+            Err(BackupError::Truncated(_))
+        ));
+    }
+    let mut bad = good.clone();
+    bad[section..section + 2].copy_from_slice(&0u16.to_be_bytes());
+    reseal(&mut bad);
+    assert_eq!(
+        SealedKeyFile::parse(&bad),
+        Err(BackupError::EmptyField(Field::SigningPolicy))
+    );
+    let mut bad = good.clone();
+    let over = u16::try_from(MAX_SIGNING_POLICY_LEN + 1).unwrap();
+    bad[section..section + 2].copy_from_slice(&over.to_be_bytes());
+    reseal(&mut bad);
+    assert_eq!(
+        SealedKeyFile::parse(&bad),
+        Err(BackupError::LengthOverBound(Field::SigningPolicy))
+    );
+    // Clearing the flag leaves the section unaccounted for.
+    let mut bad = good.clone();
+    bad[FLAGS_OFFSET + 1] = 0;
+    reseal(&mut bad);
+    assert_eq!(SealedKeyFile::parse(&bad), Err(BackupError::TrailingBytes));
+    // An unknown bit is still refused.
+    let mut bad = good.clone();
+    bad[FLAGS_OFFSET + 1] = 0x06;
+    reseal(&mut bad);
+    assert_eq!(
+        SealedKeyFile::parse(&bad),
+        Err(BackupError::UnknownFlags(0x0006))
+    );
+    // The encoder refuses what the parser would.
+    let empty = BoundPolicy {
+        encoding: &[],
+        tag: &[1; 32],
+    };
+    assert_eq!(
+        file(&[1], &[2]).encoded_len_with_policy(Some(empty)),
+        Err(BackupError::EmptyField(Field::SigningPolicy))
+    );
+    assert_eq!(
+        BackupError::Truncated(Field::SigningPolicy).to_string(),
+        "sealed-key file is truncated in its signing policy"
+    );
+}
+
+// ------------------------------------------------------------ ledger
+
+const ADDRESS: Address = Address([0x42; 20]);
+
+fn wei(n: u64) -> U256 {
+    U256::from_u64(n)
+}
+
+#[test]
+fn ledger_counts_per_chain_for_24_hours_and_unprotected_everywhere() {
+    let t0 = 1_000_000;
+    let mut ledger = SpendLedger::new(ADDRESS);
+    ledger.record(Some(14), wei(10), t0);
+    ledger.record(Some(14), wei(5), t0 + 100);
+    ledger.record(Some(1), wei(7), t0 + 200);
+    ledger.record(None, wei(3), t0 + 300);
+    assert_eq!(ledger.spent(Some(14), t0 + 300), wei(18));
+    assert_eq!(ledger.spent(Some(1), t0 + 300), wei(10));
+    assert_eq!(ledger.spent(Some(114), t0 + 300), wei(3));
+    assert_eq!(ledger.spent(None, t0 + 300), wei(25));
+    // The window is half-open: an entry stops counting exactly 24 h later.
+    assert_eq!(ledger.spent(Some(14), t0 + WINDOW_SECONDS - 1), wei(18));
+    assert_eq!(ledger.spent(Some(14), t0 + WINDOW_SECONDS), wei(8));
+    assert_eq!(ledger.spent(Some(14), t0 + 300 + WINDOW_SECONDS), wei(0));
+    // A clock set back keeps counting entries from its future.
+    assert_eq!(ledger.spent(Some(14), t0 - 5000), wei(18));
+    // Amounts saturate rather than wrap.
+    ledger.record(Some(14), U256::MAX, t0 + 400);
+    assert_eq!(ledger.spent(Some(14), t0 + 400), U256::MAX);
+    // Expired entries are dropped when the next spend is recorded.
+    ledger.record(Some(14), wei(1), t0 + 400 + WINDOW_SECONDS);
+    assert_eq!(ledger.entries().len(), 1);
+}
+
+#[test]
+fn a_full_ledger_merges_its_oldest_entries_and_never_undercounts() {
+    let mut ledger = SpendLedger::new(ADDRESS);
+    for i in 0..MAX_LEDGER_ENTRIES as u64 {
+        ledger.record(Some(if i == 0 { 1 } else { 14 }), wei(1), 10 + i);
+    }
+    assert_eq!(ledger.entries().len(), MAX_LEDGER_ENTRIES);
+    let now = 10 + MAX_LEDGER_ENTRIES as u64;
+    ledger.record(Some(14), wei(1), now);
+    assert_eq!(ledger.entries().len(), MAX_LEDGER_ENTRIES);
+    // The merged entry (chains 1 and 14) counts on every chain, at the later time.
+    let first = ledger.entries()[0];
+    assert_eq!(first.chain_id, 0);
+    assert_eq!(first.time, 11);
+    assert_eq!(first.amount, wei(2));
+    let total = MAX_LEDGER_ENTRIES as u64 + 1;
+    assert_eq!(ledger.spent(Some(14), now), wei(total));
+    assert_eq!(ledger.spent(Some(1), now), wei(2));
+}
+
+#[test]
+fn ledger_file_round_trips_and_refuses_damage_and_other_accounts() {
+    let mut ledger = SpendLedger::new(ADDRESS);
+    ledger.record(Some(14), wei(1_000), 50);
+    ledger.record(None, U256::MAX, 60);
+    let bytes = ledger.encode();
+    assert_eq!(bytes.len(), 34 + 2 * 48 + 32);
+    assert_eq!(&bytes[..8], b"FLWSPND\0");
+    assert_eq!(SpendLedger::decode(&bytes, &ADDRESS).unwrap(), ledger);
+    let bad = Err(PolicyError::SpendLedgerMalformed);
+    assert_eq!(SpendLedger::decode(&bytes, &Address([1; 20])), bad);
+    for i in 0..bytes.len() {
+        let mut flipped = bytes.clone();
+        flipped[i] ^= 0x01;
+        assert_eq!(SpendLedger::decode(&flipped, &ADDRESS), bad, "byte {i}");
+    }
+    for len in 0..bytes.len() {
+        assert_eq!(SpendLedger::decode(&bytes[..len], &ADDRESS), bad);
+    }
+    // A consistent file whose count disagrees with its length.
+    let mut lying = bytes.clone();
+    lying[33] = 3;
+    reseal(&mut lying);
+    assert_eq!(SpendLedger::decode(&lying, &ADDRESS), bad);
+    let empty = SpendLedger::new(ADDRESS);
+    assert_eq!(
+        SpendLedger::decode(&empty.encode(), &ADDRESS).unwrap(),
+        empty
+    );
+}
+
+// ------------------------------------------------------------ audit log
+
+#[test]
+fn audit_log_lines_round_trip_and_damage_is_refused() {
+    let entries = [
+        PolicyLogEntry {
+            time: 1_700_000_000,
+            event: PolicyEvent::Create,
+            address: ADDRESS,
+            old_hash: None,
+            new_hash: Policy::default().hash(),
+        },
+        PolicyLogEntry {
+            time: 1_700_000_500,
+            event: PolicyEvent::Replace,
+            address: ADDRESS,
+            old_hash: Some(Policy::default().hash()),
+            new_hash: [0xab; 32],
+        },
+    ];
+    let text: String = entries.iter().map(PolicyLogEntry::to_line).collect();
+    assert_eq!(
+        text.lines().nth(1).unwrap(),
+        format!(
+            "time=1700000500 event=replace address={ADDRESS} old={} new={}",
+            hex::encode(Policy::default().hash()),
+            "ab".repeat(32)
+        )
+    );
+    assert_eq!(parse_log(text.as_bytes()).unwrap(), entries);
+    assert_eq!(parse_log(b"").unwrap(), vec![]);
+    let bad = Err(PolicyError::AuditLogMalformed);
+    assert_eq!(parse_log(&text.as_bytes()[..text.len() - 1]), bad);
+    assert_eq!(parse_log(text.replace("replace", "rename").as_bytes()), bad);
+    assert_eq!(parse_log(text.replace("old=none", "old=").as_bytes()), bad);
+    assert_eq!(parse_log(format!("{text}extra\n").as_bytes()), bad);
+    assert_eq!(parse_log(&[0xff, b'\n']), bad);
+}
