@@ -1,0 +1,151 @@
+//! The policy allocates nothing: building a policy, checking transactions,
+//! messages and typed data, encoding, decoding, hashing, the binding tag and
+//! a checked signature, all under a counting global allocator.
+//!
+//! The allocator counts only on the thread that asks for it, so the test
+//! harness's own allocations elsewhere cannot disturb the figure.
+#![allow(clippy::unwrap_used)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use wallet_core::policy::{sign_checked, Eip712Domain, Policy, TypedDataDomain, MAX_ENCODED_LEN};
+use wallet_core::rlp::SliceSink;
+use wallet_core::signer::{Address, SecretKey};
+use wallet_core::tx::{TxEip1559, TxKind, TypedTransaction, U256};
+
+struct CountingAllocator;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static BYTES: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn record(size: usize) {
+    if COUNTING.with(Cell::get) {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        BYTES.fetch_add(size, Ordering::SeqCst);
+    }
+}
+
+// SAFETY: every method forwards to the system allocator with the caller's
+// arguments unchanged; counting has no effect on the memory handed out.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        record(layout.size());
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        record(layout.size());
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        record(new_size);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Runs `f` and returns (allocations, bytes) made on this thread meanwhile.
+fn count<R>(f: impl FnOnce() -> R) -> (R, usize, usize) {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    BYTES.store(0, Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
+    let result = f();
+    COUNTING.with(|c| c.set(false));
+    (
+        result,
+        ALLOCATIONS.load(Ordering::SeqCst),
+        BYTES.load(Ordering::SeqCst),
+    )
+}
+
+#[test]
+fn policy_work_allocates_nothing() {
+    // The counter itself works: a Vec is seen.
+    let (_, allocations, bytes) = count(|| vec![0u8; 100]);
+    assert_eq!((allocations, bytes), (1, 100));
+
+    let key = SecretKey::from_bytes(&[0x5a; 32]).unwrap();
+    let address = key.address();
+    let tx: TypedTransaction<'_> = TxEip1559 {
+        chain_id: 14,
+        nonce: 0,
+        max_priority_fee_per_gas: U256::from_u64(1),
+        max_fee_per_gas: U256::from_u64(10),
+        gas_limit: 21_000,
+        to: TxKind::Call(Address([0x22; 20])),
+        value: U256::from_u64(1_000),
+        input: &[0xa9, 0x05, 0x9c, 0xbb, 0, 0],
+        access_list: Default::default(),
+    }
+    .into();
+    let mut payload = [0u8; 128];
+    let payload_len = tx.signing_payload_length();
+    tx.encode_for_signing(&mut SliceSink::new(&mut payload[..payload_len]))
+        .unwrap();
+    let payload = &payload[..payload_len];
+
+    let ((), allocations, bytes) = count(|| {
+        let mut policy = Policy::default();
+        policy.set_chain_ids(Some(&[14, 1, 114])).unwrap();
+        policy.set_max_value_wei(Some(U256::from_u64(5_000)));
+        policy.set_max_fee_wei(Some(U256::from_u64(1_000_000)));
+        policy
+            .set_recipients_allow(Some(&[Address([0x22; 20]), Address([0x23; 20])]))
+            .unwrap();
+        policy.set_recipients_deny(&[Address([0x66; 20])]).unwrap();
+        policy
+            .set_selectors(Address([0x22; 20]), &[[0xa9, 0x05, 0x9c, 0xbb]])
+            .unwrap();
+        policy
+            .set_typed_data_domains(Some(&[TypedDataDomain {
+                chain_id: 14,
+                verifying_contract: Address([0x22; 20]),
+            }]))
+            .unwrap();
+        policy.set_daily_limit_wei(Some(U256::from_u64(1 << 40)));
+
+        policy.check_transaction(&tx).unwrap();
+        policy.check_message().unwrap();
+        let domain = Eip712Domain {
+            name: Some("Permit2"),
+            version: Some("1"),
+            chain_id: Some(U256::from_u64(14)),
+            verifying_contract: Some(Address([0x22; 20])),
+            salt: Some([9; 32]),
+        };
+        policy.check_typed_data(&domain).unwrap();
+        let _ = domain.signing_hash(&[1; 32]);
+        policy
+            .check_daily_limit(Some(14), U256::from_u64(10), Some(U256::from_u64(10)))
+            .unwrap();
+
+        let mut encoding = [0u8; MAX_ENCODED_LEN];
+        let n = policy.encode(&mut encoding).unwrap();
+        let decoded = Policy::decode(&encoding[..n]).unwrap();
+        assert!(decoded == policy);
+        let _ = policy.hash();
+        let tag = policy.binding_tag(&key, &address);
+        assert!(policy.binding_matches(&key, &address, &tag));
+
+        let mut out = [0u8; 256];
+        sign_checked(&policy, payload, &key, &mut out).unwrap();
+    });
+    assert_eq!((allocations, bytes), (0, 0));
+}
