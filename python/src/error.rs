@@ -16,6 +16,7 @@ import_exception!(flare_wallet.exceptions, PolicyViolation);
 import_exception!(flare_wallet.exceptions, AttestationError);
 import_exception!(flare_wallet.exceptions, InvalidTransaction);
 import_exception!(flare_wallet.exceptions, KeyExportForbidden);
+import_exception!(flare_wallet.exceptions, KeystoreError);
 
 /// Every failure the binding reports to Python.
 #[derive(Debug)]
@@ -26,6 +27,9 @@ pub(crate) enum BindingError {
     InvalidTransaction(String),
     /// A bad argument that is not a transaction (a key, a mode, a hash).
     InvalidArgument(String),
+    /// A keystore request the core cannot express (an unknown KDF name, a
+    /// parameter of the other KDF).
+    InvalidKeystoreArgument(String),
     /// The private swtpm could not be started or stopped.
     Simulator(wallet_core::tpm::simulator::SimulatorError),
 }
@@ -37,6 +41,10 @@ impl BindingError {
 
     pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
         Self::InvalidArgument(message.into())
+    }
+
+    pub(crate) fn invalid_keystore_argument(message: impl Into<String>) -> Self {
+        Self::InvalidKeystoreArgument(message.into())
     }
 }
 
@@ -60,6 +68,12 @@ impl From<wallet_core::tpm::TransportError> for BindingError {
 
 impl From<wallet_core::attest::AttestError> for BindingError {
     fn from(e: wallet_core::attest::AttestError) -> Self {
+        Self::Core(e.into())
+    }
+}
+
+impl From<wallet_core::keystore::KeystoreError> for BindingError {
+    fn from(e: wallet_core::keystore::KeystoreError) -> Self {
         Self::Core(e.into())
     }
 }
@@ -113,6 +127,7 @@ fn core_to_pyerr(e: wallet_core::Error) -> PyErr {
     match e {
         E::Tx(_) | E::Rlp(_) => InvalidTransaction::new_err(message),
         E::Attest(_) => AttestationError::new_err(message),
+        E::Keystore(_) => KeystoreError::new_err(message),
         E::Tpm(_) | E::Seal(_) | E::State(StateError::SrkNameMismatch) => {
             TpmError::new_err(message)
         }
@@ -126,6 +141,7 @@ impl From<BindingError> for PyErr {
             BindingError::Core(e) => core_to_pyerr(e),
             BindingError::InvalidTransaction(message) => InvalidTransaction::new_err(message),
             BindingError::InvalidArgument(message) => WalletError::new_err(message),
+            BindingError::InvalidKeystoreArgument(message) => KeystoreError::new_err(message),
             BindingError::Simulator(e) => TpmError::new_err(e.to_string()),
         }
     }

@@ -10,6 +10,7 @@ pub use wallet_core;
 mod attestation;
 mod error;
 mod hex;
+mod keystore;
 mod tpm_wallet;
 mod txdict;
 

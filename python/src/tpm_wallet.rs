@@ -28,6 +28,7 @@ use wallet_core::Error;
 
 use crate::error::BindingError;
 use crate::hex;
+use crate::keystore::{kdf_params, password_bytes};
 use crate::txdict::TxFields;
 
 type Result<T, E = BindingError> = core::result::Result<T, E>;
@@ -92,7 +93,10 @@ fn account_options(pcrs: Option<Vec<u8>>) -> Result<AccountOptions> {
         })?),
         None => None,
     };
-    Ok(AccountOptions { pcrs })
+    Ok(AccountOptions {
+        pcrs,
+        ..AccountOptions::default()
+    })
 }
 
 /// The default TPM: `$FLARE_WALLET_TPM`, else `/dev/tpmrm0` when present.
@@ -378,6 +382,48 @@ impl TpmWallet {
     fn restore(&self, py: Python<'_>, backup: &str) -> PyResult<String> {
         let backup = backup.trim().to_owned();
         let address = self.with_open(py, move |open| restore(open, &backup))?;
+        Ok(address.checksum().to_string())
+    }
+
+    /// Exports the account as a Web3 Secret Storage v3 keystore (its JSON
+    /// text), encrypted under `password` (str as UTF-8, or bytes) with
+    /// scrypt (`n`, `r`, `p`; by default `2^18, 8, 1`) or pbkdf2-sha256
+    /// (`c`; by default 262144).
+    #[pyo3(signature = (password, *, kdf = "scrypt", n = None, r = None, p = None, c = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn export_keystore(
+        &self,
+        py: Python<'_>,
+        password: &Bound<'_, PyAny>,
+        kdf: &str,
+        n: Option<u64>,
+        r: Option<u64>,
+        p: Option<u64>,
+        c: Option<u64>,
+    ) -> PyResult<String> {
+        let params = kdf_params(kdf, n, r, p, c)?;
+        let password = password_bytes(password)?;
+        Ok(self.with_open(py, move |open| {
+            Ok(open.wallet.export_keystore(&password, params)?.to_json())
+        })?)
+    }
+
+    /// Decrypts a v3 keystore (JSON text) with `password` and seals its key
+    /// into this TPM as the account, like `import_key`.
+    #[pyo3(signature = (keystore, password, *, pcrs = None))]
+    fn import_keystore(
+        &self,
+        py: Python<'_>,
+        keystore: &str,
+        password: &Bound<'_, PyAny>,
+        pcrs: Option<Vec<u8>>,
+    ) -> PyResult<String> {
+        let options = account_options(pcrs)?;
+        let password = password_bytes(password)?;
+        let keystore = keystore.to_owned();
+        let address = self.with_open(py, move |open| {
+            Ok(open.wallet.import_keystore(&keystore, &password, options)?)
+        })?;
         Ok(address.checksum().to_string())
     }
 

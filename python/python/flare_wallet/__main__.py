@@ -8,6 +8,8 @@
     python -m flare_wallet verify evidence.json --nonce 0x...
     python -m flare_wallet backup > backup.txt
     python -m flare_wallet restore @backup.txt
+    python -m flare_wallet export-keystore --out account.json   (asks for a password twice)
+    python -m flare_wallet import-keystore account.json         (asks for its password)
 
 The TPM is ``--tcti``, else ``$FLARE_WALLET_TPM``, else ``/dev/tpmrm0``; ``--simulator``
 starts a private swtpm instead (with ``--state-dir DIR`` its TPM state is kept in
@@ -17,8 +19,10 @@ starts a private swtpm instead (with ``--state-dir DIR`` its TPM state is kept i
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +31,7 @@ from typing import Any
 from flare_wallet._attestation import verify_attestation
 from flare_wallet._manager import SecureWalletManager
 from flare_wallet._vtpm import Vtpm
-from flare_wallet.exceptions import WalletError
+from flare_wallet.exceptions import KeystoreError, WalletError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +68,31 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("backup", help="print a TPM-bound backup of the account")
     restore = commands.add_parser("restore", help="restore a backup, print the address")
     restore.add_argument("backup", help="the backup string, or @FILE")
+    export = commands.add_parser(
+        "export-keystore",
+        help="write the account as a password-encrypted v3 keystore (geth, eth-account, cast)",
+    )
+    export.add_argument(
+        "--out", type=Path, help="a new file for it (mode 0600); without it, print the JSON"
+    )
+    export.add_argument("--kdf", choices=("scrypt", "pbkdf2"), default="scrypt")
+    export.add_argument(
+        "--kdf-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a KDF cost other than the default (scrypt n=262144 r=8 p=1, pbkdf2 c=262144)",
+    )
+    export.add_argument(
+        "--password-file", type=Path, help="read the password from this file's first line"
+    )
+    import_keystore = commands.add_parser(
+        "import-keystore", help="seal the key of a v3 keystore as the account, print the address"
+    )
+    import_keystore.add_argument("keystore", help="the keystore JSON file, or '-' for stdin")
+    import_keystore.add_argument(
+        "--password-file", type=Path, help="read the password from this file's first line"
+    )
     return parser
 
 
@@ -84,6 +113,46 @@ def _hex_bytes(text: str, what: str) -> bytes:
         return bytes.fromhex(digits)
     except ValueError:
         raise WalletError(f"{what} must be hex") from None
+
+
+def _password(password_file: Path | None, *, confirm: bool) -> str:
+    """The password from the first line of ``password_file``, or asked for on the
+    terminal (twice when ``confirm``)."""
+    if password_file is not None:
+        first_line = password_file.read_text(encoding="utf-8").split("\n", 1)[0]
+        return first_line.removesuffix("\r")
+    password = getpass.getpass("Keystore password: ")
+    if confirm and getpass.getpass("Repeat the password: ") != password:
+        raise KeystoreError("the two passwords differ: nothing was exported")
+    return password
+
+
+def _kdf_params(pairs: Sequence[str]) -> dict[str, int]:
+    params: dict[str, int] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not value.isdigit():
+            raise KeystoreError(f"--kdf-param takes NAME=NUMBER, not {pair!r}")
+        params[name] = int(value)
+    return params
+
+
+def _export_keystore(wm: SecureWalletManager, args: argparse.Namespace) -> None:
+    params = _kdf_params(args.kdf_param)
+    password = _password(args.password_file, confirm=True)
+    if not password:
+        raise KeystoreError("the password is empty: a keystore needs one to protect the key")
+    keystore = wm.export_keystore(password, kdf=args.kdf, kdf_params=params)
+    text = json.dumps(keystore)
+    if args.out is None:
+        print(text)
+        return
+    # A new file only, readable by its owner alone: it holds the key for anyone who
+    # learns the password.
+    descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text + "\n")
+    print(wm.address)
 
 
 def _open_vtpm(args: argparse.Namespace) -> Vtpm:
@@ -117,6 +186,13 @@ def _run(args: argparse.Namespace) -> int:
             print(wm.create_account())
         elif args.command == "restore":
             print(wm.restore_wallet(_read_text(args.backup).strip()))
+        elif args.command == "import-keystore":
+            keystore = (
+                sys.stdin.read()
+                if args.keystore == "-"
+                else Path(args.keystore).read_text(encoding="utf-8")
+            )
+            print(wm.import_keystore(keystore, _password(args.password_file, confirm=False)))
         else:
             wm.load_account()
             if args.command == "address":
@@ -131,6 +207,8 @@ def _run(args: argparse.Namespace) -> int:
                 print(json.dumps(evidence, indent=2))
             elif args.command == "backup":
                 print(wm.backup_wallet())
+            elif args.command == "export-keystore":
+                _export_keystore(wm, args)
     return 0
 
 
@@ -142,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WalletError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (OSError, json.JSONDecodeError) as error:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

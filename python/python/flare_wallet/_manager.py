@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from types import TracebackType
@@ -13,6 +14,7 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 
 from flare_wallet._attestation import evidence_from_native
+from flare_wallet._keystore import kdf_arguments, keystore_text, password_buffer
 from flare_wallet._vtpm import Vtpm, _key_bytes
 from flare_wallet.exceptions import KeyExportForbidden, WalletError
 
@@ -256,6 +258,61 @@ class SecureWalletManager:
         backup is checked (unsealed once) and nothing changes."""
         self._check_open()
         return self._native.restore(backup_data)
+
+    # ------------------------------------------------------------ portable keystore
+
+    def export_keystore(
+        self,
+        password: str | bytes,
+        *,
+        kdf: str = "scrypt",
+        kdf_params: Mapping[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """Export the account as a Web3 Secret Storage v3 keystore, the file geth,
+        eth-account (``Account.decrypt``) and Foundry (``cast wallet``) read.
+
+        Unlike :meth:`backup_wallet`, the keystore opens on any machine with its
+        password: whoever has both has the key. ``kdf`` is ``"scrypt"`` (``n=2**18, r=8,
+        p=1`` unless ``kdf_params`` says otherwise) or ``"pbkdf2"`` (``c=262144``). The
+        password (str, as UTF-8, or bytes) is not kept. Raises :class:`KeystoreError`
+        for parameters over the core's limits.
+        """
+        self._check_open()
+        arguments = kdf_arguments(kdf, kdf_params)
+        with password_buffer(password) as secret:
+            text = self._native.export_keystore(
+                secret,
+                kdf=kdf,
+                n=arguments.get("n"),
+                r=arguments.get("r"),
+                p=arguments.get("p"),
+                c=arguments.get("c"),
+            )
+        keystore: dict[str, Any] = json.loads(text)
+        self.logger.warning(
+            "exported account %s as a %s keystore: with its password, it opens outside this TPM",
+            self.address,
+            kdf,
+        )
+        return keystore
+
+    def import_keystore(
+        self, keystore: Mapping[str, Any] | str | bytes, password: str | bytes
+    ) -> str:
+        """Decrypt a v3 keystore (a dict, or its JSON text) and seal its key into the
+        TPM at once as the account; returns the checksummed address. The state
+        directory must not hold an account yet.
+
+        scrypt and pbkdf2 keystores from geth, eth-account and Foundry are read.
+        Raises :class:`KeystoreError` for a wrong password (a modified ciphertext or MAC
+        gives the same error), a malformed file or KDF parameters over a limit.
+        """
+        self._check_open()
+        text = keystore_text(keystore)
+        with password_buffer(password) as secret:
+            address = self._native.import_keystore(text, secret)
+        self.logger.info("imported account %s from a keystore (now sealed by the TPM)", address)
+        return address
 
     # ------------------------------------------------------------ life cycle
 

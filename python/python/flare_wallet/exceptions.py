@@ -11,6 +11,7 @@ __all__ = [
     "AttestationError",
     "InvalidTransaction",
     "KeyExportForbidden",
+    "KeystoreError",
     "PolicyViolation",
     "TpmError",
     "WalletError",
@@ -39,3 +40,9 @@ class InvalidTransaction(WalletError, ValueError):
 
 class KeyExportForbidden(WalletError):
     """The private key never leaves the signing core, so it cannot be returned."""
+
+
+class KeystoreError(WalletError):
+    """A keystore could not be read, decrypted or written: a wrong password (or a modified
+    ciphertext or MAC, which look the same), a malformed file, or KDF parameters over a
+    limit. The message names the field or the limit, never the password."""

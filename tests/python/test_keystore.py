@@ -1,0 +1,439 @@
+"""Portable keystores through Python: ``export_keystore`` read by eth-account and cast,
+keystores from eth-account and ``cast wallet new`` imported and sealed, and the refusals.
+
+Small KDF costs keep the suite fast wherever the API takes them; one test runs the default
+scrypt cost end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import KEY, ROOT, VECTORS
+from eth_account import Account
+from flare_wallet import KeystoreError, SecureWalletManager, Vtpm, WalletError
+from flare_wallet.__main__ import main as cli_main
+
+CAST_IN_TREE = ROOT / "tools/node/node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
+FAST_SCRYPT = {"n": 1024, "r": 8, "p": 1}
+FAST_PBKDF2 = {"c": 1000}
+PASSWORD = "correct horse battery staple"  # noqa: S105 (a test password)
+TX = {
+    "to": "0x000000000000000000000000000000000000dEaD",
+    "value": 1,
+    "gas": 21000,
+    "maxFeePerGas": 2 * 10**9,
+    "maxPriorityFeePerGas": 10**9,
+    "nonce": 0,
+    "chainId": 1,
+}
+
+
+class Cast:
+    """Foundry's ``cast wallet``; passwords go through the environment, not argv."""
+
+    def __init__(self, executable: str):
+        self.executable = executable
+
+    def run(self, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.executable, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, **env, "NO_COLOR": "1"},
+        )
+
+    def decrypt_keystore(self, path: Path, password: str) -> bytes:
+        done = self.run(
+            ["wallet", "decrypt-keystore", path.name, "--keystore-dir", str(path.parent)],
+            {"CAST_UNSAFE_PASSWORD": password},
+        )
+        assert done.returncode == 0, done.stderr
+        match = re.search(r"private key is: 0x([0-9a-fA-F]{64})", done.stdout)
+        assert match, done.stdout
+        return bytes.fromhex(match.group(1))
+
+    def wallet_new(self, directory: Path, name: str, password: str) -> str:
+        done = self.run(["wallet", "new", str(directory), name], {"CAST_PASSWORD": password})
+        assert done.returncode == 0, done.stderr
+        match = re.search(r"Address:\s+(0x[0-9a-fA-F]{40})", done.stdout)
+        assert match, done.stdout
+        return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def cast() -> Cast:
+    path = os.environ.get("FLARE_WALLET_CAST") or str(CAST_IN_TREE)
+    assert os.access(path, os.X_OK), f"cast not found at {path}: run make deps-node"
+    return Cast(path)
+
+
+@pytest.fixture
+def fresh(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
+    """A manager on a fresh swtpm with no account yet."""
+    with SecureWalletManager(None, vtpm) as manager:
+        yield manager
+
+
+def write(directory: Path, name: str, keystore: dict[str, Any]) -> Path:
+    path = directory / name
+    path.write_text(json.dumps(keystore))
+    return path
+
+
+# ---------------------------------------------------------------- ours, read by theirs
+
+
+def test_default_export_is_scrypt_2_18_and_opens_in_eth_account_and_cast(
+    imported: SecureWalletManager, cast: Cast, tmp_path: Path
+) -> None:
+    keystore = imported.export_keystore(PASSWORD)
+    assert keystore["version"] == 3
+    assert keystore["address"] == imported.address[2:].lower()
+    crypto = keystore["crypto"]
+    assert crypto["cipher"] == "aes-128-ctr"
+    assert crypto["kdf"] == "scrypt"
+    assert {k: crypto["kdfparams"][k] for k in ("n", "r", "p", "dklen")} == {
+        "n": 2**18,
+        "r": 8,
+        "p": 1,
+        "dklen": 32,
+    }
+    assert bytes(Account.decrypt(keystore, PASSWORD)) == bytes.fromhex(KEY[2:])
+    assert cast.decrypt_keystore(write(tmp_path, "ours", keystore), PASSWORD) == bytes.fromhex(
+        KEY[2:]
+    )
+
+
+@pytest.mark.parametrize(
+    ("kdf", "params"), [("scrypt", FAST_SCRYPT), ("pbkdf2", FAST_PBKDF2)], ids=["scrypt", "pbkdf2"]
+)
+def test_a_created_account_exports_to_its_own_address(
+    fresh: SecureWalletManager, cast: Cast, tmp_path: Path, kdf: str, params: dict[str, int]
+) -> None:
+    address = fresh.create_account()
+    keystore = fresh.export_keystore(PASSWORD, kdf=kdf, kdf_params=params)
+    assert keystore["crypto"]["kdf"] == kdf
+    for name, value in params.items():
+        assert keystore["crypto"]["kdfparams"][name] == value
+    key = bytes(Account.decrypt(keystore, PASSWORD))
+    assert Account.from_key(key).address == address
+    assert cast.decrypt_keystore(write(tmp_path, "ours", keystore), PASSWORD) == key
+
+
+def test_each_export_is_fresh_and_the_password_is_utf8(imported: SecureWalletManager) -> None:
+    password = "pässwörd ✓"  # noqa: S105 (a test password)
+    first = imported.export_keystore(password, kdf_params=FAST_SCRYPT)
+    second = imported.export_keystore(password.encode("utf-8"), kdf_params=FAST_SCRYPT)
+    assert first["id"] != second["id"]
+    assert first["crypto"]["kdfparams"]["salt"] != second["crypto"]["kdfparams"]["salt"]
+    assert first["crypto"]["ciphertext"] != second["crypto"]["ciphertext"]
+    for keystore in (first, second):
+        assert bytes(Account.decrypt(keystore, password)) == bytes.fromhex(KEY[2:])
+        assert password not in json.dumps(keystore)
+
+
+def test_strict_mode_exports_the_same_key(vtpm: Vtpm) -> None:
+    with SecureWalletManager(None, vtpm, key_mode="strict") as strict:
+        strict.import_private_key(KEY)
+        keystore = strict.export_keystore(PASSWORD, kdf="pbkdf2", kdf_params=FAST_PBKDF2)
+    assert bytes(Account.decrypt(keystore, PASSWORD)) == bytes.fromhex(KEY[2:])
+
+
+# ---------------------------------------------------------------- theirs, sealed by ours
+
+
+@pytest.mark.parametrize("kdf", ["scrypt", "pbkdf2"])
+def test_eth_account_keystores_import_seal_and_sign(fresh: SecureWalletManager, kdf: str) -> None:
+    keystore = Account.encrypt(KEY, PASSWORD, kdf=kdf, iterations=1024 if kdf == "scrypt" else 1000)
+    assert keystore["crypto"]["kdf"] == kdf
+    address = fresh.import_keystore(keystore, PASSWORD)
+    assert address == Account.from_key(KEY).address == fresh.address
+    raw = fresh.sign_transaction(TX)
+    assert raw == Account.sign_transaction(TX, KEY).raw_transaction
+
+
+KEYSTORE_TESTS = json.loads((VECTORS / "ethereum-tests/KeyStoreTests/basic_tests.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(KEYSTORE_TESTS))
+def test_ethereum_tests_keystores_import_to_their_key(vtpm: Vtpm, name: str) -> None:
+    """ethereum/tests KeyStoreTests: pbkdf2 and scrypt (the specification's r=1 p=8
+    example among them), an odd-length IV and a counter that wraps."""
+    case = KEYSTORE_TESTS[name]
+    with SecureWalletManager(None, vtpm) as manager:
+        address = manager.import_keystore(case["json"], case["password"])
+    assert address == Account.from_key(case["priv"]).address
+
+
+def test_a_keystore_imports_as_json_text_and_bytes(vtpm: Vtpm, tmp_path: Path) -> None:
+    keystore = Account.encrypt(KEY, PASSWORD, kdf="pbkdf2", iterations=1000)
+    text = json.dumps(keystore)
+    expected = Account.from_key(KEY).address
+    with SecureWalletManager(None, vtpm) as manager:
+        assert manager.import_keystore(text, PASSWORD.encode()) == expected
+    for form in (text, text.encode()):
+        with (
+            Vtpm.simulator(tmp_path / f"state-{type(form).__name__}") as other,
+            SecureWalletManager(None, other) as manager,
+        ):
+            assert manager.import_keystore(form, PASSWORD) == expected
+
+
+@pytest.mark.parametrize("password", ["cast password", "ünïcödé"])
+def test_cast_wallet_new_keystores_import_to_its_address(
+    fresh: SecureWalletManager, cast: Cast, tmp_path: Path, password: str
+) -> None:
+    address = cast.wallet_new(tmp_path, "account", password)
+    assert fresh.import_keystore((tmp_path / "account").read_text(), password) == address
+    assert Account.recover_transaction(fresh.sign_transaction(TX)) == address
+
+
+def test_the_imported_account_survives_a_reload(tmp_path: Path) -> None:
+    keystore = Account.encrypt(KEY, PASSWORD, kdf="scrypt", iterations=1024)
+    places = {"state_dir": tmp_path / "state", "tpm_state_dir": tmp_path / "tpm"}
+    with Vtpm.simulator(**places) as vtpm, SecureWalletManager(None, vtpm) as manager:
+        address = manager.import_keystore(keystore, PASSWORD)
+    with Vtpm.simulator(**places) as vtpm, SecureWalletManager(None, vtpm) as manager:
+        assert manager.load_account() == address
+
+
+# ---------------------------------------------------------------- refusals, with clear errors
+
+
+def test_a_wrong_password_is_refused_and_nothing_is_sealed(fresh: SecureWalletManager) -> None:
+    keystore = Account.encrypt(KEY, PASSWORD, kdf="scrypt", iterations=1024)
+    with pytest.raises(KeystoreError, match="wrong password: the keystore MAC does not match") as e:
+        fresh.import_keystore(keystore, "not the password")
+    assert "not the password" not in str(e.value)
+    assert fresh.address is None
+    # The right password still works on the same wallet.
+    assert fresh.import_keystore(keystore, PASSWORD) == Account.from_key(KEY).address
+
+
+@pytest.mark.parametrize("field", ["ciphertext", "mac"])
+def test_a_tampered_keystore_is_refused(fresh: SecureWalletManager, field: str) -> None:
+    keystore = Account.encrypt(KEY, PASSWORD, kdf="pbkdf2", iterations=1000)
+    value = bytearray(bytes.fromhex(keystore["crypto"][field]))
+    value[0] ^= 0x01
+    keystore["crypto"][field] = value.hex()
+    with pytest.raises(KeystoreError, match="MAC does not match"):
+        fresh.import_keystore(keystore, PASSWORD)
+    assert fresh.address is None
+
+
+def test_an_address_that_is_not_the_keys_is_refused(fresh: SecureWalletManager) -> None:
+    keystore = Account.encrypt(KEY, PASSWORD, kdf="pbkdf2", iterations=1000)
+    keystore["address"] = "00" * 20
+    with pytest.raises(KeystoreError, match="does not match the address of the key"):
+        fresh.import_keystore(keystore, PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("kdf", "kdfparams", "message"),
+    [
+        ("scrypt", {"n": 2**30}, "scrypt n=2^30 exceeds the limit 2^20"),
+        ("scrypt", {"n": 2**20, "r": 8}, "scrypt memory 128*n*r = 1073741824 bytes exceeds"),
+        ("scrypt", {"n": 2**18, "r": 8, "p": 64}, "scrypt work 128*n*r*p"),
+        ("scrypt", {"n": 1000}, "scrypt n must be a power of two greater than 1"),
+        ("pbkdf2", {"c": 10**12}, "pbkdf2 c=1000000000000 exceeds the limit 10000000"),
+    ],
+    ids=["n", "memory", "work", "n-not-power-of-two", "pbkdf2-c"],
+)
+def test_absurd_kdf_parameters_are_refused_before_any_work(
+    fresh: SecureWalletManager, kdf: str, kdfparams: dict[str, int], message: str
+) -> None:
+    keystore = Account.encrypt(KEY, PASSWORD, kdf=kdf, iterations=1024 if kdf == "scrypt" else 1)
+    keystore["crypto"]["kdfparams"].update(kdfparams)
+    started = time.monotonic()
+    with pytest.raises(KeystoreError, match=re.escape(message)):
+        fresh.import_keystore(keystore, PASSWORD)
+    assert time.monotonic() - started < 2
+    assert fresh.address is None
+
+
+@pytest.mark.parametrize(
+    ("keystore", "message"),
+    [
+        ("{", "JSON ends early"),
+        ("[]", "must be a JSON object"),
+        ('{"version": 3}', "no `crypto`"),
+        (b"\xff", "not UTF-8"),
+        (42, "a dict or its JSON text, not int"),
+    ],
+    ids=["truncated", "array", "no-crypto", "not-utf8", "int"],
+)
+def test_malformed_keystores_are_named(
+    fresh: SecureWalletManager, keystore: Any, message: str
+) -> None:
+    with pytest.raises(KeystoreError, match=message):
+        fresh.import_keystore(keystore, PASSWORD)
+
+
+def test_import_into_a_wallet_with_an_account_is_refused_first(
+    imported: SecureWalletManager,
+) -> None:
+    keystore = Account.encrypt(KEY, PASSWORD, kdf="scrypt", iterations=1024)
+    keystore["crypto"]["kdfparams"]["n"] = 2**30  # would fail later, at the limits
+    with pytest.raises(WalletError, match="already exists") as e:
+        imported.import_keystore(keystore, PASSWORD)
+    assert not isinstance(e.value, KeystoreError)
+
+
+@pytest.mark.parametrize(
+    ("kdf", "params", "message"),
+    [
+        ("argon2", None, "kdf must be 'scrypt' or 'pbkdf2', not 'argon2'"),
+        ("scrypt", {"c": 1000}, "unknown scrypt parameter 'c'"),
+        ("pbkdf2", {"n": 1024}, "unknown pbkdf2 parameter 'n'"),
+        ("scrypt", {"n": "1024"}, "scrypt parameter n must be an int, not str"),
+        ("scrypt", {"n": 0}, "scrypt parameter n must be at least 1"),
+        ("scrypt", {"n": 1000}, "scrypt n must be a power of two greater than 1"),
+        ("scrypt", {"n": 2**21}, "scrypt n=2^21 exceeds the limit 2^20"),
+        ("pbkdf2", {"c": 10**8}, "pbkdf2 c=100000000 exceeds the limit"),
+    ],
+)
+def test_export_parameters_are_checked(
+    imported: SecureWalletManager, kdf: str, params: dict[str, Any] | None, message: str
+) -> None:
+    with pytest.raises(KeystoreError, match=re.escape(message)):
+        imported.export_keystore(PASSWORD, kdf=kdf, kdf_params=params)
+
+
+def test_export_needs_an_account_and_a_usable_password(fresh: SecureWalletManager) -> None:
+    with pytest.raises(WalletError, match="no account"):
+        fresh.export_keystore(PASSWORD, kdf_params=FAST_SCRYPT)
+    fresh.import_private_key(KEY)
+    with pytest.raises(KeystoreError, match="the password must be str or bytes, not int"):
+        fresh.export_keystore(1234, kdf_params=FAST_SCRYPT)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flare_wallet", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_cli_export_then_import_elsewhere(cast: Cast, tmp_path: Path) -> None:
+    password_file = tmp_path / "password"
+    password_file.write_text(PASSWORD + "\n")
+    first = ["--simulator", "--state-dir", str(tmp_path / "first")]
+    address = cli(*first, "create").stdout.strip()
+    out = tmp_path / "account.json"
+    export = cli(
+        *first, "export-keystore", "--out", str(out), "--password-file", str(password_file),
+        "--kdf-param", "n=1024",
+    )  # fmt: skip
+    assert export.returncode == 0, export.stderr
+    assert export.stdout.strip() == address
+    assert "opens outside this TPM" in export.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    keystore = json.loads(out.read_text())
+    assert keystore["crypto"]["kdfparams"]["n"] == 1024
+    key = bytes(Account.decrypt(keystore, PASSWORD))
+    assert Account.from_key(key).address == address
+    assert cast.decrypt_keystore(out, PASSWORD) == key
+
+    again = cli(*first, "export-keystore", "--out", str(out), "--password-file", str(password_file))
+    assert again.returncode == 1
+    assert "File exists" in again.stderr
+
+    second = ["--simulator", "--state-dir", str(tmp_path / "second")]
+    imported = cli(*second, "import-keystore", str(out), "--password-file", str(password_file))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == address
+    assert cli(*second, "address").stdout.strip() == address
+
+    third = ["--simulator", "--state-dir", str(tmp_path / "third")]
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not it\n")
+    refused = cli(
+        *third, "import-keystore", "-", "--password-file", str(wrong), stdin=out.read_text()
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[-1].startswith("error: keystore: wrong password")
+    assert "Traceback" not in refused.stderr
+
+
+def test_cli_export_to_stdout_with_pbkdf2(tmp_path: Path) -> None:
+    password_file = tmp_path / "password"
+    password_file.write_text(PASSWORD)  # no newline at the end
+    state = ["--simulator", "--state-dir", str(tmp_path / "w")]
+    address = cli(*state, "create").stdout.strip()
+    export = cli(
+        *state, "export-keystore", "--kdf", "pbkdf2", "--kdf-param", "c=1000",
+        "--password-file", str(password_file),
+    )  # fmt: skip
+    assert export.returncode == 0, export.stderr
+    keystore = json.loads(export.stdout)
+    assert keystore["crypto"]["kdfparams"]["c"] == 1000
+    assert Account.from_key(Account.decrypt(keystore, PASSWORD)).address == address
+    bad = cli(*state, "export-keystore", "--kdf-param", "n", "--password-file", str(password_file))
+    assert bad.returncode == 1
+    assert "--kdf-param takes NAME=NUMBER" in bad.stderr
+
+
+class TypedPasswords:
+    """Stands in for a person at the terminal (no terminal here): answers getpass prompts
+    with the given lines, and records the prompts."""
+
+    def __init__(self, *answers: str):
+        self.answers = list(answers)
+        self.prompts: list[str] = []
+
+    def __call__(self, prompt: str = "Password: ", stream: Any = None) -> str:
+        self.prompts.append(prompt)
+        return self.answers.pop(0)
+
+
+def test_cli_asks_twice_on_export_and_refuses_a_mismatch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = ["--simulator", "--state-dir", str(tmp_path / "w")]
+    assert cli_main([*state, "create"]) == 0
+    address = capsys.readouterr().out.strip()
+
+    mismatch = TypedPasswords("one", "two")
+    monkeypatch.setattr("getpass.getpass", mismatch)
+    out = tmp_path / "k.json"
+    assert cli_main([*state, "export-keystore", "--out", str(out)]) == 1
+    assert len(mismatch.prompts) == 2
+    assert "the two passwords differ: nothing was exported" in capsys.readouterr().err
+    assert not out.exists()
+
+    empty = TypedPasswords("", "")
+    monkeypatch.setattr("getpass.getpass", empty)
+    assert cli_main([*state, "export-keystore", "--out", str(out)]) == 1
+    assert "the password is empty" in capsys.readouterr().err
+
+    typed = TypedPasswords(PASSWORD, PASSWORD)
+    monkeypatch.setattr("getpass.getpass", typed)
+    assert cli_main([*state, "export-keystore", "--out", str(out), "--kdf-param", "n=1024"]) == 0
+    assert capsys.readouterr().out.strip() == address
+
+    once = TypedPasswords(PASSWORD)
+    monkeypatch.setattr("getpass.getpass", once)
+    other = ["--simulator", "--state-dir", str(tmp_path / "other")]
+    assert cli_main([*other, "import-keystore", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == address
+    assert once.prompts == ["Keystore password: "]
