@@ -56,6 +56,35 @@
 #define WALLET_SIGNED_TX_MAX_OVERHEAD 73
 
 /**
+ * Attestation evidence from `wallet_attest` is never longer than this
+ * many bytes (every variable field of the encoding at its bound).
+ */
+#define WALLET_EVIDENCE_MAX_LEN 2003
+
+/**
+ * A buffer of this many bytes always holds the text `wallet_backup`
+ * writes, terminating NUL included: base64 of the longest sealed-key file
+ * (every field at its bound, the largest signing policy included).
+ */
+#define WALLET_BACKUP_MAX_LEN 8477
+
+/**
+ * Length of an attestation key Name: a 2-byte algorithm and a SHA-256
+ * digest.
+ */
+#define WALLET_AK_NAME_LEN 34
+
+/**
+ * Length of a SHA-256 PCR value.
+ */
+#define WALLET_PCR_VALUE_LEN 32
+
+/**
+ * Most PCR values evidence can carry (one per bit of a 32-bit selection).
+ */
+#define WALLET_MAX_PCRS 32
+
+/**
  * The result of every fallible `wallet_*` function: `WALLET_OK` (0) or an
  * error code. Codes keep their numbers forever; `wallet_result_message`
  * describes each one.
@@ -93,6 +122,12 @@ enum wallet_result
    * An error from a part of the core this build has no code for.
    */
   WALLET_UNKNOWN_ERROR = 105,
+  /**
+   * An earlier call on this `wallet` handle panicked (a bug in the
+   * library), so its state is unknown: free the handle and open the
+   * wallet again.
+   */
+  WALLET_HANDLE_POISONED = 106,
   /**
    * RLP input ends before the announced item.
    */
@@ -231,6 +266,11 @@ enum wallet_result
    */
   WALLET_TX_EMPTY_AUTHORIZATION_LIST = 322,
   /**
+   * A pre-EIP-155 legacy transaction (no chain id, so valid on every
+   * chain) is refused for signing: it could be replayed on any chain.
+   */
+  WALLET_TX_UNPROTECTED = 323,
+  /**
    * A transaction error this build has no specific code for.
    */
   WALLET_TX_OTHER = 399,
@@ -282,6 +322,435 @@ enum wallet_result
    * A signer error this build has no specific code for.
    */
   WALLET_SIGNER_OTHER = 499,
+  /**
+   * The TPM connection string is not `device:PATH`,
+   * `swtpm:host=H,port=P` or `swtpm:path=SOCKET`.
+   */
+  WALLET_TPM_INVALID_TCTI = 500,
+  /**
+   * No TPM named: `$FLARE_WALLET_TPM` is unset and `/dev/tpmrm0` is absent.
+   */
+  WALLET_TPM_NO_DEFAULT_TPM = 501,
+  /**
+   * The TPM device or socket could not be opened or connected to.
+   */
+  WALLET_TPM_CONNECT_FAILED = 502,
+  /**
+   * The TPM did not answer in time.
+   */
+  WALLET_TPM_TIMEOUT = 503,
+  /**
+   * The connection to the TPM broke mid-frame; the next call reconnects.
+   */
+  WALLET_TPM_CONNECTION_LOST = 504,
+  /**
+   * Another I/O error while talking to the TPM.
+   */
+  WALLET_TPM_IO_ERROR = 505,
+  /**
+   * The command frame is larger than the transport accepts.
+   */
+  WALLET_TPM_TRANSPORT_COMMAND_TOO_LARGE = 506,
+  /**
+   * The TPM announced a response larger than the response buffer.
+   */
+  WALLET_TPM_RESPONSE_TOO_LARGE = 507,
+  /**
+   * The TPM response frame is truncated.
+   */
+  WALLET_TPM_RESPONSE_TRUNCATED = 508,
+  /**
+   * A fault-injecting test transport refused the command on purpose.
+   */
+  WALLET_TPM_INJECTED_FAILURE = 509,
+  /**
+   * The TPM refused a command with a response code
+   * (`wallet_last_error_message` names the command and the code).
+   */
+  WALLET_TPM_COMMAND_FAILED = 520,
+  /**
+   * A TPM response is not what its command calls for.
+   */
+  WALLET_TPM_MALFORMED_RESPONSE = 521,
+  /**
+   * A TPM response HMAC does not verify: the response was altered.
+   */
+  WALLET_TPM_RESPONSE_HMAC_MISMATCH = 522,
+  /**
+   * A TPM command does not fit the command buffer.
+   */
+  WALLET_TPM_COMMAND_TOO_LARGE = 523,
+  /**
+   * A PCR bitmap names a PCR above 23.
+   */
+  WALLET_TPM_INVALID_PCR_SELECTION = 524,
+  /**
+   * The storage root key's public point is not on P-256.
+   */
+  WALLET_TPM_INVALID_SRK_POINT = 525,
+  /**
+   * A TPM error this build has no specific code for.
+   */
+  WALLET_TPM_OTHER = 599,
+  /**
+   * The TPM's storage root key is not the one the key was sealed under:
+   * another TPM, or a cleared one. Nothing was unsealed.
+   */
+  WALLET_SEAL_SRK_NAME_MISMATCH = 600,
+  /**
+   * The PCRs the key is bound to have changed. Nothing was unsealed.
+   */
+  WALLET_SEAL_PCR_MISMATCH = 601,
+  /**
+   * The sealed object is malformed or contradicts its PCR policy.
+   */
+  WALLET_SEAL_INVALID_SEALED_OBJECT = 602,
+  /**
+   * The check after sealing unsealed different bytes than were sealed.
+   */
+  WALLET_SEAL_UNSEAL_MISMATCH = 603,
+  /**
+   * No valid secp256k1 key after several draws: entropy is broken.
+   */
+  WALLET_SEAL_NO_VALID_SCALAR = 604,
+  /**
+   * Not a sealed-key file (bad magic).
+   */
+  WALLET_BACKUP_BAD_MAGIC = 620,
+  /**
+   * The sealed-key file has a version this build does not read.
+   */
+  WALLET_BACKUP_UNSUPPORTED_VERSION = 621,
+  /**
+   * The sealed-key file has unknown flag bits.
+   */
+  WALLET_BACKUP_UNKNOWN_FLAGS = 622,
+  /**
+   * The sealed-key file ends inside a field.
+   */
+  WALLET_BACKUP_TRUNCATED = 623,
+  /**
+   * A length in the sealed-key file is above its bound.
+   */
+  WALLET_BACKUP_LENGTH_OVER_BOUND = 624,
+  /**
+   * A field of the sealed-key file that cannot be empty is empty.
+   */
+  WALLET_BACKUP_EMPTY_FIELD = 625,
+  /**
+   * Bytes follow the sealed-key file's integrity check.
+   */
+  WALLET_BACKUP_TRAILING_BYTES = 626,
+  /**
+   * The sealed-key file is corrupted (its SHA-256 does not match).
+   */
+  WALLET_BACKUP_INTEGRITY_MISMATCH = 627,
+  /**
+   * The state path exists and is not a directory.
+   */
+  WALLET_STATE_NOT_A_DIRECTORY = 640,
+  /**
+   * The state directory or account file is open to group or others.
+   */
+  WALLET_STATE_INSECURE_PERMISSIONS = 641,
+  /**
+   * The account file is not a regular file.
+   */
+  WALLET_STATE_NOT_A_REGULAR_FILE = 642,
+  /**
+   * The state directory already holds an account.
+   */
+  WALLET_STATE_ACCOUNT_EXISTS = 643,
+  /**
+   * The state directory holds no account.
+   */
+  WALLET_STATE_NO_ACCOUNT = 644,
+  /**
+   * The account file is too large to be a sealed key.
+   */
+  WALLET_STATE_FILE_TOO_LARGE = 645,
+  /**
+   * A file-system operation on the state directory failed
+   * (`wallet_last_error_message` names the step and the OS error).
+   */
+  WALLET_STATE_IO_ERROR = 646,
+  /**
+   * The spend ledger or the policy audit log is larger than its bound.
+   */
+  WALLET_STATE_POLICY_FILE_TOO_LARGE = 647,
+  /**
+   * The wallet was closed.
+   */
+  WALLET_CLOSED = 660,
+  /**
+   * No account is loaded: create, import, load or restore one first.
+   */
+  WALLET_ACCOUNT_NOT_LOADED = 661,
+  /**
+   * The backup text is not canonical padded base64.
+   */
+  WALLET_BACKUP_NOT_BASE64 = 662,
+  /**
+   * A restore needs an empty state directory.
+   */
+  WALLET_RESTORE_STATE_NOT_EMPTY = 663,
+  /**
+   * The unsealed key does not belong to the recorded address: the
+   * sealed-key file was altered.
+   */
+  WALLET_ACCOUNT_ADDRESS_MISMATCH = 664,
+  /**
+   * The account's signing policy does not match its binding to the key:
+   * the account file was altered. Nothing was signed.
+   */
+  WALLET_ACCOUNT_POLICY_BINDING_MISMATCH = 665,
+  /**
+   * The account file predates signing policies and carries none; it
+   * signs nothing until a policy is bound to it.
+   */
+  WALLET_ACCOUNT_POLICY_UNBOUND = 666,
+  /**
+   * A sealed-key, state or wallet error this build has no specific code for.
+   */
+  WALLET_STORAGE_OTHER = 699,
+  /**
+   * Not attestation evidence (bad magic).
+   */
+  WALLET_ATTEST_EVIDENCE_BAD_MAGIC = 700,
+  /**
+   * The evidence has a version this build does not read.
+   */
+  WALLET_ATTEST_EVIDENCE_UNSUPPORTED_VERSION = 701,
+  /**
+   * The evidence ends early.
+   */
+  WALLET_ATTEST_EVIDENCE_TRUNCATED = 702,
+  /**
+   * A length in the evidence is zero or over its bound.
+   */
+  WALLET_ATTEST_EVIDENCE_LENGTH_OUT_OF_BOUNDS = 703,
+  /**
+   * The evidence's PCR value count differs from its selection.
+   */
+  WALLET_ATTEST_EVIDENCE_PCR_COUNT_MISMATCH = 704,
+  /**
+   * Bytes follow the evidence.
+   */
+  WALLET_ATTEST_EVIDENCE_TRAILING_BYTES = 705,
+  /**
+   * A PCR index is outside 0..=31.
+   */
+  WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE = 706,
+  /**
+   * The PCR selection is empty or not in the SHA-256 bank.
+   */
+  WALLET_ATTEST_UNSUPPORTED_PCR_BANK = 707,
+  /**
+   * The attestation key is not the trusted one.
+   */
+  WALLET_ATTEST_AK_NOT_TRUSTED = 708,
+  /**
+   * The attestation key's public area is malformed.
+   */
+  WALLET_ATTEST_AK_PUBLIC_MALFORMED = 709,
+  /**
+   * The attestation key is not an ECC key.
+   */
+  WALLET_ATTEST_AK_NOT_ECC = 710,
+  /**
+   * The attestation key's name algorithm is not SHA-256.
+   */
+  WALLET_ATTEST_AK_NAME_ALG = 711,
+  /**
+   * The attestation key is not a restricted, fixed, TPM-generated signing key.
+   */
+  WALLET_ATTEST_AK_ATTRIBUTES = 712,
+  /**
+   * The attestation key has a symmetric algorithm or a KDF.
+   */
+  WALLET_ATTEST_AK_PARAMETERS = 713,
+  /**
+   * The attestation key's scheme is not ECDSA with SHA-256.
+   */
+  WALLET_ATTEST_AK_SCHEME = 714,
+  /**
+   * The attestation key's curve is not NIST P-256.
+   */
+  WALLET_ATTEST_AK_CURVE = 715,
+  /**
+   * The attestation key's public point is not on P-256.
+   */
+  WALLET_ATTEST_AK_POINT_INVALID = 716,
+  /**
+   * The quote signature has an out-of-range scalar.
+   */
+  WALLET_ATTEST_AK_SIGNATURE_MALFORMED = 717,
+  /**
+   * The quote signature does not verify with the attestation key.
+   */
+  WALLET_ATTEST_AK_SIGNATURE_INVALID = 718,
+  /**
+   * The quoted `TPMS_ATTEST` is malformed.
+   */
+  WALLET_ATTEST_QUOTE_MALFORMED = 719,
+  /**
+   * The quote was not generated by a TPM (bad magic).
+   */
+  WALLET_ATTEST_QUOTE_BAD_MAGIC = 720,
+  /**
+   * The attest structure is not a quote.
+   */
+  WALLET_ATTEST_NOT_A_QUOTE = 721,
+  /**
+   * The quote's qualifying data is not the challenge: wrong nonce, or an
+   * evidence field (address, chain id, policy hash) was changed.
+   */
+  WALLET_ATTEST_CHALLENGE_MISMATCH = 722,
+  /**
+   * The quote's PCR selection differs from the evidence's.
+   */
+  WALLET_ATTEST_PCR_SELECTION_MISMATCH = 723,
+  /**
+   * The quote's PCR digest differs from the evidence's PCR values.
+   */
+  WALLET_ATTEST_PCR_DIGEST_MISMATCH = 724,
+  /**
+   * The wallet's signature in the evidence is malformed.
+   */
+  WALLET_ATTEST_WALLET_SIGNATURE_MALFORMED = 725,
+  /**
+   * The wallet's signature does not recover to the evidence's address.
+   */
+  WALLET_ATTEST_WALLET_SIGNATURE_MISMATCH = 726,
+  /**
+   * The evidence speaks for another address than the expected one.
+   */
+  WALLET_ATTEST_ADDRESS_MISMATCH = 727,
+  /**
+   * The evidence is bound to another chain id than the expected one.
+   */
+  WALLET_ATTEST_CHAIN_ID_MISMATCH = 728,
+  /**
+   * The evidence is bound to another policy hash than the expected one.
+   */
+  WALLET_ATTEST_POLICY_HASH_MISMATCH = 729,
+  /**
+   * An expected PCR is not in the quote.
+   */
+  WALLET_ATTEST_PCR_NOT_QUOTED = 730,
+  /**
+   * A quoted PCR value differs from the expected one.
+   */
+  WALLET_ATTEST_PCR_VALUE_MISMATCH = 731,
+  /**
+   * An attestation error this build has no specific code for.
+   */
+  WALLET_ATTEST_OTHER = 799,
+  /**
+   * The transaction's chain id is not in `chain_ids`.
+   */
+  WALLET_POLICY_CHAIN_ID_NOT_ALLOWED = 800,
+  /**
+   * A legacy transaction without an EIP-155 chain id, and
+   * `allow_unprotected` is false (the default).
+   */
+  WALLET_POLICY_UNPROTECTED_NOT_ALLOWED = 801,
+  /**
+   * The transaction creates a contract, and `allow_contract_creation` is false.
+   */
+  WALLET_POLICY_CONTRACT_CREATION_NOT_ALLOWED = 802,
+  /**
+   * The recipient is on `recipients_deny`.
+   */
+  WALLET_POLICY_RECIPIENT_DENIED = 803,
+  /**
+   * The recipient is not on `recipients_allow`.
+   */
+  WALLET_POLICY_RECIPIENT_NOT_ALLOWED = 804,
+  /**
+   * A call to a contract listed in `selectors` with another selector.
+   */
+  WALLET_POLICY_SELECTOR_NOT_ALLOWED = 805,
+  /**
+   * A call to a contract listed in `selectors` without a whole selector.
+   */
+  WALLET_POLICY_MISSING_SELECTOR = 806,
+  /**
+   * An EIP-7702 authorization delegates to an address not on `delegations_allow`.
+   */
+  WALLET_POLICY_DELEGATION_NOT_ALLOWED = 807,
+  /**
+   * The transaction's value is above `max_value_wei`.
+   */
+  WALLET_POLICY_VALUE_ABOVE_CAP = 808,
+  /**
+   * The transaction's maximum fee is above `max_fee_wei`.
+   */
+  WALLET_POLICY_MAX_FEE_ABOVE_CAP = 809,
+  /**
+   * Message signing, and `allow_messages` is false.
+   */
+  WALLET_POLICY_MESSAGES_NOT_ALLOWED = 810,
+  /**
+   * The EIP-712 domain is not in `typed_data_domains`.
+   */
+  WALLET_POLICY_TYPED_DATA_DOMAIN_NOT_ALLOWED = 811,
+  /**
+   * Typed data given only as hashes while `typed_data_domains` is set.
+   */
+  WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE = 812,
+  /**
+   * The spend would exceed `daily_limit_wei` over the last 24 hours.
+   */
+  WALLET_POLICY_DAILY_LIMIT_EXCEEDED = 813,
+  /**
+   * Not a policy encoding (bad magic).
+   */
+  WALLET_POLICY_BAD_MAGIC = 820,
+  /**
+   * The policy encoding has a version this build does not read.
+   */
+  WALLET_POLICY_UNSUPPORTED_VERSION = 821,
+  /**
+   * The policy encoding is truncated.
+   */
+  WALLET_POLICY_TRUNCATED = 822,
+  /**
+   * A flag byte of the policy encoding is neither 0 nor 1.
+   */
+  WALLET_POLICY_INVALID_FLAG = 823,
+  /**
+   * A list of the policy has more entries than it can hold.
+   */
+  WALLET_POLICY_TOO_MANY_ENTRIES = 824,
+  /**
+   * A list of the policy encoding is not in ascending order.
+   */
+  WALLET_POLICY_UNSORTED = 825,
+  /**
+   * A list of the policy encoding holds an entry twice.
+   */
+  WALLET_POLICY_DUPLICATE = 826,
+  /**
+   * A chain id in the policy's `chain_ids` is 0 or above the EIP-2294 maximum.
+   */
+  WALLET_POLICY_CHAIN_ID_OUT_OF_RANGE = 827,
+  /**
+   * Bytes follow the policy encoding.
+   */
+  WALLET_POLICY_TRAILING_BYTES = 828,
+  /**
+   * The spend ledger in the state directory is damaged or another account's.
+   */
+  WALLET_POLICY_SPEND_LEDGER_MALFORMED = 829,
+  /**
+   * The policy audit log in the state directory does not parse.
+   */
+  WALLET_POLICY_AUDIT_LOG_MALFORMED = 830,
+  /**
+   * A policy error this build has no specific code for.
+   */
+  WALLET_POLICY_OTHER = 899,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -292,11 +761,111 @@ typedef uint32_t wallet_result;
 #endif // __cplusplus
 
 /**
+ * How long the unsealed key lives, for `wallet_set_key_mode`.
+ */
+enum wallet_key_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Unseal the key for every signature and wipe it at once (the default).
+   */
+  WALLET_KEY_MODE_STRICT = 0,
+  /**
+   * Keep the unsealed key in the library's zeroizing memory until the
+   * wallet is freed or set back to strict.
+   */
+  WALLET_KEY_MODE_CACHED = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wallet_key_mode wallet_key_mode;
+#else
+typedef uint32_t wallet_key_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A wallet bound to one TPM and one state directory. Opaque: C code only
+ * ever holds a pointer to it. Made by `wallet_open`, released by
+ * `wallet_free` (which wipes a cached key). Safe to use from several
+ * threads at once: calls on one handle run one after the other.
+ */
+typedef struct wallet wallet;
+
+/**
  * A secp256k1 secret key held by the library. Opaque: C code only ever
  * holds a pointer to it. Made by `wallet_signer_from_bytes` or
  * `wallet_signer_generate`, released (and wiped) by `wallet_signer_free`.
  */
 typedef struct wallet_signer wallet_signer;
+
+/**
+ * What verified attestation evidence establishes, filled by
+ * `wallet_verify_evidence`.
+ *
+ * The evidence proves that a TPM whose attestation key has the Name
+ * `ak_name` quoted the PCRs below for the verifier's nonce, and that the
+ * key behind `address` signed the same challenge. Which TPMs (which AK
+ * Names) and which PCR values to trust is the verifier's decision: compare
+ * `ak_name` and `pcr_values` with known-good values.
+ */
+typedef struct {
+  /**
+   * The chain id bound into the challenge.
+   */
+  uint64_t chain_id;
+  /**
+   * The TPM's clock, in milliseconds, when it quoted.
+   */
+  uint64_t tpm_clock;
+  /**
+   * The TPM's firmware version.
+   */
+  uint64_t tpm_firmware_version;
+  /**
+   * The quoted PCRs: bit `n` set for PCR `n`.
+   */
+  uint32_t pcr_bitmap;
+  /**
+   * How many PCR values follow: the number of bits set in `pcr_bitmap`.
+   */
+  uint32_t pcr_count;
+  /**
+   * The TPM's reset count when it quoted (TPM resets since it was cleared).
+   */
+  uint32_t tpm_reset_count;
+  /**
+   * The TPM's restart count when it quoted.
+   */
+  uint32_t tpm_restart_count;
+  /**
+   * The quoted PCR values (SHA-256 bank), in ascending PCR order: entry
+   * `i` belongs to the `i`-th set bit of `pcr_bitmap`. Entries from
+   * `pcr_count` on are zero.
+   */
+  uint8_t pcr_values[32][32];
+  /**
+   * The policy hash bound into the challenge (32 zero bytes: no policy).
+   */
+  uint8_t policy_hash[32];
+  /**
+   * The Name of the attestation key that signed the quote: the 2-byte
+   * name algorithm (`0x000b`, SHA-256) and the SHA-256 of its public area
+   * (`WALLET_AK_NAME_LEN` bytes).
+   */
+  uint8_t ak_name[34];
+  /**
+   * The address whose key signed the challenge.
+   */
+  uint8_t address[20];
+  /**
+   * The PCR bank's hash algorithm (`TPM_ALG_ID`): always `0x000b`,
+   * SHA-256, the only bank that verifies.
+   */
+  uint16_t pcr_hash_alg;
+} wallet_evidence_facts;
 
 /**
  * The scalar fields of a decoded transaction. Filled by
@@ -425,6 +994,43 @@ extern "C" {
 const char *wallet_version(void);
 
 /**
+ * Verifies attestation evidence (the encoding `wallet_attest` writes) for
+ * the verifier's `nonce`, and on success fills `*facts_out`.
+ *
+ * Checks, in this order, each failure with its own code: the encoding
+ * (`WALLET_ATTEST_EVIDENCE_*`), the attestation key's public area
+ * (`WALLET_ATTEST_AK_*`: a restricted, fixed, TPM-generated P-256 ECDSA
+ * signing key), its signature over the quote
+ * (`WALLET_ATTEST_AK_SIGNATURE_INVALID`), the quote structure
+ * (`WALLET_ATTEST_QUOTE_*`, `WALLET_ATTEST_NOT_A_QUOTE`), the challenge
+ * it carries against this nonce and the evidence's address, chain id and
+ * policy hash (`WALLET_ATTEST_CHALLENGE_MISMATCH`), the PCR selection and
+ * digest (`WALLET_ATTEST_PCR_*`), the wallet's signature over the
+ * challenge (`WALLET_ATTEST_WALLET_SIGNATURE_*`), and last the expected
+ * address (`WALLET_ATTEST_ADDRESS_MISMATCH`).
+ *
+ * `expected_address` is 20 bytes (`expected_address_len` =
+ * `WALLET_ADDRESS_LEN`), or `(NULL, 0)` to accept any address (then read
+ * it from the facts). The attestation key is not compared with a trusted
+ * one here: compare `facts_out->ak_name` with the AK Names you trust.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER`
+ * (`expected_address_len` is neither 0 nor 20, or `facts_out` overlaps an
+ * input), and the `WALLET_ATTEST_*` codes above.
+ *
+ * # Safety
+ * `evidence`, `nonce` and `expected_address` must be readable for their
+ * lengths; `facts_out` writable.
+ */
+wallet_result wallet_verify_evidence(const uint8_t *evidence,
+                                     size_t evidence_len,
+                                     const uint8_t *nonce,
+                                     size_t nonce_len,
+                                     const uint8_t *expected_address,
+                                     size_t expected_address_len,
+                                     wallet_evidence_facts *facts_out);
+
+/**
  * Describes a result code.
  *
  * Returns a static, NUL-terminated string that stays valid for the life of
@@ -483,11 +1089,15 @@ wallet_result wallet_signer_address(const wallet_signer *signer,
 /**
  * Signs a transaction: `payload` is the unsigned signing payload of any
  * supported type (`type || rlp([...])` for EIP-2930, 1559, 4844 and 7702;
- * the 9-field EIP-155 list or the 6-field pre-EIP-155 list for legacy), as
- * any Ethereum library serialises it for signing. The payload is decoded
- * strictly, its Keccak-256 signed, and the signed transaction (the EIP-2718
- * envelope, or the legacy RLP list with `v`) written to `out`: the bytes
- * `eth_sendRawTransaction` takes.
+ * the 9-field EIP-155 list for legacy), as any Ethereum library serialises
+ * it for signing. The payload is decoded strictly, its Keccak-256 signed,
+ * and the signed transaction (the EIP-2718 envelope, or the legacy RLP list
+ * with `v`) written to `out`: the bytes `eth_sendRawTransaction` takes.
+ *
+ * A pre-EIP-155 legacy payload (the 6-field list, without a chain id) is
+ * refused with `WALLET_TX_UNPROTECTED`: its signature would be valid on
+ * every chain. (`wallet_decode_transaction` still decodes it, with
+ * `has_chain_id` false.)
  *
  * The signed form is at most `payload_len + WALLET_SIGNED_TX_MAX_OVERHEAD`
  * bytes. With a smaller `out_cap` the call fails with
@@ -496,7 +1106,8 @@ wallet_result wallet_signer_address(const wallet_signer *signer,
  *
  * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
  * overlaps `payload`), `WALLET_BUFFER_TOO_SMALL`, any `WALLET_RLP_*` or
- * `WALLET_TX_*` decoding error, `WALLET_SIGNER_SIGNING_FAILED`.
+ * `WALLET_TX_*` decoding error, `WALLET_TX_UNPROTECTED`,
+ * `WALLET_SIGNER_SIGNING_FAILED`.
  *
  * # Safety
  * `signer` must be a live handle; `payload` readable for `payload_len`
@@ -566,9 +1177,10 @@ void wallet_signer_free(wallet_signer *signer);
 /**
  * Decodes an unsigned signing payload (the input of
  * `wallet_signer_sign_transaction`) into `*tx_out`, so a host can check
- * what it is about to sign. The rules are the signer's own: what decodes
- * here is what would be signed, and what fails here fails there with the
- * same code.
+ * what it is about to sign. The rules are the signers' own: what fails
+ * here fails there with the same code, and what decodes here is what would
+ * be signed, except a pre-EIP-155 legacy payload (`has_chain_id` false),
+ * which decodes but is refused for signing (`WALLET_TX_UNPROTECTED`).
  *
  * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`tx_out`
  * overlaps `payload`), any `WALLET_RLP_*` or `WALLET_TX_*` decoding error.
@@ -635,6 +1247,358 @@ wallet_result wallet_address_checksum(const uint8_t *address,
                                       size_t out_cap,
                                       size_t *out_len);
 
+/**
+ * Opens the TPM named by `tcti` and the state directory `state_dir`
+ * (created with mode 0700 if missing; refused if group or others can
+ * access it). No account is loaded yet: call `wallet_load_account`,
+ * `wallet_create_account`, `wallet_import_key` or `wallet_restore`.
+ *
+ * `tcti` is a NUL-terminated TPM connection string in the tpm2-tss
+ * syntax: `device:/dev/tpmrm0`, `swtpm:path=/run/swtpm.sock` or
+ * `swtpm:host=127.0.0.1,port=2321`. NULL picks the default:
+ * `$FLARE_WALLET_TPM`, else `/dev/tpmrm0` if it exists (a software TPM is
+ * never chosen silently). `state_dir` is a NUL-terminated path.
+ *
+ * Opening talks to the TPM (`TPM2_Startup`, and `TPM2_CreatePrimary` of
+ * the storage root key). A software TPM serves one client at a time: free
+ * one `wallet` before opening another on the same swtpm.
+ *
+ * `*wallet_out` is set only on success and must be released with
+ * `wallet_free`.
+ *
+ * Errors: `WALLET_NULL_PARAMETER` (`state_dir` or `wallet_out`),
+ * `WALLET_INVALID_PARAMETER` (`tcti` is not UTF-8), `WALLET_TPM_*`
+ * (`WALLET_TPM_INVALID_TCTI`, `WALLET_TPM_NO_DEFAULT_TPM`,
+ * `WALLET_TPM_CONNECT_FAILED`...), `WALLET_STATE_*`
+ * (`WALLET_STATE_NOT_A_DIRECTORY`, `WALLET_STATE_INSECURE_PERMISSIONS`,
+ * `WALLET_STATE_IO_ERROR`).
+ *
+ * # Safety
+ * `tcti` must be NULL or a NUL-terminated string; `state_dir` a
+ * NUL-terminated string; `wallet_out` writable.
+ */
+wallet_result wallet_open(const char *tcti, const char *state_dir, wallet **wallet_out);
+
+/**
+ * Releases a wallet: wipes a cached key and closes the TPM connection.
+ * NULL is ignored. The handle must not be used again, by any thread.
+ *
+ * # Safety
+ * `handle` must be NULL or a live wallet from `wallet_open`, not already
+ * freed, and not in use by another thread.
+ */
+void wallet_free(wallet *handle);
+
+/**
+ * Creates a new account: a key drawn from OS entropy XOR TPM entropy,
+ * sealed by this TPM and stored in the state directory, which must hold
+ * no account yet. Writes its 20-byte address (`WALLET_ADDRESS_LEN`).
+ *
+ * `pcr_bitmap` binds the key to the current values of PCRs of the SHA-256
+ * bank (bit `n` for PCR `n`, 0 to 23): once one of them changes, the key
+ * cannot be unsealed (`WALLET_SEAL_PCR_MISMATCH`). 0 binds to none.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (checked
+ * before anything is created), `WALLET_TPM_INVALID_PCR_SELECTION`,
+ * `WALLET_STATE_ACCOUNT_EXISTS` (nothing sent to the TPM), `WALLET_TPM_*`,
+ * `WALLET_SEAL_*`, `WALLET_STATE_*`, `WALLET_RANDOM_FAILED`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_create_account(const wallet *handle,
+                                    uint32_t pcr_bitmap,
+                                    uint8_t *out,
+                                    size_t out_cap,
+                                    size_t *out_len);
+
+/**
+ * Imports an existing 32-byte secp256k1 key: sealed by this TPM and
+ * stored in the state directory, which must hold no account yet. Writes
+ * the address. `pcr_bitmap` as for `wallet_create_account`. The caller
+ * should wipe its copy of the key as soon as this returns.
+ *
+ * Errors: as `wallet_create_account`, and
+ * `WALLET_SIGNER_INVALID_SECRET_KEY_LENGTH` (`key_len` is not 32),
+ * `WALLET_SIGNER_INVALID_SECRET_KEY` (zero, or not below the curve order).
+ *
+ * # Safety
+ * `handle` must be a live wallet; `key` readable for `key_len` bytes;
+ * `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_import_key(const wallet *handle,
+                                const uint8_t *key,
+                                size_t key_len,
+                                uint32_t pcr_bitmap,
+                                uint8_t *out,
+                                size_t out_cap,
+                                size_t *out_len);
+
+/**
+ * Loads the account of the state directory: checks the sealed-key file's
+ * format, integrity and storage root key against this TPM, and unseals the
+ * key once to check it belongs to the recorded address (in cached mode the
+ * key then stays unsealed). Writes the address.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (checked
+ * first), `WALLET_STATE_NO_ACCOUNT`, `WALLET_BACKUP_*` (a damaged account
+ * file), `WALLET_SEAL_SRK_NAME_MISMATCH` (an account of another TPM),
+ * `WALLET_SEAL_PCR_MISMATCH`, `WALLET_ACCOUNT_ADDRESS_MISMATCH`,
+ * `WALLET_TPM_*`, `WALLET_STATE_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_load_account(const wallet *handle,
+                                  uint8_t *out,
+                                  size_t out_cap,
+                                  size_t *out_len);
+
+/**
+ * Writes the loaded account's 20-byte address (`WALLET_ADDRESS_LEN`).
+ * Does not talk to the TPM.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+ * `WALLET_ACCOUNT_NOT_LOADED`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_address(const wallet *handle, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/**
+ * Sets the key mode: `WALLET_KEY_MODE_STRICT` (0, the default) unseals
+ * the key for every signature and wipes it at once;
+ * `WALLET_KEY_MODE_CACHED` (1) keeps it unsealed in the library's
+ * zeroizing memory after its next use, until the wallet is freed. Going
+ * back to strict wipes a cached key at once.
+ *
+ * `mode` is a `uint32_t` holding a `wallet_key_mode` value, so that an
+ * unknown number is refused rather than undefined behaviour.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (an unknown
+ * mode).
+ *
+ * # Safety
+ * `handle` must be a live wallet.
+ */
+wallet_result wallet_set_key_mode(const wallet *handle, uint32_t mode);
+
+/**
+ * Signs a transaction with the account's key: `payload` is the unsigned
+ * signing payload of any supported type, as for
+ * `wallet_signer_sign_transaction`; the signed transaction (what
+ * `eth_sendRawTransaction` takes) goes to `out`. The payload is decoded
+ * strictly and checked against the account's signing policy before the TPM
+ * is touched. Accounts made through this API have the default policy,
+ * which refuses a pre-EIP-155 legacy payload (no chain id):
+ * `WALLET_POLICY_UNPROTECTED_NOT_ALLOWED`.
+ *
+ * The signed form is at most `payload_len + WALLET_SIGNED_TX_MAX_OVERHEAD`
+ * bytes. A shorter `out_cap` gets `WALLET_BUFFER_TOO_SMALL` with the exact
+ * length in `*out_len`, but only after signing (the length depends on the
+ * signature), which in strict mode costs an unseal: size the buffer from
+ * the bound instead. A refused or short call records no spend against a
+ * daily limit.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `payload`), `WALLET_BUFFER_TOO_SMALL`, any `WALLET_RLP_*` or
+ * `WALLET_TX_*` decoding error, `WALLET_POLICY_*` (a rule of the policy
+ * refused; nothing was signed), `WALLET_ACCOUNT_NOT_LOADED`,
+ * `WALLET_ACCOUNT_POLICY_*`, the errors of unsealing (`WALLET_TPM_*`,
+ * `WALLET_SEAL_*`, `WALLET_ACCOUNT_ADDRESS_MISMATCH`), and `WALLET_STATE_*`
+ * (writing the spend ledger).
+ *
+ * # Safety
+ * `handle` must be a live wallet; `payload` readable for `payload_len`
+ * bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_sign_transaction(const wallet *handle,
+                                      const uint8_t *payload,
+                                      size_t payload_len,
+                                      uint8_t *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+/**
+ * Signs `message` as EIP-191 `personal_sign` with the account's key and
+ * writes the 65-byte signature `r || s || v`, `v` = 27 or 28
+ * (`WALLET_SIGNATURE_LEN`). An empty message may be passed as `(NULL, 0)`.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `message`), `WALLET_BUFFER_TOO_SMALL` (checked before the key
+ * is used), `WALLET_POLICY_MESSAGES_NOT_ALLOWED`,
+ * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_*`, and the errors
+ * of unsealing.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `message` readable for `message_len`
+ * bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_sign_message(const wallet *handle,
+                                  const uint8_t *message,
+                                  size_t message_len,
+                                  uint8_t *out,
+                                  size_t out_cap,
+                                  size_t *out_len);
+
+/**
+ * Signs EIP-712 typed data given its domain separator and struct hash
+ * (32 bytes each, `WALLET_HASH_LEN`) with the account's key: the digest
+ * is `keccak256(0x19 0x01 || domain_separator || struct_hash)`. Writes
+ * `r || s || v` (65 bytes, `v` = 27 or 28).
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (a hash is
+ * not 32 bytes, or `out` overlaps an input), `WALLET_BUFFER_TOO_SMALL`
+ * (checked first), `WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE` (the
+ * account's policy restricts typed-data domains, which cannot be checked
+ * from a hash), `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_*`,
+ * and the errors of unsealing.
+ *
+ * # Safety
+ * `handle` must be a live wallet; the two hashes readable for their
+ * lengths; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_sign_typed_data_hash(const wallet *handle,
+                                          const uint8_t *domain_separator,
+                                          size_t domain_separator_len,
+                                          const uint8_t *struct_hash,
+                                          size_t struct_hash_len,
+                                          uint8_t *out,
+                                          size_t out_cap,
+                                          size_t *out_len);
+
+/**
+ * Produces attestation evidence for the verifier's `nonce` and
+ * `chain_id`, in its canonical encoding (what `wallet_verify_evidence`
+ * reads): a quote of PCRs 0-7 (SHA-256 bank) by the TPM's attestation key
+ * over a challenge binding the nonce, the chain id, the address and the
+ * hash of the account's signing policy (`wallet_policy_hash`), and the
+ * account key's EIP-191 signature over the same challenge.
+ *
+ * The evidence is at most `WALLET_EVIDENCE_MAX_LEN` bytes. A shorter
+ * `out_cap` gets `WALLET_BUFFER_TOO_SMALL` with the exact length, after
+ * the TPM has quoted (the length is the same for every quote of one TPM).
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `nonce`), `WALLET_BUFFER_TOO_SMALL`,
+ * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_TPM_*`, the errors of unsealing.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `nonce` readable for `nonce_len` bytes;
+ * `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_attest(const wallet *handle,
+                            const uint8_t *nonce,
+                            size_t nonce_len,
+                            uint64_t chain_id,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * Writes the TPM-bound backup of the loaded account: the sealed-key file
+ * as base64 text (RFC 4648, padded), followed by a NUL. It holds no key in
+ * clear and restores only on the same TPM (`wallet_restore`).
+ *
+ * `*out_len` receives the length of the text **without** the NUL, which
+ * is what `wallet_restore` takes as `backup_len`. A short buffer gets
+ * `WALLET_BUFFER_TOO_SMALL` with the capacity needed **with** the NUL;
+ * `WALLET_BACKUP_MAX_LEN` bytes always suffice. Does not talk to the TPM.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+ * `WALLET_ACCOUNT_NOT_LOADED`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_backup(const wallet *handle, char *out, size_t out_cap, size_t *out_len);
+
+/**
+ * Restores a backup made by `wallet_backup` on this TPM into this
+ * wallet's empty state directory, and loads it. Writes the address.
+ * `backup` is the base64 text, `backup_len` bytes, no NUL needed (a NUL
+ * inside the length is not base64). Nothing is written to the state
+ * directory unless the key unsealed and matched its address.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (checked
+ * first), `WALLET_BACKUP_NOT_BASE64`, `WALLET_BACKUP_*` (a damaged
+ * backup), `WALLET_RESTORE_STATE_NOT_EMPTY`,
+ * `WALLET_SEAL_SRK_NAME_MISMATCH` (a backup of another TPM),
+ * `WALLET_SEAL_PCR_MISMATCH`, `WALLET_ACCOUNT_ADDRESS_MISMATCH`,
+ * `WALLET_TPM_*`, `WALLET_STATE_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `backup` readable for `backup_len`
+ * bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_restore(const wallet *handle,
+                             const char *backup,
+                             size_t backup_len,
+                             uint8_t *out,
+                             size_t out_cap,
+                             size_t *out_len);
+
+/**
+ * Writes the SHA-256 hash of the loaded account's signing policy (32
+ * bytes, `WALLET_HASH_LEN`): the value `wallet_attest` binds into its
+ * evidence, which a verifier finds in `wallet_evidence_facts.policy_hash`.
+ * Accounts made through this API carry the default policy (everything but
+ * unprotected transactions); an account file from before signing policies
+ * has none and reports 32 zero bytes. Does not talk to the TPM.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+ * `WALLET_ACCOUNT_NOT_LOADED`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_policy_hash(const wallet *handle,
+                                 uint8_t *out,
+                                 size_t out_cap,
+                                 size_t *out_len);
+
+/**
+ * Stores how many command frames this wallet has sent to the TPM since it
+ * was opened: a host can see, for instance, that a cached-mode signature
+ * costs no TPM command and a strict-mode one several.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `count_out` writable.
+ */
+wallet_result wallet_tpm_commands_sent(const wallet *handle, uint64_t *count_out);
+
+/**
+ * Writes a full description of the last error the wallet core reported on
+ * this handle, as NUL-terminated text: it adds what a result code cannot
+ * carry, such as which TPM command failed with which response code, or
+ * which file-system step failed. The text never holds key material. It is
+ * empty when no call on this handle has failed inside the core (argument
+ * errors such as `WALLET_NULL_PARAMETER` are not recorded), and it is not
+ * cleared by later successful calls. With several threads on one handle,
+ * "last" is whichever failing call finished last.
+ *
+ * `*out_len` receives the length without the NUL; a short buffer gets
+ * `WALLET_BUFFER_TOO_SMALL` with the capacity needed, NUL included.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_last_error_message(const wallet *handle,
+                                        char *out,
+                                        size_t out_cap,
+                                        size_t *out_len);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -644,7 +1608,8 @@ wallet_result wallet_address_checksum(const uint8_t *address,
 /*
  * Layout checks: each struct of the API has the size and alignment the
  * library was built with. The Rust side checks the same numbers against its
- * own definitions (unit tests in ffi/src/transaction.rs read this file).
+ * own definitions (unit tests in ffi/src/{transaction,evidence}.rs read
+ * this file).
  */
 #ifndef WALLET_H_LAYOUT_CHECKED
 #define WALLET_H_LAYOUT_CHECKED
@@ -659,4 +1624,8 @@ WALLET_STATIC_ASSERT(sizeof(wallet_result) == 4, "wallet_result: size");
 WALLET_STATIC_ASSERT(sizeof(wallet_transaction) == 376, "wallet_transaction: size");
 WALLET_STATIC_ASSERT(WALLET_ALIGNOF(wallet_transaction) == WALLET_ALIGNOF(uint64_t),
                      "wallet_transaction: alignment");
+WALLET_STATIC_ASSERT(sizeof(wallet_evidence_facts) == 1152, "wallet_evidence_facts: size");
+WALLET_STATIC_ASSERT(WALLET_ALIGNOF(wallet_evidence_facts) == WALLET_ALIGNOF(uint64_t),
+                     "wallet_evidence_facts: alignment");
+WALLET_STATIC_ASSERT(sizeof(wallet_key_mode) == 4, "wallet_key_mode: size");
 #endif /* WALLET_H_LAYOUT_CHECKED */

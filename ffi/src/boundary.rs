@@ -13,6 +13,7 @@
 //! - outputs are written with raw pointer writes (the caller's memory may be
 //!   uninitialised) and only once the whole result is known.
 
+use core::ffi::CStr;
 use core::ptr::NonNull;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -84,6 +85,21 @@ pub(crate) unsafe fn array_in<'a, const N: usize>(
     // SAFETY: forwarded to the caller's contract.
     let bytes = unsafe { bytes_in(ptr, len) }?;
     bytes.try_into().map_err(|_| wrong_len)
+}
+
+/// A NUL-terminated string argument; NULL is `None`.
+///
+/// # Safety
+/// A non-NULL `ptr` must point to a NUL-terminated string that stays
+/// unchanged for the duration of `'a`.
+pub(crate) unsafe fn c_str_in<'a>(ptr: *const core::ffi::c_char) -> Option<&'a CStr> {
+    if ptr.is_null() {
+        None
+    } else {
+        // SAFETY: non-NULL, NUL-terminated and unchanged during 'a (the
+        // caller's contract).
+        Some(unsafe { CStr::from_ptr(ptr) })
+    }
 }
 
 /// The object behind a handle.
@@ -209,6 +225,18 @@ impl<T: Copy> BytesOut<T> {
             size_of::<usize>(),
             input,
         )
+    }
+
+    /// Fails as [`write`](Self::write) would for `needed` bytes, before any
+    /// work is done: for calls with an effect (creating an account) or a
+    /// cost (a TPM round trip) whose output has a known size.
+    pub(crate) fn require(&self, needed: usize) -> Outcome {
+        if needed > self.cap {
+            // SAFETY: `len` is non-NULL and writable (contract of `new`).
+            unsafe { self.len.as_ptr().write(needed) };
+            return Err(WALLET_BUFFER_TOO_SMALL);
+        }
+        Ok(())
     }
 
     /// Copies `data` out and stores its length, or stores the length needed

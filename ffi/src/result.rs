@@ -10,23 +10,30 @@
 //! | block | source |
 //! | --- | --- |
 //! | 0 | success |
-//! | 1xx | arguments, panics, buffers, entropy |
+//! | 1xx | arguments, panics, buffers, entropy, handles |
 //! | 2xx | RLP (`wallet_core::rlp::RlpError`) |
 //! | 3xx | transactions (`wallet_core::tx::TxError`) |
 //! | 4xx | keys and signatures (`wallet_core::signer::SignerError`) |
-//! | 5xx | TPM (reserved) |
-//! | 6xx | sealed key, backup and state directory (reserved) |
-//! | 7xx | attestation (reserved) |
-//! | 8xx | policy (reserved) |
+//! | 5xx | TPM: transport (50x) and commands (52x) (`wallet_core::tpm`) |
+//! | 6xx | sealed key (60x), sealed-key file and backup (62x), state directory (64x), wallet (66x) |
+//! | 7xx | attestation evidence and its verification (`wallet_core::attest`) |
+//! | 8xx | signing policy: rules that refused (80x-81x), encodings and state files (82x) |
 //! | 9xx | keystore (reserved) |
 
 #![allow(non_camel_case_types)]
 
 use core::ffi::{c_char, CStr};
 
+use wallet_core::attest::AttestError;
+use wallet_core::backup::BackupError;
+use wallet_core::policy::{PolicyError, PolicyViolation};
 use wallet_core::rlp::RlpError;
+use wallet_core::seal::SealError;
 use wallet_core::signer::SignerError;
+use wallet_core::state::StateError;
+use wallet_core::tpm::{TpmError, TransportError};
 use wallet_core::tx::TxError;
+use wallet_core::wallet::WalletError;
 use wallet_core::Error;
 
 /// The result of every fallible `wallet_*` function: `WALLET_OK` (0) or an
@@ -51,6 +58,10 @@ pub enum wallet_result {
     WALLET_RANDOM_FAILED = 104,
     /// An error from a part of the core this build has no code for.
     WALLET_UNKNOWN_ERROR = 105,
+    /// An earlier call on this `wallet` handle panicked (a bug in the
+    /// library), so its state is unknown: free the handle and open the
+    /// wallet again.
+    WALLET_HANDLE_POISONED = 106,
 
     // ---- 2xx: RLP
     /// RLP input ends before the announced item.
@@ -124,6 +135,9 @@ pub enum wallet_result {
     WALLET_TX_INVALID_BLOB_VERSION = 321,
     /// A set-code transaction has an empty authorization list.
     WALLET_TX_EMPTY_AUTHORIZATION_LIST = 322,
+    /// A pre-EIP-155 legacy transaction (no chain id, so valid on every
+    /// chain) is refused for signing: it could be replayed on any chain.
+    WALLET_TX_UNPROTECTED = 323,
     /// A transaction error this build has no specific code for.
     WALLET_TX_OTHER = 399,
 
@@ -152,6 +166,241 @@ pub enum wallet_result {
     WALLET_SIGNER_INVALID_ADDRESS_CHECKSUM = 410,
     /// A signer error this build has no specific code for.
     WALLET_SIGNER_OTHER = 499,
+
+    // ---- 5xx: TPM. 50x: the transport.
+    /// The TPM connection string is not `device:PATH`,
+    /// `swtpm:host=H,port=P` or `swtpm:path=SOCKET`.
+    WALLET_TPM_INVALID_TCTI = 500,
+    /// No TPM named: `$FLARE_WALLET_TPM` is unset and `/dev/tpmrm0` is absent.
+    WALLET_TPM_NO_DEFAULT_TPM = 501,
+    /// The TPM device or socket could not be opened or connected to.
+    WALLET_TPM_CONNECT_FAILED = 502,
+    /// The TPM did not answer in time.
+    WALLET_TPM_TIMEOUT = 503,
+    /// The connection to the TPM broke mid-frame; the next call reconnects.
+    WALLET_TPM_CONNECTION_LOST = 504,
+    /// Another I/O error while talking to the TPM.
+    WALLET_TPM_IO_ERROR = 505,
+    /// The command frame is larger than the transport accepts.
+    WALLET_TPM_TRANSPORT_COMMAND_TOO_LARGE = 506,
+    /// The TPM announced a response larger than the response buffer.
+    WALLET_TPM_RESPONSE_TOO_LARGE = 507,
+    /// The TPM response frame is truncated.
+    WALLET_TPM_RESPONSE_TRUNCATED = 508,
+    /// A fault-injecting test transport refused the command on purpose.
+    WALLET_TPM_INJECTED_FAILURE = 509,
+    // 52x: commands and sessions.
+    /// The TPM refused a command with a response code
+    /// (`wallet_last_error_message` names the command and the code).
+    WALLET_TPM_COMMAND_FAILED = 520,
+    /// A TPM response is not what its command calls for.
+    WALLET_TPM_MALFORMED_RESPONSE = 521,
+    /// A TPM response HMAC does not verify: the response was altered.
+    WALLET_TPM_RESPONSE_HMAC_MISMATCH = 522,
+    /// A TPM command does not fit the command buffer.
+    WALLET_TPM_COMMAND_TOO_LARGE = 523,
+    /// A PCR bitmap names a PCR above 23.
+    WALLET_TPM_INVALID_PCR_SELECTION = 524,
+    /// The storage root key's public point is not on P-256.
+    WALLET_TPM_INVALID_SRK_POINT = 525,
+    /// A TPM error this build has no specific code for.
+    WALLET_TPM_OTHER = 599,
+
+    // ---- 6xx: sealed key, sealed-key file, state directory, wallet.
+    // 60x: sealing and unsealing.
+    /// The TPM's storage root key is not the one the key was sealed under:
+    /// another TPM, or a cleared one. Nothing was unsealed.
+    WALLET_SEAL_SRK_NAME_MISMATCH = 600,
+    /// The PCRs the key is bound to have changed. Nothing was unsealed.
+    WALLET_SEAL_PCR_MISMATCH = 601,
+    /// The sealed object is malformed or contradicts its PCR policy.
+    WALLET_SEAL_INVALID_SEALED_OBJECT = 602,
+    /// The check after sealing unsealed different bytes than were sealed.
+    WALLET_SEAL_UNSEAL_MISMATCH = 603,
+    /// No valid secp256k1 key after several draws: entropy is broken.
+    WALLET_SEAL_NO_VALID_SCALAR = 604,
+    // 62x: the sealed-key file (the account file and the backup).
+    /// Not a sealed-key file (bad magic).
+    WALLET_BACKUP_BAD_MAGIC = 620,
+    /// The sealed-key file has a version this build does not read.
+    WALLET_BACKUP_UNSUPPORTED_VERSION = 621,
+    /// The sealed-key file has unknown flag bits.
+    WALLET_BACKUP_UNKNOWN_FLAGS = 622,
+    /// The sealed-key file ends inside a field.
+    WALLET_BACKUP_TRUNCATED = 623,
+    /// A length in the sealed-key file is above its bound.
+    WALLET_BACKUP_LENGTH_OVER_BOUND = 624,
+    /// A field of the sealed-key file that cannot be empty is empty.
+    WALLET_BACKUP_EMPTY_FIELD = 625,
+    /// Bytes follow the sealed-key file's integrity check.
+    WALLET_BACKUP_TRAILING_BYTES = 626,
+    /// The sealed-key file is corrupted (its SHA-256 does not match).
+    WALLET_BACKUP_INTEGRITY_MISMATCH = 627,
+    // 64x: the state directory.
+    /// The state path exists and is not a directory.
+    WALLET_STATE_NOT_A_DIRECTORY = 640,
+    /// The state directory or account file is open to group or others.
+    WALLET_STATE_INSECURE_PERMISSIONS = 641,
+    /// The account file is not a regular file.
+    WALLET_STATE_NOT_A_REGULAR_FILE = 642,
+    /// The state directory already holds an account.
+    WALLET_STATE_ACCOUNT_EXISTS = 643,
+    /// The state directory holds no account.
+    WALLET_STATE_NO_ACCOUNT = 644,
+    /// The account file is too large to be a sealed key.
+    WALLET_STATE_FILE_TOO_LARGE = 645,
+    /// A file-system operation on the state directory failed
+    /// (`wallet_last_error_message` names the step and the OS error).
+    WALLET_STATE_IO_ERROR = 646,
+    /// The spend ledger or the policy audit log is larger than its bound.
+    WALLET_STATE_POLICY_FILE_TOO_LARGE = 647,
+    // 66x: the wallet.
+    /// The wallet was closed.
+    WALLET_CLOSED = 660,
+    /// No account is loaded: create, import, load or restore one first.
+    WALLET_ACCOUNT_NOT_LOADED = 661,
+    /// The backup text is not canonical padded base64.
+    WALLET_BACKUP_NOT_BASE64 = 662,
+    /// A restore needs an empty state directory.
+    WALLET_RESTORE_STATE_NOT_EMPTY = 663,
+    /// The unsealed key does not belong to the recorded address: the
+    /// sealed-key file was altered.
+    WALLET_ACCOUNT_ADDRESS_MISMATCH = 664,
+    /// The account's signing policy does not match its binding to the key:
+    /// the account file was altered. Nothing was signed.
+    WALLET_ACCOUNT_POLICY_BINDING_MISMATCH = 665,
+    /// The account file predates signing policies and carries none; it
+    /// signs nothing until a policy is bound to it.
+    WALLET_ACCOUNT_POLICY_UNBOUND = 666,
+    /// A sealed-key, state or wallet error this build has no specific code for.
+    WALLET_STORAGE_OTHER = 699,
+
+    // ---- 7xx: attestation evidence and its verification.
+    /// Not attestation evidence (bad magic).
+    WALLET_ATTEST_EVIDENCE_BAD_MAGIC = 700,
+    /// The evidence has a version this build does not read.
+    WALLET_ATTEST_EVIDENCE_UNSUPPORTED_VERSION = 701,
+    /// The evidence ends early.
+    WALLET_ATTEST_EVIDENCE_TRUNCATED = 702,
+    /// A length in the evidence is zero or over its bound.
+    WALLET_ATTEST_EVIDENCE_LENGTH_OUT_OF_BOUNDS = 703,
+    /// The evidence's PCR value count differs from its selection.
+    WALLET_ATTEST_EVIDENCE_PCR_COUNT_MISMATCH = 704,
+    /// Bytes follow the evidence.
+    WALLET_ATTEST_EVIDENCE_TRAILING_BYTES = 705,
+    /// A PCR index is outside 0..=31.
+    WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE = 706,
+    /// The PCR selection is empty or not in the SHA-256 bank.
+    WALLET_ATTEST_UNSUPPORTED_PCR_BANK = 707,
+    /// The attestation key is not the trusted one.
+    WALLET_ATTEST_AK_NOT_TRUSTED = 708,
+    /// The attestation key's public area is malformed.
+    WALLET_ATTEST_AK_PUBLIC_MALFORMED = 709,
+    /// The attestation key is not an ECC key.
+    WALLET_ATTEST_AK_NOT_ECC = 710,
+    /// The attestation key's name algorithm is not SHA-256.
+    WALLET_ATTEST_AK_NAME_ALG = 711,
+    /// The attestation key is not a restricted, fixed, TPM-generated signing key.
+    WALLET_ATTEST_AK_ATTRIBUTES = 712,
+    /// The attestation key has a symmetric algorithm or a KDF.
+    WALLET_ATTEST_AK_PARAMETERS = 713,
+    /// The attestation key's scheme is not ECDSA with SHA-256.
+    WALLET_ATTEST_AK_SCHEME = 714,
+    /// The attestation key's curve is not NIST P-256.
+    WALLET_ATTEST_AK_CURVE = 715,
+    /// The attestation key's public point is not on P-256.
+    WALLET_ATTEST_AK_POINT_INVALID = 716,
+    /// The quote signature has an out-of-range scalar.
+    WALLET_ATTEST_AK_SIGNATURE_MALFORMED = 717,
+    /// The quote signature does not verify with the attestation key.
+    WALLET_ATTEST_AK_SIGNATURE_INVALID = 718,
+    /// The quoted `TPMS_ATTEST` is malformed.
+    WALLET_ATTEST_QUOTE_MALFORMED = 719,
+    /// The quote was not generated by a TPM (bad magic).
+    WALLET_ATTEST_QUOTE_BAD_MAGIC = 720,
+    /// The attest structure is not a quote.
+    WALLET_ATTEST_NOT_A_QUOTE = 721,
+    /// The quote's qualifying data is not the challenge: wrong nonce, or an
+    /// evidence field (address, chain id, policy hash) was changed.
+    WALLET_ATTEST_CHALLENGE_MISMATCH = 722,
+    /// The quote's PCR selection differs from the evidence's.
+    WALLET_ATTEST_PCR_SELECTION_MISMATCH = 723,
+    /// The quote's PCR digest differs from the evidence's PCR values.
+    WALLET_ATTEST_PCR_DIGEST_MISMATCH = 724,
+    /// The wallet's signature in the evidence is malformed.
+    WALLET_ATTEST_WALLET_SIGNATURE_MALFORMED = 725,
+    /// The wallet's signature does not recover to the evidence's address.
+    WALLET_ATTEST_WALLET_SIGNATURE_MISMATCH = 726,
+    /// The evidence speaks for another address than the expected one.
+    WALLET_ATTEST_ADDRESS_MISMATCH = 727,
+    /// The evidence is bound to another chain id than the expected one.
+    WALLET_ATTEST_CHAIN_ID_MISMATCH = 728,
+    /// The evidence is bound to another policy hash than the expected one.
+    WALLET_ATTEST_POLICY_HASH_MISMATCH = 729,
+    /// An expected PCR is not in the quote.
+    WALLET_ATTEST_PCR_NOT_QUOTED = 730,
+    /// A quoted PCR value differs from the expected one.
+    WALLET_ATTEST_PCR_VALUE_MISMATCH = 731,
+    /// An attestation error this build has no specific code for.
+    WALLET_ATTEST_OTHER = 799,
+
+    // ---- 8xx: the account's signing policy. 80x-81x: a rule refused the
+    // request; nothing was signed (`wallet_last_error_message` gives the
+    // values involved).
+    /// The transaction's chain id is not in `chain_ids`.
+    WALLET_POLICY_CHAIN_ID_NOT_ALLOWED = 800,
+    /// A legacy transaction without an EIP-155 chain id, and
+    /// `allow_unprotected` is false (the default).
+    WALLET_POLICY_UNPROTECTED_NOT_ALLOWED = 801,
+    /// The transaction creates a contract, and `allow_contract_creation` is false.
+    WALLET_POLICY_CONTRACT_CREATION_NOT_ALLOWED = 802,
+    /// The recipient is on `recipients_deny`.
+    WALLET_POLICY_RECIPIENT_DENIED = 803,
+    /// The recipient is not on `recipients_allow`.
+    WALLET_POLICY_RECIPIENT_NOT_ALLOWED = 804,
+    /// A call to a contract listed in `selectors` with another selector.
+    WALLET_POLICY_SELECTOR_NOT_ALLOWED = 805,
+    /// A call to a contract listed in `selectors` without a whole selector.
+    WALLET_POLICY_MISSING_SELECTOR = 806,
+    /// An EIP-7702 authorization delegates to an address not on `delegations_allow`.
+    WALLET_POLICY_DELEGATION_NOT_ALLOWED = 807,
+    /// The transaction's value is above `max_value_wei`.
+    WALLET_POLICY_VALUE_ABOVE_CAP = 808,
+    /// The transaction's maximum fee is above `max_fee_wei`.
+    WALLET_POLICY_MAX_FEE_ABOVE_CAP = 809,
+    /// Message signing, and `allow_messages` is false.
+    WALLET_POLICY_MESSAGES_NOT_ALLOWED = 810,
+    /// The EIP-712 domain is not in `typed_data_domains`.
+    WALLET_POLICY_TYPED_DATA_DOMAIN_NOT_ALLOWED = 811,
+    /// Typed data given only as hashes while `typed_data_domains` is set.
+    WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE = 812,
+    /// The spend would exceed `daily_limit_wei` over the last 24 hours.
+    WALLET_POLICY_DAILY_LIMIT_EXCEEDED = 813,
+    // 82x: policy encodings and the policy's state files.
+    /// Not a policy encoding (bad magic).
+    WALLET_POLICY_BAD_MAGIC = 820,
+    /// The policy encoding has a version this build does not read.
+    WALLET_POLICY_UNSUPPORTED_VERSION = 821,
+    /// The policy encoding is truncated.
+    WALLET_POLICY_TRUNCATED = 822,
+    /// A flag byte of the policy encoding is neither 0 nor 1.
+    WALLET_POLICY_INVALID_FLAG = 823,
+    /// A list of the policy has more entries than it can hold.
+    WALLET_POLICY_TOO_MANY_ENTRIES = 824,
+    /// A list of the policy encoding is not in ascending order.
+    WALLET_POLICY_UNSORTED = 825,
+    /// A list of the policy encoding holds an entry twice.
+    WALLET_POLICY_DUPLICATE = 826,
+    /// A chain id in the policy's `chain_ids` is 0 or above the EIP-2294 maximum.
+    WALLET_POLICY_CHAIN_ID_OUT_OF_RANGE = 827,
+    /// Bytes follow the policy encoding.
+    WALLET_POLICY_TRAILING_BYTES = 828,
+    /// The spend ledger in the state directory is damaged or another account's.
+    WALLET_POLICY_SPEND_LEDGER_MALFORMED = 829,
+    /// The policy audit log in the state directory does not parse.
+    WALLET_POLICY_AUDIT_LOG_MALFORMED = 830,
+    /// A policy error this build has no specific code for.
+    WALLET_POLICY_OTHER = 899,
 }
 
 use wallet_result::*;
@@ -166,6 +415,7 @@ impl wallet_result {
         WALLET_INVALID_PARAMETER,
         WALLET_RANDOM_FAILED,
         WALLET_UNKNOWN_ERROR,
+        WALLET_HANDLE_POISONED,
         WALLET_RLP_INPUT_TOO_SHORT,
         WALLET_RLP_LEADING_ZERO,
         WALLET_RLP_NON_CANONICAL_SINGLE_BYTE,
@@ -200,6 +450,7 @@ impl wallet_result {
         WALLET_TX_TOO_MANY_BLOBS,
         WALLET_TX_INVALID_BLOB_VERSION,
         WALLET_TX_EMPTY_AUTHORIZATION_LIST,
+        WALLET_TX_UNPROTECTED,
         WALLET_TX_OTHER,
         WALLET_SIGNER_INVALID_SECRET_KEY,
         WALLET_SIGNER_INVALID_SECRET_KEY_LENGTH,
@@ -213,6 +464,111 @@ impl wallet_result {
         WALLET_SIGNER_INVALID_ADDRESS_HEX,
         WALLET_SIGNER_INVALID_ADDRESS_CHECKSUM,
         WALLET_SIGNER_OTHER,
+        WALLET_TPM_INVALID_TCTI,
+        WALLET_TPM_NO_DEFAULT_TPM,
+        WALLET_TPM_CONNECT_FAILED,
+        WALLET_TPM_TIMEOUT,
+        WALLET_TPM_CONNECTION_LOST,
+        WALLET_TPM_IO_ERROR,
+        WALLET_TPM_TRANSPORT_COMMAND_TOO_LARGE,
+        WALLET_TPM_RESPONSE_TOO_LARGE,
+        WALLET_TPM_RESPONSE_TRUNCATED,
+        WALLET_TPM_INJECTED_FAILURE,
+        WALLET_TPM_COMMAND_FAILED,
+        WALLET_TPM_MALFORMED_RESPONSE,
+        WALLET_TPM_RESPONSE_HMAC_MISMATCH,
+        WALLET_TPM_COMMAND_TOO_LARGE,
+        WALLET_TPM_INVALID_PCR_SELECTION,
+        WALLET_TPM_INVALID_SRK_POINT,
+        WALLET_TPM_OTHER,
+        WALLET_SEAL_SRK_NAME_MISMATCH,
+        WALLET_SEAL_PCR_MISMATCH,
+        WALLET_SEAL_INVALID_SEALED_OBJECT,
+        WALLET_SEAL_UNSEAL_MISMATCH,
+        WALLET_SEAL_NO_VALID_SCALAR,
+        WALLET_BACKUP_BAD_MAGIC,
+        WALLET_BACKUP_UNSUPPORTED_VERSION,
+        WALLET_BACKUP_UNKNOWN_FLAGS,
+        WALLET_BACKUP_TRUNCATED,
+        WALLET_BACKUP_LENGTH_OVER_BOUND,
+        WALLET_BACKUP_EMPTY_FIELD,
+        WALLET_BACKUP_TRAILING_BYTES,
+        WALLET_BACKUP_INTEGRITY_MISMATCH,
+        WALLET_STATE_NOT_A_DIRECTORY,
+        WALLET_STATE_INSECURE_PERMISSIONS,
+        WALLET_STATE_NOT_A_REGULAR_FILE,
+        WALLET_STATE_ACCOUNT_EXISTS,
+        WALLET_STATE_NO_ACCOUNT,
+        WALLET_STATE_FILE_TOO_LARGE,
+        WALLET_STATE_IO_ERROR,
+        WALLET_STATE_POLICY_FILE_TOO_LARGE,
+        WALLET_CLOSED,
+        WALLET_ACCOUNT_NOT_LOADED,
+        WALLET_BACKUP_NOT_BASE64,
+        WALLET_RESTORE_STATE_NOT_EMPTY,
+        WALLET_ACCOUNT_ADDRESS_MISMATCH,
+        WALLET_ACCOUNT_POLICY_BINDING_MISMATCH,
+        WALLET_ACCOUNT_POLICY_UNBOUND,
+        WALLET_STORAGE_OTHER,
+        WALLET_ATTEST_EVIDENCE_BAD_MAGIC,
+        WALLET_ATTEST_EVIDENCE_UNSUPPORTED_VERSION,
+        WALLET_ATTEST_EVIDENCE_TRUNCATED,
+        WALLET_ATTEST_EVIDENCE_LENGTH_OUT_OF_BOUNDS,
+        WALLET_ATTEST_EVIDENCE_PCR_COUNT_MISMATCH,
+        WALLET_ATTEST_EVIDENCE_TRAILING_BYTES,
+        WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE,
+        WALLET_ATTEST_UNSUPPORTED_PCR_BANK,
+        WALLET_ATTEST_AK_NOT_TRUSTED,
+        WALLET_ATTEST_AK_PUBLIC_MALFORMED,
+        WALLET_ATTEST_AK_NOT_ECC,
+        WALLET_ATTEST_AK_NAME_ALG,
+        WALLET_ATTEST_AK_ATTRIBUTES,
+        WALLET_ATTEST_AK_PARAMETERS,
+        WALLET_ATTEST_AK_SCHEME,
+        WALLET_ATTEST_AK_CURVE,
+        WALLET_ATTEST_AK_POINT_INVALID,
+        WALLET_ATTEST_AK_SIGNATURE_MALFORMED,
+        WALLET_ATTEST_AK_SIGNATURE_INVALID,
+        WALLET_ATTEST_QUOTE_MALFORMED,
+        WALLET_ATTEST_QUOTE_BAD_MAGIC,
+        WALLET_ATTEST_NOT_A_QUOTE,
+        WALLET_ATTEST_CHALLENGE_MISMATCH,
+        WALLET_ATTEST_PCR_SELECTION_MISMATCH,
+        WALLET_ATTEST_PCR_DIGEST_MISMATCH,
+        WALLET_ATTEST_WALLET_SIGNATURE_MALFORMED,
+        WALLET_ATTEST_WALLET_SIGNATURE_MISMATCH,
+        WALLET_ATTEST_ADDRESS_MISMATCH,
+        WALLET_ATTEST_CHAIN_ID_MISMATCH,
+        WALLET_ATTEST_POLICY_HASH_MISMATCH,
+        WALLET_ATTEST_PCR_NOT_QUOTED,
+        WALLET_ATTEST_PCR_VALUE_MISMATCH,
+        WALLET_ATTEST_OTHER,
+        WALLET_POLICY_CHAIN_ID_NOT_ALLOWED,
+        WALLET_POLICY_UNPROTECTED_NOT_ALLOWED,
+        WALLET_POLICY_CONTRACT_CREATION_NOT_ALLOWED,
+        WALLET_POLICY_RECIPIENT_DENIED,
+        WALLET_POLICY_RECIPIENT_NOT_ALLOWED,
+        WALLET_POLICY_SELECTOR_NOT_ALLOWED,
+        WALLET_POLICY_MISSING_SELECTOR,
+        WALLET_POLICY_DELEGATION_NOT_ALLOWED,
+        WALLET_POLICY_VALUE_ABOVE_CAP,
+        WALLET_POLICY_MAX_FEE_ABOVE_CAP,
+        WALLET_POLICY_MESSAGES_NOT_ALLOWED,
+        WALLET_POLICY_TYPED_DATA_DOMAIN_NOT_ALLOWED,
+        WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE,
+        WALLET_POLICY_DAILY_LIMIT_EXCEEDED,
+        WALLET_POLICY_BAD_MAGIC,
+        WALLET_POLICY_UNSUPPORTED_VERSION,
+        WALLET_POLICY_TRUNCATED,
+        WALLET_POLICY_INVALID_FLAG,
+        WALLET_POLICY_TOO_MANY_ENTRIES,
+        WALLET_POLICY_UNSORTED,
+        WALLET_POLICY_DUPLICATE,
+        WALLET_POLICY_CHAIN_ID_OUT_OF_RANGE,
+        WALLET_POLICY_TRAILING_BYTES,
+        WALLET_POLICY_SPEND_LEDGER_MALFORMED,
+        WALLET_POLICY_AUDIT_LOG_MALFORMED,
+        WALLET_POLICY_OTHER,
     ];
 
     /// The code with this number, if there is one.
@@ -234,6 +590,9 @@ impl wallet_result {
             }
             WALLET_RANDOM_FAILED => c"the operating system could not provide random bytes",
             WALLET_UNKNOWN_ERROR => c"error without a specific code in this build of libwallet",
+            WALLET_HANDLE_POISONED => {
+                c"an earlier call on this wallet panicked; free the handle and open the wallet again"
+            }
             WALLET_RLP_INPUT_TOO_SHORT => c"RLP input ends before the announced item",
             WALLET_RLP_LEADING_ZERO => c"RLP integer has a leading zero byte",
             WALLET_RLP_NON_CANONICAL_SINGLE_BYTE => {
@@ -284,6 +643,9 @@ impl wallet_result {
             WALLET_TX_EMPTY_AUTHORIZATION_LIST => {
                 c"set-code transaction has an empty authorization list"
             }
+            WALLET_TX_UNPROTECTED => {
+                c"pre-EIP-155 transaction without a chain id refused: it could be replayed on any chain"
+            }
             WALLET_TX_OTHER => c"invalid transaction (no specific code in this build)",
             WALLET_SIGNER_INVALID_SECRET_KEY => {
                 c"secret key is zero or not below the secp256k1 order"
@@ -305,6 +667,223 @@ impl wallet_result {
                 c"mixed-case address fails its EIP-55 checksum"
             }
             WALLET_SIGNER_OTHER => c"key or signature error (no specific code in this build)",
+            WALLET_TPM_INVALID_TCTI => {
+                c"invalid TPM connection string: expected device:PATH, swtpm:host=H,port=P or swtpm:path=SOCKET"
+            }
+            WALLET_TPM_NO_DEFAULT_TPM => {
+                c"no TPM named: set FLARE_WALLET_TPM (e.g. swtpm:path=/run/swtpm.sock) or provide /dev/tpmrm0"
+            }
+            WALLET_TPM_CONNECT_FAILED => c"could not open or connect to the TPM",
+            WALLET_TPM_TIMEOUT => c"the TPM did not answer in time",
+            WALLET_TPM_CONNECTION_LOST => {
+                c"the connection to the TPM was lost mid-frame; the next call reconnects"
+            }
+            WALLET_TPM_IO_ERROR => c"I/O error while talking to the TPM",
+            WALLET_TPM_TRANSPORT_COMMAND_TOO_LARGE => {
+                c"the TPM command frame is larger than the transport accepts"
+            }
+            WALLET_TPM_RESPONSE_TOO_LARGE => {
+                c"the TPM announced a response larger than the response buffer"
+            }
+            WALLET_TPM_RESPONSE_TRUNCATED => c"the TPM response frame is truncated",
+            WALLET_TPM_INJECTED_FAILURE => {
+                c"a fault-injecting test transport refused the command on purpose"
+            }
+            WALLET_TPM_COMMAND_FAILED => {
+                c"the TPM refused a command (wallet_last_error_message names it and the response code)"
+            }
+            WALLET_TPM_MALFORMED_RESPONSE => c"a TPM response is not what its command calls for",
+            WALLET_TPM_RESPONSE_HMAC_MISMATCH => {
+                c"a TPM response HMAC does not verify: the response was altered in transit"
+            }
+            WALLET_TPM_COMMAND_TOO_LARGE => c"a TPM command does not fit the command buffer",
+            WALLET_TPM_INVALID_PCR_SELECTION => {
+                c"invalid PCR selection: each PCR must be in 0..=23 (SHA-256 bank)"
+            }
+            WALLET_TPM_INVALID_SRK_POINT => {
+                c"the TPM storage root key public point is not a valid P-256 point"
+            }
+            WALLET_TPM_OTHER => c"TPM error (no specific code in this build)",
+            WALLET_SEAL_SRK_NAME_MISMATCH => {
+                c"the key was sealed by another TPM (or this TPM was cleared): storage root key differs; nothing was unsealed"
+            }
+            WALLET_SEAL_PCR_MISMATCH => {
+                c"the PCRs the key is bound to have changed (TPM_RC_POLICY_FAIL); nothing was unsealed"
+            }
+            WALLET_SEAL_INVALID_SEALED_OBJECT => {
+                c"the sealed object is malformed or its PCR policy is inconsistent"
+            }
+            WALLET_SEAL_UNSEAL_MISMATCH => c"the TPM unsealed different bytes than were sealed",
+            WALLET_SEAL_NO_VALID_SCALAR => {
+                c"could not draw a valid secp256k1 key: the entropy source is broken"
+            }
+            WALLET_BACKUP_BAD_MAGIC => c"not a sealed-key file or backup (bad magic)",
+            WALLET_BACKUP_UNSUPPORTED_VERSION => {
+                c"sealed-key file or backup version is not supported by this build"
+            }
+            WALLET_BACKUP_UNKNOWN_FLAGS => c"sealed-key file or backup has unknown flag bits",
+            WALLET_BACKUP_TRUNCATED => c"sealed-key file or backup is truncated",
+            WALLET_BACKUP_LENGTH_OVER_BOUND => {
+                c"sealed-key file or backup has a field length over its bound"
+            }
+            WALLET_BACKUP_EMPTY_FIELD => c"sealed-key file or backup has an empty required field",
+            WALLET_BACKUP_TRAILING_BYTES => {
+                c"sealed-key file or backup has bytes after its integrity check"
+            }
+            WALLET_BACKUP_INTEGRITY_MISMATCH => {
+                c"sealed-key file or backup is corrupted (integrity check mismatch)"
+            }
+            WALLET_STATE_NOT_A_DIRECTORY => c"state path exists and is not a directory",
+            WALLET_STATE_INSECURE_PERMISSIONS => {
+                c"state directory or account file is accessible to group or others (needs 0700 / 0600)"
+            }
+            WALLET_STATE_NOT_A_REGULAR_FILE => c"account file is not a regular file",
+            WALLET_STATE_ACCOUNT_EXISTS => {
+                c"the state directory already holds an account (replacing it must be explicit)"
+            }
+            WALLET_STATE_NO_ACCOUNT => c"no account in the state directory",
+            WALLET_STATE_FILE_TOO_LARGE => c"account file is too large to be a sealed key",
+            WALLET_STATE_IO_ERROR => {
+                c"state directory I/O error (wallet_last_error_message names the step)"
+            }
+            WALLET_STATE_POLICY_FILE_TOO_LARGE => {
+                c"spend ledger or policy audit log is larger than its bound"
+            }
+            WALLET_CLOSED => c"the wallet is closed",
+            WALLET_ACCOUNT_NOT_LOADED => {
+                c"no account loaded: create, import, load or restore an account first"
+            }
+            WALLET_BACKUP_NOT_BASE64 => c"the backup is not canonical padded base64 text",
+            WALLET_RESTORE_STATE_NOT_EMPTY => {
+                c"restore needs an empty state directory, and this one already holds an account"
+            }
+            WALLET_ACCOUNT_ADDRESS_MISMATCH => {
+                c"the sealed key does not belong to the recorded address: the sealed-key file was altered"
+            }
+            WALLET_ACCOUNT_POLICY_BINDING_MISMATCH => {
+                c"the stored signing policy does not match its binding to the key: the account file was altered; nothing was signed"
+            }
+            WALLET_ACCOUNT_POLICY_UNBOUND => {
+                c"the account file predates signing policies and carries none; it signs nothing until one is bound"
+            }
+            WALLET_STORAGE_OTHER => {
+                c"sealed-key, state directory or wallet error (no specific code in this build)"
+            }
+            WALLET_ATTEST_EVIDENCE_BAD_MAGIC => c"not attestation evidence (bad magic)",
+            WALLET_ATTEST_EVIDENCE_UNSUPPORTED_VERSION => {
+                c"attestation evidence version is not supported by this build"
+            }
+            WALLET_ATTEST_EVIDENCE_TRUNCATED => c"attestation evidence is truncated",
+            WALLET_ATTEST_EVIDENCE_LENGTH_OUT_OF_BOUNDS => {
+                c"attestation evidence has a length that is zero or over its bound"
+            }
+            WALLET_ATTEST_EVIDENCE_PCR_COUNT_MISMATCH => {
+                c"attestation evidence: the number of PCR values differs from the selection"
+            }
+            WALLET_ATTEST_EVIDENCE_TRAILING_BYTES => c"attestation evidence has trailing bytes",
+            WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE => c"PCR index out of range (0 to 31)",
+            WALLET_ATTEST_UNSUPPORTED_PCR_BANK => {
+                c"PCR selection is empty or not in the SHA-256 bank"
+            }
+            WALLET_ATTEST_AK_NOT_TRUSTED => c"attestation key is not the trusted one",
+            WALLET_ATTEST_AK_PUBLIC_MALFORMED => c"attestation key public area is malformed",
+            WALLET_ATTEST_AK_NOT_ECC => c"attestation key is not an ECC key",
+            WALLET_ATTEST_AK_NAME_ALG => c"attestation key name algorithm is not SHA-256",
+            WALLET_ATTEST_AK_ATTRIBUTES => {
+                c"attestation key is not a restricted, fixed, TPM-generated signing key"
+            }
+            WALLET_ATTEST_AK_PARAMETERS => c"attestation key has a symmetric algorithm or a KDF",
+            WALLET_ATTEST_AK_SCHEME => c"attestation key scheme is not ECDSA with SHA-256",
+            WALLET_ATTEST_AK_CURVE => c"attestation key curve is not NIST P-256",
+            WALLET_ATTEST_AK_POINT_INVALID => c"attestation key public point is not on P-256",
+            WALLET_ATTEST_AK_SIGNATURE_MALFORMED => c"quote signature has an out-of-range scalar",
+            WALLET_ATTEST_AK_SIGNATURE_INVALID => {
+                c"quote signature does not verify with the attestation key"
+            }
+            WALLET_ATTEST_QUOTE_MALFORMED => c"quoted TPMS_ATTEST structure is malformed",
+            WALLET_ATTEST_QUOTE_BAD_MAGIC => c"quote was not generated by a TPM (bad magic)",
+            WALLET_ATTEST_NOT_A_QUOTE => c"attest structure is not a quote",
+            WALLET_ATTEST_CHALLENGE_MISMATCH => {
+                c"quote qualifying data is not the challenge (wrong nonce, or an evidence field was changed)"
+            }
+            WALLET_ATTEST_PCR_SELECTION_MISMATCH => {
+                c"quote PCR selection differs from the evidence"
+            }
+            WALLET_ATTEST_PCR_DIGEST_MISMATCH => {
+                c"quote PCR digest differs from the evidence PCR values"
+            }
+            WALLET_ATTEST_WALLET_SIGNATURE_MALFORMED => c"wallet signature in the evidence is malformed",
+            WALLET_ATTEST_WALLET_SIGNATURE_MISMATCH => {
+                c"wallet signature does not recover to the evidence address"
+            }
+            WALLET_ATTEST_ADDRESS_MISMATCH => c"evidence address is not the expected one",
+            WALLET_ATTEST_CHAIN_ID_MISMATCH => c"evidence chain id is not the expected one",
+            WALLET_ATTEST_POLICY_HASH_MISMATCH => c"evidence policy hash is not the expected one",
+            WALLET_ATTEST_PCR_NOT_QUOTED => c"an expected PCR is not in the quote",
+            WALLET_ATTEST_PCR_VALUE_MISMATCH => c"a quoted PCR value differs from the expected one",
+            WALLET_ATTEST_OTHER => c"attestation error (no specific code in this build)",
+            WALLET_POLICY_CHAIN_ID_NOT_ALLOWED => {
+                c"policy refused: the chain id is not in chain_ids; nothing was signed"
+            }
+            WALLET_POLICY_UNPROTECTED_NOT_ALLOWED => {
+                c"policy refused: a transaction without an EIP-155 chain id (allow_unprotected is off); nothing was signed"
+            }
+            WALLET_POLICY_CONTRACT_CREATION_NOT_ALLOWED => {
+                c"policy refused: contract creation (allow_contract_creation is off); nothing was signed"
+            }
+            WALLET_POLICY_RECIPIENT_DENIED => {
+                c"policy refused: the recipient is on recipients_deny; nothing was signed"
+            }
+            WALLET_POLICY_RECIPIENT_NOT_ALLOWED => {
+                c"policy refused: the recipient is not on recipients_allow; nothing was signed"
+            }
+            WALLET_POLICY_SELECTOR_NOT_ALLOWED => {
+                c"policy refused: the function selector is not allowed for this contract; nothing was signed"
+            }
+            WALLET_POLICY_MISSING_SELECTOR => {
+                c"policy refused: a call to a selector-restricted contract without a whole selector; nothing was signed"
+            }
+            WALLET_POLICY_DELEGATION_NOT_ALLOWED => {
+                c"policy refused: an EIP-7702 delegation target is not on delegations_allow; nothing was signed"
+            }
+            WALLET_POLICY_VALUE_ABOVE_CAP => {
+                c"policy refused: the value is above max_value_wei; nothing was signed"
+            }
+            WALLET_POLICY_MAX_FEE_ABOVE_CAP => {
+                c"policy refused: the maximum fee is above max_fee_wei; nothing was signed"
+            }
+            WALLET_POLICY_MESSAGES_NOT_ALLOWED => {
+                c"policy refused: message signing (allow_messages is off); nothing was signed"
+            }
+            WALLET_POLICY_TYPED_DATA_DOMAIN_NOT_ALLOWED => {
+                c"policy refused: the EIP-712 domain is not in typed_data_domains; nothing was signed"
+            }
+            WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE => {
+                c"policy refused: typed data as hashes only while typed_data_domains is set; nothing was signed"
+            }
+            WALLET_POLICY_DAILY_LIMIT_EXCEEDED => {
+                c"policy refused: the spend would exceed daily_limit_wei over 24 hours; nothing was signed"
+            }
+            WALLET_POLICY_BAD_MAGIC => c"not a policy encoding (bad magic)",
+            WALLET_POLICY_UNSUPPORTED_VERSION => {
+                c"policy encoding version is not supported by this build"
+            }
+            WALLET_POLICY_TRUNCATED => c"policy encoding is truncated",
+            WALLET_POLICY_INVALID_FLAG => c"policy encoding has a flag byte that is neither 0 nor 1",
+            WALLET_POLICY_TOO_MANY_ENTRIES => c"a policy list has more entries than it can hold",
+            WALLET_POLICY_UNSORTED => c"a policy list is not in ascending order",
+            WALLET_POLICY_DUPLICATE => c"a policy list holds an entry twice",
+            WALLET_POLICY_CHAIN_ID_OUT_OF_RANGE => {
+                c"a chain id in the policy is 0 or above the EIP-2294 maximum"
+            }
+            WALLET_POLICY_TRAILING_BYTES => c"policy encoding has bytes after its last field",
+            WALLET_POLICY_SPEND_LEDGER_MALFORMED => {
+                c"the spend ledger in the state directory is damaged or belongs to another account"
+            }
+            WALLET_POLICY_AUDIT_LOG_MALFORMED => {
+                c"the policy audit log in the state directory does not parse"
+            }
+            WALLET_POLICY_OTHER => c"policy error (no specific code in this build)",
         }
     }
 }
@@ -397,6 +976,194 @@ impl From<SignerError> for wallet_result {
     }
 }
 
+impl From<TransportError> for wallet_result {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::InvalidTcti => WALLET_TPM_INVALID_TCTI,
+            TransportError::NoDefaultTpm => WALLET_TPM_NO_DEFAULT_TPM,
+            TransportError::ConnectFailed => WALLET_TPM_CONNECT_FAILED,
+            TransportError::Timeout => WALLET_TPM_TIMEOUT,
+            TransportError::ConnectionLost => WALLET_TPM_CONNECTION_LOST,
+            TransportError::Io => WALLET_TPM_IO_ERROR,
+            TransportError::CommandTooLarge => WALLET_TPM_TRANSPORT_COMMAND_TOO_LARGE,
+            TransportError::ResponseTooLarge { .. } => WALLET_TPM_RESPONSE_TOO_LARGE,
+            TransportError::ResponseTruncated => WALLET_TPM_RESPONSE_TRUNCATED,
+            TransportError::InjectedFailure => WALLET_TPM_INJECTED_FAILURE,
+            _ => WALLET_TPM_OTHER,
+        }
+    }
+}
+
+impl From<TpmError> for wallet_result {
+    fn from(e: TpmError) -> Self {
+        match e {
+            TpmError::Transport(e) => e.into(),
+            TpmError::Tpm { .. } => WALLET_TPM_COMMAND_FAILED,
+            TpmError::MalformedResponse { .. } => WALLET_TPM_MALFORMED_RESPONSE,
+            TpmError::ResponseHmacMismatch { .. } => WALLET_TPM_RESPONSE_HMAC_MISMATCH,
+            TpmError::CommandTooLarge => WALLET_TPM_COMMAND_TOO_LARGE,
+            TpmError::InvalidPcrSelection => WALLET_TPM_INVALID_PCR_SELECTION,
+            TpmError::InvalidSrkPoint => WALLET_TPM_INVALID_SRK_POINT,
+            // The same failure as `wallet_signer_generate`'s.
+            TpmError::Entropy => WALLET_RANDOM_FAILED,
+            _ => WALLET_TPM_OTHER,
+        }
+    }
+}
+
+impl From<SealError> for wallet_result {
+    fn from(e: SealError) -> Self {
+        match e {
+            SealError::Tpm(e) => e.into(),
+            SealError::SrkNameMismatch => WALLET_SEAL_SRK_NAME_MISMATCH,
+            SealError::PcrMismatch => WALLET_SEAL_PCR_MISMATCH,
+            SealError::InvalidSealedObject => WALLET_SEAL_INVALID_SEALED_OBJECT,
+            SealError::UnsealMismatch => WALLET_SEAL_UNSEAL_MISMATCH,
+            SealError::NoValidScalar => WALLET_SEAL_NO_VALID_SCALAR,
+            _ => WALLET_STORAGE_OTHER,
+        }
+    }
+}
+
+impl From<BackupError> for wallet_result {
+    fn from(e: BackupError) -> Self {
+        match e {
+            BackupError::BadMagic => WALLET_BACKUP_BAD_MAGIC,
+            BackupError::UnsupportedVersion(_) => WALLET_BACKUP_UNSUPPORTED_VERSION,
+            BackupError::UnknownFlags(_) => WALLET_BACKUP_UNKNOWN_FLAGS,
+            BackupError::Truncated(_) => WALLET_BACKUP_TRUNCATED,
+            BackupError::LengthOverBound(_) => WALLET_BACKUP_LENGTH_OVER_BOUND,
+            BackupError::EmptyField(_) => WALLET_BACKUP_EMPTY_FIELD,
+            BackupError::TrailingBytes => WALLET_BACKUP_TRAILING_BYTES,
+            BackupError::IntegrityMismatch => WALLET_BACKUP_INTEGRITY_MISMATCH,
+            BackupError::BufferTooSmall => WALLET_BUFFER_TOO_SMALL,
+            _ => WALLET_STORAGE_OTHER,
+        }
+    }
+}
+
+impl From<StateError> for wallet_result {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::NotADirectory => WALLET_STATE_NOT_A_DIRECTORY,
+            StateError::InsecurePermissions(_) => WALLET_STATE_INSECURE_PERMISSIONS,
+            StateError::NotARegularFile => WALLET_STATE_NOT_A_REGULAR_FILE,
+            StateError::AccountExists => WALLET_STATE_ACCOUNT_EXISTS,
+            StateError::NoAccount => WALLET_STATE_NO_ACCOUNT,
+            StateError::FileTooLarge => WALLET_STATE_FILE_TOO_LARGE,
+            StateError::Format(e) => e.into(),
+            // The condition `SealError::SrkNameMismatch` names, found while
+            // reading the account file instead of by the TPM: one code.
+            StateError::SrkNameMismatch => WALLET_SEAL_SRK_NAME_MISMATCH,
+            StateError::Io(..) => WALLET_STATE_IO_ERROR,
+            StateError::StateFileTooLarge => WALLET_STATE_POLICY_FILE_TOO_LARGE,
+            _ => WALLET_STORAGE_OTHER,
+        }
+    }
+}
+
+impl From<WalletError> for wallet_result {
+    fn from(e: WalletError) -> Self {
+        match e {
+            WalletError::Closed => WALLET_CLOSED,
+            WalletError::NoAccount => WALLET_ACCOUNT_NOT_LOADED,
+            WalletError::BackupNotBase64 => WALLET_BACKUP_NOT_BASE64,
+            WalletError::StateNotEmpty => WALLET_RESTORE_STATE_NOT_EMPTY,
+            WalletError::AddressMismatch => WALLET_ACCOUNT_ADDRESS_MISMATCH,
+            WalletError::Entropy => WALLET_RANDOM_FAILED,
+            WalletError::PolicyBindingMismatch => WALLET_ACCOUNT_POLICY_BINDING_MISMATCH,
+            WalletError::PolicyUnbound => WALLET_ACCOUNT_POLICY_UNBOUND,
+            _ => WALLET_STORAGE_OTHER,
+        }
+    }
+}
+
+impl From<AttestError> for wallet_result {
+    fn from(e: AttestError) -> Self {
+        use AttestError as E;
+        match e {
+            E::EvidenceBadMagic => WALLET_ATTEST_EVIDENCE_BAD_MAGIC,
+            E::EvidenceUnsupportedVersion => WALLET_ATTEST_EVIDENCE_UNSUPPORTED_VERSION,
+            E::EvidenceTruncated => WALLET_ATTEST_EVIDENCE_TRUNCATED,
+            E::EvidenceLengthOutOfBounds => WALLET_ATTEST_EVIDENCE_LENGTH_OUT_OF_BOUNDS,
+            E::EvidencePcrCountMismatch => WALLET_ATTEST_EVIDENCE_PCR_COUNT_MISMATCH,
+            E::EvidenceTrailingBytes => WALLET_ATTEST_EVIDENCE_TRAILING_BYTES,
+            E::BufferTooSmall => WALLET_BUFFER_TOO_SMALL,
+            E::PcrIndexOutOfRange => WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE,
+            E::UnsupportedPcrBank => WALLET_ATTEST_UNSUPPORTED_PCR_BANK,
+            E::AkNotTrusted => WALLET_ATTEST_AK_NOT_TRUSTED,
+            E::AkPublicMalformed => WALLET_ATTEST_AK_PUBLIC_MALFORMED,
+            E::AkNotEcc => WALLET_ATTEST_AK_NOT_ECC,
+            E::AkNameAlg => WALLET_ATTEST_AK_NAME_ALG,
+            E::AkAttributes => WALLET_ATTEST_AK_ATTRIBUTES,
+            E::AkParameters => WALLET_ATTEST_AK_PARAMETERS,
+            E::AkScheme => WALLET_ATTEST_AK_SCHEME,
+            E::AkCurve => WALLET_ATTEST_AK_CURVE,
+            E::AkPointInvalid => WALLET_ATTEST_AK_POINT_INVALID,
+            E::AkSignatureMalformed => WALLET_ATTEST_AK_SIGNATURE_MALFORMED,
+            E::AkSignatureInvalid => WALLET_ATTEST_AK_SIGNATURE_INVALID,
+            E::AttestMalformed => WALLET_ATTEST_QUOTE_MALFORMED,
+            E::AttestBadMagic => WALLET_ATTEST_QUOTE_BAD_MAGIC,
+            E::AttestNotQuote => WALLET_ATTEST_NOT_A_QUOTE,
+            E::ChallengeMismatch => WALLET_ATTEST_CHALLENGE_MISMATCH,
+            E::PcrSelectionMismatch => WALLET_ATTEST_PCR_SELECTION_MISMATCH,
+            E::PcrDigestMismatch => WALLET_ATTEST_PCR_DIGEST_MISMATCH,
+            E::WalletSignatureMalformed => WALLET_ATTEST_WALLET_SIGNATURE_MALFORMED,
+            E::WalletSignatureMismatch => WALLET_ATTEST_WALLET_SIGNATURE_MISMATCH,
+            E::AddressMismatch => WALLET_ATTEST_ADDRESS_MISMATCH,
+            E::ChainIdMismatch => WALLET_ATTEST_CHAIN_ID_MISMATCH,
+            E::PolicyHashMismatch => WALLET_ATTEST_POLICY_HASH_MISMATCH,
+            E::PcrNotQuoted => WALLET_ATTEST_PCR_NOT_QUOTED,
+            E::PcrValueMismatch => WALLET_ATTEST_PCR_VALUE_MISMATCH,
+            _ => WALLET_ATTEST_OTHER,
+        }
+    }
+}
+
+impl From<PolicyViolation> for wallet_result {
+    fn from(v: PolicyViolation) -> Self {
+        use PolicyViolation as V;
+        match v {
+            V::ChainIdNotAllowed { .. } => WALLET_POLICY_CHAIN_ID_NOT_ALLOWED,
+            V::UnprotectedNotAllowed => WALLET_POLICY_UNPROTECTED_NOT_ALLOWED,
+            V::ContractCreationNotAllowed => WALLET_POLICY_CONTRACT_CREATION_NOT_ALLOWED,
+            V::RecipientDenied { .. } => WALLET_POLICY_RECIPIENT_DENIED,
+            V::RecipientNotAllowed { .. } => WALLET_POLICY_RECIPIENT_NOT_ALLOWED,
+            V::SelectorNotAllowed { .. } => WALLET_POLICY_SELECTOR_NOT_ALLOWED,
+            V::MissingSelector { .. } => WALLET_POLICY_MISSING_SELECTOR,
+            V::DelegationNotAllowed { .. } => WALLET_POLICY_DELEGATION_NOT_ALLOWED,
+            V::ValueAboveCap { .. } => WALLET_POLICY_VALUE_ABOVE_CAP,
+            V::MaxFeeAboveCap { .. } => WALLET_POLICY_MAX_FEE_ABOVE_CAP,
+            V::MessagesNotAllowed => WALLET_POLICY_MESSAGES_NOT_ALLOWED,
+            V::TypedDataDomainNotAllowed { .. } => WALLET_POLICY_TYPED_DATA_DOMAIN_NOT_ALLOWED,
+            V::TypedDataHashNotCheckable => WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE,
+            V::DailyLimitExceeded { .. } => WALLET_POLICY_DAILY_LIMIT_EXCEEDED,
+            _ => WALLET_POLICY_OTHER,
+        }
+    }
+}
+
+impl From<PolicyError> for wallet_result {
+    fn from(e: PolicyError) -> Self {
+        match e {
+            PolicyError::Violation(v) => v.into(),
+            PolicyError::BadMagic => WALLET_POLICY_BAD_MAGIC,
+            PolicyError::UnsupportedVersion(_) => WALLET_POLICY_UNSUPPORTED_VERSION,
+            PolicyError::Truncated(_) => WALLET_POLICY_TRUNCATED,
+            PolicyError::InvalidFlag(_) => WALLET_POLICY_INVALID_FLAG,
+            PolicyError::TooMany(_) => WALLET_POLICY_TOO_MANY_ENTRIES,
+            PolicyError::Unsorted(_) => WALLET_POLICY_UNSORTED,
+            PolicyError::Duplicate(_) => WALLET_POLICY_DUPLICATE,
+            PolicyError::ChainIdOutOfRange(_) => WALLET_POLICY_CHAIN_ID_OUT_OF_RANGE,
+            PolicyError::TrailingBytes => WALLET_POLICY_TRAILING_BYTES,
+            PolicyError::BufferTooSmall => WALLET_BUFFER_TOO_SMALL,
+            PolicyError::SpendLedgerMalformed => WALLET_POLICY_SPEND_LEDGER_MALFORMED,
+            PolicyError::AuditLogMalformed => WALLET_POLICY_AUDIT_LOG_MALFORMED,
+            _ => WALLET_POLICY_OTHER,
+        }
+    }
+}
+
 /// The single mapping from a core error to a C result code.
 impl From<Error> for wallet_result {
     fn from(e: Error) -> Self {
@@ -404,6 +1171,13 @@ impl From<Error> for wallet_result {
             Error::Signer(e) => e.into(),
             Error::Rlp(e) => e.into(),
             Error::Tx(e) => e.into(),
+            Error::Tpm(e) => e.into(),
+            Error::Seal(e) => e.into(),
+            Error::Backup(e) => e.into(),
+            Error::State(e) => e.into(),
+            Error::Wallet(e) => e.into(),
+            Error::Attest(e) => e.into(),
+            Error::Policy(e) => e.into(),
             _ => WALLET_UNKNOWN_ERROR,
         }
     }
@@ -412,6 +1186,13 @@ impl From<Error> for wallet_result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wallet_core::backup::Field;
+    use wallet_core::policy::PolicyField;
+    use wallet_core::signer::Address;
+    use wallet_core::state::IoStep;
+    use wallet_core::tpm::frame::ResponseDefect;
+    use wallet_core::tpm::rc::TpmRc;
+    use wallet_core::tx::U256;
 
     #[test]
     fn numbers_are_unique_and_round_trip() {
@@ -507,16 +1288,176 @@ mod tests {
             TxError::InvalidBlobVersion,
             TxError::EmptyAuthorizationList,
         ];
+        let transport = [
+            TransportError::InvalidTcti,
+            TransportError::NoDefaultTpm,
+            TransportError::ConnectFailed,
+            TransportError::Timeout,
+            TransportError::ConnectionLost,
+            TransportError::Io,
+            TransportError::CommandTooLarge,
+            TransportError::ResponseTooLarge { announced: 9 },
+            TransportError::ResponseTruncated,
+            TransportError::InjectedFailure,
+        ];
+        let tpm = [
+            TpmError::Tpm {
+                command: 0x15E,
+                rc: TpmRc::POLICY_FAIL,
+            },
+            TpmError::MalformedResponse {
+                command: 0x15E,
+                defect: ResponseDefect::Truncated,
+            },
+            TpmError::ResponseHmacMismatch { command: 0x15E },
+            TpmError::CommandTooLarge,
+            TpmError::InvalidPcrSelection,
+            TpmError::InvalidSrkPoint,
+        ];
+        let seal = [
+            SealError::SrkNameMismatch,
+            SealError::PcrMismatch,
+            SealError::InvalidSealedObject,
+            SealError::UnsealMismatch,
+            SealError::NoValidScalar,
+        ];
+        let backup = [
+            BackupError::BadMagic,
+            BackupError::UnsupportedVersion(2),
+            BackupError::UnknownFlags(0x8000),
+            BackupError::Truncated(Field::Private),
+            BackupError::LengthOverBound(Field::Public),
+            BackupError::EmptyField(Field::SrkName),
+            BackupError::TrailingBytes,
+            BackupError::IntegrityMismatch,
+        ];
+        let state = [
+            StateError::NotADirectory,
+            StateError::InsecurePermissions(0o755),
+            StateError::NotARegularFile,
+            StateError::AccountExists,
+            StateError::NoAccount,
+            StateError::FileTooLarge,
+            StateError::Io(IoStep::Rename, std::io::ErrorKind::PermissionDenied),
+            StateError::StateFileTooLarge,
+        ];
+        let wallet = [
+            WalletError::Closed,
+            WalletError::NoAccount,
+            WalletError::BackupNotBase64,
+            WalletError::StateNotEmpty,
+            WalletError::AddressMismatch,
+            WalletError::PolicyBindingMismatch,
+            WalletError::PolicyUnbound,
+        ];
+        let attest = [
+            AttestError::EvidenceBadMagic,
+            AttestError::EvidenceUnsupportedVersion,
+            AttestError::EvidenceTruncated,
+            AttestError::EvidenceLengthOutOfBounds,
+            AttestError::EvidencePcrCountMismatch,
+            AttestError::EvidenceTrailingBytes,
+            AttestError::PcrIndexOutOfRange,
+            AttestError::UnsupportedPcrBank,
+            AttestError::AkNotTrusted,
+            AttestError::AkPublicMalformed,
+            AttestError::AkNotEcc,
+            AttestError::AkNameAlg,
+            AttestError::AkAttributes,
+            AttestError::AkParameters,
+            AttestError::AkScheme,
+            AttestError::AkCurve,
+            AttestError::AkPointInvalid,
+            AttestError::AkSignatureMalformed,
+            AttestError::AkSignatureInvalid,
+            AttestError::AttestMalformed,
+            AttestError::AttestBadMagic,
+            AttestError::AttestNotQuote,
+            AttestError::ChallengeMismatch,
+            AttestError::PcrSelectionMismatch,
+            AttestError::PcrDigestMismatch,
+            AttestError::WalletSignatureMalformed,
+            AttestError::WalletSignatureMismatch,
+            AttestError::AddressMismatch,
+            AttestError::ChainIdMismatch,
+            AttestError::PolicyHashMismatch,
+            AttestError::PcrNotQuoted,
+            AttestError::PcrValueMismatch,
+        ];
+        let someone = Address([0x35; 20]);
+        let wei = U256::from(7u64);
+        let violations = [
+            PolicyViolation::ChainIdNotAllowed { chain_id: 5 },
+            PolicyViolation::UnprotectedNotAllowed,
+            PolicyViolation::ContractCreationNotAllowed,
+            PolicyViolation::RecipientDenied { recipient: someone },
+            PolicyViolation::RecipientNotAllowed { recipient: someone },
+            PolicyViolation::SelectorNotAllowed {
+                contract: someone,
+                selector: [1, 2, 3, 4],
+            },
+            PolicyViolation::MissingSelector {
+                contract: someone,
+                calldata_len: 2,
+            },
+            PolicyViolation::DelegationNotAllowed { delegate: someone },
+            PolicyViolation::ValueAboveCap {
+                value: wei,
+                cap: wei,
+            },
+            PolicyViolation::MaxFeeAboveCap {
+                max_fee: None,
+                cap: wei,
+            },
+            PolicyViolation::MessagesNotAllowed,
+            PolicyViolation::TypedDataDomainNotAllowed {
+                chain_id: None,
+                verifying_contract: None,
+            },
+            PolicyViolation::TypedDataHashNotCheckable,
+            PolicyViolation::DailyLimitExceeded {
+                chain_id: Some(1),
+                spent: wei,
+                spend: None,
+                limit: wei,
+            },
+        ];
+        let policy = [
+            PolicyError::BadMagic,
+            PolicyError::UnsupportedVersion(9),
+            PolicyError::Truncated(PolicyField::ChainIds),
+            PolicyError::InvalidFlag(PolicyField::AllowMessages),
+            PolicyError::TooMany(PolicyField::RecipientsAllow),
+            PolicyError::Unsorted(PolicyField::RecipientsDeny),
+            PolicyError::Duplicate(PolicyField::Selectors),
+            PolicyError::ChainIdOutOfRange(0),
+            PolicyError::TrailingBytes,
+            PolicyError::SpendLedgerMalformed,
+            PolicyError::AuditLogMalformed,
+        ];
         let mut codes: Vec<wallet_result> = Vec::new();
         codes.extend(rlp.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(signer.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(tx.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(transport.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(tpm.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(seal.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(backup.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(state.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(wallet.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(attest.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(violations.map(|v| wallet_result::from(Error::from(PolicyError::from(v)))));
+        codes.extend(policy.map(|e| wallet_result::from(Error::from(e))));
         let fallbacks = [
             WALLET_OK,
             WALLET_UNKNOWN_ERROR,
             WALLET_RLP_OTHER,
             WALLET_TX_OTHER,
             WALLET_SIGNER_OTHER,
+            WALLET_TPM_OTHER,
+            WALLET_STORAGE_OTHER,
+            WALLET_ATTEST_OTHER,
+            WALLET_POLICY_OTHER,
         ];
         let mut unique = std::collections::BTreeSet::new();
         for code in &codes {
@@ -536,6 +1477,47 @@ mod tests {
         assert_eq!(
             wallet_result::from(Error::from(RlpError::BufferTooSmall)),
             WALLET_BUFFER_TOO_SMALL
+        );
+        assert_eq!(
+            wallet_result::from(Error::from(BackupError::BufferTooSmall)),
+            WALLET_BUFFER_TOO_SMALL
+        );
+        assert_eq!(
+            wallet_result::from(Error::from(AttestError::BufferTooSmall)),
+            WALLET_BUFFER_TOO_SMALL
+        );
+        assert_eq!(
+            wallet_result::from(Error::from(PolicyError::BufferTooSmall)),
+            WALLET_BUFFER_TOO_SMALL
+        );
+        // Wrapped errors: a TPM failure during unsealing, a malformed account
+        // file, a transport failure inside a TPM command.
+        assert_eq!(
+            wallet_result::from(Error::from(SealError::Tpm(TpmError::InvalidSrkPoint))),
+            WALLET_TPM_INVALID_SRK_POINT
+        );
+        assert_eq!(
+            wallet_result::from(Error::from(StateError::Format(
+                BackupError::IntegrityMismatch
+            ))),
+            WALLET_BACKUP_INTEGRITY_MISMATCH
+        );
+        assert_eq!(
+            wallet_result::from(Error::from(TpmError::Transport(TransportError::Timeout))),
+            WALLET_TPM_TIMEOUT
+        );
+        // One condition, one code, wherever the core finds it: the OS
+        // entropy source failing, and an account sealed by another TPM
+        // (seen in the account file or by the TPM).
+        for entropy in [
+            Error::from(TpmError::Entropy),
+            Error::from(WalletError::Entropy),
+        ] {
+            assert_eq!(wallet_result::from(entropy), WALLET_RANDOM_FAILED);
+        }
+        assert_eq!(
+            wallet_result::from(Error::from(StateError::SrkNameMismatch)),
+            WALLET_SEAL_SRK_NAME_MISMATCH
         );
     }
 }

@@ -15,6 +15,7 @@ use crate::boundary::{
     array_in, bytes_in, catch_or, guard, handle_free, handle_ref, BytesOut, HandleOut,
 };
 use crate::result::wallet_result::{self, *};
+use crate::transaction::refuse_unprotected;
 
 /// A secp256k1 secret key held by the library. Opaque: C code only ever
 /// holds a pointer to it. Made by `wallet_signer_from_bytes` or
@@ -115,11 +116,15 @@ pub unsafe extern "C" fn wallet_signer_address(
 
 /// Signs a transaction: `payload` is the unsigned signing payload of any
 /// supported type (`type || rlp([...])` for EIP-2930, 1559, 4844 and 7702;
-/// the 9-field EIP-155 list or the 6-field pre-EIP-155 list for legacy), as
-/// any Ethereum library serialises it for signing. The payload is decoded
-/// strictly, its Keccak-256 signed, and the signed transaction (the EIP-2718
-/// envelope, or the legacy RLP list with `v`) written to `out`: the bytes
-/// `eth_sendRawTransaction` takes.
+/// the 9-field EIP-155 list for legacy), as any Ethereum library serialises
+/// it for signing. The payload is decoded strictly, its Keccak-256 signed,
+/// and the signed transaction (the EIP-2718 envelope, or the legacy RLP list
+/// with `v`) written to `out`: the bytes `eth_sendRawTransaction` takes.
+///
+/// A pre-EIP-155 legacy payload (the 6-field list, without a chain id) is
+/// refused with `WALLET_TX_UNPROTECTED`: its signature would be valid on
+/// every chain. (`wallet_decode_transaction` still decodes it, with
+/// `has_chain_id` false.)
 ///
 /// The signed form is at most `payload_len + WALLET_SIGNED_TX_MAX_OVERHEAD`
 /// bytes. With a smaller `out_cap` the call fails with
@@ -128,7 +133,8 @@ pub unsafe extern "C" fn wallet_signer_address(
 ///
 /// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
 /// overlaps `payload`), `WALLET_BUFFER_TOO_SMALL`, any `WALLET_RLP_*` or
-/// `WALLET_TX_*` decoding error, `WALLET_SIGNER_SIGNING_FAILED`.
+/// `WALLET_TX_*` decoding error, `WALLET_TX_UNPROTECTED`,
+/// `WALLET_SIGNER_SIGNING_FAILED`.
 ///
 /// # Safety
 /// `signer` must be a live handle; `payload` readable for `payload_len`
@@ -159,6 +165,7 @@ pub unsafe extern "C" fn wallet_signer_sign_transaction(
 /// buffer is written only once everything has succeeded.
 fn sign_payload(key: &SecretKey, payload: &[u8]) -> Result<Vec<u8>, wallet_result> {
     let transaction = tx::decode_unsigned(payload)?;
+    refuse_unprotected(&transaction)?;
     let signature = transaction.sign(key)?;
     let needed = transaction.encoded_signed_len(&signature)?;
     let mut signed = vec![0u8; needed];

@@ -125,11 +125,25 @@ impl wallet_transaction {
     }
 }
 
+/// Refuses a pre-EIP-155 legacy transaction (no chain id) for signing.
+///
+/// DESIGN.md: no unprotected transaction is signed unless a policy allows it
+/// explicitly, and the in-memory signer has no policy (the TPM wallet checks
+/// its account's). Such a transaction is valid on every chain, so a
+/// signature on it can be replayed anywhere.
+pub(crate) fn refuse_unprotected(transaction: &TypedTransaction<'_>) -> Result<(), wallet_result> {
+    if transaction.chain_id().is_none() {
+        return Err(WALLET_TX_UNPROTECTED);
+    }
+    Ok(())
+}
+
 /// Decodes an unsigned signing payload (the input of
 /// `wallet_signer_sign_transaction`) into `*tx_out`, so a host can check
-/// what it is about to sign. The rules are the signer's own: what decodes
-/// here is what would be signed, and what fails here fails there with the
-/// same code.
+/// what it is about to sign. The rules are the signers' own: what fails
+/// here fails there with the same code, and what decodes here is what would
+/// be signed, except a pre-EIP-155 legacy payload (`has_chain_id` false),
+/// which decodes but is refused for signing (`WALLET_TX_UNPROTECTED`).
 ///
 /// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`tx_out`
 /// overlaps `payload`), any `WALLET_RLP_*` or `WALLET_TX_*` decoding error.

@@ -27,12 +27,11 @@
 #define PUBLIC(ptr, len) VALGRIND_MAKE_MEM_DEFINED((ptr), (len))
 
 /* One unsigned signing payload per transaction type (sources: test_signer.c
- * and tests/c/README.md). */
+ * and tests/c/README.md). Pre-EIP-155 legacy payloads are refused before
+ * any key is used (WALLET_TX_UNPROTECTED), so there is nothing to check. */
 static const char *const PAYLOADS[] = {
     /* legacy, EIP-155 example */
     "ec098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080018080",
-    /* legacy, pre-EIP-155 (the same fields, six of them) */
-    "e9098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080",
     /* EIP-2930 */
     "01f86a82053922843b9aca00830186a09409616c3d61b3331fc4109a9e41a8bdb7d9776609865af3107a40008661"
     "6263646566f838f7940000000000000000000000000000000000000001e1a001000000000000000000000000000000"

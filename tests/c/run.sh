@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the C test programs against libwallet (`make test-c`).
+# Builds and runs the C test programs and the C++ example host against
+# libwallet (`make test-c`).
 #
 #   tests/c/run.sh <lib dir> <build dir>
 #
@@ -13,7 +14,16 @@
 #     through the sanitizer's malloc, so leaks and C-side errors are caught);
 # then every binary runs plain, the sanitized one with leak detection, and
 # the shared and static ones under valgrind memcheck: 0 errors, 0 leaks.
-# Finally the constant-time check (run_ctime.sh).
+#
+# Programs that need a TPM (TPM_PROGRAMS) get, for each of those six runs,
+# two fresh software TPMs (swtpm on Unix sockets in a new temp directory,
+# started here, outside valgrind, and stopped by PID) and an empty scratch
+# directory: FLARE_WALLET_TPM, WALLET_TEST_OTHER_TPM and WALLET_TEST_DIR.
+#
+# Then the C++ example host (examples/cpp/host.cpp) is built and run on a
+# fresh swtpm: it must create an account, load it on a second run, and print
+# a signed EIP-1559 transaction that Foundry's `cast` recovers to that
+# account. Finally the constant-time check (run_ctime.sh).
 set -euo pipefail
 
 lib_dir=$(cd "${1:?usage: run.sh <lib dir> <build dir>}" && pwd)
@@ -23,8 +33,13 @@ root=$(cd "$here/../.." && pwd)
 mkdir -p "$build_dir"
 build_dir=$(cd "$build_dir" && pwd)
 
-PROGRAMS=(test_signer test_errors)
+PROGRAMS=(test_signer test_errors test_wallet)
+TPM_PROGRAMS=" test_wallet "
 WARNINGS=(-Wall -Wextra -Wpedantic -Werror)
+
+command -v swtpm >/dev/null || { echo "swtpm is missing: apt-get install swtpm swtpm-tools" >&2; exit 1; }
+cast=${FLARE_WALLET_CAST:-$root/tools/node/node_modules/@foundry-rs/cast-linux-amd64/bin/cast}
+[ -x "$cast" ] || { echo "cast is missing ($cast): run 'make deps-node'" >&2; exit 1; }
 
 # wallet.pc is written for an installed prefix; point it at the build tree.
 export PKG_CONFIG_PATH="$lib_dir"
@@ -46,27 +61,125 @@ run() {
   "$@"
 }
 
+# ---- software TPMs, each in its own temp directory, stopped by PID
+
+swtpm_pids=()
+swtpm_dirs=()
+
+stop_all_swtpm() {
+  local pid dir
+  for pid in "${swtpm_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  swtpm_pids=()
+  for dir in "${swtpm_dirs[@]}"; do rm -rf "$dir"; done
+  swtpm_dirs=()
+}
+trap stop_all_swtpm EXIT
+
+# start_swtpm DIR: serves a new TPM on DIR/swtpm.sock and sets swtpm_tcti.
+# (Not run in a $(...) subshell: the PID must be recorded in this shell.)
+start_swtpm() {
+  local dir=$1 i
+  mkdir -p "$dir/state"
+  swtpm socket --tpm2 \
+    --server type=unixio,path="$dir/swtpm.sock" \
+    --ctrl type=unixio,path="$dir/swtpm.ctrl" \
+    --tpmstate dir="$dir/state" \
+    --flags not-need-init,startup-clear \
+    --pid file="$dir/swtpm.pid" \
+    >"$dir/swtpm.log" 2>&1 &
+  swtpm_pids+=("$!")
+  for i in $(seq 1 1000); do
+    if [ -S "$dir/swtpm.sock" ] && [ -s "$dir/swtpm.pid" ]; then
+      swtpm_tcti="swtpm:path=$dir/swtpm.sock"
+      return 0
+    fi
+    kill -0 "$!" 2>/dev/null || break
+    sleep 0.01
+  done
+  echo "swtpm did not start in $dir:" >&2
+  cat "$dir/swtpm.log" >&2
+  return 1
+}
+
+# with_tpms COMMAND...: runs COMMAND with two fresh TPMs and a scratch dir.
+with_tpms() {
+  local dir main other status=0
+  dir=$(mktemp -d)
+  swtpm_dirs+=("$dir")
+  start_swtpm "$dir/main"
+  main=$swtpm_tcti
+  start_swtpm "$dir/other"
+  other=$swtpm_tcti
+  mkdir -m 0700 "$dir/scratch"
+  FLARE_WALLET_TPM=$main WALLET_TEST_OTHER_TPM=$other WALLET_TEST_DIR=$dir/scratch "$@" ||
+    status=$?
+  stop_all_swtpm
+  return "$status"
+}
+
+# ---- the test programs
+
 for program in "${PROGRAMS[@]}"; do
   src="$here/$program.c"
   out="$build_dir/$program"
   echo "== build $program (C11 shared, C11 static, C++17, ASan+UBSan)"
-  gcc -std=c11 "${WARNINGS[@]}" -O1 -g "${cflags[@]}" -I"$here" "$src" -o "$out.shared" \
-    "${shared_libs[@]}" -Wl,-rpath,"$lib_dir"
-  gcc -std=c11 "${WARNINGS[@]}" -O1 -g "${cflags[@]}" -I"$here" "$src" -o "$out.static" \
-    "${static_libs[@]}"
-  g++ -std=c++17 "${WARNINGS[@]}" -O1 -g "${cflags[@]}" -I"$here" -x c++ "$src" -x none \
+  gcc -std=c11 "${WARNINGS[@]}" -O1 -g -pthread "${cflags[@]}" -I"$here" "$src" \
+    -o "$out.shared" "${shared_libs[@]}" -Wl,-rpath,"$lib_dir"
+  gcc -std=c11 "${WARNINGS[@]}" -O1 -g -pthread "${cflags[@]}" -I"$here" "$src" \
+    -o "$out.static" "${static_libs[@]}"
+  g++ -std=c++17 "${WARNINGS[@]}" -O1 -g -pthread "${cflags[@]}" -I"$here" -x c++ "$src" -x none \
     -o "$out.cxx" "${shared_libs[@]}" -Wl,-rpath,"$lib_dir"
-  gcc -std=c11 "${WARNINGS[@]}" -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-    -fno-omit-frame-pointer "${cflags[@]}" -I"$here" "$src" -o "$out.asan" "${static_libs[@]}"
+  gcc -std=c11 "${WARNINGS[@]}" -O1 -g -pthread -fsanitize=address,undefined \
+    -fno-sanitize-recover=all -fno-omit-frame-pointer "${cflags[@]}" -I"$here" "$src" \
+    -o "$out.asan" "${static_libs[@]}"
 
-  run "$program: C, shared library" "$out.shared"
-  run "$program: C, static library" "$out.static"
-  run "$program: C++, shared library" "$out.cxx"
+  env=()
+  [[ $TPM_PROGRAMS == *" $program "* ]] && env=(with_tpms)
+  run "$program: C, shared library" "${env[@]}" "$out.shared"
+  run "$program: C, static library" "${env[@]}" "$out.static"
+  run "$program: C++, shared library" "${env[@]}" "$out.cxx"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run "$program: ASan + UBSan, static library" "$out.asan"
-  run "$program: valgrind memcheck, shared library" valgrind_memcheck "$out.shared"
-  run "$program: valgrind memcheck, static library" valgrind_memcheck "$out.static"
+    run "$program: ASan + UBSan, static library" "${env[@]}" "$out.asan"
+  run "$program: valgrind memcheck, shared library" "${env[@]}" valgrind_memcheck "$out.shared"
+  run "$program: valgrind memcheck, static library" "${env[@]}" valgrind_memcheck "$out.static"
 done
+
+# ---- the C++ example host
+
+host_check() {
+  local state=$WALLET_TEST_DIR/host first second address raw signer
+  # (Called where `set -e` does not apply: every step checks for itself.)
+  first=$("$build_dir/host" "$FLARE_WALLET_TPM" "$state") || return 1
+  echo "$first"
+  # Then with the TPM and the directory from the environment, under valgrind.
+  second=$(FLARE_WALLET_STATE_DIR=$state valgrind_memcheck "$build_dir/host") || return 1
+  echo "$second"
+  address=$(sed -n 's/^account \(0x[0-9a-fA-F]\{40\}\) created$/\1/p' <<<"$first")
+  [ -n "$address" ] || { echo "host: no account created" >&2; return 1; }
+  grep -qx "account $address loaded" <<<"$second" ||
+    { echo "host: the second run did not load $address" >&2; return 1; }
+  raw=$(sed -n 's/^raw \(0x02[0-9a-f]*\)$/\1/p' <<<"$first")
+  [ -n "$raw" ] || { echo "host: no EIP-1559 transaction printed" >&2; return 1; }
+  grep -qx "raw $raw" <<<"$second" ||
+    { echo "host: the two runs signed different bytes" >&2; return 1; }
+  signer=$("$cast" decode-transaction "$raw" | grep -oiE 'signer[^0-9a-fx]*0x[0-9a-f]{40}' |
+    grep -oiE '0x[0-9a-f]{40}') || { echo "host: cast decodes no signer" >&2; return 1; }
+  if [ "${signer,,}" != "${address,,}" ]; then
+    echo "host: cast recovers $signer from the transaction, not $address" >&2
+    return 1
+  fi
+  echo "host: cast recovers the account from the signed transaction"
+}
+
+echo "== build examples/cpp/host.cpp (C++17, shared library)"
+g++ -std=c++17 "${WARNINGS[@]}" -O1 -g "${cflags[@]}" "$root/examples/cpp/host.cpp" \
+  -o "$build_dir/host" "${shared_libs[@]}" -Wl,-rpath,"$lib_dir"
+run "host: create, sign; load, sign (valgrind); cast decodes" with_tpms host_check
+
+# ---- constant time
 
 echo "== build ctime_signer (static library)"
 gcc -std=c11 "${WARNINGS[@]}" -O1 -g "${cflags[@]}" -I"$here" "$here/ctime_signer.c" \

@@ -1,0 +1,773 @@
+//! The TPM-backed wallet: one TPM, one state directory, one sealed account.
+//!
+//! The key is generated with TPM entropy (or imported), sealed by the TPM,
+//! kept as a sealed-key file in the state directory, and unsealed only into
+//! the library's zeroizing memory. The caller gets addresses, signed
+//! transactions, signatures, attestation evidence and TPM-bound backups;
+//! never the key.
+//!
+//! A `wallet` handle may be shared between threads: a mutex inside it runs
+//! one call at a time (the TPM serves one command at a time anyway). A call
+//! that panics poisons the handle; every later call on it then fails with
+//! `WALLET_HANDLE_POISONED`, because the TPM and the handle may be left
+//! half-way through an operation.
+
+#![allow(non_camel_case_types)]
+
+use core::ffi::{c_char, CStr};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use wallet_core::signer::Address;
+use wallet_core::tpm::{transport, PcrSelection};
+use wallet_core::tx::TxError;
+use wallet_core::wallet::{AccountOptions, KeyMode, Wallet};
+use wallet_core::Error;
+
+use crate::boundary::{
+    array_in, bytes_in, c_str_in, catch_or, guard, handle_free, handle_ref, BytesOut, HandleOut,
+    ValueOut,
+};
+use crate::result::wallet_result::{self, *};
+use crate::WALLET_SIGNED_TX_MAX_OVERHEAD;
+
+/// A wallet bound to one TPM and one state directory. Opaque: C code only
+/// ever holds a pointer to it. Made by `wallet_open`, released by
+/// `wallet_free` (which wipes a cached key). Safe to use from several
+/// threads at once: calls on one handle run one after the other.
+pub struct wallet {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    wallet: Wallet,
+    /// The last error the core reported on this handle, for
+    /// `wallet_last_error_message`. Core errors carry no key material.
+    last_error: Option<Error>,
+}
+
+/// How long the unsealed key lives, for `wallet_set_key_mode`.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum wallet_key_mode {
+    /// Unseal the key for every signature and wipe it at once (the default).
+    WALLET_KEY_MODE_STRICT = 0,
+    /// Keep the unsealed key in the library's zeroizing memory until the
+    /// wallet is freed or set back to strict.
+    WALLET_KEY_MODE_CACHED = 1,
+}
+
+impl wallet {
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, wallet_result> {
+        self.inner.lock().map_err(|_| WALLET_HANDLE_POISONED)
+    }
+
+    /// Runs `f` on the core wallet; a core error is remembered for
+    /// `wallet_last_error_message` and returned as its code.
+    fn run<T>(
+        &self,
+        f: impl FnOnce(&mut Wallet) -> wallet_core::Result<T>,
+    ) -> Result<T, wallet_result> {
+        self.run_core(f)?.map_err(wallet_result::from)
+    }
+
+    /// As [`run`](Self::run), but hands back the core error itself, for a
+    /// caller that needs what it carries. The outer error is a poisoned
+    /// handle.
+    fn run_core<T>(
+        &self,
+        f: impl FnOnce(&mut Wallet) -> wallet_core::Result<T>,
+    ) -> Result<wallet_core::Result<T>, wallet_result> {
+        let mut inner = self.lock()?;
+        let result = f(&mut inner.wallet);
+        if let Err(e) = result {
+            inner.last_error = Some(e);
+        }
+        Ok(result)
+    }
+}
+
+fn account_options(pcr_bitmap: u32) -> Result<AccountOptions, wallet_result> {
+    let pcrs = match pcr_bitmap {
+        0 => None,
+        bitmap => Some(PcrSelection::from_bitmap(bitmap)?),
+    };
+    // The default signing policy: everything but unprotected transactions.
+    // (Policies are not configurable through the C ABI yet.)
+    Ok(AccountOptions {
+        pcrs,
+        ..AccountOptions::default()
+    })
+}
+
+#[cfg(unix)]
+fn path_of(text: &CStr) -> Result<&Path, wallet_result> {
+    use std::os::unix::ffi::OsStrExt;
+    Ok(Path::new(std::ffi::OsStr::from_bytes(text.to_bytes())))
+}
+
+#[cfg(not(unix))]
+fn path_of(text: &CStr) -> Result<&Path, wallet_result> {
+    text.to_str()
+        .map(Path::new)
+        .map_err(|_| WALLET_INVALID_PARAMETER)
+}
+
+/// Opens the TPM named by `tcti` and the state directory `state_dir`
+/// (created with mode 0700 if missing; refused if group or others can
+/// access it). No account is loaded yet: call `wallet_load_account`,
+/// `wallet_create_account`, `wallet_import_key` or `wallet_restore`.
+///
+/// `tcti` is a NUL-terminated TPM connection string in the tpm2-tss
+/// syntax: `device:/dev/tpmrm0`, `swtpm:path=/run/swtpm.sock` or
+/// `swtpm:host=127.0.0.1,port=2321`. NULL picks the default:
+/// `$FLARE_WALLET_TPM`, else `/dev/tpmrm0` if it exists (a software TPM is
+/// never chosen silently). `state_dir` is a NUL-terminated path.
+///
+/// Opening talks to the TPM (`TPM2_Startup`, and `TPM2_CreatePrimary` of
+/// the storage root key). A software TPM serves one client at a time: free
+/// one `wallet` before opening another on the same swtpm.
+///
+/// `*wallet_out` is set only on success and must be released with
+/// `wallet_free`.
+///
+/// Errors: `WALLET_NULL_PARAMETER` (`state_dir` or `wallet_out`),
+/// `WALLET_INVALID_PARAMETER` (`tcti` is not UTF-8), `WALLET_TPM_*`
+/// (`WALLET_TPM_INVALID_TCTI`, `WALLET_TPM_NO_DEFAULT_TPM`,
+/// `WALLET_TPM_CONNECT_FAILED`...), `WALLET_STATE_*`
+/// (`WALLET_STATE_NOT_A_DIRECTORY`, `WALLET_STATE_INSECURE_PERMISSIONS`,
+/// `WALLET_STATE_IO_ERROR`).
+///
+/// # Safety
+/// `tcti` must be NULL or a NUL-terminated string; `state_dir` a
+/// NUL-terminated string; `wallet_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_open(
+    tcti: *const c_char,
+    state_dir: *const c_char,
+    wallet_out: *mut *mut wallet,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let tcti = unsafe { c_str_in(tcti) };
+        // SAFETY: the caller's contract above.
+        let state_dir = unsafe { c_str_in(state_dir) }.ok_or(WALLET_NULL_PARAMETER)?;
+        // SAFETY: the caller's contract above.
+        let wallet_out = unsafe { HandleOut::new(wallet_out) }?;
+        let state_dir = path_of(state_dir)?;
+        let opened = match tcti {
+            Some(tcti) => {
+                let tcti = tcti.to_str().map_err(|_| WALLET_INVALID_PARAMETER)?;
+                Wallet::open(tcti, state_dir)
+            }
+            None => transport::open_default()
+                .map_err(Error::from)
+                .and_then(|t| Wallet::with_transport(Box::new(t), state_dir)),
+        };
+        let opened = opened.map_err(wallet_result::from)?;
+        wallet_out.set(wallet {
+            inner: Mutex::new(Inner {
+                wallet: opened,
+                last_error: None,
+            }),
+        });
+        Ok(())
+    })
+}
+
+/// Releases a wallet: wipes a cached key and closes the TPM connection.
+/// NULL is ignored. The handle must not be used again, by any thread.
+///
+/// # Safety
+/// `handle` must be NULL or a live wallet from `wallet_open`, not already
+/// freed, and not in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_free(handle: *mut wallet) {
+    // The core wallet's cached key (if any) overwrites itself on drop.
+    // SAFETY: the caller's contract above.
+    catch_or((), || unsafe { handle_free(handle) });
+}
+
+/// Creates a new account: a key drawn from OS entropy XOR TPM entropy,
+/// sealed by this TPM and stored in the state directory, which must hold
+/// no account yet. Writes its 20-byte address (`WALLET_ADDRESS_LEN`).
+///
+/// `pcr_bitmap` binds the key to the current values of PCRs of the SHA-256
+/// bank (bit `n` for PCR `n`, 0 to 23): once one of them changes, the key
+/// cannot be unsealed (`WALLET_SEAL_PCR_MISMATCH`). 0 binds to none.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (checked
+/// before anything is created), `WALLET_TPM_INVALID_PCR_SELECTION`,
+/// `WALLET_STATE_ACCOUNT_EXISTS` (nothing sent to the TPM), `WALLET_TPM_*`,
+/// `WALLET_SEAL_*`, `WALLET_STATE_*`, `WALLET_RANDOM_FAILED`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+/// `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_create_account(
+    handle: *const wallet,
+    pcr_bitmap: u32,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        // A short buffer must not leave an account behind whose address the
+        // caller never learnt.
+        out.require(crate::WALLET_ADDRESS_LEN)?;
+        let options = account_options(pcr_bitmap)?;
+        let address = wallet.run(|w| w.create_account(options))?;
+        out.write(&address.0)
+    })
+}
+
+/// Imports an existing 32-byte secp256k1 key: sealed by this TPM and
+/// stored in the state directory, which must hold no account yet. Writes
+/// the address. `pcr_bitmap` as for `wallet_create_account`. The caller
+/// should wipe its copy of the key as soon as this returns.
+///
+/// Errors: as `wallet_create_account`, and
+/// `WALLET_SIGNER_INVALID_SECRET_KEY_LENGTH` (`key_len` is not 32),
+/// `WALLET_SIGNER_INVALID_SECRET_KEY` (zero, or not below the curve order).
+///
+/// # Safety
+/// `handle` must be a live wallet; `key` readable for `key_len` bytes;
+/// `out` writable for `out_cap` bytes; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_import_key(
+    handle: *const wallet,
+    key: *const u8,
+    key_len: usize,
+    pcr_bitmap: u32,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let key = unsafe { array_in::<32>(key, key_len, WALLET_SIGNER_INVALID_SECRET_KEY_LENGTH) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(key)?;
+        out.require(crate::WALLET_ADDRESS_LEN)?;
+        let options = account_options(pcr_bitmap)?;
+        let address = wallet.run(|w| w.import_key(key, options))?;
+        out.write(&address.0)
+    })
+}
+
+/// Loads the account of the state directory: checks the sealed-key file's
+/// format, integrity and storage root key against this TPM, and unseals the
+/// key once to check it belongs to the recorded address (in cached mode the
+/// key then stays unsealed). Writes the address.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (checked
+/// first), `WALLET_STATE_NO_ACCOUNT`, `WALLET_BACKUP_*` (a damaged account
+/// file), `WALLET_SEAL_SRK_NAME_MISMATCH` (an account of another TPM),
+/// `WALLET_SEAL_PCR_MISMATCH`, `WALLET_ACCOUNT_ADDRESS_MISMATCH`,
+/// `WALLET_TPM_*`, `WALLET_STATE_*`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+/// `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_load_account(
+    handle: *const wallet,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.require(crate::WALLET_ADDRESS_LEN)?;
+        let address = wallet.run(Wallet::load_account)?;
+        out.write(&address.0)
+    })
+}
+
+/// Writes the loaded account's 20-byte address (`WALLET_ADDRESS_LEN`).
+/// Does not talk to the TPM.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+/// `WALLET_ACCOUNT_NOT_LOADED`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+/// `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_address(
+    handle: *const wallet,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        let address: Address = wallet.run(|w| w.address())?;
+        out.write(&address.0)
+    })
+}
+
+/// Sets the key mode: `WALLET_KEY_MODE_STRICT` (0, the default) unseals
+/// the key for every signature and wipes it at once;
+/// `WALLET_KEY_MODE_CACHED` (1) keeps it unsealed in the library's
+/// zeroizing memory after its next use, until the wallet is freed. Going
+/// back to strict wipes a cached key at once.
+///
+/// `mode` is a `uint32_t` holding a `wallet_key_mode` value, so that an
+/// unknown number is refused rather than undefined behaviour.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (an unknown
+/// mode).
+///
+/// # Safety
+/// `handle` must be a live wallet.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_set_key_mode(handle: *const wallet, mode: u32) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        let mode = match mode {
+            m if m == wallet_key_mode::WALLET_KEY_MODE_STRICT as u32 => KeyMode::Strict,
+            m if m == wallet_key_mode::WALLET_KEY_MODE_CACHED as u32 => KeyMode::Cached,
+            _ => return Err(WALLET_INVALID_PARAMETER),
+        };
+        wallet.run(|w| {
+            w.set_key_mode(mode);
+            Ok(())
+        })
+    })
+}
+
+/// Signs a transaction with the account's key: `payload` is the unsigned
+/// signing payload of any supported type, as for
+/// `wallet_signer_sign_transaction`; the signed transaction (what
+/// `eth_sendRawTransaction` takes) goes to `out`. The payload is decoded
+/// strictly and checked against the account's signing policy before the TPM
+/// is touched. Accounts made through this API have the default policy,
+/// which refuses a pre-EIP-155 legacy payload (no chain id):
+/// `WALLET_POLICY_UNPROTECTED_NOT_ALLOWED`.
+///
+/// The signed form is at most `payload_len + WALLET_SIGNED_TX_MAX_OVERHEAD`
+/// bytes. A shorter `out_cap` gets `WALLET_BUFFER_TOO_SMALL` with the exact
+/// length in `*out_len`, but only after signing (the length depends on the
+/// signature), which in strict mode costs an unseal: size the buffer from
+/// the bound instead. A refused or short call records no spend against a
+/// daily limit.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+/// overlaps `payload`), `WALLET_BUFFER_TOO_SMALL`, any `WALLET_RLP_*` or
+/// `WALLET_TX_*` decoding error, `WALLET_POLICY_*` (a rule of the policy
+/// refused; nothing was signed), `WALLET_ACCOUNT_NOT_LOADED`,
+/// `WALLET_ACCOUNT_POLICY_*`, the errors of unsealing (`WALLET_TPM_*`,
+/// `WALLET_SEAL_*`, `WALLET_ACCOUNT_ADDRESS_MISMATCH`), and `WALLET_STATE_*`
+/// (writing the spend ledger).
+///
+/// # Safety
+/// `handle` must be a live wallet; `payload` readable for `payload_len`
+/// bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_sign_transaction(
+    handle: *const wallet,
+    payload: *const u8,
+    payload_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let payload = unsafe { bytes_in(payload, payload_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(payload)?;
+        let bound = payload
+            .len()
+            .checked_add(WALLET_SIGNED_TX_MAX_OVERHEAD)
+            .ok_or(WALLET_TX_TOO_LARGE)?;
+        // Signed into library memory, so `out` is written only on success,
+        // and no larger than `out`: with a daily spend limit the core records
+        // the spend only once the signed bytes fit, so a short buffer (or a
+        // length query) must fail inside the core, not after it.
+        let mut signed = vec![0u8; bound.min(out_cap)];
+        let written = match wallet.run_core(|w| w.sign_transaction(payload, &mut signed))? {
+            Ok(written) => written,
+            Err(Error::Tx(TxError::BufferTooSmall { needed })) => return out.require(needed),
+            Err(e) => return Err(e.into()),
+        };
+        out.write(signed.get(..written).ok_or(WALLET_PANIC)?)
+    })
+}
+
+/// Signs `message` as EIP-191 `personal_sign` with the account's key and
+/// writes the 65-byte signature `r || s || v`, `v` = 27 or 28
+/// (`WALLET_SIGNATURE_LEN`). An empty message may be passed as `(NULL, 0)`.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+/// overlaps `message`), `WALLET_BUFFER_TOO_SMALL` (checked before the key
+/// is used), `WALLET_POLICY_MESSAGES_NOT_ALLOWED`,
+/// `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_*`, and the errors
+/// of unsealing.
+///
+/// # Safety
+/// `handle` must be a live wallet; `message` readable for `message_len`
+/// bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_sign_message(
+    handle: *const wallet,
+    message: *const u8,
+    message_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let message = unsafe { bytes_in(message, message_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(message)?;
+        out.require(crate::WALLET_SIGNATURE_LEN)?;
+        let signature = wallet.run(|w| w.sign_message(message))?;
+        out.write(&signature.to_rsv_bytes())
+    })
+}
+
+/// Signs EIP-712 typed data given its domain separator and struct hash
+/// (32 bytes each, `WALLET_HASH_LEN`) with the account's key: the digest
+/// is `keccak256(0x19 0x01 || domain_separator || struct_hash)`. Writes
+/// `r || s || v` (65 bytes, `v` = 27 or 28).
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (a hash is
+/// not 32 bytes, or `out` overlaps an input), `WALLET_BUFFER_TOO_SMALL`
+/// (checked first), `WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE` (the
+/// account's policy restricts typed-data domains, which cannot be checked
+/// from a hash), `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_*`,
+/// and the errors of unsealing.
+///
+/// # Safety
+/// `handle` must be a live wallet; the two hashes readable for their
+/// lengths; `out` writable for `out_cap` bytes; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_sign_typed_data_hash(
+    handle: *const wallet,
+    domain_separator: *const u8,
+    domain_separator_len: usize,
+    struct_hash: *const u8,
+    struct_hash_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let domain_separator = unsafe {
+            array_in::<32>(
+                domain_separator,
+                domain_separator_len,
+                WALLET_INVALID_PARAMETER,
+            )
+        }?;
+        // SAFETY: the caller's contract above.
+        let struct_hash =
+            unsafe { array_in::<32>(struct_hash, struct_hash_len, WALLET_INVALID_PARAMETER) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(domain_separator)?;
+        out.disjoint_from(struct_hash)?;
+        out.require(crate::WALLET_SIGNATURE_LEN)?;
+        let signature = wallet.run(|w| w.sign_typed_data_hash(domain_separator, struct_hash))?;
+        out.write(&signature.to_rsv_bytes())
+    })
+}
+
+/// Produces attestation evidence for the verifier's `nonce` and
+/// `chain_id`, in its canonical encoding (what `wallet_verify_evidence`
+/// reads): a quote of PCRs 0-7 (SHA-256 bank) by the TPM's attestation key
+/// over a challenge binding the nonce, the chain id, the address and the
+/// hash of the account's signing policy (`wallet_policy_hash`), and the
+/// account key's EIP-191 signature over the same challenge.
+///
+/// The evidence is at most `WALLET_EVIDENCE_MAX_LEN` bytes. A shorter
+/// `out_cap` gets `WALLET_BUFFER_TOO_SMALL` with the exact length, after
+/// the TPM has quoted (the length is the same for every quote of one TPM).
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+/// overlaps `nonce`), `WALLET_BUFFER_TOO_SMALL`,
+/// `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_TPM_*`, the errors of unsealing.
+///
+/// # Safety
+/// `handle` must be a live wallet; `nonce` readable for `nonce_len` bytes;
+/// `out` writable for `out_cap` bytes; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_attest(
+    handle: *const wallet,
+    nonce: *const u8,
+    nonce_len: usize,
+    chain_id: u64,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let nonce = unsafe { bytes_in(nonce, nonce_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(nonce)?;
+        let evidence = wallet.run(|w| w.attest(nonce, chain_id))?;
+        let mut encoded = vec![0u8; evidence.encoded_len()];
+        let written = evidence.encode(&mut encoded)?;
+        out.write(encoded.get(..written).ok_or(WALLET_PANIC)?)
+    })
+}
+
+/// Writes the TPM-bound backup of the loaded account: the sealed-key file
+/// as base64 text (RFC 4648, padded), followed by a NUL. It holds no key in
+/// clear and restores only on the same TPM (`wallet_restore`).
+///
+/// `*out_len` receives the length of the text **without** the NUL, which
+/// is what `wallet_restore` takes as `backup_len`. A short buffer gets
+/// `WALLET_BUFFER_TOO_SMALL` with the capacity needed **with** the NUL;
+/// `WALLET_BACKUP_MAX_LEN` bytes always suffice. Does not talk to the TPM.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+/// `WALLET_ACCOUNT_NOT_LOADED`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+/// `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_backup(
+    handle: *const wallet,
+    out: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        let text = wallet.run(|w| w.backup())?;
+        out.write_c_string(&text)
+    })
+}
+
+/// Restores a backup made by `wallet_backup` on this TPM into this
+/// wallet's empty state directory, and loads it. Writes the address.
+/// `backup` is the base64 text, `backup_len` bytes, no NUL needed (a NUL
+/// inside the length is not base64). Nothing is written to the state
+/// directory unless the key unsealed and matched its address.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (checked
+/// first), `WALLET_BACKUP_NOT_BASE64`, `WALLET_BACKUP_*` (a damaged
+/// backup), `WALLET_RESTORE_STATE_NOT_EMPTY`,
+/// `WALLET_SEAL_SRK_NAME_MISMATCH` (a backup of another TPM),
+/// `WALLET_SEAL_PCR_MISMATCH`, `WALLET_ACCOUNT_ADDRESS_MISMATCH`,
+/// `WALLET_TPM_*`, `WALLET_STATE_*`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `backup` readable for `backup_len`
+/// bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_restore(
+    handle: *const wallet,
+    backup: *const c_char,
+    backup_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above; `c_char` and `u8` have the
+        // same size and no validity requirement.
+        let backup = unsafe { bytes_in(backup.cast::<u8>(), backup_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(backup)?;
+        out.require(crate::WALLET_ADDRESS_LEN)?;
+        let text = core::str::from_utf8(backup).map_err(|_| WALLET_BACKUP_NOT_BASE64)?;
+        let address = wallet.run(|w| w.restore(text))?;
+        out.write(&address.0)
+    })
+}
+
+/// Writes the SHA-256 hash of the loaded account's signing policy (32
+/// bytes, `WALLET_HASH_LEN`): the value `wallet_attest` binds into its
+/// evidence, which a verifier finds in `wallet_evidence_facts.policy_hash`.
+/// Accounts made through this API carry the default policy (everything but
+/// unprotected transactions); an account file from before signing policies
+/// has none and reports 32 zero bytes. Does not talk to the TPM.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+/// `WALLET_ACCOUNT_NOT_LOADED`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+/// `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_policy_hash(
+    handle: *const wallet,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        let hash = wallet.run(|w| w.policy_hash())?;
+        out.write(&hash)
+    })
+}
+
+/// Stores how many command frames this wallet has sent to the TPM since it
+/// was opened: a host can see, for instance, that a cached-mode signature
+/// costs no TPM command and a strict-mode one several.
+///
+/// Errors: `WALLET_NULL_PARAMETER`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `count_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_tpm_commands_sent(
+    handle: *const wallet,
+    count_out: *mut u64,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let count_out = unsafe { ValueOut::new(count_out) }?;
+        let count = wallet.lock()?.wallet.tpm_commands_sent();
+        count_out.set(count);
+        Ok(())
+    })
+}
+
+/// Writes a full description of the last error the wallet core reported on
+/// this handle, as NUL-terminated text: it adds what a result code cannot
+/// carry, such as which TPM command failed with which response code, or
+/// which file-system step failed. The text never holds key material. It is
+/// empty when no call on this handle has failed inside the core (argument
+/// errors such as `WALLET_NULL_PARAMETER` are not recorded), and it is not
+/// cleared by later successful calls. With several threads on one handle,
+/// "last" is whichever failing call finished last.
+///
+/// `*out_len` receives the length without the NUL; a short buffer gets
+/// `WALLET_BUFFER_TOO_SMALL` with the capacity needed, NUL included.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+/// `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_last_error_message(
+    handle: *const wallet,
+    out: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        let text = wallet
+            .lock()?
+            .last_error
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        out.write_c_string(&text)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+    use wallet_core::tpm::simulator::Swtpm;
+
+    fn open(swtpm: &Swtpm, dir: &Path) -> *mut wallet {
+        let tcti = CString::new(swtpm.tcti()).unwrap();
+        let dir = CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+        let mut handle: *mut wallet = core::ptr::null_mut();
+        // SAFETY: NUL-terminated strings and a writable out-pointer.
+        let rc = unsafe { wallet_open(tcti.as_ptr(), dir.as_ptr(), &mut handle) };
+        assert_eq!(rc, WALLET_OK);
+        handle
+    }
+
+    /// A panic inside a call poisons the handle: every later call says so
+    /// instead of running on a wallet left half-way through an operation,
+    /// and the handle can still be freed.
+    #[test]
+    fn a_panic_poisons_the_handle() {
+        let swtpm = Swtpm::start_temporary().expect("swtpm is installed and starts");
+        let dir = swtpm.dir().join("wallet-state");
+        let handle = open(&swtpm, &dir);
+        let mut out = [0u8; 20];
+        let mut len = 0usize;
+        // SAFETY: `handle` is live; the buffers are writable.
+        let rc = unsafe { wallet_create_account(handle, 0, out.as_mut_ptr(), 20, &mut len) };
+        assert_eq!(rc, WALLET_OK);
+
+        // SAFETY: `handle` is live until `wallet_free` below.
+        let shared = unsafe { &*handle };
+        let code = guard(|| shared.run(|_| panic!("deliberate panic while the wallet is locked")));
+        assert_eq!(code, WALLET_PANIC);
+
+        let mut after = [0xaau8; 20];
+        // SAFETY: as above.
+        let rc = unsafe { wallet_address(handle, after.as_mut_ptr(), 20, &mut len) };
+        assert_eq!(rc, WALLET_HANDLE_POISONED);
+        assert_eq!(after, [0xaa; 20]);
+        let mut count = 0u64;
+        // SAFETY: as above.
+        let rc = unsafe { wallet_tpm_commands_sent(handle, &mut count) };
+        assert_eq!(rc, WALLET_HANDLE_POISONED);
+        // SAFETY: `handle` came from `wallet_open` and is freed once.
+        unsafe { wallet_free(handle) };
+    }
+
+    #[test]
+    fn key_mode_numbers_are_stable() {
+        assert_eq!(wallet_key_mode::WALLET_KEY_MODE_STRICT as u32, 0);
+        assert_eq!(wallet_key_mode::WALLET_KEY_MODE_CACHED as u32, 1);
+        assert!(account_options(0).unwrap().pcrs.is_none());
+        assert_eq!(
+            account_options(1 << 16).unwrap().pcrs.map(|p| p.bitmap()),
+            Some(1 << 16)
+        );
+        assert!(matches!(
+            account_options(1 << 24),
+            Err(WALLET_TPM_INVALID_PCR_SELECTION)
+        ));
+    }
+}

@@ -1,0 +1,824 @@
+/*
+ * The TPM-backed wallet from C, against real software TPMs (swtpm) that
+ * tests/c/run.sh starts for each run of this program, outside valgrind:
+ *
+ *   FLARE_WALLET_TPM      the main TPM (also what wallet_open(NULL, ...) picks)
+ *   WALLET_TEST_OTHER_TPM a second, unrelated TPM (other seeds, other SRK)
+ *   WALLET_TEST_DIR       an empty scratch directory, mode 0700
+ *
+ * Covered: open and its errors; create, import, load, address; signing in
+ * strict and cached mode, checked by recovering the sender and, for
+ * imported published keys, byte for byte against EIP-155, eth-account and
+ * EIP-712 vectors (tests/c/README.md); the refusal of unprotected
+ * transactions by the account's default signing policy; attestation and
+ * verification (the policy hash bound into the evidence), with tampered evidence
+ * failing with its own code; backup and restore into a fresh directory on
+ * the same TPM, refused on the other TPM; PCR-bound accounts; NULL
+ * arguments and short buffers of every wallet function; one handle shared
+ * by several threads.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "keccak_ref.h"
+
+#define SENTINEL 0xa5
+
+/* ---- published vectors (sources in tests/c/README.md) */
+
+/* EIP-155 "Example": key 0x46..46. */
+static const char EIP155_KEY[] = "4646464646464646464646464646464646464646464646464646464646464646";
+static const char EIP155_ADDRESS[] = "0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F";
+static const char EIP155_SIGNING_DATA[] =
+    "ec098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080018080";
+static const char EIP155_SIGNED_TX[] =
+    "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef"
+    "61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800cc"
+    "f555c9f3dc64214b297fb1966a3b6d83";
+/* The same transaction without chainId, 0, 0: pre-EIP-155, unprotected. */
+static const char PRE_EIP155_SIGNING_DATA[] =
+    "e9098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080";
+
+/* eth-account 0.14's documented EIP-1559 example (key 0x4c08..2318). */
+static const char ETH_ACCOUNT_KEY[] =
+    "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+static const char ETH_ACCOUNT_ADDRESS[] = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
+static const char EIP1559_PAYLOAD[] =
+    "02f86f8205392284773594008477359400830186a09409616c3d61b3331fc4109a9e41a8bdb7d9776609865af310"
+    "7a400086616263646566f838f7940000000000000000000000000000000000000001e1a00100000000000000000000"
+    "000000000000000000000000000000000000000000";
+static const char EIP1559_SIGNED_TX[] =
+    "02f8b28205392284773594008477359400830186a09409616c3d61b3331fc4109a9e41a8bdb7d9776609865af310"
+    "7a400086616263646566f838f7940000000000000000000000000000000000000001e1a00100000000000000000000"
+    "00000000000000000000000000000000000000000001a06c38b2e120203461c37a7b1a90955f9fe12a44c2de898b2a"
+    "6ba859567d4e2861a0027b9e7869127b2046f0e34c37ef06df68a3f397430c7a9bf757ff31d58b85d5";
+
+/* eth-account's Account.sign_message example. */
+static const char MESSAGE_KEY[] = "b25c7db31feed9122727bf0939dc769a96564b2de4c4726d035b36ecf1e5b364";
+static const char MESSAGE_TEXT[] = "I\xe2\x99\xa5SF"; /* "I♥SF" in UTF-8 */
+static const char MESSAGE_SIGNATURE[] =
+    "e6ca9bba58c88611fad66a6ce8f996908195593807c4b38bd528d2cff09d4eb33e5bfbbf4d3e39b1a2fd816a7680c1"
+    "9ebebaf3a141b239934ad43cb33fcec8ce1c";
+static const char MESSAGE_ADDRESS[] = "0x5ce9454909639D2D17A3F753ce7d93fa0b9aB12E";
+
+/* EIP-712 Example.js "Mail" (key = keccak256("cow")). */
+static const char MAIL_DOMAIN_SEPARATOR[] =
+    "f2cee375fa42b42143804025fc449deafd50cc031ca257e0b194a650a912090f";
+static const char MAIL_STRUCT_HASH[] =
+    "c52c0ee5d84264471806290a3f2c4cecfc5490626bf912d01f240d7a274b371e";
+static const char MAIL_SIGNATURE[] =
+    "4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d07299936d304c153f6443dfa05f40f"
+    "f007d72911b6f72307f996231605b915621c";
+static const char MAIL_ADDRESS[] = "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826";
+
+/* ---- where the evidence encoding keeps things (core/src/attest/encoding.rs) */
+#define EVIDENCE_CHAIN_ID_OFFSET 10
+#define EVIDENCE_WALLET_SIGNATURE_OFFSET 70
+/* After the fixed part (202 bytes), a 3-byte bitmap for PCRs 0-7, the
+ * count, 8 PCR values and the attest length. */
+#define EVIDENCE_ATTEST_OFFSET (202 + 3 + 1 + 8 * 32 + 2)
+
+static const char *main_tpm;
+static const char *other_tpm;
+static const char *scratch;
+
+/* ---- helpers */
+
+static int all_bytes(const void *buf, size_t len, uint8_t value) {
+  const uint8_t *p = (const uint8_t *)buf;
+  size_t i;
+  for (i = 0; i < len; i++)
+    if (p[i] != value) return 0;
+  return 1;
+}
+
+static void scratch_path(char *out, size_t cap, const char *name) {
+  int n = snprintf(out, cap, "%s/%s", scratch, name);
+  CHECK(n > 0 && (size_t)n < cap);
+}
+
+static wallet *open_on(const char *tcti, const char *dir_name) {
+  char dir[1024];
+  wallet *w = NULL;
+  scratch_path(dir, sizeof dir, dir_name);
+  CHECK_OK(wallet_open(tcti, dir, &w));
+  return w;
+}
+
+static size_t unhex_or_fail(const char *hex, uint8_t *out, size_t cap) {
+  size_t len = unhex(hex, out, cap);
+  CHECK(len != (size_t)-1);
+  return len == (size_t)-1 ? 0 : len;
+}
+
+static void check_address_is(const uint8_t address[20], const char *expected_checksum) {
+  char text[WALLET_CHECKSUM_ADDRESS_LEN + 1];
+  size_t len = 0;
+  CHECK_OK(wallet_address_checksum(address, 20, text, sizeof text, &len));
+  CHECK(len == WALLET_CHECKSUM_ADDRESS_LEN && strcmp(text, expected_checksum) == 0);
+}
+
+static uint64_t commands_sent(const wallet *w) {
+  uint64_t count = 0;
+  CHECK_OK(wallet_tpm_commands_sent(w, &count));
+  return count;
+}
+
+/* Signs `payload_hex` and checks the signed transaction recovers to
+ * `address`; returns the signed length (the bytes are left in `raw`). */
+static size_t sign_and_recover(const wallet *w, const char *payload_hex, const uint8_t address[20],
+                               uint8_t *raw, size_t raw_cap) {
+  uint8_t payload[512], sender[20];
+  size_t payload_len = unhex_or_fail(payload_hex, payload, sizeof payload);
+  size_t raw_len = 0, sender_len = 0;
+  CHECK_OK(wallet_sign_transaction(w, payload, payload_len, raw, raw_cap, &raw_len));
+  CHECK(raw_len <= payload_len + WALLET_SIGNED_TX_MAX_OVERHEAD);
+  CHECK_OK(wallet_recover_sender(raw, raw_len, sender, sizeof sender, &sender_len));
+  CHECK(sender_len == 20 && memcmp(sender, address, 20) == 0);
+  return raw_len;
+}
+
+/* The detail of the last core error must be there and mention `word`. */
+static void check_last_error_mentions(const wallet *w, const char *word) {
+  char text[512];
+  size_t len = 0;
+  CHECK_OK(wallet_last_error_message(w, text, sizeof text, &len));
+  CHECK(len > 0 && len == strlen(text) && strstr(text, word) != NULL);
+}
+
+/* ---- opening */
+
+static void test_open_errors(void) {
+  char dir[1024], file[1024], missing_socket[1024];
+  wallet *untouched = (wallet *)&untouched;
+  FILE *f;
+
+  scratch_path(dir, sizeof dir, "open-errors");
+  CHECK_RESULT(wallet_open(main_tpm, NULL, &untouched), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_open(main_tpm, dir, NULL), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_open("bogus:thing", dir, &untouched), WALLET_TPM_INVALID_TCTI);
+  CHECK_RESULT(wallet_open("", dir, &untouched), WALLET_TPM_INVALID_TCTI);
+  CHECK_RESULT(wallet_open("swtpm:path=\xff\xfe", dir, &untouched), WALLET_INVALID_PARAMETER);
+
+  /* Nobody listens on this socket. */
+  scratch_path(missing_socket, sizeof missing_socket, "no-such-tpm.sock");
+  {
+    char tcti[1100];
+    snprintf(tcti, sizeof tcti, "swtpm:path=%s", missing_socket);
+    CHECK_RESULT(wallet_open(tcti, dir, &untouched), WALLET_TPM_CONNECT_FAILED);
+  }
+
+  /* The state path is a regular file. */
+  scratch_path(file, sizeof file, "a-regular-file");
+  f = fopen(file, "w");
+  CHECK(f != NULL);
+  if (f != NULL) fclose(f);
+  CHECK_RESULT(wallet_open(main_tpm, file, &untouched), WALLET_STATE_NOT_A_DIRECTORY);
+
+  /* The state directory is readable by others. */
+  scratch_path(dir, sizeof dir, "open-to-others");
+  CHECK(mkdir(dir, 0700) == 0 && chmod(dir, 0755) == 0);
+  CHECK_RESULT(wallet_open(main_tpm, dir, &untouched), WALLET_STATE_INSECURE_PERMISSIONS);
+
+  CHECK(untouched == (wallet *)&untouched);
+  wallet_free(NULL);
+}
+
+/* ---- an account created by the TPM, through its whole life */
+
+static void test_before_any_account(const wallet *w) {
+  uint8_t out[WALLET_EVIDENCE_MAX_LEN], payload[64];
+  size_t payload_len = unhex_or_fail(EIP155_SIGNING_DATA, payload, sizeof payload);
+  size_t len = 777;
+  memset(out, SENTINEL, sizeof out);
+  CHECK_RESULT(wallet_address(w, out, sizeof out, &len), WALLET_ACCOUNT_NOT_LOADED);
+  CHECK_RESULT(wallet_load_account(w, out, sizeof out, &len), WALLET_STATE_NO_ACCOUNT);
+  check_last_error_mentions(w, "account");
+  CHECK_RESULT(wallet_sign_transaction(w, payload, payload_len, out, sizeof out, &len),
+               WALLET_ACCOUNT_NOT_LOADED);
+  CHECK_RESULT(wallet_sign_message(w, payload, 3, out, sizeof out, &len),
+               WALLET_ACCOUNT_NOT_LOADED);
+  CHECK_RESULT(wallet_sign_typed_data_hash(w, payload, 32, payload, 32, out, sizeof out, &len),
+               WALLET_ACCOUNT_NOT_LOADED);
+  CHECK_RESULT(wallet_attest(w, payload, 8, 1, out, sizeof out, &len), WALLET_ACCOUNT_NOT_LOADED);
+  CHECK_RESULT(wallet_backup(w, (char *)out, sizeof out, &len), WALLET_ACCOUNT_NOT_LOADED);
+  CHECK_RESULT(wallet_policy_hash(w, out, sizeof out, &len), WALLET_ACCOUNT_NOT_LOADED);
+  CHECK(len == 777 && all_bytes(out, sizeof out, SENTINEL));
+
+  /* A short buffer is refused before the account is created. */
+  CHECK_RESULT(wallet_create_account(w, 0, out, 19, &len), WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == 20 && all_bytes(out, sizeof out, SENTINEL));
+  CHECK_RESULT(wallet_load_account(w, out, sizeof out, &len), WALLET_STATE_NO_ACCOUNT);
+}
+
+static void test_signing_modes(const wallet *w, const uint8_t address[20]) {
+  uint8_t strict_tx[400], strict_again[400], cached_tx[400], legacy_tx[400], payload[200];
+  uint8_t strict_sig[65], cached_sig[65], strict_typed[65], cached_typed[65], hash_a[32], hash_b[32];
+  size_t strict_len, again_len, cached_len, len = 0, payload_len;
+  uint64_t before;
+  wallet_transaction unsigned_tx, signed_tx;
+
+  /* Strict: every signature unseals the key, so it costs TPM commands. */
+  before = commands_sent(w);
+  strict_len = sign_and_recover(w, EIP1559_PAYLOAD, address, strict_tx, sizeof strict_tx);
+  CHECK(commands_sent(w) > before);
+  before = commands_sent(w);
+  again_len = sign_and_recover(w, EIP1559_PAYLOAD, address, strict_again, sizeof strict_again);
+  CHECK(commands_sent(w) > before);
+  /* RFC 6979: the same key and payload give the same bytes. */
+  CHECK(again_len == strict_len && memcmp(strict_again, strict_tx, strict_len) == 0);
+
+  /* What was signed is what the payload says. */
+  payload_len = unhex_or_fail(EIP1559_PAYLOAD, payload, sizeof payload);
+  CHECK_OK(wallet_decode_transaction(payload, payload_len, &unsigned_tx));
+  CHECK_OK(wallet_decode_signed_transaction(strict_tx, strict_len, &signed_tx));
+  CHECK(memcmp(unsigned_tx.signing_hash, signed_tx.signing_hash, 32) == 0);
+  CHECK(signed_tx.tx_type == 2 && signed_tx.chain_id == 1337 && signed_tx.is_signed);
+
+  memset(hash_a, 0x11, sizeof hash_a);
+  memset(hash_b, 0x22, sizeof hash_b);
+  CHECK_OK(wallet_sign_message(w, (const uint8_t *)MESSAGE_TEXT, strlen(MESSAGE_TEXT), strict_sig,
+                               sizeof strict_sig, &len));
+  CHECK(len == WALLET_SIGNATURE_LEN && (strict_sig[64] == 27 || strict_sig[64] == 28));
+  CHECK_OK(wallet_sign_typed_data_hash(w, hash_a, 32, hash_b, 32, strict_typed,
+                                       sizeof strict_typed, &len));
+  CHECK(len == WALLET_SIGNATURE_LEN);
+  CHECK(memcmp(strict_sig, strict_typed, 64) != 0);
+
+  /* Cached: the first use unseals, later ones send nothing to the TPM, and
+   * the signatures are those of the same key. */
+  CHECK_OK(wallet_set_key_mode(w, WALLET_KEY_MODE_CACHED));
+  cached_len = sign_and_recover(w, EIP1559_PAYLOAD, address, cached_tx, sizeof cached_tx);
+  CHECK(cached_len == strict_len && memcmp(cached_tx, strict_tx, strict_len) == 0);
+  before = commands_sent(w);
+  cached_len = sign_and_recover(w, EIP1559_PAYLOAD, address, cached_tx, sizeof cached_tx);
+  CHECK_OK(wallet_sign_message(w, (const uint8_t *)MESSAGE_TEXT, strlen(MESSAGE_TEXT), cached_sig,
+                               sizeof cached_sig, &len));
+  CHECK_OK(wallet_sign_typed_data_hash(w, hash_a, 32, hash_b, 32, cached_typed,
+                                       sizeof cached_typed, &len));
+  sign_and_recover(w, EIP155_SIGNING_DATA, address, legacy_tx, sizeof legacy_tx);
+  CHECK(commands_sent(w) == before);
+  CHECK(cached_len == strict_len && memcmp(cached_tx, strict_tx, strict_len) == 0);
+  CHECK(memcmp(cached_sig, strict_sig, 65) == 0);
+  CHECK(memcmp(cached_typed, strict_typed, 65) == 0);
+
+  /* Back to strict: the cached key is gone, the next signature unseals. */
+  CHECK_OK(wallet_set_key_mode(w, WALLET_KEY_MODE_STRICT));
+  before = commands_sent(w);
+  sign_and_recover(w, EIP155_SIGNING_DATA, address, legacy_tx, sizeof legacy_tx);
+  CHECK(commands_sent(w) > before);
+
+  /* A pre-EIP-155 payload is refused by the account's (default) policy
+   * before the TPM is asked for anything. */
+  {
+    uint8_t pre[64], out[200];
+    size_t pre_len = unhex_or_fail(PRE_EIP155_SIGNING_DATA, pre, sizeof pre);
+    len = 777;
+    memset(out, SENTINEL, sizeof out);
+    before = commands_sent(w);
+    CHECK_RESULT(wallet_sign_transaction(w, pre, pre_len, out, sizeof out, &len),
+                 WALLET_POLICY_UNPROTECTED_NOT_ALLOWED);
+    check_last_error_mentions(w, "allow_unprotected");
+    CHECK(commands_sent(w) == before);
+    CHECK(len == 777 && all_bytes(out, sizeof out, SENTINEL));
+  }
+}
+
+static void test_attestation(const wallet *w, const uint8_t address[20]) {
+  uint8_t evidence[WALLET_EVIDENCE_MAX_LEN], second[WALLET_EVIDENCE_MAX_LEN];
+  uint8_t tampered[WALLET_EVIDENCE_MAX_LEN + 1], nonce[32], other_address[20];
+  size_t len = 0, second_len = 0, query_len = 0;
+  wallet_evidence_facts facts, second_facts, untouched;
+  uint32_t i;
+
+  for (i = 0; i < sizeof nonce; i++) nonce[i] = (uint8_t)(0x30 + i);
+  CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 1337, evidence, sizeof evidence, &len));
+  CHECK(len > EVIDENCE_ATTEST_OFFSET && len <= WALLET_EVIDENCE_MAX_LEN);
+  CHECK(memcmp(evidence, "FLWEVID", 8) == 0);
+
+  memset(&facts, SENTINEL, sizeof facts);
+  CHECK_OK(wallet_verify_evidence(evidence, len, nonce, sizeof nonce, address, 20, &facts));
+  CHECK(memcmp(facts.address, address, 20) == 0);
+  CHECK(facts.chain_id == 1337);
+  /* The hash of the account's signing policy is bound into the evidence. */
+  {
+    uint8_t policy_hash[32];
+    size_t hash_len = 0;
+    CHECK_OK(wallet_policy_hash(w, policy_hash, sizeof policy_hash, &hash_len));
+    CHECK(hash_len == 32 && !all_bytes(policy_hash, 32, 0));
+    CHECK(memcmp(facts.policy_hash, policy_hash, 32) == 0);
+  }
+  CHECK(facts.pcr_hash_alg == 0x000b);
+  CHECK(facts.pcr_bitmap == 0xff && facts.pcr_count == 8);
+  CHECK(all_bytes(facts.pcr_values[8], 32 * (32 - 8), 0));
+  CHECK(facts.ak_name[0] == 0x00 && facts.ak_name[1] == 0x0b);
+  CHECK(!all_bytes(facts.ak_name + 2, 32, 0));
+
+  /* Any address is accepted when none is expected. */
+  CHECK_OK(wallet_verify_evidence(evidence, len, nonce, sizeof nonce, NULL, 0, &second_facts));
+  CHECK(memcmp(&second_facts, &facts, sizeof facts) == 0);
+
+  /* Another attestation: the same attestation key, a later clock. */
+  CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 1337, second, sizeof second, &second_len));
+  CHECK(second_len == len);
+  CHECK_OK(wallet_verify_evidence(second, second_len, nonce, sizeof nonce, address, 20,
+                                  &second_facts));
+  CHECK(memcmp(second_facts.ak_name, facts.ak_name, WALLET_AK_NAME_LEN) == 0);
+  CHECK(second_facts.tpm_clock >= facts.tpm_clock);
+
+  /* A length query quotes and reports the same length. */
+  CHECK_RESULT(wallet_attest(w, nonce, sizeof nonce, 1337, NULL, 0, &query_len),
+               WALLET_BUFFER_TOO_SMALL);
+  CHECK(query_len == len);
+
+  /* Each way of getting it wrong has its own code; facts stay untouched. */
+  memset(&untouched, SENTINEL, sizeof untouched);
+  facts = untouched;
+  {
+    uint8_t wrong_nonce[32];
+    memcpy(wrong_nonce, nonce, sizeof nonce);
+    wrong_nonce[31] ^= 1;
+    CHECK_RESULT(wallet_verify_evidence(evidence, len, wrong_nonce, 32, address, 20, &facts),
+                 WALLET_ATTEST_CHALLENGE_MISMATCH);
+  }
+  memcpy(other_address, address, 20);
+  other_address[0] ^= 0x80;
+  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, 32, other_address, 20, &facts),
+               WALLET_ATTEST_ADDRESS_MISMATCH);
+
+  memcpy(tampered, evidence, len);
+  tampered[EVIDENCE_ATTEST_OFFSET + 10] ^= 0x01; /* inside the quoted TPMS_ATTEST */
+  CHECK_RESULT(wallet_verify_evidence(tampered, len, nonce, 32, address, 20, &facts),
+               WALLET_ATTEST_AK_SIGNATURE_INVALID);
+
+  memcpy(tampered, evidence, len);
+  tampered[EVIDENCE_CHAIN_ID_OFFSET + 7] ^= 0x01; /* chain id 1337 -> 1336 */
+  CHECK_RESULT(wallet_verify_evidence(tampered, len, nonce, 32, address, 20, &facts),
+               WALLET_ATTEST_CHALLENGE_MISMATCH);
+
+  memcpy(tampered, evidence, len);
+  tampered[EVIDENCE_WALLET_SIGNATURE_OFFSET + 5] ^= 0x01; /* the wallet's r */
+  {
+    uint32_t rc = wallet_verify_evidence(tampered, len, nonce, 32, address, 20, &facts);
+    CHECK(rc == WALLET_ATTEST_WALLET_SIGNATURE_MISMATCH ||
+          rc == WALLET_ATTEST_WALLET_SIGNATURE_MALFORMED);
+  }
+
+  memcpy(tampered, evidence, len);
+  tampered[0] ^= 0x01;
+  CHECK_RESULT(wallet_verify_evidence(tampered, len, nonce, 32, address, 20, &facts),
+               WALLET_ATTEST_EVIDENCE_BAD_MAGIC);
+  CHECK_RESULT(wallet_verify_evidence(evidence, len - 1, nonce, 32, address, 20, &facts),
+               WALLET_ATTEST_EVIDENCE_TRUNCATED);
+  memcpy(tampered, evidence, len);
+  tampered[len] = 0;
+  CHECK_RESULT(wallet_verify_evidence(tampered, len + 1, nonce, 32, address, 20, &facts),
+               WALLET_ATTEST_EVIDENCE_TRAILING_BYTES);
+  CHECK_RESULT(wallet_verify_evidence(NULL, 0, nonce, 32, address, 20, &facts),
+               WALLET_ATTEST_EVIDENCE_TRUNCATED);
+  CHECK(memcmp(&facts, &untouched, sizeof facts) == 0);
+}
+
+/* Writes the backup into `text` (NUL-terminated) and returns its length. */
+static size_t take_backup(const wallet *w, char *text, size_t cap) {
+  size_t len = 0, needed = 0;
+  memset(text, SENTINEL, cap);
+  /* A length query gives the capacity needed, NUL included. */
+  CHECK_RESULT(wallet_backup(w, NULL, 0, &needed), WALLET_BUFFER_TOO_SMALL);
+  CHECK(needed > 1 && needed <= WALLET_BACKUP_MAX_LEN && needed <= cap);
+  /* One byte short (no room for the NUL) is still short, and untouched. */
+  CHECK_RESULT(wallet_backup(w, text, needed - 1, &len), WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == needed && all_bytes(text, cap, SENTINEL));
+  CHECK_OK(wallet_backup(w, text, needed, &len));
+  /* *out_len excludes the NUL. */
+  CHECK(len == needed - 1 && text[len] == '\0' && strlen(text) == len);
+  return len;
+}
+
+static void test_created_account(void) {
+  uint8_t address[20], again[20], raw[400];
+  char backup[WALLET_BACKUP_MAX_LEN];
+  size_t len = 0, backup_len;
+  wallet *w = NULL;
+  char dir[1024];
+
+  /* NULL picks $FLARE_WALLET_TPM, which the runner set to the main TPM. */
+  scratch_path(dir, sizeof dir, "created");
+  CHECK_OK(wallet_open(NULL, dir, &w));
+  if (w == NULL) return;
+  test_before_any_account(w);
+
+  CHECK_OK(wallet_create_account(w, 0, address, sizeof address, &len));
+  CHECK(len == 20 && !all_bytes(address, 20, 0));
+  CHECK_OK(wallet_address(w, again, sizeof again, &len));
+  CHECK(len == 20 && memcmp(again, address, 20) == 0);
+  CHECK_RESULT(wallet_create_account(w, 0, again, sizeof again, &len),
+               WALLET_STATE_ACCOUNT_EXISTS);
+  {
+    uint8_t key[32];
+    unhex_or_fail(EIP155_KEY, key, sizeof key);
+    CHECK_RESULT(wallet_import_key(w, key, 32, 0, again, sizeof again, &len),
+                 WALLET_STATE_ACCOUNT_EXISTS);
+  }
+
+  test_signing_modes(w, address);
+  test_attestation(w, address);
+  backup_len = take_backup(w, backup, sizeof backup);
+  wallet_free(w);
+
+  /* Reopened: the account loads from the state directory. */
+  w = open_on(main_tpm, "created");
+  if (w == NULL) return;
+  CHECK_OK(wallet_load_account(w, again, sizeof again, &len));
+  CHECK(len == 20 && memcmp(again, address, 20) == 0);
+  sign_and_recover(w, EIP1559_PAYLOAD, address, raw, sizeof raw);
+  /* The account file does not change with use: the same backup. */
+  {
+    char later[WALLET_BACKUP_MAX_LEN];
+    size_t later_len = take_backup(w, later, sizeof later);
+    CHECK(later_len == backup_len && memcmp(later, backup, backup_len) == 0);
+  }
+  wallet_free(w);
+
+  /* Restored into a fresh directory on the same TPM. */
+  w = open_on(main_tpm, "restored");
+  if (w == NULL) return;
+  memset(again, SENTINEL, sizeof again);
+  CHECK_RESULT(wallet_restore(w, backup, backup_len, again, 19, &len), WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == 20 && all_bytes(again, sizeof again, SENTINEL));
+  CHECK_OK(wallet_restore(w, backup, backup_len, again, sizeof again, &len));
+  CHECK(len == 20 && memcmp(again, address, 20) == 0);
+  sign_and_recover(w, EIP155_SIGNING_DATA, address, raw, sizeof raw);
+  CHECK_RESULT(wallet_restore(w, backup, backup_len, again, sizeof again, &len),
+               WALLET_RESTORE_STATE_NOT_EMPTY);
+  wallet_free(w);
+  w = open_on(main_tpm, "restored");
+  if (w == NULL) return;
+  CHECK_OK(wallet_load_account(w, again, sizeof again, &len));
+  CHECK(memcmp(again, address, 20) == 0);
+  wallet_free(w);
+
+  /* Damaged backups; nothing is written to the directory. */
+  w = open_on(main_tpm, "bad-restores");
+  if (w == NULL) return;
+  {
+    static const char not_base64[] = "this is not base64!";
+    char damaged[WALLET_BACKUP_MAX_LEN];
+    CHECK_RESULT(wallet_restore(w, not_base64, strlen(not_base64), again, sizeof again, &len),
+                 WALLET_BACKUP_NOT_BASE64);
+    CHECK_RESULT(wallet_restore(w, NULL, 0, again, sizeof again, &len),
+                 WALLET_BACKUP_TRUNCATED);
+    /* The NUL is not part of the backup text. */
+    CHECK_RESULT(wallet_restore(w, backup, backup_len + 1, again, sizeof again, &len),
+                 WALLET_BACKUP_NOT_BASE64);
+    /* One base64 digit changed in the sealed private blob: 'A' <-> 'B'
+     * changes one bit and keeps the text canonical. */
+    memcpy(damaged, backup, backup_len + 1);
+    damaged[backup_len - 60] = damaged[backup_len - 60] == 'A' ? 'B' : 'A';
+    CHECK_RESULT(wallet_restore(w, damaged, backup_len, again, sizeof again, &len),
+                 WALLET_BACKUP_INTEGRITY_MISMATCH);
+    check_last_error_mentions(w, "integrity");
+    /* A backup cut short. */
+    CHECK_RESULT(wallet_restore(w, backup, 40, again, sizeof again, &len),
+                 WALLET_BACKUP_TRUNCATED);
+    CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_STATE_NO_ACCOUNT);
+  }
+  wallet_free(w);
+
+  /* Another TPM: neither the backup nor the account directory unseal. */
+  w = open_on(other_tpm, "other-tpm");
+  if (w == NULL) return;
+  CHECK_RESULT(wallet_restore(w, backup, backup_len, again, sizeof again, &len),
+               WALLET_SEAL_SRK_NAME_MISMATCH);
+  CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_STATE_NO_ACCOUNT);
+  wallet_free(w);
+  w = open_on(other_tpm, "created");
+  if (w == NULL) return;
+  CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_SEAL_SRK_NAME_MISMATCH);
+  check_last_error_mentions(w, "TPM");
+  wallet_free(w);
+}
+
+/* ---- imported published keys: the TPM path gives the published bytes */
+
+static wallet *import_into(const char *dir_name, const uint8_t key[32], const char *address) {
+  uint8_t imported[20];
+  size_t len = 0;
+  wallet *w = open_on(main_tpm, dir_name);
+  if (w == NULL) return NULL;
+  CHECK_OK(wallet_import_key(w, key, 32, 0, imported, sizeof imported, &len));
+  CHECK(len == 20);
+  check_address_is(imported, address);
+  return w;
+}
+
+static void test_published_vectors(void) {
+  uint8_t key[32], payload[200], raw[400], signature[65], domain[32], struct_hash[32];
+  uint8_t default_policy_hash[32];
+  size_t payload_len, len = 0;
+  int mode;
+  wallet *w;
+
+  memset(default_policy_hash, 0, sizeof default_policy_hash);
+  unhex_or_fail(EIP155_KEY, key, sizeof key);
+  w = import_into("eip155", key, EIP155_ADDRESS);
+  payload_len = unhex_or_fail(EIP155_SIGNING_DATA, payload, sizeof payload);
+  for (mode = 0; w != NULL && mode < 2; mode++) {
+    CHECK_OK(wallet_set_key_mode(w, mode == 0 ? WALLET_KEY_MODE_STRICT : WALLET_KEY_MODE_CACHED));
+    CHECK_OK(wallet_sign_transaction(w, payload, payload_len, raw, sizeof raw, &len));
+    CHECK_HEX(raw, len, EIP155_SIGNED_TX);
+  }
+  if (w != NULL) CHECK_OK(wallet_policy_hash(w, default_policy_hash, 32, &len));
+  wallet_free(w);
+
+  unhex_or_fail(ETH_ACCOUNT_KEY, key, sizeof key);
+  w = import_into("eth-account", key, ETH_ACCOUNT_ADDRESS);
+  /* Another account with the default policy: the same policy hash. */
+  if (w != NULL) {
+    uint8_t other_hash[32];
+    CHECK_OK(wallet_policy_hash(w, other_hash, sizeof other_hash, &len));
+    CHECK(memcmp(other_hash, default_policy_hash, 32) == 0 && !all_bytes(other_hash, 32, 0));
+  }
+  payload_len = unhex_or_fail(EIP1559_PAYLOAD, payload, sizeof payload);
+  for (mode = 0; w != NULL && mode < 2; mode++) {
+    CHECK_OK(wallet_set_key_mode(w, mode == 0 ? WALLET_KEY_MODE_STRICT : WALLET_KEY_MODE_CACHED));
+    CHECK_OK(wallet_sign_transaction(w, payload, payload_len, raw, sizeof raw, &len));
+    CHECK_HEX(raw, len, EIP1559_SIGNED_TX);
+  }
+  wallet_free(w);
+
+  unhex_or_fail(MESSAGE_KEY, key, sizeof key);
+  w = import_into("message", key, MESSAGE_ADDRESS);
+  for (mode = 0; w != NULL && mode < 2; mode++) {
+    CHECK_OK(wallet_set_key_mode(w, mode == 0 ? WALLET_KEY_MODE_STRICT : WALLET_KEY_MODE_CACHED));
+    CHECK_OK(wallet_sign_message(w, (const uint8_t *)MESSAGE_TEXT, strlen(MESSAGE_TEXT),
+                                 signature, sizeof signature, &len));
+    CHECK_HEX(signature, len, MESSAGE_SIGNATURE);
+  }
+  wallet_free(w);
+
+  keccak256_ref((const uint8_t *)"cow", 3, key);
+  w = import_into("mail", key, MAIL_ADDRESS);
+  unhex_or_fail(MAIL_DOMAIN_SEPARATOR, domain, sizeof domain);
+  unhex_or_fail(MAIL_STRUCT_HASH, struct_hash, sizeof struct_hash);
+  for (mode = 0; w != NULL && mode < 2; mode++) {
+    CHECK_OK(wallet_set_key_mode(w, mode == 0 ? WALLET_KEY_MODE_STRICT : WALLET_KEY_MODE_CACHED));
+    CHECK_OK(wallet_sign_typed_data_hash(w, domain, 32, struct_hash, 32, signature,
+                                         sizeof signature, &len));
+    CHECK_HEX(signature, len, MAIL_SIGNATURE);
+  }
+  wallet_free(w);
+
+  /* Bad keys are refused and leave no account behind. */
+  w = open_on(main_tpm, "bad-imports");
+  if (w == NULL) return;
+  memset(key, 0, sizeof key);
+  CHECK_RESULT(wallet_import_key(w, key, 32, 0, raw, sizeof raw, &len),
+               WALLET_SIGNER_INVALID_SECRET_KEY);
+  unhex_or_fail("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", key,
+                sizeof key);
+  CHECK_RESULT(wallet_import_key(w, key, 32, 0, raw, sizeof raw, &len),
+               WALLET_SIGNER_INVALID_SECRET_KEY);
+  CHECK_RESULT(wallet_import_key(w, key, 31, 0, raw, sizeof raw, &len),
+               WALLET_SIGNER_INVALID_SECRET_KEY_LENGTH);
+  CHECK_RESULT(wallet_load_account(w, raw, sizeof raw, &len), WALLET_STATE_NO_ACCOUNT);
+  wallet_free(w);
+}
+
+/* ---- an account bound to PCRs */
+
+static void test_pcr_bound_account(void) {
+  uint8_t address[20], again[20], raw[400];
+  size_t len = 0;
+  wallet *w = open_on(main_tpm, "pcr-bound");
+  if (w == NULL) return;
+  CHECK_RESULT(wallet_create_account(w, 1u << 24, address, sizeof address, &len),
+               WALLET_TPM_INVALID_PCR_SELECTION);
+  CHECK_RESULT(wallet_load_account(w, address, sizeof address, &len), WALLET_STATE_NO_ACCOUNT);
+  CHECK_OK(wallet_create_account(w, (1u << 0) | (1u << 7) | (1u << 16), address, sizeof address,
+                                 &len));
+  sign_and_recover(w, EIP1559_PAYLOAD, address, raw, sizeof raw);
+  wallet_free(w);
+  w = open_on(main_tpm, "pcr-bound");
+  if (w == NULL) return;
+  CHECK_OK(wallet_load_account(w, again, sizeof again, &len));
+  CHECK(memcmp(again, address, 20) == 0);
+  sign_and_recover(w, EIP155_SIGNING_DATA, address, raw, sizeof raw);
+  wallet_free(w);
+}
+
+/* ---- NULL arguments and short buffers of every wallet function */
+
+static void test_null_and_short_buffers(void) {
+  uint8_t key[32], payload[64], out[WALLET_EVIDENCE_MAX_LEN], hash[32], evidence[8];
+  size_t payload_len = unhex_or_fail(EIP155_SIGNING_DATA, payload, sizeof payload);
+  size_t len = 777;
+  uint64_t count = 777;
+  wallet_evidence_facts facts;
+  wallet *w;
+
+  unhex_or_fail(EIP155_KEY, key, sizeof key);
+  w = open_on(main_tpm, "eip155");
+  if (w == NULL) return;
+  CHECK_OK(wallet_load_account(w, out, sizeof out, &len));
+  {
+    /* No core error on this handle yet: the detail is empty. */
+    char text[8];
+    memset(text, SENTINEL, sizeof text);
+    CHECK_OK(wallet_last_error_message(w, text, sizeof text, &len));
+    CHECK(len == 0 && text[0] == '\0');
+  }
+  memset(hash, 0x33, sizeof hash);
+  memset(evidence, 0x44, sizeof evidence);
+  memset(out, SENTINEL, sizeof out);
+  memset(&facts, SENTINEL, sizeof facts);
+  len = 777;
+
+  /* A NULL handle. */
+  CHECK_RESULT(wallet_create_account(NULL, 0, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_import_key(NULL, key, 32, 0, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_load_account(NULL, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_address(NULL, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_set_key_mode(NULL, WALLET_KEY_MODE_CACHED), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_transaction(NULL, payload, payload_len, out, sizeof out, &len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_message(NULL, payload, 3, out, sizeof out, &len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_typed_data_hash(NULL, hash, 32, hash, 32, out, sizeof out, &len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_attest(NULL, hash, 32, 1, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_backup(NULL, (char *)out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_restore(NULL, "AAAA", 4, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_policy_hash(NULL, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_tpm_commands_sent(NULL, &count), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_last_error_message(NULL, (char *)out, sizeof out, &len),
+               WALLET_NULL_PARAMETER);
+
+  /* A NULL input with a length. */
+  CHECK_RESULT(wallet_import_key(w, NULL, 32, 0, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_transaction(w, NULL, payload_len, out, sizeof out, &len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_message(w, NULL, 3, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_typed_data_hash(w, NULL, 32, hash, 32, out, sizeof out, &len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_typed_data_hash(w, hash, 32, NULL, 32, out, sizeof out, &len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_attest(w, NULL, 32, 1, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_restore(w, NULL, 4, out, sizeof out, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_verify_evidence(NULL, 8, hash, 32, NULL, 0, &facts), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_verify_evidence(evidence, 8, NULL, 32, NULL, 0, &facts),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_verify_evidence(evidence, 8, hash, 32, NULL, 20, &facts),
+               WALLET_NULL_PARAMETER);
+
+  /* A NULL output with a capacity, or no place for the length. */
+  CHECK_RESULT(wallet_create_account(w, 0, NULL, 20, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_create_account(w, 0, out, sizeof out, NULL), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_import_key(w, key, 32, 0, out, sizeof out, NULL), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_load_account(w, NULL, 20, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_address(w, out, sizeof out, NULL), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_transaction(w, payload, payload_len, NULL, 200, &len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_transaction(w, payload, payload_len, out, sizeof out, NULL),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_message(w, payload, 3, out, sizeof out, NULL), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_sign_typed_data_hash(w, hash, 32, hash, 32, NULL, 65, &len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_attest(w, hash, 32, 1, out, sizeof out, NULL), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_backup(w, NULL, 100, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_backup(w, (char *)out, sizeof out, NULL), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_restore(w, "AAAA", 4, out, sizeof out, NULL), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_policy_hash(w, NULL, 32, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_policy_hash(w, out, sizeof out, NULL), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_tpm_commands_sent(w, NULL), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_last_error_message(w, NULL, 10, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_verify_evidence(evidence, 8, hash, 32, NULL, 0, NULL),
+               WALLET_NULL_PARAMETER);
+
+  /* Wrong fixed lengths and unknown values. */
+  CHECK_RESULT(wallet_set_key_mode(w, 2), WALLET_INVALID_PARAMETER);
+  CHECK_RESULT(wallet_sign_typed_data_hash(w, hash, 31, hash, 32, out, sizeof out, &len),
+               WALLET_INVALID_PARAMETER);
+  CHECK_RESULT(wallet_verify_evidence(evidence, 8, hash, 32, key, 19, &facts),
+               WALLET_INVALID_PARAMETER);
+
+  /* An output overlapping an input. */
+  memcpy(out, payload, payload_len);
+  CHECK_RESULT(wallet_sign_transaction(w, out, payload_len, out + 4, 200, &len),
+               WALLET_INVALID_PARAMETER);
+  memset(out, SENTINEL, sizeof out);
+
+  /* Nothing was written by any of them. */
+  CHECK(len == 777 && count == 777);
+  CHECK(all_bytes(out, sizeof out, SENTINEL));
+  CHECK(all_bytes(&facts, sizeof facts, SENTINEL));
+
+  /* Short buffers: the length needed, the buffer untouched. */
+  CHECK_RESULT(wallet_address(w, out, 19, &len), WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == 20);
+  CHECK_RESULT(wallet_load_account(w, out, 19, &len), WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == 20);
+  len = 0;
+  CHECK_RESULT(wallet_sign_message(w, payload, 3, out, 64, &len), WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == WALLET_SIGNATURE_LEN);
+  len = 0;
+  CHECK_RESULT(wallet_sign_typed_data_hash(w, hash, 32, hash, 32, NULL, 0, &len),
+               WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == WALLET_SIGNATURE_LEN);
+  len = 0;
+  CHECK_RESULT(wallet_sign_transaction(w, payload, payload_len, out, 10, &len),
+               WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == 110); /* the EIP-155 example's signed length */
+  len = 0;
+  CHECK_RESULT(wallet_import_key(w, key, 32, 0, out, 19, &len), WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == 20);
+  len = 0;
+  CHECK_RESULT(wallet_policy_hash(w, out, 31, &len), WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == 32);
+  {
+    char text[8];
+    CHECK_RESULT(wallet_create_account(w, 0, out, sizeof out, &len), WALLET_STATE_ACCOUNT_EXISTS);
+    memset(text, SENTINEL, sizeof text);
+    CHECK_RESULT(wallet_last_error_message(w, text, sizeof text, &len), WALLET_BUFFER_TOO_SMALL);
+    CHECK(len > sizeof text && all_bytes(text, sizeof text, SENTINEL));
+  }
+  CHECK(all_bytes(out, sizeof out, SENTINEL));
+  CHECK_RESULT(wallet_tpm_commands_sent(w, &count), WALLET_OK);
+  CHECK(count > 0 && count != 777);
+  wallet_free(w);
+}
+
+/* ---- one handle, several threads */
+
+#define THREADS 4
+#define SIGNATURES_PER_THREAD 3
+
+struct thread_job {
+  const wallet *w;
+  int failures;
+};
+
+static void *sign_in_thread(void *arg) {
+  struct thread_job *job = (struct thread_job *)arg;
+  uint8_t payload[64], raw[200], expected[200];
+  size_t payload_len = unhex(EIP155_SIGNING_DATA, payload, sizeof payload);
+  size_t expected_len = unhex(EIP155_SIGNED_TX, expected, sizeof expected);
+  int i;
+  for (i = 0; i < SIGNATURES_PER_THREAD; i++) {
+    size_t len = 0;
+    uint32_t rc = wallet_sign_transaction(job->w, payload, payload_len, raw, sizeof raw, &len);
+    if (rc != WALLET_OK || len != expected_len || memcmp(raw, expected, len) != 0) {
+      job->failures++;
+    }
+  }
+  return NULL;
+}
+
+static void test_threads(void) {
+  pthread_t threads[THREADS];
+  struct thread_job jobs[THREADS];
+  uint8_t address[20];
+  uint64_t before;
+  size_t len = 0;
+  int i;
+  wallet *w = open_on(main_tpm, "eip155");
+  if (w == NULL) return;
+  CHECK_OK(wallet_load_account(w, address, sizeof address, &len));
+  before = commands_sent(w);
+  for (i = 0; i < THREADS; i++) {
+    jobs[i].w = w;
+    jobs[i].failures = 0;
+    CHECK(pthread_create(&threads[i], NULL, sign_in_thread, &jobs[i]) == 0);
+  }
+  for (i = 0; i < THREADS; i++) {
+    CHECK(pthread_join(threads[i], NULL) == 0);
+    CHECK(jobs[i].failures == 0);
+  }
+  /* Strict mode: every one of the signatures unsealed the key. */
+  CHECK(commands_sent(w) >= before + THREADS * SIGNATURES_PER_THREAD);
+  wallet_free(w);
+}
+
+int main(void) {
+  main_tpm = getenv("FLARE_WALLET_TPM");
+  other_tpm = getenv("WALLET_TEST_OTHER_TPM");
+  scratch = getenv("WALLET_TEST_DIR");
+  if (main_tpm == NULL || other_tpm == NULL || scratch == NULL) {
+    fprintf(stderr, "test_wallet needs FLARE_WALLET_TPM, WALLET_TEST_OTHER_TPM and "
+                    "WALLET_TEST_DIR: run it through tests/c/run.sh\n");
+    return 2;
+  }
+  test_open_errors();
+  test_created_account();
+  test_published_vectors();
+  test_pcr_bound_account();
+  test_null_and_short_buffers();
+  test_threads();
+  return check_summary("test_wallet");
+}
