@@ -847,7 +847,9 @@ typedef struct {
    */
   uint8_t pcr_values[32][32];
   /**
-   * The policy hash bound into the challenge (32 zero bytes: no policy).
+   * The hash of the account's signing policy bound into the challenge
+   * (`wallet_policy_hash` of the wallet that attested; 32 zero bytes for
+   * an account without a policy).
    */
   uint8_t policy_hash[32];
   /**

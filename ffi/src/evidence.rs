@@ -38,7 +38,9 @@ pub struct wallet_evidence_facts {
     /// `i` belongs to the `i`-th set bit of `pcr_bitmap`. Entries from
     /// `pcr_count` on are zero.
     pub pcr_values: [[u8; 32]; 32],
-    /// The policy hash bound into the challenge (32 zero bytes: no policy).
+    /// The hash of the account's signing policy bound into the challenge
+    /// (`wallet_policy_hash` of the wallet that attested; 32 zero bytes for
+    /// an account without a policy).
     pub policy_hash: [u8; 32],
     /// The Name of the attestation key that signed the quote: the 2-byte
     /// name algorithm (`0x000b`, SHA-256) and the SHA-256 of its public area
