@@ -15,6 +15,9 @@ pub enum Error {
     Backup(crate::backup::BackupError),
     /// A signing policy refused the request, or its encoding is malformed.
     Policy(crate::policy::PolicyError),
+    /// A policy's JSON form is malformed.
+    #[cfg(feature = "std")]
+    PolicyJson(crate::policy::json::PolicyJsonError),
     /// The state directory or its account file is unusable.
     #[cfg(feature = "std")]
     State(crate::state::StateError),
@@ -45,6 +48,8 @@ impl fmt::Display for Error {
             Error::Attest(e) => write!(f, "{e}"),
             Error::Backup(e) => write!(f, "{e}"),
             Error::Policy(e) => write!(f, "{e}"),
+            #[cfg(feature = "std")]
+            Error::PolicyJson(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
             Error::State(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
@@ -77,6 +82,13 @@ impl From<crate::backup::BackupError> for Error {
 impl From<crate::policy::PolicyError> for Error {
     fn from(e: crate::policy::PolicyError) -> Self {
         Error::Policy(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<crate::policy::json::PolicyJsonError> for Error {
+    fn from(e: crate::policy::json::PolicyJsonError) -> Self {
+        Error::PolicyJson(e)
     }
 }
 

@@ -90,6 +90,8 @@ pub mod audit;
 mod eip712;
 mod encoding;
 #[cfg(feature = "std")]
+pub mod json;
+#[cfg(feature = "std")]
 pub mod ledger;
 mod violation;
 
