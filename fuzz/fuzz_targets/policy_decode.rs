@@ -10,8 +10,9 @@
 //!   panicking;
 //! - `ledger::SpendLedger::decode` for a fixed address: an accepted ledger
 //!   encodes back to itself, and `spent`, `record` and `prune` do not panic;
-//! - `audit::parse_log`: the entries of an accepted log, written again with
-//!   `to_line`, parse to the same entries.
+//! - `audit::parse_log`: an accepted log is exactly its entries written
+//!   again with `to_line` (the log has one form), and that parses to the
+//!   same entries.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -83,6 +84,11 @@ fn audit_log(bytes: &[u8]) {
         return;
     };
     let written: String = entries.iter().map(|e| e.to_line()).collect();
+    assert_eq!(
+        written.as_bytes(),
+        bytes,
+        "parse then write changed the audit log"
+    );
     assert_eq!(parse_log(written.as_bytes()), Ok(entries.clone()));
 }
 

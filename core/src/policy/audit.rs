@@ -113,13 +113,18 @@ impl PolicyLogEntry {
         if fields.next().is_some() {
             return None;
         }
-        Some(Self {
+        let entry = Self {
             time,
             event,
             address,
             old_hash,
             new_hash,
-        })
+        };
+        // A line has one form, the one `to_line` writes. The field parsers
+        // alone accept others: `str::parse` and `from_str_radix` take a
+        // leading `+` and leading zeros, `Address::parse_hex` takes any case
+        // and no `0x`. Such a line was not written by the wallet.
+        (entry.to_line().strip_suffix('\n') == Some(line)).then_some(entry)
     }
 }
 
