@@ -14,12 +14,15 @@ use crate::error::BindingError;
 /// Verifies canonical evidence for `nonce` and returns the verified facts.
 ///
 /// `expected_pcrs` pairs PCR indices with their 32-byte values;
-/// `trusted_ak` is the attestation key's Name (34 bytes) or its `TPMT_PUBLIC`.
+/// `trusted_ak` is the attestation key's Name (34 bytes) or its `TPMT_PUBLIC`;
+/// `expected_policy_hash` is the 32-byte hash of the policy that must bind
+/// the key.
 #[pyfunction]
 #[pyo3(signature = (
     evidence, nonce, *, expected_address = None, expected_chain_id = None,
-    expected_pcrs = None, trusted_ak = None,
+    expected_pcrs = None, trusted_ak = None, expected_policy_hash = None,
 ))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn verify_evidence<'py>(
     py: Python<'py>,
     evidence: &[u8],
@@ -28,7 +31,15 @@ pub(crate) fn verify_evidence<'py>(
     expected_chain_id: Option<u64>,
     expected_pcrs: Option<Vec<(u8, Vec<u8>)>>,
     trusted_ak: Option<Vec<u8>>,
+    expected_policy_hash: Option<Vec<u8>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let policy_hash: Option<[u8; 32]> = expected_policy_hash
+        .map(|hash| {
+            hash.as_slice().try_into().map_err(|_| {
+                BindingError::invalid_argument("expected_policy_hash must be 32 bytes (SHA-256)")
+            })
+        })
+        .transpose()?;
     let address = match expected_address {
         Some(text) => Some(Address::parse_hex(text).map_err(|e| {
             BindingError::invalid_argument(format!("expected_address is not an address: {e}"))
@@ -54,7 +65,7 @@ pub(crate) fn verify_evidence<'py>(
     let expectations = Expectations {
         address,
         chain_id: expected_chain_id,
-        policy_hash: None,
+        policy_hash,
         pcr_values: &pcrs,
         trusted_ak: trusted,
     };

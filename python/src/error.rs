@@ -17,6 +17,7 @@ import_exception!(flare_wallet.exceptions, AttestationError);
 import_exception!(flare_wallet.exceptions, InvalidTransaction);
 import_exception!(flare_wallet.exceptions, KeyExportForbidden);
 import_exception!(flare_wallet.exceptions, KeystoreError);
+import_exception!(flare_wallet.exceptions, InvalidPolicy);
 
 /// Every failure the binding reports to Python.
 #[derive(Debug)]
@@ -27,6 +28,8 @@ pub(crate) enum BindingError {
     InvalidTransaction(String),
     /// A bad argument that is not a transaction (a key, a mode, a hash).
     InvalidArgument(String),
+    /// A policy dict with an unknown key or a value of the wrong type.
+    InvalidPolicy(String),
     /// A keystore request the core cannot express (an unknown KDF name, a
     /// parameter of the other KDF).
     InvalidKeystoreArgument(String),
@@ -41,6 +44,10 @@ impl BindingError {
 
     pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
         Self::InvalidArgument(message.into())
+    }
+
+    pub(crate) fn invalid_policy(message: impl Into<String>) -> Self {
+        Self::InvalidPolicy(message.into())
     }
 
     pub(crate) fn invalid_keystore_argument(message: impl Into<String>) -> Self {
@@ -104,6 +111,8 @@ fn advice(e: wallet_core::Error) -> &'static str {
         E::Seal(wallet_core::seal::SealError::PcrMismatch) => {
             ": the key unseals again only when those PCRs hold their sealed values"
         }
+        E::Policy(wallet_core::policy::PolicyError::Violation(_)) => "; nothing was signed",
+        E::Wallet(W::PolicyUnbound) => " (SecureWalletManager.replace_policy)",
         E::Wallet(W::Closed) => ": open a new Vtpm",
         E::Wallet(W::StateNotEmpty) => {
             ": restore into a new, empty state_dir (the loaded account is a different one)"
@@ -121,10 +130,19 @@ fn advice(e: wallet_core::Error) -> &'static str {
 }
 
 fn core_to_pyerr(e: wallet_core::Error) -> PyErr {
+    use wallet_core::policy::PolicyError;
     use wallet_core::state::StateError;
     use wallet_core::Error as E;
     let message = format!("{e}{}", advice(e));
     match e {
+        // The rule's name travels as data too (`PolicyViolation.rule`).
+        E::Policy(PolicyError::Violation(violation)) => {
+            PolicyViolation::new_err((message, violation.rule().name()))
+        }
+        E::Policy(PolicyError::SpendLedgerMalformed | PolicyError::AuditLogMalformed) => {
+            WalletError::new_err(message)
+        }
+        E::Policy(_) | E::PolicyJson(_) => InvalidPolicy::new_err(message),
         E::Tx(_) | E::Rlp(_) => InvalidTransaction::new_err(message),
         E::Attest(_) => AttestationError::new_err(message),
         E::Keystore(_) => KeystoreError::new_err(message),
@@ -142,6 +160,7 @@ impl From<BindingError> for PyErr {
             BindingError::InvalidTransaction(message) => InvalidTransaction::new_err(message),
             BindingError::InvalidArgument(message) => WalletError::new_err(message),
             BindingError::InvalidKeystoreArgument(message) => KeystoreError::new_err(message),
+            BindingError::InvalidPolicy(message) => InvalidPolicy::new_err(message),
             BindingError::Simulator(e) => TpmError::new_err(e.to_string()),
         }
     }

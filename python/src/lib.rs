@@ -11,6 +11,7 @@ mod attestation;
 mod error;
 mod hex;
 mod keystore;
+mod policy;
 mod tpm_wallet;
 mod txdict;
 
@@ -79,6 +80,8 @@ fn signing_hash<'py>(
 mod native {
     #[pymodule_export]
     use super::attestation::verify_evidence;
+    #[pymodule_export]
+    use super::policy::PyPolicy;
     #[pymodule_export]
     use super::tpm_wallet::TpmWallet;
     #[pymodule_export]

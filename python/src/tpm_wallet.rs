@@ -12,23 +12,27 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use zeroize::Zeroizing;
 
 use wallet_core::attest::Evidence;
 use wallet_core::backup::SealedKeyFile;
+use wallet_core::policy::Eip712Domain;
 use wallet_core::sealed_data;
 use wallet_core::signer::{Address, Signature};
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::{self, StdTransport, TransportError};
 use wallet_core::tpm::{ParameterEncryption, PcrSelection, Tpm, Transport};
+use wallet_core::tx::U256;
 use wallet_core::wallet::{base64, AccountOptions, KeyMode, Wallet, WalletError};
 use wallet_core::Error;
 
 use crate::error::BindingError;
 use crate::hex;
 use crate::keystore::{kdf_params, password_bytes};
+use crate::policy::PyPolicy;
 use crate::txdict::TxFields;
 
 type Result<T, E = BindingError> = core::result::Result<T, E>;
@@ -86,7 +90,10 @@ fn parse_key_mode(name: &str) -> Result<KeyMode> {
     }
 }
 
-fn account_options(pcrs: Option<Vec<u8>>) -> Result<AccountOptions> {
+fn account_options(
+    pcrs: Option<Vec<u8>>,
+    policy: Option<&Bound<'_, PyPolicy>>,
+) -> Result<AccountOptions> {
     let pcrs = match pcrs {
         Some(indices) => Some(PcrSelection::from_indices(&indices).map_err(|_| {
             BindingError::invalid_argument("pcrs must name PCRs 0 to 23, at least one")
@@ -95,7 +102,7 @@ fn account_options(pcrs: Option<Vec<u8>>) -> Result<AccountOptions> {
     };
     Ok(AccountOptions {
         pcrs,
-        ..AccountOptions::default()
+        policy: policy.map(|p| p.get().policy.clone()).unwrap_or_default(),
     })
 }
 
@@ -121,6 +128,26 @@ fn open_wallet(tcti: &str, state_dir: &Path, simulator: Option<Swtpm>) -> Result
         data_tpm: None,
         simulator,
     })
+}
+
+/// A Python `int` from 0 to 2^256 - 1.
+fn uint256(what: &str, value: &Bound<'_, PyAny>) -> Result<U256> {
+    let py = value.py();
+    let out_of_range =
+        || BindingError::invalid_argument(format!("{what} must be an int from 0 to 2**256 - 1"));
+    if value.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(out_of_range());
+    }
+    let bytes = value
+        .cast::<pyo3::types::PyInt>()
+        .map_err(|_| out_of_range())?
+        .call_method1(intern!(py, "to_bytes"), (32, intern!(py, "big")))
+        .map_err(|_| out_of_range())?;
+    bytes
+        .cast::<PyBytes>()
+        .ok()
+        .and_then(|bytes| U256::from_be_slice(bytes.as_bytes()))
+        .ok_or_else(out_of_range)
 }
 
 fn signature_bytes(signature: &Signature) -> [u8; 65] {
@@ -271,17 +298,28 @@ impl TpmWallet {
 
     /// Creates a new key with TPM entropy, sealed by the TPM (optionally to
     /// the current values of `pcrs`).
-    #[pyo3(signature = (*, pcrs = None))]
-    fn create_account(&self, py: Python<'_>, pcrs: Option<Vec<u8>>) -> PyResult<String> {
-        let options = account_options(pcrs)?;
+    #[pyo3(signature = (*, pcrs = None, policy = None))]
+    fn create_account(
+        &self,
+        py: Python<'_>,
+        pcrs: Option<Vec<u8>>,
+        policy: Option<&Bound<'_, PyPolicy>>,
+    ) -> PyResult<String> {
+        let options = account_options(pcrs, policy)?;
         let address = self.with_open(py, |open| Ok(open.wallet.create_account(options)?))?;
         Ok(address.checksum().to_string())
     }
 
     /// Seals an existing key (32 bytes) as the account.
-    #[pyo3(signature = (key, *, pcrs = None))]
-    fn import_key(&self, py: Python<'_>, key: &[u8], pcrs: Option<Vec<u8>>) -> PyResult<String> {
-        let options = account_options(pcrs)?;
+    #[pyo3(signature = (key, *, pcrs = None, policy = None))]
+    fn import_key(
+        &self,
+        py: Python<'_>,
+        key: &[u8],
+        pcrs: Option<Vec<u8>>,
+        policy: Option<&Bound<'_, PyPolicy>>,
+    ) -> PyResult<String> {
+        let options = account_options(pcrs, policy)?;
         let mut secret = Zeroizing::new([0u8; 32]);
         if key.len() != secret.len() {
             return Err(BindingError::invalid_argument(
@@ -356,6 +394,116 @@ impl TpmWallet {
         Ok(PyBytes::new(py, &signature_bytes(&signature)))
     }
 
+    /// Signs EIP-712 data given its domain separator, its struct hash and
+    /// the domain's fields; returns `r || s || v`.
+    ///
+    /// When the fields give exactly `domain_separator`, the core checks them
+    /// against the policy's `typed_data_domains` and signs. When they do not
+    /// (a domain type with other members or another order), only the hashes
+    /// are signed, which the core refuses whenever `typed_data_domains` is
+    /// set: a domain cannot be checked from its hash.
+    #[pyo3(signature = (
+        domain_separator, struct_hash, *, name = None, version = None, chain_id = None,
+        verifying_contract = None, salt = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn sign_typed_data<'py>(
+        &self,
+        py: Python<'py>,
+        domain_separator: &[u8],
+        struct_hash: &[u8],
+        name: Option<String>,
+        version: Option<String>,
+        chain_id: Option<&Bound<'py, PyAny>>,
+        verifying_contract: Option<&str>,
+        salt: Option<&[u8]>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let chain_id = chain_id
+            .map(|id| uint256("the EIP-712 domain's chainId", id))
+            .transpose()?;
+        let separator: [u8; 32] = domain_separator.try_into().map_err(|_| {
+            BindingError::invalid_argument("the EIP-712 domain separator is 32 bytes")
+        })?;
+        let hash: [u8; 32] = struct_hash
+            .try_into()
+            .map_err(|_| BindingError::invalid_argument("the EIP-712 struct hash is 32 bytes"))?;
+        let verifying_contract = verifying_contract
+            .map(|text| {
+                Address::parse_hex(text).map_err(|e| {
+                    BindingError::invalid_argument(format!(
+                        "the EIP-712 domain's verifyingContract is not an address: {e}"
+                    ))
+                })
+            })
+            .transpose()?;
+        let salt: Option<[u8; 32]> = salt
+            .map(|salt| {
+                salt.try_into().map_err(|_| {
+                    BindingError::invalid_argument("the EIP-712 domain's salt is 32 bytes")
+                })
+            })
+            .transpose()?;
+        let signature = self.with_open(py, move |open| {
+            let domain = Eip712Domain {
+                name: name.as_deref(),
+                version: version.as_deref(),
+                chain_id,
+                verifying_contract,
+                salt,
+            };
+            if domain.separator() == separator {
+                Ok(open.wallet.sign_typed_data(&domain, &hash)?)
+            } else {
+                Ok(open.wallet.sign_typed_data_hash(&separator, &hash)?)
+            }
+        })?;
+        Ok(PyBytes::new(py, &signature_bytes(&signature)))
+    }
+
+    /// The loaded account's signing policy; None without an account, or for
+    /// an account file written before signing policies.
+    #[getter]
+    fn policy(&self, py: Python<'_>) -> Option<PyPolicy> {
+        self.peek(py, |open| {
+            open.and_then(|open| open.wallet.policy().ok().flatten().cloned())
+        })
+        .map(|policy| PyPolicy { policy })
+    }
+
+    /// The hash of the loaded account's policy, as attestation reports it
+    /// (32 zero bytes for an account without one); None without an account.
+    #[getter]
+    fn policy_hash<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.peek(py, |open| {
+            open.and_then(|open| open.wallet.policy_hash().ok())
+        })
+        .map(|hash| PyBytes::new(py, &hash))
+    }
+
+    /// Replaces the account's signing policy (logged in the state
+    /// directory's audit log); returns the new policy hash.
+    fn replace_policy<'py>(
+        &self,
+        py: Python<'py>,
+        policy: &Bound<'py, PyPolicy>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let policy = policy.get().policy.clone();
+        let hash = self.with_open(py, move |open| Ok(open.wallet.replace_policy(policy)?))?;
+        Ok(PyBytes::new(py, &hash))
+    }
+
+    /// Wei counted against `daily_limit_wei` on `chain_id` in the last 24
+    /// hours (None: every chain, as for an unprotected transaction).
+    #[pyo3(signature = (chain_id = None))]
+    fn daily_spent<'py>(
+        &self,
+        py: Python<'py>,
+        chain_id: Option<u64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let spent = self.with_open(py, move |open| Ok(open.wallet.daily_spent(chain_id)?))?;
+        crate::policy::int_of(py, spent)
+    }
+
     /// Attestation evidence for `nonce` and `chain_id`, as a dict holding the
     /// canonical encoding and the facts it states.
     fn attest<'py>(
@@ -410,15 +558,16 @@ impl TpmWallet {
 
     /// Decrypts a v3 keystore (JSON text) with `password` and seals its key
     /// into this TPM as the account, like `import_key`.
-    #[pyo3(signature = (keystore, password, *, pcrs = None))]
+    #[pyo3(signature = (keystore, password, *, pcrs = None, policy = None))]
     fn import_keystore(
         &self,
         py: Python<'_>,
         keystore: &str,
         password: &Bound<'_, PyAny>,
         pcrs: Option<Vec<u8>>,
+        policy: Option<&Bound<'_, PyPolicy>>,
     ) -> PyResult<String> {
-        let options = account_options(pcrs)?;
+        let options = account_options(pcrs, policy)?;
         let password = password_bytes(password)?;
         let keystore = keystore.to_owned();
         let address = self.with_open(py, move |open| {

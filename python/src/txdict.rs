@@ -24,6 +24,10 @@
 //! Two things eth-account refuses are accepted: calldata under `input` (the
 //! name JSON-RPC uses), and `type` 0 for a legacy transaction (nodes report
 //! legacy transactions as type `0x0`).
+//!
+//! An unprotected (pre-EIP-155) legacy transaction is read only from an
+//! explicit `"chainId": None`, never from a missing one, and the core's
+//! policy then refuses it unless `allow_unprotected` is set.
 
 use pyo3::exceptions::PyOverflowError;
 use pyo3::intern;
@@ -568,6 +572,10 @@ const ALL_FIELDS: [Field; FIELD_COUNT] = [
 pub(crate) struct TxFields {
     kind: Kind,
     chain_id: Option<u64>,
+    /// `chainId: None` on purpose: a legacy transaction without replay
+    /// protection (eth-account's reading of it), which the policy refuses
+    /// unless it sets `allow_unprotected`.
+    unprotected: bool,
     nonce: u64,
     gas_limit: u64,
     gas_price: U256,
@@ -696,6 +704,14 @@ impl TxFields {
             Some(value) => Some(quantity_u64("chainId", value)?),
             None => None,
         };
+        let unprotected = chain_id.is_none() && raw.has(Field::ChainId);
+        if unprotected && kind != Kind::Legacy {
+            return Err(invalid(format!(
+                "chainId is None: {} transaction always carries a chain id; only a legacy \
+                 transaction can go without replay protection",
+                kind.describe()
+            )));
+        }
         let to = match raw.get(Field::To) {
             None => None,
             Some(value) if value.is_none() => None,
@@ -733,6 +749,7 @@ impl TxFields {
         Ok(Self {
             kind,
             chain_id,
+            unprotected,
             nonce: quantity_u64("nonce", required(&raw, Field::Nonce)?)?,
             gas_limit: quantity_u64("gas", required(&raw, Field::Gas)?)?,
             gas_price: number_or_zero(&raw, Field::GasPrice)?,
@@ -758,9 +775,12 @@ impl TxFields {
         })
     }
 
-    /// Uses `chain_id` where the dict gave none.
+    /// Uses `chain_id` where the dict gave none (an explicit `chainId: None`
+    /// stays unprotected).
     pub(crate) fn fill_chain_id(&mut self, chain_id: u64) {
-        self.chain_id.get_or_insert(chain_id);
+        if !self.unprotected {
+            self.chain_id.get_or_insert(chain_id);
+        }
     }
 
     /// Checks `from` against the signing account, as eth-account does.
@@ -781,12 +801,16 @@ impl TxFields {
     /// # Errors
     /// [`BindingError::InvalidTransaction`] if no chain id is known yet.
     pub(crate) fn with_typed<R>(&self, f: impl FnOnce(&TypedTransaction<'_>) -> R) -> Result<R> {
-        let chain_id = self.chain_id.ok_or_else(|| {
+        let missing_chain_id = || {
             invalid(
                 "chainId is missing: put it in the transaction, or give the wallet a web3 \
-                 connection to read it from (an unprotected transaction is never signed)",
+                 connection to read it from (an unprotected legacy transaction is signed only \
+                 when asked for with chainId None and allowed by the policy)",
             )
-        })?;
+        };
+        if self.chain_id.is_none() && !self.unprotected {
+            return Err(missing_chain_id());
+        }
         let items: Vec<AccessListItem<'_>> = self
             .access_list
             .iter()
@@ -799,7 +823,7 @@ impl TxFields {
         let kind = self.to.map_or(TxKind::Create, TxKind::Call);
         let tx: TypedTransaction<'_> = match self.kind {
             Kind::Legacy => TypedTransaction::Legacy(TxLegacy {
-                chain_id: Some(chain_id),
+                chain_id: self.chain_id,
                 nonce: self.nonce,
                 gas_price: self.gas_price,
                 gas_limit: self.gas_limit,
@@ -808,7 +832,7 @@ impl TxFields {
                 input: &self.input,
             }),
             Kind::Eip2930 => TxEip2930 {
-                chain_id,
+                chain_id: self.chain_id.ok_or_else(missing_chain_id)?,
                 nonce: self.nonce,
                 gas_price: self.gas_price,
                 gas_limit: self.gas_limit,
@@ -819,7 +843,7 @@ impl TxFields {
             }
             .into(),
             Kind::Eip1559 => TxEip1559 {
-                chain_id,
+                chain_id: self.chain_id.ok_or_else(missing_chain_id)?,
                 nonce: self.nonce,
                 max_priority_fee_per_gas: self.max_priority_fee_per_gas,
                 max_fee_per_gas: self.max_fee_per_gas,
@@ -831,7 +855,7 @@ impl TxFields {
             }
             .into(),
             Kind::Eip4844 => TxEip4844 {
-                chain_id,
+                chain_id: self.chain_id.ok_or_else(missing_chain_id)?,
                 nonce: self.nonce,
                 max_priority_fee_per_gas: self.max_priority_fee_per_gas,
                 max_fee_per_gas: self.max_fee_per_gas,
@@ -845,7 +869,7 @@ impl TxFields {
             }
             .into(),
             Kind::Eip7702 => TxEip7702 {
-                chain_id,
+                chain_id: self.chain_id.ok_or_else(missing_chain_id)?,
                 nonce: self.nonce,
                 max_priority_fee_per_gas: self.max_priority_fee_per_gas,
                 max_fee_per_gas: self.max_fee_per_gas,

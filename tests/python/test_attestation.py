@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flare_wallet import AttestationError, SecureWalletManager, Vtpm, verify_attestation
+from flare_wallet import AttestationError, Policy, SecureWalletManager, Vtpm, verify_attestation
 
 
 @pytest.fixture
@@ -30,7 +30,8 @@ def test_evidence_verifies_and_states_the_facts(wallet: SecureWalletManager) -> 
     assert facts["chain_id"] == 14
     assert sorted(facts["pcrs"]) == list(range(8))
     assert facts["ak_name"] == evidence["ak_name"]
-    assert facts["policy_hash"] == "0x" + "00" * 32
+    # The account was created with the default policy, and the evidence says so.
+    assert facts["policy_hash"] == Policy().hash == wallet.policy_hash == evidence["policy_hash"]
     # The bytes alone verify too.
     assert verify_attestation(evidence["evidence"], nonce)["address"] == wallet.address
     # The expected PCR values and the trusted AK (by Name) are checked.

@@ -150,11 +150,6 @@ def test_close(vtpm: Vtpm) -> None:
         assert again.sign_transaction(TX)
 
 
-def test_a_policy_is_refused_until_the_core_enforces_one(vtpm: Vtpm) -> None:
-    with pytest.raises(NotImplementedError, match="policy"):
-        SecureWalletManager(None, vtpm, policy={"max_value_wei": 1})
-
-
 def test_repr_shows_no_secret(imported: SecureWalletManager) -> None:
     assert KEY[2:] not in repr(imported)
     assert "address=" in repr(imported)

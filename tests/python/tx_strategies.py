@@ -213,7 +213,10 @@ def malformed_transactions(draw: st.DrawFn) -> tuple[str, Any]:
     )
     field = draw(st.sampled_from(numeric))
     if how == "wrong type":
-        tx[field] = draw(st.sampled_from(NOT_A_NUMBER))
+        # "chainId": None is no type error: it asks for an unprotected legacy transaction
+        # (eth-account's reading), which the policy refuses (test_policy.py).
+        wrong = [v for v in NOT_A_NUMBER if not (field == "chainId" and v is None)]
+        tx[field] = draw(st.sampled_from(wrong))
     elif how == "negative":
         tx[field] = -draw(st.integers(1, 2**300))
     elif how == "too large":

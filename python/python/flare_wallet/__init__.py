@@ -12,10 +12,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flare_wallet._attestation import verify_attestation
 from flare_wallet._manager import PublicAccount, SecureWalletManager
-from flare_wallet._native import signing_hash, signing_payload
+from flare_wallet._native import Policy, signing_hash, signing_payload
 from flare_wallet._vtpm import Vtpm, default_state_dir
 from flare_wallet.exceptions import (
     AttestationError,
+    InvalidPolicy,
     InvalidTransaction,
     KeyExportForbidden,
     KeystoreError,
@@ -31,9 +32,11 @@ except PackageNotFoundError:  # running from a source tree without an installed 
 
 __all__ = [
     "AttestationError",
+    "InvalidPolicy",
     "InvalidTransaction",
     "KeyExportForbidden",
     "KeystoreError",
+    "Policy",
     "PolicyViolation",
     "PublicAccount",
     "SecureWalletManager",

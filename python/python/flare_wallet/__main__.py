@@ -1,7 +1,7 @@
 """``python -m flare_wallet``: the wallet from a shell.
 
     python -m flare_wallet demo
-    python -m flare_wallet --simulator --state-dir DIR create
+    python -m flare_wallet --simulator --state-dir DIR create [--policy policy.json]
     python -m flare_wallet --tcti swtpm:path=/run/swtpm.sock address
     python -m flare_wallet sign tx.json          (a JSON transaction; '-' reads stdin)
     python -m flare_wallet attest --nonce 0x...  > evidence.json
@@ -10,6 +10,8 @@
     python -m flare_wallet restore @backup.txt
     python -m flare_wallet export-keystore --out account.json   (asks for a password twice)
     python -m flare_wallet import-keystore account.json         (asks for its password)
+    python -m flare_wallet policy                               (the account's policy, JSON)
+    python -m flare_wallet replace-policy policy.json
 
 The TPM is ``--tcti``, else ``$FLARE_WALLET_TPM``, else ``/dev/tpmrm0``; ``--simulator``
 starts a private swtpm instead (with ``--state-dir DIR`` its TPM state is kept in
@@ -30,6 +32,8 @@ from typing import Any
 
 from flare_wallet._attestation import verify_attestation
 from flare_wallet._manager import SecureWalletManager
+from flare_wallet._native import Policy
+from flare_wallet._policy import read_policy_file
 from flare_wallet._vtpm import Vtpm
 from flare_wallet.exceptions import KeystoreError, WalletError
 
@@ -51,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser("demo", help="run the FlareTrade flow on swtpm and anvil")
     demo.add_argument("--anvil", help="the anvil executable (default $FLARE_WALLET_ANVIL)")
-    commands.add_parser("create", help="create a sealed account and print its address")
+    create = commands.add_parser("create", help="create a sealed account and print its address")
+    policy_help = "the signing policy (a JSON object with the policy dict's keys)"
+    create.add_argument("--policy", type=Path, metavar="FILE.json", help=policy_help)
     commands.add_parser("address", help="load the account and print its address")
     sign = commands.add_parser("sign", help="sign a JSON transaction, print the raw hex")
     sign.add_argument("transaction", help="a JSON file, '-' for stdin, or inline JSON")
@@ -65,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--address", help="the address the evidence must speak for")
     verify.add_argument("--chain-id", type=int, help="the chain id it must be bound to")
     verify.add_argument("--trusted-ak", help="the attestation key's Name or public area, hex")
+    verify.add_argument("--policy-hash", help="the policy hash the key must be bound to, hex")
     commands.add_parser("backup", help="print a TPM-bound backup of the account")
     restore = commands.add_parser("restore", help="restore a backup, print the address")
     restore.add_argument("backup", help="the backup string, or @FILE")
@@ -93,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     import_keystore.add_argument(
         "--password-file", type=Path, help="read the password from this file's first line"
     )
+    import_keystore.add_argument("--policy", type=Path, metavar="FILE.json", help=policy_help)
+    commands.add_parser("policy", help="print the account's signing policy and its hash")
+    replace = commands.add_parser("replace-policy", help="bind the account to a new policy")
+    replace.add_argument("policy", type=Path, metavar="FILE.json", help=policy_help)
     return parser
 
 
@@ -155,6 +166,12 @@ def _export_keystore(wm: SecureWalletManager, args: argparse.Namespace) -> None:
     print(wm.address)
 
 
+def _policy_json(policy: Policy | None) -> dict[str, Any]:
+    if policy is None:
+        return {"hash": "0x" + "00" * 32, "rules": None}
+    return {"hash": policy.hash, "rules": policy.to_dict()}
+
+
 def _open_vtpm(args: argparse.Namespace) -> Vtpm:
     if args.simulator:
         if args.state_dir is None:
@@ -177,11 +194,18 @@ def _run(args: argparse.Namespace) -> int:
             expected_address=args.address,
             expected_chain_id=args.chain_id,
             trusted_ak=args.trusted_ak,
+            expected_policy_hash=args.policy_hash,
         )
         print(json.dumps(facts, indent=2))
         return 0
 
-    with _open_vtpm(args) as vtpm, SecureWalletManager(None, vtpm, key_mode=args.key_mode) as wm:
+    policy = None
+    if args.command in ("create", "import-keystore") and args.policy is not None:
+        policy = read_policy_file(args.policy)
+    with (
+        _open_vtpm(args) as vtpm,
+        SecureWalletManager(None, vtpm, key_mode=args.key_mode, policy=policy) as wm,
+    ):
         if args.command == "create":
             print(wm.create_account())
         elif args.command == "restore":
@@ -209,6 +233,10 @@ def _run(args: argparse.Namespace) -> int:
                 print(wm.backup_wallet())
             elif args.command == "export-keystore":
                 _export_keystore(wm, args)
+            elif args.command == "policy":
+                print(json.dumps(_policy_json(wm.policy), indent=2))
+            elif args.command == "replace-policy":
+                print(wm.replace_policy(read_policy_file(args.policy)))
     return 0
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flare_wallet import _native
+from flare_wallet._native import Policy
 from flare_wallet.exceptions import AttestationError
 
 EVIDENCE_FORMAT = "flare-wallet-evidence-v1"
@@ -92,6 +93,7 @@ def verify_attestation(
     expected_pcrs: Mapping[int, bytes | str] | None = None,
     trusted_ak: bytes | str | None = None,
     expected_chain_id: int | None = None,
+    expected_policy_hash: Policy | bytes | str | None = None,
 ) -> dict[str, Any]:
     """Verify attestation evidence for ``nonce`` and return the verified facts.
 
@@ -100,8 +102,9 @@ def verify_attestation(
     quote, the quote's magic and type, the challenge binding ``nonce``, chain id, address
     and policy hash, the PCR digest recomputed from the PCR values, and the wallet's own
     signature over the same challenge. ``expected_address``, ``expected_pcrs``
-    (index -> 32-byte value), ``trusted_ak`` (the AK's Name or public area) and
-    ``expected_chain_id`` add requirements.
+    (index -> 32-byte value), ``trusted_ak`` (the AK's Name or public area),
+    ``expected_chain_id`` and ``expected_policy_hash`` (a :class:`Policy`, or its hash as
+    bytes or hex: the signing policy that must bind the key) add requirements.
 
     Returns ``address``, ``chain_id``, ``pcrs`` (index -> hex), ``ak_name``,
     ``policy_hash`` and the TPM's ``clock``, ``reset_count``, ``restart_count`` and
@@ -119,6 +122,8 @@ def verify_attestation(
             (int(index), _bytes(value, f"expected PCR {index}"))
             for index, value in expected_pcrs.items()
         ]
+    if isinstance(expected_policy_hash, Policy):
+        expected_policy_hash = expected_policy_hash.hash
     facts = _native.verify_evidence(
         encoded,
         _bytes(nonce, "nonce"),
@@ -126,6 +131,9 @@ def verify_attestation(
         expected_chain_id=expected_chain_id,
         expected_pcrs=pcrs,
         trusted_ak=None if trusted_ak is None else _bytes(trusted_ak, "trusted_ak"),
+        expected_policy_hash=None
+        if expected_policy_hash is None
+        else _bytes(expected_policy_hash, "expected_policy_hash"),
     )
     result = _facts_to_python(facts)
     if isinstance(evidence, Mapping):

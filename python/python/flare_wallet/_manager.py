@@ -15,6 +15,8 @@ from hexbytes import HexBytes
 
 from flare_wallet._attestation import evidence_from_native
 from flare_wallet._keystore import kdf_arguments, keystore_text, password_buffer
+from flare_wallet._native import Policy
+from flare_wallet._policy import as_policy
 from flare_wallet._vtpm import Vtpm, _key_bytes
 from flare_wallet.exceptions import KeyExportForbidden, WalletError
 
@@ -65,6 +67,43 @@ def _signed_message(message_hash: bytes, rsv: bytes) -> SignedMessage:
     )
 
 
+def _domain_fields(domain: object) -> dict[str, Any] | None:
+    """The EIP-712 domain's fields as the core takes them, or None when they cannot be
+    given that way (the core then signs the hashes alone). The core rebuilds the
+    separator from these fields and uses them only when it equals eth-account's."""
+    if not isinstance(domain, Mapping):
+        return None
+    fields: dict[str, Any] = {}
+    for key, value in domain.items():
+        if key in ("name", "version") and isinstance(value, str):
+            fields[key] = value
+        elif key == "chainId":
+            if isinstance(value, str):
+                try:
+                    value = int(value, 0)
+                except ValueError:
+                    return None
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**256:
+                return None
+            fields["chain_id"] = value
+        elif key == "verifyingContract" and isinstance(value, str):
+            fields["verifying_contract"] = value
+        elif key == "verifyingContract" and isinstance(value, bytes | bytearray):
+            fields["verifying_contract"] = "0x" + bytes(value).hex()
+        elif key == "salt" and isinstance(value, bytes | bytearray) and len(value) == 32:
+            fields["salt"] = bytes(value)
+        elif key == "salt" and isinstance(value, str):
+            try:
+                fields["salt"] = bytes(HexBytes(value))
+            except ValueError:
+                return None
+            if len(fields["salt"]) != 32:
+                return None
+        else:
+            return None
+    return fields
+
+
 class SecureWalletManager:
     """An Ethereum account sealed by a TPM, with the FlareTrade wallet manager's API.
 
@@ -73,6 +112,14 @@ class SecureWalletManager:
     (``Vtpm()``, the default TPM, when None; it is then closed with the manager).
     ``key_mode`` is ``"cached"`` (the unsealed key stays in the core's zeroizing memory
     until :meth:`close`) or ``"strict"`` (unsealed for each signature, then wiped).
+
+    ``policy`` (a :class:`Policy` or its dict) is the signing policy an account created
+    or imported by this manager is bound to (the default policy when None: everything
+    but unprotected transactions). The core checks it before every signature and raises
+    :class:`PolicyViolation`, naming the rule and the value, when it refuses. An account
+    keeps its policy in its sealed file: :meth:`load_account` refuses an account bound to
+    another policy than a ``policy`` given here, and only :meth:`replace_policy` changes
+    it.
 
     One manager may be shared between threads: the core serialises calls and releases
     the GIL while it talks to the TPM or signs. The key mode belongs to the Vtpm's
@@ -85,15 +132,11 @@ class SecureWalletManager:
         vtpm: Vtpm | None = None,
         *,
         key_mode: str = "cached",
-        policy: Mapping[str, Any] | None = None,
+        policy: Policy | Mapping[str, Any] | None = None,
     ):
         if key_mode not in KEY_MODES:
             raise WalletError(f"key_mode must be 'cached' or 'strict', not {key_mode!r}")
-        if policy is not None:
-            raise NotImplementedError(
-                "signing policies are enforced by the core's policy module, which this "
-                "build does not include; pass policy=None"
-            )
+        self._policy = as_policy(policy)
         self.web3 = web3
         self._owns_vtpm = vtpm is None
         self.vtpm = vtpm if vtpm is not None else Vtpm()
@@ -129,20 +172,29 @@ class SecureWalletManager:
         """Create a key with TPM entropy, sealed by the TPM; returns its checksummed
         address. The state directory must not already hold an account."""
         self._check_open()
-        address = self._native.create_account()
+        address = self._native.create_account(policy=self._policy)
         self.logger.info("created account %s (sealed by the TPM)", address)
         return address
 
     def load_account(self) -> str:
         """Load the sealed account of the state directory; returns its address."""
         self._check_open()
-        return self._native.load_account()
+        address = self._native.load_account()
+        bound = self._native.policy
+        if self._policy is not None and bound != self._policy:
+            stated = "none" if bound is None else bound.hash
+            raise WalletError(
+                f"account {address} is bound to policy {stated}, not to the policy given "
+                f"to this manager ({self._policy.hash}): call replace_policy() to change "
+                "it, or pass policy=None to use the account's own"
+            )
+        return address
 
     def import_private_key(self, private_key: str | bytes) -> str:
         """Seal an existing private key (hex or 32 bytes) as the account; returns its
         address. The caller should then drop its own copy of the key."""
         self._check_open()
-        address = self._native.import_key(_key_bytes(private_key))
+        address = self._native.import_key(_key_bytes(private_key), policy=self._policy)
         self.logger.info("imported account %s (now sealed by the TPM)", address)
         return address
 
@@ -156,16 +208,15 @@ class SecureWalletManager:
         account, ``gasPrice`` or the EIP-1559 fees, ``type`` inferred, ``data`` or
         ``input``, ``accessList``, ``authorizationList``, ``maxFeePerBlobGas``,
         ``blobVersionedHashes``); the bytes equal eth-account's for the same key. A
-        missing ``chainId`` is read from web3; without web3 it is an error. Raises
-        :class:`InvalidTransaction` for a malformed dict, with nothing signed.
+        missing ``chainId`` is read from web3; without web3 it is an error (``"chainId":
+        None`` asks for an unprotected legacy transaction, which the policy refuses unless
+        it sets ``allow_unprotected``). Raises :class:`InvalidTransaction` for a malformed
+        dict and :class:`PolicyViolation` for one the policy refuses, with nothing
+        signed.
         """
         self._check_open()
         chain_id = None
-        if (
-            self.web3 is not None
-            and isinstance(tx_params, Mapping)
-            and tx_params.get("chainId") is None
-        ):
+        if self.web3 is not None and isinstance(tx_params, Mapping) and "chainId" not in tx_params:
             chain_id = int(self.web3.eth.chain_id)
         return HexBytes(self._native.sign_transaction(tx_params, chain_id=chain_id))
 
@@ -215,7 +266,12 @@ class SecureWalletManager:
         message_data: Mapping[str, Any] | None = None,
     ) -> SignedMessage:
         """Sign EIP-712 typed data, given as eth-account takes it (a full message dict,
-        or its domain, types and data). Returns eth-account's ``SignedMessage``."""
+        or its domain, types and data). Returns eth-account's ``SignedMessage``.
+
+        The domain's fields go to the core with the hashes, so the policy's
+        ``typed_data_domains`` can check its chain id and verifying contract; a domain the
+        core cannot rebuild from its fields (members other than the five EIP-712 ones) is
+        signed from its hash only, which such a policy refuses."""
         self._check_open()
         signable = encode_typed_data(
             domain_data=dict(domain_data) if domain_data is not None else None,
@@ -223,7 +279,14 @@ class SecureWalletManager:
             message_data=dict(message_data) if message_data is not None else None,
             full_message=dict(full_message) if full_message is not None else None,
         )
-        return self._sign_signable(signable)
+        domain = full_message.get("domain") if full_message is not None else domain_data
+        fields = _domain_fields(domain)
+        if fields is None:
+            return self._sign_signable(signable)
+        header, body = signable.header, signable.body
+        message_hash = keccak(b"\x19" + signable.version + header + body)
+        rsv = self._native.sign_typed_data(header, body, **fields)
+        return _signed_message(message_hash, rsv)
 
     # ------------------------------------------------------------ attestation, backup
 
@@ -258,6 +321,43 @@ class SecureWalletManager:
         backup is checked (unsealed once) and nothing changes."""
         self._check_open()
         return self._native.restore(backup_data)
+
+    # ------------------------------------------------------------ signing policy
+
+    @property
+    def policy(self) -> Policy | None:
+        """The loaded account's signing policy (None without an account, or for an
+        account file written before signing policies)."""
+        return self._native.policy
+
+    @property
+    def policy_hash(self) -> str | None:
+        """The hash of the loaded account's policy as hex, as attestation evidence
+        carries it; None without an account."""
+        digest = self._native.policy_hash
+        return None if digest is None else "0x" + digest.hex()
+
+    def replace_policy(self, policy: Policy | Mapping[str, Any]) -> str:
+        """Bind the account to a new signing policy (a :class:`Policy` or its dict) and
+        return its hash. The change is appended to the state directory's policy audit
+        log, and later attestations carry the new hash."""
+        self._check_open()
+        new_policy = as_policy(policy)
+        if new_policy is None:
+            raise WalletError("replace_policy needs a policy: Policy() is the default one")
+        old_hash = self.policy_hash
+        new_hash = "0x" + self._native.replace_policy(new_policy).hex()
+        self._policy = new_policy
+        self.logger.warning(
+            "replaced the signing policy of %s: %s -> %s", self.address, old_hash, new_hash
+        )
+        return new_hash
+
+    def daily_spent(self, chain_id: int | None = None) -> int:
+        """Wei counted against ``daily_limit_wei`` on ``chain_id`` over the last 24 hours
+        (each signed transaction's value plus its maximum fee)."""
+        self._check_open()
+        return self._native.daily_spent(chain_id)
 
     # ------------------------------------------------------------ portable keystore
 
@@ -310,7 +410,7 @@ class SecureWalletManager:
         self._check_open()
         text = keystore_text(keystore)
         with password_buffer(password) as secret:
-            address = self._native.import_keystore(text, secret)
+            address = self._native.import_keystore(text, secret, policy=self._policy)
         self.logger.info("imported account %s from a keystore (now sealed by the TPM)", address)
         return address
 

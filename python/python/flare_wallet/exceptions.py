@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "AttestationError",
+    "InvalidPolicy",
     "InvalidTransaction",
     "KeyExportForbidden",
     "KeystoreError",
@@ -27,7 +28,18 @@ class TpmError(WalletError):
 
 
 class PolicyViolation(WalletError):
-    """The signing policy refused the request; nothing was signed."""
+    """The signing policy refused the request; nothing was signed.
+
+    The message names the rule and the offending value (for instance ``value
+    2000000000000000001 wei exceeds max_value_wei 2000000000000000000``); ``rule`` is the
+    rule's key in the policy dict (``"max_value_wei"``), or None.
+    """
+
+    rule: str | None
+
+    def __init__(self, message: str, rule: str | None = None):
+        super().__init__(message)
+        self.rule = rule
 
 
 class AttestationError(WalletError):
@@ -36,6 +48,11 @@ class AttestationError(WalletError):
 
 class InvalidTransaction(WalletError, ValueError):
     """A transaction dict is malformed or breaks a rule; nothing was signed."""
+
+
+class InvalidPolicy(WalletError, ValueError):
+    """A policy dict has an unknown key, a value of the wrong type or too many entries;
+    the message names the key."""
 
 
 class KeyExportForbidden(WalletError):
