@@ -95,7 +95,8 @@ bench:
 
 ## ---------------------------------------------------------------- python
 
-# The wheel is rebuilt only when a Rust or Python source of it changed.
+# The wheel is rebuilt only when a Rust or Python source of it changed. It is
+# built with the `wheel` profile (release, fat LTO, one codegen unit).
 WHEEL_DIR    := $(ROOT)/target/wheels/flare_wallet
 WHEEL_STAMP  := $(VENV)/.flare_wallet-wheel
 WHEEL_INPUTS := $(shell find python/src python/python core/src -type f -not -path '*/__pycache__/*' 2>/dev/null) \
@@ -105,7 +106,7 @@ PY_SOURCES   := python/python tests/python benchmarks
 wheel: $(WHEEL_STAMP)
 $(WHEEL_STAMP): $(VENV)/.installed $(WHEEL_INPUTS)
 	rm -rf $(WHEEL_DIR)
-	$(VENV)/bin/maturin build --quiet --release --locked -m python/Cargo.toml -i $(PY) --out $(WHEEL_DIR)
+	$(VENV)/bin/maturin build --quiet --profile wheel --locked -m python/Cargo.toml -i $(PY) --out $(WHEEL_DIR)
 	$(PY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps $(WHEEL_DIR)/flare_wallet-*.whl
 	@touch $@
 

@@ -61,18 +61,21 @@ pub(crate) fn decode_quantity(text: &str) -> Result<[u8; 32], HexError> {
     if digits.is_empty() {
         return Err(HexError::Empty);
     }
-    let mut values = Vec::with_capacity(digits.len());
-    for &c in digits {
-        values.push(nibble(c).ok_or(HexError::NotHex)?);
+    if !digits.iter().all(|&c| nibble(c).is_some()) {
+        return Err(HexError::NotHex);
     }
-    let first = values.iter().position(|&v| v != 0).unwrap_or(values.len());
-    let significant = values.get(first..).unwrap_or_default();
+    let first = digits
+        .iter()
+        .position(|&c| c != b'0')
+        .unwrap_or(digits.len());
+    let significant = digits.get(first..).unwrap_or_default();
     if significant.len() > 64 {
         return Err(HexError::TooLarge);
     }
     let mut out = [0u8; 32];
-    // Fill from the least significant nibble upwards.
-    for (i, &v) in significant.iter().rev().enumerate() {
+    // Fill from the least significant nibble upwards; every digit was checked above.
+    for (i, &c) in significant.iter().rev().enumerate() {
+        let v = nibble(c).unwrap_or(0);
         let byte = 31 - i / 2;
         out[byte] |= if i % 2 == 0 { v } else { v << 4 };
     }

@@ -29,6 +29,8 @@
 //! explicit `"chainId": None`, never from a missing one, and the core's
 //! policy then refuses it unless `allow_unprotected` is set.
 
+use core::fmt;
+
 use pyo3::exceptions::PyOverflowError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -202,7 +204,7 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
 // ------------------------------------------------------------------ values
 
 /// A number: an `int` (not `bool`) or `0x`-hex text, below 2^256.
-fn quantity(what: &str, value: &Bound<'_, PyAny>) -> Result<U256> {
+fn quantity(what: impl fmt::Display, value: &Bound<'_, PyAny>) -> Result<U256> {
     if let Ok(int) = value.cast::<PyInt>() {
         if value.is_instance_of::<pyo3::types::PyBool>() {
             return Err(invalid(format!(
@@ -255,7 +257,7 @@ fn quantity(what: &str, value: &Bound<'_, PyAny>) -> Result<U256> {
 }
 
 /// A number that must fit in 64 bits (nonce, gas limit, chain id).
-fn quantity_u64(what: &str, value: &Bound<'_, PyAny>) -> Result<u64> {
+fn quantity_u64(what: impl fmt::Display, value: &Bound<'_, PyAny>) -> Result<u64> {
     if let Ok(int) = value.cast::<PyInt>() {
         if !value.is_instance_of::<pyo3::types::PyBool>() {
             if let Ok(small) = int.extract::<u64>() {
@@ -263,14 +265,14 @@ fn quantity_u64(what: &str, value: &Bound<'_, PyAny>) -> Result<u64> {
             }
         }
     }
-    quantity(what, value)?
+    quantity(&what, value)?
         .to_u64()
         .ok_or_else(|| invalid(format!("{what} must be below 2**64")))
 }
 
 /// Bytes: `bytes`, `bytearray` (HexBytes included) or `0x`-hex text with an
 /// even number of digits.
-fn byte_string(what: &str, value: &Bound<'_, PyAny>) -> Result<Vec<u8>> {
+fn byte_string(what: impl fmt::Display, value: &Bound<'_, PyAny>) -> Result<Vec<u8>> {
     if let Ok(bytes) = value.cast::<PyBytes>() {
         return Ok(bytes.as_bytes().to_vec());
     }
@@ -300,8 +302,8 @@ fn byte_string(what: &str, value: &Bound<'_, PyAny>) -> Result<Vec<u8>> {
 }
 
 /// Exactly 32 bytes (a blob versioned hash).
-fn word(what: &str, value: &Bound<'_, PyAny>) -> Result<B256> {
-    let bytes = byte_string(what, value)?;
+fn word(what: impl fmt::Display, value: &Bound<'_, PyAny>) -> Result<B256> {
+    let bytes = byte_string(&what, value)?;
     bytes.as_slice().try_into().map_err(|_| {
         invalid(format!(
             "{what} must be exactly 32 bytes, not {}",
@@ -319,14 +321,21 @@ enum AddressText {
     AnyCase,
 }
 
-fn address(what: &str, value: &Bound<'_, PyAny>, text_rule: AddressText) -> Result<Address> {
+fn address(
+    what: impl fmt::Display,
+    value: &Bound<'_, PyAny>,
+    text_rule: AddressText,
+) -> Result<Address> {
     if let Ok(text) = value.cast::<PyString>() {
         let text = text
             .to_str()
             .map_err(|_| invalid(format!("{what} is not valid text")))?;
         let parsed = Address::parse_hex(text)
             .map_err(|e| invalid(format!("{what} is not an address: {e}")))?;
-        if text_rule == AddressText::Checksummed && parsed.checksum().as_str() != text {
+        if text_rule == AddressText::Checksummed
+            && !is_verified_checksum(text)
+            && parsed.checksum().as_str() != text
+        {
             return Err(invalid(format!(
                 "{what} must be a checksummed address ({}); use Web3.to_checksum_address",
                 parsed.checksum().as_str()
@@ -351,8 +360,23 @@ fn address(what: &str, value: &Bound<'_, PyAny>, text_rule: AddressText) -> Resu
     Ok(Address(bytes))
 }
 
+/// Whether `text`, already accepted by [`Address::parse_hex`], is in its
+/// EIP-55 form without hashing it again: `parse_hex` verifies the checksum of
+/// every address that mixes upper and lower case, so a `0x` address with both
+/// cases is a checksum; one with letters of a single case (or none) still
+/// has to be compared with the checksum form.
+fn is_verified_checksum(text: &str) -> bool {
+    text.strip_prefix("0x").is_some_and(|digits| {
+        digits.bytes().any(|c| c.is_ascii_lowercase())
+            && digits.bytes().any(|c| c.is_ascii_uppercase())
+    })
+}
+
 /// The items of a list or tuple.
-fn sequence<'py>(what: &str, value: &Bound<'py, PyAny>) -> Result<Vec<Bound<'py, PyAny>>> {
+fn sequence<'py>(
+    what: impl fmt::Display,
+    value: &Bound<'py, PyAny>,
+) -> Result<Vec<Bound<'py, PyAny>>> {
     if let Ok(list) = value.cast::<PyList>() {
         return Ok(list.iter().collect());
     }
@@ -367,7 +391,7 @@ fn sequence<'py>(what: &str, value: &Bound<'py, PyAny>) -> Result<Vec<Bound<'py,
 
 /// The value under `key` of a dict that must have exactly the keys `keys`.
 fn dict_entries<'py, const N: usize>(
-    what: &str,
+    what: impl fmt::Display,
     item: &Bound<'py, PyAny>,
     keys: [&'static str; N],
 ) -> Result<[Bound<'py, PyAny>; N]> {
@@ -606,22 +630,33 @@ fn required<'a, 'py>(raw: &'a RawFields<'py>, field: Field) -> Result<&'a Bound<
     optional(raw, field).ok_or_else(|| invalid(format!("missing field '{}'", field.name())))
 }
 
+/// `name[index]`, formatted only when an error message needs it: labels are
+/// built on every field of every call, errors are rare.
+#[derive(Clone, Copy)]
+struct Indexed(&'static str, usize);
+
+impl fmt::Display for Indexed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
+    }
+}
+
 fn access_list(value: &Bound<'_, PyAny>) -> Result<Vec<(Address, Vec<B256>)>> {
     let items = sequence("accessList", value)?;
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let what = format!("accessList[{i}]");
-        let [entry_address, keys] = dict_entries(&what, item, ["address", "storageKeys"])?;
+        let what = Indexed("accessList", i);
+        let [entry_address, keys] = dict_entries(what, item, ["address", "storageKeys"])?;
         let entry_address = address(
-            &format!("{what}.address"),
+            format_args!("{what}.address"),
             &entry_address,
             AddressText::AnyCase,
         )?;
-        let keys = sequence(&format!("{what}.storageKeys"), &keys)?;
+        let keys = sequence(format_args!("{what}.storageKeys"), &keys)?;
         let mut storage_keys = Vec::with_capacity(keys.len());
         for (j, key) in keys.iter().enumerate() {
             // eth-account reads storage keys as numbers and writes 32 bytes.
-            storage_keys.push(quantity(&format!("{what}.storageKeys[{j}]"), key)?.0);
+            storage_keys.push(quantity(format_args!("{what}.storageKeys[{j}]"), key)?.0);
         }
         out.push((entry_address, storage_keys));
     }
@@ -636,16 +671,16 @@ fn blob_hashes(value: &Bound<'_, PyAny>) -> Result<Vec<B256>> {
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| word(&format!("blobVersionedHashes[{i}]"), item))
+        .map(|(i, item)| word(Indexed("blobVersionedHashes", i), item))
         .collect()
 }
 
 const AUTHORIZATION_KEYS: [&str; 6] = ["chainId", "address", "nonce", "yParity", "r", "s"];
 const AUTHORIZATION_ATTRIBUTES: [&str; 6] = ["chain_id", "address", "nonce", "y_parity", "r", "s"];
 
-fn authorization(what: &str, item: &Bound<'_, PyAny>) -> Result<SignedAuthorization> {
+fn authorization(what: impl fmt::Display, item: &Bound<'_, PyAny>) -> Result<SignedAuthorization> {
     let [chain_id, contract, nonce, y_parity, r, s] = if item.is_instance_of::<PyDict>() {
-        dict_entries(what, item, AUTHORIZATION_KEYS)?
+        dict_entries(&what, item, AUTHORIZATION_KEYS)?
     } else {
         // An eth-account SignedSetCodeAuthorization (or any object with its attributes).
         let mut values = Vec::with_capacity(6);
@@ -661,20 +696,24 @@ fn authorization(what: &str, item: &Bound<'_, PyAny>) -> Result<SignedAuthorizat
             .try_into()
             .map_err(|_| invalid(format!("{what} could not be read")))?
     };
-    let y_parity = match quantity(&format!("{what}.yParity"), &y_parity)?.to_u64() {
+    let y_parity = match quantity(format_args!("{what}.yParity"), &y_parity)?.to_u64() {
         Some(0) => 0,
         Some(1) => 1,
         _ => return Err(invalid(format!("{what}.yParity must be 0 or 1"))),
     };
     Ok(SignedAuthorization {
         authorization: Authorization {
-            chain_id: quantity(&format!("{what}.chainId"), &chain_id)?,
-            address: address(&format!("{what}.address"), &contract, AddressText::AnyCase)?,
-            nonce: quantity_u64(&format!("{what}.nonce"), &nonce)?,
+            chain_id: quantity(format_args!("{what}.chainId"), &chain_id)?,
+            address: address(
+                format_args!("{what}.address"),
+                &contract,
+                AddressText::AnyCase,
+            )?,
+            nonce: quantity_u64(format_args!("{what}.nonce"), &nonce)?,
         },
         y_parity,
-        r: quantity(&format!("{what}.r"), &r)?,
-        s: quantity(&format!("{what}.s"), &s)?,
+        r: quantity(format_args!("{what}.r"), &r)?,
+        s: quantity(format_args!("{what}.s"), &s)?,
     })
 }
 
@@ -686,7 +725,7 @@ fn authorizations(value: &Bound<'_, PyAny>) -> Result<Vec<SignedAuthorization>> 
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| authorization(&format!("authorizationList[{i}]"), item))
+        .map(|(i, item)| authorization(Indexed("authorizationList", i), item))
         .collect()
 }
 

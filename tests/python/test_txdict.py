@@ -150,3 +150,31 @@ def test_from_must_name_the_sender() -> None:
     assert signing_hash(dict(tx, **{"from": sender.lower()}), sender=sender)
     with pytest.raises(InvalidTransaction, match="'from' is 0x09616C3d"):
         signing_hash(dict(tx, **{"from": RECIPIENT}), sender=sender)
+
+
+def _case_variants(checksummed: str) -> list[str]:
+    """Spellings of one address: its checksum, all lower, all upper, one letter's case
+    flipped, and the checksum digits behind a '0X' prefix."""
+    digits = checksummed[2:]
+    variants = [checksummed, "0x" + digits.lower(), "0x" + digits.upper(), "0X" + digits]
+    letters = [i for i, c in enumerate(digits) if c.isalpha()]
+    if letters:
+        i = letters[0]
+        variants.append("0x" + digits[:i] + digits[i].swapcase() + digits[i + 1 :])
+    return variants
+
+
+@settings(max_examples=300)
+@given(st.binary(min_size=20, max_size=20) | st.sampled_from([b"\x00" * 19 + b"\x01"]))
+def test_to_is_accepted_exactly_in_its_checksum_form(raw: bytes) -> None:
+    """'to' follows eth-utils' is_checksum_address, for every spelling of an address
+    (including the ones whose checksum form has letters of a single case)."""
+    from eth_utils import is_checksum_address, to_checksum_address
+
+    for text in _case_variants(to_checksum_address(raw)):
+        tx = dict(BASE, gasPrice=1, to=text)
+        if is_checksum_address(text):
+            assert signing_hash(tx) == eth_account_hash(tx)
+        else:
+            with pytest.raises(InvalidTransaction):
+                signing_hash(tx)
