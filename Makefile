@@ -188,7 +188,7 @@ $(C_LIB_DIR)/wallet.pc: Cargo.toml Makefile
 # (the TPM wallet's against fresh swtpm instances), the C++ example host
 # (examples/cpp, its transaction decoded by cast), then the constant-time
 # check (tests/c/run.sh says what runs).
-test-c: deps-system deps-node ffi wallet.pc header-check
+test-c: deps-system deps-node deps-python ffi wallet.pc header-check
 	tests/c/run.sh $(C_LIB_DIR) $(C_TARGET_DIR)/tests
 
 ## ---------------------------------------------------------------- fuzzing

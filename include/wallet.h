@@ -69,6 +69,25 @@
 #define WALLET_BACKUP_MAX_LEN 8477
 
 /**
+ * A canonical policy encoding (`wallet_policy_from_json`,
+ * `wallet_account_policy`) is never longer than this many bytes (every list
+ * of the policy full).
+ */
+#define WALLET_POLICY_MAX_LEN 5088
+
+/**
+ * The longest policy JSON text `wallet_policy_from_json` reads, in bytes.
+ */
+#define WALLET_POLICY_JSON_MAX_LEN 262144
+
+/**
+ * A buffer of this many bytes always holds the keystore text
+ * `wallet_export_keystore` writes, terminating NUL included; the export
+ * functions require it.
+ */
+#define WALLET_KEYSTORE_MAX_LEN 505
+
+/**
  * Length of an attestation key Name: a 2-byte algorithm and a SHA-256
  * digest.
  */
@@ -748,9 +767,131 @@ enum wallet_result
    */
   WALLET_POLICY_AUDIT_LOG_MALFORMED = 830,
   /**
+   * The policy JSON is longer than `WALLET_POLICY_JSON_MAX_LEN`.
+   */
+  WALLET_POLICY_JSON_TOO_LONG = 840,
+  /**
+   * The policy JSON is not UTF-8.
+   */
+  WALLET_POLICY_JSON_NOT_UTF8 = 841,
+  /**
+   * The policy text is not JSON (or ends early).
+   */
+  WALLET_POLICY_JSON_SYNTAX = 842,
+  /**
+   * The policy JSON is not an object of rules.
+   */
+  WALLET_POLICY_JSON_NOT_AN_OBJECT = 843,
+  /**
+   * An object in the policy JSON holds the same key twice.
+   */
+  WALLET_POLICY_JSON_DUPLICATE_KEY = 844,
+  /**
+   * The policy JSON has a key that is not a rule.
+   */
+  WALLET_POLICY_JSON_UNKNOWN_KEY = 845,
+  /**
+   * A value in the policy JSON has the wrong type or is out of range.
+   */
+  WALLET_POLICY_JSON_INVALID_VALUE = 846,
+  /**
+   * `selectors` names one contract twice (keys differing in letter case).
+   */
+  WALLET_POLICY_JSON_DUPLICATE_SELECTOR_CONTRACT = 847,
+  /**
    * A policy error this build has no specific code for.
    */
   WALLET_POLICY_OTHER = 899,
+  /**
+   * The keystore is not JSON (a syntax error, or bytes that are not UTF-8).
+   */
+  WALLET_KEYSTORE_JSON_SYNTAX = 900,
+  /**
+   * The keystore JSON ends in the middle of a value: it is truncated.
+   */
+  WALLET_KEYSTORE_JSON_TRUNCATED = 901,
+  /**
+   * A required keystore field is missing.
+   */
+  WALLET_KEYSTORE_MISSING_FIELD = 902,
+  /**
+   * A keystore field has the wrong JSON type.
+   */
+  WALLET_KEYSTORE_WRONG_TYPE = 903,
+  /**
+   * The keystore has both `crypto` and `Crypto`.
+   */
+  WALLET_KEYSTORE_DUPLICATE_CRYPTO = 904,
+  /**
+   * The keystore `version` is not 3.
+   */
+  WALLET_KEYSTORE_UNSUPPORTED_VERSION = 905,
+  /**
+   * The keystore cipher is not `aes-128-ctr`.
+   */
+  WALLET_KEYSTORE_UNSUPPORTED_CIPHER = 906,
+  /**
+   * The keystore KDF is neither `scrypt` nor `pbkdf2`.
+   */
+  WALLET_KEYSTORE_UNSUPPORTED_KDF = 907,
+  /**
+   * The keystore pbkdf2 PRF is not `hmac-sha256`.
+   */
+  WALLET_KEYSTORE_UNSUPPORTED_PRF = 908,
+  /**
+   * A keystore hex field is not valid hex.
+   */
+  WALLET_KEYSTORE_INVALID_HEX = 909,
+  /**
+   * A keystore hex field decodes to the wrong number of bytes.
+   */
+  WALLET_KEYSTORE_WRONG_LENGTH = 910,
+  /**
+   * A KDF parameter is outside what the KDF allows (scrypt `n` not a
+   * power of two above 1; `r`, `p` or `c` zero; `dklen` not 32).
+   */
+  WALLET_KEYSTORE_INVALID_KDF_PARAM = 911,
+  /**
+   * The keystore JSON is longer than 64 KiB.
+   */
+  WALLET_KEYSTORE_LIMIT_JSON_LENGTH = 920,
+  /**
+   * scrypt `n` is above 2^20.
+   */
+  WALLET_KEYSTORE_LIMIT_SCRYPT_N = 921,
+  /**
+   * scrypt memory `128 * n * r` is above 512 MiB.
+   */
+  WALLET_KEYSTORE_LIMIT_SCRYPT_MEMORY = 922,
+  /**
+   * scrypt work `128 * n * r * p` is above 1 GiB.
+   */
+  WALLET_KEYSTORE_LIMIT_SCRYPT_WORK = 923,
+  /**
+   * pbkdf2 `c` is above 10,000,000 iterations.
+   */
+  WALLET_KEYSTORE_LIMIT_PBKDF2_ITERATIONS = 924,
+  /**
+   * The KDF salt is longer than 1024 bytes.
+   */
+  WALLET_KEYSTORE_LIMIT_SALT_LENGTH = 925,
+  /**
+   * Wrong password: the keystore MAC does not match (a modified
+   * ciphertext or MAC gives the same code).
+   */
+  WALLET_KEYSTORE_WRONG_PASSWORD = 940,
+  /**
+   * The keystore's `address` is not the address of the key it decrypts to.
+   */
+  WALLET_KEYSTORE_ADDRESS_MISMATCH = 941,
+  /**
+   * The decrypted bytes are not a valid secp256k1 secret key.
+   */
+  WALLET_KEYSTORE_INVALID_KEY = 942,
+  /**
+   * A keystore error this build has no specific code for.
+   */
+  WALLET_KEYSTORE_OTHER = 999,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -783,6 +924,35 @@ enum wallet_key_mode
 typedef enum wallet_key_mode wallet_key_mode;
 #else
 typedef uint32_t wallet_key_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The key derivation function of an exported keystore, for
+ * `wallet_export_keystore` (passed as a `uint32_t`) and
+ * `wallet_kdf_params.kdf`.
+ */
+enum wallet_keystore_kdf
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * scrypt; with `wallet_export_keystore`, `n = 2^18, r = 8, p = 1`
+   * (geth's standard setting, about a second and 256 MiB).
+   */
+  WALLET_KEYSTORE_KDF_SCRYPT = 0,
+  /**
+   * PBKDF2-HMAC-SHA256; with `wallet_export_keystore`, `c = 262144`
+   * (the Web3 Secret Storage definition's example).
+   */
+  WALLET_KEYSTORE_KDF_PBKDF2 = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wallet_keystore_kdf wallet_keystore_kdf;
+#else
+typedef uint32_t wallet_keystore_kdf;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -868,6 +1038,38 @@ typedef struct {
    */
   uint16_t pcr_hash_alg;
 } wallet_evidence_facts;
+
+/**
+ * Explicit KDF cost parameters for `wallet_export_keystore_with_params`.
+ * Fields of the other KDF are ignored. They are checked against the
+ * format and against the limits every import applies (so every exported
+ * file can be imported again): scrypt `n` a power of two from 2 to 2^20,
+ * `r` and `p` at least 1, `128 * n * r` at most 512 MiB and
+ * `128 * n * r * p` at most 1 GiB; pbkdf2 `c` from 1 to 10,000,000.
+ */
+typedef struct {
+  /**
+   * `WALLET_KEYSTORE_KDF_SCRYPT` or `WALLET_KEYSTORE_KDF_PBKDF2`.
+   */
+  uint32_t kdf;
+  /**
+   * pbkdf2: the iteration count `c`.
+   */
+  uint32_t pbkdf2_c;
+  /**
+   * scrypt: the block size `r`.
+   */
+  uint32_t scrypt_r;
+  /**
+   * scrypt: the parallelisation `p`.
+   */
+  uint32_t scrypt_p;
+  /**
+   * scrypt: the CPU/memory cost `n`, as a keystore file spells it (not
+   * its logarithm).
+   */
+  uint64_t scrypt_n;
+} wallet_kdf_params;
 
 /**
  * The scalar fields of a decoded transaction. Filled by
@@ -1033,6 +1235,307 @@ wallet_result wallet_verify_evidence(const uint8_t *evidence,
                                      wallet_evidence_facts *facts_out);
 
 /**
+ * Exports the loaded account as a Web3 Secret Storage v3 keystore (JSON
+ * text, NUL-terminated) encrypted under `password`: AES-128-CTR under a
+ * key derived by `kdf` (a `wallet_keystore_kdf`: scrypt `n = 2^18, r = 8,
+ * p = 1`, or pbkdf2 `c = 262144`), a Keccak-256 MAC, a fresh random salt,
+ * IV and UUID, and the address in lower case. eth-account
+ * (`Account.decrypt`), geth and Foundry (`cast wallet decrypt-keystore`)
+ * read it; anyone with the file and the password has the key. The key is
+ * unsealed for this call only (unless the key mode caches it).
+ *
+ * `password` is `password_len` bytes (no NUL needed; `(NULL, 0)` is the
+ * empty password), used as given: eth-account and geth use the UTF-8
+ * bytes of the text. It is never copied.
+ *
+ * `out_cap` must be at least `WALLET_KEYSTORE_MAX_LEN`, checked before
+ * anything is unsealed or derived: a shorter buffer (or a length query)
+ * gets `WALLET_BUFFER_TOO_SMALL` with `WALLET_KEYSTORE_MAX_LEN` in
+ * `*out_len`. On success `*out_len` is the length without the NUL.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (an unknown
+ * `kdf`, or `out` overlaps `password`), `WALLET_BUFFER_TOO_SMALL`,
+ * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_*`, the errors of
+ * unsealing, `WALLET_RANDOM_FAILED`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `password` readable for `password_len`
+ * bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_export_keystore(const wallet *handle,
+                                     const char *password,
+                                     size_t password_len,
+                                     uint32_t kdf,
+                                     char *out,
+                                     size_t out_cap,
+                                     size_t *out_len);
+
+/**
+ * As `wallet_export_keystore`, with the KDF and its cost chosen
+ * explicitly in `*params`: a cheaper setting for constrained hosts (geth's
+ * "light" scrypt is `n = 4096, r = 8, p = 6`), or a costlier one. A
+ * keystore is as strong as its password and its KDF cost.
+ *
+ * Errors: as `wallet_export_keystore`, and `WALLET_INVALID_PARAMETER` (an
+ * unknown `params->kdf`), `WALLET_KEYSTORE_INVALID_KDF_PARAM`,
+ * `WALLET_KEYSTORE_LIMIT_*` (`wallet_last_error_message` gives the value
+ * and the limit).
+ *
+ * # Safety
+ * As `wallet_export_keystore`; `params` readable.
+ */
+wallet_result wallet_export_keystore_with_params(const wallet *handle,
+                                                 const char *password,
+                                                 size_t password_len,
+                                                 const wallet_kdf_params *params,
+                                                 char *out,
+                                                 size_t out_cap,
+                                                 size_t *out_len);
+
+/**
+ * Decrypts a Web3 Secret Storage v3 keystore with `password` and seals
+ * its key into this TPM as the wallet's account (the state directory must
+ * hold none), with the default signing policy; writes the address. Reads
+ * keystores from eth-account, geth, Foundry and this library: scrypt with
+ * any `n`, `r`, `p` the format allows (`r = 1, p = 8` included) and
+ * pbkdf2-HMAC-SHA256, within limits that stop a hostile file from
+ * exhausting memory or CPU (each has its own `WALLET_KEYSTORE_LIMIT_*`
+ * code). The MAC is checked in constant time before anything is
+ * decrypted; the decrypted key is wiped once sealed. `pcr_bitmap` as for
+ * `wallet_create_account`.
+ *
+ * `json` is the keystore text, `json_len` bytes, no NUL needed; `password`
+ * as for `wallet_export_keystore`.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps an input), `WALLET_BUFFER_TOO_SMALL` (checked first),
+ * `WALLET_STATE_ACCOUNT_EXISTS` (before any KDF work),
+ * `WALLET_KEYSTORE_*` (a malformed file, a limit, a wrong password or
+ * modified file: `WALLET_KEYSTORE_WRONG_PASSWORD`), then as
+ * `wallet_import_key`. `wallet_last_error_message` names the field or the
+ * limit.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `json` readable for `json_len` bytes;
+ * `password` readable for `password_len` bytes; `out` writable for
+ * `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_import_keystore(const wallet *handle,
+                                     const char *json,
+                                     size_t json_len,
+                                     const char *password,
+                                     size_t password_len,
+                                     uint32_t pcr_bitmap,
+                                     uint8_t *out,
+                                     size_t out_cap,
+                                     size_t *out_len);
+
+/**
+ * As `wallet_import_keystore`, with the signing policy given as a
+ * canonical encoding (from `wallet_policy_from_json`) instead of the
+ * default one.
+ *
+ * Errors: as `wallet_import_keystore`, and `WALLET_POLICY_*` (82x: a
+ * malformed encoding; nothing is decrypted or imported).
+ *
+ * # Safety
+ * As `wallet_import_keystore`; `policy` readable for `policy_len` bytes.
+ */
+wallet_result wallet_import_keystore_with_policy(const wallet *handle,
+                                                 const char *json,
+                                                 size_t json_len,
+                                                 const char *password,
+                                                 size_t password_len,
+                                                 uint32_t pcr_bitmap,
+                                                 const uint8_t *policy,
+                                                 size_t policy_len,
+                                                 uint8_t *out,
+                                                 size_t out_cap,
+                                                 size_t *out_len);
+
+/**
+ * Reads a policy in its JSON form and writes its canonical encoding (at
+ * most `WALLET_POLICY_MAX_LEN` bytes), the form every other policy
+ * function takes. `json` is UTF-8 text of `json_len` bytes (no NUL
+ * needed), at most `WALLET_POLICY_JSON_MAX_LEN` bytes: an object whose keys
+ * are the rules (`chain_ids`, `max_value_wei`, `max_fee_wei`,
+ * `daily_limit_wei`, `recipients_allow`, `recipients_deny`,
+ * `delegations_allow`, `allow_contract_creation`, `allow_unprotected`,
+ * `allow_messages`, `selectors`, `typed_data_domains`); a key left out or
+ * `null` keeps the default rule. `{}` is the default policy.
+ *
+ * On an error, `wallet_policy_json_error_message` on the same text names
+ * the key and what was expected.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `json`), `WALLET_BUFFER_TOO_SMALL`, `WALLET_POLICY_JSON_*`,
+ * `WALLET_POLICY_TOO_MANY_ENTRIES` (a list above its capacity).
+ *
+ * # Safety
+ * `json` must be readable for `json_len` bytes; `out` writable for
+ * `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_policy_from_json(const char *json,
+                                      size_t json_len,
+                                      uint8_t *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+/**
+ * Writes, as NUL-terminated text, why `wallet_policy_from_json` refuses
+ * `json`: the key, the entry and what was expected (for instance
+ * `policy JSON: recipients_allow[2]: expected an address: "0x" and 40 hex
+ * digits`), or the line and column of a syntax error. Writes empty text
+ * when the JSON is a valid policy. The text holds no more than what the
+ * JSON itself holds (a key is cut to 48 bytes).
+ *
+ * `*out_len` receives the length without the NUL; a short buffer gets
+ * `WALLET_BUFFER_TOO_SMALL` with the capacity needed, NUL included.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `json`), `WALLET_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * As `wallet_policy_from_json`.
+ */
+wallet_result wallet_policy_json_error_message(const char *json,
+                                               size_t json_len,
+                                               char *out,
+                                               size_t out_cap,
+                                               size_t *out_len);
+
+/**
+ * Writes the JSON form of a canonical policy encoding as NUL-terminated
+ * text: every key, `null` for a rule that is not set, amounts as decimal
+ * strings, addresses in EIP-55 form. `wallet_policy_from_json` reads it
+ * back to the same encoding.
+ *
+ * `*out_len` receives the length without the NUL; a short buffer gets
+ * `WALLET_BUFFER_TOO_SMALL` with the capacity needed, NUL included (a
+ * length query costs nothing but the decoding).
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `policy`), `WALLET_BUFFER_TOO_SMALL`, `WALLET_POLICY_*` (82x: a
+ * malformed encoding).
+ *
+ * # Safety
+ * `policy` must be readable for `policy_len` bytes; `out` writable for
+ * `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_policy_to_json(const uint8_t *policy,
+                                    size_t policy_len,
+                                    char *out,
+                                    size_t out_cap,
+                                    size_t *out_len);
+
+/**
+ * Writes the hash of a canonical policy encoding (SHA-256, 32 bytes,
+ * `WALLET_HASH_LEN`): the value a wallet with this policy reports in
+ * `wallet_policy_hash` and binds into its attestation evidence, so a
+ * verifier can compare `wallet_evidence_facts.policy_hash` with the policy
+ * it expects. The encoding is checked first: only a valid policy has a
+ * hash.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `policy`), `WALLET_BUFFER_TOO_SMALL`, `WALLET_POLICY_*` (82x).
+ *
+ * # Safety
+ * `policy` must be readable for `policy_len` bytes; `out` writable for
+ * `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_policy_encoding_hash(const uint8_t *policy,
+                                          size_t policy_len,
+                                          uint8_t *out,
+                                          size_t out_cap,
+                                          size_t *out_len);
+
+/**
+ * As `wallet_create_account`, with the signing policy given as a
+ * canonical encoding (from `wallet_policy_from_json`) instead of the
+ * default one. The policy is bound to the new key and stored with the
+ * sealed account; `wallet_replace_policy` changes it later.
+ *
+ * Errors: as `wallet_create_account`, and `WALLET_POLICY_*` (82x: a
+ * malformed encoding; nothing is created).
+ *
+ * # Safety
+ * `handle` must be a live wallet; `policy` readable for `policy_len`
+ * bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_create_account_with_policy(const wallet *handle,
+                                                uint32_t pcr_bitmap,
+                                                const uint8_t *policy,
+                                                size_t policy_len,
+                                                uint8_t *out,
+                                                size_t out_cap,
+                                                size_t *out_len);
+
+/**
+ * As `wallet_import_key`, with the signing policy given as a canonical
+ * encoding instead of the default one.
+ *
+ * Errors: as `wallet_import_key`, and `WALLET_POLICY_*` (82x: a malformed
+ * encoding; nothing is imported).
+ *
+ * # Safety
+ * `handle` must be a live wallet; `key` readable for `key_len` bytes;
+ * `policy` readable for `policy_len` bytes; `out` writable for `out_cap`
+ * bytes; `out_len` writable.
+ */
+wallet_result wallet_import_key_with_policy(const wallet *handle,
+                                            const uint8_t *key,
+                                            size_t key_len,
+                                            uint32_t pcr_bitmap,
+                                            const uint8_t *policy,
+                                            size_t policy_len,
+                                            uint8_t *out,
+                                            size_t out_cap,
+                                            size_t *out_len);
+
+/**
+ * Replaces the loaded account's signing policy with `policy` (a canonical
+ * encoding): the key is unsealed (in strict mode) to bind the new policy
+ * to it, after the current binding is checked; the change is appended to
+ * the policy audit log in the state directory; then the account file is
+ * replaced atomically. Writes the new policy hash (32 bytes,
+ * `WALLET_HASH_LEN`). On any error the old policy stays in force.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `policy`), `WALLET_BUFFER_TOO_SMALL` (checked before anything
+ * changes), `WALLET_POLICY_*` (82x), `WALLET_ACCOUNT_NOT_LOADED`,
+ * `WALLET_ACCOUNT_POLICY_BINDING_MISMATCH`, the errors of unsealing, and
+ * `WALLET_STATE_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `policy` readable for `policy_len`
+ * bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_replace_policy(const wallet *handle,
+                                    const uint8_t *policy,
+                                    size_t policy_len,
+                                    uint8_t *out,
+                                    size_t out_cap,
+                                    size_t *out_len);
+
+/**
+ * Writes the canonical encoding of the loaded account's signing policy
+ * (at most `WALLET_POLICY_MAX_LEN` bytes; `wallet_policy_to_json` shows
+ * it). Does not talk to the TPM.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+ * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_UNBOUND` (an account
+ * file from before signing policies).
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_account_policy(const wallet *handle,
+                                    uint8_t *out,
+                                    size_t out_cap,
+                                    size_t *out_len);
+
+/**
  * Describes a result code.
  *
  * Returns a static, NUL-terminated string that stays valid for the life of
@@ -1121,6 +1624,38 @@ wallet_result wallet_signer_sign_transaction(const wallet_signer *signer,
                                              uint8_t *out,
                                              size_t out_cap,
                                              size_t *out_len);
+
+/**
+ * Signs a transaction as `wallet_signer_sign_transaction` does, once it
+ * has passed every rule of `policy` (a canonical policy encoding, from
+ * `wallet_policy_from_json`): nothing is signed when a rule refuses, and
+ * the call returns the rule's `WALLET_POLICY_*` code.
+ *
+ * The policy decides about a pre-EIP-155 payload: it is signed only if
+ * `allow_unprotected` is set (`WALLET_POLICY_UNPROTECTED_NOT_ALLOWED`
+ * otherwise), and then `chain_ids` does not apply to it. The signer keeps
+ * no history, so `daily_limit_wei` is checked against this one
+ * transaction alone (its value plus its maximum fee); only the TPM wallet
+ * adds up the spends of the last 24 hours.
+ *
+ * Errors: as `wallet_signer_sign_transaction` (but `WALLET_TX_UNPROTECTED`
+ * becomes the policy's decision), `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `policy`), `WALLET_POLICY_*` (82x: a malformed encoding; 80x-81x:
+ * a rule refused).
+ *
+ * # Safety
+ * `signer` must be a live handle; `policy` readable for `policy_len`
+ * bytes; `payload` readable for `payload_len` bytes; `out` writable for
+ * `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_signer_sign_transaction_with_policy(const wallet_signer *signer,
+                                                         const uint8_t *policy,
+                                                         size_t policy_len,
+                                                         const uint8_t *payload,
+                                                         size_t payload_len,
+                                                         uint8_t *out,
+                                                         size_t out_cap,
+                                                         size_t *out_len);
 
 /**
  * Signs `message` as `personal_sign` does (EIP-191 version 0x45:
@@ -1300,6 +1835,10 @@ void wallet_free(wallet *handle);
  * bank (bit `n` for PCR `n`, 0 to 23): once one of them changes, the key
  * cannot be unsealed (`WALLET_SEAL_PCR_MISMATCH`). 0 binds to none.
  *
+ * The account gets the default signing policy (everything but
+ * transactions without replay protection);
+ * `wallet_create_account_with_policy` sets another one.
+ *
  * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (checked
  * before anything is created), `WALLET_TPM_INVALID_PCR_SELECTION`,
  * `WALLET_STATE_ACCOUNT_EXISTS` (nothing sent to the TPM), `WALLET_TPM_*`,
@@ -1319,7 +1858,9 @@ wallet_result wallet_create_account(const wallet *handle,
  * Imports an existing 32-byte secp256k1 key: sealed by this TPM and
  * stored in the state directory, which must hold no account yet. Writes
  * the address. `pcr_bitmap` as for `wallet_create_account`. The caller
- * should wipe its copy of the key as soon as this returns.
+ * should wipe its copy of the key as soon as this returns. The default
+ * signing policy, as for `wallet_create_account`
+ * (`wallet_import_key_with_policy` sets another one).
  *
  * Errors: as `wallet_create_account`, and
  * `WALLET_SIGNER_INVALID_SECRET_KEY_LENGTH` (`key_len` is not 32),
@@ -1395,8 +1936,8 @@ wallet_result wallet_set_key_mode(const wallet *handle, uint32_t mode);
  * `wallet_signer_sign_transaction`; the signed transaction (what
  * `eth_sendRawTransaction` takes) goes to `out`. The payload is decoded
  * strictly and checked against the account's signing policy before the TPM
- * is touched. Accounts made through this API have the default policy,
- * which refuses a pre-EIP-155 legacy payload (no chain id):
+ * is touched. The default policy (of accounts made without one) refuses a
+ * pre-EIP-155 legacy payload (no chain id):
  * `WALLET_POLICY_UNPROTECTED_NOT_ALLOWED`.
  *
  * The signed form is at most `payload_len + WALLET_SIGNED_TX_MAX_OVERHEAD`
@@ -1549,7 +2090,8 @@ wallet_result wallet_restore(const wallet *handle,
  * Writes the SHA-256 hash of the loaded account's signing policy (32
  * bytes, `WALLET_HASH_LEN`): the value `wallet_attest` binds into its
  * evidence, which a verifier finds in `wallet_evidence_facts.policy_hash`.
- * Accounts made through this API carry the default policy (everything but
+ * `wallet_policy_encoding_hash` gives the same hash for a policy encoding.
+ * Accounts made without a policy carry the default one (everything but
  * unprotected transactions); an account file from before signing policies
  * has none and reports 32 zero bytes. Does not talk to the TPM.
  *
@@ -1610,7 +2152,7 @@ wallet_result wallet_last_error_message(const wallet *handle,
 /*
  * Layout checks: each struct of the API has the size and alignment the
  * library was built with. The Rust side checks the same numbers against its
- * own definitions (unit tests in ffi/src/{transaction,evidence}.rs read
+ * own definitions (unit tests in ffi/src/{transaction,evidence,keystore}.rs read
  * this file).
  */
 #ifndef WALLET_H_LAYOUT_CHECKED
@@ -1630,4 +2172,8 @@ WALLET_STATIC_ASSERT(sizeof(wallet_evidence_facts) == 1152, "wallet_evidence_fac
 WALLET_STATIC_ASSERT(WALLET_ALIGNOF(wallet_evidence_facts) == WALLET_ALIGNOF(uint64_t),
                      "wallet_evidence_facts: alignment");
 WALLET_STATIC_ASSERT(sizeof(wallet_key_mode) == 4, "wallet_key_mode: size");
+WALLET_STATIC_ASSERT(sizeof(wallet_keystore_kdf) == 4, "wallet_keystore_kdf: size");
+WALLET_STATIC_ASSERT(sizeof(wallet_kdf_params) == 24, "wallet_kdf_params: size");
+WALLET_STATIC_ASSERT(WALLET_ALIGNOF(wallet_kdf_params) == WALLET_ALIGNOF(uint64_t),
+                     "wallet_kdf_params: alignment");
 #endif /* WALLET_H_LAYOUT_CHECKED */

@@ -10,6 +10,8 @@ use core::ffi::{c_char, CStr};
 
 mod boundary;
 pub mod evidence;
+pub mod keystore;
+pub mod policy;
 pub mod result;
 pub mod signer;
 pub mod transaction;
@@ -53,6 +55,19 @@ pub const WALLET_EVIDENCE_MAX_LEN: usize = 2003;
 /// (every field at its bound, the largest signing policy included).
 pub const WALLET_BACKUP_MAX_LEN: usize = 8477;
 
+/// A canonical policy encoding (`wallet_policy_from_json`,
+/// `wallet_account_policy`) is never longer than this many bytes (every list
+/// of the policy full).
+pub const WALLET_POLICY_MAX_LEN: usize = 5088;
+
+/// The longest policy JSON text `wallet_policy_from_json` reads, in bytes.
+pub const WALLET_POLICY_JSON_MAX_LEN: usize = 262_144;
+
+/// A buffer of this many bytes always holds the keystore text
+/// `wallet_export_keystore` writes, terminating NUL included; the export
+/// functions require it.
+pub const WALLET_KEYSTORE_MAX_LEN: usize = 505;
+
 /// Length of an attestation key Name: a 2-byte algorithm and a SHA-256
 /// digest.
 pub const WALLET_AK_NAME_LEN: usize = 34;
@@ -79,7 +94,7 @@ pub extern "C" fn wallet_version() -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wallet_core::{attest, backup, tpm};
+    use wallet_core::{attest, backup, keystore, policy, tpm};
 
     /// The header's constants are literals (cbindgen cannot evaluate the
     /// core's expressions); here they are checked against the core.
@@ -96,5 +111,47 @@ mod tests {
         assert_eq!(WALLET_MAX_PCRS, attest::MAX_PCRS);
         assert_eq!(WALLET_SIGNATURE_LEN, attest::WALLET_SIGNATURE_LEN);
         assert_eq!(WALLET_ADDRESS_LEN, attest::ADDRESS_LEN);
+        assert_eq!(WALLET_POLICY_MAX_LEN, policy::MAX_ENCODED_LEN);
+        assert_eq!(WALLET_POLICY_JSON_MAX_LEN, policy::json::MAX_JSON_LEN);
+    }
+
+    /// `WALLET_KEYSTORE_MAX_LEN` is the longest keystore an export can
+    /// write: the written form of a keystore with one-digit KDF parameters,
+    /// plus six more digits for each of scrypt's `n`, `r` and `p` (within the
+    /// limits none reaches 2^23 < 10^7), plus the NUL; pbkdf2's one number
+    /// (`c` at most 10^7, eight digits) and its `prf` take no more.
+    #[test]
+    fn keystore_max_len_covers_every_export() {
+        let written = |kdf: &str| {
+            let text = format!(
+                r#"{{"address":"{a}","crypto":{{"cipher":"aes-128-ctr","cipherparams":{{"iv":"{iv}"}},"ciphertext":"{ct}",{kdf},"mac":"{ct}"}},"id":"{id}","version":3}}"#,
+                a = "ab".repeat(20),
+                iv = "cd".repeat(16),
+                ct = "ef".repeat(32),
+                id = "01234567-89ab-4def-8123-456789abcdef",
+            );
+            keystore::Keystore::from_json(&text)
+                .unwrap()
+                .to_json()
+                .len()
+        };
+        let salt = "12".repeat(keystore::EXPORT_SALT_LEN);
+        let scrypt = written(&format!(
+            r#""kdf":"scrypt","kdfparams":{{"dklen":32,"n":2,"r":1,"p":1,"salt":"{salt}"}}"#
+        ));
+        let pbkdf2 = written(&format!(
+            r#""kdf":"pbkdf2","kdfparams":{{"dklen":32,"c":1,"prf":"hmac-sha256","salt":"{salt}"}}"#
+        ));
+        // n <= 2^20; r <= memory / (128 n) with n >= 2; p <= work / (128 n r):
+        // each below 10^7, seven digits. pbkdf2's c is at most eight.
+        const {
+            let seven_digits = 10_000_000;
+            assert!(1u64 << keystore::limits::SCRYPT_MAX_LOG_N < seven_digits);
+            assert!(keystore::limits::SCRYPT_MAX_MEMORY / 256 < seven_digits);
+            assert!(keystore::limits::SCRYPT_MAX_WORK / 256 < seven_digits);
+            assert!(keystore::limits::PBKDF2_MAX_ITERATIONS < 10 * seven_digits);
+        }
+        assert_eq!(WALLET_KEYSTORE_MAX_LEN, scrypt + 3 * 6 + 1);
+        assert!(pbkdf2 + 7 < WALLET_KEYSTORE_MAX_LEN);
     }
 }

@@ -17,8 +17,8 @@
 //! | 5xx | TPM: transport (50x) and commands (52x) (`wallet_core::tpm`) |
 //! | 6xx | sealed key (60x), sealed-key file and backup (62x), state directory (64x), wallet (66x) |
 //! | 7xx | attestation evidence and its verification (`wallet_core::attest`) |
-//! | 8xx | signing policy: rules that refused (80x-81x), encodings and state files (82x) |
-//! | 9xx | keystore (reserved) |
+//! | 8xx | signing policy: rules that refused (80x-81x), encodings and state files (82x), its JSON form (84x) |
+//! | 9xx | keystores: the file (90x), its limits (92x), decryption (94x) (`wallet_core::keystore`) |
 
 #![allow(non_camel_case_types)]
 
@@ -26,6 +26,8 @@ use core::ffi::{c_char, CStr};
 
 use wallet_core::attest::AttestError;
 use wallet_core::backup::BackupError;
+use wallet_core::keystore::{KeystoreError, Limit};
+use wallet_core::policy::json::PolicyJsonError;
 use wallet_core::policy::{PolicyError, PolicyViolation};
 use wallet_core::rlp::RlpError;
 use wallet_core::seal::SealError;
@@ -399,8 +401,78 @@ pub enum wallet_result {
     WALLET_POLICY_SPEND_LEDGER_MALFORMED = 829,
     /// The policy audit log in the state directory does not parse.
     WALLET_POLICY_AUDIT_LOG_MALFORMED = 830,
+    // 84x: the policy's JSON form (`wallet_policy_json_error_message` names
+    // the key and what was expected). A list above its capacity is
+    // `WALLET_POLICY_TOO_MANY_ENTRIES`, as in an encoding.
+    /// The policy JSON is longer than `WALLET_POLICY_JSON_MAX_LEN`.
+    WALLET_POLICY_JSON_TOO_LONG = 840,
+    /// The policy JSON is not UTF-8.
+    WALLET_POLICY_JSON_NOT_UTF8 = 841,
+    /// The policy text is not JSON (or ends early).
+    WALLET_POLICY_JSON_SYNTAX = 842,
+    /// The policy JSON is not an object of rules.
+    WALLET_POLICY_JSON_NOT_AN_OBJECT = 843,
+    /// An object in the policy JSON holds the same key twice.
+    WALLET_POLICY_JSON_DUPLICATE_KEY = 844,
+    /// The policy JSON has a key that is not a rule.
+    WALLET_POLICY_JSON_UNKNOWN_KEY = 845,
+    /// A value in the policy JSON has the wrong type or is out of range.
+    WALLET_POLICY_JSON_INVALID_VALUE = 846,
+    /// `selectors` names one contract twice (keys differing in letter case).
+    WALLET_POLICY_JSON_DUPLICATE_SELECTOR_CONTRACT = 847,
     /// A policy error this build has no specific code for.
     WALLET_POLICY_OTHER = 899,
+
+    // ---- 9xx: Web3 Secret Storage keystores. 90x: the file.
+    /// The keystore is not JSON (a syntax error, or bytes that are not UTF-8).
+    WALLET_KEYSTORE_JSON_SYNTAX = 900,
+    /// The keystore JSON ends in the middle of a value: it is truncated.
+    WALLET_KEYSTORE_JSON_TRUNCATED = 901,
+    /// A required keystore field is missing.
+    WALLET_KEYSTORE_MISSING_FIELD = 902,
+    /// A keystore field has the wrong JSON type.
+    WALLET_KEYSTORE_WRONG_TYPE = 903,
+    /// The keystore has both `crypto` and `Crypto`.
+    WALLET_KEYSTORE_DUPLICATE_CRYPTO = 904,
+    /// The keystore `version` is not 3.
+    WALLET_KEYSTORE_UNSUPPORTED_VERSION = 905,
+    /// The keystore cipher is not `aes-128-ctr`.
+    WALLET_KEYSTORE_UNSUPPORTED_CIPHER = 906,
+    /// The keystore KDF is neither `scrypt` nor `pbkdf2`.
+    WALLET_KEYSTORE_UNSUPPORTED_KDF = 907,
+    /// The keystore pbkdf2 PRF is not `hmac-sha256`.
+    WALLET_KEYSTORE_UNSUPPORTED_PRF = 908,
+    /// A keystore hex field is not valid hex.
+    WALLET_KEYSTORE_INVALID_HEX = 909,
+    /// A keystore hex field decodes to the wrong number of bytes.
+    WALLET_KEYSTORE_WRONG_LENGTH = 910,
+    /// A KDF parameter is outside what the KDF allows (scrypt `n` not a
+    /// power of two above 1; `r`, `p` or `c` zero; `dklen` not 32).
+    WALLET_KEYSTORE_INVALID_KDF_PARAM = 911,
+    // 92x: the limits that keep a hostile keystore from exhausting memory
+    // or CPU, one code per limit.
+    /// The keystore JSON is longer than 64 KiB.
+    WALLET_KEYSTORE_LIMIT_JSON_LENGTH = 920,
+    /// scrypt `n` is above 2^20.
+    WALLET_KEYSTORE_LIMIT_SCRYPT_N = 921,
+    /// scrypt memory `128 * n * r` is above 512 MiB.
+    WALLET_KEYSTORE_LIMIT_SCRYPT_MEMORY = 922,
+    /// scrypt work `128 * n * r * p` is above 1 GiB.
+    WALLET_KEYSTORE_LIMIT_SCRYPT_WORK = 923,
+    /// pbkdf2 `c` is above 10,000,000 iterations.
+    WALLET_KEYSTORE_LIMIT_PBKDF2_ITERATIONS = 924,
+    /// The KDF salt is longer than 1024 bytes.
+    WALLET_KEYSTORE_LIMIT_SALT_LENGTH = 925,
+    // 94x: decryption.
+    /// Wrong password: the keystore MAC does not match (a modified
+    /// ciphertext or MAC gives the same code).
+    WALLET_KEYSTORE_WRONG_PASSWORD = 940,
+    /// The keystore's `address` is not the address of the key it decrypts to.
+    WALLET_KEYSTORE_ADDRESS_MISMATCH = 941,
+    /// The decrypted bytes are not a valid secp256k1 secret key.
+    WALLET_KEYSTORE_INVALID_KEY = 942,
+    /// A keystore error this build has no specific code for.
+    WALLET_KEYSTORE_OTHER = 999,
 }
 
 use wallet_result::*;
@@ -568,7 +640,37 @@ impl wallet_result {
         WALLET_POLICY_TRAILING_BYTES,
         WALLET_POLICY_SPEND_LEDGER_MALFORMED,
         WALLET_POLICY_AUDIT_LOG_MALFORMED,
+        WALLET_POLICY_JSON_TOO_LONG,
+        WALLET_POLICY_JSON_NOT_UTF8,
+        WALLET_POLICY_JSON_SYNTAX,
+        WALLET_POLICY_JSON_NOT_AN_OBJECT,
+        WALLET_POLICY_JSON_DUPLICATE_KEY,
+        WALLET_POLICY_JSON_UNKNOWN_KEY,
+        WALLET_POLICY_JSON_INVALID_VALUE,
+        WALLET_POLICY_JSON_DUPLICATE_SELECTOR_CONTRACT,
         WALLET_POLICY_OTHER,
+        WALLET_KEYSTORE_JSON_SYNTAX,
+        WALLET_KEYSTORE_JSON_TRUNCATED,
+        WALLET_KEYSTORE_MISSING_FIELD,
+        WALLET_KEYSTORE_WRONG_TYPE,
+        WALLET_KEYSTORE_DUPLICATE_CRYPTO,
+        WALLET_KEYSTORE_UNSUPPORTED_VERSION,
+        WALLET_KEYSTORE_UNSUPPORTED_CIPHER,
+        WALLET_KEYSTORE_UNSUPPORTED_KDF,
+        WALLET_KEYSTORE_UNSUPPORTED_PRF,
+        WALLET_KEYSTORE_INVALID_HEX,
+        WALLET_KEYSTORE_WRONG_LENGTH,
+        WALLET_KEYSTORE_INVALID_KDF_PARAM,
+        WALLET_KEYSTORE_LIMIT_JSON_LENGTH,
+        WALLET_KEYSTORE_LIMIT_SCRYPT_N,
+        WALLET_KEYSTORE_LIMIT_SCRYPT_MEMORY,
+        WALLET_KEYSTORE_LIMIT_SCRYPT_WORK,
+        WALLET_KEYSTORE_LIMIT_PBKDF2_ITERATIONS,
+        WALLET_KEYSTORE_LIMIT_SALT_LENGTH,
+        WALLET_KEYSTORE_WRONG_PASSWORD,
+        WALLET_KEYSTORE_ADDRESS_MISMATCH,
+        WALLET_KEYSTORE_INVALID_KEY,
+        WALLET_KEYSTORE_OTHER,
     ];
 
     /// The code with this number, if there is one.
@@ -883,7 +985,87 @@ impl wallet_result {
             WALLET_POLICY_AUDIT_LOG_MALFORMED => {
                 c"the policy audit log in the state directory does not parse"
             }
+            WALLET_POLICY_JSON_TOO_LONG => {
+                c"policy JSON is longer than WALLET_POLICY_JSON_MAX_LEN bytes"
+            }
+            WALLET_POLICY_JSON_NOT_UTF8 => c"policy JSON is not UTF-8",
+            WALLET_POLICY_JSON_SYNTAX => {
+                c"policy text is not JSON (wallet_policy_json_error_message gives line and column)"
+            }
+            WALLET_POLICY_JSON_NOT_AN_OBJECT => {
+                c"policy JSON must be an object whose keys are rules (chain_ids, max_value_wei, ...)"
+            }
+            WALLET_POLICY_JSON_DUPLICATE_KEY => {
+                c"policy JSON has the same key twice in one object (wallet_policy_json_error_message names it)"
+            }
+            WALLET_POLICY_JSON_UNKNOWN_KEY => {
+                c"policy JSON has a key that is not a rule (wallet_policy_json_error_message names it)"
+            }
+            WALLET_POLICY_JSON_INVALID_VALUE => {
+                c"a policy JSON value has the wrong type or is out of range (wallet_policy_json_error_message names the key and what was expected)"
+            }
+            WALLET_POLICY_JSON_DUPLICATE_SELECTOR_CONTRACT => {
+                c"policy JSON selectors names one contract twice (keys differing only in letter case)"
+            }
             WALLET_POLICY_OTHER => c"policy error (no specific code in this build)",
+            WALLET_KEYSTORE_JSON_SYNTAX => {
+                c"the keystore is not valid JSON (wallet_last_error_message gives line and column)"
+            }
+            WALLET_KEYSTORE_JSON_TRUNCATED => c"the keystore JSON ends early: it is truncated",
+            WALLET_KEYSTORE_MISSING_FIELD => {
+                c"a required keystore field is missing (wallet_last_error_message names it)"
+            }
+            WALLET_KEYSTORE_WRONG_TYPE => {
+                c"a keystore field has the wrong JSON type (wallet_last_error_message names it)"
+            }
+            WALLET_KEYSTORE_DUPLICATE_CRYPTO => c"the keystore has both crypto and Crypto objects",
+            WALLET_KEYSTORE_UNSUPPORTED_VERSION => {
+                c"keystore version is not supported (only version 3)"
+            }
+            WALLET_KEYSTORE_UNSUPPORTED_CIPHER => {
+                c"unsupported keystore cipher: only aes-128-ctr is supported"
+            }
+            WALLET_KEYSTORE_UNSUPPORTED_KDF => {
+                c"unsupported keystore kdf: only scrypt and pbkdf2 are supported"
+            }
+            WALLET_KEYSTORE_UNSUPPORTED_PRF => {
+                c"unsupported keystore pbkdf2 prf: only hmac-sha256 is supported"
+            }
+            WALLET_KEYSTORE_INVALID_HEX => {
+                c"a keystore hex field is not valid hex (wallet_last_error_message names it)"
+            }
+            WALLET_KEYSTORE_WRONG_LENGTH => {
+                c"a keystore hex field has the wrong length (wallet_last_error_message names it)"
+            }
+            WALLET_KEYSTORE_INVALID_KDF_PARAM => {
+                c"invalid KDF parameter: scrypt n must be a power of two above 1, r, p and c at least 1, dklen 32"
+            }
+            WALLET_KEYSTORE_LIMIT_JSON_LENGTH => {
+                c"keystore JSON exceeds the limit of 65536 bytes"
+            }
+            WALLET_KEYSTORE_LIMIT_SCRYPT_N => c"scrypt n exceeds the limit of 2^20",
+            WALLET_KEYSTORE_LIMIT_SCRYPT_MEMORY => {
+                c"scrypt memory 128*n*r exceeds the limit of 512 MiB"
+            }
+            WALLET_KEYSTORE_LIMIT_SCRYPT_WORK => {
+                c"scrypt work 128*n*r*p exceeds the limit of 1 GiB (four times the default n=2^18 r=8 p=1)"
+            }
+            WALLET_KEYSTORE_LIMIT_PBKDF2_ITERATIONS => {
+                c"pbkdf2 iteration count c exceeds the limit of 10000000"
+            }
+            WALLET_KEYSTORE_LIMIT_SALT_LENGTH => {
+                c"keystore kdf salt exceeds the limit of 1024 bytes"
+            }
+            WALLET_KEYSTORE_WRONG_PASSWORD => {
+                c"wrong password: the keystore MAC does not match (a modified ciphertext or MAC gives the same error)"
+            }
+            WALLET_KEYSTORE_ADDRESS_MISMATCH => {
+                c"the keystore address does not match the key it decrypts to"
+            }
+            WALLET_KEYSTORE_INVALID_KEY => {
+                c"the decrypted keystore key is not a valid secp256k1 secret key"
+            }
+            WALLET_KEYSTORE_OTHER => c"keystore error (no specific code in this build)",
         }
     }
 }
@@ -1164,6 +1346,64 @@ impl From<PolicyError> for wallet_result {
     }
 }
 
+impl From<PolicyJsonError> for wallet_result {
+    fn from(e: PolicyJsonError) -> Self {
+        match e {
+            PolicyJsonError::TooLong { .. } => WALLET_POLICY_JSON_TOO_LONG,
+            PolicyJsonError::NotUtf8 { .. } => WALLET_POLICY_JSON_NOT_UTF8,
+            PolicyJsonError::Syntax { .. } => WALLET_POLICY_JSON_SYNTAX,
+            PolicyJsonError::NotAnObject => WALLET_POLICY_JSON_NOT_AN_OBJECT,
+            PolicyJsonError::DuplicateKey(_) => WALLET_POLICY_JSON_DUPLICATE_KEY,
+            PolicyJsonError::UnknownKey(_) => WALLET_POLICY_JSON_UNKNOWN_KEY,
+            PolicyJsonError::Invalid { .. } => WALLET_POLICY_JSON_INVALID_VALUE,
+            // The condition `PolicyError::TooMany` names, found in the JSON
+            // form instead of an encoding: one code.
+            PolicyJsonError::TooMany { .. } | PolicyJsonError::TooManySelectors { .. } => {
+                WALLET_POLICY_TOO_MANY_ENTRIES
+            }
+            PolicyJsonError::DuplicateSelectorContract(_) => {
+                WALLET_POLICY_JSON_DUPLICATE_SELECTOR_CONTRACT
+            }
+            _ => WALLET_POLICY_OTHER,
+        }
+    }
+}
+
+impl From<KeystoreError> for wallet_result {
+    fn from(e: KeystoreError) -> Self {
+        use KeystoreError as E;
+        match e {
+            E::JsonSyntax { .. } => WALLET_KEYSTORE_JSON_SYNTAX,
+            E::JsonTruncated => WALLET_KEYSTORE_JSON_TRUNCATED,
+            E::MissingField(_) => WALLET_KEYSTORE_MISSING_FIELD,
+            E::WrongType(_) => WALLET_KEYSTORE_WRONG_TYPE,
+            E::DuplicateCrypto => WALLET_KEYSTORE_DUPLICATE_CRYPTO,
+            E::UnsupportedVersion(_) => WALLET_KEYSTORE_UNSUPPORTED_VERSION,
+            E::UnsupportedCipher => WALLET_KEYSTORE_UNSUPPORTED_CIPHER,
+            E::UnsupportedKdf => WALLET_KEYSTORE_UNSUPPORTED_KDF,
+            E::UnsupportedPrf => WALLET_KEYSTORE_UNSUPPORTED_PRF,
+            E::InvalidHex(_) => WALLET_KEYSTORE_INVALID_HEX,
+            E::WrongLength { .. } => WALLET_KEYSTORE_WRONG_LENGTH,
+            E::InvalidKdfParam(_) => WALLET_KEYSTORE_INVALID_KDF_PARAM,
+            E::LimitExceeded(limit) => match limit {
+                Limit::JsonLength { .. } => WALLET_KEYSTORE_LIMIT_JSON_LENGTH,
+                Limit::ScryptN { .. } => WALLET_KEYSTORE_LIMIT_SCRYPT_N,
+                Limit::ScryptMemory { .. } => WALLET_KEYSTORE_LIMIT_SCRYPT_MEMORY,
+                Limit::ScryptWork { .. } => WALLET_KEYSTORE_LIMIT_SCRYPT_WORK,
+                Limit::Pbkdf2Iterations { .. } => WALLET_KEYSTORE_LIMIT_PBKDF2_ITERATIONS,
+                Limit::SaltLength { .. } => WALLET_KEYSTORE_LIMIT_SALT_LENGTH,
+                _ => WALLET_KEYSTORE_OTHER,
+            },
+            E::WrongPassword => WALLET_KEYSTORE_WRONG_PASSWORD,
+            E::AddressMismatch => WALLET_KEYSTORE_ADDRESS_MISMATCH,
+            E::InvalidKey => WALLET_KEYSTORE_INVALID_KEY,
+            // The same failure as `wallet_signer_generate`'s.
+            E::Entropy => WALLET_RANDOM_FAILED,
+            _ => WALLET_KEYSTORE_OTHER,
+        }
+    }
+}
+
 /// The single mapping from a core error to a C result code.
 impl From<Error> for wallet_result {
     fn from(e: Error) -> Self {
@@ -1178,6 +1418,8 @@ impl From<Error> for wallet_result {
             Error::Wallet(e) => e.into(),
             Error::Attest(e) => e.into(),
             Error::Policy(e) => e.into(),
+            Error::PolicyJson(e) => e.into(),
+            Error::Keystore(e) => e.into(),
             _ => WALLET_UNKNOWN_ERROR,
         }
     }
@@ -1187,6 +1429,7 @@ impl From<Error> for wallet_result {
 mod tests {
     use super::*;
     use wallet_core::backup::Field;
+    use wallet_core::keystore::Field as KeystoreField;
     use wallet_core::policy::PolicyField;
     use wallet_core::signer::Address;
     use wallet_core::state::IoStep;
@@ -1435,6 +1678,51 @@ mod tests {
             PolicyError::SpendLedgerMalformed,
             PolicyError::AuditLogMalformed,
         ];
+        let json_error = |text: &str| wallet_core::policy::Policy::from_json(text).unwrap_err();
+        let policy_json = [
+            PolicyJsonError::TooLong {
+                len: 1 << 20,
+                limit: 1 << 18,
+            },
+            PolicyJsonError::NotUtf8 { valid_up_to: 3 },
+            PolicyJsonError::Syntax { line: 1, column: 2 },
+            PolicyJsonError::NotAnObject,
+            json_error(r#"{"chain_ids": [1], "chain_ids": [2]}"#),
+            json_error(r#"{"chain_id": [1]}"#),
+            json_error(r#"{"chain_ids": [0]}"#),
+            json_error(&format!(
+                r#"{{"selectors": {{"0x{0}": [], "0x{1}": []}}}}"#,
+                "ab".repeat(20),
+                "AB".repeat(20)
+            )),
+        ];
+        let keystore = [
+            KeystoreError::JsonSyntax { line: 1, column: 1 },
+            KeystoreError::JsonTruncated,
+            KeystoreError::MissingField(KeystoreField::Mac),
+            KeystoreError::WrongType(KeystoreField::Crypto),
+            KeystoreError::DuplicateCrypto,
+            KeystoreError::UnsupportedVersion(4),
+            KeystoreError::UnsupportedCipher,
+            KeystoreError::UnsupportedKdf,
+            KeystoreError::UnsupportedPrf,
+            KeystoreError::InvalidHex(KeystoreField::Iv),
+            KeystoreError::WrongLength {
+                field: KeystoreField::Iv,
+                len: 3,
+                expected: 16,
+            },
+            KeystoreError::InvalidKdfParam(KeystoreField::N),
+            KeystoreError::LimitExceeded(Limit::JsonLength { len: 1 << 20 }),
+            KeystoreError::LimitExceeded(Limit::ScryptN { log_n: 30 }),
+            KeystoreError::LimitExceeded(Limit::ScryptMemory { bytes: 1 << 40 }),
+            KeystoreError::LimitExceeded(Limit::ScryptWork { bytes: 1 << 40 }),
+            KeystoreError::LimitExceeded(Limit::Pbkdf2Iterations { c: 1 << 40 }),
+            KeystoreError::LimitExceeded(Limit::SaltLength { len: 1 << 20 }),
+            KeystoreError::WrongPassword,
+            KeystoreError::AddressMismatch,
+            KeystoreError::InvalidKey,
+        ];
         let mut codes: Vec<wallet_result> = Vec::new();
         codes.extend(rlp.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(signer.map(|e| wallet_result::from(Error::from(e))));
@@ -1448,6 +1736,8 @@ mod tests {
         codes.extend(attest.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(violations.map(|v| wallet_result::from(Error::from(PolicyError::from(v)))));
         codes.extend(policy.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(policy_json.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(keystore.map(|e| wallet_result::from(Error::from(e))));
         let fallbacks = [
             WALLET_OK,
             WALLET_UNKNOWN_ERROR,
@@ -1458,6 +1748,7 @@ mod tests {
             WALLET_STORAGE_OTHER,
             WALLET_ATTEST_OTHER,
             WALLET_POLICY_OTHER,
+            WALLET_KEYSTORE_OTHER,
         ];
         let mut unique = std::collections::BTreeSet::new();
         for code in &codes {
@@ -1519,5 +1810,17 @@ mod tests {
             wallet_result::from(Error::from(StateError::SrkNameMismatch)),
             WALLET_SEAL_SRK_NAME_MISMATCH
         );
+        assert_eq!(
+            wallet_result::from(Error::from(KeystoreError::Entropy)),
+            WALLET_RANDOM_FAILED
+        );
+        // A list over its capacity, in an encoding or in the JSON form.
+        let over: Vec<u64> = (1..=65).collect();
+        for e in [
+            Error::from(PolicyError::TooMany(PolicyField::ChainIds)),
+            Error::from(json_error(&format!(r#"{{"chain_ids": {over:?}}}"#))),
+        ] {
+            assert_eq!(wallet_result::from(e), WALLET_POLICY_TOO_MANY_ENTRIES);
+        }
     }
 }

@@ -18,6 +18,7 @@ use core::ffi::{c_char, CStr};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use wallet_core::policy::Policy;
 use wallet_core::signer::Address;
 use wallet_core::tpm::{transport, PcrSelection};
 use wallet_core::tx::TxError;
@@ -64,7 +65,7 @@ impl wallet {
 
     /// Runs `f` on the core wallet; a core error is remembered for
     /// `wallet_last_error_message` and returned as its code.
-    fn run<T>(
+    pub(crate) fn run<T>(
         &self,
         f: impl FnOnce(&mut Wallet) -> wallet_core::Result<T>,
     ) -> Result<T, wallet_result> {
@@ -74,7 +75,7 @@ impl wallet {
     /// As [`run`](Self::run), but hands back the core error itself, for a
     /// caller that needs what it carries. The outer error is a poisoned
     /// handle.
-    fn run_core<T>(
+    pub(crate) fn run_core<T>(
         &self,
         f: impl FnOnce(&mut Wallet) -> wallet_core::Result<T>,
     ) -> Result<wallet_core::Result<T>, wallet_result> {
@@ -87,17 +88,18 @@ impl wallet {
     }
 }
 
-fn account_options(pcr_bitmap: u32) -> Result<AccountOptions, wallet_result> {
+/// The options of a new account: the PCRs of `pcr_bitmap` (0: none) and
+/// `policy` (the `_with_policy` functions decode theirs; the others pass the
+/// default, which allows everything but unprotected transactions).
+pub(crate) fn account_options(
+    pcr_bitmap: u32,
+    policy: Policy,
+) -> Result<AccountOptions, wallet_result> {
     let pcrs = match pcr_bitmap {
         0 => None,
         bitmap => Some(PcrSelection::from_bitmap(bitmap)?),
     };
-    // The default signing policy: everything but unprotected transactions.
-    // (Policies are not configurable through the C ABI yet.)
-    Ok(AccountOptions {
-        pcrs,
-        ..AccountOptions::default()
-    })
+    Ok(AccountOptions { pcrs, policy })
 }
 
 #[cfg(unix)]
@@ -196,6 +198,10 @@ pub unsafe extern "C" fn wallet_free(handle: *mut wallet) {
 /// bank (bit `n` for PCR `n`, 0 to 23): once one of them changes, the key
 /// cannot be unsealed (`WALLET_SEAL_PCR_MISMATCH`). 0 binds to none.
 ///
+/// The account gets the default signing policy (everything but
+/// transactions without replay protection);
+/// `wallet_create_account_with_policy` sets another one.
+///
 /// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (checked
 /// before anything is created), `WALLET_TPM_INVALID_PCR_SELECTION`,
 /// `WALLET_STATE_ACCOUNT_EXISTS` (nothing sent to the TPM), `WALLET_TPM_*`,
@@ -220,7 +226,7 @@ pub unsafe extern "C" fn wallet_create_account(
         // A short buffer must not leave an account behind whose address the
         // caller never learnt.
         out.require(crate::WALLET_ADDRESS_LEN)?;
-        let options = account_options(pcr_bitmap)?;
+        let options = account_options(pcr_bitmap, Policy::default())?;
         let address = wallet.run(|w| w.create_account(options))?;
         out.write(&address.0)
     })
@@ -229,7 +235,9 @@ pub unsafe extern "C" fn wallet_create_account(
 /// Imports an existing 32-byte secp256k1 key: sealed by this TPM and
 /// stored in the state directory, which must hold no account yet. Writes
 /// the address. `pcr_bitmap` as for `wallet_create_account`. The caller
-/// should wipe its copy of the key as soon as this returns.
+/// should wipe its copy of the key as soon as this returns. The default
+/// signing policy, as for `wallet_create_account`
+/// (`wallet_import_key_with_policy` sets another one).
 ///
 /// Errors: as `wallet_create_account`, and
 /// `WALLET_SIGNER_INVALID_SECRET_KEY_LENGTH` (`key_len` is not 32),
@@ -257,7 +265,7 @@ pub unsafe extern "C" fn wallet_import_key(
         let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
         out.disjoint_from(key)?;
         out.require(crate::WALLET_ADDRESS_LEN)?;
-        let options = account_options(pcr_bitmap)?;
+        let options = account_options(pcr_bitmap, Policy::default())?;
         let address = wallet.run(|w| w.import_key(key, options))?;
         out.write(&address.0)
     })
@@ -357,8 +365,8 @@ pub unsafe extern "C" fn wallet_set_key_mode(handle: *const wallet, mode: u32) -
 /// `wallet_signer_sign_transaction`; the signed transaction (what
 /// `eth_sendRawTransaction` takes) goes to `out`. The payload is decoded
 /// strictly and checked against the account's signing policy before the TPM
-/// is touched. Accounts made through this API have the default policy,
-/// which refuses a pre-EIP-155 legacy payload (no chain id):
+/// is touched. The default policy (of accounts made without one) refuses a
+/// pre-EIP-155 legacy payload (no chain id):
 /// `WALLET_POLICY_UNPROTECTED_NOT_ALLOWED`.
 ///
 /// The signed form is at most `payload_len + WALLET_SIGNED_TX_MAX_OVERHEAD`
@@ -619,7 +627,8 @@ pub unsafe extern "C" fn wallet_restore(
 /// Writes the SHA-256 hash of the loaded account's signing policy (32
 /// bytes, `WALLET_HASH_LEN`): the value `wallet_attest` binds into its
 /// evidence, which a verifier finds in `wallet_evidence_facts.policy_hash`.
-/// Accounts made through this API carry the default policy (everything but
+/// `wallet_policy_encoding_hash` gives the same hash for a policy encoding.
+/// Accounts made without a policy carry the default one (everything but
 /// unprotected transactions); an account file from before signing policies
 /// has none and reports 32 zero bytes. Does not talk to the TPM.
 ///
@@ -760,13 +769,19 @@ mod tests {
     fn key_mode_numbers_are_stable() {
         assert_eq!(wallet_key_mode::WALLET_KEY_MODE_STRICT as u32, 0);
         assert_eq!(wallet_key_mode::WALLET_KEY_MODE_CACHED as u32, 1);
-        assert!(account_options(0).unwrap().pcrs.is_none());
+        assert!(account_options(0, Policy::default())
+            .unwrap()
+            .pcrs
+            .is_none());
         assert_eq!(
-            account_options(1 << 16).unwrap().pcrs.map(|p| p.bitmap()),
+            account_options(1 << 16, Policy::default())
+                .unwrap()
+                .pcrs
+                .map(|p| p.bitmap()),
             Some(1 << 16)
         );
         assert!(matches!(
-            account_options(1 << 24),
+            account_options(1 << 24, Policy::default()),
             Err(WALLET_TPM_INVALID_PCR_SELECTION)
         ));
     }

@@ -19,6 +19,8 @@
 # two fresh software TPMs (swtpm on Unix sockets in a new temp directory,
 # started here, outside valgrind, and stopped by PID) and an empty scratch
 # directory: FLARE_WALLET_TPM, WALLET_TEST_OTHER_TPM and WALLET_TEST_DIR.
+# test_keystore also runs eth-account, from FLARE_WALLET_PYTHON (default:
+# the project venv), outside valgrind.
 #
 # Then the C++ example host (examples/cpp/host.cpp) is built and run on a
 # fresh swtpm: it must create an account, load it on a second run, and print
@@ -33,13 +35,17 @@ root=$(cd "$here/../.." && pwd)
 mkdir -p "$build_dir"
 build_dir=$(cd "$build_dir" && pwd)
 
-PROGRAMS=(test_signer test_errors test_wallet)
-TPM_PROGRAMS=" test_wallet "
+PROGRAMS=(test_signer test_errors test_wallet test_policy test_keystore)
+TPM_PROGRAMS=" test_wallet test_policy test_keystore "
 WARNINGS=(-Wall -Wextra -Wpedantic -Werror)
 
 command -v swtpm >/dev/null || { echo "swtpm is missing: apt-get install swtpm swtpm-tools" >&2; exit 1; }
 cast=${FLARE_WALLET_CAST:-$root/tools/node/node_modules/@foundry-rs/cast-linux-amd64/bin/cast}
 [ -x "$cast" ] || { echo "cast is missing ($cast): run 'make deps-node'" >&2; exit 1; }
+# test_keystore has eth-account decrypt what the library exports.
+export FLARE_WALLET_PYTHON=${FLARE_WALLET_PYTHON:-$root/.venv/bin/python}
+"$FLARE_WALLET_PYTHON" -c 'import eth_account' 2>/dev/null ||
+  { echo "eth-account is missing ($FLARE_WALLET_PYTHON): run 'make deps-python'" >&2; exit 1; }
 
 # wallet.pc is written for an installed prefix; point it at the build tree.
 export PKG_CONFIG_PATH="$lib_dir"
