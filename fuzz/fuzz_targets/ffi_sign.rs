@@ -1,11 +1,16 @@
 //! The C ABI entry points over arbitrary buffers and lengths.
 //!
-//! Input: one byte picks the function (and whether an empty input or a
-//! zero-capacity output is passed as NULL), two bytes give `out_cap`, the
-//! rest is the payload. Each call is checked against the core doing the
-//! same work directly:
+//! Input: one byte picks the function (its low 7 bits mod 5; bit 7: an
+//! empty input or a zero-capacity output is passed as NULL), two bytes give
+//! `out_cap`, the rest is the payload. Each call is checked against the core
+//! doing the same work directly:
 //! - `wallet_signer_sign_transaction` (fixed key) writes exactly what
-//!   `tx::sign_unsigned` produces;
+//!   `tx::sign_unsigned` produces, and refuses a pre-EIP-155 payload with
+//!   `WALLET_TX_UNPROTECTED`;
+//! - `wallet_signer_sign_transaction_with_policy` (payload: a 2-byte policy
+//!   length, the policy encoding, the signing payload) signs only what
+//!   `Policy::decode` and `check_transaction` accept, and what it writes
+//!   decodes to the same transaction and recovers to the key's address;
 //! - `wallet_decode_transaction` / `wallet_decode_signed_transaction`
 //!   succeed exactly when the core decodes and hashes the payload, with the
 //!   same type, nonce and chain id;
@@ -20,14 +25,18 @@
 use core::ptr;
 
 use libfuzzer_sys::fuzz_target;
-use wallet::result::wallet_result::{self, WALLET_BUFFER_TOO_SMALL, WALLET_OK};
+use wallet::result::wallet_result::{
+    self, WALLET_BUFFER_TOO_SMALL, WALLET_OK, WALLET_TX_UNPROTECTED,
+};
 use wallet::signer::{
     wallet_signer, wallet_signer_free, wallet_signer_from_bytes, wallet_signer_sign_transaction,
+    wallet_signer_sign_transaction_with_policy,
 };
 use wallet::transaction::{
     wallet_decode_signed_transaction, wallet_decode_transaction, wallet_recover_sender,
     wallet_transaction,
 };
+use wallet_core::policy::Policy;
 use wallet_core::signer::SecretKey;
 use wallet_core::tx;
 
@@ -100,6 +109,14 @@ fn check_bytes_out(
     }
 }
 
+fn new_signer() -> *mut wallet_signer {
+    let mut signer: *mut wallet_signer = ptr::null_mut();
+    // SAFETY: KEY is 32 readable bytes; `signer` is a writable pointer.
+    let made = unsafe { wallet_signer_from_bytes(KEY.as_ptr(), KEY.len(), &mut signer) };
+    assert_eq!(made, WALLET_OK);
+    signer
+}
+
 fuzz_target!(|data: &[u8]| {
     let [mode, cap_hi, cap_lo, payload @ ..] = data else {
         return;
@@ -120,17 +137,16 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut out_len = LEN_CANARY;
 
-    match mode % 4 {
+    match (mode & 0x7f) % 5 {
         0 => {
             let key = SecretKey::from_bytes(&KEY).expect("a valid scalar");
             let mut reference = vec![0u8; MAX_OUT];
+            let unprotected = tx::decode_unsigned(payload).is_ok_and(|t| t.chain_id().is_none());
             let expected = tx::sign_unsigned(payload, &key, &mut reference)
                 .ok()
+                .filter(|_| !unprotected)
                 .map(|n| &reference[..n]);
-            let mut signer: *mut wallet_signer = ptr::null_mut();
-            // SAFETY: KEY is 32 readable bytes; `signer` is a writable pointer.
-            let made = unsafe { wallet_signer_from_bytes(KEY.as_ptr(), KEY.len(), &mut signer) };
-            assert_eq!(made, WALLET_OK);
+            let signer = new_signer();
             // SAFETY: a live handle; the payload and output buffers are
             // readable/writable for the lengths passed, and do not overlap.
             let result = unsafe {
@@ -145,10 +161,60 @@ fuzz_target!(|data: &[u8]| {
             };
             // SAFETY: the handle made above, freed once.
             unsafe { wallet_signer_free(signer) };
+            if unprotected {
+                assert_eq!(result, WALLET_TX_UNPROTECTED);
+            }
             check_bytes_out(result, expected, &out, cap, out_len);
         }
+        4 => {
+            let Some((len, rest)) = payload.split_first_chunk::<2>() else {
+                return;
+            };
+            let policy_len = usize::from(u16::from_be_bytes(*len)).min(rest.len());
+            let (policy, transaction) = rest.split_at(policy_len);
+            let signer = new_signer();
+            // SAFETY: as above; the policy is readable for its length.
+            let result = unsafe {
+                wallet_signer_sign_transaction_with_policy(
+                    signer,
+                    policy.as_ptr(),
+                    policy.len(),
+                    transaction.as_ptr(),
+                    transaction.len(),
+                    out_ptr,
+                    cap,
+                    &mut out_len,
+                )
+            };
+            // SAFETY: the handle made above, freed once.
+            unsafe { wallet_signer_free(signer) };
+            if result != WALLET_OK && result != WALLET_BUFFER_TOO_SMALL {
+                check_bytes_out(result, None, &out, cap, out_len);
+                return;
+            }
+            let policy =
+                Policy::decode(policy).expect("signed under a policy that does not decode");
+            let unsigned =
+                tx::decode_unsigned(transaction).expect("signed a payload that does not decode");
+            assert!(
+                policy.check_transaction(&unsigned).is_ok(),
+                "signed what the policy refuses"
+            );
+            if result == WALLET_OK {
+                let signed = tx::decode_signed(&out[..out_len]).expect("the output decodes");
+                assert_eq!(signed.transaction(), &unsigned);
+                let key = SecretKey::from_bytes(&KEY).expect("a valid scalar");
+                assert_eq!(signed.recover_sender(), Ok(key.address()));
+                assert!(
+                    out[out_len..].iter().all(|&b| b == CANARY),
+                    "wrote past out_len"
+                );
+            } else {
+                assert!(out_len > cap && out.iter().all(|&b| b == CANARY));
+            }
+        }
         1 | 2 => {
-            let signed = mode % 4 == 2;
+            let signed = (mode & 0x7f) % 5 == 2;
             let reference = if signed {
                 tx::decode_signed(payload).map(|s| *s.transaction())
             } else {

@@ -80,6 +80,22 @@ fn record(scenario: Scenario) -> Vec<u8> {
     frames
 }
 
+/// Signing payloads written by eth-account 0.14, chain 14 (legacy EIP-155,
+/// EIP-1559 with an access list, EIP-7702), and a pre-EIP-155 one.
+const POLICY_PAYLOADS: [&str; 4] = [
+    "ea07843b9aca00830186a094353535353535353535353535353535353535353582303984deadbeef0e8080",
+    "02f8670e07843b9aca008477359400830186a094353535353535353535353535353535353535353582303984deadbeeff838f7943535353535353535353535353535353535353535e1a00101010101010101010101010101010101010101010101010101010101010101",
+    "04f88c0e07843b9aca008477359400830186a094353535353535353535353535353535353535353582303984deadbeefc0f85cf85a0e9435353535353535353535353535353535353535350880a0873c68b75b3ffdb3b738bad4805a817c459eb09367fe454db918d35078969a46a05020c5a643b9b73f6eadca227e9cb1ab98acba3b2e71fbeb62f2c6af36078e65",
+    "e707843b9aca00830186a094353535353535353535353535353535353535353582303984deadbeef",
+];
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex constant"))
+        .collect()
+}
+
 /// Policy encodings, spend ledgers and audit logs, as the policy module
 /// writes them (the first byte is `policy_decode`'s mode).
 fn policy_seeds() {
@@ -104,10 +120,25 @@ fn policy_seeds() {
     }]))
     .expect("domains");
     full.set_daily_limit_wei(Some(U256::from_u64(5 * 10u64.pow(18))));
-    for (label, policy) in [("default", Policy::default()), ("full", full.clone())] {
+    let mut open = Policy::default();
+    open.set_allow_unprotected(true);
+    for (label, policy) in [
+        ("default", Policy::default()),
+        ("full", full.clone()),
+        ("unprotected", open),
+    ] {
+        let encoding = policy.to_bytes();
         let mut input = vec![0u8];
-        input.extend_from_slice(&policy.to_bytes());
+        input.extend_from_slice(&encoding);
         write("policy_decode", &format!("policy-{label}"), &input);
+        // ffi_sign mode 4: out_cap 1024, the policy, then a signing payload.
+        for (index, payload) in POLICY_PAYLOADS.iter().enumerate() {
+            let mut input = vec![4u8, 0x04, 0x00];
+            input.extend_from_slice(&u16::try_from(encoding.len()).expect("short").to_be_bytes());
+            input.extend_from_slice(&encoding);
+            input.extend_from_slice(&unhex(payload));
+            write("ffi_sign", &format!("policy-{label}-{index}"), &input);
+        }
     }
 
     let mut ledger = SpendLedger::new(LEDGER_OWNER);
