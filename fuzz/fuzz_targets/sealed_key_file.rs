@@ -1,7 +1,10 @@
 //! The sealed-key file format over arbitrary bytes.
 //!
 //! The input is a mode byte, then the file. `SealedKeyFile::parse` must
-//! never panic, and whatever it accepts must encode back to the exact file.
+//! never panic, and whatever it accepts must encode back to the exact file
+//! (`encode_with_policy` with the signing policy and binding tag the view
+//! carries beside its contents; the policy encoding also goes through
+//! `Policy::decode`).
 //! A file's last 32 bytes are a SHA-256 of the rest, which random mutations
 //! almost never keep; so when the mode byte is odd the digest is recomputed
 //! before parsing, which lets the fuzzer reach the accepting paths (an even
@@ -15,6 +18,7 @@ use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 use wallet_core::attest;
 use wallet_core::backup::{SealedKeyFile, INTEGRITY_LEN};
+use wallet_core::policy::Policy;
 use wallet_core::seal::SealedObject;
 use wallet_core::state::SealedAccount;
 use wallet_core::tpm::{Name, PcrSelection};
@@ -34,15 +38,23 @@ fuzz_target!(|data: &[u8]| {
         assert!(SealedAccount::from_bytes(bytes).is_err());
         return;
     };
+    // The signing policy and its binding tag travel beside the contents:
+    // a file is written back with both.
     let contents = view.contents();
+    let bound = view.bound_policy();
     let len = contents
-        .encoded_len()
+        .encoded_len_with_policy(bound)
         .expect("a parsed file has an encoded length");
     assert_eq!(len, bytes.len());
     let mut out = vec![0u8; len];
-    assert_eq!(contents.encode(&mut out), Ok(len));
+    assert_eq!(contents.encode_with_policy(bound, &mut out), Ok(len));
     assert_eq!(out, bytes, "parse then encode changed the file");
-    assert!(contents.encode(&mut out[..len - 1]).is_err());
+    assert!(contents
+        .encode_with_policy(bound, &mut out[..len - 1])
+        .is_err());
+    if let Some(bound) = bound {
+        let _ = Policy::decode(bound.encoding);
+    }
 
     // What the wallet does with a file it loads.
     let Some(srk_name) = Name::from_bytes(view.srk_name()) else {

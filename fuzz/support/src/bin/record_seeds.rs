@@ -3,7 +3,7 @@
 //! wallet writes on swtpm. Run from `fuzz/`:
 //!
 //! ```text
-//! cargo run --release -p wallet-fuzz-support --bin record-seeds [policy]
+//! cargo run --release -p wallet-fuzz-support --bin record-seeds [policy|wallet]
 //! ```
 //!
 //! Each swtpm is fresh, so the files differ from run to run; any run's files
@@ -180,11 +180,19 @@ fn policy_seeds() {
 }
 
 fn main() {
-    // `record-seeds policy` writes the policy seeds only (they need no TPM,
-    // and leave the recorded transcript as it is).
-    if std::env::args().nth(1).as_deref() == Some("policy") {
-        policy_seeds();
-        return;
+    // `record-seeds policy` writes the policy seeds only (they need no TPM),
+    // `record-seeds wallet` the sealed-key files and evidence only; both
+    // leave the recorded transcript as it is.
+    match std::env::args().nth(1).as_deref() {
+        Some("policy") => {
+            policy_seeds();
+            return;
+        }
+        Some("wallet") => {
+            wallet_seeds();
+            return;
+        }
+        _ => {}
     }
     for scenario in Scenario::ALL {
         let frames = record(scenario);
@@ -203,7 +211,16 @@ fn main() {
         }
     }
 
-    // Sealed-key files and evidence, as a wallet writes them on swtpm.
+    wallet_seeds();
+    policy_seeds();
+    println!(
+        "seed corpora written under {}",
+        fuzz_dir().join("corpus").display()
+    );
+}
+
+/// Sealed-key files and evidence, as a wallet writes them on swtpm.
+fn wallet_seeds() {
     for (label, options) in [
         ("plain", AccountOptions::default()),
         (
@@ -230,8 +247,4 @@ fn main() {
         let n = evidence.encode(&mut buf).expect("evidence encodes");
         write("attest_verify", label, &buf[..n]);
     }
-    println!(
-        "seed corpora written under {}",
-        fuzz_dir().join("corpus").display()
-    );
 }
