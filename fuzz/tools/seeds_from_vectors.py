@@ -115,7 +115,7 @@ def main() -> None:
             if body:
                 write("ffi_sign", bytes([mode]) + (1024).to_bytes(2, "big") + body)
     for target in ("rlp_decode", "tx_decode_signed", "tx_decode_unsigned", "ffi_sign"):
-        print(target, len(list((CORPUS / target).iterdir())), "seeds")
+        print(target, len(list((CORPUS / target).iterdir())), "corpus files")
 
 
 if __name__ == "__main__":
