@@ -100,7 +100,7 @@ fn sign_prehash(c: &mut Criterion) {
 
     // The three must be the same signature (RFC 6979, low s) for the
     // comparison to mean anything.
-    let (k256_sig, k256_recid) = k256_key.sign_prehash_recoverable(&hash).unwrap();
+    let (k256_sig, k256_recid) = k256_key.sign_prehash_recoverable(&hash);
     let core_sig = core_key.sign_hash(&hash).unwrap();
     let (secp_recid, secp_compact) = secp
         .sign_ecdsa_recoverable(&message, &secp_key)
@@ -114,7 +114,7 @@ fn sign_prehash(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("sign_prehash");
     group.bench_function("k256", |b| {
-        b.iter(|| k256_key.sign_prehash_recoverable(black_box(&hash)).unwrap());
+        b.iter(|| k256_key.sign_prehash_recoverable(black_box(&hash)));
     });
     group.bench_function("libsecp256k1", |b| {
         b.iter(|| secp.sign_ecdsa_recoverable(black_box(&message), &secp_key));
@@ -212,8 +212,7 @@ impl Inputs {
             "k256" => {
                 black_box(
                     self.k256_key
-                        .sign_prehash_recoverable(black_box(&self.hash))
-                        .unwrap(),
+                        .sign_prehash_recoverable(black_box(&self.hash)),
                 );
             }
             "libsecp256k1" => {

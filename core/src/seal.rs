@@ -236,7 +236,7 @@ pub fn generate_secret<T: Transport>(
             *byte ^= entropy;
         }
         // `SecretKey` checks 0 < k < n and wipes itself when dropped.
-        if k256::SecretKey::from_bytes(&(*candidate).into()).is_ok() {
+        if crate::signer::SecretKey::from_bytes(&candidate).is_ok() {
             return Ok(candidate);
         }
     }

@@ -7,12 +7,11 @@
 
 use core::fmt;
 
-use k256::ecdsa::hazmat::SignPrimitive as _;
 use k256::ecdsa::{RecoveryId, VerifyingKey};
 use k256::elliptic_curve::ff::PrimeField as _;
 use k256::elliptic_curve::scalar::IsHigh as _;
-use k256::elliptic_curve::sec1::ToEncodedPoint as _;
-use k256::{FieldBytes, NonZeroScalar};
+use k256::elliptic_curve::sec1::ToSec1Point as _;
+use k256::{FieldBytes, NonZeroScalar, Secp256k1};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -84,7 +83,7 @@ impl SecretKey {
     /// [`SignerError::InvalidSecretKey`] if the scalar is zero or not below
     /// the curve order.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, SignerError> {
-        let mut repr = *FieldBytes::from_slice(bytes);
+        let mut repr = FieldBytes::from(*bytes);
         let scalar = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(repr));
         repr.as_mut_slice().zeroize();
         scalar
@@ -106,8 +105,15 @@ impl SecretKey {
 
     /// A fresh key drawn from `rng` (uniform over `[1, n)` by rejection sampling).
     pub fn random(rng: &mut impl rand_core::CryptoRngCore) -> Self {
-        Self {
-            scalar: NonZeroScalar::random(rng),
+        // k256 takes a newer rand_core than ours, so the rejection sampling
+        // is done here: a 32-byte draw is out of range with probability
+        // about 2^-128, so this loop all but never repeats.
+        let mut candidate = Zeroizing::new([0u8; 32]);
+        loop {
+            rng.fill_bytes(&mut candidate[..]);
+            if let Ok(key) = Self::from_bytes(&candidate) {
+                return key;
+            }
         }
     }
 
@@ -142,17 +148,16 @@ impl SecretKey {
     /// parity of `R.y` adjusted for the `s` normalisation.
     ///
     /// # Errors
-    /// [`SignerError::SigningFailed`] if k256 refuses, or in the case (about
-    /// 2^-127 likely) that `R.x` is not below n, which Ethereum's one-bit
-    /// recovery id cannot express.
+    /// [`SignerError::SigningFailed`] in the case (about 2^-127 likely) that
+    /// `R.x` is not below n, which Ethereum's one-bit recovery id cannot
+    /// express.
     pub fn sign_hash(&self, hash: &[u8; 32]) -> Result<Signature, SignerError> {
-        let z = FieldBytes::from(*hash);
-        let (signature, recovery_id) = self
-            .scalar
-            .as_ref()
-            .try_sign_prehashed_rfc6979::<k256::sha2::Sha256>(&z, &[])
-            .map_err(|_| SignerError::SigningFailed)?;
-        let recovery_id = recovery_id.ok_or(SignerError::SigningFailed)?;
+        // Secp256k1 has `NORMALIZE_S`, so this already returns the low `s`
+        // with the recovery parity flipped to match.
+        let (signature, recovery_id) = ecdsa::hazmat::sign_prehashed_rfc6979::<
+            Secp256k1,
+            k256::sha2::Sha256,
+        >(&self.scalar, hash, &[]);
         if recovery_id.is_x_reduced() {
             return Err(SignerError::SigningFailed);
         }
@@ -220,24 +225,13 @@ impl PublicKey {
     /// `0x04 || x || y`.
     #[must_use]
     pub fn to_uncompressed(&self) -> [u8; 65] {
-        let point = self.0.to_encoded_point(false);
-        let mut out = [0u8; 65];
-        // An uncompressed encoding of a non-identity point is always 65 bytes.
-        if let Some(bytes) = out.get_mut(..point.len()) {
-            bytes.copy_from_slice(point.as_bytes());
-        }
-        out
+        self.0.to_uncompressed_point().into()
     }
 
     /// `0x02`/`0x03 || x`.
     #[must_use]
     pub fn to_compressed(&self) -> [u8; 33] {
-        let point = self.0.to_encoded_point(true);
-        let mut out = [0u8; 33];
-        if let Some(bytes) = out.get_mut(..point.len()) {
-            bytes.copy_from_slice(point.as_bytes());
-        }
-        out
+        self.0.to_compressed_point().into()
     }
 
     /// The address: the last 20 bytes of `keccak256(x || y)`.
