@@ -11,6 +11,8 @@ use core::fmt;
 pub enum Error {
     /// Attestation evidence is malformed or does not verify.
     Attest(crate::attest::AttestError),
+    /// An owner set, an admin request or its approvals were refused.
+    Authority(crate::authority::AuthorityError),
     /// A sealed-key file or backup is malformed.
     Backup(crate::backup::BackupError),
     /// A signing policy refused the request, or its encoding is malformed.
@@ -46,6 +48,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Error::Attest(e) => write!(f, "{e}"),
+            Error::Authority(e) => write!(f, "{e}"),
             Error::Backup(e) => write!(f, "{e}"),
             Error::Policy(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
@@ -70,6 +73,12 @@ impl fmt::Display for Error {
 impl From<crate::attest::AttestError> for Error {
     fn from(e: crate::attest::AttestError) -> Self {
         Error::Attest(e)
+    }
+}
+
+impl From<crate::authority::AuthorityError> for Error {
+    fn from(e: crate::authority::AuthorityError) -> Self {
+        Error::Authority(e)
     }
 }
 

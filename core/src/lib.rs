@@ -15,6 +15,7 @@
 extern crate std;
 
 pub mod attest;
+pub mod authority;
 pub mod backup;
 pub mod error;
 pub mod keccak;
