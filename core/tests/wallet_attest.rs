@@ -10,7 +10,6 @@ use wallet_core::attest::{
     challenge, verify, AttestError, Evidence, Expectations, PcrSelection, TrustedAk,
     MAX_EVIDENCE_LEN,
 };
-use wallet_core::policy::Policy;
 use wallet_core::tpm::{self, transport, Tpm};
 use wallet_core::wallet::{AccountOptions, KeyMode};
 
@@ -72,7 +71,7 @@ fn evidence_verifies_through_its_encoding_with_every_expectation() {
             &Expectations {
                 address: Some(address),
                 chain_id: Some(CHAIN_ID),
-                policy_hash: Some(Policy::default().hash()),
+                policy_hash: Some(wallet.policy_hash().unwrap()),
                 owners_hash: Some(evidence.account.owners_hash),
                 threshold: Some(evidence.account.threshold),
                 admin_nonce: Some(evidence.account.admin_nonce),
