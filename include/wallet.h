@@ -743,6 +743,10 @@ enum wallet_result
    */
   WALLET_POLICY_DAILY_LIMIT_EXCEEDED = 813,
   /**
+   * A raw 32-byte hash to sign, and the policy's `allow_raw_hashes` is false.
+   */
+  WALLET_POLICY_RAW_HASH_NOT_ALLOWED = 814,
+  /**
    * Not a policy encoding (bad magic).
    */
   WALLET_POLICY_BAD_MAGIC = 820,

@@ -16,6 +16,8 @@ extern crate std;
 
 pub mod attest;
 pub mod authority;
+#[cfg(feature = "std")]
+pub mod audit;
 pub mod backup;
 pub mod error;
 pub mod keccak;

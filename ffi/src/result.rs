@@ -390,6 +390,8 @@ pub enum wallet_result {
     WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE = 812,
     /// The spend would exceed `daily_limit_wei` over the last 24 hours.
     WALLET_POLICY_DAILY_LIMIT_EXCEEDED = 813,
+    /// A raw 32-byte hash to sign, and the policy's `allow_raw_hashes` is false.
+    WALLET_POLICY_RAW_HASH_NOT_ALLOWED = 814,
     // 82x: policy encodings and the policy's state files.
     /// Not a policy encoding (bad magic).
     WALLET_POLICY_BAD_MAGIC = 820,
@@ -728,6 +730,7 @@ impl wallet_result {
         WALLET_POLICY_TYPED_DATA_DOMAIN_NOT_ALLOWED,
         WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE,
         WALLET_POLICY_DAILY_LIMIT_EXCEEDED,
+        WALLET_POLICY_RAW_HASH_NOT_ALLOWED,
         WALLET_POLICY_BAD_MAGIC,
         WALLET_POLICY_UNSUPPORTED_VERSION,
         WALLET_POLICY_TRUNCATED,
@@ -1118,6 +1121,9 @@ impl wallet_result {
             }
             WALLET_POLICY_DAILY_LIMIT_EXCEEDED => {
                 c"policy refused: the spend would exceed daily_limit_wei over 24 hours; nothing was signed"
+            }
+            WALLET_POLICY_RAW_HASH_NOT_ALLOWED => {
+                c"policy refused: a raw 32-byte hash to sign while allow_raw_hashes is false; nothing was signed"
             }
             WALLET_POLICY_BAD_MAGIC => c"not a policy encoding (bad magic)",
             WALLET_POLICY_UNSUPPORTED_VERSION => {
@@ -1593,6 +1599,7 @@ impl From<PolicyViolation> for wallet_result {
             V::TypedDataDomainNotAllowed { .. } => WALLET_POLICY_TYPED_DATA_DOMAIN_NOT_ALLOWED,
             V::TypedDataHashNotCheckable => WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE,
             V::DailyLimitExceeded { .. } => WALLET_POLICY_DAILY_LIMIT_EXCEEDED,
+            V::RawHashNotAllowed => WALLET_POLICY_RAW_HASH_NOT_ALLOWED,
             _ => WALLET_POLICY_OTHER,
         }
     }
@@ -1986,6 +1993,7 @@ mod tests {
                 verifying_contract: None,
             },
             PolicyViolation::TypedDataHashNotCheckable,
+            PolicyViolation::RawHashNotAllowed,
             PolicyViolation::DailyLimitExceeded {
                 chain_id: Some(1),
                 spent: wei,
