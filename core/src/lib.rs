@@ -15,9 +15,9 @@
 extern crate std;
 
 pub mod attest;
-pub mod authority;
 #[cfg(feature = "std")]
 pub mod audit;
+pub mod authority;
 pub mod backup;
 pub mod error;
 pub mod keccak;

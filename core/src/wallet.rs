@@ -77,9 +77,7 @@ use zeroize::Zeroizing;
 
 use crate::attest::{self, AkSignature, Evidence, NO_POLICY_HASH};
 use crate::audit::{self, AuditEntry, AuditEvent, RefusedRequest};
-use crate::authority::{
-    self, AdminAction, AdminRequest, AuthorityError, OwnerSet, NO_OWNERS_HASH,
-};
+use crate::authority::{self, AdminAction, AdminRequest, AuthorityError, OwnerSet, NO_OWNERS_HASH};
 use crate::backup::{
     BoundPolicy, OwnerSection, PcrPolicy, SealedKeyFile, SealedKeyFileView, MAX_FILE_LEN,
 };
@@ -589,10 +587,7 @@ impl Wallet {
         let encryption = self.encryption;
         let sealed = seal::seal_secret(self.tpm()?, Some(&srk_name), secret, pcrs, encryption)?;
         let file = encode_sealed(&address, &sealed, Some(&bound), admin.as_ref())?;
-        self.append_audit(
-            &address,
-            event.entry(&bound.policy.hash(), admin.as_ref()),
-        )?;
+        self.append_audit(&address, event.entry(&bound.policy.hash(), admin.as_ref()))?;
         self.state.create_account(file.bytes())?;
         let ledger = self.ledger_for_new_account(&address);
         self.account = Some(Account {
@@ -806,7 +801,11 @@ impl Wallet {
     /// # Errors
     /// [`WalletError::Closed`], [`WalletError::NoAccount`].
     pub fn admin_nonce(&self) -> Result<u64> {
-        Ok(self.account()?.admin.as_ref().map_or(0, |admin| admin.nonce))
+        Ok(self
+            .account()?
+            .admin
+            .as_ref()
+            .map_or(0, |admin| admin.nonce))
     }
 
     fn admin_state(&self) -> Result<&AdminState> {
@@ -872,7 +871,12 @@ impl Wallet {
         let mut bound = BoundAccountPolicy::new(policy);
         let tag = self.with_key(|key| account_tag(key, &address, &bound, Some(&admin)))?;
         bound.tag = tag;
-        let file = encode_sealed(&address, &self.account()?.sealed, Some(&bound), Some(&admin))?;
+        let file = encode_sealed(
+            &address,
+            &self.account()?.sealed,
+            Some(&bound),
+            Some(&admin),
+        )?;
         self.append_audit(&address, event)?;
         self.state.replace_account(file.bytes())?;
         if let Some(account) = self.account.as_mut() {
@@ -980,7 +984,8 @@ impl Wallet {
         if log.len() + entry.to_line().len() > audit::MAX_LOG_LEN {
             let rotated = std::format!("{AUDIT_LOG_FILE}{}", audit::ROTATED_SUFFIX);
             self.state.replace_file(&rotated, &log)?;
-            let marker = AuditEntry::new(tail.next_seq, now, *address, AuditEvent::Rotate, tail.head);
+            let marker =
+                AuditEntry::new(tail.next_seq, now, *address, AuditEvent::Rotate, tail.head);
             log = marker.to_line().into_bytes();
             entry = AuditEntry::new(marker.seq + 1, now, *address, event, marker.hash);
         }

@@ -5,9 +5,9 @@
 use proptest::prelude::*;
 use wallet_core::backup::{
     BackupError, BoundPolicy, Field, OwnerSection, PcrPolicy, SealedKeyFile, FLAGS_OFFSET,
-    INTEGRITY_LEN, MAGIC,
-    MAX_FILE_LEN, MAX_PCR_SELECT_LEN, MAX_POLICY_DIGEST_LEN, MAX_PRIVATE_LEN, MAX_PUBLIC_LEN,
-    MAX_SIGNING_POLICY_LEN, MAX_SRK_NAME_LEN, MIN_FILE_LEN, SRK_NAME_OFFSET, VERSION_OFFSET,
+    INTEGRITY_LEN, MAGIC, MAX_FILE_LEN, MAX_PCR_SELECT_LEN, MAX_POLICY_DIGEST_LEN, MAX_PRIVATE_LEN,
+    MAX_PUBLIC_LEN, MAX_SIGNING_POLICY_LEN, MAX_SRK_NAME_LEN, MIN_FILE_LEN, SRK_NAME_OFFSET,
+    VERSION_OFFSET,
 };
 
 fn sample_file<'a>(srk: &'a [u8], public: &'a [u8], private: &'a [u8]) -> SealedKeyFile<'a> {
@@ -100,7 +100,9 @@ fn maximal_file_has_max_len_and_parses() {
 #[test]
 fn owners_need_version_2_and_a_signing_policy() {
     let file = sample_file(&[1, 2], &[3], &[4]);
-    let owners = [1u8, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 1];
+    let owners = [
+        1u8, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 1,
+    ];
     let section = OwnerSection {
         owners: &owners,
         admin_nonce: 5,
@@ -120,7 +122,10 @@ fn owners_need_version_2_and_a_signing_policy() {
         .encode_with_owners(Some(bound), Some(section), &mut out)
         .unwrap();
     let good = out[..n].to_vec();
-    assert_eq!(SealedKeyFile::parse(&good).unwrap().owner_section(), Some(section));
+    assert_eq!(
+        SealedKeyFile::parse(&good).unwrap().owner_section(),
+        Some(section)
+    );
     // The owner flag in a version 1 file, and a version 2 file without it.
     let mut bad = good.clone();
     bad[VERSION_OFFSET + 1] = 1;

@@ -603,7 +603,10 @@ fn an_unknown_key_is_named() {
         ),
         "{message}"
     );
-    assert!(message.ends_with("daily_limit_wei, allow_raw_hashes"), "{message}");
+    assert!(
+        message.ends_with("daily_limit_wei, allow_raw_hashes"),
+        "{message}"
+    );
     // An unknown key is reported even when a known key's value is also wrong.
     assert!(matches!(
         err(r#"{"allow_messages": 1, "header": 0}"#),

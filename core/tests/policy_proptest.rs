@@ -12,10 +12,10 @@
 //!   valid encoding is refused.
 #![allow(clippy::unwrap_used)]
 
-#[path = "wallet_support/transports.rs"]
-mod support;
 #[path = "wallet_support/owners.rs"]
 mod owners;
+#[path = "wallet_support/transports.rs"]
+mod support;
 
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};

@@ -6,10 +6,10 @@
 //! keep the policy.
 #![allow(clippy::unwrap_used)]
 
-#[path = "wallet_support/transports.rs"]
-mod support;
 #[path = "wallet_support/owners.rs"]
 mod owners;
+#[path = "wallet_support/transports.rs"]
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,9 +18,9 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use support::{open_wallet, swtpm, TempDir};
 use wallet_core::attest::{verify, AttestError, Expectations, NO_POLICY_HASH};
-use wallet_core::backup::{BoundPolicy, SealedKeyFile, INTEGRITY_LEN, MAX_FILE_LEN};
 use wallet_core::audit::{AuditEvent, GENESIS};
 use wallet_core::authority::{self, AdminAction, AuthorityError};
+use wallet_core::backup::{BoundPolicy, SealedKeyFile, INTEGRITY_LEN, MAX_FILE_LEN};
 use wallet_core::policy::ledger::{Clock, WINDOW_SECONDS};
 use wallet_core::policy::{
     Eip712Domain, Policy, PolicyError, PolicyField, PolicyViolation, TypedDataDomain,

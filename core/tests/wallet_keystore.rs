@@ -6,16 +6,16 @@
 #![cfg(feature = "std")]
 #![allow(clippy::unwrap_used)]
 
-#[path = "wallet_support/transports.rs"]
-mod support;
 #[path = "wallet_support/owners.rs"]
 mod owners;
+#[path = "wallet_support/transports.rs"]
+mod support;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng as _;
 use support::{open_wallet, swtpm, RecordingTransport, TempDir};
 use wallet_core::authority::{AdminAction, AuthorityError};
-use wallet_core::keystore::{self, KdfParams, KeystoreError, Keystore};
+use wallet_core::keystore::{self, KdfParams, Keystore, KeystoreError};
 use wallet_core::signer::{eip191_hash, recover_address, SecretKey};
 use wallet_core::state::StateError;
 use wallet_core::wallet::{AccountOptions, KeyMode, Wallet, WalletError};

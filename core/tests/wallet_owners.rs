@@ -80,7 +80,11 @@ fn the_policy_changes_only_with_threshold_distinct_owner_approvals() {
     let refused = |wallet: &mut Wallet, approvals: Vec<[u8; 65]>| {
         let before = wallet.tpm_commands_sent();
         let result = wallet.replace_policy(second.clone(), &request, &approvals);
-        assert_eq!(wallet.tpm_commands_sent(), before, "nothing reaches the TPM");
+        assert_eq!(
+            wallet.tpm_commands_sent(),
+            before,
+            "nothing reaches the TPM"
+        );
         assert_eq!(wallet.policy().unwrap(), Some(&first));
         assert_eq!(wallet.admin_nonce().unwrap(), 0);
         result.unwrap_err()
@@ -95,12 +99,18 @@ fn the_policy_changes_only_with_threshold_distinct_owner_approvals() {
     );
     // The same owner twice.
     assert!(matches!(
-        refused(&mut wallet, owners::approve(&[&keys[1], &keys[1]], &request)),
+        refused(
+            &mut wallet,
+            owners::approve(&[&keys[1], &keys[1]], &request)
+        ),
         Error::Authority(AuthorityError::DuplicateSigner { index: 1, .. })
     ));
     // An outsider with an owner.
     assert!(matches!(
-        refused(&mut wallet, owners::approve(&[&keys[0], outsider], &request)),
+        refused(
+            &mut wallet,
+            owners::approve(&[&keys[0], outsider], &request)
+        ),
         Error::Authority(AuthorityError::NotOwner { index: 1, .. })
     ));
     // Approvals of another policy.
@@ -136,7 +146,10 @@ fn the_policy_changes_only_with_threshold_distinct_owner_approvals() {
     // Past the deadline.
     clock.0.store(1_900_000_101, Ordering::SeqCst);
     assert!(matches!(
-        refused(&mut wallet, owners::approve(&[&keys[0], &keys[1]], &request)),
+        refused(
+            &mut wallet,
+            owners::approve(&[&keys[0], &keys[1]], &request)
+        ),
         Error::Authority(AuthorityError::Expired { .. })
     ));
     clock.0.store(1_900_000_050, Ordering::SeqCst);
@@ -217,9 +230,20 @@ fn replaced_owners_take_over_and_the_old_ones_lose_their_say() {
         )
         .unwrap();
     assert_eq!(wallet.policy().unwrap(), Some(&policy));
-    let events: Vec<AuditEvent> = wallet.audit_log().unwrap().iter().map(|e| e.event).collect();
-    assert!(matches!(events[1], AuditEvent::ReplaceOwners { nonce: 0, .. }));
-    assert!(matches!(events[2], AuditEvent::ReplacePolicy { nonce: 1, .. }));
+    let events: Vec<AuditEvent> = wallet
+        .audit_log()
+        .unwrap()
+        .iter()
+        .map(|e| e.event)
+        .collect();
+    assert!(matches!(
+        events[1],
+        AuditEvent::ReplaceOwners { nonce: 0, .. }
+    ));
+    assert!(matches!(
+        events[2],
+        AuditEvent::ReplacePolicy { nonce: 1, .. }
+    ));
 }
 
 /// Rewrites the account file's owner section (what a writer of the state
@@ -255,7 +279,11 @@ fn swapped_owners_or_a_rewound_admin_nonce_are_refused() {
     let policy = capped(3);
     let request = policy_request(&wallet, &policy, u64::MAX);
     wallet
-        .replace_policy(policy, &request, &owners::approve(&[&keys[0], &keys[1]], &request))
+        .replace_policy(
+            policy,
+            &request,
+            &owners::approve(&[&keys[0], &keys[1]], &request),
+        )
         .unwrap();
     drop(wallet);
     let good = std::fs::read(state.join(ACCOUNT_FILE)).unwrap();
@@ -380,7 +408,10 @@ fn an_account_file_from_before_owners_loads_signs_and_refuses_every_admin_action
         Err(Error::Authority(AuthorityError::Ownerless))
     );
     assert_eq!(
-        wallet.export_keystore_params_hash(b"password", wallet_core::keystore::KdfParams::SCRYPT_DEFAULT),
+        wallet.export_keystore_params_hash(
+            b"password",
+            wallet_core::keystore::KdfParams::SCRYPT_DEFAULT
+        ),
         Err(Error::Authority(AuthorityError::Ownerless))
     );
     // The file was not rewritten.
@@ -492,7 +523,9 @@ fn the_audit_log_chains_refusals_and_admin_actions_and_shows_any_edit() {
         Err(AuditError::ChainBroken { .. } | AuditError::EntryHashMismatch { .. })
     ));
     // A head taken from earlier evidence is an entry of the later log.
-    assert!(entries.iter().any(|e| e.hash == evidence.account.audit_head));
+    assert!(entries
+        .iter()
+        .any(|e| e.hash == evidence.account.audit_head));
 }
 
 #[test]
