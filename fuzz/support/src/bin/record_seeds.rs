@@ -230,6 +230,19 @@ fn wallet_seeds() {
                 ..AccountOptions::default()
             },
         ),
+        (
+            "owners",
+            AccountOptions {
+                owners: Some(
+                    wallet_core::authority::OwnerSet::new(
+                        &[Address([0x11; 20]), Address([0x22; 20]), Address([0x33; 20])],
+                        2,
+                    )
+                    .expect("owner set"),
+                ),
+                ..AccountOptions::default()
+            },
+        ),
     ] {
         let swtpm = Swtpm::start_temporary().expect("swtpm starts");
         let state = swtpm.dir().join(format!("state-{label}"));
