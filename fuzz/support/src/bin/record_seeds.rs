@@ -235,7 +235,11 @@ fn wallet_seeds() {
             AccountOptions {
                 owners: Some(
                     wallet_core::authority::OwnerSet::new(
-                        &[Address([0x11; 20]), Address([0x22; 20]), Address([0x33; 20])],
+                        &[
+                            Address([0x11; 20]),
+                            Address([0x22; 20]),
+                            Address([0x33; 20]),
+                        ],
                         2,
                     )
                     .expect("owner set"),
