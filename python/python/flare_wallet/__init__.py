@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from flare_wallet._admin import verify_audit_log
 from flare_wallet._attestation import verify_attestation
 from flare_wallet._manager import PublicAccount, SecureWalletManager
 from flare_wallet._native import Policy, signing_hash, signing_payload
 from flare_wallet._vtpm import Vtpm, default_state_dir
 from flare_wallet.exceptions import (
+    AdminApprovalError,
     AttestationError,
+    AuditLogError,
+    InvalidOwners,
     InvalidPolicy,
     InvalidTransaction,
     KeyExportForbidden,
     KeystoreError,
+    OwnerlessAccount,
     PolicyViolation,
     TpmError,
     WalletError,
@@ -31,11 +36,15 @@ except PackageNotFoundError:  # running from a source tree without an installed 
     __version__ = "0+unknown"
 
 __all__ = [
+    "AdminApprovalError",
     "AttestationError",
+    "AuditLogError",
+    "InvalidOwners",
     "InvalidPolicy",
     "InvalidTransaction",
     "KeyExportForbidden",
     "KeystoreError",
+    "OwnerlessAccount",
     "Policy",
     "PolicyViolation",
     "PublicAccount",
@@ -47,4 +56,5 @@ __all__ = [
     "signing_hash",
     "signing_payload",
     "verify_attestation",
+    "verify_audit_log",
 ]
