@@ -280,7 +280,8 @@ clippy-firmware: deps-firmware
 	$(FIRMWARE_CARGO) clippy --locked --target $(HOST_TARGET) --lib --tests -- -D warnings
 
 # Flash, static RAM, peak stack and instruction counts per build
-# configuration (BENCHMARKS.md, Firmware): eight LTO builds, about 15 min.
+# configuration (BENCHMARKS.md, Firmware): eight LTO builds, 20 to 30 min
+# on the 2-core machine. Not part of `make test`.
 footprint: deps-firmware
 	examples/cortex-m/footprint.sh
 
