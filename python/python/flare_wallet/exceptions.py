@@ -13,8 +13,11 @@ __all__ = [
     "InvalidTransaction",
     "KeyExportForbidden",
     "KeystoreError",
+    "NoAccountLoaded",
     "PolicyViolation",
+    "TokenValidationError",
     "TpmError",
+    "VtpmAttestationError",
     "WalletError",
 ]
 
@@ -63,3 +66,19 @@ class KeystoreError(WalletError):
     """A keystore could not be read, decrypted or written: a wrong password (or a modified
     ciphertext or MAC, which look the same), a malformed file, or KDF parameters over a
     limit. The message names the field or the limit, never the password."""
+
+
+class NoAccountLoaded(WalletError, ValueError):
+    """No account is loaded (or the state directory holds none): create, import, load
+    or restore one first. Also a ``ValueError``, as FlareTrade callers catch it."""
+
+
+class VtpmAttestationError(AttestationError):
+    """A Confidential Space attestation token could not be requested: a nonce of the
+    wrong length, the teeserver socket unreachable or silent, or a refusal."""
+
+
+class TokenValidationError(AttestationError):
+    """An attestation token did not validate; the message names the check that failed
+    (signature, issuer, audience, expiry, nonce, image, debug state) and never holds
+    the token."""
