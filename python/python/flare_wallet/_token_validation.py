@@ -268,6 +268,13 @@ class AttestationTokenValidator:
             raise TokenValidationError(
                 f"the token's algorithm is {header.get('alg')!r}: only RS256 is accepted"
             )
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise TokenValidationError("the token's claims are not JSON") from None
+        # A token from another issuer is refused before any key is fetched for it.
+        if unverified.get("iss") != self.issuer:
+            raise TokenValidationError(f"the token's issuer is not {self.issuer!r}")
         key = self._pki_key(header) if "x5c" in header else self._oidc_key(header)
         try:
             claims: dict[str, Any] = jwt.decode(
