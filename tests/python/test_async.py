@@ -67,7 +67,7 @@ def test_async_signing_middleware(vtpm: Vtpm, anvil: Any, fund: Callable[[str, i
         async with AsyncSecureWalletManager(w3, vtpm) as wallet_manager:
             address = await wallet_manager.load_or_create_account()
             fund(address, 10**18)
-            local_account = wallet_manager.sync_manager.local_account
+            local_account = wallet_manager.local_account
             w3.middleware_onion.inject(
                 SignAndSendRawMiddlewareBuilder.build(local_account), layer=0
             )

@@ -8,6 +8,7 @@ the same TPM and state directory, as an agent that restarts does.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from flare_wallet import (
     WalletInfo,
     WalletType,
 )
+from flare_wallet._flaretrade import wallet_logger
 
 METAMASK_USER = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"  # anvil's second dev account
 METAMASK_CHECKSUMMED = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -199,12 +201,19 @@ def test_validate_wallet_state_is_false_when_the_tpm_is_down(
 def test_the_logger_binds_and_reaches_stdlib_logging(
     imported: SecureWalletManager, caplog: pytest.LogCaptureFixture
 ) -> None:
+    pytest.importorskip("structlog")
     # FlareTrade's own code does logger.bind(service=...) on the manager's logger.
     bound = imported.logger.bind(service="wallet_manager", request="r-1")
     with caplog.at_level(logging.INFO, logger="flare_wallet.wallet_manager"):
         bound.info("external_wallet_connected", address=imported.address)
     assert "external_wallet_connected" in caplog.text
     assert "request=r-1" in caplog.text
+
+
+def test_the_logger_is_stdlib_without_structlog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "structlog", None)  # import structlog now fails
+    logger = wallet_logger("flare_wallet.wallet_manager", service="wallet_manager")
+    assert isinstance(logger, logging.Logger)
 
 
 def test_sign_typed_data_takes_eth_accounts_forms(imported: SecureWalletManager) -> None:

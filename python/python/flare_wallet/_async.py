@@ -22,6 +22,7 @@ from flare_wallet._manager import PublicAccount, SecureWalletManager
 from flare_wallet._native import Policy
 from flare_wallet._signed import SignedRawTransaction
 from flare_wallet._vtpm import Vtpm
+from flare_wallet._web3 import TpmLocalAccount
 
 if TYPE_CHECKING:
     from web3 import AsyncWeb3
@@ -65,6 +66,12 @@ class AsyncSecureWalletManager:
     def account(self) -> PublicAccount | None:
         """The loaded account's public view (``.address``), or None."""
         return self.sync_manager.account
+
+    @property
+    def local_account(self) -> TpmLocalAccount:
+        """As :attr:`SecureWalletManager.local_account` (web3's async signing middleware
+        calls its ``sign_transaction`` on the event loop)."""
+        return self.sync_manager.local_account
 
     async def create_account(self) -> ChecksumAddress:
         """As :meth:`SecureWalletManager.create_account`, off the event loop."""

@@ -11,9 +11,9 @@ FlareTrade's (a ``ValueError`` wherever it raises one).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
@@ -31,7 +31,7 @@ __all__ = ["AttestationValidator", "TEEWallet", "WalletInfo", "WalletType", "wal
 WEI_PER_ETHER = 10**18
 
 
-def _render_with_context(_logger: Any, _method: str, event_dict: dict[str, Any]) -> str:
+def _render_with_context(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> str:
     """structlog processor: the event, then its bound context as key=value pairs."""
     event = str(event_dict.pop("event", ""))
     context = " ".join(f"{key}={value}" for key, value in event_dict.items())
@@ -128,7 +128,7 @@ class ExternalWallets:
         address. An unknown ``wallet_type`` becomes ``external``. Raises ``ValueError``
         for an address that is not one."""
         try:
-            checksummed = cast(ChecksumAddress, to_checksum_address(address))
+            checksummed = to_checksum_address(address)
         except (TypeError, ValueError) as error:
             self.logger.warning("external wallet not connected: %s", error)
             raise ValueError(f"Failed to connect external wallet: {error}") from error
@@ -149,7 +149,7 @@ class ExternalWallets:
             target = self._active_external
         else:
             try:
-                target = cast(ChecksumAddress, to_checksum_address(address))
+                target = to_checksum_address(address)
             except (TypeError, ValueError) as error:
                 self.logger.warning("disconnect_wallet(%r): %s", address, error)
                 return
@@ -197,7 +197,7 @@ class ExternalWallets:
         try:
             own = self.address
             if address is not None:
-                target = cast(ChecksumAddress, to_checksum_address(address))
+                target = to_checksum_address(address)
                 if target != own and target not in self.external_wallets:
                     raise ValueError(f"Wallet {address} is not connected")
             elif self._active_external is not None:
@@ -239,7 +239,7 @@ class ExternalWallets:
             self._active_external = None
             return
         try:
-            checksummed = cast(ChecksumAddress, to_checksum_address(address))
+            checksummed = to_checksum_address(address)
         except (TypeError, ValueError) as error:
             raise ValueError(f"Wallet {address} is not connected: {error}") from error
         if checksummed == self.address:

@@ -10,13 +10,17 @@ the signing path pays nothing for them.
 
 from __future__ import annotations
 
-from typing import Self
+import importlib
+from collections.abc import Callable
+from typing import Any, Self
 
-import rlp
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 
 __all__ = ["SignedRawTransaction"]
+
+# pyrlp (an eth-account dependency) ships no type information.
+_rlp_decode: Callable[[bytes], Any] = importlib.import_module("rlp").decode
 
 # EIP-2718: a first byte at or below 0x7f is a transaction type; a legacy transaction is
 # an RLP list, whose first byte is at least 0xc0.
@@ -48,7 +52,7 @@ class SignedRawTransaction(HexBytes):
         transaction and the EIP-155 (or 27/28) value for a legacy one."""
         raw = bytes(self)
         payload = raw[1:] if raw and raw[0] <= _LAST_TYPE_BYTE else raw
-        fields = rlp.decode(payload)
+        fields = _rlp_decode(payload)
         if not isinstance(fields, list) or len(fields) < 3:
             raise ValueError("these bytes are not a signed transaction")
         v, r, s = (int.from_bytes(field, "big") for field in fields[-3:])
