@@ -225,9 +225,15 @@ def test_simulated_tokens_say_so_and_production_refuses_them(tmp_path: Path) -> 
     with Vtpm(simulate=True, state_dir=tmp_path / "wallet") as vtpm:
         assert vtpm.is_simulator
         first = vtpm.get_token(NONCES, audience=AUDIENCE)
-        second = vtpm.get_token(NONCES, audience=AUDIENCE)
-    assert first != second or jwt.decode(first, options={"verify_signature": False})
-    claims = jwt.decode(first, options={"verify_signature": False})
+        other = vtpm.get_token(["another-challenge-0002"], audience=AUDIENCE)
+    # Made for each request, not a fixed string, and signed by the simulation key.
+    assert first != other
+    simulation_key = jwt.PyJWKSet.from_dict(Vtpm.simulation_jwks()).keys[0].key
+    claims = jwt.decode(first, simulation_key, algorithms=["RS256"], audience=AUDIENCE)
+    assert (
+        jwt.decode(other, simulation_key, algorithms=["RS256"], audience=AUDIENCE)["eat_nonce"]
+        == "another-challenge-0002"
+    )
     assert claims["simulated"] is True
     assert claims["dbgstat"] == "enabled"
     assert claims["hwmodel"] == "FLARE_WALLET_SIMULATION_NO_HARDWARE"
