@@ -165,10 +165,14 @@ class SecureWalletManager(ExternalWallets):
         self._account_mode = account
         self.logger = wallet_logger("flare_wallet.wallet_manager", service="wallet_manager")
         self._init_external_wallets()
-        if account == "load":
-            self.load_account()
-        elif account == "load_or_create":
-            self.load_or_create_account()
+        try:
+            if account == "load":
+                self.load_account()
+            elif account == "load_or_create":
+                self.load_or_create_account()
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------ accounts
 
@@ -225,9 +229,13 @@ class SecureWalletManager(ExternalWallets):
             pass
         try:
             address = self._native.create_account(policy=self._policy)
-        except WalletError:
-            # Another process may have created it in between: then it loads.
-            return self.load_account()
+        except WalletError as create_error:
+            # Another process may have created it in between: then it loads; otherwise
+            # the creation's own error is the one to report.
+            try:
+                return self.load_account()
+            except NoAccountLoaded:
+                raise create_error from None
         self.logger.info("created account %s (sealed by the TPM)", address)
         return cast(ChecksumAddress, address)
 
