@@ -20,7 +20,7 @@ from flare_wallet._native import Policy
 from flare_wallet._policy import as_policy
 from flare_wallet._signed import SignedRawTransaction
 from flare_wallet._vtpm import Vtpm, _key_bytes
-from flare_wallet._web3 import TpmLocalAccount
+from flare_wallet._web3 import LocalAccountProvider
 from flare_wallet.exceptions import KeyExportForbidden, NoAccountLoaded, TpmError, WalletError
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def _domain_fields(domain: object) -> dict[str, Any] | None:
     return fields
 
 
-class SecureWalletManager(ExternalWallets):
+class SecureWalletManager(ExternalWallets, LocalAccountProvider):
     """An Ethereum account sealed by a TPM, with the FlareTrade wallet manager's API.
 
     ``web3`` (optional) fills a missing ``chainId`` from ``web3.eth.chain_id`` and binds
@@ -180,17 +180,6 @@ class SecureWalletManager(ExternalWallets):
     def address(self) -> ChecksumAddress | None:
         """The checksummed address of the loaded account, or None."""
         return cast(ChecksumAddress | None, self._native.address)
-
-    @property
-    def local_account(self) -> TpmLocalAccount:
-        """The account as an eth-account ``LocalAccount`` that signs through the TPM
-        wallet, for web3.py's ``SignAndSendRawMiddlewareBuilder.build()``; its ``key``
-        raises :class:`KeyExportForbidden`. Raises :class:`NoAccountLoaded` without an
-        account."""
-        address = self.address
-        if address is None:
-            raise NoAccountLoaded("no account loaded: create, import, load or restore one first")
-        return TpmLocalAccount(self, address)
 
     @property
     def account(self) -> PublicAccount | None:
@@ -297,30 +286,6 @@ class SecureWalletManager(ExternalWallets):
         # without HexBytes.__new__'s conversion of arbitrary input (a third of a
         # microsecond).
         return _new_bytes(SignedRawTransaction, raw)
-
-    def _sign_with_tpm(self, tx_params: Mapping[str, Any]) -> SignedRawTransaction:
-        """sign_transaction for callers that name this account explicitly (the
-        LocalAccount, TEEWallet), whichever wallet is active."""
-        self._check_open()
-        if self.web3 is None or not isinstance(tx_params, Mapping) or "chainId" in tx_params:
-            raw = self._native.sign_transaction(tx_params)
-        else:
-            raw = self._native.sign_transaction(tx_params, chain_id=self._web3_chain_id())
-        return _new_bytes(SignedRawTransaction, raw)
-
-    def _web3_chain_id(self) -> int:
-        """web3's chain id; a coroutine (AsyncWeb3) is refused before it reaches int()."""
-        chain_id = self.web3.eth.chain_id  # type: ignore[union-attr]
-        if isinstance(chain_id, int):
-            return chain_id
-        close = getattr(chain_id, "close", None)
-        if close is not None:
-            close()  # an un-awaited coroutine would warn at collection
-            raise WalletError(
-                "this manager's web3 is an AsyncWeb3: use flare_wallet.AsyncSecureWalletManager "
-                "(its methods are awaited), or put chainId in the transaction"
-            )
-        return int(chain_id)
 
     def _sign_signable(self, signable: SignableMessage) -> SignedMessage:
         version, header, body = signable.version, signable.header, signable.body

@@ -10,7 +10,7 @@ the state: it holds no key, and every signature goes through the TPM wallet.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from eth_account.datastructures import SignedMessage, SignedTransaction
 from eth_account.messages import SignableMessage
@@ -18,12 +18,18 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 
-from flare_wallet.exceptions import KeyExportForbidden, WalletError
+from flare_wallet._signed import SignedRawTransaction
+from flare_wallet.exceptions import KeyExportForbidden, NoAccountLoaded, WalletError
 
 if TYPE_CHECKING:
+    from web3 import Web3
+
+    from flare_wallet import _native
     from flare_wallet._manager import SecureWalletManager
 
-__all__ = ["TpmLocalAccount"]
+__all__ = ["LocalAccountProvider", "TpmLocalAccount"]
+
+_new_bytes = bytes.__new__
 
 _NO_KEY = "the private key never leaves the signing core (it is sealed by the TPM)"
 
@@ -127,3 +133,53 @@ class TpmLocalAccount(LocalAccount):
 
     def __repr__(self) -> str:
         return f"TpmLocalAccount(address={self._address!r})"
+
+
+class LocalAccountProvider:
+    """What :class:`SecureWalletManager` gives web3-shaped callers: ``local_account``,
+    signing for callers that name the TPM account, and web3's chain id read safely."""
+
+    # Supplied by SecureWalletManager.
+    web3: Web3 | None
+    _native: _native.TpmWallet
+
+    if TYPE_CHECKING:
+
+        @property
+        def address(self) -> ChecksumAddress | None: ...
+        def _check_open(self) -> None: ...
+
+    @property
+    def local_account(self) -> TpmLocalAccount:
+        """The account as an eth-account ``LocalAccount`` that signs through the TPM
+        wallet, for web3.py's ``SignAndSendRawMiddlewareBuilder.build()``; its ``key``
+        raises :class:`KeyExportForbidden`. Raises :class:`NoAccountLoaded` without an
+        account."""
+        address = self.address
+        if address is None:
+            raise NoAccountLoaded("no account loaded: create, import, load or restore one first")
+        return TpmLocalAccount(cast("SecureWalletManager", self), address)
+
+    def _sign_with_tpm(self, tx_params: Mapping[str, Any]) -> SignedRawTransaction:
+        """``sign_transaction`` for callers that name the TPM account explicitly (the
+        LocalAccount, TEEWallet), whichever wallet is active."""
+        self._check_open()
+        if self.web3 is None or not isinstance(tx_params, Mapping) or "chainId" in tx_params:
+            raw = self._native.sign_transaction(tx_params)
+        else:
+            raw = self._native.sign_transaction(tx_params, chain_id=self._web3_chain_id())
+        return _new_bytes(SignedRawTransaction, raw)
+
+    def _web3_chain_id(self) -> int:
+        """web3's chain id; a coroutine (AsyncWeb3) is refused before it reaches int()."""
+        chain_id: Any = self.web3.eth.chain_id  # type: ignore[union-attr]
+        if isinstance(chain_id, int):
+            return chain_id
+        close = getattr(chain_id, "close", None)
+        if close is not None:
+            close()  # an un-awaited coroutine would warn when collected
+            raise WalletError(
+                "this manager's web3 is an AsyncWeb3: use flare_wallet.AsyncSecureWalletManager "
+                "(its methods are awaited), or put chainId in the transaction"
+            )
+        return int(chain_id)
