@@ -120,25 +120,6 @@ class TeeServerDouble:
 
         double = self
 
-        class IssuerHandler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path == "/.well-known/openid-configuration":
-                    body = {"issuer": double.issuer_url, "jwks_uri": double.issuer_url + "/jwks"}
-                elif self.path == "/jwks":
-                    body = double.jwks()
-                else:
-                    self.send_error(404)
-                    return
-                payload = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
         class TokenHandler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
@@ -164,6 +145,24 @@ class TeeServerDouble:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+        class IssuerHandler(TokenHandler):
+            # Also answers POST /v1/token over TCP, for a client given only a url.
+
+            def do_GET(self) -> None:
+                if self.path == "/.well-known/openid-configuration":
+                    body = {"issuer": double.issuer_url, "jwks_uri": double.issuer_url + "/jwks"}
+                elif self.path == "/jwks":
+                    body = double.jwks()
+                else:
+                    self.send_error(404)
+                    return
+                payload = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
         self._issuer = http.server.ThreadingHTTPServer(("127.0.0.1", 0), IssuerHandler)
         self.issuer_url = f"http://127.0.0.1:{self._issuer.server_address[1]}"

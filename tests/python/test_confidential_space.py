@@ -89,6 +89,15 @@ def test_get_token_defaults_are_upstreams(token_vtpm: Vtpm, double: TeeServerDou
     assert double.requests[-1]["token_type"] == "OIDC"
 
 
+def test_get_token_over_tcp_when_given_only_a_url(
+    swtpm: SwtpmProcess, tmp_path: Path, double: TeeServerDouble
+) -> None:
+    with Vtpm(swtpm.tcti, state_dir=tmp_path / "wallet", url=double.issuer_url) as vtpm:
+        assert vtpm.unix_socket_path is None
+        token = vtpm.get_token(NONCES, audience=AUDIENCE, token_type="PKI")
+    assert pki_validator(double, expected_nonces=NONCES).validate_token(token)["aud"] == AUDIENCE
+
+
 @pytest.mark.parametrize("nonce", ["123456789", "x" * 75, "é" * 38])
 def test_nonce_length_is_checked_before_anything_else(tmp_path: Path, nonce: str) -> None:
     # The socket does not exist: a length error proves the check came first.

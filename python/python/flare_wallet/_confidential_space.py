@@ -39,7 +39,6 @@ logger = logging.getLogger("flare_wallet.confidential_space")
 
 TEESERVER_SOCKET: Final = "/run/container_launcher/teeserver.sock"
 DEFAULT_AUDIENCE: Final = "https://sts.google.com"
-TOKEN_TYPES: Final = ("OIDC", "PKI")
 # The launcher's limits on each nonce, in bytes of its UTF-8 text.
 NONCE_MIN_BYTES: Final = 10
 NONCE_MAX_BYTES: Final = 74
@@ -194,8 +193,9 @@ class ConfidentialSpaceTokens:
     ) -> str:
         """An attestation token (a JWT) from the Confidential Space launcher whose
         ``eat_nonce`` holds ``nonces`` (each 10 to 74 bytes) and whose ``aud`` is
-        ``audience``. ``token_type`` is ``"OIDC"`` (verified with the issuer's JWKS) or
-        ``"PKI"`` (an ``x5c`` chain to the Confidential Space root).
+        ``audience``. ``token_type`` is ``"OIDC"`` (verified with the issuer's JWKS),
+        ``"PKI"`` (an ``x5c`` chain to the Confidential Space root) or another type the
+        launcher issues.
 
         Raises :class:`VtpmAttestationError` for a nonce of the wrong length (checked
         before anything else), an unreachable or silent teeserver, or a refusal. The
@@ -203,8 +203,9 @@ class ConfidentialSpaceTokens:
         checked = check_nonces(nonces)
         if not isinstance(audience, str) or not audience:
             raise VtpmAttestationError("audience is a non-empty string")
-        if token_type not in TOKEN_TYPES:
-            raise VtpmAttestationError(f"token_type is 'OIDC' or 'PKI', not {token_type!r}")
+        # The launcher decides which token types it issues; only nonsense stops here.
+        if not isinstance(token_type, str) or not token_type:
+            raise VtpmAttestationError("token_type is a non-empty string such as 'OIDC' or 'PKI'")
         if self.simulate:
             return self._simulated_token(checked, audience, token_type)
         body = json.dumps({"audience": audience, "token_type": token_type, "nonces": checked})
