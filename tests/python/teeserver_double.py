@@ -109,6 +109,8 @@ class TeeServerDouble:
         self.ca = TestCertificateAuthority("teeserver double")
         self.other_ca = TestCertificateAuthority("unrelated")
         self.oidc_key = _rsa_key()
+        self.oidc_kid = OIDC_KID
+        self.jwks_fetches = 0
         # Knobs for the next tokens.
         self.dbgstat = "disabled-since-boot"
         self.lifetime_seconds = 3600
@@ -153,6 +155,7 @@ class TeeServerDouble:
                 if self.path == "/.well-known/openid-configuration":
                     body = {"issuer": double.issuer_url, "jwks_uri": double.issuer_url + "/jwks"}
                 elif self.path == "/jwks":
+                    double.jwks_fetches += 1
                     body = double.jwks()
                 else:
                     self.send_error(404)
@@ -174,9 +177,14 @@ class TeeServerDouble:
         for thread in self._threads:
             thread.start()
 
+    def rotate_oidc_key(self) -> None:
+        """A new OIDC signing key under a new key id, as the issuer rotates them."""
+        self.oidc_key = _rsa_key()
+        self.oidc_kid = f"{OIDC_KID}-{self.jwks_fetches}-rotated"
+
     def jwks(self) -> dict[str, Any]:
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.oidc_key.public_key()))
-        jwk.update({"kid": OIDC_KID, "alg": "RS256", "use": "sig"})
+        jwk.update({"kid": self.oidc_kid, "alg": "RS256", "use": "sig"})
         return {"keys": [jwk]}
 
     def claims(self, audience: str, nonces: list[str]) -> dict[str, Any]:
@@ -203,7 +211,9 @@ class TeeServerDouble:
             ca = self.other_ca if self.chain_to_other_root else self.ca
             token = jwt.encode(claims, ca.leaf_key, algorithm="RS256", headers={"x5c": ca.x5c})
         else:
-            token = jwt.encode(claims, self.oidc_key, algorithm="RS256", headers={"kid": OIDC_KID})
+            token = jwt.encode(
+                claims, self.oidc_key, algorithm="RS256", headers={"kid": self.oidc_kid}
+            )
         if self.tamper_signature:
             head, body, signature = token.split(".")
             raw = bytearray(base64.urlsafe_b64decode(signature + "=="))

@@ -201,6 +201,20 @@ def test_pinned_image_digest_must_match(token_vtpm: Vtpm, double: TeeServerDoubl
         oidc_validator(double, image_digest="sha256:" + "cd" * 32).validate_token(token)
 
 
+def test_the_jwks_is_cached_and_fetched_again_after_a_rotation(
+    token_vtpm: Vtpm, double: TeeServerDouble
+) -> None:
+    validator = oidc_validator(double)
+    fetches = double.jwks_fetches
+    for _ in range(2):
+        validator.validate_token(token_vtpm.get_token(NONCES, audience=AUDIENCE))
+    assert double.jwks_fetches == fetches + 1
+    double.rotate_oidc_key()
+    claims = validator.validate_token(token_vtpm.get_token(NONCES, audience=AUDIENCE))
+    assert claims["aud"] == AUDIENCE
+    assert double.jwks_fetches == fetches + 2
+
+
 def test_only_rs256_is_accepted(double: TeeServerDouble) -> None:
     claims = double.claims(AUDIENCE, NONCES)
     forged = jwt.encode(claims, "a shared secret of thirty-two bytes!", algorithm="HS256")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Self, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, cast, overload
 
 from eth_account.datastructures import SignedMessage
 from eth_account.messages import SignableMessage, encode_defunct, encode_typed_data
@@ -30,6 +30,7 @@ __all__ = ["PublicAccount", "SecureWalletManager"]
 
 KEY_MODES = ("cached", "strict")
 # What a manager does about the account when it is made (see SecureWalletManager).
+AccountMode = Literal["load", "load_or_create"]
 ACCOUNT_MODES = (None, "load", "load_or_create")
 _new_bytes = bytes.__new__
 PERSONAL_SIGN_HEADER = b"thereum Signed Message:\n"
@@ -148,7 +149,7 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         *,
         key_mode: str = "cached",
         policy: Policy | Mapping[str, Any] | None = None,
-        account: str | None = None,
+        account: AccountMode | None = None,
     ):
         if key_mode not in KEY_MODES:
             raise WalletError(f"key_mode must be 'cached' or 'strict', not {key_mode!r}")

@@ -23,6 +23,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -90,7 +91,8 @@ class AttestationTokenValidator:
     ``eat_nonce`` (also per call). ``allow_debug`` accepts ``dbgstat`` values other than
     ``disabled-since-boot``; ``image_digest`` pins the container image; ``leeway`` is the
     clock skew allowed on ``exp``/``nbf``/``iat`` in seconds; ``swname`` is the required
-    software name.
+    software name. A fetched JWKS is kept ``jwks_cache_seconds`` and fetched again at
+    once for a key id it lacks (the issuer rotates its keys).
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class AttestationTokenValidator:
         leeway: float = 30.0,
         swname: str = PRODUCTION_SWNAME,
         timeout: float = 10.0,
+        jwks_cache_seconds: float = 300.0,
     ):
         if not isinstance(audience, str) or not audience:
             raise TokenValidationError("an audience is required: the token's aud is checked")
@@ -123,6 +126,9 @@ class AttestationTokenValidator:
         self.leeway = float(leeway)
         self.swname = swname
         self.timeout = float(timeout)
+        self.jwks_cache_seconds = float(jwks_cache_seconds)
+        self._fetched_jwks: dict[str, Any] | None = None
+        self._fetched_until = 0.0
 
     # ------------------------------------------------------------ fetching
 
@@ -150,9 +156,12 @@ class AttestationTokenValidator:
             raise TokenValidationError(f"{url} is not a JSON object")
         return document
 
-    def _oidc_jwks(self) -> dict[str, Any]:
+    def _oidc_jwks(self, *, refresh: bool = False) -> dict[str, Any]:
         if self._jwks is not None:
             return self._jwks
+        now = time.monotonic()
+        if not refresh and self._fetched_jwks is not None and now < self._fetched_until:
+            return self._fetched_jwks
         configuration = self._fetch_json(self.issuer + OIDC_CONFIGURATION_PATH)
         if configuration.get("issuer", "").rstrip("/") != self.issuer:
             raise TokenValidationError(
@@ -161,7 +170,9 @@ class AttestationTokenValidator:
         jwks_uri = configuration.get("jwks_uri")
         if not isinstance(jwks_uri, str):
             raise TokenValidationError("the OpenID configuration has no jwks_uri")
-        return self._fetch_json(jwks_uri)
+        jwks = self._fetch_json(jwks_uri)
+        self._fetched_jwks, self._fetched_until = jwks, now + self.jwks_cache_seconds
+        return jwks
 
     def _pki_root(self) -> Any:
         from cryptography import x509
@@ -190,7 +201,11 @@ class AttestationTokenValidator:
     def _oidc_key(self, header: Mapping[str, Any]) -> Any:
         jwt = _jwt_module()
         kid = header.get("kid")
-        keys = self._oidc_jwks().get("keys")
+        jwks = self._oidc_jwks()
+        if not any(isinstance(e, dict) and e.get("kid") == kid for e in jwks.get("keys", [])):
+            # The issuer may have rotated its keys since the cached copy was fetched.
+            jwks = self._oidc_jwks(refresh=True)
+        keys = jwks.get("keys")
         if not isinstance(keys, list):
             raise TokenValidationError("the JWKS has no keys")
         for entry in keys:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from flare_wallet._confidential_space import wallet_nonces
 from flare_wallet._flaretrade import AttestationValidator, TEEWallet, WalletInfo, WalletType
+from flare_wallet._manager import AccountMode
 from flare_wallet._manager import SecureWalletManager as _BaseManager
 from flare_wallet._native import Policy
 from flare_wallet._token_validation import AttestationTokenValidator
@@ -59,6 +60,6 @@ class SecureWalletManager(_BaseManager):
         *,
         key_mode: str = "cached",
         policy: Policy | Mapping[str, Any] | None = None,
-        account: str | None = "load_or_create",
+        account: AccountMode | None = "load_or_create",
     ):
         super().__init__(web3, vtpm, key_mode=key_mode, policy=policy, account=account)
