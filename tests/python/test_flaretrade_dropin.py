@@ -25,6 +25,7 @@ from flare_wallet import (
     WalletError,
     WalletInfo,
     WalletType,
+    dropin,
 )
 from flare_wallet._flaretrade import wallet_logger
 
@@ -33,11 +34,9 @@ METAMASK_CHECKSUMMED = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
 def open_manager(swtpm: SwtpmProcess, state_dir: Path, web3: Any) -> SecureWalletManager:
-    """What the one-line shim gives FlareTrade: its (web3, vtpm) call, with the account
-    loaded when the state directory already holds one."""
-    return SecureWalletManager(
-        web3, Vtpm(swtpm.tcti, state_dir=state_dir), account="load_or_create"
-    )
+    """FlareTrade's own call, SecureWalletManager(web3, vtpm), through the one-line shim
+    (flare_wallet.dropin): the account is loaded when the state directory holds one."""
+    return dropin.SecureWalletManager(web3, Vtpm(swtpm.tcti, state_dir=state_dir))
 
 
 def transfer(web3: Any, sender: str, to: str, wei: int) -> dict[str, Any]:
@@ -185,6 +184,22 @@ def test_create_account_on_an_existing_account_keeps_refusing(vtpm: Vtpm) -> Non
         with pytest.raises(WalletError, match=r"load_account\(\) opens it"):
             wallet_manager.create_account()
         assert wallet_manager.load_or_create_account() == address
+
+
+def test_the_account_option(vtpm: Vtpm) -> None:
+    with pytest.raises(WalletError, match="account must be"):
+        SecureWalletManager(None, vtpm, account="create")  # type: ignore[arg-type]
+    with pytest.raises(NoAccountLoaded):
+        SecureWalletManager(None, vtpm, account="load")
+    with SecureWalletManager(None, vtpm, account="load_or_create") as first:
+        created = first.address
+        assert created is not None
+    with SecureWalletManager(None, vtpm, account="load") as second:
+        assert second.address == created
+    # The shim's star import gives FlareTrade's names.
+    assert {"SecureWalletManager", "TEEWallet", "WalletType", "WalletInfo", "Vtpm"} <= set(
+        dropin.__all__
+    )
 
 
 def test_validate_wallet_state_is_false_when_the_tpm_is_down(
