@@ -24,7 +24,7 @@ export FLARE_WALLET_PYTHON := $(PY)
 
 .PHONY: test demo deps deps-system deps-rust deps-node deps-python \
         check fmt-check clippy test-rust test-nostd test-differential test-keystore bench clean \
-        wheel test-python stubtest lint-python bench-python \
+        wheel test-python stubtest lint-python bench-python test-web3-versions \
         ffi header header-check deps-cbindgen test-c wallet.pc fuzz-smoke test-fuzz deps-fuzz \
         deps-firmware firmware test-firmware clippy-firmware footprint
 
@@ -84,7 +84,7 @@ $(VENV)/.installed: requirements-dev.txt
 ## ---------------------------------------------------------------- suites
 
 test: deps check test-rust test-nostd test-firmware test-differential test-keystore lint-python stubtest \
-      test-python header-check test-c test-fuzz
+      test-python test-web3-versions header-check test-c test-fuzz
 	@echo "make test: every suite passed"
 
 check: fmt-check clippy
@@ -142,6 +142,24 @@ test-python: deps-python deps-node wheel
 stubtest: wheel
 	$(PY) -m mypy.stubtest flare_wallet._native
 	$(PY) -m mypy --config-file python/pyproject.toml python/python/flare_wallet
+	$(PY) -m mypy --strict --no-incremental tests/python/typing/flaretrade_shaped.py
+
+# The web3 paths under other web3 / eth-account releases, each in a venv of its own:
+# web3 8 (the current release) and web3 7.8.0 with eth-account 0.13.5 (FlareTrade's lock).
+WEB3_VENVS := $(ROOT)/.venv-web3-8 $(ROOT)/.venv-web3-7.8
+WEB3_TESTS := tests/python/test_web3_signing.py tests/python/test_async.py
+$(ROOT)/.venv-web3-%/.installed: requirements-web3-%.txt
+	[ -x $(@D)/bin/python ] || python3 -m venv $(@D)
+	$(@D)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+test-web3-versions: deps-node wheel $(addsuffix /.installed,$(WEB3_VENVS))
+	@for venv in $(WEB3_VENVS); do \
+	  $$venv/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+	    $(WHEEL_DIR)/flare_wallet-*.whl; \
+	  echo "$$($$venv/bin/python -c 'import web3, eth_account; print("web3", web3.__version__, "eth-account", eth_account.__version__)')"; \
+	  $$venv/bin/python -m pytest -q $(WEB3_TESTS) tests/python/test_flaretrade_dropin.py; \
+	done
 
 # Python signing next to eth-account and coincurve (figures in BENCHMARKS.md).
 bench-python: wheel
@@ -294,4 +312,4 @@ demo: deps wheel
 
 clean:
 	cargo clean
-	rm -rf $(VENV) tools/node/node_modules
+	rm -rf $(VENV) $(WEB3_VENVS) tools/node/node_modules

@@ -23,6 +23,7 @@ import_exception!(flare_wallet.exceptions, AdminApprovalError);
 import_exception!(flare_wallet.exceptions, OwnerlessAccount);
 import_exception!(flare_wallet.exceptions, InvalidOwners);
 import_exception!(flare_wallet.exceptions, AuditLogError);
+import_exception!(flare_wallet.exceptions, NoAccountLoaded);
 
 /// Every failure the binding reports to Python.
 #[derive(Debug)]
@@ -210,6 +211,9 @@ fn core_to_pyerr(e: wallet_core::Error) -> PyErr {
         }
         E::Policy(_) | E::PolicyJson(_) => InvalidPolicy::new_err(message),
         E::Tx(_) | E::Rlp(_) => InvalidTransaction::new_err(message),
+        // Also a ValueError: FlareTrade callers catch a missing account as one.
+        E::Wallet(wallet_core::wallet::WalletError::NoAccount)
+        | E::State(StateError::NoAccount) => NoAccountLoaded::new_err(message),
         E::Attest(_) => AttestationError::new_err(message),
         E::Keystore(_) => KeystoreError::new_err(message),
         E::Tpm(_) | E::Seal(_) | E::State(StateError::SrkNameMismatch) => {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -135,11 +136,23 @@ class SwtpmProcess:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 10
-        while not self.socket.exists():
+        # The socket file appears at bind(), a moment before swtpm listens: wait until a
+        # connection is accepted, or a loaded machine sees "connection refused".
+        while not self._accepts_connections():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("swtpm did not start")
             time.sleep(0.005)
+
+    def _accepts_connections(self) -> bool:
+        if not self.socket.exists():
+            return False
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(self.socket))
+            except OSError:
+                return False
+        return True
 
     @property
     def tcti(self) -> str:

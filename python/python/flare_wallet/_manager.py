@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Self
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, cast, overload
 
 from eth_account.datastructures import SignedMessage
 from eth_account.messages import SignableMessage, encode_defunct, encode_typed_data
+from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 
@@ -24,12 +24,21 @@ from flare_wallet._admin import (
     request_text,
 )
 from flare_wallet._attestation import evidence_from_native
+from flare_wallet._flaretrade import ExternalWallets, wallet_logger
 from flare_wallet._keystore import kdf_arguments, keystore_text, password_buffer
 from flare_wallet._native import Policy
 from flare_wallet._native import owners_hash as _native_owners_hash
 from flare_wallet._policy import as_policy
+from flare_wallet._signed import SignedRawTransaction
 from flare_wallet._vtpm import Vtpm, _key_bytes
-from flare_wallet.exceptions import AdminApprovalError, KeyExportForbidden, WalletError
+from flare_wallet._web3 import LocalAccountProvider
+from flare_wallet.exceptions import (
+    AdminApprovalError,
+    KeyExportForbidden,
+    NoAccountLoaded,
+    TpmError,
+    WalletError,
+)
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -37,6 +46,9 @@ if TYPE_CHECKING:
 __all__ = ["PublicAccount", "SecureWalletManager"]
 
 KEY_MODES = ("cached", "strict")
+# What a manager does about the account when it is made (see SecureWalletManager).
+AccountMode = Literal["load", "load_or_create"]
+ACCOUNT_MODES = (None, "load", "load_or_create")
 _new_bytes = bytes.__new__
 PERSONAL_SIGN_HEADER = b"thereum Signed Message:\n"
 
@@ -47,10 +59,10 @@ class PublicAccount:
     __slots__ = ("_address",)
 
     def __init__(self, address: str):
-        self._address = address
+        self._address = cast(ChecksumAddress, address)
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         """The checksummed address."""
         return self._address
 
@@ -116,7 +128,7 @@ def _domain_fields(domain: object) -> dict[str, Any] | None:
     return fields
 
 
-class SecureWalletManager:
+class SecureWalletManager(ExternalWallets, LocalAccountProvider):
     """An Ethereum account sealed by a TPM, with the FlareTrade wallet manager's API.
 
     ``web3`` (optional) fills a missing ``chainId`` from ``web3.eth.chain_id`` and binds
@@ -144,6 +156,15 @@ class SecureWalletManager:
     One manager may be shared between threads: the core serialises calls and releases
     the GIL while it talks to the TPM or signs. The key mode belongs to the Vtpm's
     wallet, so managers sharing one Vtpm share the mode the last of them set.
+
+    ``account`` says what happens to the state directory's account when the manager is
+    made: None (nothing: call :meth:`create_account`, :meth:`load_account`...),
+    ``"load"`` (load it) or ``"load_or_create"`` (load it, or create one when there is
+    none; :meth:`create_account` then also returns the existing account instead of
+    refusing, so code that creates an account on every start runs again on the same
+    state). FlareTrade's external wallets (:meth:`connect_external_wallet` and the rest)
+    live beside the TPM account; ``logger`` is a structlog logger when structlog is
+    installed (FlareTrade binds it), a stdlib one otherwise.
     """
 
     def __init__(
@@ -155,9 +176,12 @@ class SecureWalletManager:
         policy: Policy | Mapping[str, Any] | None = None,
         owners: Sequence[str] | None = None,
         threshold: int | None = None,
+        account: AccountMode | None = None,
     ):
         if key_mode not in KEY_MODES:
             raise WalletError(f"key_mode must be 'cached' or 'strict', not {key_mode!r}")
+        if account not in ACCOUNT_MODES:
+            raise WalletError(f"account must be None, 'load' or 'load_or_create', not {account!r}")
         self._policy = as_policy(policy)
         self._owners = owner_arguments(owners, threshold)
         self.web3 = web3
@@ -167,14 +191,24 @@ class SecureWalletManager:
         self._native.key_mode = key_mode
         self._key_mode = key_mode
         self._closed = False
-        self.logger = logging.getLogger("flare_wallet.wallet_manager")
+        self._account_mode = account
+        self.logger = wallet_logger("flare_wallet.wallet_manager", service="wallet_manager")
+        self._init_external_wallets()
+        try:
+            if account == "load":
+                self.load_account()
+            elif account == "load_or_create":
+                self.load_or_create_account()
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------ accounts
 
     @property
-    def address(self) -> str | None:
+    def address(self) -> ChecksumAddress | None:
         """The checksummed address of the loaded account, or None."""
-        return self._native.address
+        return cast(ChecksumAddress | None, self._native.address)
 
     @property
     def account(self) -> PublicAccount | None:
@@ -191,18 +225,43 @@ class SecureWalletManager:
         if self._closed:
             raise WalletError("this SecureWalletManager is closed")
 
-    def create_account(self) -> str:
+    def create_account(self) -> ChecksumAddress:
         """Create a key with TPM entropy, sealed by the TPM; returns its checksummed
-        address. The state directory must not already hold an account."""
+        address. The state directory must not already hold an account (a manager made
+        with ``account="load_or_create"`` returns that account instead)."""
         self._check_open()
+        if self._account_mode == "load_or_create":
+            return self.load_or_create_account()
         address = self._native.create_account(policy=self._policy, **self._owner_options())
         self.logger.info("created account %s (sealed by the TPM)", address)
-        return address
+        return cast(ChecksumAddress, address)
 
-    def load_account(self) -> str:
-        """Load the sealed account of the state directory; returns its address."""
+    def load_or_create_account(self) -> ChecksumAddress:
+        """Load the state directory's account, or create one (as :meth:`create_account`)
+        when it holds none; returns the checksummed address. Code that makes its
+        account at every start uses this to run again on the same state."""
         self._check_open()
-        address = self._native.load_account()
+        try:
+            return self.load_account()
+        except NoAccountLoaded:
+            pass
+        try:
+            address = self._native.create_account(policy=self._policy, **self._owner_options())
+        except WalletError as create_error:
+            # Another process may have created it in between: then it loads; otherwise
+            # the creation's own error is the one to report.
+            try:
+                return self.load_account()
+            except NoAccountLoaded:
+                raise create_error from None
+        self.logger.info("created account %s (sealed by the TPM)", address)
+        return cast(ChecksumAddress, address)
+
+    def load_account(self) -> ChecksumAddress:
+        """Load the sealed account of the state directory; returns its address. Raises
+        :class:`NoAccountLoaded` (also a ``ValueError``) when it holds none."""
+        self._check_open()
+        address = cast(ChecksumAddress, self._native.load_account())
         bound = self._native.policy
         if self._policy is not None and bound != self._policy:
             stated = "none" if bound is None else bound.hash
@@ -255,7 +314,7 @@ class SecureWalletManager:
         nonce = self._native.admin_nonce
         return 0 if nonce is None else nonce
 
-    def import_private_key(self, private_key: str | bytes) -> str:
+    def import_private_key(self, private_key: str | bytes) -> ChecksumAddress:
         """Seal an existing private key (hex or 32 bytes) as the account; returns its
         address. The caller should then drop its own copy of the key."""
         self._check_open()
@@ -263,13 +322,14 @@ class SecureWalletManager:
             _key_bytes(private_key), policy=self._policy, **self._owner_options()
         )
         self.logger.info("imported account %s (now sealed by the TPM)", address)
-        return address
+        return cast(ChecksumAddress, address)
 
     # ------------------------------------------------------------ signing
 
-    def sign_transaction(self, tx_params: Mapping[str, Any]) -> HexBytes:
+    def sign_transaction(self, tx_params: Mapping[str, Any]) -> SignedRawTransaction:
         """Sign a transaction dict and return the raw signed transaction for
-        ``web3.eth.send_raw_transaction``.
+        ``web3.eth.send_raw_transaction``: bytes (a ``HexBytes``) that also answer
+        ``.raw_transaction``, ``.rawTransaction``, ``.hash``, ``.r``, ``.s`` and ``.v``.
 
         The dict follows eth-account's rules (ints or 0x-hex, ``from`` must be this
         account, ``gasPrice`` or the EIP-1559 fees, ``type`` inferred, ``data`` or
@@ -279,19 +339,26 @@ class SecureWalletManager:
         None`` asks for an unprotected legacy transaction, which the policy refuses unless
         it sets ``allow_unprotected``). Raises :class:`InvalidTransaction` for a malformed
         dict and :class:`PolicyViolation` for one the policy refuses, with nothing
-        signed.
+        signed. While an external wallet is active (:meth:`set_active_wallet`) it raises
+        ``NotImplementedError``: that wallet signs in its own frontend.
         """
         # The hot path of an agent: each line here costs a measurable part of the
         # signature's time (BENCHMARKS.md), hence the inlined checks.
         if self._closed:
             raise WalletError("this SecureWalletManager is closed")
+        if self._active_external is not None:
+            raise NotImplementedError(
+                f"the active wallet {self._active_external} is external: it signs in its own "
+                "frontend (set_active_wallet() makes the TPM account active again)"
+            )
         if self.web3 is None or not isinstance(tx_params, Mapping) or "chainId" in tx_params:
             raw = self._native.sign_transaction(tx_params)
         else:
-            raw = self._native.sign_transaction(tx_params, chain_id=int(self.web3.eth.chain_id))
-        # HexBytes is bytes with nothing added: bytes.__new__ makes one without
-        # HexBytes.__new__'s conversion of arbitrary input (a third of a microsecond).
-        return _new_bytes(HexBytes, raw)
+            raw = self._native.sign_transaction(tx_params, chain_id=self._web3_chain_id())
+        # SignedRawTransaction adds only properties to bytes: bytes.__new__ makes one
+        # without HexBytes.__new__'s conversion of arbitrary input (a third of a
+        # microsecond).
+        return _new_bytes(SignedRawTransaction, raw)
 
     def _sign_signable(self, signable: SignableMessage) -> SignedMessage:
         version, header, body = signable.version, signable.header, signable.body
@@ -330,22 +397,43 @@ class SecureWalletManager:
             )
         return self._sign_signable(signable)
 
+    @overload
+    def sign_typed_data(self, full_message: Mapping[str, Any], /) -> SignedMessage: ...
+    @overload
     def sign_typed_data(
         self,
-        full_message: Mapping[str, Any] | None = None,
-        *,
         domain_data: Mapping[str, Any] | None = None,
         message_types: Mapping[str, Any] | None = None,
         message_data: Mapping[str, Any] | None = None,
+        full_message: Mapping[str, Any] | None = None,
+    ) -> SignedMessage: ...
+    def sign_typed_data(
+        self,
+        domain_data: Mapping[str, Any] | None = None,
+        message_types: Mapping[str, Any] | None = None,
+        message_data: Mapping[str, Any] | None = None,
+        full_message: Mapping[str, Any] | None = None,
     ) -> SignedMessage:
-        """Sign EIP-712 typed data, given as eth-account takes it (a full message dict,
-        or its domain, types and data). Returns eth-account's ``SignedMessage``.
+        """Sign EIP-712 typed data, given as eth-account takes it: ``(domain_data,
+        message_types, message_data)`` positionally or by keyword, ``full_message=``, or
+        a full message dict alone as the only argument. Returns eth-account's
+        ``SignedMessage``.
 
         The domain's fields go to the core with the hashes, so the policy's
         ``typed_data_domains`` can check its chain id and verifying contract; a domain the
         core cannot rebuild from its fields (members other than the five EIP-712 ones) is
         signed from its hash only, which such a policy refuses."""
         self._check_open()
+        if (
+            full_message is None
+            and message_types is None
+            and message_data is None
+            and isinstance(domain_data, Mapping)
+            and "primaryType" in domain_data
+            and "types" in domain_data
+        ):
+            # One positional full message (the form this method took before).
+            full_message, domain_data = domain_data, None
         signable = encode_typed_data(
             domain_data=dict(domain_data) if domain_data is not None else None,
             message_types=dict(message_types) if message_types is not None else None,
@@ -365,9 +453,14 @@ class SecureWalletManager:
 
     def validate_wallet_state(self) -> bool:
         """Attest with a fresh nonce and verify the result: True when the TPM quote and
-        the wallet's signature check out."""
+        the wallet's signature check out; False when they do not, when no account is
+        loaded, or when the TPM cannot be reached (logged)."""
         self._check_open()
-        return self.vtpm.verify_attestation()
+        try:
+            return self.vtpm.verify_attestation()
+        except TpmError as error:
+            self.logger.warning("validate_wallet_state(): the TPM did not answer: %s", error)
+            return False
 
     def attest(self, nonce: bytes, *, chain_id: int | None = None) -> dict[str, Any]:
         """Attestation evidence for a verifier's ``nonce``: a TPM quote of PCRs 0-7 and
@@ -378,7 +471,7 @@ class SecureWalletManager:
         if not isinstance(nonce, bytes | bytearray):
             raise WalletError("the attestation nonce is bytes")
         if chain_id is None:
-            chain_id = int(self.web3.eth.chain_id) if self.web3 is not None else 0
+            chain_id = self._web3_chain_id() if self.web3 is not None else 0
         native = self._native.attest(bytes(nonce), chain_id)
         return evidence_from_native(native, bytes(nonce))
 
@@ -388,7 +481,7 @@ class SecureWalletManager:
         self._check_open()
         return self._native.backup()
 
-    def restore_wallet(self, backup_data: str) -> str:
+    def restore_wallet(self, backup_data: str) -> ChecksumAddress:
         """Restore a backup of this TPM and return its address. Into an empty state
         directory the account is restored; when the same account is already loaded the
         backup is checked (unsealed once) and nothing changes.
@@ -398,7 +491,7 @@ class SecureWalletManager:
         self._check_open()
         address = self._native.restore(backup_data)
         self._check_owners(address)
-        return address
+        return cast(ChecksumAddress, address)
 
     # ------------------------------------------------------------ signing policy
 

@@ -16,9 +16,12 @@ __all__ = [
     "InvalidTransaction",
     "KeyExportForbidden",
     "KeystoreError",
+    "NoAccountLoaded",
     "OwnerlessAccount",
     "PolicyViolation",
+    "TokenValidationError",
     "TpmError",
+    "VtpmAttestationError",
     "WalletError",
 ]
 
@@ -104,3 +107,19 @@ class AuditLogError(WalletError):
     """An audit log does not verify: an entry was edited, removed, inserted or moved, its
     beginning or end was cut, or it does not end at the expected head. The message names
     the line."""
+
+
+class NoAccountLoaded(WalletError, ValueError):
+    """No account is loaded (or the state directory holds none): create, import, load
+    or restore one first. Also a ``ValueError``, as FlareTrade callers catch it."""
+
+
+class VtpmAttestationError(AttestationError):
+    """A Confidential Space attestation token could not be requested: a nonce of the
+    wrong length, the teeserver socket unreachable or silent, or a refusal."""
+
+
+class TokenValidationError(AttestationError):
+    """An attestation token did not validate; the message names the check that failed
+    (signature, issuer, audience, expiry, nonce, image, debug state) and never holds
+    the token."""
