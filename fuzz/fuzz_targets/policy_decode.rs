@@ -3,9 +3,12 @@
 //! The first byte picks the decoder (its value mod 3) and, for the spend
 //! ledger, whether its SHA-256 trailer is recomputed before decoding (bit 7;
 //! random mutations almost never keep a digest):
-//! - `Policy::decode`: an accepted encoding encodes back to itself (the
-//!   decoder accepts exactly what `encode` writes), `to_bytes` and `hash`
-//!   agree with it, and the decoded policy checks a legacy, an EIP-1559 and
+//! - `Policy::decode`: an accepted version 2 encoding encodes back to
+//!   itself (the decoder accepts exactly what `encode` writes), an accepted
+//!   version 1 encoding encodes to its version 2 form (version 2, and the
+//!   `allow_raw_hashes` byte the old rule gives: set unless
+//!   `typed_data_domains` is), `to_bytes` and `hash` agree with it, and the
+//!   decoded policy checks a legacy, an EIP-1559 and
 //!   an EIP-7702 transaction, a message and a typed-data hash without
 //!   panicking;
 //! - `ledger::SpendLedger::decode` for a fixed address: an accepted ledger
@@ -42,11 +45,20 @@ fn policy(bytes: &[u8]) {
     let Ok(policy) = Policy::decode(bytes) else {
         return;
     };
+    let mut canonical = bytes.to_vec();
+    if bytes.get(8..10) == Some(&1u16.to_be_bytes()[..]) {
+        assert_eq!(
+            policy.allow_raw_hashes(),
+            policy.typed_data_domains().is_none()
+        );
+        canonical[9] = 2;
+        canonical.push(u8::from(policy.allow_raw_hashes()));
+    }
     let mut out = vec![0u8; policy.encoded_len()];
-    assert_eq!(policy.encode(&mut out), Ok(bytes.len()));
-    assert_eq!(out, bytes, "decode then encode changed the policy");
-    assert_eq!(policy.to_bytes().as_slice(), bytes);
-    assert_eq!(policy.hash(), <[u8; 32]>::from(Sha256::digest(bytes)));
+    assert_eq!(policy.encode(&mut out), Ok(canonical.len()));
+    assert_eq!(out, canonical, "decode then encode changed the policy");
+    assert_eq!(policy.to_bytes().as_slice(), canonical.as_slice());
+    assert_eq!(policy.hash(), <[u8; 32]>::from(Sha256::digest(&canonical)));
     for payload in PAYLOADS {
         let payload = unhex(payload);
         let tx = tx::decode_unsigned(&payload).expect("a valid payload");

@@ -2,9 +2,9 @@
 //!
 //! The input is a mode byte, then the file. `SealedKeyFile::parse` must
 //! never panic, and whatever it accepts must encode back to the exact file
-//! (`encode_with_policy` with the signing policy and binding tag the view
-//! carries beside its contents; the policy encoding also goes through
-//! `Policy::decode`).
+//! (`encode_with_owners` with the signing policy, binding tag and owner
+//! section the view carries beside its contents; the policy encoding also
+//! goes through `Policy::decode`, the owners through `OwnerSet::decode`).
 //! A file's last 32 bytes are a SHA-256 of the rest, which random mutations
 //! almost never keep; so when the mode byte is odd the digest is recomputed
 //! before parsing, which lets the fuzzer reach the accepting paths (an even
@@ -17,6 +17,7 @@
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 use wallet_core::attest;
+use wallet_core::authority::OwnerSet;
 use wallet_core::backup::{SealedKeyFile, INTEGRITY_LEN};
 use wallet_core::policy::Policy;
 use wallet_core::seal::SealedObject;
@@ -42,18 +43,30 @@ fuzz_target!(|data: &[u8]| {
     // a file is written back with both.
     let contents = view.contents();
     let bound = view.bound_policy();
+    let owners = view.owner_section();
     let len = contents
-        .encoded_len_with_policy(bound)
+        .encoded_len_with_owners(bound, owners)
         .expect("a parsed file has an encoded length");
     assert_eq!(len, bytes.len());
     let mut out = vec![0u8; len];
-    assert_eq!(contents.encode_with_policy(bound, &mut out), Ok(len));
+    assert_eq!(
+        contents.encode_with_owners(bound, owners, &mut out),
+        Ok(len)
+    );
     assert_eq!(out, bytes, "parse then encode changed the file");
+    assert_eq!(view.version(), if owners.is_some() { 2 } else { 1 });
     assert!(contents
-        .encode_with_policy(bound, &mut out[..len - 1])
+        .encode_with_owners(bound, owners, &mut out[..len - 1])
         .is_err());
     if let Some(bound) = bound {
         let _ = Policy::decode(bound.encoding);
+    }
+    if let Some(section) = owners {
+        if let Ok(set) = OwnerSet::decode(section.owners) {
+            let mut again = [0u8; OwnerSet::MAX_ENCODED_LEN];
+            let n = set.encode(&mut again).expect("a decoded owner set encodes");
+            assert_eq!(&again[..n], section.owners);
+        }
     }
 
     // What the wallet does with a file it loads.
