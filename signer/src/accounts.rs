@@ -181,10 +181,12 @@ pub fn open_account(
             policy: (**policy).clone(),
             ..AccountOptions::default()
         }),
-        (false, MissingAccount::Refuse) => return Err(format!(
+        (false, MissingAccount::Refuse) => {
+            return Err(format!(
             "{}: no account in this state directory (start with --create-missing to create one)",
             state_dir.display()
-        )),
+        ))
+        }
     }
     .map_err(|e| format!("{}: {e}", state_dir.display()))?;
     Ok(Account {

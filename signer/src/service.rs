@@ -18,7 +18,7 @@ use crate::accounts::{Account, Accounts};
 use crate::metrics::{LedgerLabels, Metrics, RefusalLabels, RequestLabels, SignatureLabels};
 use crate::rpc::{failure, success, ErrorCode, Params, Request, RpcError};
 use crate::transaction::{TransactionRequest, TxFlavour};
-use crate::typed_data::hash_typed_data;
+use crate::typed_data::{hash_typed_data, DomainFields};
 use crate::upstream::Upstream;
 use crate::values::{
     address_value, bytes_value, hex_bytes, parse_hex_bytes, quantity, quantity_u64,
@@ -59,6 +59,7 @@ const OWN_METHODS: &[&str] = &[
     "flare_checkTransaction",
     "flare_policy",
     "flare_health",
+    "flare_signTypedDataHash",
     "flare_adminRequest",
     "flare_executeAdmin",
 ];
@@ -351,7 +352,30 @@ impl Service {
             }
             "flare_policy" => {
                 let account = self.optional_account(params.optional(0))?;
-                self.policy(account).await
+                let chain_id = params
+                    .optional(1)
+                    .map(|value| quantity_u64(value, "chainId"))
+                    .transpose()?;
+                self.policy(account, chain_id).await
+            }
+            "flare_signTypedDataHash" => {
+                let account = self.account(params.required(0, "address")?)?;
+                let (separator, struct_hash, domain) =
+                    typed_data_hashes(params.required(1, "hashes")?)?;
+                let signature = self
+                    .blocking(
+                        &account,
+                        account.signing_uses_tpm(),
+                        move |wallet| match domain {
+                            Some(fields) => {
+                                wallet.sign_typed_data(&fields.as_domain(), &struct_hash)
+                            }
+                            None => wallet.sign_typed_data_hash(&separator, &struct_hash),
+                        },
+                    )
+                    .await?;
+                self.count_signature("typed_data");
+                Ok(rsv_hex(&signature))
             }
             "flare_attest" => {
                 let nonce = bytes_value(params.required(0, "nonce")?, "nonce")?;
@@ -680,12 +704,16 @@ impl Service {
         }
     }
 
-    async fn policy(&self, account: Arc<Account>) -> Result<Value, RpcError> {
+    async fn policy(
+        &self,
+        account: Arc<Account>,
+        chain_id: Option<u64>,
+    ) -> Result<Value, RpcError> {
         let address = account.address;
         self.blocking(&account, false, move |wallet| {
             let policy = wallet.policy()?.cloned();
             let hash = wallet.policy_hash()?;
-            let spent = wallet.daily_spent(None)?;
+            let spent = wallet.daily_spent(chain_id)?;
             let policy_json = match policy {
                 Some(policy) => {
                     serde_json::from_str::<Value>(&policy.to_json()).unwrap_or(Value::Null)
@@ -767,4 +795,27 @@ fn message_bytes(value: &Value) -> Result<Vec<u8>, RpcError> {
         }
     }
     Ok(text.as_bytes().to_vec())
+}
+
+/// A domain separator, a struct hash, and the domain's fields when known.
+type TypedDataHashes = ([u8; 32], [u8; 32], Option<DomainFields>);
+
+/// `flare_signTypedDataHash`'s second parameter: `{domainSeparator, structHash,
+/// domain?}`. The domain's fields are used (so the policy can check them)
+/// only when they rebuild the given separator.
+fn typed_data_hashes(value: &Value) -> Result<TypedDataHashes, RpcError> {
+    let word = |name: &str| -> Result<[u8; 32], RpcError> {
+        let bytes = bytes_value(value.get(name).unwrap_or(&Value::Null), name)?;
+        bytes
+            .try_into()
+            .map_err(|_| RpcError::invalid_params(format!("{name} is 32 bytes")))
+    };
+    let separator = word("domainSeparator")?;
+    let struct_hash = word("structHash")?;
+    let domain = match value.get("domain") {
+        None | Some(Value::Null) => None,
+        Some(domain) => Some(DomainFields::from_json(domain)?)
+            .filter(|fields| fields.as_domain().separator() == separator),
+    };
+    Ok((separator, struct_hash, domain))
 }

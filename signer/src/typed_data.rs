@@ -48,6 +48,39 @@ pub struct DomainFields {
 }
 
 impl DomainFields {
+    /// Reads a domain object's standard members (`name`, `version`,
+    /// `chainId`, `verifyingContract`, `salt`), each optional.
+    ///
+    /// # Errors
+    /// Invalid-params errors for members of the wrong type or any other member.
+    pub fn from_json(value: &Value) -> Result<Self, RpcError> {
+        let object = value
+            .as_object()
+            .ok_or_else(|| invalid("the domain must be an object"))?;
+        if let Some(other) = object
+            .keys()
+            .find(|key| !DOMAIN_MEMBERS.iter().any(|(name, _)| name == key))
+        {
+            return Err(invalid(format!(
+                "domain member {other:?} is not one of the five EIP-712 ones"
+            )));
+        }
+        let types = Types {
+            structs: HashMap::from([(
+                "EIP712Domain".to_string(),
+                DOMAIN_MEMBERS
+                    .iter()
+                    .filter(|(name, _)| object.contains_key(*name))
+                    .map(|(name, kind)| Member {
+                        name: (*name).into(),
+                        kind: (*kind).into(),
+                    })
+                    .collect(),
+            )]),
+        };
+        domain_fields(&types, object)?.ok_or_else(|| invalid("the domain cannot be read"))
+    }
+
     /// The core's view of the domain.
     #[must_use]
     pub fn as_domain(&self) -> Eip712Domain<'_> {

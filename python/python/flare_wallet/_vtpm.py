@@ -14,10 +14,11 @@ import threading
 import weakref
 from pathlib import Path
 from types import TracebackType
-from typing import NoReturn, Self, overload
+from typing import NoReturn, Self, cast, overload
 
 from flare_wallet import _native
 from flare_wallet._attestation import verify_attestation as _verify
+from flare_wallet._remote import SIGNER_PREFIX, RemoteWallet
 from flare_wallet.exceptions import AttestationError, KeyExportForbidden, WalletError
 
 __all__ = ["Vtpm", "default_state_dir"]
@@ -70,7 +71,9 @@ class Vtpm:
     """A TPM 2.0 and the wallet state directory the sealed account lives in.
 
     ``tcti`` names the TPM in tpm2-tss syntax: ``device:/dev/tpmrm0``,
-    ``swtpm:host=127.0.0.1,port=2321`` or ``swtpm:path=/run/swtpm.sock``. Without it,
+    ``swtpm:host=127.0.0.1,port=2321`` or ``swtpm:path=/run/swtpm.sock``; or
+    ``signer:path=/run/flare-wallet/signer.ipc`` for the account of a running
+    ``flare-wallet-signer`` service (see :mod:`flare_wallet._remote`). Without it,
     ``$FLARE_WALLET_TPM`` is used, then ``/dev/tpmrm0`` if present; otherwise the
     constructor raises :class:`TpmError` naming both. ``state_dir`` defaults to
     :func:`default_state_dir`. A software TPM is never chosen silently: use
@@ -78,6 +81,10 @@ class Vtpm:
     """
 
     def __init__(self, tcti: str | None = None, *, state_dir: str | os.PathLike[str] | None = None):
+        if tcti is not None and tcti.startswith(SIGNER_PREFIX):
+            # The signing service holds the TPM and the account (flare_wallet._remote).
+            self._init(cast(_native.TpmWallet, RemoteWallet(tcti)), owned_dirs=())
+            return
         directory = Path(state_dir) if state_dir is not None else default_state_dir()
         self._init(_native.TpmWallet.open(tcti, directory), owned_dirs=())
 
