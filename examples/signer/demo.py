@@ -145,8 +145,13 @@ def main() -> int:
             )
             try:
                 w3.eth.send_transaction({"from": address, "to": RECIPIENT, "value": 3 * 10**18})
-            except Exception as refused:
-                print(f" 5. refused  3 ETH is over max_value_wei: {refused}")
+            except Exception as refused:  # noqa: BLE001 (shown, not handled)
+                error = refused.args[0] if refused.args else {}
+                data = error.get("data", {}) if isinstance(error, dict) else {}
+                print(
+                    f" 5. refused  3 ETH: JSON-RPC error {error.get('code')}, rule "
+                    f"{data.get('rule')}, value {data.get('value')} > limit {data.get('limit')}"
+                )
             balance = w3.eth.get_balance(address)
             print(f"    balance  {balance / 10**18:.4f} ETH left at {address}")
             signer.send_signal(signal.SIGTERM)
