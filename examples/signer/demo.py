@@ -145,7 +145,7 @@ def main() -> int:
             )
             try:
                 w3.eth.send_transaction({"from": address, "to": RECIPIENT, "value": 3 * 10**18})
-            except Exception as refused:  # noqa: BLE001 (shown, not handled)
+            except Exception as refused:
                 error = refused.args[0] if refused.args else {}
                 data = error.get("data", {}) if isinstance(error, dict) else {}
                 print(
