@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 from web3.providers import IPCProvider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,9 +146,9 @@ def main() -> int:
             )
             try:
                 w3.eth.send_transaction({"from": address, "to": RECIPIENT, "value": 3 * 10**18})
-            except Exception as refused:
-                error = refused.args[0] if refused.args else {}
-                data = error.get("data", {}) if isinstance(error, dict) else {}
+            except Web3RPCError as refused:
+                error = (refused.rpc_response or {}).get("error", {})
+                data = error.get("data", {})
                 print(
                     f" 5. refused  3 ETH: JSON-RPC error {error.get('code')}, rule "
                     f"{data.get('rule')}, value {data.get('value')} > limit {data.get('limit')}"
