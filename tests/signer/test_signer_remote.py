@@ -88,3 +88,14 @@ def test_secure_wallet_manager_over_the_service(
             manager.create_account()
         with pytest.raises(WalletError, match="operator"):
             manager.backup_wallet()
+
+
+def test_connection_string_from_the_environment(
+    start_signer: Callable[..., Signer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signer = start_signer()
+    (service_account,) = signer.call("eth_accounts", [])
+    monkeypatch.setenv("FLARE_WALLET_TPM", f"signer:path={signer.ipc},account={service_account}")
+    with SecureWalletManager(None, Vtpm()) as manager:
+        assert manager.load_account() == service_account
+        assert manager.vtpm.verify_attestation()

@@ -73,7 +73,8 @@ class Vtpm:
     ``tcti`` names the TPM in tpm2-tss syntax: ``device:/dev/tpmrm0``,
     ``swtpm:host=127.0.0.1,port=2321`` or ``swtpm:path=/run/swtpm.sock``; or
     ``signer:path=/run/flare-wallet/signer.ipc`` for the account of a running
-    ``flare-wallet-signer`` service (see :mod:`flare_wallet._remote`). Without it,
+    ``flare-wallet-signer`` service (see :mod:`flare_wallet._remote`; also taken from
+    ``$FLARE_WALLET_TPM``). Without it,
     ``$FLARE_WALLET_TPM`` is used, then ``/dev/tpmrm0`` if present; otherwise the
     constructor raises :class:`TpmError` naming both. ``state_dir`` defaults to
     :func:`default_state_dir`. A software TPM is never chosen silently: use
@@ -81,9 +82,10 @@ class Vtpm:
     """
 
     def __init__(self, tcti: str | None = None, *, state_dir: str | os.PathLike[str] | None = None):
-        if tcti is not None and tcti.startswith(SIGNER_PREFIX):
+        connection = tcti if tcti is not None else os.environ.get(TPM_ENV, "")
+        if connection.startswith(SIGNER_PREFIX):
             # The signing service holds the TPM and the account (flare_wallet._remote).
-            self._init(cast(_native.TpmWallet, RemoteWallet(tcti)), owned_dirs=())
+            self._init(cast(_native.TpmWallet, RemoteWallet(connection)), owned_dirs=())
             return
         directory = Path(state_dir) if state_dir is not None else default_state_dir()
         self._init(_native.TpmWallet.open(tcti, directory), owned_dirs=())
