@@ -4,6 +4,7 @@ process; only the connection string differs."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 
@@ -38,7 +39,7 @@ def test_secure_wallet_manager_over_the_service(
         address = manager.load_account()
         assert address == service_account
         assert manager.policy is not None
-        assert manager.policy.max_value_wei == 10**17
+        assert int(json.loads(manager.policy.to_json())["max_value_wei"]) == 10**17
 
         tx = {
             "to": RECIPIENT,
