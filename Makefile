@@ -231,7 +231,8 @@ test-c: deps-system deps-node deps-python ffi wallet.pc header-check
 FUZZ_SECONDS ?= 30
 FUZZ_TEST_SECONDS ?= 5
 FUZZ_TARGETS := keystore_parse rlp_decode tx_decode_unsigned tx_decode_signed tpm_response \
-                session_response sealed_key_file attest_verify ffi_sign policy_decode
+                session_response sealed_key_file attest_verify ffi_sign policy_decode \
+                admin_request
 fuzz_dict = $(if $(filter rlp_decode tx_decode_unsigned tx_decode_signed ffi_sign,$(1)),-dict=dict/rlp.dict,$(if $(filter tpm_response session_response sealed_key_file attest_verify,$(1)),-dict=dict/tpm.dict))
 
 define fuzz_one

@@ -59,7 +59,7 @@
  * Attestation evidence from `wallet_attest` is never longer than this
  * many bytes (every variable field of the encoding at its bound).
  */
-#define WALLET_EVIDENCE_MAX_LEN 2003
+#define WALLET_EVIDENCE_MAX_LEN 2076
 
 /**
  * A buffer of this many bytes always holds the text `wallet_backup`
@@ -662,6 +662,26 @@ enum wallet_result
    */
   WALLET_ATTEST_PCR_VALUE_MISMATCH = 731,
   /**
+   * The evidence is bound to another owners hash than the expected one.
+   */
+  WALLET_ATTEST_OWNERS_HASH_MISMATCH = 732,
+  /**
+   * The evidence is bound to another owner threshold than the expected one.
+   */
+  WALLET_ATTEST_THRESHOLD_MISMATCH = 733,
+  /**
+   * The evidence is bound to another admin nonce than the expected one.
+   */
+  WALLET_ATTEST_ADMIN_NONCE_MISMATCH = 734,
+  /**
+   * The evidence is bound to another audit-log head than the expected one.
+   */
+  WALLET_ATTEST_AUDIT_HEAD_MISMATCH = 735,
+  /**
+   * The evidence is version 1, which binds no owner facts: attest again.
+   */
+  WALLET_ATTEST_EVIDENCE_VERSION_RETIRED = 736,
+  /**
    * An attestation error this build has no specific code for.
    */
   WALLET_ATTEST_OTHER = 799,
@@ -722,6 +742,10 @@ enum wallet_result
    * The spend would exceed `daily_limit_wei` over the last 24 hours.
    */
   WALLET_POLICY_DAILY_LIMIT_EXCEEDED = 813,
+  /**
+   * A raw 32-byte hash to sign, and the policy's `allow_raw_hashes` is false.
+   */
+  WALLET_POLICY_RAW_HASH_NOT_ALLOWED = 814,
   /**
    * Not a policy encoding (bad magic).
    */
@@ -892,6 +916,162 @@ enum wallet_result
    * A keystore error this build has no specific code for.
    */
   WALLET_KEYSTORE_OTHER = 999,
+  /**
+   * The admin request names another wallet in its EIP-712 domain.
+   */
+  WALLET_AUTHORITY_WRONG_WALLET = 1000,
+  /**
+   * The admin request approves another action.
+   */
+  WALLET_AUTHORITY_WRONG_ACTION = 1001,
+  /**
+   * The admin request's nonce was already used.
+   */
+  WALLET_AUTHORITY_REPLAYED = 1002,
+  /**
+   * The admin request's nonce is ahead of the account's admin nonce.
+   */
+  WALLET_AUTHORITY_NONCE_NOT_CURRENT = 1003,
+  /**
+   * The admin request's deadline has passed.
+   */
+  WALLET_AUTHORITY_EXPIRED = 1004,
+  /**
+   * The admin request's paramsHash is not the hash of the parameters given.
+   */
+  WALLET_AUTHORITY_PARAMS_MISMATCH = 1005,
+  /**
+   * The admin request carries no approval.
+   */
+  WALLET_AUTHORITY_NO_APPROVALS = 1006,
+  /**
+   * The admin request carries more than 16 approvals.
+   */
+  WALLET_AUTHORITY_TOO_MANY_APPROVALS = 1007,
+  /**
+   * An approval is not a valid 65-byte signature (v, r, s or high s).
+   */
+  WALLET_AUTHORITY_MALFORMED_SIGNATURE = 1008,
+  /**
+   * An approval is signed by an address that is not an owner.
+   */
+  WALLET_AUTHORITY_NOT_OWNER = 1009,
+  /**
+   * An owner approved twice.
+   */
+  WALLET_AUTHORITY_DUPLICATE_SIGNER = 1010,
+  /**
+   * Fewer distinct owners approved than the threshold.
+   */
+  WALLET_AUTHORITY_TOO_FEW_APPROVALS = 1011,
+  /**
+   * The account has no owners: its policy can never change and its key can never leave the TPM.
+   */
+  WALLET_AUTHORITY_OWNERLESS = 1012,
+  /**
+   * An owner set needs at least one owner.
+   */
+  WALLET_AUTHORITY_NO_OWNERS = 1020,
+  /**
+   * An owner set has more than 16 owners.
+   */
+  WALLET_AUTHORITY_TOO_MANY_OWNERS = 1021,
+  /**
+   * The zero address cannot be an owner.
+   */
+  WALLET_AUTHORITY_ZERO_OWNER = 1022,
+  /**
+   * An address appears twice in an owner set.
+   */
+  WALLET_AUTHORITY_DUPLICATE_OWNER = 1023,
+  /**
+   * The threshold is 0 or above the number of owners.
+   */
+  WALLET_AUTHORITY_THRESHOLD_OUT_OF_RANGE = 1024,
+  /**
+   * An owner-set encoding is empty.
+   */
+  WALLET_AUTHORITY_OWNERS_ENCODING_EMPTY = 1025,
+  /**
+   * An owner-set encoding's length does not match its owner count.
+   */
+  WALLET_AUTHORITY_OWNERS_ENCODING_LENGTH = 1026,
+  /**
+   * The owners of an encoding are not sorted ascending.
+   */
+  WALLET_AUTHORITY_OWNERS_NOT_SORTED = 1027,
+  /**
+   * The action is not replace_policy, export_keystore or replace_owners.
+   */
+  WALLET_AUTHORITY_UNKNOWN_ACTION = 1040,
+  /**
+   * An approval is not 65 bytes.
+   */
+  WALLET_AUTHORITY_APPROVAL_LENGTH = 1041,
+  /**
+   * An approval's text is not hex.
+   */
+  WALLET_AUTHORITY_APPROVAL_HEX = 1042,
+  /**
+   * The admin request JSON is longer than 8 KiB.
+   */
+  WALLET_AUTHORITY_JSON_TOO_LARGE = 1043,
+  /**
+   * The admin request is not valid JSON.
+   */
+  WALLET_AUTHORITY_JSON_SYNTAX = 1044,
+  /**
+   * A field of the admin request JSON is missing.
+   */
+  WALLET_AUTHORITY_JSON_MISSING_FIELD = 1045,
+  /**
+   * An object of the admin request JSON has an unknown key.
+   */
+  WALLET_AUTHORITY_JSON_UNKNOWN_FIELD = 1046,
+  /**
+   * An object of the admin request JSON has a key twice.
+   */
+  WALLET_AUTHORITY_JSON_DUPLICATE_KEY = 1047,
+  /**
+   * A field of the admin request JSON has the wrong JSON type.
+   */
+  WALLET_AUTHORITY_JSON_WRONG_TYPE = 1048,
+  /**
+   * The admin request JSON's EIP-712 types are not flare-wallet's.
+   */
+  WALLET_AUTHORITY_JSON_TYPE_MISMATCH = 1049,
+  /**
+   * The admin request JSON's primaryType is not AdminRequest.
+   */
+  WALLET_AUTHORITY_JSON_PRIMARY_TYPE = 1050,
+  /**
+   * The admin request JSON's domain name is not flare-wallet.
+   */
+  WALLET_AUTHORITY_JSON_DOMAIN_NAME = 1051,
+  /**
+   * The admin request JSON's domain version is not 1.
+   */
+  WALLET_AUTHORITY_JSON_DOMAIN_VERSION = 1052,
+  /**
+   * The admin request JSON's verifyingContract is not a valid address.
+   */
+  WALLET_AUTHORITY_JSON_ADDRESS = 1053,
+  /**
+   * The admin request JSON's paramsHash is not 0x and 64 hex digits.
+   */
+  WALLET_AUTHORITY_JSON_PARAMS_HASH = 1054,
+  /**
+   * A nonce or deadline is not an integer within u64.
+   */
+  WALLET_AUTHORITY_JSON_INTEGER = 1055,
+  /**
+   * The admin request JSON's action is unknown.
+   */
+  WALLET_AUTHORITY_JSON_ACTION = 1056,
+  /**
+   * An authority error this build has no specific code for.
+   */
+  WALLET_AUTHORITY_OTHER = 1099,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -995,6 +1175,11 @@ typedef struct {
    */
   uint64_t tpm_firmware_version;
   /**
+   * The account's admin nonce bound into the challenge: the nonce the
+   * next owner-approved admin request must carry.
+   */
+  uint64_t admin_nonce;
+  /**
    * The quoted PCRs: bit `n` set for PCR `n`.
    */
   uint32_t pcr_bitmap;
@@ -1023,6 +1208,16 @@ typedef struct {
    */
   uint8_t policy_hash[32];
   /**
+   * The hash of the account's owner set bound into the challenge
+   * (keccak256 of `n || sorted owners || threshold`; 32 zero bytes for an
+   * account without owners).
+   */
+  uint8_t owners_hash[32];
+  /**
+   * The head of the account's audit log bound into the challenge.
+   */
+  uint8_t audit_head[32];
+  /**
    * The Name of the attestation key that signed the quote: the 2-byte
    * name algorithm (`0x000b`, SHA-256) and the SHA-256 of its public area
    * (`WALLET_AK_NAME_LEN` bytes).
@@ -1037,6 +1232,15 @@ typedef struct {
    * SHA-256, the only bank that verifies.
    */
   uint16_t pcr_hash_alg;
+  /**
+   * How many owners must approve an admin action; 0 for an account
+   * without owners.
+   */
+  uint8_t threshold;
+  /**
+   * Zero; keeps the structure free of padding.
+   */
+  uint8_t reserved[7];
 } wallet_evidence_facts;
 
 /**
@@ -1207,8 +1411,9 @@ const char *wallet_version(void);
  * signing key), its signature over the quote
  * (`WALLET_ATTEST_AK_SIGNATURE_INVALID`), the quote structure
  * (`WALLET_ATTEST_QUOTE_*`, `WALLET_ATTEST_NOT_A_QUOTE`), the challenge
- * it carries against this nonce and the evidence's address, chain id and
- * policy hash (`WALLET_ATTEST_CHALLENGE_MISMATCH`), the PCR selection and
+ * it carries against this nonce and the evidence's address, chain id,
+ * policy hash, owners hash, threshold, admin nonce and audit-log head
+ * (`WALLET_ATTEST_CHALLENGE_MISMATCH`), the PCR selection and
  * digest (`WALLET_ATTEST_PCR_*`), the wallet's signature over the
  * challenge (`WALLET_ATTEST_WALLET_SIGNATURE_*`), and last the expected
  * address (`WALLET_ATTEST_ADDRESS_MISMATCH`).
@@ -2168,7 +2373,7 @@ WALLET_STATIC_ASSERT(sizeof(wallet_result) == 4, "wallet_result: size");
 WALLET_STATIC_ASSERT(sizeof(wallet_transaction) == 376, "wallet_transaction: size");
 WALLET_STATIC_ASSERT(WALLET_ALIGNOF(wallet_transaction) == WALLET_ALIGNOF(uint64_t),
                      "wallet_transaction: alignment");
-WALLET_STATIC_ASSERT(sizeof(wallet_evidence_facts) == 1152, "wallet_evidence_facts: size");
+WALLET_STATIC_ASSERT(sizeof(wallet_evidence_facts) == 1232, "wallet_evidence_facts: size");
 WALLET_STATIC_ASSERT(WALLET_ALIGNOF(wallet_evidence_facts) == WALLET_ALIGNOF(uint64_t),
                      "wallet_evidence_facts: alignment");
 WALLET_STATIC_ASSERT(sizeof(wallet_key_mode) == 4, "wallet_key_mode: size");

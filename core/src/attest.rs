@@ -3,7 +3,8 @@
 //! The evidence ties an Ethereum address to a measured TPM. A restricted
 //! attestation key (AK) of the TPM quotes a PCR selection with a
 //! [`challenge`] as qualifying data; the challenge binds the verifier's
-//! nonce, the chain id, the address and the policy hash. The wallet then
+//! nonce and the account's [`AccountFacts`]: address, chain id, policy
+//! hash, owners hash and threshold, admin nonce and audit-log head. The wallet then
 //! signs the same challenge with the key behind the address (EIP-191), which
 //! shows that key is held by the process the quote measures.
 //!
@@ -30,8 +31,9 @@ pub mod wire;
 
 pub use wire::{sha256_name, SHA256_NAME_LEN};
 
-/// Domain separation label of the challenge, version 1.
-pub const CHALLENGE_LABEL: &[u8] = b"flare-wallet/attest/v1";
+/// Domain separation label of the challenge, version 2 (version 1 bound
+/// only the chain id, the address and the policy hash).
+pub const CHALLENGE_LABEL: &[u8] = b"flare-wallet/attest/v2";
 
 /// The policy hash of an account that has no signing policy: 32 zero bytes.
 ///
@@ -148,25 +150,71 @@ impl PcrSelection {
     }
 }
 
+/// What evidence says about the account, all bound into the [`challenge`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AccountFacts {
+    /// The account's address.
+    pub address: Address,
+    /// The chain id the verifier asked about.
+    pub chain_id: u64,
+    /// The hash of the account's signing policy ([`NO_POLICY_HASH`] for none).
+    pub policy_hash: [u8; 32],
+    /// The hash of the account's owner set
+    /// ([`OwnerSet::hash`](crate::authority::OwnerSet::hash)), or
+    /// [`NO_OWNERS_HASH`](crate::authority::NO_OWNERS_HASH) for an ownerless account.
+    pub owners_hash: [u8; 32],
+    /// How many owners must approve an admin action; 0 for an ownerless account.
+    pub threshold: u8,
+    /// The account's admin nonce: the nonce the next admin request must carry.
+    pub admin_nonce: u64,
+    /// The head of the account's audit log (a 32-byte hash).
+    pub audit_head: [u8; 32],
+}
+
+/// Length of the [`AccountFacts`] as the challenge and the evidence encode them.
+pub const ACCOUNT_FACTS_LEN: usize = 8 + ADDRESS_LEN + 32 + 32 + 1 + 8 + 32;
+
+impl AccountFacts {
+    /// The fixed-length encoding, big-endian: `chain_id (u64) || address (20)
+    /// || policy_hash (32) || owners_hash (32) || threshold (u8) ||
+    /// admin_nonce (u64) || audit_head (32)`.
+    #[must_use]
+    pub fn to_bytes(&self) -> [u8; ACCOUNT_FACTS_LEN] {
+        let mut out = [0u8; ACCOUNT_FACTS_LEN];
+        let (chain_id, rest) = out.split_at_mut(8);
+        chain_id.copy_from_slice(&self.chain_id.to_be_bytes());
+        let (address, rest) = rest.split_at_mut(ADDRESS_LEN);
+        address.copy_from_slice(&self.address.0);
+        let (policy_hash, rest) = rest.split_at_mut(32);
+        policy_hash.copy_from_slice(&self.policy_hash);
+        let (owners_hash, rest) = rest.split_at_mut(32);
+        owners_hash.copy_from_slice(&self.owners_hash);
+        let (threshold, rest) = rest.split_at_mut(1);
+        threshold[0] = self.threshold;
+        let (admin_nonce, audit_head) = rest.split_at_mut(8);
+        admin_nonce.copy_from_slice(&self.admin_nonce.to_be_bytes());
+        audit_head.copy_from_slice(&self.audit_head);
+        out
+    }
+}
+
 /// The challenge a quote and the wallet's signature both commit to:
-/// `SHA-256("flare-wallet/attest/v1" || nonce || chain_id (u64 BE) || address || policy_hash)`.
+/// `SHA-256("flare-wallet/attest/v2" || nonce || chain_id (u64 BE) ||
+/// address (20) || policy_hash (32) || owners_hash (32) || threshold (u8) ||
+/// admin_nonce (u64 BE) || audit_head (32))`, the fields after the nonce
+/// being [`AccountFacts::to_bytes`].
 ///
 /// The label has a fixed length and the fields after the nonce have fixed
 /// lengths, so the concatenation is unambiguous for a nonce of any length.
-/// Use [`NO_POLICY_HASH`] for an account without a signing policy.
+/// Use [`NO_POLICY_HASH`] for an account without a signing policy, and
+/// [`NO_OWNERS_HASH`](crate::authority::NO_OWNERS_HASH) with threshold 0 for
+/// an account without owners.
 #[must_use]
-pub fn challenge(
-    nonce: &[u8],
-    chain_id: u64,
-    address: &Address,
-    policy_hash: &[u8; 32],
-) -> [u8; 32] {
+pub fn challenge(nonce: &[u8], facts: &AccountFacts) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(CHALLENGE_LABEL);
     h.update(nonce);
-    h.update(chain_id.to_be_bytes());
-    h.update(address.0);
-    h.update(policy_hash);
+    h.update(facts.to_bytes());
     h.finalize().into()
 }
 
@@ -193,12 +241,8 @@ pub struct Evidence {
     pub pcr_selection: PcrSelection,
     /// The values of the selected PCRs, in ascending PCR order.
     pub pcr_values: Vec<[u8; PCR_VALUE_LEN], MAX_PCRS>,
-    /// The address the evidence speaks for.
-    pub address: Address,
-    /// The chain id bound into the challenge.
-    pub chain_id: u64,
-    /// The policy hash bound into the challenge.
-    pub policy_hash: [u8; 32],
+    /// The account the evidence speaks for, bound into the challenge.
+    pub account: AccountFacts,
     /// The wallet's EIP-191 signature over the 32-byte challenge.
     pub wallet_signature: Signature,
 }
@@ -212,6 +256,14 @@ pub struct Expectations<'a> {
     pub chain_id: Option<u64>,
     /// The policy hash the evidence must be bound to.
     pub policy_hash: Option<[u8; 32]>,
+    /// The owners hash the evidence must be bound to.
+    pub owners_hash: Option<[u8; 32]>,
+    /// The threshold the evidence must be bound to.
+    pub threshold: Option<u8>,
+    /// The admin nonce the evidence must be bound to.
+    pub admin_nonce: Option<u64>,
+    /// The audit-log head the evidence must be bound to.
+    pub audit_head: Option<[u8; 32]>,
     /// PCRs that must be quoted, with their values.
     pub pcr_values: &'a [(u8, [u8; PCR_VALUE_LEN])],
     /// The attestation key that must have signed the quote.
@@ -230,12 +282,9 @@ pub enum TrustedAk<'a> {
 /// What a successful [`verify`] establishes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedFacts {
-    /// The address whose key signed the challenge.
-    pub address: Address,
-    /// The chain id bound into the challenge.
-    pub chain_id: u64,
-    /// The policy hash bound into the challenge.
-    pub policy_hash: [u8; 32],
+    /// The account facts bound into the challenge; `account.address` is
+    /// the address whose key signed it.
+    pub account: AccountFacts,
     /// The quoted PCR selection.
     pub pcr_selection: PcrSelection,
     /// The quoted PCR values, in ascending PCR order.
@@ -260,6 +309,9 @@ pub enum AttestError {
     EvidenceBadMagic,
     /// The evidence encoding has a version this code does not read.
     EvidenceUnsupportedVersion,
+    /// The evidence is version 1, which binds no owners, threshold, admin
+    /// nonce or audit head: it is no longer accepted.
+    EvidenceVersionRetired,
     /// The evidence encoding ends early.
     EvidenceTruncated,
     /// A length in the evidence encoding is zero or over its bound.
@@ -318,6 +370,14 @@ pub enum AttestError {
     ChainIdMismatch,
     /// The evidence is bound to another policy hash than the expected one.
     PolicyHashMismatch,
+    /// The evidence is bound to another owners hash than the expected one.
+    OwnersHashMismatch,
+    /// The evidence is bound to another threshold than the expected one.
+    ThresholdMismatch,
+    /// The evidence is bound to another admin nonce than the expected one.
+    AdminNonceMismatch,
+    /// The evidence is bound to another audit-log head than the expected one.
+    AuditHeadMismatch,
     /// An expected PCR is not in the quote's selection.
     PcrNotQuoted,
     /// A quoted PCR value differs from the expected one.
@@ -330,6 +390,9 @@ impl fmt::Display for AttestError {
         f.write_str(match self {
             E::EvidenceBadMagic => "not attestation evidence (bad magic)",
             E::EvidenceUnsupportedVersion => "attestation evidence version is not supported",
+            E::EvidenceVersionRetired => {
+                "attestation evidence version 1 (without owners, threshold, admin nonce and audit head) is no longer accepted: attest again"
+            }
             E::EvidenceTruncated => "attestation evidence is truncated",
             E::EvidenceLengthOutOfBounds => "attestation evidence has a length out of bounds",
             E::EvidencePcrCountMismatch => {
@@ -367,6 +430,10 @@ impl fmt::Display for AttestError {
             E::AddressMismatch => "evidence address is not the expected one",
             E::ChainIdMismatch => "evidence chain id is not the expected one",
             E::PolicyHashMismatch => "evidence policy hash is not the expected one",
+            E::OwnersHashMismatch => "evidence owners hash is not the expected one",
+            E::ThresholdMismatch => "evidence owner threshold is not the expected one",
+            E::AdminNonceMismatch => "evidence admin nonce is not the expected one",
+            E::AuditHeadMismatch => "evidence audit-log head is not the expected one",
             E::PcrNotQuoted => "an expected PCR is not in the quote",
             E::PcrValueMismatch => "a quoted PCR value differs from the expected one",
         })
@@ -419,12 +486,8 @@ pub fn verify(
         .map_err(|_| AttestError::AkSignatureInvalid)?;
 
     let quote = wire::parse_quote(&evidence.attest)?;
-    let expected_challenge = challenge(
-        nonce,
-        evidence.chain_id,
-        &evidence.address,
-        &evidence.policy_hash,
-    );
+    let account = &evidence.account;
+    let expected_challenge = challenge(nonce, account);
     if !ct_eq(quote.extra_data, &expected_challenge) {
         return Err(AttestError::ChallengeMismatch);
     }
@@ -443,23 +506,43 @@ pub fn verify(
     }
 
     let signer = recover_wallet_signer(&expected_challenge, &evidence.wallet_signature)?;
-    if signer != evidence.address {
+    if signer != account.address {
         return Err(AttestError::WalletSignatureMismatch);
     }
 
     if let Some(address) = expectations.address {
-        if address != evidence.address {
+        if address != account.address {
             return Err(AttestError::AddressMismatch);
         }
     }
     if let Some(chain_id) = expectations.chain_id {
-        if chain_id != evidence.chain_id {
+        if chain_id != account.chain_id {
             return Err(AttestError::ChainIdMismatch);
         }
     }
     if let Some(policy_hash) = expectations.policy_hash {
-        if !ct_eq(&policy_hash, &evidence.policy_hash) {
+        if !ct_eq(&policy_hash, &account.policy_hash) {
             return Err(AttestError::PolicyHashMismatch);
+        }
+    }
+    if let Some(owners_hash) = expectations.owners_hash {
+        if !ct_eq(&owners_hash, &account.owners_hash) {
+            return Err(AttestError::OwnersHashMismatch);
+        }
+    }
+    if let Some(threshold) = expectations.threshold {
+        if threshold != account.threshold {
+            return Err(AttestError::ThresholdMismatch);
+        }
+    }
+    if let Some(admin_nonce) = expectations.admin_nonce {
+        if admin_nonce != account.admin_nonce {
+            return Err(AttestError::AdminNonceMismatch);
+        }
+    }
+    if let Some(audit_head) = expectations.audit_head {
+        if !ct_eq(&audit_head, &account.audit_head) {
+            return Err(AttestError::AuditHeadMismatch);
         }
     }
     for (index, expected) in expectations.pcr_values {
@@ -478,9 +561,7 @@ pub fn verify(
     }
 
     Ok(VerifiedFacts {
-        address: evidence.address,
-        chain_id: evidence.chain_id,
-        policy_hash: evidence.policy_hash,
+        account: evidence.account,
         pcr_selection: evidence.pcr_selection,
         pcr_values: evidence.pcr_values.clone(),
         ak_name,

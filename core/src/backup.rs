@@ -7,13 +7,13 @@
 //! and ends with a SHA-256 over every byte before it, so a damaged copy is
 //! refused before anything reaches the TPM.
 //!
-//! # Wire layout (version 1, all integers big-endian)
+//! # Wire layout (versions 1 and 2, all integers big-endian)
 //!
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `b"FLWSEAL\0"` ([`MAGIC`]) |
-//! | 8 | 2 | version, `1` ([`VERSION`]) |
-//! | 10 | 2 | flags: bit 0 = PCR policy present ([`FLAG_PCR_POLICY`]), bit 1 = signing policy present ([`FLAG_SIGNING_POLICY`]); other bits must be 0 |
+//! | 8 | 2 | version: `2` ([`VERSION`]) when the account has owners, else `1` ([`VERSION_1`]) |
+//! | 10 | 2 | flags: bit 0 = PCR policy present ([`FLAG_PCR_POLICY`]), bit 1 = signing policy present ([`FLAG_SIGNING_POLICY`]), bit 2 = owners present ([`FLAG_OWNERS`], version 2 only, and only with bit 1); other bits must be 0 |
 //! | 12 | 20 | Ethereum address of the sealed key ([`ADDRESS_LEN`]) |
 //! | 32 | 2 | `n`: length of the SRK Name, `1..=`[`MAX_SRK_NAME_LEN`] |
 //! | 34 | `n` | SRK Name (TPM2B_NAME contents: nameAlg then digest) |
@@ -30,15 +30,22 @@
 //! | ... | | only when bit 1 of flags is set: |
 //! | ... | 2 | `m`: signing policy length, `1..=`[`MAX_SIGNING_POLICY_LEN`] |
 //! | ... | `m` | the signing policy's canonical encoding ([`crate::policy`]) |
-//! | ... | 32 | binding tag: [`Policy::binding_tag`](crate::policy::Policy::binding_tag), a MAC under a key derived from the sealed key |
+//! | ... | 32 | binding tag: a MAC under a key derived from the sealed key, over the address, the policy and (version 2) the owner section |
+//! | ... | | only when bit 2 of flags is set (version 2): |
+//! | ... | 1 | `k`: number of owners, `1..=`[`MAX_OWNERS`] |
+//! | ... | `20k` | the owners' addresses, ascending |
+//! | ... | 1 | threshold `M` (checked `1..=k` by [`crate::authority::OwnerSet::decode`]) |
+//! | ... | 8 | the admin nonce: how many owner-approved admin actions the account has executed |
 //! | end - 32 | 32 | SHA-256 of every byte before this field ([`INTEGRITY_LEN`]) |
 //!
 //! Each length prefix of the public and private blobs is also the TPM2B size
 //! field, so the bytes from a prefix onwards are exactly the TPM2B_PUBLIC and
 //! TPM2B_PRIVATE that `TPM2_Load` takes.
 //!
-//! Files without a signing policy are byte for byte the files written before
-//! bit 1 existed; a reader that predates it refuses a file with the bit set
+//! Files without owners are written as version 1, byte for byte the files
+//! written before owners existed, so an ownerless account stays readable by
+//! older builds. Files without a signing policy are byte for byte the files
+//! written before bit 1 existed; a reader that predates it refuses a file with the bit set
 //! (unknown flag) rather than ignore the policy. The trailing SHA-256 only
 //! detects damage; the binding tag is what stops a writer of the state
 //! directory from swapping the policy, since making a tag takes the key.
@@ -55,14 +62,24 @@ use subtle::ConstantTimeEq;
 
 /// File magic: identifies a flare-wallet sealed-key file.
 pub const MAGIC: [u8; 8] = *b"FLWSEAL\0";
-/// The only version this code writes and reads.
-pub const VERSION: u16 = 1;
+/// The version of a file with owners.
+pub const VERSION: u16 = 2;
+/// The version of a file without owners (read and written).
+pub const VERSION_1: u16 = 1;
 /// Flag bit: the object is sealed to a PCR policy, stored after the blobs.
 pub const FLAG_PCR_POLICY: u16 = 0x0001;
 /// Flag bit: a signing policy and its binding tag follow the PCR policy.
 pub const FLAG_SIGNING_POLICY: u16 = 0x0002;
-/// Every flag bit this version defines.
-pub const KNOWN_FLAGS: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY;
+/// Flag bit (version 2): the owner set and admin nonce follow the binding tag.
+pub const FLAG_OWNERS: u16 = 0x0004;
+/// Every flag bit version 2 defines.
+pub const KNOWN_FLAGS: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY | FLAG_OWNERS;
+/// Every flag bit version 1 defines.
+pub const KNOWN_FLAGS_V1: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY;
+/// Most owners an account has.
+pub const MAX_OWNERS: usize = 16;
+/// Longest owner section: count, addresses, threshold and admin nonce.
+pub const MAX_OWNER_SECTION_LEN: usize = 1 + ADDRESS_LEN * MAX_OWNERS + 1 + 8;
 
 /// Length of the magic.
 pub const MAGIC_LEN: usize = 8;
@@ -119,6 +136,7 @@ pub const MAX_FILE_LEN: usize = SRK_NAME_OFFSET
     + LENGTH_PREFIX_LEN
     + MAX_SIGNING_POLICY_LEN
     + BINDING_TAG_LEN
+    + MAX_OWNER_SECTION_LEN
     + INTEGRITY_LEN;
 
 /// What is wrong with a sealed-key file, or why one cannot be encoded.
@@ -143,6 +161,14 @@ pub enum BackupError {
     IntegrityMismatch,
     /// The caller's output buffer is shorter than the encoding.
     BufferTooSmall,
+    /// The flags do not fit the version: owners in a version 1 file, a
+    /// version 2 file without owners, or owners without a signing policy.
+    FlagsDoNotFitVersion {
+        /// The version field.
+        version: u16,
+        /// The flags field.
+        flags: u16,
+    },
 }
 
 /// A field of the sealed-key file, named in errors.
@@ -163,6 +189,8 @@ pub enum Field {
     PolicyDigest,
     /// The signing policy and its binding tag.
     SigningPolicy,
+    /// The owner set and admin nonce.
+    Owners,
     /// The trailing SHA-256.
     Integrity,
 }
@@ -177,6 +205,7 @@ impl Field {
             Field::PcrSelection => "PCR selection",
             Field::PolicyDigest => "policy digest",
             Field::SigningPolicy => "signing policy",
+            Field::Owners => "owner section",
             Field::Integrity => "integrity check",
         }
     }
@@ -195,7 +224,7 @@ impl fmt::Display for BackupError {
             BackupError::UnsupportedVersion(v) => {
                 write!(
                     f,
-                    "sealed-key file version {v} is not supported (expected {VERSION})"
+                    "sealed-key file version {v} is not supported (expected {VERSION_1} or {VERSION})"
                 )
             }
             BackupError::UnknownFlags(flags) => {
@@ -217,6 +246,10 @@ impl fmt::Display for BackupError {
             BackupError::BufferTooSmall => {
                 f.write_str("output buffer too small for the sealed-key file")
             }
+            BackupError::FlagsDoNotFitVersion { version, flags } => write!(
+                f,
+                "sealed-key file version {version} cannot have flags {flags:#06x} (owners need version 2 and a signing policy)"
+            ),
         }
     }
 }
@@ -242,6 +275,17 @@ pub struct BoundPolicy<'a> {
     pub tag: &'a [u8; BINDING_TAG_LEN],
 }
 
+/// The owners of an account and its admin nonce, as the file carries them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OwnerSection<'a> {
+    /// The owner set's encoding: count, ascending addresses, threshold
+    /// ([`crate::authority::OwnerSet::encode`]); checked here only for its
+    /// shape.
+    pub owners: &'a [u8],
+    /// How many owner-approved admin actions the account has executed.
+    pub admin_nonce: u64,
+}
+
 /// The contents of a sealed-key file, borrowed, ready to encode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SealedKeyFile<'a> {
@@ -265,6 +309,7 @@ pub struct SealedKeyFileView<'a> {
     private_tpm2b: &'a [u8],
     version: u16,
     bound_policy: Option<BoundPolicy<'a>>,
+    owner_section: Option<OwnerSection<'a>>,
 }
 
 impl<'a> SealedKeyFileView<'a> {
@@ -320,6 +365,12 @@ impl<'a> SealedKeyFileView<'a> {
     #[must_use]
     pub fn bound_policy(&self) -> Option<BoundPolicy<'a>> {
         self.bound_policy
+    }
+
+    /// The owner set and admin nonce (version 2), `None` for an ownerless account.
+    #[must_use]
+    pub fn owner_section(&self) -> Option<OwnerSection<'a>> {
+        self.owner_section
     }
 
     /// Whether `srk_name` is the recorded SRK Name, compared in constant time.
@@ -403,13 +454,14 @@ impl<'a> SealedKeyFile<'a> {
             return Err(BackupError::BadMagic);
         }
         let version = r.u16(Field::Header)?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_1 {
             return Err(BackupError::UnsupportedVersion(version));
         }
         let flags = r.u16(Field::Header)?;
         if flags & !KNOWN_FLAGS != 0 {
             return Err(BackupError::UnknownFlags(flags));
         }
+        check_flags(version, flags)?;
         let mut address = [0u8; ADDRESS_LEN];
         address.copy_from_slice(r.take(ADDRESS_LEN, Field::Header)?);
         let (_, srk_name) = r.sized(MAX_SRK_NAME_LEN, Field::SrkName)?;
@@ -444,6 +496,29 @@ impl<'a> SealedKeyFile<'a> {
         } else {
             None
         };
+        let owner_section = if flags & FLAG_OWNERS != 0 {
+            let start = r.pos;
+            let count = usize::from(r.u8(Field::Owners)?);
+            if count == 0 {
+                return Err(BackupError::EmptyField(Field::Owners));
+            }
+            if count > MAX_OWNERS {
+                return Err(BackupError::LengthOverBound(Field::Owners));
+            }
+            r.take(ADDRESS_LEN * count + 1, Field::Owners)?;
+            let owners = bytes
+                .get(start..r.pos)
+                .ok_or(BackupError::Truncated(Field::Owners))?;
+            let nonce = r.take(8, Field::Owners)?;
+            let mut nonce_bytes = [0u8; 8];
+            nonce_bytes.copy_from_slice(nonce);
+            Some(OwnerSection {
+                owners,
+                admin_nonce: u64::from_be_bytes(nonce_bytes),
+            })
+        } else {
+            None
+        };
         let covered = r.pos;
         let integrity = r.take(INTEGRITY_LEN, Field::Integrity)?;
         if r.pos != bytes.len() {
@@ -468,6 +543,7 @@ impl<'a> SealedKeyFile<'a> {
             private_tpm2b,
             version,
             bound_policy,
+            owner_section,
         })
     }
 
@@ -488,6 +564,19 @@ impl<'a> SealedKeyFile<'a> {
     pub fn encoded_len_with_policy(
         &self,
         bound_policy: Option<BoundPolicy<'_>>,
+    ) -> Result<usize, BackupError> {
+        self.encoded_len_with_owners(bound_policy, None)
+    }
+
+    /// The number of bytes [`encode_with_owners`](Self::encode_with_owners) writes.
+    ///
+    /// # Errors
+    /// As [`encoded_len_with_policy`](Self::encoded_len_with_policy), and
+    /// for an owner section without a policy or of the wrong shape.
+    pub fn encoded_len_with_owners(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
     ) -> Result<usize, BackupError> {
         check_len(self.srk_name.len(), MAX_SRK_NAME_LEN, Field::SrkName)?;
         check_len(self.public.len(), MAX_PUBLIC_LEN, Field::Public)?;
@@ -515,6 +604,22 @@ impl<'a> SealedKeyFile<'a> {
             )?;
             len += LENGTH_PREFIX_LEN + bound.encoding.len() + BINDING_TAG_LEN;
         }
+        if let Some(section) = &owners {
+            if bound_policy.is_none() {
+                return Err(BackupError::FlagsDoNotFitVersion {
+                    version: VERSION,
+                    flags: FLAG_OWNERS,
+                });
+            }
+            let count = section.owners.first().map_or(0, |&n| usize::from(n));
+            if count == 0 {
+                return Err(BackupError::EmptyField(Field::Owners));
+            }
+            if count > MAX_OWNERS || section.owners.len() != 1 + ADDRESS_LEN * count + 1 {
+                return Err(BackupError::LengthOverBound(Field::Owners));
+            }
+            len += section.owners.len() + 8;
+        }
         Ok(len)
     }
 
@@ -539,17 +644,37 @@ impl<'a> SealedKeyFile<'a> {
         bound_policy: Option<BoundPolicy<'_>>,
         out: &mut [u8],
     ) -> Result<usize, BackupError> {
-        let len = self.encoded_len_with_policy(bound_policy)?;
+        self.encode_with_owners(bound_policy, None, out)
+    }
+
+    /// As [`encode_with_policy`](Self::encode_with_policy), carrying the
+    /// account's owners and admin nonce (version 2, flag bit 2) when
+    /// `owners` is given; without owners the file is version 1.
+    ///
+    /// # Errors
+    /// As [`encode_with_policy`](Self::encode_with_policy) and
+    /// [`encoded_len_with_owners`](Self::encoded_len_with_owners).
+    pub fn encode_with_owners(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
+        out: &mut [u8],
+    ) -> Result<usize, BackupError> {
+        let len = self.encoded_len_with_owners(bound_policy, owners)?;
         let out = out.get_mut(..len).ok_or(BackupError::BufferTooSmall)?;
         let mut w = Writer { out, pos: 0 };
         w.put(&MAGIC)?;
-        w.put(&VERSION.to_be_bytes())?;
+        let version = if owners.is_some() { VERSION } else { VERSION_1 };
+        w.put(&version.to_be_bytes())?;
         let mut flags = 0;
         if self.pcr_policy.is_some() {
             flags |= FLAG_PCR_POLICY;
         }
         if bound_policy.is_some() {
             flags |= FLAG_SIGNING_POLICY;
+        }
+        if owners.is_some() {
+            flags |= FLAG_OWNERS;
         }
         w.put(&flags.to_be_bytes())?;
         w.put(&self.address)?;
@@ -568,11 +693,31 @@ impl<'a> SealedKeyFile<'a> {
             w.sized(bound.encoding)?;
             w.put(bound.tag)?;
         }
+        if let Some(section) = &owners {
+            w.put(section.owners)?;
+            w.put(&section.admin_nonce.to_be_bytes())?;
+        }
         let covered = w.pos;
         let body = w.out.get(..covered).ok_or(BackupError::BufferTooSmall)?;
         let digest = Sha256::digest(body);
         w.put(digest.as_slice())?;
         Ok(w.pos)
+    }
+}
+
+/// Owners exist only in version 2, always with a signing policy, and a
+/// version 2 file always has them.
+fn check_flags(version: u16, flags: u16) -> Result<(), BackupError> {
+    let has_owners = flags & FLAG_OWNERS != 0;
+    let fits = if version == VERSION_1 {
+        flags & !KNOWN_FLAGS_V1 == 0
+    } else {
+        has_owners && flags & FLAG_SIGNING_POLICY != 0
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(BackupError::FlagsDoNotFitVersion { version, flags })
     }
 }
 

@@ -11,6 +11,9 @@ use core::fmt;
 pub enum Error {
     /// Attestation evidence is malformed or does not verify.
     Attest(crate::attest::AttestError),
+    /// An audit log does not verify against its head.
+    #[cfg(feature = "std")]
+    Audit(crate::audit::AuditError),
     /// An owner set, an admin request or its approvals were refused.
     Authority(crate::authority::AuthorityError),
     /// A sealed-key file or backup is malformed.
@@ -48,6 +51,8 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Error::Attest(e) => write!(f, "{e}"),
+            #[cfg(feature = "std")]
+            Error::Audit(e) => write!(f, "{e}"),
             Error::Authority(e) => write!(f, "{e}"),
             Error::Backup(e) => write!(f, "{e}"),
             Error::Policy(e) => write!(f, "{e}"),
@@ -73,6 +78,13 @@ impl fmt::Display for Error {
 impl From<crate::attest::AttestError> for Error {
     fn from(e: crate::attest::AttestError) -> Self {
         Error::Attest(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<crate::audit::AuditError> for Error {
+    fn from(e: crate::audit::AuditError) -> Self {
+        Error::Audit(e)
     }
 }
 

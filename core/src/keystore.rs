@@ -459,10 +459,32 @@ pub fn export(
     rng: &mut impl CryptoRngCore,
 ) -> Result<Keystore, KeystoreError> {
     params.check()?;
-    let mut salt = std::vec![0u8; EXPORT_SALT_LEN];
+    let mut salt = [0u8; EXPORT_SALT_LEN];
+    rng.try_fill_bytes(&mut salt)
+        .map_err(|_| KeystoreError::Entropy)?;
+    export_with_salt(key, password, params, &salt, rng)
+}
+
+/// As [`export`], under the caller's `salt` (the IV and UUID still come
+/// from `rng`). The wallet uses a salt it can recompute, so that an
+/// owner-approved export can commit to the keystore's MAC key in advance
+/// ([`derive_mac_key`]).
+///
+/// # Errors
+/// As [`export`], and [`KeystoreError::LimitExceeded`] for a salt over the
+/// keystore limit.
+pub fn export_with_salt(
+    key: &SecretKey,
+    password: &[u8],
+    params: KdfParams,
+    salt: &[u8],
+    rng: &mut impl CryptoRngCore,
+) -> Result<Keystore, KeystoreError> {
+    params.check()?;
+    let salt = salt.to_vec();
     let mut iv = [0u8; IV_LEN];
     let mut uuid = [0u8; 16];
-    for buffer in [salt.as_mut_slice(), &mut iv, &mut uuid] {
+    for buffer in [&mut iv[..], &mut uuid[..]] {
         rng.try_fill_bytes(buffer)
             .map_err(|_| KeystoreError::Entropy)?;
     }
@@ -488,6 +510,24 @@ pub fn export(
 /// As those two.
 pub fn import(json: &str, password: &[u8]) -> Result<SecretKey, KeystoreError> {
     Keystore::from_json(json)?.decrypt(password)
+}
+
+/// The MAC half of the key `password` derives under `params` and `salt`
+/// (`derived_key[16..32]`): what a keystore's MAC is keyed with. Testing a
+/// password guess against it costs one KDF run, as against the keystore.
+///
+/// # Errors
+/// As the KDF: [`KeystoreError::InvalidKdfParam`] and
+/// [`KeystoreError::LimitExceeded`].
+pub fn derive_mac_key(
+    password: &[u8],
+    params: KdfParams,
+    salt: &[u8],
+) -> Result<Zeroizing<[u8; 16]>, KeystoreError> {
+    let derived = params.derive(password, salt)?;
+    let mut mac_key = Zeroizing::new([0u8; 16]);
+    mac_key.copy_from_slice(&derived[16..]);
+    Ok(mac_key)
 }
 
 /// `keccak256(derived_key[16..32] || ciphertext)`.

@@ -15,6 +15,8 @@
 extern crate std;
 
 pub mod attest;
+#[cfg(feature = "std")]
+pub mod audit;
 pub mod authority;
 pub mod backup;
 pub mod error;

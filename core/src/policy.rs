@@ -20,6 +20,7 @@
 //! | `allow_messages` | `true` | EIP-191 `personal_sign` |
 //! | `typed_data_domains` | any domain | an EIP-712 domain's (chain id, verifying contract) |
 //! | `daily_limit_wei` | no limit | value + max fee per chain over a rolling 24 hours (kept by the std wallet) |
+//! | `allow_raw_hashes` | `false` (`true` only in [`Policy::plain_wallet`], the policy of a wallet created without one) | signing a caller's 32-byte digest (typed data given as hashes), which no rule can look into |
 //!
 //! Notes on the rules:
 //! - A transaction without a chain id (pre-EIP-155) is valid on every chain:
@@ -68,6 +69,7 @@
 //! | `allow_messages` | bool |
 //! | `typed_data_domains` | presence; count; per domain (ascending by chain id, then address): `u64` chain id, 20-byte verifying contract |
 //! | `daily_limit_wei` | presence; 32 bytes |
+//! | `allow_raw_hashes` | bool (version 2 only) |
 //!
 //! Nothing may follow. [`Policy::decode`] accepts exactly the bytes
 //! [`Policy::encode`] writes and nothing else: every other input is a
@@ -148,6 +150,8 @@ pub enum PolicyField {
     TypedDataDomains,
     /// Rolling 24-hour spend cap per chain.
     DailyLimitWei,
+    /// Whether a caller's raw 32-byte digest may be signed.
+    AllowRawHashes,
 }
 
 impl PolicyField {
@@ -168,6 +172,7 @@ impl PolicyField {
             Self::AllowMessages => "allow_messages",
             Self::TypedDataDomains => "typed_data_domains",
             Self::DailyLimitWei => "daily_limit_wei",
+            Self::AllowRawHashes => "allow_raw_hashes",
         }
     }
 }
@@ -221,7 +226,8 @@ impl fmt::Display for PolicyError {
             Self::UnsupportedVersion(v) => {
                 write!(
                     f,
-                    "policy encoding version {v} is not supported (expected {VERSION})"
+                    "policy encoding version {v} is not supported (expected {} or {VERSION})",
+                    encoding::VERSION_1
                 )
             }
             Self::Truncated(field) => write!(f, "policy encoding is truncated in {field}"),
@@ -307,6 +313,7 @@ pub struct Policy {
     allow_messages: bool,
     typed_data_domains: Option<Vec<TypedDataDomain, MAX_TYPED_DATA_DOMAINS>>,
     daily_limit_wei: Option<U256>,
+    allow_raw_hashes: bool,
 }
 
 impl Default for Policy {
@@ -324,6 +331,7 @@ impl Default for Policy {
             allow_messages: true,
             typed_data_domains: None,
             daily_limit_wei: None,
+            allow_raw_hashes: false,
         }
     }
 }
@@ -572,6 +580,28 @@ impl Policy {
         self.allow_messages = allow;
     }
 
+    /// The policy of a wallet created without one: [`Policy::default`] with
+    /// `allow_raw_hashes`, so that such a wallet stays a plain wallet.
+    #[must_use]
+    pub fn plain_wallet() -> Self {
+        Self {
+            allow_raw_hashes: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether a caller's raw 32-byte digest may be signed (typed data
+    /// given only as hashes). No rule can see what such a digest commits to.
+    #[must_use]
+    pub fn allow_raw_hashes(&self) -> bool {
+        self.allow_raw_hashes
+    }
+
+    /// Sets whether a caller's raw 32-byte digest may be signed.
+    pub fn set_allow_raw_hashes(&mut self, allow: bool) {
+        self.allow_raw_hashes = allow;
+    }
+
     /// Allowed EIP-712 domains, ascending; `None`: any domain.
     #[must_use]
     pub fn typed_data_domains(&self) -> Option<&[TypedDataDomain]> {
@@ -738,7 +768,9 @@ impl Policy {
     /// # Errors
     /// [`PolicyViolation::TypedDataHashNotCheckable`].
     pub fn check_typed_data_hash(&self) -> Result<(), PolicyViolation> {
-        if self.typed_data_domains.is_some() {
+        if !self.allow_raw_hashes {
+            Err(PolicyViolation::RawHashNotAllowed)
+        } else if self.typed_data_domains.is_some() {
             Err(PolicyViolation::TypedDataHashNotCheckable)
         } else {
             Ok(())

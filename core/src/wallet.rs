@@ -24,9 +24,28 @@
 //! before any signature, the tag is checked, so a process that can write the
 //! state directory but cannot unseal the key cannot swap the policy; a
 //! changed policy is refused with [`WalletError::PolicyBindingMismatch`].
-//! Only [`Wallet::replace_policy`] changes it, and each change is appended to
-//! the audit log ([`POLICY_LOG_FILE`]) with
-//! the old and new hashes.
+//! Only [`Wallet::replace_policy`] changes it, with the approval of the
+//! account's owners, and each change is appended to the audit log
+//! ([`AUDIT_LOG_FILE`]) with the old and new hashes.
+//!
+//! # Owners
+//!
+//! The caller of this API (an agent) is not trusted with the account's
+//! rules. An account created with [`AccountOptions::owners`] has 1 to 16
+//! owners (Ethereum addresses) and a threshold M: replacing the policy,
+//! exporting the key and replacing the owners each take M distinct owner
+//! approvals, EIP-712 signatures over an [`AdminRequest`] for exactly that
+//! action and parameters, the current admin nonce and a deadline
+//! ([`crate::authority`]). The owners, threshold and admin nonce are stored
+//! in the account file (version 2) and covered by the binding tag, so a
+//! writer of the state directory cannot change them without the key. An
+//! account without owners (every account file written before owners
+//! existed, too) is *ownerless*: its policy never changes and its key never
+//! leaves the TPM.
+//!
+//! Every executed admin action and every policy refusal is appended to the
+//! hash-chained audit log ([`crate::audit`]); its head goes into
+//! attestation evidence.
 //!
 //! Each signing call decodes its input, checks the policy, and only then
 //! touches the key; a refusal is [`PolicyError::Violation`](policy::PolicyError::Violation) and nothing is
@@ -57,13 +76,16 @@ use std::string::String;
 use zeroize::Zeroizing;
 
 use crate::attest::{self, AkSignature, Evidence, NO_POLICY_HASH};
-use crate::backup::{BoundPolicy, PcrPolicy, SealedKeyFile, SealedKeyFileView, MAX_FILE_LEN};
-use crate::policy::audit::{self, PolicyEvent, PolicyLogEntry, MAX_LOG_LEN};
+use crate::audit::{self, AuditEntry, AuditEvent, RefusedRequest};
+use crate::authority::{self, AdminAction, AdminRequest, AuthorityError, OwnerSet, NO_OWNERS_HASH};
+use crate::backup::{
+    BoundPolicy, OwnerSection, PcrPolicy, SealedKeyFile, SealedKeyFileView, MAX_FILE_LEN,
+};
 use crate::policy::ledger::{Clock, SpendLedger, SystemClock, MAX_LEDGER_LEN};
-use crate::policy::{self, Eip712Domain, Policy};
+use crate::policy::{self, Eip712Domain, Policy, PolicyError};
 use crate::seal::{self, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
-use crate::state::{SealedAccount, StateDir, StateError, POLICY_LOG_FILE, SPEND_LEDGER_FILE};
+use crate::state::{SealedAccount, StateDir, StateError, SPEND_LEDGER_FILE};
 use crate::tpm::command::SECRET_LEN;
 use crate::tpm::{self, Name, ParameterEncryption, PcrSelection, Tpm, Transport};
 use crate::tx;
@@ -71,6 +93,15 @@ use crate::{Error, Result};
 
 pub mod base64;
 mod keystore;
+
+pub use keystore::{MIN_EXPORT_PBKDF2_ROUNDS, MIN_EXPORT_SCRYPT_LOG_N, MIN_EXPORT_SCRYPT_R};
+
+/// The hash-chained audit log of the state directory ([`crate::audit`]).
+pub const AUDIT_LOG_FILE: &str = "audit.log";
+
+/// Domain separation label of the key that binds a version 2 account file
+/// (policy, owners, admin nonce) to the wallet key.
+pub const ACCOUNT_BINDING_KEY_LABEL: &[u8] = b"flare-wallet/account-binding/v2";
 
 /// The transport a wallet drives: any [`Transport`] that can move between threads.
 pub type BoxedTransport = Box<dyn Transport + Send>;
@@ -86,14 +117,29 @@ pub enum KeyMode {
 }
 
 /// Options for [`Wallet::create_account`] and [`Wallet::import_key`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountOptions {
     /// Bind the sealed key to the current values of these PCRs (SHA-256
     /// bank): once any of them changes, the key can no longer be unsealed.
     pub pcrs: Option<PcrSelection>,
     /// The signing policy the account is created with and bound to
-    /// ([`Policy::default`]: everything but unprotected transactions).
+    /// ([`Policy::plain_wallet`] by default: everything but unprotected
+    /// transactions).
     pub policy: Policy,
+    /// The account's owners and threshold; `None` makes an ownerless
+    /// account, whose policy never changes and whose key never leaves the TPM.
+    pub owners: Option<OwnerSet>,
+}
+
+impl Default for AccountOptions {
+    /// No PCR binding, [`Policy::plain_wallet`], no owners.
+    fn default() -> Self {
+        Self {
+            pcrs: None,
+            policy: Policy::plain_wallet(),
+            owners: None,
+        }
+    }
 }
 
 /// Wallet-level failures (the TPM, state, format and signing errors have
@@ -120,6 +166,10 @@ pub enum WalletError {
     /// The account file predates signing policies and carries none; call
     /// `replace_policy` to bind one before signing.
     PolicyUnbound,
+    /// A keystore export was asked with an empty password.
+    EmptyExportPassword,
+    /// A keystore export was asked with a KDF weaker than the export minimums.
+    WeakExportKdf,
 }
 
 impl fmt::Display for WalletError {
@@ -141,16 +191,53 @@ impl fmt::Display for WalletError {
                 "the stored signing policy does not match its binding to the key: the account file was altered; nothing was signed"
             }
             WalletError::PolicyUnbound => {
-                "the account file predates signing policies and carries none: bind one with replace_policy before signing"
+                "the account file predates signing policies and carries none, so it signs nothing; an account without owners cannot be given one"
+            }
+            WalletError::EmptyExportPassword => {
+                "keystore export refuses an empty password: the keystore would open for anyone"
+            }
+            WalletError::WeakExportKdf => {
+                "keystore export refuses a KDF weaker than scrypt n=2^17 r=8 or pbkdf2 with 600000 iterations"
             }
         })
     }
 }
 
-/// A policy and the tag that binds it to the account's key.
+/// A policy, its encoding as the account file holds it, and the tag that
+/// binds it (with the owners, if any) to the account's key.
 struct BoundAccountPolicy {
     policy: Policy,
+    /// The bytes the tag covers: the stored encoding, which for an older
+    /// file is an older encoding version than [`Policy::to_bytes`] writes.
+    encoding: std::vec::Vec<u8>,
     tag: [u8; 32],
+}
+
+impl BoundAccountPolicy {
+    fn new(policy: Policy) -> Self {
+        let encoding = policy.to_bytes().to_vec();
+        Self {
+            policy,
+            encoding,
+            tag: [0u8; 32],
+        }
+    }
+}
+
+/// An account's owners and its admin nonce.
+#[derive(Clone)]
+struct AdminState {
+    owners: OwnerSet,
+    nonce: u64,
+}
+
+impl AdminState {
+    fn owners_encoding(&self) -> Result<std::vec::Vec<u8>> {
+        let mut out = std::vec![0u8; OwnerSet::MAX_ENCODED_LEN];
+        let len = self.owners.encode(&mut out)?;
+        out.truncate(len);
+        Ok(out)
+    }
 }
 
 /// The loaded account.
@@ -160,7 +247,44 @@ struct Account {
     file: SealedAccount,
     /// `None` for an account file written before signing policies.
     policy: Option<BoundAccountPolicy>,
+    /// `None` for an ownerless account.
+    admin: Option<AdminState>,
     ledger: SpendLedger,
+}
+
+/// The tag that binds an account's policy (and owners and admin nonce, for
+/// a version 2 file) to its key: an HMAC-SHA-256 under a key derived from
+/// the wallet key. Without owners it is the version 1 tag,
+/// [`Policy::binding_tag`] over the stored encoding.
+fn binding_tag(
+    key: &SecretKey,
+    address: &Address,
+    policy_encoding: &[u8],
+    admin: Option<(&[u8], u64)>,
+) -> [u8; 32] {
+    use hmac::Mac as _;
+    let secret = key.to_bytes();
+    let label = match admin {
+        None => policy::BINDING_KEY_LABEL,
+        Some(_) => ACCOUNT_BINDING_KEY_LABEL,
+    };
+    let mut derive = crate::tpm::kdf::hmac_sha256(&secret[..]);
+    derive.update(label);
+    let binding_key = Zeroizing::new(<[u8; 32]>::from(derive.finalize().into_bytes()));
+    let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
+    mac.update(&address.0);
+    match admin {
+        None => mac.update(policy_encoding),
+        Some((owners, nonce)) => {
+            // Lengths make the concatenation unambiguous.
+            let policy_len = u16::try_from(policy_encoding.len()).unwrap_or(u16::MAX);
+            mac.update(&policy_len.to_be_bytes());
+            mac.update(policy_encoding);
+            mac.update(owners);
+            mac.update(&nonce.to_be_bytes());
+        }
+    }
+    mac.finalize().into_bytes().into()
 }
 
 impl Account {
@@ -182,6 +306,14 @@ pub struct Wallet {
     cached_key: Option<SecretKey>,
     encryption: ParameterEncryption,
     clock: Box<dyn Clock>,
+}
+
+/// Where the audit log ends: the next entry's sequence number and the
+/// hash it chains to.
+#[derive(Clone, Copy)]
+struct AuditTail {
+    next_seq: u64,
+    head: [u8; 32],
 }
 
 impl fmt::Debug for Wallet {
@@ -235,11 +367,12 @@ fn sealed_object_of(view: &SealedKeyFileView<'_>) -> Result<SealedObject> {
 }
 
 /// Encodes the engine's sealed object as a sealed-key file, with the
-/// account's policy and its binding tag.
+/// account's policy and its binding tag, and its owners if it has any.
 fn encode_sealed(
     address: &Address,
     sealed: &SealedObject,
     policy: Option<&BoundAccountPolicy>,
+    admin: Option<&AdminState>,
 ) -> Result<SealedAccount> {
     let strip = |blob: &[u8]| -> Result<std::vec::Vec<u8>> {
         // The engine's blobs are TPM2Bs; the file stores their contents after
@@ -274,16 +407,20 @@ fn encode_sealed(
         private: &private,
         pcr_policy,
     };
-    let encoding = policy.map(|bound| bound.policy.to_bytes());
-    let bound = match (policy, &encoding) {
-        (Some(policy), Some(encoding)) => Some(BoundPolicy {
-            encoding,
-            tag: &policy.tag,
+    let bound = policy.map(|policy| BoundPolicy {
+        encoding: &policy.encoding,
+        tag: &policy.tag,
+    });
+    let owners_encoding = admin.map(AdminState::owners_encoding).transpose()?;
+    let section = match (admin, &owners_encoding) {
+        (Some(admin), Some(owners)) => Some(OwnerSection {
+            owners,
+            admin_nonce: admin.nonce,
         }),
         _ => None,
     };
     let mut out = std::vec![0u8; MAX_FILE_LEN];
-    let len = file.encode_with_policy(bound, &mut out)?;
+    let len = file.encode_with_owners(bound, section, &mut out)?;
     out.truncate(len);
     Ok(SealedAccount::from_bytes(out)?)
 }
@@ -415,7 +552,7 @@ impl Wallet {
         let mut os_entropy = Zeroizing::new([0u8; SECRET_LEN]);
         getrandom::getrandom(&mut os_entropy[..]).map_err(|_| WalletError::Entropy)?;
         let secret = seal::generate_secret(self.tpm()?, &os_entropy)?;
-        self.store_new(&secret, options, PolicyEvent::Create)
+        self.store_new(&secret, options, NewAccountEvent::Create)
     }
 
     /// Imports an existing key: sealed by this TPM and stored in the (empty)
@@ -427,25 +564,30 @@ impl Wallet {
     pub fn import_key(&mut self, key: &[u8; 32], options: AccountOptions) -> Result<Address> {
         self.ensure_no_account()?;
         SecretKey::from_bytes(key)?;
-        self.store_new(key, options, PolicyEvent::Import)
+        self.store_new(key, options, NewAccountEvent::Import)
     }
 
     fn store_new(
         &mut self,
         secret: &[u8; SECRET_LEN],
         options: AccountOptions,
-        event: PolicyEvent,
+        event: NewAccountEvent,
     ) -> Result<Address> {
         let key = SecretKey::from_bytes(secret)?;
         let address = key.address();
-        let AccountOptions { pcrs, policy } = options;
-        let tag = policy.binding_tag(&key, &address);
-        let bound = BoundAccountPolicy { policy, tag };
+        let AccountOptions {
+            pcrs,
+            policy,
+            owners,
+        } = options;
+        let admin = owners.map(|owners| AdminState { owners, nonce: 0 });
+        let mut bound = BoundAccountPolicy::new(policy);
+        bound.tag = account_tag(&key, &address, &bound, admin.as_ref())?;
         let srk_name = self.srk_name;
         let encryption = self.encryption;
         let sealed = seal::seal_secret(self.tpm()?, Some(&srk_name), secret, pcrs, encryption)?;
-        let file = encode_sealed(&address, &sealed, Some(&bound))?;
-        self.log_policy(event, &address, None, &bound.policy)?;
+        let file = encode_sealed(&address, &sealed, Some(&bound), admin.as_ref())?;
+        self.append_audit(&address, event.entry(&bound.policy.hash(), admin.as_ref()))?;
         self.state.create_account(file.bytes())?;
         let ledger = self.ledger_for_new_account(&address);
         self.account = Some(Account {
@@ -453,6 +595,7 @@ impl Wallet {
             sealed,
             file,
             policy: Some(bound),
+            admin,
             ledger,
         });
         if self.key_mode == KeyMode::Cached {
@@ -496,7 +639,15 @@ impl Wallet {
         let policy = match view.bound_policy() {
             Some(bound) => Some(BoundAccountPolicy {
                 policy: Policy::decode(bound.encoding)?,
+                encoding: bound.encoding.to_vec(),
                 tag: *bound.tag,
+            }),
+            None => None,
+        };
+        let admin = match view.owner_section() {
+            Some(section) => Some(AdminState {
+                owners: OwnerSet::decode(section.owners)?,
+                nonce: section.admin_nonce,
             }),
             None => None,
         };
@@ -504,7 +655,14 @@ impl Wallet {
             .tpm
             .as_mut()
             .ok_or(Error::Wallet(WalletError::Closed))?;
-        let key = unseal_checked(tpm, self.encryption, &sealed, &address, policy.as_ref())?;
+        let key = unseal_checked(
+            tpm,
+            self.encryption,
+            &sealed,
+            &address,
+            policy.as_ref(),
+            admin.as_ref(),
+        )?;
         let ledger = match ledger_source {
             LedgerSource::Existing => self.existing_ledger(&address, policy.as_ref())?,
             LedgerSource::New => self.ledger_for_new_account(&address),
@@ -514,6 +672,7 @@ impl Wallet {
             sealed,
             file,
             policy,
+            admin,
             ledger,
         });
         self.cached_key = None;
@@ -579,6 +738,7 @@ impl Wallet {
             &account.sealed,
             &account.address,
             account.policy.as_ref(),
+            account.admin.as_ref(),
         )?;
         let result = f(&key);
         if self.key_mode == KeyMode::Cached {
@@ -626,70 +786,262 @@ impl Wallet {
             .map_or(NO_POLICY_HASH, |bound| bound.policy.hash()))
     }
 
-    /// Replaces the account's signing policy: binds `policy` to the key
-    /// (which is unsealed for this, in strict mode, after its current binding
-    /// is checked), appends the change to the audit log, then replaces the
-    /// account file atomically. Returns the new policy hash.
+    /// The loaded account's owners; `None` for an ownerless account.
     ///
     /// # Errors
-    /// [`WalletError::Closed`], [`WalletError::NoAccount`], the errors of
-    /// unsealing (including [`WalletError::PolicyBindingMismatch`]), and
-    /// state-directory errors; the old policy stays in force on any error.
-    pub fn replace_policy(&mut self, policy: Policy) -> Result<[u8; 32]> {
-        let account = self.account()?;
-        let address = account.address;
-        let old_hash = account.policy.as_ref().map(|bound| bound.policy.hash());
-        let tag = self.with_key(|key| Ok(policy.binding_tag(key, &address)))?;
-        let bound = BoundAccountPolicy { policy, tag };
-        let account = self.account()?;
-        let file = encode_sealed(&address, &account.sealed, Some(&bound))?;
-        self.log_policy(PolicyEvent::Replace, &address, old_hash, &bound.policy)?;
+    /// [`WalletError::Closed`], [`WalletError::NoAccount`].
+    pub fn owners(&self) -> Result<Option<&OwnerSet>> {
+        Ok(self.account()?.admin.as_ref().map(|admin| &admin.owners))
+    }
+
+    /// The loaded account's admin nonce: how many owner-approved admin
+    /// actions it has executed (0 for an ownerless account). The next
+    /// request must carry exactly this value.
+    ///
+    /// # Errors
+    /// [`WalletError::Closed`], [`WalletError::NoAccount`].
+    pub fn admin_nonce(&self) -> Result<u64> {
+        Ok(self
+            .account()?
+            .admin
+            .as_ref()
+            .map_or(0, |admin| admin.nonce))
+    }
+
+    fn admin_state(&self) -> Result<&AdminState> {
+        self.account()?
+            .admin
+            .as_ref()
+            .ok_or(Error::Authority(AuthorityError::Ownerless))
+    }
+
+    /// The request the owners sign for `action` with `params_hash` (see
+    /// [`crate::authority`] for how each action's parameters are hashed,
+    /// and [`Wallet::export_keystore_params_hash`] for an export), at the
+    /// current admin nonce, valid until `deadline` (Unix seconds).
+    ///
+    /// # Errors
+    /// [`WalletError::Closed`], [`WalletError::NoAccount`],
+    /// [`AuthorityError::Ownerless`].
+    pub fn admin_request(
+        &self,
+        action: AdminAction,
+        params_hash: [u8; 32],
+        deadline: u64,
+    ) -> Result<AdminRequest> {
+        let admin = self.admin_state()?;
+        Ok(AdminRequest {
+            wallet: self.address()?,
+            action,
+            params_hash,
+            nonce: admin.nonce,
+            deadline,
+        })
+    }
+
+    /// Checks `request` and its `approvals` for `action` with `params_hash`
+    /// against the account's owners, admin nonce and the clock. Nothing is
+    /// unsealed or written.
+    fn authorize(
+        &self,
+        action: AdminAction,
+        params_hash: [u8; 32],
+        request: &AdminRequest,
+        approvals: &[[u8; 65]],
+    ) -> Result<()> {
+        let admin = self.admin_state()?;
+        let expected = authority::Expected {
+            wallet: self.address()?,
+            owners: &admin.owners,
+            nonce: admin.nonce,
+            now: self.clock.now_unix_seconds(),
+            action,
+            params_hash,
+        };
+        authority::verify_approvals(&expected, request, approvals)?;
+        Ok(())
+    }
+
+    /// Writes the account with `policy` and `admin` (its nonce already
+    /// advanced), bound to the key: the audit entry first, then the account
+    /// file, atomically; the in-memory account changes only once both are on
+    /// disk.
+    fn rebind(&mut self, policy: Policy, admin: AdminState, event: AuditEvent) -> Result<()> {
+        let address = self.address()?;
+        let mut bound = BoundAccountPolicy::new(policy);
+        let tag = self.with_key(|key| account_tag(key, &address, &bound, Some(&admin)))?;
+        bound.tag = tag;
+        let file = encode_sealed(
+            &address,
+            &self.account()?.sealed,
+            Some(&bound),
+            Some(&admin),
+        )?;
+        self.append_audit(&address, event)?;
         self.state.replace_account(file.bytes())?;
-        let new_hash = bound.policy.hash();
         if let Some(account) = self.account.as_mut() {
             account.file = file;
             account.policy = Some(bound);
+            account.admin = Some(admin);
         }
+        Ok(())
+    }
+
+    /// The current policy of an account that has owners, for an admin
+    /// action that keeps it.
+    fn current_policy(&self) -> Result<Policy> {
+        Ok(self.account()?.bound_policy()?.clone())
+    }
+
+    /// Replaces the account's signing policy with the approval of its
+    /// owners: `request` must be a `replace_policy` request for exactly
+    /// `policy` ([`authority::replace_policy_params_hash`] of its hash) at
+    /// the current admin nonce, before its deadline, with approvals from at
+    /// least threshold distinct owners. The new policy is bound to the key
+    /// (unsealed for this in strict mode), the admin nonce advances, the
+    /// change is appended to the audit log and the account file is replaced
+    /// atomically. Returns the new policy hash.
+    ///
+    /// # Errors
+    /// [`WalletError::Closed`], [`WalletError::NoAccount`],
+    /// [`AuthorityError::Ownerless`] and every other [`AuthorityError`] of
+    /// the approvals, the errors of unsealing, and state-directory errors;
+    /// the old policy stays in force on any error.
+    pub fn replace_policy(
+        &mut self,
+        policy: Policy,
+        request: &AdminRequest,
+        approvals: &[[u8; 65]],
+    ) -> Result<[u8; 32]> {
+        let new_hash = policy.hash();
+        self.authorize(
+            AdminAction::ReplacePolicy,
+            authority::replace_policy_params_hash(&new_hash),
+            request,
+            approvals,
+        )?;
+        let old_hash = self.policy_hash()?;
+        let admin = self.admin_state()?;
+        let next = AdminState {
+            owners: admin.owners.clone(),
+            nonce: admin.nonce.saturating_add(1),
+        };
+        let event = AuditEvent::ReplacePolicy {
+            nonce: admin.nonce,
+            old: old_hash,
+            new: new_hash,
+        };
+        self.rebind(policy, next, event)?;
         Ok(new_hash)
     }
 
-    /// Appends one entry to the policy audit log, atomically.
-    fn log_policy(
-        &self,
-        event: PolicyEvent,
-        address: &Address,
-        old_hash: Option<[u8; 32]>,
-        policy: &Policy,
-    ) -> Result<()> {
-        let mut log = self
-            .state
-            .read_file(POLICY_LOG_FILE, MAX_LOG_LEN)?
-            .unwrap_or_default();
-        audit::parse_log(&log)?;
-        let entry = PolicyLogEntry {
-            time: self.clock.now_unix_seconds(),
-            event,
-            address: *address,
-            old_hash,
-            new_hash: policy.hash(),
-        };
-        log.extend_from_slice(entry.to_line().as_bytes());
-        if log.len() > MAX_LOG_LEN {
-            return Err(Error::State(StateError::StateFileTooLarge));
-        }
-        Ok(self.state.replace_file(POLICY_LOG_FILE, &log)?)
-    }
-
-    /// The policy audit log of this state directory, oldest entry first.
+    /// Replaces the account's owners and threshold with the approval of the
+    /// current owners (a `replace_owners` request for exactly `owners`:
+    /// [`authority::replace_owners_params_hash`]). Returns the new owner
+    /// set's hash.
     ///
     /// # Errors
-    /// State-directory errors and [`PolicyError::AuditLogMalformed`](policy::PolicyError::AuditLogMalformed).
-    pub fn policy_log(&self) -> Result<std::vec::Vec<PolicyLogEntry>> {
-        let log = self
+    /// As [`replace_policy`](Self::replace_policy).
+    pub fn replace_owners(
+        &mut self,
+        owners: OwnerSet,
+        request: &AdminRequest,
+        approvals: &[[u8; 65]],
+    ) -> Result<[u8; 32]> {
+        let new_hash = owners.hash();
+        self.authorize(
+            AdminAction::ReplaceOwners,
+            authority::replace_owners_params_hash(&owners),
+            request,
+            approvals,
+        )?;
+        let policy = self.current_policy()?;
+        let admin = self.admin_state()?;
+        let event = AuditEvent::ReplaceOwners {
+            nonce: admin.nonce,
+            old: admin.owners.hash(),
+            new: new_hash,
+        };
+        let next = AdminState {
+            owners,
+            nonce: admin.nonce.saturating_add(1),
+        };
+        self.rebind(policy, next, event)?;
+        Ok(new_hash)
+    }
+
+    /// Appends one entry to the audit log, atomically (rotating the log
+    /// first when it would pass [`audit::MAX_LOG_LEN`]).
+    fn append_audit(&self, address: &Address, event: AuditEvent) -> Result<()> {
+        let mut log = self
             .state
-            .read_file(POLICY_LOG_FILE, MAX_LOG_LEN)?
+            .read_file(AUDIT_LOG_FILE, audit::MAX_LOG_LEN)?
             .unwrap_or_default();
-        Ok(audit::parse_log(&log)?)
+        let entries = audit::parse_log(&log)?;
+        let tail = audit_tail(&entries);
+        let now = self.clock.now_unix_seconds();
+        let mut entry = AuditEntry::new(tail.next_seq, now, *address, event, tail.head);
+        if log.len() + entry.to_line().len() > audit::MAX_LOG_LEN {
+            let rotated = std::format!("{AUDIT_LOG_FILE}{}", audit::ROTATED_SUFFIX);
+            self.state.replace_file(&rotated, &log)?;
+            let marker =
+                AuditEntry::new(tail.next_seq, now, *address, AuditEvent::Rotate, tail.head);
+            log = marker.to_line().into_bytes();
+            entry = AuditEntry::new(marker.seq + 1, now, *address, event, marker.hash);
+        }
+        log.extend_from_slice(entry.to_line().as_bytes());
+        Ok(self.state.replace_file(AUDIT_LOG_FILE, &log)?)
+    }
+
+    /// Records a policy refusal in the audit log and returns `result`
+    /// unchanged. A refusal is returned even if the log cannot be written.
+    fn note_refusal<T>(&self, request: RefusedRequest, result: Result<T>) -> Result<T> {
+        if let Err(Error::Policy(PolicyError::Violation(violation))) = &result {
+            if let Ok(address) = self.address() {
+                let _ = self.append_audit(
+                    &address,
+                    AuditEvent::Refuse {
+                        request,
+                        rule: violation.rule(),
+                    },
+                );
+            }
+        }
+        result
+    }
+
+    /// The audit log of this state directory (the current file, not a
+    /// rotated one), oldest entry first, checked against its own head.
+    ///
+    /// # Errors
+    /// State-directory errors and [`audit::AuditError`].
+    pub fn audit_log(&self) -> Result<std::vec::Vec<AuditEntry>> {
+        let log = self.audit_log_bytes()?;
+        let entries = audit::parse_log(&log)?;
+        let head = audit_tail(&entries).head;
+        Ok(audit::verify_audit_log(&log, &head)?)
+    }
+
+    /// The audit log file's bytes, as [`audit::verify_audit_log`] takes them.
+    ///
+    /// # Errors
+    /// State-directory errors.
+    pub fn audit_log_bytes(&self) -> Result<std::vec::Vec<u8>> {
+        Ok(self
+            .state
+            .read_file(AUDIT_LOG_FILE, audit::MAX_LOG_LEN)?
+            .unwrap_or_default())
+    }
+
+    /// The audit log's head: the hash of its last entry ([`audit::GENESIS`]
+    /// for an empty log), as attestation evidence reports it.
+    ///
+    /// # Errors
+    /// State-directory errors and [`audit::AuditError`] for a log that
+    /// does not parse.
+    pub fn audit_head(&self) -> Result<[u8; 32]> {
+        let log = self.audit_log_bytes()?;
+        Ok(audit_tail(&audit::parse_log(&log)?).head)
     }
 
     /// What counts against `daily_limit_wei` on `chain_id` now (`None`: the
@@ -751,7 +1103,8 @@ impl Wallet {
         self.require_account()?;
         let transaction = tx::decode_unsigned(unsigned_payload)?;
         let now = self.clock.now_unix_seconds();
-        let spend = self.check_transaction(&transaction, now)?;
+        let checked = self.check_transaction(&transaction, now);
+        let spend = self.note_refusal(RefusedRequest::Transaction, checked)?;
         let hash = transaction.signature_hash()?;
         let signature = self.with_key(|key| Ok(key.sign_hash(&hash)?))?;
         let needed = transaction.encoded_signed_len(&signature)?;
@@ -770,7 +1123,12 @@ impl Wallet {
     /// [`PolicyError::Violation`](policy::PolicyError::Violation), [`WalletError::PolicyUnbound`], and the
     /// errors of unsealing.
     pub fn sign_message(&mut self, message: &[u8]) -> Result<Signature> {
-        self.account()?.bound_policy()?.check_message()?;
+        let checked = self
+            .account()?
+            .bound_policy()?
+            .check_message()
+            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
+        self.note_refusal(RefusedRequest::Message, checked)?;
         let hash = eip191_hash(message);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
@@ -786,14 +1144,21 @@ impl Wallet {
         domain: &Eip712Domain<'_>,
         struct_hash: &[u8; 32],
     ) -> Result<Signature> {
-        self.account()?.bound_policy()?.check_typed_data(domain)?;
+        let checked = self
+            .account()?
+            .bound_policy()?
+            .check_typed_data(domain)
+            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
+        self.note_refusal(RefusedRequest::TypedData, checked)?;
         let hash = domain.signing_hash(struct_hash);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
 
-    /// Signs EIP-712 typed data given its domain separator and struct hash.
-    /// Refused when the policy sets `typed_data_domains`: a domain cannot be
-    /// checked from its hash; use [`sign_typed_data`](Self::sign_typed_data).
+    /// Signs EIP-712 typed data given its domain separator and struct hash:
+    /// a raw digest no rule can look into. Refused unless the policy sets
+    /// `allow_raw_hashes` (true only in the policy of a wallet created
+    /// without one), and whenever it sets `typed_data_domains`: a domain
+    /// cannot be checked from its hash; use [`sign_typed_data`](Self::sign_typed_data).
     ///
     /// # Errors
     /// [`PolicyError::Violation`](policy::PolicyError::Violation) with
@@ -804,7 +1169,12 @@ impl Wallet {
         domain_separator: &[u8; 32],
         struct_hash: &[u8; 32],
     ) -> Result<Signature> {
-        self.account()?.bound_policy()?.check_typed_data_hash()?;
+        let checked = self
+            .account()?
+            .bound_policy()?
+            .check_typed_data_hash()
+            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
+        self.note_refusal(RefusedRequest::RawHash, checked)?;
         let hash = eip712_hash(domain_separator, struct_hash);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
@@ -832,9 +1202,17 @@ impl Wallet {
         pcrs: PcrSelection,
     ) -> Result<Evidence> {
         self.require_account()?;
-        let address = self.address()?;
-        let policy_hash = self.policy_hash()?;
-        let challenge = attest::challenge(nonce, chain_id, &address, &policy_hash);
+        let admin = self.account()?.admin.as_ref();
+        let account = attest::AccountFacts {
+            address: self.address()?,
+            chain_id,
+            policy_hash: self.policy_hash()?,
+            owners_hash: admin.map_or(NO_OWNERS_HASH, |admin| admin.owners.hash()),
+            threshold: admin.map_or(0, |admin| admin.owners.threshold()),
+            admin_nonce: admin.map_or(0, |admin| admin.nonce),
+            audit_head: self.audit_head()?,
+        };
+        let challenge = attest::challenge(nonce, &account);
         let quote = self.tpm()?.create_ak_and_quote(&challenge, pcrs)?;
         let wallet_signature = self.with_key(|key| Ok(key.sign_hash(&eip191_hash(&challenge))?))?;
         let too_long = Error::Attest(attest::AttestError::EvidenceLengthOutOfBounds);
@@ -850,9 +1228,7 @@ impl Wallet {
                 bitmap: quote.pcrs.selection.bitmap(),
             },
             pcr_values: heapless::Vec::from_slice(&quote.pcrs.values).map_err(|()| too_long)?,
-            address,
-            chain_id,
-            policy_hash,
+            account,
             wallet_signature,
         })
     }
@@ -899,9 +1275,16 @@ impl Wallet {
         }
         let bytes_to_store = file.bytes().to_vec();
         let address = self.adopt(file, LedgerSource::New)?;
-        let logged = match self.account.as_ref().and_then(|a| a.policy.as_ref()) {
-            Some(bound) => self.log_policy(PolicyEvent::Restore, &address, None, &bound.policy),
-            None => Ok(()),
+        let logged = match self.account.as_ref() {
+            Some(Account {
+                policy: Some(bound),
+                admin,
+                ..
+            }) => self.append_audit(
+                &address,
+                NewAccountEvent::Restore.entry(&bound.policy.hash(), admin.as_ref()),
+            ),
+            _ => Ok(()),
         };
         if let Err(e) = logged.and_then(|()| Ok(self.state.create_account(&bytes_to_store)?)) {
             self.account = None;
@@ -930,6 +1313,7 @@ fn unseal_checked(
     sealed: &SealedObject,
     address: &Address,
     policy: Option<&BoundAccountPolicy>,
+    admin: Option<&AdminState>,
 ) -> Result<SecretKey> {
     let secret = seal::unseal_secret(tpm, sealed.srk_name(), sealed, encryption)?;
     let key = SecretKey::from_bytes(&secret)?;
@@ -937,9 +1321,72 @@ fn unseal_checked(
         return Err(Error::Wallet(WalletError::AddressMismatch));
     }
     if let Some(bound) = policy {
-        if !bound.policy.binding_matches(&key, address, &bound.tag) {
+        let expected = account_tag(&key, address, bound, admin)?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &bound.tag[..])) {
             return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
         }
     }
     Ok(key)
+}
+
+/// The binding tag of `bound` (and `admin`) for `key` and `address`.
+fn account_tag(
+    key: &SecretKey,
+    address: &Address,
+    bound: &BoundAccountPolicy,
+    admin: Option<&AdminState>,
+) -> Result<[u8; 32]> {
+    let owners = admin.map(AdminState::owners_encoding).transpose()?;
+    let section = match (admin, &owners) {
+        (Some(admin), Some(owners)) => Some((owners.as_slice(), admin.nonce)),
+        _ => None,
+    };
+    Ok(binding_tag(key, address, &bound.encoding, section))
+}
+
+/// The next sequence number and head of a parsed log.
+fn audit_tail(entries: &[AuditEntry]) -> AuditTail {
+    entries.last().map_or(
+        AuditTail {
+            next_seq: 0,
+            head: audit::GENESIS,
+        },
+        |last| AuditTail {
+            next_seq: last.seq.saturating_add(1),
+            head: last.hash,
+        },
+    )
+}
+
+/// How an account came to this state directory, as the audit log says.
+#[derive(Clone, Copy)]
+enum NewAccountEvent {
+    Create,
+    Import,
+    Restore,
+}
+
+impl NewAccountEvent {
+    fn entry(self, policy: &[u8; 32], admin: Option<&AdminState>) -> AuditEvent {
+        let policy = *policy;
+        let owners = admin.map_or(NO_OWNERS_HASH, |admin| admin.owners.hash());
+        let threshold = admin.map_or(0, |admin| admin.owners.threshold());
+        match self {
+            Self::Create => AuditEvent::Create {
+                policy,
+                owners,
+                threshold,
+            },
+            Self::Import => AuditEvent::Import {
+                policy,
+                owners,
+                threshold,
+            },
+            Self::Restore => AuditEvent::Restore {
+                policy,
+                owners,
+                threshold,
+            },
+        }
+    }
 }

@@ -6,13 +6,30 @@
 use heapless::Vec as HVec;
 use p256::ecdsa::signature::Signer;
 use wallet_core::attest::{
-    challenge, pcr_digest, sha256_name, verify, wire, AkSignature, AttestError, Evidence,
-    Expectations, PcrSelection, TrustedAk, MAX_EVIDENCE_LEN, NO_POLICY_HASH,
+    challenge, pcr_digest, sha256_name, verify, wire, AccountFacts, AkSignature, AttestError,
+    Evidence, Expectations, PcrSelection, TrustedAk, MAX_EVIDENCE_LEN, NO_POLICY_HASH,
 };
 use wallet_core::signer::{Address, SecretKey, Signature};
 
 const NONCE: &[u8] = b"verifier nonce 0001";
 const CHAIN_ID: u64 = 14;
+const OWNERS_HASH: [u8; 32] = [0x0a; 32];
+const THRESHOLD: u8 = 2;
+const ADMIN_NONCE: u64 = 5;
+const AUDIT_HEAD: [u8; 32] = [0x0b; 32];
+
+/// The account facts of the test wallet: no policy, two of some owners.
+fn facts_for(address: Address) -> AccountFacts {
+    AccountFacts {
+        address,
+        chain_id: CHAIN_ID,
+        policy_hash: NO_POLICY_HASH,
+        owners_hash: OWNERS_HASH,
+        threshold: THRESHOLD,
+        admin_nonce: ADMIN_NONCE,
+        audit_head: AUDIT_HEAD,
+    }
+}
 
 struct TestAk {
     key: p256::ecdsa::SigningKey,
@@ -115,8 +132,8 @@ struct Built {
 fn build_with(ak: TestAk, wallet: WalletKey, nonce: &[u8]) -> Built {
     let selection = PcrSelection::SHA256_0_TO_7;
     let values = pcr_values(8);
-    let address = wallet.address();
-    let chal = challenge(nonce, CHAIN_ID, &address, &NO_POLICY_HASH);
+    let account = facts_for(wallet.address());
+    let chal = challenge(nonce, &account);
     let attest = quote_bytes(&chal, &selection, &pcr_digest(&values));
     let evidence = Evidence {
         ak_signature: ak.sign(&attest),
@@ -124,9 +141,7 @@ fn build_with(ak: TestAk, wallet: WalletKey, nonce: &[u8]) -> Built {
         ak_public: HVec::from_slice(&ak.public_area()).unwrap(),
         pcr_selection: selection,
         pcr_values: HVec::from_slice(&values).unwrap(),
-        address,
-        chain_id: CHAIN_ID,
-        policy_hash: NO_POLICY_HASH,
+        account,
         wallet_signature: wallet.personal_sign(&chal),
     };
     Built {
@@ -154,9 +169,14 @@ fn none() -> Expectations<'static> {
 fn good_evidence_verifies_and_reports_the_facts() {
     let b = build();
     let facts = verify(&b.evidence, NONCE, &none()).unwrap();
-    assert_eq!(facts.address, b.wallet.address());
-    assert_eq!(facts.chain_id, CHAIN_ID);
-    assert_eq!(facts.policy_hash, NO_POLICY_HASH);
+    assert_eq!(facts.account, facts_for(b.wallet.address()));
+    assert_eq!(facts.account.address, b.wallet.address());
+    assert_eq!(facts.account.chain_id, CHAIN_ID);
+    assert_eq!(facts.account.policy_hash, NO_POLICY_HASH);
+    assert_eq!(facts.account.owners_hash, OWNERS_HASH);
+    assert_eq!(facts.account.threshold, THRESHOLD);
+    assert_eq!(facts.account.admin_nonce, ADMIN_NONCE);
+    assert_eq!(facts.account.audit_head, AUDIT_HEAD);
     assert_eq!(facts.pcr_selection, PcrSelection::SHA256_0_TO_7);
     assert_eq!(&facts.pcr_values[..], &pcr_values(8)[..]);
     assert_eq!(facts.ak_name, sha256_name(&b.ak.public_area()));
@@ -178,6 +198,10 @@ fn expectations_that_hold_pass() {
             address: Some(b.wallet.address()),
             chain_id: Some(CHAIN_ID),
             policy_hash: Some(NO_POLICY_HASH),
+            owners_hash: Some(OWNERS_HASH),
+            threshold: Some(THRESHOLD),
+            admin_nonce: Some(ADMIN_NONCE),
+            audit_head: Some(AUDIT_HEAD),
             pcr_values: &pcrs,
             trusted_ak: Some(trusted),
         };
@@ -196,24 +220,23 @@ fn changed_nonce_is_a_challenge_mismatch() {
 
 #[test]
 fn changed_evidence_fields_bound_by_the_challenge_are_a_challenge_mismatch() {
-    let mut b = build();
-    b.evidence.chain_id = 1;
-    assert_eq!(
-        verify(&b.evidence, NONCE, &none()),
-        Err(AttestError::ChallengeMismatch)
-    );
-    let mut b = build();
-    b.evidence.address.0[0] ^= 1;
-    assert_eq!(
-        verify(&b.evidence, NONCE, &none()),
-        Err(AttestError::ChallengeMismatch)
-    );
-    let mut b = build();
-    b.evidence.policy_hash[31] = 1;
-    assert_eq!(
-        verify(&b.evidence, NONCE, &none()),
-        Err(AttestError::ChallengeMismatch)
-    );
+    let edits: [fn(&mut AccountFacts); 7] = [
+        |a| a.chain_id = 1,
+        |a| a.address.0[0] ^= 1,
+        |a| a.policy_hash[31] = 1,
+        |a| a.owners_hash[0] ^= 1,
+        |a| a.threshold = 1,
+        |a| a.admin_nonce += 1,
+        |a| a.audit_head[31] ^= 1,
+    ];
+    for edit in edits {
+        let mut b = build();
+        edit(&mut b.evidence.account);
+        assert_eq!(
+            verify(&b.evidence, NONCE, &none()),
+            Err(AttestError::ChallengeMismatch)
+        );
+    }
 }
 
 #[test]
@@ -374,7 +397,7 @@ fn each_ak_public_area_check_has_its_error() {
 #[test]
 fn attest_structure_checks_have_their_errors() {
     let b = build();
-    let chal = challenge(NONCE, CHAIN_ID, &b.wallet.address(), &NO_POLICY_HASH);
+    let chal = challenge(NONCE, &b.evidence.account);
     let good = quote_bytes(
         &chal,
         &PcrSelection::SHA256_0_TO_7,
@@ -440,7 +463,7 @@ fn a_foreign_wallet_claiming_the_address_fails_the_wallet_signature() {
     let attacker_wallet = WalletKey::new(10);
     let selection = PcrSelection::SHA256_0_TO_7;
     let values = pcr_values(8);
-    let chal = challenge(NONCE, CHAIN_ID, &victim.wallet.address(), &NO_POLICY_HASH);
+    let chal = challenge(NONCE, &victim.evidence.account);
     let attest = quote_bytes(&chal, &selection, &pcr_digest(&values));
     let forged = Evidence {
         ak_signature: attacker_ak.sign(&attest),
@@ -448,9 +471,7 @@ fn a_foreign_wallet_claiming_the_address_fails_the_wallet_signature() {
         ak_public: HVec::from_slice(&attacker_ak.public_area()).unwrap(),
         pcr_selection: selection,
         pcr_values: HVec::from_slice(&values).unwrap(),
-        address: victim.wallet.address(),
-        chain_id: CHAIN_ID,
-        policy_hash: NO_POLICY_HASH,
+        account: victim.evidence.account,
         wallet_signature: attacker_wallet.personal_sign(&chal),
     };
     assert_eq!(
@@ -523,6 +544,34 @@ fn unmet_expectations_have_their_errors() {
     );
     assert_eq!(
         check(Expectations {
+            owners_hash: Some([0; 32]),
+            ..none()
+        }),
+        AttestError::OwnersHashMismatch
+    );
+    assert_eq!(
+        check(Expectations {
+            threshold: Some(THRESHOLD + 1),
+            ..none()
+        }),
+        AttestError::ThresholdMismatch
+    );
+    assert_eq!(
+        check(Expectations {
+            admin_nonce: Some(ADMIN_NONCE - 1),
+            ..none()
+        }),
+        AttestError::AdminNonceMismatch
+    );
+    assert_eq!(
+        check(Expectations {
+            audit_head: Some([0; 32]),
+            ..none()
+        }),
+        AttestError::AuditHeadMismatch
+    );
+    assert_eq!(
+        check(Expectations {
             pcr_values: &[(8, [0; 32])],
             ..none()
         }),
@@ -549,20 +598,22 @@ fn unmet_expectations_have_their_errors() {
 fn challenge_is_the_documented_hash() {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
-    h.update(b"flare-wallet/attest/v1");
+    h.update(b"flare-wallet/attest/v2");
     h.update(b"abc");
     h.update(1u64.to_be_bytes());
     h.update([0xaa; 20]);
     h.update([0u8; 32]);
+    h.update([0x0a; 32]);
+    h.update([2u8]);
+    h.update(5u64.to_be_bytes());
+    h.update([0x0b; 32]);
     let expected: [u8; 32] = h.finalize().into();
-    assert_eq!(
-        challenge(b"abc", 1, &Address([0xaa; 20]), &NO_POLICY_HASH),
-        expected
-    );
-    assert_ne!(
-        challenge(b"abd", 1, &Address([0xaa; 20]), &NO_POLICY_HASH),
-        expected
-    );
+    let facts = AccountFacts {
+        chain_id: 1,
+        ..facts_for(Address([0xaa; 20]))
+    };
+    assert_eq!(challenge(b"abc", &facts), expected);
+    assert_ne!(challenge(b"abd", &facts), expected);
 }
 
 #[test]
@@ -608,25 +659,40 @@ fn evidence_encoding_round_trips_and_is_strict() {
     bad[0] ^= 1;
     assert_eq!(Evidence::parse(&bad), Err(AttestError::EvidenceBadMagic));
     let mut bad = bytes.to_vec();
-    bad[9] = 2;
+    bad[9] = 3;
     assert_eq!(
         Evidence::parse(&bad),
         Err(AttestError::EvidenceUnsupportedVersion)
     );
+    // Version 1 (no owner facts) is refused by name, whatever follows.
     let mut bad = bytes.to_vec();
-    bad[201 + 1 + 3] = 7; // PCR count byte after a 3-byte bitmap
+    bad[9] = 1;
+    assert_eq!(
+        Evidence::parse(&bad),
+        Err(AttestError::EvidenceVersionRetired)
+    );
+    assert!(AttestError::EvidenceVersionRetired
+        .to_string()
+        .contains("version 1"));
+    // The owner facts sit at their documented offsets.
+    assert_eq!(&bytes[70..102], &OWNERS_HASH);
+    assert_eq!(bytes[102], THRESHOLD);
+    assert_eq!(&bytes[103..111], &ADMIN_NONCE.to_be_bytes());
+    assert_eq!(&bytes[111..143], &AUDIT_HEAD);
+    let mut bad = bytes.to_vec();
+    bad[274 + 1 + 3] = 7; // PCR count byte after a 3-byte bitmap
     assert_eq!(
         Evidence::parse(&bad),
         Err(AttestError::EvidencePcrCountMismatch)
     );
     let mut bad = bytes.to_vec();
-    bad[70 + 64] = 1; // v must be 27 or 28 on the wire
+    bad[143 + 64] = 1; // v must be 27 or 28 on the wire
     assert_eq!(
         Evidence::parse(&bad),
         Err(AttestError::WalletSignatureMalformed)
     );
     let mut bad = bytes.to_vec();
-    bad[201] = 9; // bitmap size
+    bad[274] = 9; // bitmap size
     assert_eq!(
         Evidence::parse(&bad),
         Err(AttestError::EvidenceLengthOutOfBounds)

@@ -4,9 +4,10 @@
 
 use proptest::prelude::*;
 use wallet_core::backup::{
-    BackupError, BoundPolicy, Field, PcrPolicy, SealedKeyFile, FLAGS_OFFSET, INTEGRITY_LEN, MAGIC,
-    MAX_FILE_LEN, MAX_PCR_SELECT_LEN, MAX_POLICY_DIGEST_LEN, MAX_PRIVATE_LEN, MAX_PUBLIC_LEN,
-    MAX_SIGNING_POLICY_LEN, MAX_SRK_NAME_LEN, MIN_FILE_LEN, SRK_NAME_OFFSET, VERSION_OFFSET,
+    BackupError, BoundPolicy, Field, OwnerSection, PcrPolicy, SealedKeyFile, FLAGS_OFFSET,
+    INTEGRITY_LEN, MAGIC, MAX_FILE_LEN, MAX_PCR_SELECT_LEN, MAX_POLICY_DIGEST_LEN, MAX_PRIVATE_LEN,
+    MAX_PUBLIC_LEN, MAX_SIGNING_POLICY_LEN, MAX_SRK_NAME_LEN, MIN_FILE_LEN, SRK_NAME_OFFSET,
+    VERSION_OFFSET,
 };
 
 fn sample_file<'a>(srk: &'a [u8], public: &'a [u8], private: &'a [u8]) -> SealedKeyFile<'a> {
@@ -77,12 +78,85 @@ fn maximal_file_has_max_len_and_parses() {
         encoding: &encoding,
         tag: &[6u8; 32],
     };
+    let mut owners = vec![16u8];
+    owners.extend_from_slice(&[7u8; 20 * 16]);
+    owners.push(16);
+    let section = OwnerSection {
+        owners: &owners,
+        admin_nonce: u64::MAX,
+    };
     let mut bytes = vec![0u8; MAX_FILE_LEN];
-    let n = file.encode_with_policy(Some(bound), &mut bytes).unwrap();
+    let n = file
+        .encode_with_owners(Some(bound), Some(section), &mut bytes)
+        .unwrap();
     assert_eq!(n, MAX_FILE_LEN);
     let view = SealedKeyFile::parse(&bytes).unwrap();
+    assert_eq!(view.version(), 2);
     assert_eq!(view.contents(), file);
     assert_eq!(view.bound_policy(), Some(bound));
+    assert_eq!(view.owner_section(), Some(section));
+}
+
+#[test]
+fn owners_need_version_2_and_a_signing_policy() {
+    let file = sample_file(&[1, 2], &[3], &[4]);
+    let owners = [
+        1u8, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 1,
+    ];
+    let section = OwnerSection {
+        owners: &owners,
+        admin_nonce: 5,
+    };
+    let mut out = vec![0u8; MAX_FILE_LEN];
+    // Owners without a policy cannot be written.
+    assert!(matches!(
+        file.encode_with_owners(None, Some(section), &mut out),
+        Err(BackupError::FlagsDoNotFitVersion { .. })
+    ));
+    let encoding = [5u8; 3];
+    let bound = BoundPolicy {
+        encoding: &encoding,
+        tag: &[6u8; 32],
+    };
+    let n = file
+        .encode_with_owners(Some(bound), Some(section), &mut out)
+        .unwrap();
+    let good = out[..n].to_vec();
+    assert_eq!(
+        SealedKeyFile::parse(&good).unwrap().owner_section(),
+        Some(section)
+    );
+    // The owner flag in a version 1 file, and a version 2 file without it.
+    let mut bad = good.clone();
+    bad[VERSION_OFFSET + 1] = 1;
+    reseal(&mut bad);
+    assert!(matches!(
+        SealedKeyFile::parse(&bad),
+        Err(BackupError::FlagsDoNotFitVersion { version: 1, .. })
+    ));
+    let mut bad = encode(&file);
+    bad[VERSION_OFFSET + 1] = 2;
+    reseal(&mut bad);
+    assert!(matches!(
+        SealedKeyFile::parse(&bad),
+        Err(BackupError::FlagsDoNotFitVersion { version: 2, .. })
+    ));
+    // A count of zero or above 16.
+    for (count, expected) in [
+        (0u8, BackupError::EmptyField(Field::Owners)),
+        (17u8, BackupError::LengthOverBound(Field::Owners)),
+    ] {
+        let mut bad = good.clone();
+        let at = bad.len() - INTEGRITY_LEN - 8 - owners.len();
+        bad[at] = count;
+        reseal(&mut bad);
+        assert_eq!(SealedKeyFile::parse(&bad), Err(expected));
+    }
+    // A section cut short.
+    let mut short = good[..good.len() - INTEGRITY_LEN - 9].to_vec();
+    short.extend_from_slice(&[0u8; INTEGRITY_LEN]);
+    reseal(&mut short);
+    assert!(SealedKeyFile::parse(&short).is_err());
 }
 
 #[test]
@@ -114,11 +188,11 @@ fn each_header_malformation_has_its_error() {
     assert_eq!(SealedKeyFile::parse(&bad), Err(BackupError::BadMagic));
 
     let mut bad = good.clone();
-    bad[VERSION_OFFSET + 1] = 2;
+    bad[VERSION_OFFSET + 1] = 3;
     reseal(&mut bad);
     assert_eq!(
         SealedKeyFile::parse(&bad),
-        Err(BackupError::UnsupportedVersion(2))
+        Err(BackupError::UnsupportedVersion(3))
     );
 
     let mut bad = good.clone();

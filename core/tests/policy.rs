@@ -91,7 +91,13 @@ fn default_allows_everything_but_unprotected_transactions() {
     );
     assert_eq!(policy.check_message(), Ok(()));
     assert_eq!(policy.check_typed_data(&Eip712Domain::default()), Ok(()));
-    assert_eq!(policy.check_typed_data_hash(), Ok(()));
+    // A raw digest is the one thing a stated policy refuses by default; the
+    // policy of a wallet created without one signs it.
+    assert_eq!(
+        policy.check_typed_data_hash(),
+        Err(PolicyViolation::RawHashNotAllowed)
+    );
+    assert_eq!(Policy::plain_wallet().check_typed_data_hash(), Ok(()));
 
     let mut relaxed = Policy::default();
     relaxed.set_allow_unprotected(true);
@@ -412,6 +418,11 @@ fn messages_and_typed_data_rules() {
         ..mail
     };
     assert!(policy.check_typed_data(&huge_chain).is_err());
+    assert_eq!(
+        policy.check_typed_data_hash(),
+        Err(PolicyViolation::RawHashNotAllowed)
+    );
+    policy.set_allow_raw_hashes(true);
     let bare = policy.check_typed_data_hash().unwrap_err();
     assert_eq!(bare, PolicyViolation::TypedDataHashNotCheckable);
     assert_eq!(bare.rule(), PolicyField::TypedDataDomains);
@@ -597,7 +608,7 @@ fn encode(policy: &Policy) -> Vec<u8> {
 fn default_policy_encoding_is_byte_for_byte_as_documented() {
     let bytes = encode(&Policy::default());
     let mut expected = b"FLWPLCY\0".to_vec();
-    expected.extend_from_slice(&[0, 1]); // version
+    expected.extend_from_slice(&[0, 2]); // version
     expected.push(0); // chain_ids absent
     expected.push(0); // max_value_wei absent
     expected.push(0); // max_fee_wei absent
@@ -610,6 +621,7 @@ fn default_policy_encoding_is_byte_for_byte_as_documented() {
     expected.push(1); // allow_messages
     expected.push(0); // typed_data_domains absent
     expected.push(0); // daily_limit_wei absent
+    expected.push(0); // allow_raw_hashes
     assert_eq!(bytes, expected);
     assert_eq!(&bytes[..8], &MAGIC);
     // The hash is plain SHA-256 of those bytes.
@@ -621,7 +633,7 @@ fn default_policy_encoding_is_byte_for_byte_as_documented() {
 fn full_policy_encoding_layout_and_round_trip() {
     let policy = full_policy();
     let bytes = encode(&policy);
-    let mut expected = b"FLWPLCY\0\x00\x01".to_vec();
+    let mut expected = b"FLWPLCY\0\x00\x02".to_vec();
     expected.extend_from_slice(&[1, 0, 3]);
     for id in [1u64, 14, 114] {
         expected.extend_from_slice(&id.to_be_bytes());
@@ -654,6 +666,7 @@ fn full_policy_encoding_layout_and_round_trip() {
     expected.extend_from_slice(&[2; 20]);
     expected.push(1);
     expected.extend_from_slice(&u256_dec("5000000000000000000").0);
+    expected.push(0);
     assert_eq!(bytes, expected);
     assert_eq!(Policy::decode(&bytes).unwrap(), policy);
     let hash: [u8; 32] = Sha256::digest(&bytes).into();
@@ -737,7 +750,7 @@ mod at {
 #[test]
 fn every_malformation_has_its_own_error() {
     let good = encode(&full_policy());
-    assert_eq!(good.len(), at::DAILY_FLAG + 33);
+    assert_eq!(good.len(), at::DAILY_FLAG + 33 + 1);
     assert_eq!(good[at::DAILY_FLAG], 1);
     let with = |f: &dyn Fn(&mut Vec<u8>)| {
         let mut bad = good.clone();
@@ -756,7 +769,12 @@ fn every_malformation_has_its_own_error() {
     };
 
     assert_eq!(with(&|b| b[0] = b'X'), Err(PolicyError::BadMagic));
-    assert_eq!(with(&|b| b[9] = 2), Err(PolicyError::UnsupportedVersion(2)));
+    assert_eq!(with(&|b| b[9] = 3), Err(PolicyError::UnsupportedVersion(3)));
+    let raw_flag = at::DAILY_FLAG + 33;
+    assert_eq!(
+        with(&|b| b[raw_flag] = 2),
+        Err(PolicyError::InvalidFlag(PolicyField::AllowRawHashes))
+    );
     assert_eq!(
         with(&|b| b[at::CHAIN_FLAG] = 2),
         Err(PolicyError::InvalidFlag(PolicyField::ChainIds))
@@ -861,6 +879,7 @@ fn every_malformation_has_its_own_error() {
         (at::MESSAGES, PolicyField::AllowMessages),
         (at::DOMAIN_FLAG, PolicyField::TypedDataDomains),
         (at::DAILY_FLAG, PolicyField::DailyLimitWei),
+        (at::DAILY_FLAG + 33, PolicyField::AllowRawHashes),
     ];
     for len in 0..good.len() {
         let field = fields
@@ -889,8 +908,32 @@ fn errors_display_specific_messages() {
     );
     assert_eq!(
         PolicyError::UnsupportedVersion(9).to_string(),
-        "policy encoding version 9 is not supported (expected 1)"
+        "policy encoding version 9 is not supported (expected 1 or 2)"
     );
+}
+
+/// A version 1 encoding (before `allow_raw_hashes`) still decodes, with the
+/// rule raw hashes had then: allowed unless `typed_data_domains` is set.
+#[test]
+fn version_1_encodings_decode_with_the_raw_hash_rule_they_had() {
+    let as_v1 = |policy: &Policy| {
+        let mut bytes = encode(policy);
+        assert_eq!(bytes.pop(), Some(u8::from(policy.allow_raw_hashes())));
+        bytes[9] = 1;
+        bytes
+    };
+    let plain = Policy::plain_wallet();
+    let decoded = Policy::decode(&as_v1(&plain)).unwrap();
+    assert!(decoded.allow_raw_hashes());
+    assert_eq!(decoded, plain);
+    let full = full_policy();
+    assert!(full.typed_data_domains().is_some());
+    let decoded = Policy::decode(&as_v1(&full)).unwrap();
+    assert!(!decoded.allow_raw_hashes());
+    // A version 1 encoding with the version 2 byte is refused.
+    let mut long = as_v1(&plain);
+    long.push(1);
+    assert_eq!(Policy::decode(&long), Err(PolicyError::TrailingBytes));
 }
 
 // ------------------------------------------------------------ binding tag

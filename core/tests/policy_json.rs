@@ -603,7 +603,10 @@ fn an_unknown_key_is_named() {
         ),
         "{message}"
     );
-    assert!(message.ends_with("daily_limit_wei"), "{message}");
+    assert!(
+        message.ends_with("daily_limit_wei, allow_raw_hashes"),
+        "{message}"
+    );
     // An unknown key is reported even when a known key's value is also wrong.
     assert!(matches!(
         err(r#"{"allow_messages": 1, "header": 0}"#),
@@ -731,6 +734,7 @@ fn to_json_writes_every_key_in_a_form_any_reader_keeps_exactly() {
     let expected = json!({
         "allow_contract_creation": false,
         "allow_messages": false,
+        "allow_raw_hashes": false,
         "allow_unprotected": true,
         "chain_ids": [1, 14, 114],
         "daily_limit_wei": U256_MAX_DEC,
@@ -760,6 +764,7 @@ fn to_json_writes_every_key_in_a_form_any_reader_keeps_exactly() {
         json!({
             "allow_contract_creation": true,
             "allow_messages": true,
+            "allow_raw_hashes": false,
             "allow_unprotected": false,
             "chain_ids": null,
             "daily_limit_wei": null,

@@ -12,6 +12,8 @@
 //!   valid encoding is refused.
 #![allow(clippy::unwrap_used)]
 
+#[path = "wallet_support/owners.rs"]
+mod owners;
 #[path = "wallet_support/transports.rs"]
 mod support;
 
@@ -586,8 +588,16 @@ fn the_core_signs_exactly_when_every_rule_holds() {
             }
             // Messages and typed data.
             prop_assert_eq!(policy.check_message().is_ok(), policy_spec.messages);
+            // A raw digest: refused by a stated policy unless allow_raw_hashes,
+            // and then only while no domain list is set.
             prop_assert_eq!(
-                policy.check_typed_data_hash().is_ok(),
+                policy.check_typed_data_hash(),
+                Err(wallet_core::policy::PolicyViolation::RawHashNotAllowed)
+            );
+            let mut raw = policy.clone();
+            raw.set_allow_raw_hashes(true);
+            prop_assert_eq!(
+                raw.check_typed_data_hash().is_ok(),
                 policy_spec.domains.is_none()
             );
             for &chain in &CHAINS {
@@ -627,7 +637,13 @@ fn the_wallet_signs_exactly_when_every_rule_holds_daily_limit_included() {
     let dir = support::TempDir::new("policy-prop");
     let mut wallet = support::open_wallet(&tpm, &dir.state("s"));
     wallet.set_key_mode(KeyMode::Cached);
-    wallet.create_account(AccountOptions::default()).unwrap();
+    let owner_keys = owners::owner_keys(3, 1);
+    wallet
+        .create_account(AccountOptions {
+            owners: Some(owners::owner_set(&owner_keys, 1)),
+            ..AccountOptions::default()
+        })
+        .unwrap();
     let address = wallet.address().unwrap();
     // Shared with the property closure, which proptest wants to be `Fn`.
     let wallet = std::cell::RefCell::new(wallet);
@@ -664,7 +680,16 @@ fn the_wallet_signs_exactly_when_every_rule_holds_daily_limit_included() {
             let mut wallet = wallet.borrow_mut();
             let mut history = history.borrow_mut();
             let mut tally = tally.borrow_mut();
-            wallet.replace_policy(build_policy(&spec)).unwrap();
+            let policy = build_policy(&spec);
+            let request = wallet
+                .admin_request(
+                    wallet_core::authority::AdminAction::ReplacePolicy,
+                    wallet_core::authority::replace_policy_params_hash(&policy.hash()),
+                    u64::MAX,
+                )
+                .unwrap();
+            let approvals = owners::approve(&[&owner_keys[0]], &request);
+            wallet.replace_policy(policy, &request, &approvals).unwrap();
             let mut out = vec![0u8; 4096];
             for tx in &txs {
                 let payload = payload_of(tx, &authority);

@@ -110,13 +110,23 @@ fn each_malformed_policy_section_has_its_error() {
     bad[FLAGS_OFFSET + 1] = 0;
     reseal(&mut bad);
     assert_eq!(SealedKeyFile::parse(&bad), Err(BackupError::TrailingBytes));
-    // An unknown bit is still refused.
+    // The owner bit in a version 1 file, and a bit no version defines.
     let mut bad = good.clone();
     bad[FLAGS_OFFSET + 1] = 0x06;
     reseal(&mut bad);
     assert_eq!(
         SealedKeyFile::parse(&bad),
-        Err(BackupError::UnknownFlags(0x0006))
+        Err(BackupError::FlagsDoNotFitVersion {
+            version: 1,
+            flags: 0x0006
+        })
+    );
+    let mut bad = good.clone();
+    bad[FLAGS_OFFSET + 1] = 0x0a;
+    reseal(&mut bad);
+    assert_eq!(
+        SealedKeyFile::parse(&bad),
+        Err(BackupError::UnknownFlags(0x000a))
     );
     // The encoder refuses what the parser would.
     let empty = BoundPolicy {

@@ -1,10 +1,13 @@
 //! The signing policy inside the wallet, on a real swtpm: caps refused with
 //! the named rule and nothing signed (not even a TPM command sent), the
 //! daily limit persisted across a restart and expiring after 24 hours, a
-//! policy changed on disk refused before any signature, replacement logged,
-//! the policy hash in attestation evidence, and backups that keep the policy.
+//! policy changed on disk refused before any signature, replacement by the
+//! owners logged, the policy hash in attestation evidence, and backups that
+//! keep the policy.
 #![allow(clippy::unwrap_used)]
 
+#[path = "wallet_support/owners.rs"]
+mod owners;
 #[path = "wallet_support/transports.rs"]
 mod support;
 
@@ -15,16 +18,17 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use support::{open_wallet, swtpm, TempDir};
 use wallet_core::attest::{verify, AttestError, Expectations, NO_POLICY_HASH};
+use wallet_core::audit::{AuditEvent, GENESIS};
+use wallet_core::authority::{self, AdminAction, AuthorityError};
 use wallet_core::backup::{BoundPolicy, SealedKeyFile, INTEGRITY_LEN, MAX_FILE_LEN};
-use wallet_core::policy::audit::PolicyEvent;
 use wallet_core::policy::ledger::{Clock, WINDOW_SECONDS};
 use wallet_core::policy::{
     Eip712Domain, Policy, PolicyError, PolicyField, PolicyViolation, TypedDataDomain,
 };
 use wallet_core::signer::{eip191_hash, recover_address, Address};
-use wallet_core::state::{ACCOUNT_FILE, POLICY_LOG_FILE, SPEND_LEDGER_FILE};
+use wallet_core::state::{ACCOUNT_FILE, SPEND_LEDGER_FILE};
 use wallet_core::tx::{self, U256};
-use wallet_core::wallet::{AccountOptions, KeyMode, Wallet, WalletError};
+use wallet_core::wallet::{AccountOptions, KeyMode, Wallet, WalletError, AUDIT_LOG_FILE};
 use wallet_core::Error;
 
 const TWO_ETH: u128 = 2_000_000_000_000_000_000;
@@ -86,6 +90,27 @@ fn with_policy(policy: Policy) -> AccountOptions {
         policy,
         ..AccountOptions::default()
     }
+}
+
+/// Options with `policy` and a 2-of-3 owner set of [`owners::owner_keys`]`(7, 3)`.
+fn owned(policy: Policy) -> AccountOptions {
+    AccountOptions {
+        policy,
+        owners: Some(owners::owner_set(&owners::owner_keys(7, 3), 2)),
+        ..AccountOptions::default()
+    }
+}
+
+/// Replaces the policy with the approval of two of the three owners of [`owned`].
+fn replace_as_owners(wallet: &mut Wallet, policy: Policy) -> Result<[u8; 32], Error> {
+    let keys = owners::owner_keys(7, 3);
+    let request = wallet.admin_request(
+        AdminAction::ReplacePolicy,
+        authority::replace_policy_params_hash(&policy.hash()),
+        u64::MAX,
+    )?;
+    let approvals = owners::approve(&[&keys[0], &keys[2]], &request);
+    wallet.replace_policy(policy, &request, &approvals)
 }
 
 fn violation_of(result: Result<impl std::fmt::Debug, Error>) -> PolicyViolation {
@@ -333,7 +358,7 @@ fn a_policy_changed_on_disk_is_refused_before_any_signature() {
         .contains("nothing was signed"));
 
     // Stripping the policy (the file form from before policies) leaves an
-    // account that signs nothing until a policy is bound again.
+    // ownerless account that signs nothing and can never be given a policy.
     let stripped = rewrite_policy(&good, None, None);
     std::fs::write(account_file(&state), &stripped).unwrap();
     let mut wallet = open_wallet(&tpm, &state);
@@ -351,23 +376,12 @@ fn a_policy_changed_on_disk_is_refused_before_any_signature() {
         Err(Error::Wallet(WalletError::PolicyUnbound))
     );
     assert_eq!(wallet.tpm_commands_sent(), commands);
-    let hash = wallet.replace_policy(capped(TWO_ETH)).unwrap();
-    assert_eq!(hash, capped(TWO_ETH).hash());
-    let n = wallet
-        .sign_transaction(&transfer(14, 0, [1; 20], 1), &mut out)
-        .unwrap();
     assert_eq!(
-        tx::decode_signed(&out[..n])
-            .unwrap()
-            .recover_sender()
-            .unwrap(),
-        address
+        wallet.admin_request(AdminAction::ReplacePolicy, [0; 32], u64::MAX),
+        Err(Error::Authority(AuthorityError::Ownerless))
     );
-    let log = wallet.policy_log().unwrap();
-    let last = log.last().unwrap();
-    assert_eq!(last.event, PolicyEvent::Replace);
-    assert_eq!(last.old_hash, None);
-    assert_eq!(last.new_hash, hash);
+    assert_eq!(wallet.address().unwrap(), address);
+    assert_eq!(wallet.tpm_commands_sent(), commands);
 }
 
 #[test]
@@ -382,7 +396,7 @@ fn replace_policy_changes_the_hash_is_logged_and_persists() {
 
     let mut wallet = open_wallet(&tpm, &state);
     wallet.set_clock(Box::new(clock.clone()));
-    let address = wallet.create_account(with_policy(first.clone())).unwrap();
+    let address = wallet.create_account(owned(first.clone())).unwrap();
     assert_eq!(wallet.policy().unwrap(), Some(&first));
     assert_eq!(wallet.policy_hash().unwrap(), first.hash());
     let mut out = [0u8; 512];
@@ -393,7 +407,7 @@ fn replace_policy_changes_the_hash_is_logged_and_persists() {
     );
 
     clock.advance(60);
-    let new_hash = wallet.replace_policy(second.clone()).unwrap();
+    let new_hash = replace_as_owners(&mut wallet, second.clone()).unwrap();
     assert_eq!(new_hash, second.hash());
     assert_ne!(new_hash, first.hash());
     assert_eq!(wallet.policy_hash().unwrap(), new_hash);
@@ -403,24 +417,52 @@ fn replace_policy_changes_the_hash_is_logged_and_persists() {
         PolicyViolation::ChainIdNotAllowed { chain_id: 1 }
     );
 
-    let log = wallet.policy_log().unwrap();
-    assert_eq!(log.len(), 2);
-    assert_eq!(log[0].event, PolicyEvent::Create);
+    let log = wallet.audit_log().unwrap();
+    let owners_hash = owners::owner_set(&owners::owner_keys(7, 3), 2).hash();
+    assert_eq!(log.len(), 4);
+    assert_eq!(
+        log[0].event,
+        AuditEvent::Create {
+            policy: first.hash(),
+            owners: owners_hash,
+            threshold: 2
+        }
+    );
     assert_eq!(log[0].time, 1_800_000_000);
     assert_eq!(log[0].address, address);
-    assert_eq!(log[0].old_hash, None);
-    assert_eq!(log[0].new_hash, first.hash());
-    assert_eq!(log[1].event, PolicyEvent::Replace);
-    assert_eq!(log[1].time, 1_800_000_060);
-    assert_eq!(log[1].old_hash, Some(first.hash()));
-    assert_eq!(log[1].new_hash, second.hash());
-    let text = std::fs::read_to_string(state.join(POLICY_LOG_FILE)).unwrap();
+    assert_eq!(log[0].prev, GENESIS);
+    assert_eq!(
+        log[1].event,
+        AuditEvent::Refuse {
+            request: wallet_core::audit::RefusedRequest::Transaction,
+            rule: PolicyField::MaxValueWei
+        }
+    );
+    assert_eq!(
+        log[2].event,
+        AuditEvent::ReplacePolicy {
+            nonce: 0,
+            old: first.hash(),
+            new: second.hash()
+        }
+    );
+    assert_eq!(log[2].time, 1_800_000_060);
+    assert_eq!(log[2].prev, log[1].hash);
+    assert_eq!(
+        log[3].event,
+        AuditEvent::Refuse {
+            request: wallet_core::audit::RefusedRequest::Transaction,
+            rule: PolicyField::ChainIds
+        }
+    );
+    assert_eq!(wallet.audit_head().unwrap(), log[3].hash);
+    assert_eq!(wallet.admin_nonce().unwrap(), 1);
+    let text = std::fs::read_to_string(state.join(AUDIT_LOG_FILE)).unwrap();
     let old_hex = hex::encode(first.hash());
     let new_hex = hex::encode(second.hash());
-    assert_eq!(
-        text.lines().nth(1).unwrap(),
-        format!("time=1800000060 event=replace address={address} old={old_hex} new={new_hex}")
-    );
+    assert!(text.lines().nth(2).unwrap().starts_with(&format!(
+        "seq=2 time=1800000060 event=replace_policy address={address} nonce=0 old={old_hex} new={new_hex} prev="
+    )));
     drop(wallet);
 
     // A new process finds the replacement, bound to the key.
@@ -439,9 +481,9 @@ fn attestation_evidence_carries_the_policy_hash_and_follows_a_replacement() {
     let dir = TempDir::new("policy-attest");
     let mut wallet = open_wallet(&tpm, &dir.state("s"));
     let first = capped(TWO_ETH);
-    let address = wallet.create_account(with_policy(first.clone())).unwrap();
+    let address = wallet.create_account(owned(first.clone())).unwrap();
     let before = wallet.attest(b"nonce-1", 14).unwrap();
-    assert_eq!(before.policy_hash, first.hash());
+    assert_eq!(before.account.policy_hash, first.hash());
     let pinned = |hash| Expectations {
         address: Some(address),
         chain_id: Some(14),
@@ -449,15 +491,20 @@ fn attestation_evidence_carries_the_policy_hash_and_follows_a_replacement() {
         ..Expectations::default()
     };
     let facts = verify(&before, b"nonce-1", &pinned(first.hash())).unwrap();
-    assert_eq!(facts.policy_hash, first.hash());
+    assert_eq!(facts.account.policy_hash, first.hash());
+    assert_eq!(facts.account.admin_nonce, 0);
+    assert_eq!(facts.account.threshold, 2);
 
     let second = capped(1);
-    wallet.replace_policy(second.clone()).unwrap();
+    replace_as_owners(&mut wallet, second.clone()).unwrap();
     let after = wallet.attest(b"nonce-2", 14).unwrap();
-    assert_eq!(after.policy_hash, second.hash());
+    assert_eq!(after.account.policy_hash, second.hash());
     let facts = verify(&after, b"nonce-2", &pinned(second.hash())).unwrap();
-    assert_eq!(facts.policy_hash, second.hash());
-    assert_ne!(facts.policy_hash, first.hash());
+    assert_eq!(facts.account.policy_hash, second.hash());
+    assert_ne!(facts.account.policy_hash, first.hash());
+    assert_eq!(facts.account.admin_nonce, 1);
+    assert_eq!(facts.account.audit_head, wallet.audit_head().unwrap());
+    assert_ne!(facts.account.audit_head, before.account.audit_head);
     // Each evidence verifies only against its own policy.
     assert_eq!(
         verify(&after, b"nonce-2", &pinned(first.hash())),
@@ -469,13 +516,13 @@ fn attestation_evidence_carries_the_policy_hash_and_follows_a_replacement() {
     );
     // Claiming another policy hash breaks the challenge the quote signed.
     let mut relabelled = after.clone();
-    relabelled.policy_hash = first.hash();
+    relabelled.account.policy_hash = first.hash();
     assert_eq!(
         verify(&relabelled, b"nonce-2", &Expectations::default()),
         Err(AttestError::ChallengeMismatch)
     );
     // The wallet's own signature is over the same challenge.
-    let challenge = wallet_core::attest::challenge(b"nonce-2", 14, &address, &second.hash());
+    let challenge = wallet_core::attest::challenge(b"nonce-2", &after.account);
     assert_eq!(
         recover_address(&eip191_hash(&challenge), &after.wallet_signature).unwrap(),
         address
@@ -507,10 +554,17 @@ fn backup_and_restore_keep_the_policy_and_refuse_a_swapped_one() {
     restored
         .sign_transaction(&transfer(14, 0, [0x67; 20], TWO_ETH), &mut out)
         .unwrap();
-    let log = restored.policy_log().unwrap();
-    assert_eq!(log.len(), 1);
-    assert_eq!(log[0].event, PolicyEvent::Restore);
-    assert_eq!(log[0].new_hash, policy.hash());
+    let log = restored.audit_log().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        log[0].event,
+        AuditEvent::Restore {
+            policy: policy.hash(),
+            owners: authority::NO_OWNERS_HASH,
+            threshold: 0
+        }
+    );
+    assert!(matches!(log[1].event, AuditEvent::Refuse { .. }));
     drop(restored);
 
     // A backup whose policy was swapped is refused, and nothing is written.
@@ -522,7 +576,7 @@ fn backup_and_restore_keep_the_policy_and_refuse_a_swapped_one() {
         Err(Error::Wallet(WalletError::PolicyBindingMismatch))
     );
     assert!(!account_file(&dir.state("c")).exists());
-    assert!(!dir.state("c").join(POLICY_LOG_FILE).exists());
+    assert!(!dir.state("c").join(AUDIT_LOG_FILE).exists());
 }
 
 #[test]

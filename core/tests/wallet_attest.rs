@@ -8,9 +8,8 @@ mod support;
 use support::{open_wallet, swtpm, TempDir};
 use wallet_core::attest::{
     challenge, verify, AttestError, Evidence, Expectations, PcrSelection, TrustedAk,
-    MAX_EVIDENCE_LEN, NO_POLICY_HASH,
+    MAX_EVIDENCE_LEN,
 };
-use wallet_core::policy::Policy;
 use wallet_core::tpm::{self, transport, Tpm};
 use wallet_core::wallet::{AccountOptions, KeyMode};
 
@@ -72,14 +71,19 @@ fn evidence_verifies_through_its_encoding_with_every_expectation() {
             &Expectations {
                 address: Some(address),
                 chain_id: Some(CHAIN_ID),
-                policy_hash: Some(Policy::default().hash()),
+                policy_hash: Some(wallet.policy_hash().unwrap()),
+                owners_hash: Some(evidence.account.owners_hash),
+                threshold: Some(evidence.account.threshold),
+                admin_nonce: Some(evidence.account.admin_nonce),
+                audit_head: Some(evidence.account.audit_head),
                 pcr_values: &zero_pcrs,
                 trusted_ak: Some(trusted),
             },
         )
         .unwrap();
-        assert_eq!(facts.address, address);
-        assert_eq!(facts.chain_id, CHAIN_ID);
+        assert_eq!(facts.account, evidence.account);
+        assert_eq!(facts.account.address, address);
+        assert_eq!(facts.account.chain_id, CHAIN_ID);
         assert_eq!(facts.pcr_selection, PcrSelection::SHA256_0_TO_7);
         assert_eq!(facts.pcr_values.len(), 8);
         assert_eq!(facts.ak_name, ak_name);
@@ -183,12 +187,12 @@ fn a_flipped_ak_public_byte_is_refused() {
 #[test]
 fn evidence_from_another_swtpm_claiming_the_address_is_refused() {
     let (_tpm_a, victim) = genuine();
-    let claimed = victim.evidence.address;
+    let claimed = victim.evidence.account.address;
 
     // On another TPM, the attacker quotes the challenge for the victim's
     // address with its own AK and signs it with its own wallet key.
     let tpm_b = swtpm();
-    let chal = challenge(NONCE, CHAIN_ID, &claimed, &NO_POLICY_HASH);
+    let chal = challenge(NONCE, &victim.evidence.account);
     let mut engine = Tpm::new(transport::open(&tpm_b.tcti()).unwrap()).unwrap();
     let quote = engine
         .create_ak_and_quote(&chal, tpm::PcrSelection::DEFAULT_QUOTE)
@@ -206,9 +210,7 @@ fn evidence_from_another_swtpm_claiming_the_address_is_refused() {
         ak_public: heapless::Vec::from_slice(&quote.ak_public).unwrap(),
         pcr_selection: PcrSelection::SHA256_0_TO_7,
         pcr_values: heapless::Vec::from_slice(&quote.pcrs.values).unwrap(),
-        address: claimed,
-        chain_id: CHAIN_ID,
-        policy_hash: NO_POLICY_HASH,
+        account: victim.evidence.account,
         wallet_signature: attacker.sign_message(&chal).unwrap(),
     };
     // The quote itself is genuine; the wallet signature gives it away.
@@ -228,7 +230,7 @@ fn evidence_from_another_swtpm_claiming_the_address_is_refused() {
     // The attacker's genuine evidence for its own address, relabelled, fails
     // the challenge.
     let mut relabelled = attacker.attest(NONCE, CHAIN_ID).unwrap();
-    relabelled.address = claimed;
+    relabelled.account.address = claimed;
     assert_eq!(
         verify(&relabelled, NONCE, &none()),
         Err(AttestError::ChallengeMismatch)

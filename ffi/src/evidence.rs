@@ -26,6 +26,9 @@ pub struct wallet_evidence_facts {
     pub tpm_clock: u64,
     /// The TPM's firmware version.
     pub tpm_firmware_version: u64,
+    /// The account's admin nonce bound into the challenge: the nonce the
+    /// next owner-approved admin request must carry.
+    pub admin_nonce: u64,
     /// The quoted PCRs: bit `n` set for PCR `n`.
     pub pcr_bitmap: u32,
     /// How many PCR values follow: the number of bits set in `pcr_bitmap`.
@@ -42,6 +45,12 @@ pub struct wallet_evidence_facts {
     /// (`wallet_policy_hash` of the wallet that attested; 32 zero bytes for
     /// an account without a policy).
     pub policy_hash: [u8; 32],
+    /// The hash of the account's owner set bound into the challenge
+    /// (keccak256 of `n || sorted owners || threshold`; 32 zero bytes for an
+    /// account without owners).
+    pub owners_hash: [u8; 32],
+    /// The head of the account's audit log bound into the challenge.
+    pub audit_head: [u8; 32],
     /// The Name of the attestation key that signed the quote: the 2-byte
     /// name algorithm (`0x000b`, SHA-256) and the SHA-256 of its public area
     /// (`WALLET_AK_NAME_LEN` bytes).
@@ -51,6 +60,11 @@ pub struct wallet_evidence_facts {
     /// The PCR bank's hash algorithm (`TPM_ALG_ID`): always `0x000b`,
     /// SHA-256, the only bank that verifies.
     pub pcr_hash_alg: u16,
+    /// How many owners must approve an admin action; 0 for an account
+    /// without owners.
+    pub threshold: u8,
+    /// Zero; keeps the structure free of padding.
+    pub reserved: [u8; 7],
 }
 
 impl wallet_evidence_facts {
@@ -60,18 +74,23 @@ impl wallet_evidence_facts {
             *slot = *value;
         }
         Ok(Self {
-            chain_id: facts.chain_id,
+            chain_id: facts.account.chain_id,
             tpm_clock: facts.clock,
             tpm_firmware_version: facts.firmware_version,
+            admin_nonce: facts.account.admin_nonce,
             pcr_bitmap: facts.pcr_selection.bitmap,
             pcr_count: u32::try_from(facts.pcr_values.len()).map_err(|_| WALLET_PANIC)?,
             tpm_reset_count: facts.reset_count,
             tpm_restart_count: facts.restart_count,
             pcr_values,
-            policy_hash: facts.policy_hash,
+            policy_hash: facts.account.policy_hash,
+            owners_hash: facts.account.owners_hash,
+            audit_head: facts.account.audit_head,
             ak_name: facts.ak_name,
-            address: facts.address.0,
+            address: facts.account.address.0,
             pcr_hash_alg: facts.pcr_selection.hash_alg,
+            threshold: facts.account.threshold,
+            reserved: [0; 7],
         })
     }
 }
@@ -85,8 +104,9 @@ impl wallet_evidence_facts {
 /// signing key), its signature over the quote
 /// (`WALLET_ATTEST_AK_SIGNATURE_INVALID`), the quote structure
 /// (`WALLET_ATTEST_QUOTE_*`, `WALLET_ATTEST_NOT_A_QUOTE`), the challenge
-/// it carries against this nonce and the evidence's address, chain id and
-/// policy hash (`WALLET_ATTEST_CHALLENGE_MISMATCH`), the PCR selection and
+/// it carries against this nonce and the evidence's address, chain id,
+/// policy hash, owners hash, threshold, admin nonce and audit-log head
+/// (`WALLET_ATTEST_CHALLENGE_MISMATCH`), the PCR selection and
 /// digest (`WALLET_ATTEST_PCR_*`), the wallet's signature over the
 /// challenge (`WALLET_ATTEST_WALLET_SIGNATURE_*`), and last the expected
 /// address (`WALLET_ATTEST_ADDRESS_MISMATCH`).
@@ -164,7 +184,7 @@ mod tests {
         // No padding: every byte of the struct is a field the library writes.
         assert_eq!(
             size_of::<wallet_evidence_facts>(),
-            3 * 8 + 4 * 4 + 32 * 32 + 32 + 34 + 20 + 2
+            4 * 8 + 4 * 4 + 32 * 32 + 3 * 32 + 34 + 20 + 2 + 1 + 7
         );
     }
 }

@@ -100,7 +100,18 @@ unsafe fn export(
     // nothing, and no KDF work is thrown away.
     out.require(WALLET_KEYSTORE_MAX_LEN)?;
     let params = params()?;
-    let keystore = wallet.run(|w| w.export_keystore(password, params?))?;
+    // Without owner approvals an export is refused: by the account's
+    // owners' rule, or because the account has none.
+    let keystore = wallet.run(|w| {
+        let params = params?;
+        let params_hash = w.export_keystore_params_hash(password, params)?;
+        let request = w.admin_request(
+            wallet_core::authority::AdminAction::ExportKeystore,
+            params_hash,
+            0,
+        )?;
+        w.export_keystore(password, params, &request, &[])
+    })?;
     out.write_c_string(&keystore.to_json())
 }
 
@@ -255,7 +266,7 @@ unsafe fn import(
     out.disjoint_from(password)?;
     out.disjoint_from(policy.unwrap_or_default())?;
     out.require(WALLET_ADDRESS_LEN)?;
-    let mut options = account_options(pcr_bitmap, Policy::default())?;
+    let mut options = account_options(pcr_bitmap, Policy::plain_wallet())?;
     let address = wallet.run(|w| {
         if let Some(policy) = policy {
             options.policy = Policy::decode(policy)?;

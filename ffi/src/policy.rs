@@ -284,7 +284,17 @@ pub unsafe extern "C" fn wallet_replace_policy(
         let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
         out.disjoint_from(policy)?;
         out.require(WALLET_HASH_LEN)?;
-        let hash = wallet.run(|w| w.replace_policy(Policy::decode(policy)?))?;
+        // Without owner approvals a replacement is refused: by the account's
+        // owners' rule, or because the account has none.
+        let hash = wallet.run(|w| {
+            let policy = Policy::decode(policy)?;
+            let request = w.admin_request(
+                wallet_core::authority::AdminAction::ReplacePolicy,
+                wallet_core::authority::replace_policy_params_hash(&policy.hash()),
+                0,
+            )?;
+            w.replace_policy(policy, &request, &[])
+        })?;
         out.write(&hash)
     })
 }

@@ -19,12 +19,14 @@
 //! | 7xx | attestation evidence and its verification (`wallet_core::attest`) |
 //! | 8xx | signing policy: rules that refused (80x-81x), encodings and state files (82x), its JSON form (84x) |
 //! | 9xx | keystores: the file (90x), its limits (92x), decryption (94x) (`wallet_core::keystore`) |
+//! | 10xx | owners and admin approvals: verification (100x-101x), owner sets (102x), requests and approvals as text (104x) (`wallet_core::authority`) |
 
 #![allow(non_camel_case_types)]
 
 use core::ffi::{c_char, CStr};
 
 use wallet_core::attest::AttestError;
+use wallet_core::authority::AuthorityError;
 use wallet_core::backup::BackupError;
 use wallet_core::keystore::{KeystoreError, Limit};
 use wallet_core::policy::json::PolicyJsonError;
@@ -343,6 +345,16 @@ pub enum wallet_result {
     WALLET_ATTEST_PCR_NOT_QUOTED = 730,
     /// A quoted PCR value differs from the expected one.
     WALLET_ATTEST_PCR_VALUE_MISMATCH = 731,
+    /// The evidence is bound to another owners hash than the expected one.
+    WALLET_ATTEST_OWNERS_HASH_MISMATCH = 732,
+    /// The evidence is bound to another owner threshold than the expected one.
+    WALLET_ATTEST_THRESHOLD_MISMATCH = 733,
+    /// The evidence is bound to another admin nonce than the expected one.
+    WALLET_ATTEST_ADMIN_NONCE_MISMATCH = 734,
+    /// The evidence is bound to another audit-log head than the expected one.
+    WALLET_ATTEST_AUDIT_HEAD_MISMATCH = 735,
+    /// The evidence is version 1, which binds no owner facts: attest again.
+    WALLET_ATTEST_EVIDENCE_VERSION_RETIRED = 736,
     /// An attestation error this build has no specific code for.
     WALLET_ATTEST_OTHER = 799,
 
@@ -378,6 +390,8 @@ pub enum wallet_result {
     WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE = 812,
     /// The spend would exceed `daily_limit_wei` over the last 24 hours.
     WALLET_POLICY_DAILY_LIMIT_EXCEEDED = 813,
+    /// A raw 32-byte hash to sign, and the policy's `allow_raw_hashes` is false.
+    WALLET_POLICY_RAW_HASH_NOT_ALLOWED = 814,
     // 82x: policy encodings and the policy's state files.
     /// Not a policy encoding (bad magic).
     WALLET_POLICY_BAD_MAGIC = 820,
@@ -473,6 +487,88 @@ pub enum wallet_result {
     WALLET_KEYSTORE_INVALID_KEY = 942,
     /// A keystore error this build has no specific code for.
     WALLET_KEYSTORE_OTHER = 999,
+
+    // ---- 10xx: owners and admin approvals
+    /// The admin request names another wallet in its EIP-712 domain.
+    WALLET_AUTHORITY_WRONG_WALLET = 1000,
+    /// The admin request approves another action.
+    WALLET_AUTHORITY_WRONG_ACTION = 1001,
+    /// The admin request's nonce was already used.
+    WALLET_AUTHORITY_REPLAYED = 1002,
+    /// The admin request's nonce is ahead of the account's admin nonce.
+    WALLET_AUTHORITY_NONCE_NOT_CURRENT = 1003,
+    /// The admin request's deadline has passed.
+    WALLET_AUTHORITY_EXPIRED = 1004,
+    /// The admin request's paramsHash is not the hash of the parameters given.
+    WALLET_AUTHORITY_PARAMS_MISMATCH = 1005,
+    /// The admin request carries no approval.
+    WALLET_AUTHORITY_NO_APPROVALS = 1006,
+    /// The admin request carries more than 16 approvals.
+    WALLET_AUTHORITY_TOO_MANY_APPROVALS = 1007,
+    /// An approval is not a valid 65-byte signature (v, r, s or high s).
+    WALLET_AUTHORITY_MALFORMED_SIGNATURE = 1008,
+    /// An approval is signed by an address that is not an owner.
+    WALLET_AUTHORITY_NOT_OWNER = 1009,
+    /// An owner approved twice.
+    WALLET_AUTHORITY_DUPLICATE_SIGNER = 1010,
+    /// Fewer distinct owners approved than the threshold.
+    WALLET_AUTHORITY_TOO_FEW_APPROVALS = 1011,
+    /// The account has no owners: its policy can never change and its key can never leave the TPM.
+    WALLET_AUTHORITY_OWNERLESS = 1012,
+    // 102x: owner sets.
+    /// An owner set needs at least one owner.
+    WALLET_AUTHORITY_NO_OWNERS = 1020,
+    /// An owner set has more than 16 owners.
+    WALLET_AUTHORITY_TOO_MANY_OWNERS = 1021,
+    /// The zero address cannot be an owner.
+    WALLET_AUTHORITY_ZERO_OWNER = 1022,
+    /// An address appears twice in an owner set.
+    WALLET_AUTHORITY_DUPLICATE_OWNER = 1023,
+    /// The threshold is 0 or above the number of owners.
+    WALLET_AUTHORITY_THRESHOLD_OUT_OF_RANGE = 1024,
+    /// An owner-set encoding is empty.
+    WALLET_AUTHORITY_OWNERS_ENCODING_EMPTY = 1025,
+    /// An owner-set encoding's length does not match its owner count.
+    WALLET_AUTHORITY_OWNERS_ENCODING_LENGTH = 1026,
+    /// The owners of an encoding are not sorted ascending.
+    WALLET_AUTHORITY_OWNERS_NOT_SORTED = 1027,
+    // 104x: admin requests and approvals as text.
+    /// The action is not replace_policy, export_keystore or replace_owners.
+    WALLET_AUTHORITY_UNKNOWN_ACTION = 1040,
+    /// An approval is not 65 bytes.
+    WALLET_AUTHORITY_APPROVAL_LENGTH = 1041,
+    /// An approval's text is not hex.
+    WALLET_AUTHORITY_APPROVAL_HEX = 1042,
+    /// The admin request JSON is longer than 8 KiB.
+    WALLET_AUTHORITY_JSON_TOO_LARGE = 1043,
+    /// The admin request is not valid JSON.
+    WALLET_AUTHORITY_JSON_SYNTAX = 1044,
+    /// A field of the admin request JSON is missing.
+    WALLET_AUTHORITY_JSON_MISSING_FIELD = 1045,
+    /// An object of the admin request JSON has an unknown key.
+    WALLET_AUTHORITY_JSON_UNKNOWN_FIELD = 1046,
+    /// An object of the admin request JSON has a key twice.
+    WALLET_AUTHORITY_JSON_DUPLICATE_KEY = 1047,
+    /// A field of the admin request JSON has the wrong JSON type.
+    WALLET_AUTHORITY_JSON_WRONG_TYPE = 1048,
+    /// The admin request JSON's EIP-712 types are not flare-wallet's.
+    WALLET_AUTHORITY_JSON_TYPE_MISMATCH = 1049,
+    /// The admin request JSON's primaryType is not AdminRequest.
+    WALLET_AUTHORITY_JSON_PRIMARY_TYPE = 1050,
+    /// The admin request JSON's domain name is not flare-wallet.
+    WALLET_AUTHORITY_JSON_DOMAIN_NAME = 1051,
+    /// The admin request JSON's domain version is not 1.
+    WALLET_AUTHORITY_JSON_DOMAIN_VERSION = 1052,
+    /// The admin request JSON's verifyingContract is not a valid address.
+    WALLET_AUTHORITY_JSON_ADDRESS = 1053,
+    /// The admin request JSON's paramsHash is not 0x and 64 hex digits.
+    WALLET_AUTHORITY_JSON_PARAMS_HASH = 1054,
+    /// A nonce or deadline is not an integer within u64.
+    WALLET_AUTHORITY_JSON_INTEGER = 1055,
+    /// The admin request JSON's action is unknown.
+    WALLET_AUTHORITY_JSON_ACTION = 1056,
+    /// An authority error this build has no specific code for.
+    WALLET_AUTHORITY_OTHER = 1099,
 }
 
 use wallet_result::*;
@@ -614,6 +710,11 @@ impl wallet_result {
         WALLET_ATTEST_POLICY_HASH_MISMATCH,
         WALLET_ATTEST_PCR_NOT_QUOTED,
         WALLET_ATTEST_PCR_VALUE_MISMATCH,
+        WALLET_ATTEST_OWNERS_HASH_MISMATCH,
+        WALLET_ATTEST_THRESHOLD_MISMATCH,
+        WALLET_ATTEST_ADMIN_NONCE_MISMATCH,
+        WALLET_ATTEST_AUDIT_HEAD_MISMATCH,
+        WALLET_ATTEST_EVIDENCE_VERSION_RETIRED,
         WALLET_ATTEST_OTHER,
         WALLET_POLICY_CHAIN_ID_NOT_ALLOWED,
         WALLET_POLICY_UNPROTECTED_NOT_ALLOWED,
@@ -629,6 +730,7 @@ impl wallet_result {
         WALLET_POLICY_TYPED_DATA_DOMAIN_NOT_ALLOWED,
         WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE,
         WALLET_POLICY_DAILY_LIMIT_EXCEEDED,
+        WALLET_POLICY_RAW_HASH_NOT_ALLOWED,
         WALLET_POLICY_BAD_MAGIC,
         WALLET_POLICY_UNSUPPORTED_VERSION,
         WALLET_POLICY_TRUNCATED,
@@ -671,6 +773,45 @@ impl wallet_result {
         WALLET_KEYSTORE_ADDRESS_MISMATCH,
         WALLET_KEYSTORE_INVALID_KEY,
         WALLET_KEYSTORE_OTHER,
+        WALLET_AUTHORITY_WRONG_WALLET,
+        WALLET_AUTHORITY_WRONG_ACTION,
+        WALLET_AUTHORITY_REPLAYED,
+        WALLET_AUTHORITY_NONCE_NOT_CURRENT,
+        WALLET_AUTHORITY_EXPIRED,
+        WALLET_AUTHORITY_PARAMS_MISMATCH,
+        WALLET_AUTHORITY_NO_APPROVALS,
+        WALLET_AUTHORITY_TOO_MANY_APPROVALS,
+        WALLET_AUTHORITY_MALFORMED_SIGNATURE,
+        WALLET_AUTHORITY_NOT_OWNER,
+        WALLET_AUTHORITY_DUPLICATE_SIGNER,
+        WALLET_AUTHORITY_TOO_FEW_APPROVALS,
+        WALLET_AUTHORITY_OWNERLESS,
+        WALLET_AUTHORITY_NO_OWNERS,
+        WALLET_AUTHORITY_TOO_MANY_OWNERS,
+        WALLET_AUTHORITY_ZERO_OWNER,
+        WALLET_AUTHORITY_DUPLICATE_OWNER,
+        WALLET_AUTHORITY_THRESHOLD_OUT_OF_RANGE,
+        WALLET_AUTHORITY_OWNERS_ENCODING_EMPTY,
+        WALLET_AUTHORITY_OWNERS_ENCODING_LENGTH,
+        WALLET_AUTHORITY_OWNERS_NOT_SORTED,
+        WALLET_AUTHORITY_UNKNOWN_ACTION,
+        WALLET_AUTHORITY_APPROVAL_LENGTH,
+        WALLET_AUTHORITY_APPROVAL_HEX,
+        WALLET_AUTHORITY_JSON_TOO_LARGE,
+        WALLET_AUTHORITY_JSON_SYNTAX,
+        WALLET_AUTHORITY_JSON_MISSING_FIELD,
+        WALLET_AUTHORITY_JSON_UNKNOWN_FIELD,
+        WALLET_AUTHORITY_JSON_DUPLICATE_KEY,
+        WALLET_AUTHORITY_JSON_WRONG_TYPE,
+        WALLET_AUTHORITY_JSON_TYPE_MISMATCH,
+        WALLET_AUTHORITY_JSON_PRIMARY_TYPE,
+        WALLET_AUTHORITY_JSON_DOMAIN_NAME,
+        WALLET_AUTHORITY_JSON_DOMAIN_VERSION,
+        WALLET_AUTHORITY_JSON_ADDRESS,
+        WALLET_AUTHORITY_JSON_PARAMS_HASH,
+        WALLET_AUTHORITY_JSON_INTEGER,
+        WALLET_AUTHORITY_JSON_ACTION,
+        WALLET_AUTHORITY_OTHER,
     ];
 
     /// The code with this number, if there is one.
@@ -923,6 +1064,21 @@ impl wallet_result {
             WALLET_ATTEST_POLICY_HASH_MISMATCH => c"evidence policy hash is not the expected one",
             WALLET_ATTEST_PCR_NOT_QUOTED => c"an expected PCR is not in the quote",
             WALLET_ATTEST_PCR_VALUE_MISMATCH => c"a quoted PCR value differs from the expected one",
+            WALLET_ATTEST_OWNERS_HASH_MISMATCH => {
+                c"evidence owners hash is not the expected one"
+            }
+            WALLET_ATTEST_THRESHOLD_MISMATCH => {
+                c"evidence owner threshold is not the expected one"
+            }
+            WALLET_ATTEST_ADMIN_NONCE_MISMATCH => {
+                c"evidence admin nonce is not the expected one"
+            }
+            WALLET_ATTEST_AUDIT_HEAD_MISMATCH => {
+                c"evidence audit-log head is not the expected one"
+            }
+            WALLET_ATTEST_EVIDENCE_VERSION_RETIRED => {
+                c"attestation evidence version 1 (without owners, threshold, admin nonce and audit head) is no longer accepted: attest again"
+            }
             WALLET_ATTEST_OTHER => c"attestation error (no specific code in this build)",
             WALLET_POLICY_CHAIN_ID_NOT_ALLOWED => {
                 c"policy refused: the chain id is not in chain_ids; nothing was signed"
@@ -965,6 +1121,9 @@ impl wallet_result {
             }
             WALLET_POLICY_DAILY_LIMIT_EXCEEDED => {
                 c"policy refused: the spend would exceed daily_limit_wei over 24 hours; nothing was signed"
+            }
+            WALLET_POLICY_RAW_HASH_NOT_ALLOWED => {
+                c"policy refused: a raw 32-byte hash to sign while allow_raw_hashes is false; nothing was signed"
             }
             WALLET_POLICY_BAD_MAGIC => c"not a policy encoding (bad magic)",
             WALLET_POLICY_UNSUPPORTED_VERSION => {
@@ -1066,6 +1225,121 @@ impl wallet_result {
                 c"the decrypted keystore key is not a valid secp256k1 secret key"
             }
             WALLET_KEYSTORE_OTHER => c"keystore error (no specific code in this build)",
+            WALLET_AUTHORITY_WRONG_WALLET => {
+                c"admin request is for another wallet (its domain's verifyingContract)"
+            }
+            WALLET_AUTHORITY_WRONG_ACTION => {
+                c"admin request approves another action"
+            }
+            WALLET_AUTHORITY_REPLAYED => {
+                c"admin request nonce was already used (replay)"
+            }
+            WALLET_AUTHORITY_NONCE_NOT_CURRENT => {
+                c"admin request nonce is ahead of the account's admin nonce"
+            }
+            WALLET_AUTHORITY_EXPIRED => {
+                c"admin request deadline has passed"
+            }
+            WALLET_AUTHORITY_PARAMS_MISMATCH => {
+                c"admin request paramsHash is not the hash of the parameters given"
+            }
+            WALLET_AUTHORITY_NO_APPROVALS => {
+                c"admin request carries no approval"
+            }
+            WALLET_AUTHORITY_TOO_MANY_APPROVALS => {
+                c"admin request carries more than 16 approvals"
+            }
+            WALLET_AUTHORITY_MALFORMED_SIGNATURE => {
+                c"an approval is not a valid signature (65 bytes r||s||v, v 0/1/27/28, low s)"
+            }
+            WALLET_AUTHORITY_NOT_OWNER => {
+                c"an approval is signed by an address that is not an owner of this account"
+            }
+            WALLET_AUTHORITY_DUPLICATE_SIGNER => {
+                c"an owner approved the request twice"
+            }
+            WALLET_AUTHORITY_TOO_FEW_APPROVALS => {
+                c"fewer distinct owners approved than the account's threshold"
+            }
+            WALLET_AUTHORITY_OWNERLESS => {
+                c"this account has no owners: its policy can never change and its key can never leave the TPM; create an account with owners to allow admin actions"
+            }
+            WALLET_AUTHORITY_NO_OWNERS => {
+                c"an owner set needs at least one owner"
+            }
+            WALLET_AUTHORITY_TOO_MANY_OWNERS => {
+                c"an owner set has more than 16 owners"
+            }
+            WALLET_AUTHORITY_ZERO_OWNER => {
+                c"the zero address cannot be an owner"
+            }
+            WALLET_AUTHORITY_DUPLICATE_OWNER => {
+                c"an address appears twice in the owner set"
+            }
+            WALLET_AUTHORITY_THRESHOLD_OUT_OF_RANGE => {
+                c"threshold is 0 or above the number of owners"
+            }
+            WALLET_AUTHORITY_OWNERS_ENCODING_EMPTY => {
+                c"owner-set encoding is empty"
+            }
+            WALLET_AUTHORITY_OWNERS_ENCODING_LENGTH => {
+                c"owner-set encoding length does not match its owner count"
+            }
+            WALLET_AUTHORITY_OWNERS_NOT_SORTED => {
+                c"owner-set encoding: owners are not sorted ascending"
+            }
+            WALLET_AUTHORITY_UNKNOWN_ACTION => {
+                c"unknown admin action (expected replace_policy, export_keystore or replace_owners)"
+            }
+            WALLET_AUTHORITY_APPROVAL_LENGTH => {
+                c"an approval must be 65 bytes (r || s || v)"
+            }
+            WALLET_AUTHORITY_APPROVAL_HEX => {
+                c"an approval is not hex (130 digits, 0x optional)"
+            }
+            WALLET_AUTHORITY_JSON_TOO_LARGE => {
+                c"admin request JSON is longer than 8 KiB"
+            }
+            WALLET_AUTHORITY_JSON_SYNTAX => {
+                c"admin request is not valid JSON"
+            }
+            WALLET_AUTHORITY_JSON_MISSING_FIELD => {
+                c"admin request JSON lacks a required field"
+            }
+            WALLET_AUTHORITY_JSON_UNKNOWN_FIELD => {
+                c"admin request JSON has an unknown key"
+            }
+            WALLET_AUTHORITY_JSON_DUPLICATE_KEY => {
+                c"admin request JSON has a key given twice"
+            }
+            WALLET_AUTHORITY_JSON_WRONG_TYPE => {
+                c"admin request JSON: a field has the wrong JSON type"
+            }
+            WALLET_AUTHORITY_JSON_TYPE_MISMATCH => {
+                c"admin request JSON: the EIP-712 types are not flare-wallet's"
+            }
+            WALLET_AUTHORITY_JSON_PRIMARY_TYPE => {
+                c"admin request JSON: primaryType must be AdminRequest"
+            }
+            WALLET_AUTHORITY_JSON_DOMAIN_NAME => {
+                c"admin request JSON: domain.name must be flare-wallet"
+            }
+            WALLET_AUTHORITY_JSON_DOMAIN_VERSION => {
+                c"admin request JSON: domain.version must be 1"
+            }
+            WALLET_AUTHORITY_JSON_ADDRESS => {
+                c"admin request JSON: domain.verifyingContract is not a valid address"
+            }
+            WALLET_AUTHORITY_JSON_PARAMS_HASH => {
+                c"admin request JSON: message.paramsHash must be 0x and 64 hex digits"
+            }
+            WALLET_AUTHORITY_JSON_INTEGER => {
+                c"admin request JSON: nonce and deadline must be integers from 0 to 2^64-1"
+            }
+            WALLET_AUTHORITY_JSON_ACTION => {
+                c"admin request JSON: message.action is not a known action"
+            }
+            WALLET_AUTHORITY_OTHER => c"an owner or admin-approval error this build has no specific code for",
         }
     }
 }
@@ -1297,6 +1571,11 @@ impl From<AttestError> for wallet_result {
             E::PolicyHashMismatch => WALLET_ATTEST_POLICY_HASH_MISMATCH,
             E::PcrNotQuoted => WALLET_ATTEST_PCR_NOT_QUOTED,
             E::PcrValueMismatch => WALLET_ATTEST_PCR_VALUE_MISMATCH,
+            E::OwnersHashMismatch => WALLET_ATTEST_OWNERS_HASH_MISMATCH,
+            E::ThresholdMismatch => WALLET_ATTEST_THRESHOLD_MISMATCH,
+            E::AdminNonceMismatch => WALLET_ATTEST_ADMIN_NONCE_MISMATCH,
+            E::AuditHeadMismatch => WALLET_ATTEST_AUDIT_HEAD_MISMATCH,
+            E::EvidenceVersionRetired => WALLET_ATTEST_EVIDENCE_VERSION_RETIRED,
             _ => WALLET_ATTEST_OTHER,
         }
     }
@@ -1320,6 +1599,7 @@ impl From<PolicyViolation> for wallet_result {
             V::TypedDataDomainNotAllowed { .. } => WALLET_POLICY_TYPED_DATA_DOMAIN_NOT_ALLOWED,
             V::TypedDataHashNotCheckable => WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE,
             V::DailyLimitExceeded { .. } => WALLET_POLICY_DAILY_LIMIT_EXCEEDED,
+            V::RawHashNotAllowed => WALLET_POLICY_RAW_HASH_NOT_ALLOWED,
             _ => WALLET_POLICY_OTHER,
         }
     }
@@ -1404,6 +1684,54 @@ impl From<KeystoreError> for wallet_result {
     }
 }
 
+impl From<AuthorityError> for wallet_result {
+    fn from(e: AuthorityError) -> Self {
+        use AuthorityError as E;
+        match e {
+            E::WrongWallet { .. } => WALLET_AUTHORITY_WRONG_WALLET,
+            E::WrongAction { .. } => WALLET_AUTHORITY_WRONG_ACTION,
+            E::Replayed { .. } => WALLET_AUTHORITY_REPLAYED,
+            E::NonceNotCurrent { .. } => WALLET_AUTHORITY_NONCE_NOT_CURRENT,
+            E::Expired { .. } => WALLET_AUTHORITY_EXPIRED,
+            E::ParamsMismatch => WALLET_AUTHORITY_PARAMS_MISMATCH,
+            E::NoApprovals => WALLET_AUTHORITY_NO_APPROVALS,
+            E::TooManyApprovals { .. } => WALLET_AUTHORITY_TOO_MANY_APPROVALS,
+            E::MalformedSignature { .. } => WALLET_AUTHORITY_MALFORMED_SIGNATURE,
+            E::NotOwner { .. } => WALLET_AUTHORITY_NOT_OWNER,
+            E::DuplicateSigner { .. } => WALLET_AUTHORITY_DUPLICATE_SIGNER,
+            E::TooFewApprovals { .. } => WALLET_AUTHORITY_TOO_FEW_APPROVALS,
+            E::Ownerless => WALLET_AUTHORITY_OWNERLESS,
+            E::NoOwners => WALLET_AUTHORITY_NO_OWNERS,
+            E::TooManyOwners { .. } => WALLET_AUTHORITY_TOO_MANY_OWNERS,
+            E::ZeroOwner => WALLET_AUTHORITY_ZERO_OWNER,
+            E::DuplicateOwner(_) => WALLET_AUTHORITY_DUPLICATE_OWNER,
+            E::ThresholdOutOfRange { .. } => WALLET_AUTHORITY_THRESHOLD_OUT_OF_RANGE,
+            E::OwnersEncodingEmpty => WALLET_AUTHORITY_OWNERS_ENCODING_EMPTY,
+            E::OwnersEncodingLength { .. } => WALLET_AUTHORITY_OWNERS_ENCODING_LENGTH,
+            E::OwnersNotSorted { .. } => WALLET_AUTHORITY_OWNERS_NOT_SORTED,
+            E::UnknownAction => WALLET_AUTHORITY_UNKNOWN_ACTION,
+            E::ApprovalLength { .. } => WALLET_AUTHORITY_APPROVAL_LENGTH,
+            E::ApprovalHex => WALLET_AUTHORITY_APPROVAL_HEX,
+            E::JsonTooLarge { .. } => WALLET_AUTHORITY_JSON_TOO_LARGE,
+            E::JsonSyntax { .. } => WALLET_AUTHORITY_JSON_SYNTAX,
+            E::JsonMissingField { .. } => WALLET_AUTHORITY_JSON_MISSING_FIELD,
+            E::JsonUnknownField { .. } => WALLET_AUTHORITY_JSON_UNKNOWN_FIELD,
+            E::JsonDuplicateKey => WALLET_AUTHORITY_JSON_DUPLICATE_KEY,
+            E::JsonWrongType { .. } => WALLET_AUTHORITY_JSON_WRONG_TYPE,
+            E::JsonTypeMismatch { .. } => WALLET_AUTHORITY_JSON_TYPE_MISMATCH,
+            E::JsonPrimaryType => WALLET_AUTHORITY_JSON_PRIMARY_TYPE,
+            E::JsonDomainName => WALLET_AUTHORITY_JSON_DOMAIN_NAME,
+            E::JsonDomainVersion => WALLET_AUTHORITY_JSON_DOMAIN_VERSION,
+            E::JsonAddress(_) => WALLET_AUTHORITY_JSON_ADDRESS,
+            E::JsonParamsHash => WALLET_AUTHORITY_JSON_PARAMS_HASH,
+            E::JsonInteger { .. } => WALLET_AUTHORITY_JSON_INTEGER,
+            E::JsonAction => WALLET_AUTHORITY_JSON_ACTION,
+            E::BufferTooSmall { .. } => WALLET_BUFFER_TOO_SMALL,
+            _ => WALLET_AUTHORITY_OTHER,
+        }
+    }
+}
+
 /// The single mapping from a core error to a C result code.
 impl From<Error> for wallet_result {
     fn from(e: Error) -> Self {
@@ -1420,6 +1748,7 @@ impl From<Error> for wallet_result {
             Error::Policy(e) => e.into(),
             Error::PolicyJson(e) => e.into(),
             Error::Keystore(e) => e.into(),
+            Error::Authority(e) => e.into(),
             _ => WALLET_UNKNOWN_ERROR,
         }
     }
@@ -1428,6 +1757,7 @@ impl From<Error> for wallet_result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wallet_core::authority::AdminAction;
     use wallet_core::backup::Field;
     use wallet_core::keystore::Field as KeystoreField;
     use wallet_core::policy::PolicyField;
@@ -1626,6 +1956,11 @@ mod tests {
             AttestError::PolicyHashMismatch,
             AttestError::PcrNotQuoted,
             AttestError::PcrValueMismatch,
+            AttestError::OwnersHashMismatch,
+            AttestError::ThresholdMismatch,
+            AttestError::AdminNonceMismatch,
+            AttestError::AuditHeadMismatch,
+            AttestError::EvidenceVersionRetired,
         ];
         let someone = Address([0x35; 20]);
         let wei = U256::from(7u64);
@@ -1658,6 +1993,7 @@ mod tests {
                 verifying_contract: None,
             },
             PolicyViolation::TypedDataHashNotCheckable,
+            PolicyViolation::RawHashNotAllowed,
             PolicyViolation::DailyLimitExceeded {
                 chain_id: Some(1),
                 spent: wei,
@@ -1723,6 +2059,85 @@ mod tests {
             KeystoreError::AddressMismatch,
             KeystoreError::InvalidKey,
         ];
+        let authority = [
+            AuthorityError::WrongWallet {
+                request: someone,
+                wallet: Address([1; 20]),
+            },
+            AuthorityError::WrongAction {
+                request: AdminAction::ExportKeystore,
+                expected: AdminAction::ReplacePolicy,
+            },
+            AuthorityError::Replayed {
+                nonce: 1,
+                current: 2,
+            },
+            AuthorityError::NonceNotCurrent {
+                nonce: 3,
+                current: 2,
+            },
+            AuthorityError::Expired {
+                deadline: 1,
+                now: 2,
+            },
+            AuthorityError::ParamsMismatch,
+            AuthorityError::NoApprovals,
+            AuthorityError::TooManyApprovals { count: 17 },
+            AuthorityError::MalformedSignature { index: 0 },
+            AuthorityError::NotOwner {
+                index: 0,
+                signer: someone,
+            },
+            AuthorityError::DuplicateSigner {
+                index: 1,
+                signer: someone,
+            },
+            AuthorityError::TooFewApprovals {
+                approved: 1,
+                threshold: 2,
+            },
+            AuthorityError::Ownerless,
+            AuthorityError::NoOwners,
+            AuthorityError::TooManyOwners { count: 17 },
+            AuthorityError::ZeroOwner,
+            AuthorityError::DuplicateOwner(someone),
+            AuthorityError::ThresholdOutOfRange {
+                threshold: 0,
+                owners: 1,
+            },
+            AuthorityError::OwnersEncodingEmpty,
+            AuthorityError::OwnersEncodingLength {
+                expected: 22,
+                actual: 23,
+            },
+            AuthorityError::OwnersNotSorted { index: 1 },
+            AuthorityError::UnknownAction,
+            AuthorityError::ApprovalLength { len: 64 },
+            AuthorityError::ApprovalHex,
+            AuthorityError::JsonTooLarge {
+                len: 9000,
+                max: 8192,
+            },
+            AuthorityError::JsonSyntax { line: 1, column: 1 },
+            AuthorityError::JsonMissingField {
+                field: "message.nonce",
+            },
+            AuthorityError::JsonUnknownField { object: "domain" },
+            AuthorityError::JsonDuplicateKey,
+            AuthorityError::JsonWrongType { field: "domain" },
+            AuthorityError::JsonTypeMismatch {
+                field: "types.AdminRequest",
+            },
+            AuthorityError::JsonPrimaryType,
+            AuthorityError::JsonDomainName,
+            AuthorityError::JsonDomainVersion,
+            AuthorityError::JsonAddress(SignerError::InvalidAddressHex),
+            AuthorityError::JsonParamsHash,
+            AuthorityError::JsonInteger {
+                field: "message.nonce",
+            },
+            AuthorityError::JsonAction,
+        ];
         let mut codes: Vec<wallet_result> = Vec::new();
         codes.extend(rlp.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(signer.map(|e| wallet_result::from(Error::from(e))));
@@ -1738,6 +2153,7 @@ mod tests {
         codes.extend(policy.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(policy_json.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(keystore.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(authority.map(|e| wallet_result::from(Error::from(e))));
         let fallbacks = [
             WALLET_OK,
             WALLET_UNKNOWN_ERROR,
@@ -1749,6 +2165,7 @@ mod tests {
             WALLET_ATTEST_OTHER,
             WALLET_POLICY_OTHER,
             WALLET_KEYSTORE_OTHER,
+            WALLET_AUTHORITY_OTHER,
         ];
         let mut unique = std::collections::BTreeSet::new();
         for code in &codes {

@@ -99,7 +99,11 @@ pub(crate) fn account_options(
         0 => None,
         bitmap => Some(PcrSelection::from_bitmap(bitmap)?),
     };
-    Ok(AccountOptions { pcrs, policy })
+    Ok(AccountOptions {
+        pcrs,
+        policy,
+        owners: None,
+    })
 }
 
 #[cfg(unix)]
@@ -226,7 +230,7 @@ pub unsafe extern "C" fn wallet_create_account(
         // A short buffer must not leave an account behind whose address the
         // caller never learnt.
         out.require(crate::WALLET_ADDRESS_LEN)?;
-        let options = account_options(pcr_bitmap, Policy::default())?;
+        let options = account_options(pcr_bitmap, Policy::plain_wallet())?;
         let address = wallet.run(|w| w.create_account(options))?;
         out.write(&address.0)
     })
@@ -265,7 +269,7 @@ pub unsafe extern "C" fn wallet_import_key(
         let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
         out.disjoint_from(key)?;
         out.require(crate::WALLET_ADDRESS_LEN)?;
-        let options = account_options(pcr_bitmap, Policy::default())?;
+        let options = account_options(pcr_bitmap, Policy::plain_wallet())?;
         let address = wallet.run(|w| w.import_key(key, options))?;
         out.write(&address.0)
     })

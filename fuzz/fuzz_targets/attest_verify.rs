@@ -52,11 +52,15 @@ fn independently_valid(evidence: &Evidence) -> bool {
     // TPMS_ATTEST: TPM_GENERATED_VALUE, TPM_ST_ATTEST_QUOTE, and the challenge
     // as extraData (a TPM2B of 32 bytes).
     let challenge: [u8; 32] = Sha256::new()
-        .chain_update(b"flare-wallet/attest/v1")
+        .chain_update(b"flare-wallet/attest/v2")
         .chain_update(ATTEST_NONCE)
-        .chain_update(evidence.chain_id.to_be_bytes())
-        .chain_update(evidence.address.0)
-        .chain_update(evidence.policy_hash)
+        .chain_update(evidence.account.chain_id.to_be_bytes())
+        .chain_update(evidence.account.address.0)
+        .chain_update(evidence.account.policy_hash)
+        .chain_update(evidence.account.owners_hash)
+        .chain_update([evidence.account.threshold])
+        .chain_update(evidence.account.admin_nonce.to_be_bytes())
+        .chain_update(evidence.account.audit_head)
         .finalize()
         .into();
     let attest = &evidence.attest[..];
@@ -83,7 +87,7 @@ fn independently_valid(evidence: &Evidence) -> bool {
     };
     let point = key.to_encoded_point(false);
     let hashed = Keccak256::digest(&point.as_bytes()[1..]);
-    hashed[12..] == evidence.address.0
+    hashed[12..] == evidence.account.address.0
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -98,7 +102,6 @@ fuzz_target!(|data: &[u8]| {
             independently_valid(&evidence),
             "evidence verified that an independent check refuses"
         );
-        assert_eq!(facts.address, evidence.address);
-        assert_eq!(facts.chain_id, evidence.chain_id);
+        assert_eq!(facts.account, evidence.account);
     }
 });

@@ -23,7 +23,7 @@ use crate::hex;
 type Result<T, E = BindingError> = core::result::Result<T, E>;
 
 /// Every key of a policy dict, in the order `to_dict` writes them.
-const KEYS: [PolicyField; 12] = [
+const KEYS: [PolicyField; 13] = [
     PolicyField::ChainIds,
     PolicyField::MaxValueWei,
     PolicyField::MaxFeeWei,
@@ -36,6 +36,7 @@ const KEYS: [PolicyField; 12] = [
     PolicyField::AllowMessages,
     PolicyField::TypedDataDomains,
     PolicyField::DailyLimitWei,
+    PolicyField::AllowRawHashes,
 ];
 
 fn from_core(e: impl Into<wallet_core::Error>) -> BindingError {
@@ -157,6 +158,7 @@ pub(crate) fn policy_to_py<'py>(py: Python<'py>, policy: &Policy) -> PyResult<Bo
             }
             PolicyField::AllowUnprotected => dict.set_item(key, policy.allow_unprotected())?,
             PolicyField::AllowMessages => dict.set_item(key, policy.allow_messages())?,
+            PolicyField::AllowRawHashes => dict.set_item(key, policy.allow_raw_hashes())?,
             PolicyField::TypedDataDomains => match policy.typed_data_domains() {
                 Some(domains) => {
                     let list = PyList::empty(py);
@@ -192,12 +194,13 @@ pub(crate) struct PyPolicy {
 
 #[pymethods]
 impl PyPolicy {
-    /// A policy from a dict of rules (the default policy when None).
+    /// A policy from a dict of rules; without one, the policy of a wallet
+    /// created without one ([`Policy::plain_wallet`]: raw hashes allowed).
     #[new]
     #[pyo3(signature = (rules = None, /))]
     fn new(rules: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let policy = match rules {
-            None => Policy::default(),
+            None => Policy::plain_wallet(),
             Some(rules) => policy_from_py(rules)?,
         };
         Ok(Self { policy })

@@ -79,10 +79,10 @@ static const char MAIL_ADDRESS[] = "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826";
 
 /* ---- where the evidence encoding keeps things (core/src/attest/encoding.rs) */
 #define EVIDENCE_CHAIN_ID_OFFSET 10
-#define EVIDENCE_WALLET_SIGNATURE_OFFSET 70
-/* After the fixed part (202 bytes), a 3-byte bitmap for PCRs 0-7, the
+#define EVIDENCE_WALLET_SIGNATURE_OFFSET 143
+/* After the fixed part (275 bytes), a 3-byte bitmap for PCRs 0-7, the
  * count, 8 PCR values and the attest length. */
-#define EVIDENCE_ATTEST_OFFSET (202 + 3 + 1 + 8 * 32 + 2)
+#define EVIDENCE_ATTEST_OFFSET (275 + 3 + 1 + 8 * 32 + 2)
 
 static const char *main_tpm;
 static const char *other_tpm;

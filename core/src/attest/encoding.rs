@@ -1,20 +1,24 @@
 //! The canonical binary encoding of [`Evidence`]: what crosses the C ABI and
 //! the Python binding.
 //!
-//! # Wire layout (version 1, integers big-endian)
+//! # Wire layout (version 2, integers big-endian)
 //!
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `b"FLWEVID\0"` |
-//! | 8 | 2 | version, `1` |
+//! | 8 | 2 | version, `2` |
 //! | 10 | 8 | chain id |
 //! | 18 | 20 | address |
 //! | 38 | 32 | policy hash |
-//! | 70 | 65 | wallet signature: r, s, v (27 or 28) |
-//! | 135 | 64 | AK signature: r, s (P-256 scalars) |
-//! | 199 | 2 | PCR bank hash algorithm |
-//! | 201 | 1 | `s`: PCR bitmap size, `1..=4` |
-//! | 202 | `s` | PCR bitmap (bit `j` of byte `i` is PCR `8i + j`) |
+//! | 70 | 32 | owners hash |
+//! | 102 | 1 | owner threshold |
+//! | 103 | 8 | admin nonce |
+//! | 111 | 32 | audit-log head |
+//! | 143 | 65 | wallet signature: r, s, v (27 or 28) |
+//! | 208 | 64 | AK signature: r, s (P-256 scalars) |
+//! | 272 | 2 | PCR bank hash algorithm |
+//! | 274 | 1 | `s`: PCR bitmap size, `1..=4` |
+//! | 275 | `s` | PCR bitmap (bit `j` of byte `i` is PCR `8i + j`) |
 //! | ... | 1 | `c`: number of PCR values, equal to the number of selected PCRs |
 //! | ... | `32c` | PCR values, ascending PCR order |
 //! | ... | 2 | `a`: attest length, `1..=`[`MAX_ATTEST_LEN`] |
@@ -22,7 +26,9 @@
 //! | ... | 2 | `k`: AK public length, `1..=`[`MAX_AK_PUBLIC_LEN`] |
 //! | ... | `k` | AK `TPMT_PUBLIC` |
 //!
-//! Nothing may follow. The parser is strict and never panics; the encoding
+//! Bytes 10 to 143 are [`AccountFacts::to_bytes`], the fields the challenge
+//! binds. Version 1 (no owners hash, threshold, admin nonce or audit head)
+//! is refused with [`AttestError::EvidenceVersionRetired`]. Nothing may follow. The parser is strict and never panics; the encoding
 //! carries no integrity check because [`super::verify`] checks every field
 //! cryptographically.
 
@@ -30,17 +36,19 @@ use heapless::Vec;
 
 use super::wire::Reader;
 use super::{
-    AkSignature, AttestError, Evidence, PcrSelection, ADDRESS_LEN, MAX_AK_PUBLIC_LEN,
-    MAX_ATTEST_LEN, MAX_PCRS, PCR_VALUE_LEN, WALLET_SIGNATURE_LEN,
+    AccountFacts, AkSignature, AttestError, Evidence, PcrSelection, ACCOUNT_FACTS_LEN, ADDRESS_LEN,
+    MAX_AK_PUBLIC_LEN, MAX_ATTEST_LEN, MAX_PCRS, PCR_VALUE_LEN, WALLET_SIGNATURE_LEN,
 };
 use crate::signer::{Address, Signature};
 
 /// Evidence magic.
 pub const EVIDENCE_MAGIC: [u8; 8] = *b"FLWEVID\0";
 /// The only evidence version this code writes and reads.
-pub const EVIDENCE_VERSION: u16 = 1;
+pub const EVIDENCE_VERSION: u16 = 2;
+/// The retired first version, which bound no owner facts.
+const EVIDENCE_VERSION_1: u16 = 1;
 /// Length of the fixed part before the PCR bitmap.
-const FIXED_LEN: usize = 8 + 2 + 8 + ADDRESS_LEN + 32 + WALLET_SIGNATURE_LEN + 64 + 2 + 1;
+const FIXED_LEN: usize = 8 + 2 + ACCOUNT_FACTS_LEN + WALLET_SIGNATURE_LEN + 64 + 2 + 1;
 /// The longest evidence encoding.
 pub const MAX_EVIDENCE_LEN: usize =
     FIXED_LEN + 4 + 1 + MAX_PCRS * PCR_VALUE_LEN + 2 + MAX_ATTEST_LEN + 2 + MAX_AK_PUBLIC_LEN;
@@ -76,9 +84,7 @@ impl Evidence {
         let mut w = Writer { out, pos: 0 };
         w.put(&EVIDENCE_MAGIC)?;
         w.put(&EVIDENCE_VERSION.to_be_bytes())?;
-        w.put(&self.chain_id.to_be_bytes())?;
-        w.put(&self.address.0)?;
-        w.put(&self.policy_hash)?;
+        w.put(&self.account.to_bytes())?;
         w.put(&self.wallet_signature.to_rsv_bytes())?;
         w.put(&self.ak_signature.r)?;
         w.put(&self.ak_signature.s)?;
@@ -110,12 +116,20 @@ impl Evidence {
         if r.array::<8>()? != EVIDENCE_MAGIC {
             return Err(AttestError::EvidenceBadMagic);
         }
-        if r.u16()? != EVIDENCE_VERSION {
-            return Err(AttestError::EvidenceUnsupportedVersion);
+        match r.u16()? {
+            EVIDENCE_VERSION => {}
+            EVIDENCE_VERSION_1 => return Err(AttestError::EvidenceVersionRetired),
+            _ => return Err(AttestError::EvidenceUnsupportedVersion),
         }
-        let chain_id = r.u64()?;
-        let address = Address(r.array::<ADDRESS_LEN>()?);
-        let policy_hash = r.array::<32>()?;
+        let account = AccountFacts {
+            chain_id: r.u64()?,
+            address: Address(r.array::<ADDRESS_LEN>()?),
+            policy_hash: r.array::<32>()?,
+            owners_hash: r.array::<32>()?,
+            threshold: r.u8()?,
+            admin_nonce: r.u64()?,
+            audit_head: r.array::<32>()?,
+        };
         let wallet_rsv = r.array::<WALLET_SIGNATURE_LEN>()?;
         // Only the canonical v (27 or 28) that `encode` writes is accepted.
         if !matches!(wallet_rsv.last(), Some(27 | 28)) {
@@ -154,9 +168,7 @@ impl Evidence {
             ak_public,
             pcr_selection,
             pcr_values,
-            address,
-            chain_id,
-            policy_hash,
+            account,
             wallet_signature,
         })
     }

@@ -16,8 +16,13 @@ use crate::tx::{MAX_CHAIN_ID, U256};
 
 /// Policy encoding magic.
 pub const MAGIC: [u8; 8] = *b"FLWPLCY\0";
-/// The only encoding version this code writes and reads.
-pub const VERSION: u16 = 1;
+/// The encoding version this code writes. Version 2 added
+/// `allow_raw_hashes` at the end.
+pub const VERSION: u16 = 2;
+/// The first encoding version, still read: it has no `allow_raw_hashes`
+/// byte, and decodes with the rule it had then (a raw hash may be signed
+/// unless `typed_data_domains` is set).
+pub const VERSION_1: u16 = 1;
 
 const HEADER_LEN: usize = MAGIC.len() + 2;
 const COUNT_LEN: usize = 2;
@@ -37,7 +42,8 @@ pub const MAX_ENCODED_LEN: usize = HEADER_LEN
     + (1 + COUNT_LEN + ADDRESS_LEN * MAX_DELEGATIONS)
     + 2
     + (1 + COUNT_LEN + DOMAIN_LEN * MAX_TYPED_DATA_DOMAINS)
-    + (1 + AMOUNT_LEN);
+    + (1 + AMOUNT_LEN)
+    + 1;
 
 /// Where the encoder writes: a buffer, a hash or a MAC.
 pub(super) trait Sink {
@@ -142,6 +148,7 @@ impl Policy {
             }
         }
         amount(sink, self.daily_limit_wei);
+        flag(sink, self.allow_raw_hashes);
     }
 
     /// The number of bytes [`encode`](Self::encode) writes (at most
@@ -179,6 +186,7 @@ impl Policy {
                 COUNT_LEN + DOMAIN_LEN * self.typed_data_domains.as_ref().map_or(0, |v| v.len()),
             )
             + optional(self.daily_limit_wei.is_some(), AMOUNT_LEN)
+            + 1
     }
 
     /// Writes the canonical encoding to the start of `out` and returns its
@@ -228,7 +236,7 @@ impl Policy {
             return Err(PolicyError::BadMagic);
         }
         let version = r.u16(PolicyField::Header)?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_1 {
             return Err(PolicyError::UnsupportedVersion(version));
         }
         // Fields in wire order: each `let` reads the next one.
@@ -283,6 +291,11 @@ impl Policy {
             None
         };
         let daily_limit_wei = r.amount(PolicyField::DailyLimitWei)?;
+        let allow_raw_hashes = if version == VERSION_1 {
+            typed_data_domains.is_none()
+        } else {
+            r.flag(PolicyField::AllowRawHashes)?
+        };
         if r.pos != bytes.len() {
             return Err(PolicyError::TrailingBytes);
         }
@@ -299,6 +312,7 @@ impl Policy {
             allow_messages,
             typed_data_domains,
             daily_limit_wei,
+            allow_raw_hashes,
         })
     }
 }

@@ -14,10 +14,14 @@
 //!   "allow_unprotected": false,
 //!   "allow_messages": true,
 //!   "selectors": {"0xdAC17F958D2ee523a2206206994597C13D831ec7": ["0xa9059cbb"]},
-//!   "typed_data_domains": [{"chain_id": 14, "verifying_contract": "0x..."}]
+//!   "typed_data_domains": [{"chain_id": 14, "verifying_contract": "0x..."}],
+//!   "allow_raw_hashes": false
 //! }
 //! ```
 //!
+//! - `allow_raw_hashes` left out (or `null`) is `false`: a stated policy
+//!   does not sign digests it cannot look into unless it says so
+//!   ([`Policy::plain_wallet`] is the one policy that does).
 //! - The top level is an object whose keys are the rules' names
 //!   ([`PolicyField::name`]); any other key is an error naming it. A key that
 //!   is left out, or set to `null`, keeps the rule of [`Policy::default`].
@@ -59,7 +63,7 @@ pub const MAX_JSON_LEN: usize = 256 * 1024;
 pub const JSON_KEY_LEN: usize = 48;
 
 /// The rules' keys, in the order the error message lists them.
-const KEYS: [PolicyField; 12] = [
+const KEYS: [PolicyField; 13] = [
     PolicyField::ChainIds,
     PolicyField::MaxValueWei,
     PolicyField::MaxFeeWei,
@@ -72,6 +76,7 @@ const KEYS: [PolicyField; 12] = [
     PolicyField::AllowMessages,
     PolicyField::TypedDataDomains,
     PolicyField::DailyLimitWei,
+    PolicyField::AllowRawHashes,
 ];
 
 const DOMAIN_CHAIN_ID: &str = "chain_id";
@@ -742,6 +747,10 @@ fn read_rule(
             policy.set_allow_unprotected(boolean(value, field)?);
             Ok(())
         }
+        PolicyField::AllowRawHashes => {
+            policy.set_allow_raw_hashes(boolean(value, field)?);
+            Ok(())
+        }
         PolicyField::AllowMessages => {
             policy.set_allow_messages(boolean(value, field)?);
             Ok(())
@@ -872,6 +881,10 @@ impl Policy {
         put(
             PolicyField::AllowMessages,
             Value::Bool(self.allow_messages()),
+        );
+        put(
+            PolicyField::AllowRawHashes,
+            Value::Bool(self.allow_raw_hashes()),
         );
         put(
             PolicyField::Selectors,

@@ -79,6 +79,8 @@ pub enum PolicyViolation {
     /// Typed data was given only as hashes while `typed_data_domains` is set:
     /// the domain cannot be checked from its separator.
     TypedDataHashNotCheckable,
+    /// A raw 32-byte digest was given to sign, and `allow_raw_hashes` is false.
+    RawHashNotAllowed,
     /// The spend would take the last 24 hours on this chain above `daily_limit_wei`.
     DailyLimitExceeded {
         /// The chain; `None` for a transaction without replay protection,
@@ -114,6 +116,7 @@ impl PolicyViolation {
                 PolicyField::TypedDataDomains
             }
             Self::DailyLimitExceeded { .. } => PolicyField::DailyLimitWei,
+            Self::RawHashNotAllowed => PolicyField::AllowRawHashes,
         }
     }
 }
@@ -192,6 +195,10 @@ impl fmt::Display for PolicyViolation {
                 }
                 write!(f, ") is not in {rule}")
             }
+            Self::RawHashNotAllowed => write!(
+                f,
+                "signing a raw 32-byte hash is refused by {rule} (false): no rule can see what a hash commits to; sign the typed data or transaction itself instead"
+            ),
             Self::TypedDataHashNotCheckable => write!(
                 f,
                 "typed data given only as hashes cannot be checked against {rule}: sign it with its domain fields instead"

@@ -42,6 +42,10 @@ def evidence_from_native(native: Mapping[str, Any], nonce: bytes) -> dict[str, A
         "pcrs": {str(index): _hex(value) for index, value in native["pcrs"].items()},
         "ak_name": _hex(native["ak_name"]),
         "policy_hash": _hex(native["policy_hash"]),
+        "owners_hash": _hex(native["owners_hash"]),
+        "threshold": native["threshold"],
+        "admin_nonce": native["admin_nonce"],
+        "audit_head": _hex(native["audit_head"]),
     }
 
 
@@ -52,6 +56,10 @@ def _facts_to_python(facts: Mapping[str, Any]) -> dict[str, Any]:
         "pcrs": {int(index): _hex(value) for index, value in facts["pcrs"].items()},
         "ak_name": _hex(facts["ak_name"]),
         "policy_hash": _hex(facts["policy_hash"]),
+        "owners_hash": _hex(facts["owners_hash"]),
+        "threshold": facts["threshold"],
+        "admin_nonce": facts["admin_nonce"],
+        "audit_head": _hex(facts["audit_head"]),
         "clock": facts["clock"],
         "reset_count": facts["reset_count"],
         "restart_count": facts["restart_count"],
@@ -66,6 +74,10 @@ def _check_stated_facts(evidence: Mapping[str, Any], facts: dict[str, Any]) -> N
         "chain_id": evidence.get("chain_id"),
         "ak_name": evidence.get("ak_name"),
         "policy_hash": evidence.get("policy_hash"),
+        "owners_hash": evidence.get("owners_hash"),
+        "threshold": evidence.get("threshold"),
+        "admin_nonce": evidence.get("admin_nonce"),
+        "audit_head": evidence.get("audit_head"),
     }
     for key, value in stated.items():
         if value is None:

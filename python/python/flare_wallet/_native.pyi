@@ -22,6 +22,10 @@ def verify_evidence(
     expected_pcrs: Sequence[tuple[int, bytes]] | None = None,
     trusted_ak: bytes | None = None,
     expected_policy_hash: bytes | None = None,
+    expected_owners_hash: bytes | None = None,
+    expected_threshold: int | None = None,
+    expected_admin_nonce: int | None = None,
+    expected_audit_head: bytes | None = None,
 ) -> dict[str, Any]: ...
 
 @final
