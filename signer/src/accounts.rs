@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
+use wallet_core::authority::OwnerSet;
 use wallet_core::policy::Policy;
 use wallet_core::signer::Address;
 use wallet_core::tpm::transport::{self, StdTransport, Transport, TransportError};
@@ -156,8 +157,14 @@ impl Account {
 pub enum MissingAccount {
     /// Refuse to start.
     Refuse,
-    /// Create an account bound to this policy.
-    Create(Box<Policy>),
+    /// Create an account bound to this policy, with these owners (none:
+    /// an ownerless account, whose policy never changes).
+    Create {
+        /// The signing policy.
+        policy: Box<Policy>,
+        /// The owners who may approve admin actions.
+        owners: Option<Box<OwnerSet>>,
+    },
 }
 
 /// Opens the wallet of `state_dir` on `tpm` and loads (or creates) its account.
@@ -177,10 +184,13 @@ pub fn open_account(
     let has_account = state_dir.join(wallet_core::state::ACCOUNT_FILE).exists();
     let address = match (has_account, missing) {
         (true, _) => wallet.load_account(),
-        (false, MissingAccount::Create(policy)) => wallet.create_account(AccountOptions {
-            policy: (**policy).clone(),
-            ..AccountOptions::default()
-        }),
+        (false, MissingAccount::Create { policy, owners }) => {
+            wallet.create_account(AccountOptions {
+                policy: (**policy).clone(),
+                owners: owners.as_deref().cloned(),
+                ..AccountOptions::default()
+            })
+        }
         (false, MissingAccount::Refuse) => {
             return Err(format!(
             "{}: no account in this state directory (start with --create-missing to create one)",

@@ -84,6 +84,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE", requires = "create_missing")]
     pub policy: Option<PathBuf>,
 
+    /// The owners of accounts made by --create-missing (JSON: {"owners":
+    /// ["0x..", ...], "threshold": M}); they approve policy changes, owner
+    /// changes and keystore exports. Without it the account is ownerless.
+    #[arg(long, value_name = "FILE", requires = "create_missing")]
+    pub owners: Option<PathBuf>,
+
     /// The largest request accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub max_request_bytes: usize,
@@ -220,6 +226,15 @@ impl Args {
         if let Some(policy) = &self.policy {
             read_policy(policy)?;
             notes.push(format!("policy: {}", policy.display()));
+        }
+        if let Some(owners) = &self.owners {
+            let set = read_owners(owners)?;
+            notes.push(format!(
+                "owners: {} of {} ({})",
+                set.threshold(),
+                set.owners().len(),
+                owners.display()
+            ));
         }
         if let Some(parent) = self.ipc.parent() {
             if !parent.is_dir() {
@@ -365,6 +380,31 @@ pub fn read_token(path: &Path) -> Result<Zeroizing<String>, String> {
 pub fn read_policy(path: &Path) -> Result<wallet_core::policy::Policy, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     wallet_core::policy::Policy::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads an owners file: `{"owners": ["0x..", ...], "threshold": M}`.
+///
+/// # Errors
+/// An unreadable file, or owners the core refuses.
+pub fn read_owners(path: &Path) -> Result<wallet_core::authority::OwnerSet, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| format!("{}: not JSON", path.display()))?;
+    let owners = value
+        .get("owners")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| format!("{}: \"owners\" must be a list of addresses", path.display()))?
+        .iter()
+        .map(|owner| crate::values::address_value(owner, "owner").map_err(|e| e.message))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let threshold = value
+        .get("threshold")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|t| u8::try_from(t).ok())
+        .ok_or_else(|| format!("{}: \"threshold\" must be 1 to 16", path.display()))?;
+    wallet_core::authority::OwnerSet::new(&owners, threshold)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The id of a group name (or a number).

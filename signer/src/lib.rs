@@ -15,6 +15,7 @@
 //! - [`accounts`]: the accounts and the one TPM connection they share.
 
 pub mod accounts;
+pub mod admin;
 pub mod config;
 pub mod http;
 pub mod ipc;
@@ -56,9 +57,18 @@ pub async fn run(args: Args) -> Result<(), String> {
     let missing = if args.create_missing {
         let policy = match &args.policy {
             Some(path) => config::read_policy(path)?,
-            None => wallet_core::policy::Policy::default(),
+            None => wallet_core::policy::Policy::plain_wallet(),
         };
-        MissingAccount::Create(Box::new(policy))
+        let owners = args
+            .owners
+            .as_deref()
+            .map(config::read_owners)
+            .transpose()?
+            .map(Box::new);
+        MissingAccount::Create {
+            policy: Box::new(policy),
+            owners,
+        }
     } else {
         MissingAccount::Refuse
     };

@@ -15,6 +15,7 @@ use wallet_core::wallet::{Wallet, WalletError};
 use wallet_core::Error as CoreError;
 
 use crate::accounts::{Account, Accounts};
+use crate::admin::{self, AdminParams};
 use crate::metrics::{LedgerLabels, Metrics, RefusalLabels, RequestLabels, SignatureLabels};
 use crate::rpc::{failure, success, ErrorCode, Params, Request, RpcError};
 use crate::transaction::{TransactionRequest, TxFlavour};
@@ -23,6 +24,15 @@ use crate::upstream::Upstream;
 use crate::values::{
     address_value, bytes_value, hex_bytes, parse_hex_bytes, quantity, quantity_u64,
 };
+
+/// How long an admin request stays valid when the caller names no deadline.
+const DEFAULT_ADMIN_TTL_SECONDS: u64 = 3600;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
 
 /// The largest batch the service accepts.
 pub const MAX_BATCH: usize = 100;
@@ -390,10 +400,31 @@ impl Service {
                 self.attest(account, nonce, chain_id).await
             }
             "flare_health" => Ok(self.health()),
-            "flare_adminRequest" | "flare_executeAdmin" => Err(RpcError::new(
-                ErrorCode::MethodNotFound,
-                format!("{method} needs the owner-authority core, which this build does not have"),
-            )),
+            "flare_adminRequest" => {
+                let object = params.required(0, "admin action")?;
+                let account = self.optional_account(object.get("account"))?;
+                let action = AdminParams::from_json(object)?;
+                let deadline = match object.get("deadline") {
+                    Some(value) => quantity_u64(value, "deadline")?,
+                    None => unix_now().saturating_add(DEFAULT_ADMIN_TTL_SECONDS),
+                };
+                self.admin_request(account, action, deadline).await
+            }
+            "flare_executeAdmin" => {
+                let object = params.required(0, "admin action")?;
+                let account = self.optional_account(object.get("account"))?;
+                let action = AdminParams::from_json(object)?;
+                let request = admin::request(object)?;
+                let approvals = admin::approvals(object)?;
+                let action_name = action.action().as_str();
+                let result = self
+                    .blocking(&account, true, move |wallet| {
+                        action.execute(wallet, &request, &approvals)
+                    })
+                    .await?;
+                tracing::warn!(account = %account.address, action = action_name, "owner-approved admin action executed");
+                Ok(result)
+            }
             _ => Err(RpcError::new(
                 ErrorCode::MethodNotFound,
                 format!("method {method:?} is unknown"),
@@ -704,6 +735,35 @@ impl Service {
         }
     }
 
+    async fn admin_request(
+        &self,
+        account: Arc<Account>,
+        action: AdminParams,
+        deadline: u64,
+    ) -> Result<Value, RpcError> {
+        self.blocking(&account, false, move |wallet| {
+            let params_hash = action.params_hash(wallet)?;
+            let request = wallet.admin_request(action.action(), params_hash, deadline)?;
+            let typed_data: Value =
+                serde_json::from_str(&request.to_typed_data_json()).unwrap_or(Value::Null);
+            let owners = wallet.owners()?.map(|owners| {
+                json!({
+                    "owners": owners.owners().iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "threshold": owners.threshold(),
+                })
+            });
+            Ok(json!({
+                "request": typed_data,
+                "signingHash": hex_bytes(&request.signing_hash()),
+                "paramsHash": hex_bytes(&params_hash),
+                "nonce": request.nonce,
+                "deadline": request.deadline,
+                "owners": owners,
+            }))
+        })
+        .await
+    }
+
     async fn policy(
         &self,
         account: Arc<Account>,
@@ -714,6 +774,13 @@ impl Service {
             let policy = wallet.policy()?.cloned();
             let hash = wallet.policy_hash()?;
             let spent = wallet.daily_spent(chain_id)?;
+            let owners = wallet.owners()?.map(|owners| {
+                json!({
+                    "owners": owners.owners().iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "threshold": owners.threshold(),
+                })
+            });
+            let admin_nonce = wallet.admin_nonce()?;
             let policy_json = match policy {
                 Some(policy) => {
                     serde_json::from_str::<Value>(&policy.to_json()).unwrap_or(Value::Null)
@@ -725,6 +792,8 @@ impl Service {
                 "policy": policy_json,
                 "policyHash": hex_bytes(&hash),
                 "dailySpentWei": spent.to_string(),
+                "owners": owners,
+                "adminNonce": admin_nonce,
             }))
         })
         .await
@@ -754,11 +823,16 @@ impl Service {
         {
             pcrs.insert(index.to_string(), Value::String(hex_bytes(value)));
         }
+        let facts = &evidence.account;
         Ok(json!({
             "evidence": hex_bytes(&encoded),
-            "address": evidence.address.to_string(),
-            "chainId": evidence.chain_id,
-            "policyHash": hex_bytes(&evidence.policy_hash),
+            "address": facts.address.to_string(),
+            "chainId": facts.chain_id,
+            "policyHash": hex_bytes(&facts.policy_hash),
+            "ownersHash": hex_bytes(&facts.owners_hash),
+            "threshold": facts.threshold,
+            "adminNonce": facts.admin_nonce,
+            "auditHead": hex_bytes(&facts.audit_head),
             "akName": hex_bytes(&sha256_name(&evidence.ak_public)),
             "pcrs": pcrs,
         }))

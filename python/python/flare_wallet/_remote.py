@@ -280,6 +280,10 @@ class RemoteWallet:
             "address": result["address"],
             "chain_id": int(result["chainId"]),
             "policy_hash": raw(result["policyHash"]),
+            "owners_hash": raw(result["ownersHash"]),
+            "threshold": int(result["threshold"]),
+            "admin_nonce": int(result["adminNonce"]),
+            "audit_head": raw(result["auditHead"]),
             "ak_name": raw(result["akName"]),
             "pcrs": {int(index): raw(value) for index, value in result["pcrs"].items()},
         }
