@@ -60,7 +60,10 @@ tx = {"from": address, "to": sys.argv[5], "gas": "0x5208", "maxFeePerGas": "0x77
       "maxPriorityFeePerGas": "0x1", "nonce": "0x0", "chainId": sys.argv[6]}
 report["within_policy"] = call("eth_signTransaction", [dict(tx, value=hex(10**15))])
 report["beyond_policy"] = call("eth_signTransaction", [dict(tx, value=hex(10**18))])
-report["admin"] = call("flare_executeAdmin", [{"request": {}, "approvals": []}])
+action = {"action": "replace_policy", "policy": {"max_value_wei": str(10**21)}}
+prepared = call("flare_adminRequest", [action])["result"]
+action.update(request=prepared["request"], approvals=[])
+report["admin"] = call("flare_executeAdmin", [action])
 print(json.dumps(report))
 """
 
@@ -107,6 +110,10 @@ def test_agent_is_isolated_from_key_and_tpm(layout: Path) -> None:
         signer_dir = home / "signer"
         signer_dir.mkdir()
         shutil.chown(signer_dir, SERVICE_USER, SERVICE_USER)
+        owners_file = signer_dir / "owners.json"
+        owner = Account.create()
+        owners_file.write_text(json.dumps({"owners": [owner.address], "threshold": 1}))
+        owners_file.chmod(0o644)
         signer = Signer(
             signer_dir,
             tpm,
@@ -114,7 +121,7 @@ def test_agent_is_isolated_from_key_and_tpm(layout: Path) -> None:
             policy={"max_value_wei": 10**16, "chain_ids": [CHAIN_ID]},
             user=SERVICE_USER,
             ipc=layout / "run" / "signer.ipc",
-            extra=["--ipc-group", IPC_GROUP],
+            extra=["--ipc-group", IPC_GROUP, "--owners", str(owners_file)],
         )
         (address,) = signer.call("eth_accounts", [])
         owner = os.stat(home / "account")
@@ -144,7 +151,8 @@ def test_agent_is_isolated_from_key_and_tpm(layout: Path) -> None:
         assert refusal["data"]["limit"] == str(10**16)
 
         admin = report["admin"]["error"]
-        assert admin["code"] in (-32011, -32602), admin
+        assert admin["code"] == -32011, admin
+        assert signer.call("flare_policy", [])["adminNonce"] == 0
     finally:
         if signer is not None:
             signer.stop()
