@@ -9,6 +9,7 @@
 //! three transient object slots and no resource manager.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -136,6 +137,9 @@ pub struct Account {
     /// read from the node; `None` until then and after a failed submission.
     pub next_nonce: tokio::sync::Mutex<Option<u64>>,
     key_mode: KeyMode,
+    /// Whether a signature touches neither the TPM nor the disk (cached key,
+    /// no daily limit), so it can run on the request's own task.
+    in_memory_signing: AtomicBool,
 }
 
 impl Account {
@@ -150,6 +154,29 @@ impl Account {
     pub fn signing_uses_tpm(&self) -> bool {
         self.key_mode == KeyMode::Strict
     }
+
+    /// Whether a signature stays in memory: a cached key and no spend
+    /// ledger to write.
+    #[must_use]
+    pub fn signs_in_memory(&self) -> bool {
+        self.in_memory_signing.load(Ordering::Relaxed)
+    }
+
+    /// Recomputes [`signs_in_memory`](Self::signs_in_memory) after the
+    /// policy may have changed.
+    pub fn refresh(&self, wallet: &Wallet) {
+        self.in_memory_signing
+            .store(in_memory(self.key_mode, wallet), Ordering::Relaxed);
+    }
+}
+
+fn in_memory(key_mode: KeyMode, wallet: &Wallet) -> bool {
+    let daily_limit = wallet
+        .policy()
+        .ok()
+        .flatten()
+        .is_some_and(|policy| policy.daily_limit_wei().is_some());
+    key_mode == KeyMode::Cached && !daily_limit
 }
 
 /// What to do with a state directory that holds no account yet.
@@ -199,12 +226,14 @@ pub fn open_account(
         }
     }
     .map_err(|e| format!("{}: {e}", state_dir.display()))?;
+    let in_memory_signing = AtomicBool::new(in_memory(key_mode, &wallet));
     Ok(Account {
         address,
         state_dir: state_dir.to_path_buf(),
         wallet: Mutex::new(wallet),
         next_nonce: tokio::sync::Mutex::new(None),
         key_mode,
+        in_memory_signing,
     })
 }
 

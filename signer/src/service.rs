@@ -417,9 +417,12 @@ impl Service {
                 let request = admin::request(object)?;
                 let approvals = admin::approvals(object)?;
                 let action_name = action.action().as_str();
+                let refreshed = Arc::clone(&account);
                 let result = self
                     .blocking(&account, true, move |wallet| {
-                        action.execute(wallet, &request, &approvals)
+                        let result = action.execute(wallet, &request, &approvals);
+                        refreshed.refresh(wallet);
+                        result
                     })
                     .await?;
                 tracing::warn!(account = %account.address, action = action_name, "owner-approved admin action executed");
@@ -470,6 +473,12 @@ impl Service {
         uses_tpm: bool,
         f: impl FnOnce(&mut Wallet) -> Result<R, CoreError> + Send + 'static,
     ) -> Result<Result<R, CoreError>, RpcError> {
+        if !uses_tpm && account.signs_in_memory() {
+            // A cached key and no ledger to write: tens of microseconds of
+            // CPU, cheaper here than a hand-off to the blocking pool.
+            let mut wallet = account.wallet();
+            return Ok(f(&mut wallet));
+        }
         let account = Arc::clone(account);
         let tpm = self.accounts.tpm().clone();
         tokio::task::spawn_blocking(move || {

@@ -228,7 +228,6 @@ async fn run(args: Args) -> Result<Value, String> {
         };
         let interval = Duration::from_secs_f64(1.0 / rate as f64);
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Option<u64>>();
-        let mut index: u64 = 0;
         let collector = tokio::spawn(async move {
             let mut histogram = new_histogram()?;
             while let Some(sample) = receiver.recv().await {
@@ -238,12 +237,28 @@ async fn run(args: Args) -> Result<Value, String> {
             }
             Ok::<_, String>(histogram)
         });
-        loop {
-            let due = start + interval.mul_f64(index as f64);
-            if due >= end {
-                break;
+        // The pace is kept by an OS thread: tokio's timer ticks in whole
+        // milliseconds, which would add up to 1 ms to every due time.
+        let (due_sender, mut due_receiver) =
+            tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
+        let pacer = std::thread::spawn(move || {
+            let mut index: u64 = 0;
+            loop {
+                let due = start + interval.mul_f64(index as f64);
+                if due >= end {
+                    break;
+                }
+                let now = Instant::now();
+                if due > now {
+                    std::thread::sleep(due - now);
+                }
+                if due_sender.send((index, due)).is_err() {
+                    break;
+                }
+                index += 1;
             }
-            tokio::time::sleep_until(due.into()).await;
+        });
+        while let Some((index, due)) = due_receiver.recv().await {
             let client = Arc::clone(&clients[(index as usize) % clients.len()]);
             let body = transaction(&from, args.chain_id, index);
             let sender = sender.clone();
@@ -257,8 +272,8 @@ async fn run(args: Args) -> Result<Value, String> {
                     .then(|| u64::try_from(due.elapsed().as_micros()).unwrap_or(u64::MAX));
                 let _ = sender.send(sample);
             });
-            index += 1;
         }
+        let _ = pacer.join();
         drop(sender);
         tasks.push(collector);
     } else {
