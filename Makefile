@@ -12,6 +12,8 @@ NODE_TOOLS  := $(ROOT)/tools/node/node_modules/@foundry-rs
 ANVIL       := $(NODE_TOOLS)/anvil-linux-amd64/bin/anvil
 CAST        := $(NODE_TOOLS)/cast-linux-amd64/bin/cast
 NOSTD_TARGET := thumbv7em-none-eabihf
+# The firmware example's second board (lm3s6965evb) is a Cortex-M3.
+FIRMWARE_TARGETS := thumbv7em-none-eabihf thumbv7m-none-eabi
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := swtpm swtpm-tools valgrind pkg-config python3-venv npm
 
@@ -22,8 +24,9 @@ export FLARE_WALLET_PYTHON := $(PY)
 
 .PHONY: test demo deps deps-system deps-rust deps-node deps-python \
         check fmt-check clippy test-rust test-nostd test-differential test-keystore bench clean \
-        wheel test-python stubtest lint-python bench-python \
-        ffi header header-check deps-cbindgen test-c wallet.pc fuzz-smoke test-fuzz \
+        wheel test-python stubtest lint-python bench-python test-web3-versions \
+        ffi header header-check deps-cbindgen test-c wallet.pc fuzz-smoke test-fuzz deps-fuzz \
+        deps-firmware firmware test-firmware clippy-firmware footprint \
         signer signer-release test-signer bench-signer demo-signer
 
 ## ---------------------------------------------------------------- tools
@@ -47,6 +50,27 @@ deps-rust:
 	@command -v cargo >/dev/null || { echo "cargo is missing: install Rust with rustup (https://rustup.rs)"; exit 1; }
 	@rustup target list --installed 2>/dev/null | grep -qx $(NOSTD_TARGET) || rustup target add $(NOSTD_TARGET)
 
+# The firmware example: QEMU's Arm system emulator, the Arm binutils (size,
+# nm), and both bare-metal Rust targets.
+deps-firmware: deps-rust
+	@missing=""; \
+	command -v qemu-system-arm >/dev/null || missing="$$missing qemu-system-arm"; \
+	command -v arm-none-eabi-size >/dev/null || missing="$$missing binutils-arm-none-eabi"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@for target in $(FIRMWARE_TARGETS); do \
+	  rustup target list --installed 2>/dev/null | grep -qx $$target || rustup target add $$target; \
+	done
+
+# cargo-fuzz and the nightly toolchain it builds with. cargo-fuzz is pinned:
+# its sanitizer flags follow the nightly it was written for.
+CARGO_FUZZ_VERSION := 0.13.2
+deps-fuzz:
+	@cargo +nightly --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+
 deps-node: $(ANVIL) $(CAST)
 $(ANVIL) $(CAST): tools/node/package.json
 	cd tools/node && npm install --no-audit --no-fund --loglevel=error
@@ -60,14 +84,15 @@ $(VENV)/.installed: requirements-dev.txt
 
 ## ---------------------------------------------------------------- suites
 
-test: deps check test-rust test-nostd test-differential test-keystore lint-python stubtest test-python \
-      test-signer header-check test-c test-fuzz
+test: deps check test-rust test-nostd test-firmware test-differential test-keystore lint-python stubtest \
+      test-python test-web3-versions test-signer header-check test-c test-fuzz
 	@echo "make test: every suite passed"
 
 check: fmt-check clippy
 
 fmt-check:
 	cargo fmt --all -- --check
+	cd examples/cortex-m && cargo fmt -- --check
 
 clippy:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -118,6 +143,24 @@ test-python: deps-python deps-node wheel
 stubtest: wheel
 	$(PY) -m mypy.stubtest flare_wallet._native
 	$(PY) -m mypy --config-file python/pyproject.toml python/python/flare_wallet
+	$(PY) -m mypy --strict --no-incremental tests/python/typing/flaretrade_shaped.py
+
+# The web3 paths under other web3 / eth-account releases, each in a venv of its own:
+# web3 8 (the current release) and web3 7.8.0 with eth-account 0.13.5 (FlareTrade's lock).
+WEB3_VENVS := $(ROOT)/.venv-web3-8 $(ROOT)/.venv-web3-7.8
+WEB3_TESTS := tests/python/test_web3_signing.py tests/python/test_async.py
+$(ROOT)/.venv-web3-%/.installed: requirements-web3-%.txt
+	[ -x $(@D)/bin/python ] || python3 -m venv $(@D)
+	$(@D)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+test-web3-versions: deps-node wheel $(addsuffix /.installed,$(WEB3_VENVS))
+	@for venv in $(WEB3_VENVS); do \
+	  $$venv/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+	    $(WHEEL_DIR)/flare_wallet-*.whl; \
+	  echo "$$($$venv/bin/python -c 'import web3, eth_account; print("web3", web3.__version__, "eth-account", eth_account.__version__)')"; \
+	  $$venv/bin/python -m pytest -q $(WEB3_TESTS) tests/python/test_flaretrade_dropin.py; \
+	done
 
 # Python signing next to eth-account and coincurve (figures in BENCHMARKS.md).
 bench-python: wheel
@@ -232,7 +275,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_TEST_SECONDS ?= 5
 FUZZ_TARGETS := keystore_parse rlp_decode tx_decode_unsigned tx_decode_signed tpm_response \
                 session_response sealed_key_file attest_verify ffi_sign policy_decode \
-                admin_request
+                admin_request sealed_data_decode policy_json
 fuzz_dict = $(if $(filter rlp_decode tx_decode_unsigned tx_decode_signed ffi_sign,$(1)),-dict=dict/rlp.dict,$(if $(filter tpm_response session_response sealed_key_file attest_verify,$(1)),-dict=dict/tpm.dict))
 
 define fuzz_one
@@ -247,17 +290,49 @@ define fuzz_one
 
 endef
 
-fuzz-smoke:
-	cd fuzz && cargo +nightly fuzz build -O
+fuzz-smoke: deps-fuzz
+	cd fuzz && nice cargo +nightly fuzz build -O
 	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_one,$(t)))
 
-# Part of `make test` when a nightly toolchain and cargo-fuzz are there.
-test-fuzz:
-	@if cargo +nightly --version >/dev/null 2>&1 && cargo +nightly fuzz --version >/dev/null 2>&1; then \
-	  $(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=$(FUZZ_TEST_SECONDS); \
-	else \
-	  echo "test-fuzz: skipped (needs a nightly toolchain and cargo-fuzz: rustup toolchain install nightly; cargo install cargo-fuzz)"; \
-	fi
+# Part of `make test`: every target for FUZZ_TEST_SECONDS, never skipped
+# (the nightly toolchain and cargo-fuzz are installed first when missing).
+test-fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
+
+## ---------------------------------------------------------------- firmware (examples/cortex-m)
+
+# The signing core on emulated Cortex-M boards: mps2-an386 (Cortex-M4F,
+# thumbv7em-none-eabihf) and lm3s6965evb (Cortex-M3, thumbv7m-none-eabi).
+# examples/cortex-m is a workspace of its own; its release profile is the
+# footprint table's opt-level "z" configuration.
+FIRMWARE_DIR := $(ROOT)/examples/cortex-m
+FIRMWARE_ELF  = $(FIRMWARE_DIR)/target/$(1)/release/firmware
+FIRMWARE_CARGO := cd $(FIRMWARE_DIR) && nice cargo
+HOST_TARGET := $(shell rustc -vV | sed -n 's/^host: //p')
+
+firmware: deps-firmware
+	for target in $(FIRMWARE_TARGETS); do \
+	  (cd $(FIRMWARE_DIR) && nice cargo build --release --locked --features firmware --bin firmware --target $$target); \
+	done
+
+# The firmware under QEMU, every result compared byte for byte with the core
+# built for this machine (tests/qemu.rs), and no core::fmt in either image.
+test-firmware: firmware clippy-firmware
+	examples/cortex-m/check-no-fmt.sh $(foreach t,$(FIRMWARE_TARGETS),$(call FIRMWARE_ELF,$(t)))
+	cd $(FIRMWARE_DIR) && \
+	  FIRMWARE_MPS2_AN386=$(call FIRMWARE_ELF,thumbv7em-none-eabihf) \
+	  FIRMWARE_LM3S6965EVB=$(call FIRMWARE_ELF,thumbv7m-none-eabi) \
+	  nice cargo test --locked --target $(HOST_TARGET) -- --nocapture
+
+clippy-firmware: deps-firmware
+	$(FIRMWARE_CARGO) clippy --locked --release --features firmware --bin firmware --target $(NOSTD_TARGET) -- -D warnings
+	$(FIRMWARE_CARGO) clippy --locked --target $(HOST_TARGET) --lib --tests -- -D warnings
+
+# Flash, static RAM, peak stack and instruction counts per build
+# configuration (BENCHMARKS.md, Firmware): eight LTO builds, 20 to 30 min
+# on the 2-core machine. Not part of `make test`.
+footprint: deps-firmware
+	examples/cortex-m/footprint.sh
 
 ## ---------------------------------------------------------------- main job
 
@@ -268,4 +343,4 @@ demo: deps wheel
 
 clean:
 	cargo clean
-	rm -rf $(VENV) tools/node/node_modules
+	rm -rf $(VENV) $(WEB3_VENVS) tools/node/node_modules

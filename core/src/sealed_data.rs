@@ -51,7 +51,8 @@ pub const MAX_OBJECT_LEN: usize = 1024;
 /// Bound on the SRK Name field.
 pub const MAX_NAME_LEN: usize = 66;
 
-const DATA_KEY_LEN: usize = 32;
+/// The data key length: the key every blob's encryption and MAC keys derive from.
+pub const DATA_KEY_LEN: usize = 32;
 const ENCRYPTION_LABEL: &[u8] = b"flare-wallet/sealed-data/v1/encryption";
 const AUTHENTICATION_LABEL: &[u8] = b"flare-wallet/sealed-data/v1/authentication";
 
@@ -99,28 +100,82 @@ impl fmt::Display for SealedDataError {
 
 impl std::error::Error for SealedDataError {}
 
-fn derive(data_key: &[u8; DATA_KEY_LEN], label: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+fn derive(
+    data_key: &[u8; DATA_KEY_LEN],
+    label: &[u8],
+) -> core::result::Result<Zeroizing<[u8; 32]>, SealedDataError> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(data_key)
-        .map_err(|_| Error::SealedData(SealedDataError::AuthenticationFailed))?;
+        .map_err(|_| SealedDataError::AuthenticationFailed)?;
     mac.update(label);
     let mut out = Zeroizing::new([0u8; 32]);
     out.copy_from_slice(&mac.finalize().into_bytes());
     Ok(out)
 }
 
-fn tag_of(mac_key: &[u8; 32], bytes: &[u8]) -> Result<[u8; TAG_LEN]> {
+fn tag_of(
+    mac_key: &[u8; 32],
+    bytes: &[u8],
+) -> core::result::Result<[u8; TAG_LEN], SealedDataError> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(mac_key)
-        .map_err(|_| Error::SealedData(SealedDataError::AuthenticationFailed))?;
+        .map_err(|_| SealedDataError::AuthenticationFailed)?;
     mac.update(bytes);
     Ok(mac.finalize().into_bytes().into())
 }
 
-fn put_prefixed(out: &mut Vec<u8>, field: &[u8]) -> Result<()> {
-    let len = u16::try_from(field.len())
-        .map_err(|_| Error::SealedData(SealedDataError::LengthOutOfBounds))?;
+fn put_prefixed(
+    out: &mut Vec<u8>,
+    field: &[u8],
+    max: usize,
+) -> core::result::Result<(), SealedDataError> {
+    if field.is_empty() || field.len() > max {
+        return Err(SealedDataError::LengthOutOfBounds);
+    }
+    let len = u16::try_from(field.len()).map_err(|_| SealedDataError::LengthOutOfBounds)?;
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(field);
     Ok(())
+}
+
+/// Writes a blob: `data` encrypted and authenticated with keys derived from
+/// `data_key`, beside the sealed data key's parts and the SRK Name. This is
+/// the half of [`seal_data`] after the TPM has sealed the data key; it is
+/// public so that the format can be tested and fuzzed without a TPM.
+/// `data_key` and `iv` must be fresh for every blob.
+///
+/// # Errors
+/// [`SealedDataError::TooLarge`] for data over [`MAX_DATA_LEN`],
+/// [`SealedDataError::LengthOutOfBounds`] for an empty field or one over its
+/// bound ([`MAX_NAME_LEN`], [`MAX_OBJECT_LEN`]): nothing is written that
+/// [`SealedDataBlob::parse`] would refuse.
+pub fn encrypt_with_data_key(
+    data_key: &[u8; DATA_KEY_LEN],
+    iv: &[u8; IV_LEN],
+    srk_name: &[u8],
+    public_blob: &[u8],
+    private_blob: &[u8],
+    data: &[u8],
+) -> core::result::Result<Vec<u8>, SealedDataError> {
+    if data.len() > MAX_DATA_LEN {
+        return Err(SealedDataError::TooLarge);
+    }
+    let encryption_key = derive(data_key, ENCRYPTION_LABEL)?;
+    let mac_key = derive(data_key, AUTHENTICATION_LABEL)?;
+    let mut ciphertext = data.to_vec();
+    Aes256CfbEnc::new(encryption_key.as_ref().into(), iv.into()).encrypt(&mut ciphertext);
+    let ciphertext_len = u32::try_from(ciphertext.len()).map_err(|_| SealedDataError::TooLarge)?;
+
+    let mut out = Vec::with_capacity(ciphertext.len() + 1024);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&VERSION.to_be_bytes());
+    put_prefixed(&mut out, srk_name, MAX_NAME_LEN)?;
+    put_prefixed(&mut out, public_blob, MAX_OBJECT_LEN)?;
+    put_prefixed(&mut out, private_blob, MAX_OBJECT_LEN)?;
+    out.extend_from_slice(iv);
+    out.extend_from_slice(&ciphertext_len.to_be_bytes());
+    out.extend_from_slice(&ciphertext);
+    let tag = tag_of(&mac_key, &out)?;
+    out.extend_from_slice(&tag);
+    Ok(out)
 }
 
 /// Seals `data` to this TPM: a fresh data key sealed under the SRK (whose
@@ -151,30 +206,21 @@ pub fn seal_data<T: Transport>(
     getrandom::getrandom(&mut iv).map_err(|_| Error::SealedData(SealedDataError::Entropy))?;
 
     let sealed = seal::seal_secret(tpm, Some(srk_name), &data_key, None, encryption)?;
-
-    let encryption_key = derive(&data_key, ENCRYPTION_LABEL)?;
-    let mac_key = derive(&data_key, AUTHENTICATION_LABEL)?;
-    let mut ciphertext = data.to_vec();
-    Aes256CfbEnc::new(encryption_key.as_ref().into(), (&iv).into()).encrypt(&mut ciphertext);
-    let ciphertext_len = u32::try_from(ciphertext.len())
-        .map_err(|_| Error::SealedData(SealedDataError::TooLarge))?;
-
-    let mut out = Vec::with_capacity(ciphertext.len() + 1024);
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_be_bytes());
-    put_prefixed(&mut out, sealed.srk_name().as_bytes())?;
-    put_prefixed(&mut out, sealed.public_blob())?;
-    put_prefixed(&mut out, sealed.private_blob())?;
-    out.extend_from_slice(&iv);
-    out.extend_from_slice(&ciphertext_len.to_be_bytes());
-    out.extend_from_slice(&ciphertext);
-    let tag = tag_of(&mac_key, &out)?;
-    out.extend_from_slice(&tag);
-    Ok(out)
+    encrypt_with_data_key(
+        &data_key,
+        &iv,
+        sealed.srk_name().as_bytes(),
+        sealed.public_blob(),
+        sealed.private_blob(),
+        data,
+    )
+    .map_err(Error::SealedData)
 }
 
-/// The parts of a sealed-data blob, borrowed from it.
-struct Parts<'a> {
+/// A sealed-data blob split into its fields, borrowed from it. Parsing
+/// checks the format only: the tag is checked by [`SealedDataBlob::open`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SealedDataBlob<'a> {
     srk_name: &'a [u8],
     public: &'a [u8],
     private: &'a [u8],
@@ -213,39 +259,105 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Splits a blob into its fields, checking every bound. No TPM is touched.
-fn parse(blob: &[u8]) -> core::result::Result<Parts<'_>, SealedDataError> {
-    let mut reader = Reader { rest: blob };
-    if reader.array::<8>()? != &MAGIC {
-        return Err(SealedDataError::BadMagic);
+impl<'a> SealedDataBlob<'a> {
+    /// Splits a blob into its fields, checking every bound. No TPM is touched.
+    ///
+    /// # Errors
+    /// [`SealedDataError::BadMagic`], [`SealedDataError::UnsupportedVersion`],
+    /// [`SealedDataError::Truncated`], [`SealedDataError::LengthOutOfBounds`]
+    /// (an empty field or one over its bound) and
+    /// [`SealedDataError::TrailingBytes`].
+    pub fn parse(blob: &'a [u8]) -> core::result::Result<Self, SealedDataError> {
+        let mut reader = Reader { rest: blob };
+        if reader.array::<8>()? != &MAGIC {
+            return Err(SealedDataError::BadMagic);
+        }
+        if u16::from_be_bytes(*reader.array::<2>()?) != VERSION {
+            return Err(SealedDataError::UnsupportedVersion);
+        }
+        let srk_name = reader.prefixed(MAX_NAME_LEN)?;
+        let public = reader.prefixed(MAX_OBJECT_LEN)?;
+        let private = reader.prefixed(MAX_OBJECT_LEN)?;
+        let iv = reader.array::<IV_LEN>()?;
+        let ciphertext_len = usize::try_from(u32::from_be_bytes(*reader.array::<4>()?))
+            .map_err(|_| SealedDataError::LengthOutOfBounds)?;
+        if ciphertext_len > MAX_DATA_LEN {
+            return Err(SealedDataError::LengthOutOfBounds);
+        }
+        let ciphertext = reader.take(ciphertext_len)?;
+        let authenticated_len = blob.len() - reader.rest.len();
+        let tag = reader.array::<TAG_LEN>()?;
+        if !reader.rest.is_empty() {
+            return Err(SealedDataError::TrailingBytes);
+        }
+        Ok(Self {
+            srk_name,
+            public,
+            private,
+            iv,
+            ciphertext,
+            authenticated: blob.get(..authenticated_len).unwrap_or_default(),
+            tag,
+        })
     }
-    if u16::from_be_bytes(*reader.array::<2>()?) != VERSION {
-        return Err(SealedDataError::UnsupportedVersion);
+
+    /// The Name of the SRK the data key is sealed under, as recorded.
+    #[must_use]
+    pub fn srk_name(&self) -> &'a [u8] {
+        self.srk_name
     }
-    let srk_name = reader.prefixed(MAX_NAME_LEN)?;
-    let public = reader.prefixed(MAX_OBJECT_LEN)?;
-    let private = reader.prefixed(MAX_OBJECT_LEN)?;
-    let iv = reader.array::<IV_LEN>()?;
-    let ciphertext_len = usize::try_from(u32::from_be_bytes(*reader.array::<4>()?))
-        .map_err(|_| SealedDataError::LengthOutOfBounds)?;
-    if ciphertext_len > MAX_DATA_LEN {
-        return Err(SealedDataError::LengthOutOfBounds);
+
+    /// The sealed data key's `TPM2B_PUBLIC`.
+    #[must_use]
+    pub fn public_blob(&self) -> &'a [u8] {
+        self.public
     }
-    let ciphertext = reader.take(ciphertext_len)?;
-    let authenticated_len = blob.len() - reader.rest.len();
-    let tag = reader.array::<TAG_LEN>()?;
-    if !reader.rest.is_empty() {
-        return Err(SealedDataError::TrailingBytes);
+
+    /// The sealed data key's `TPM2B_PRIVATE`.
+    #[must_use]
+    pub fn private_blob(&self) -> &'a [u8] {
+        self.private
     }
-    Ok(Parts {
-        srk_name,
-        public,
-        private,
-        iv,
-        ciphertext,
-        authenticated: blob.get(..authenticated_len).unwrap_or_default(),
-        tag,
-    })
+
+    /// The AES-CFB IV.
+    #[must_use]
+    pub fn iv(&self) -> &'a [u8; IV_LEN] {
+        self.iv
+    }
+
+    /// The encrypted data.
+    #[must_use]
+    pub fn ciphertext(&self) -> &'a [u8] {
+        self.ciphertext
+    }
+
+    /// The HMAC-SHA-256 tag over every byte before it.
+    #[must_use]
+    pub fn tag(&self) -> &'a [u8; TAG_LEN] {
+        self.tag
+    }
+
+    /// Verifies the tag with keys derived from `data_key` (in constant
+    /// time) and only then decrypts. This is the half of [`unseal_data`]
+    /// after the TPM has unsealed the data key; it is public so that the
+    /// format can be tested and fuzzed without a TPM.
+    ///
+    /// # Errors
+    /// [`SealedDataError::AuthenticationFailed`] when the tag does not verify.
+    pub fn open(
+        &self,
+        data_key: &[u8; DATA_KEY_LEN],
+    ) -> core::result::Result<Zeroizing<Vec<u8>>, SealedDataError> {
+        let mac_key = derive(data_key, AUTHENTICATION_LABEL)?;
+        let expected = tag_of(&mac_key, self.authenticated)?;
+        if !bool::from(expected.ct_eq(self.tag)) {
+            return Err(SealedDataError::AuthenticationFailed);
+        }
+        let encryption_key = derive(data_key, ENCRYPTION_LABEL)?;
+        let mut plaintext = Zeroizing::new(self.ciphertext.to_vec());
+        Aes256CfbDec::new(encryption_key.as_ref().into(), self.iv.into()).decrypt(&mut plaintext);
+        Ok(plaintext)
+    }
 }
 
 /// Opens a blob made by [`seal_data`] on this TPM.
@@ -264,7 +376,7 @@ pub fn unseal_data<T: Transport>(
     blob: &[u8],
     encryption: ParameterEncryption,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let parts = parse(blob).map_err(Error::SealedData)?;
+    let parts = SealedDataBlob::parse(blob).map_err(Error::SealedData)?;
     let recorded = Name::from_bytes(parts.srk_name)
         .ok_or(Error::SealedData(SealedDataError::LengthOutOfBounds))?;
     if !bool::from(recorded.as_bytes().ct_eq(srk_name.as_bytes())) {
@@ -272,16 +384,7 @@ pub fn unseal_data<T: Transport>(
     }
     let sealed = SealedObject::from_parts(parts.public, parts.private, recorded, None, None)?;
     let data_key = seal::unseal_secret(tpm, srk_name, &sealed, encryption)?;
-
-    let mac_key = derive(&data_key, AUTHENTICATION_LABEL)?;
-    let expected = tag_of(&mac_key, parts.authenticated)?;
-    if !bool::from(expected.ct_eq(parts.tag)) {
-        return Err(Error::SealedData(SealedDataError::AuthenticationFailed));
-    }
-    let encryption_key = derive(&data_key, ENCRYPTION_LABEL)?;
-    let mut plaintext = Zeroizing::new(parts.ciphertext.to_vec());
-    Aes256CfbDec::new(encryption_key.as_ref().into(), parts.iv.into()).decrypt(&mut plaintext);
-    Ok(plaintext)
+    parts.open(&data_key).map_err(Error::SealedData)
 }
 
 #[cfg(test)]
@@ -306,7 +409,7 @@ mod tests {
     #[test]
     fn parse_reads_every_field() {
         let blob = sample_blob();
-        let parts = parse(&blob).unwrap();
+        let parts = SealedDataBlob::parse(&blob).unwrap();
         assert_eq!(parts.srk_name, &[7u8; 34]);
         assert_eq!(parts.public.len(), 60);
         assert_eq!(parts.private.len(), 80);
@@ -319,7 +422,7 @@ mod tests {
     fn every_truncation_is_refused_without_panicking() {
         let blob = sample_blob();
         for len in 0..blob.len() {
-            assert!(parse(&blob[..len]).is_err(), "length {len}");
+            assert!(SealedDataBlob::parse(&blob[..len]).is_err(), "length {len}");
         }
     }
 
@@ -327,18 +430,47 @@ mod tests {
     fn malformed_headers_have_their_own_errors() {
         let mut blob = sample_blob();
         blob[0] ^= 1;
-        assert_eq!(parse(&blob).err(), Some(SealedDataError::BadMagic));
+        assert_eq!(
+            SealedDataBlob::parse(&blob).err(),
+            Some(SealedDataError::BadMagic)
+        );
         let mut blob = sample_blob();
         blob[9] = 2;
         assert_eq!(
-            parse(&blob).err(),
+            SealedDataBlob::parse(&blob).err(),
             Some(SealedDataError::UnsupportedVersion)
         );
         let mut blob = sample_blob();
         blob.push(0);
-        assert_eq!(parse(&blob).err(), Some(SealedDataError::TrailingBytes));
+        assert_eq!(
+            SealedDataBlob::parse(&blob).err(),
+            Some(SealedDataError::TrailingBytes)
+        );
         let mut blob = sample_blob();
         blob[10..12].copy_from_slice(&100u16.to_be_bytes());
-        assert_eq!(parse(&blob).err(), Some(SealedDataError::LengthOutOfBounds));
+        assert_eq!(
+            SealedDataBlob::parse(&blob).err(),
+            Some(SealedDataError::LengthOutOfBounds)
+        );
+    }
+
+    #[test]
+    fn the_tpm_free_halves_round_trip_and_refuse_another_key() {
+        let key = [0x5cu8; DATA_KEY_LEN];
+        let iv = [0x17u8; IV_LEN];
+        let blob =
+            encrypt_with_data_key(&key, &iv, &[7u8; 34], &[1u8; 60], &[2u8; 80], b"hello").unwrap();
+        let parts = SealedDataBlob::parse(&blob).unwrap();
+        assert_eq!(parts.iv(), &iv);
+        assert_eq!(parts.ciphertext().len(), 5);
+        assert_eq!(&parts.open(&key).unwrap()[..], b"hello");
+        assert_eq!(
+            parts.open(&[0x5du8; DATA_KEY_LEN]).err(),
+            Some(SealedDataError::AuthenticationFailed)
+        );
+        assert_eq!(
+            encrypt_with_data_key(&key, &iv, &[], &[1u8; 60], &[2u8; 80], b"").err(),
+            Some(SealedDataError::LengthOutOfBounds)
+        );
     }
 }

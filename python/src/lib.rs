@@ -7,6 +7,7 @@
 
 pub use wallet_core;
 
+mod admin;
 mod attestation;
 mod error;
 mod hex;
@@ -78,6 +79,8 @@ fn signing_hash<'py>(
 /// flare-wallet's native core: transaction dicts, TPM custody and signing.
 #[pymodule(name = "_native")]
 mod native {
+    #[pymodule_export]
+    use super::admin::{owners_hash, verify_audit_log};
     #[pymodule_export]
     use super::attestation::verify_evidence;
     #[pymodule_export]

@@ -18,8 +18,9 @@ use pyo3::types::{PyBytes, PyDict};
 use zeroize::Zeroizing;
 
 use wallet_core::attest::Evidence;
+use wallet_core::authority::{AdminAction, APPROVAL_LEN};
 use wallet_core::backup::SealedKeyFile;
-use wallet_core::policy::Eip712Domain;
+use wallet_core::policy::{Eip712Domain, Policy};
 use wallet_core::sealed_data;
 use wallet_core::signer::{Address, Signature};
 use wallet_core::tpm::simulator::Swtpm;
@@ -29,6 +30,9 @@ use wallet_core::tx::U256;
 use wallet_core::wallet::{base64, AccountOptions, KeyMode, Wallet, WalletError};
 use wallet_core::Error;
 
+use crate::admin::{
+    admin_request_from_json, approvals_from_py, audit_entries_to_py, owner_list, owner_set,
+};
 use crate::error::BindingError;
 use crate::hex;
 use crate::keystore::{kdf_params, password_bytes};
@@ -93,7 +97,23 @@ fn parse_key_mode(name: &str) -> Result<KeyMode> {
 fn account_options(
     pcrs: Option<Vec<u8>>,
     policy: Option<&Bound<'_, PyPolicy>>,
+    owners: Option<Vec<String>>,
+    threshold: Option<u64>,
 ) -> Result<AccountOptions> {
+    let owners = match (owners, threshold) {
+        (None, None) => None,
+        (Some(owners), Some(threshold)) => Some(owner_set(&owners, threshold)?),
+        (Some(_), None) => {
+            return Err(BindingError::invalid_owners(
+                "owners need a threshold: how many of them must approve an admin action",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(BindingError::invalid_owners(
+                "a threshold needs owners: pass owners=[...] with it",
+            ))
+        }
+    };
     let pcrs = match pcrs {
         Some(indices) => Some(PcrSelection::from_indices(&indices).map_err(|_| {
             BindingError::invalid_argument("pcrs must name PCRs 0 to 23, at least one")
@@ -102,7 +122,8 @@ fn account_options(
     };
     Ok(AccountOptions {
         pcrs,
-        policy: policy.map(|p| p.get().policy.clone()).unwrap_or_default(),
+        policy: policy.map_or_else(Policy::plain_wallet, |p| p.get().policy.clone()),
+        owners,
     })
 }
 
@@ -297,29 +318,35 @@ impl TpmWallet {
     }
 
     /// Creates a new key with TPM entropy, sealed by the TPM (optionally to
-    /// the current values of `pcrs`).
-    #[pyo3(signature = (*, pcrs = None, policy = None))]
+    /// the current values of `pcrs`), bound to `policy` and, with `owners`
+    /// and `threshold`, administered by those owners.
+    #[pyo3(signature = (*, pcrs = None, policy = None, owners = None, threshold = None))]
     fn create_account(
         &self,
         py: Python<'_>,
         pcrs: Option<Vec<u8>>,
         policy: Option<&Bound<'_, PyPolicy>>,
+        owners: Option<Vec<String>>,
+        threshold: Option<u64>,
     ) -> PyResult<String> {
-        let options = account_options(pcrs, policy)?;
+        let options = account_options(pcrs, policy, owners, threshold)?;
         let address = self.with_open(py, |open| Ok(open.wallet.create_account(options)?))?;
         Ok(address.checksum().to_string())
     }
 
-    /// Seals an existing key (32 bytes) as the account.
-    #[pyo3(signature = (key, *, pcrs = None, policy = None))]
+    /// Seals an existing key (32 bytes) as the account, like
+    /// `create_account`.
+    #[pyo3(signature = (key, *, pcrs = None, policy = None, owners = None, threshold = None))]
     fn import_key(
         &self,
         py: Python<'_>,
         key: &[u8],
         pcrs: Option<Vec<u8>>,
         policy: Option<&Bound<'_, PyPolicy>>,
+        owners: Option<Vec<String>>,
+        threshold: Option<u64>,
     ) -> PyResult<String> {
-        let options = account_options(pcrs, policy)?;
+        let options = account_options(pcrs, policy, owners, threshold)?;
         let mut secret = Zeroizing::new([0u8; 32]);
         if key.len() != secret.len() {
             return Err(BindingError::invalid_argument(
@@ -480,16 +507,108 @@ impl TpmWallet {
         .map(|hash| PyBytes::new(py, &hash))
     }
 
-    /// Replaces the account's signing policy (logged in the state
-    /// directory's audit log); returns the new policy hash.
+    /// The loaded account's owners (checksummed, sorted) and threshold;
+    /// None without an account and for an ownerless account.
+    #[getter]
+    fn owners(&self, py: Python<'_>) -> Option<(Vec<String>, u8)> {
+        self.peek(py, |open| {
+            open.and_then(|open| open.wallet.owners().ok().flatten().cloned())
+        })
+        .map(|owners| (owner_list(&owners), owners.threshold()))
+    }
+
+    /// The loaded account's admin nonce (how many admin actions it has
+    /// executed); None without an account.
+    #[getter]
+    fn admin_nonce(&self, py: Python<'_>) -> Option<u64> {
+        self.peek(py, |open| {
+            open.and_then(|open| open.wallet.admin_nonce().ok())
+        })
+    }
+
+    /// The EIP-712 typed-data JSON of an admin request for `action` with
+    /// `params_hash`, at the current admin nonce, valid until `deadline`
+    /// (unix seconds): the text owners sign.
+    fn admin_request(
+        &self,
+        py: Python<'_>,
+        action: &str,
+        params_hash: &[u8],
+        deadline: u64,
+    ) -> PyResult<String> {
+        let action = AdminAction::parse(action).map_err(|_| {
+            BindingError::invalid_argument(format!(
+                "unknown admin action {action:?}: replace_policy, export_keystore or \
+                 replace_owners"
+            ))
+        })?;
+        let params_hash: [u8; 32] = params_hash
+            .try_into()
+            .map_err(|_| BindingError::invalid_argument("a params hash is 32 bytes"))?;
+        let request = self.with_open(py, move |open| {
+            Ok(open.wallet.admin_request(action, params_hash, deadline)?)
+        })?;
+        Ok(request.to_typed_data_json())
+    }
+
+    /// Replaces the account's signing policy with the owners' approval:
+    /// `request` (the typed-data JSON of a `replace_policy` request for
+    /// exactly this policy) and `approvals` (65-byte signatures, bytes or
+    /// hex). The change is logged in the audit log; returns the new policy
+    /// hash.
     fn replace_policy<'py>(
         &self,
         py: Python<'py>,
         policy: &Bound<'py, PyPolicy>,
+        request: &str,
+        approvals: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let policy = policy.get().policy.clone();
-        let hash = self.with_open(py, move |open| Ok(open.wallet.replace_policy(policy)?))?;
+        let request = admin_request_from_json(request)?;
+        let approvals: Vec<[u8; APPROVAL_LEN]> = approvals_from_py(approvals)?;
+        let hash = self.with_open(py, move |open| {
+            Ok(open.wallet.replace_policy(policy, &request, &approvals)?)
+        })?;
         Ok(PyBytes::new(py, &hash))
+    }
+
+    /// Replaces the account's owners and threshold with the current owners'
+    /// approval (a `replace_owners` request for exactly the new set);
+    /// returns the new owner set's hash.
+    fn replace_owners<'py>(
+        &self,
+        py: Python<'py>,
+        owners: Vec<String>,
+        threshold: u64,
+        request: &str,
+        approvals: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let owners = owner_set(&owners, threshold)?;
+        let request = admin_request_from_json(request)?;
+        let approvals = approvals_from_py(approvals)?;
+        let hash = self.with_open(py, move |open| {
+            Ok(open.wallet.replace_owners(owners, &request, &approvals)?)
+        })?;
+        Ok(PyBytes::new(py, &hash))
+    }
+
+    /// The audit log file's bytes (empty before the first entry).
+    fn audit_log<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let log = self.with_open(py, |open| Ok(open.wallet.audit_log_bytes()?))?;
+        Ok(PyBytes::new(py, &log))
+    }
+
+    /// The audit log's entries as dicts, checked against its own head.
+    fn audit_entries<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+        let entries = self.with_open(py, |open| Ok(open.wallet.audit_log()?))?;
+        audit_entries_to_py(py, &entries)
+    }
+
+    /// The audit log's head: the hash of its last entry (32 zero bytes for
+    /// an empty log), as attestation reports it.
+    fn audit_head<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let head = self.with_open(py, |open| Ok(open.wallet.audit_head()?))?;
+        Ok(PyBytes::new(py, &head))
     }
 
     /// Wei counted against `daily_limit_wei` on `chain_id` in the last 24
@@ -533,16 +652,45 @@ impl TpmWallet {
         Ok(address.checksum().to_string())
     }
 
-    /// Exports the account as a Web3 Secret Storage v3 keystore (its JSON
-    /// text), encrypted under `password` (str as UTF-8, or bytes) with
-    /// scrypt (`n`, `r`, `p`; by default `2^18, 8, 1`) or pbkdf2-sha256
-    /// (`c`; by default 262144).
+    /// The params hash an `export_keystore` request commits to for
+    /// `password` and the KDF (the arguments of `export_keystore`), at the
+    /// current admin nonce. Runs the KDF once.
     #[pyo3(signature = (password, *, kdf = "scrypt", n = None, r = None, p = None, c = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn export_keystore_params_hash<'py>(
+        &self,
+        py: Python<'py>,
+        password: &Bound<'py, PyAny>,
+        kdf: &str,
+        n: Option<u64>,
+        r: Option<u64>,
+        p: Option<u64>,
+        c: Option<u64>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let params = kdf_params(kdf, n, r, p, c)?;
+        let password = password_bytes(password)?;
+        let hash = self.with_open(py, move |open| {
+            Ok(open.wallet.export_keystore_params_hash(&password, params)?)
+        })?;
+        Ok(PyBytes::new(py, &hash))
+    }
+
+    /// Exports the account as a Web3 Secret Storage v3 keystore (its JSON
+    /// text) with the owners' approval: `request` (an `export_keystore`
+    /// request for exactly this password and KDF) and `approvals`. The
+    /// keystore is encrypted under `password` (str as UTF-8, or bytes) with
+    /// scrypt (`n`, `r`, `p`; by default `2^18, 8, 1`) or pbkdf2-sha256
+    /// (`c`; by default 262144, below the export minimum of 600000).
+    #[pyo3(signature = (
+        password, request, approvals, *, kdf = "scrypt", n = None, r = None, p = None, c = None,
+    ))]
     #[allow(clippy::too_many_arguments)]
     fn export_keystore(
         &self,
         py: Python<'_>,
         password: &Bound<'_, PyAny>,
+        request: &str,
+        approvals: &Bound<'_, PyAny>,
         kdf: &str,
         n: Option<u64>,
         r: Option<u64>,
@@ -550,15 +698,23 @@ impl TpmWallet {
         c: Option<u64>,
     ) -> PyResult<String> {
         let params = kdf_params(kdf, n, r, p, c)?;
+        let request = admin_request_from_json(request)?;
+        let approvals = approvals_from_py(approvals)?;
         let password = password_bytes(password)?;
         Ok(self.with_open(py, move |open| {
-            Ok(open.wallet.export_keystore(&password, params)?.to_json())
+            Ok(open
+                .wallet
+                .export_keystore(&password, params, &request, &approvals)?
+                .to_json())
         })?)
     }
 
     /// Decrypts a v3 keystore (JSON text) with `password` and seals its key
     /// into this TPM as the account, like `import_key`.
-    #[pyo3(signature = (keystore, password, *, pcrs = None, policy = None))]
+    #[pyo3(signature = (
+        keystore, password, *, pcrs = None, policy = None, owners = None, threshold = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn import_keystore(
         &self,
         py: Python<'_>,
@@ -566,8 +722,10 @@ impl TpmWallet {
         password: &Bound<'_, PyAny>,
         pcrs: Option<Vec<u8>>,
         policy: Option<&Bound<'_, PyPolicy>>,
+        owners: Option<Vec<String>>,
+        threshold: Option<u64>,
     ) -> PyResult<String> {
-        let options = account_options(pcrs, policy)?;
+        let options = account_options(pcrs, policy, owners, threshold)?;
         let password = password_bytes(password)?;
         let keystore = keystore.to_owned();
         let address = self.with_open(py, move |open| {
@@ -681,9 +839,14 @@ pub(crate) fn evidence_dict<'py>(
     encoded.truncate(len);
     let dict = PyDict::new(py);
     dict.set_item("evidence", PyBytes::new(py, &encoded))?;
-    dict.set_item("address", evidence.address.checksum().as_str())?;
-    dict.set_item("chain_id", evidence.chain_id)?;
-    dict.set_item("policy_hash", PyBytes::new(py, &evidence.policy_hash))?;
+    let facts = &evidence.account;
+    dict.set_item("address", facts.address.checksum().as_str())?;
+    dict.set_item("chain_id", facts.chain_id)?;
+    dict.set_item("policy_hash", PyBytes::new(py, &facts.policy_hash))?;
+    dict.set_item("owners_hash", PyBytes::new(py, &facts.owners_hash))?;
+    dict.set_item("threshold", facts.threshold)?;
+    dict.set_item("admin_nonce", facts.admin_nonce)?;
+    dict.set_item("audit_head", PyBytes::new(py, &facts.audit_head))?;
     dict.set_item(
         "ak_name",
         PyBytes::new(py, &wallet_core::attest::sha256_name(&evidence.ak_public)),

@@ -7,8 +7,10 @@ PID), and eth-account as the oracle.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +48,40 @@ if "FLARE_WALLET_ANVIL" not in os.environ and ANVIL_IN_TREE.exists():
 # A fixed key for the differential tests (eth-account's documentation key).
 KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 
+# Three owners (keys that only tests use) for accounts that owners administer, 2 of 3.
+OWNERS: list[LocalAccount] = [Account.from_key(bytes([0x0F] * 31 + [index])) for index in (1, 2, 3)]
+OWNER_ADDRESSES = [owner.address for owner in OWNERS]
+THRESHOLD = 2
+CAST_IN_TREE = ROOT / "tools/node/node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
+
+
+def approve(request: dict[str, Any], *owners: LocalAccount) -> list[bytes]:
+    """Each owner's EIP-712 signature of an admin request, made by eth-account."""
+    return [
+        bytes(Account.sign_typed_data(owner.key, full_message=request).signature)
+        for owner in owners
+    ]
+
+
+def cast_executable() -> str:
+    path = os.environ.get("FLARE_WALLET_CAST") or str(CAST_IN_TREE)
+    assert os.access(path, os.X_OK), f"cast not found at {path}: run make deps-node"
+    return path
+
+
+def cast_sign(request: dict[str, Any], owner: LocalAccount, directory: Path) -> str:
+    """An owner's signature of an admin request made by ``cast wallet sign --data
+    --from-file``, as the hex text cast prints."""
+    path = directory / f"request-{owner.address}.json"
+    path.write_text(json.dumps(request))
+    done = subprocess.run(
+        [cast_executable(), "wallet", "sign", "--private-key", owner.key.to_0x_hex(),
+         "--data", "--from-file", str(path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
 
 @pytest.fixture(autouse=True)
 def _no_ambient_tpm(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,8 +104,17 @@ def eth_account() -> LocalAccount:
 
 @pytest.fixture
 def imported(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
-    """A manager whose account is KEY, sealed by a fresh swtpm (cached key mode)."""
+    """A manager whose account is KEY, sealed by a fresh swtpm (cached key mode), with
+    no owners."""
     with SecureWalletManager(None, vtpm) as manager:
+        manager.import_private_key(KEY)
+        yield manager
+
+
+@pytest.fixture
+def owned(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
+    """A manager whose account is KEY, administered by OWNERS, 2 of 3."""
+    with SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=THRESHOLD) as manager:
         manager.import_private_key(KEY)
         yield manager
 
@@ -91,11 +136,23 @@ class SwtpmProcess:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 10
-        while not self.socket.exists():
+        # The socket file appears at bind(), a moment before swtpm listens: wait until a
+        # connection is accepted, or a loaded machine sees "connection refused".
+        while not self._accepts_connections():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("swtpm did not start")
             time.sleep(0.005)
+
+    def _accepts_connections(self) -> bool:
+        if not self.socket.exists():
+            return False
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(self.socket))
+            except OSError:
+                return False
+        return True
 
     @property
     def tcti(self) -> str:

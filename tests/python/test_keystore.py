@@ -1,8 +1,9 @@
-"""Portable keystores through Python: ``export_keystore`` read by eth-account and cast,
-keystores from eth-account and ``cast wallet new`` imported and sealed, and the refusals.
+"""Portable keystores through Python: ``export_keystore`` (approved by the account's
+owners) read by eth-account and cast, keystores from eth-account and ``cast wallet new``
+imported and sealed, and the refusals.
 
-Small KDF costs keep the suite fast wherever the API takes them; one test runs the default
-scrypt cost end to end.
+Small KDF costs keep imports fast; an export takes at least pbkdf2 ``c=600000``, the
+cheapest cost it accepts, and one test runs the default scrypt cost end to end.
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KEY, ROOT, VECTORS
+from conftest import KEY, OWNER_ADDRESSES, OWNERS, VECTORS, approve, cast_executable
 from eth_account import Account
 from flare_wallet import KeystoreError, SecureWalletManager, Vtpm, WalletError
 from flare_wallet.__main__ import main as cli_main
 
-CAST_IN_TREE = ROOT / "tools/node/node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
 FAST_SCRYPT = {"n": 1024, "r": 8, "p": 1}
-FAST_PBKDF2 = {"c": 1000}
+STRONG_PBKDF2 = {"c": 600_000}
 PASSWORD = "correct horse battery staple"  # noqa: S105 (a test password)
 TX = {
     "to": "0x000000000000000000000000000000000000dEaD",
@@ -75,9 +75,7 @@ class Cast:
 
 @pytest.fixture(scope="session")
 def cast() -> Cast:
-    path = os.environ.get("FLARE_WALLET_CAST") or str(CAST_IN_TREE)
-    assert os.access(path, os.X_OK), f"cast not found at {path}: run make deps-node"
-    return Cast(path)
+    return Cast(cast_executable())
 
 
 @pytest.fixture
@@ -85,6 +83,24 @@ def fresh(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
     """A manager on a fresh swtpm with no account yet."""
     with SecureWalletManager(None, vtpm) as manager:
         yield manager
+
+
+def approved_export(
+    manager: SecureWalletManager,
+    password: str | bytes,
+    *,
+    kdf: str = "pbkdf2",
+    kdf_params: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """An export approved by two of the account's three owners."""
+    params = STRONG_PBKDF2 if kdf_params is None and kdf == "pbkdf2" else kdf_params
+    request = manager.admin_request(
+        "export_keystore", password=password, kdf=kdf, kdf_params=params
+    )
+    return manager.export_keystore(
+        password, kdf=kdf, kdf_params=params, request=request,
+        approvals=approve(request, *OWNERS[:2]),
+    )  # fmt: skip
 
 
 def write(directory: Path, name: str, keystore: dict[str, Any]) -> Path:
@@ -96,17 +112,19 @@ def write(directory: Path, name: str, keystore: dict[str, Any]) -> Path:
 # ---------------------------------------------------------------- ours, read by theirs
 
 
-def test_default_export_is_scrypt_2_18_and_opens_in_eth_account_and_cast(
-    imported: SecureWalletManager, cast: Cast, tmp_path: Path
+def test_a_scrypt_export_opens_in_eth_account_and_cast(
+    owned: SecureWalletManager, cast: Cast, tmp_path: Path
 ) -> None:
-    keystore = imported.export_keystore(PASSWORD)
+    # The cheapest scrypt cost an export accepts (the default is n=2**18): the KDF runs
+    # for the request, for its execution and in each reader.
+    keystore = approved_export(owned, PASSWORD, kdf="scrypt", kdf_params={"n": 2**17})
     assert keystore["version"] == 3
-    assert keystore["address"] == imported.address[2:].lower()
+    assert keystore["address"] == owned.address[2:].lower()
     crypto = keystore["crypto"]
     assert crypto["cipher"] == "aes-128-ctr"
     assert crypto["kdf"] == "scrypt"
     assert {k: crypto["kdfparams"][k] for k in ("n", "r", "p", "dklen")} == {
-        "n": 2**18,
+        "n": 2**17,
         "r": 8,
         "p": 1,
         "dklen": 32,
@@ -117,26 +135,23 @@ def test_default_export_is_scrypt_2_18_and_opens_in_eth_account_and_cast(
     )
 
 
-@pytest.mark.parametrize(
-    ("kdf", "params"), [("scrypt", FAST_SCRYPT), ("pbkdf2", FAST_PBKDF2)], ids=["scrypt", "pbkdf2"]
-)
 def test_a_created_account_exports_to_its_own_address(
-    fresh: SecureWalletManager, cast: Cast, tmp_path: Path, kdf: str, params: dict[str, int]
+    vtpm: Vtpm, cast: Cast, tmp_path: Path
 ) -> None:
-    address = fresh.create_account()
-    keystore = fresh.export_keystore(PASSWORD, kdf=kdf, kdf_params=params)
-    assert keystore["crypto"]["kdf"] == kdf
-    for name, value in params.items():
-        assert keystore["crypto"]["kdfparams"][name] == value
+    with SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2) as manager:
+        address = manager.create_account()
+        keystore = approved_export(manager, PASSWORD)
+    assert keystore["crypto"]["kdf"] == "pbkdf2"
+    assert keystore["crypto"]["kdfparams"]["c"] == STRONG_PBKDF2["c"]
     key = bytes(Account.decrypt(keystore, PASSWORD))
     assert Account.from_key(key).address == address
     assert cast.decrypt_keystore(write(tmp_path, "ours", keystore), PASSWORD) == key
 
 
-def test_each_export_is_fresh_and_the_password_is_utf8(imported: SecureWalletManager) -> None:
+def test_each_export_is_fresh_and_the_password_is_utf8(owned: SecureWalletManager) -> None:
     password = "pässwörd ✓"  # noqa: S105 (a test password)
-    first = imported.export_keystore(password, kdf_params=FAST_SCRYPT)
-    second = imported.export_keystore(password.encode("utf-8"), kdf_params=FAST_SCRYPT)
+    first = approved_export(owned, password)
+    second = approved_export(owned, password.encode("utf-8"))
     assert first["id"] != second["id"]
     assert first["crypto"]["kdfparams"]["salt"] != second["crypto"]["kdfparams"]["salt"]
     assert first["crypto"]["ciphertext"] != second["crypto"]["ciphertext"]
@@ -146,9 +161,11 @@ def test_each_export_is_fresh_and_the_password_is_utf8(imported: SecureWalletMan
 
 
 def test_strict_mode_exports_the_same_key(vtpm: Vtpm) -> None:
-    with SecureWalletManager(None, vtpm, key_mode="strict") as strict:
+    with SecureWalletManager(
+        None, vtpm, key_mode="strict", owners=OWNER_ADDRESSES, threshold=2
+    ) as strict:
         strict.import_private_key(KEY)
-        keystore = strict.export_keystore(PASSWORD, kdf="pbkdf2", kdf_params=FAST_PBKDF2)
+        keystore = approved_export(strict, PASSWORD)
     assert bytes(Account.decrypt(keystore, PASSWORD)) == bytes.fromhex(KEY[2:])
 
 
@@ -306,18 +323,19 @@ def test_import_into_a_wallet_with_an_account_is_refused_first(
     ],
 )
 def test_export_parameters_are_checked(
-    imported: SecureWalletManager, kdf: str, params: dict[str, Any] | None, message: str
+    owned: SecureWalletManager, kdf: str, params: dict[str, Any] | None, message: str
 ) -> None:
     with pytest.raises(KeystoreError, match=re.escape(message)):
-        imported.export_keystore(PASSWORD, kdf=kdf, kdf_params=params)
+        owned.admin_request("export_keystore", password=PASSWORD, kdf=kdf, kdf_params=params)
 
 
-def test_export_needs_an_account_and_a_usable_password(fresh: SecureWalletManager) -> None:
-    with pytest.raises(WalletError, match="no account"):
-        fresh.export_keystore(PASSWORD, kdf_params=FAST_SCRYPT)
-    fresh.import_private_key(KEY)
-    with pytest.raises(KeystoreError, match="the password must be str or bytes, not int"):
-        fresh.export_keystore(1234, kdf_params=FAST_SCRYPT)  # type: ignore[arg-type]
+def test_export_needs_an_account_and_a_usable_password(vtpm: Vtpm) -> None:
+    with SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2) as manager:
+        with pytest.raises(WalletError, match="no account"):
+            manager.export_keystore(PASSWORD, kdf_params=FAST_SCRYPT)
+        manager.import_private_key(KEY)
+        with pytest.raises(KeystoreError, match="the password must be str or bytes, not int"):
+            manager.admin_request("export_keystore", password=1234)
 
 
 # ---------------------------------------------------------------- the command line
@@ -334,35 +352,48 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
     )
 
 
+OWNER_FLAGS = [arg for address in OWNER_ADDRESSES for arg in ("--owner", address)]
+EXPORT_FLAGS = ["--kdf", "pbkdf2", "--kdf-param", "c=600000"]
+
+
+def cli_approved_export(
+    state: list[str], password_file: Path, out: Path, *, tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    """admin-request, two owners' signatures (eth-account), admin-execute --out."""
+    password = ["--password-file", str(password_file)]
+    made = cli(*state, "admin-request", "export_keystore", *EXPORT_FLAGS, *password)
+    assert made.returncode == 0, made.stderr
+    assert password_file.read_text().strip() not in made.stdout
+    request = tmp_path / "request.json"
+    request.write_text(made.stdout)
+    signatures = [s.hex() for s in approve(json.loads(made.stdout), *OWNERS[:2])]
+    return cli(
+        *state, "admin-execute", str(request), *signatures, *EXPORT_FLAGS, *password,
+        "--out", str(out),
+    )  # fmt: skip
+
+
 def test_cli_export_then_import_elsewhere(cast: Cast, tmp_path: Path) -> None:
     password_file = tmp_path / "password"
     password_file.write_text(PASSWORD + "\n")
     first = ["--simulator", "--state-dir", str(tmp_path / "first")]
-    address = cli(*first, "create").stdout.strip()
+    address = cli(*first, "create", *OWNER_FLAGS, "--threshold", "2").stdout.strip()
     out = tmp_path / "account.json"
-    export = cli(
-        *first, "export-keystore", "--out", str(out), "--password-file", str(password_file),
-        "--kdf-param", "n=1024",
-    )  # fmt: skip
+    export = cli_approved_export(first, password_file, out, tmp_path=tmp_path)
     assert export.returncode == 0, export.stderr
     assert export.stdout.strip() == address
     assert "opens outside this TPM" in export.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     keystore = json.loads(out.read_text())
-    assert keystore["crypto"]["kdfparams"]["n"] == 1024
+    assert keystore["crypto"]["kdfparams"]["c"] == 600_000
     key = bytes(Account.decrypt(keystore, PASSWORD))
     assert Account.from_key(key).address == address
     assert cast.decrypt_keystore(out, PASSWORD) == key
-
-    again = cli(*first, "export-keystore", "--out", str(out), "--password-file", str(password_file))
-    assert again.returncode == 1
-    assert "File exists" in again.stderr
 
     second = ["--simulator", "--state-dir", str(tmp_path / "second")]
     imported = cli(*second, "import-keystore", str(out), "--password-file", str(password_file))
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.strip() == address
-    assert cli(*second, "address").stdout.strip() == address
 
     third = ["--simulator", "--state-dir", str(tmp_path / "third")]
     wrong = tmp_path / "wrong"
@@ -375,22 +406,56 @@ def test_cli_export_then_import_elsewhere(cast: Cast, tmp_path: Path) -> None:
     assert "Traceback" not in refused.stderr
 
 
-def test_cli_export_to_stdout_with_pbkdf2(tmp_path: Path) -> None:
+def test_cli_export_to_an_existing_file_keeps_the_approval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     password_file = tmp_path / "password"
     password_file.write_text(PASSWORD)  # no newline at the end
+    password = ["--password-file", str(password_file)]
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
-    address = cli(*state, "create").stdout.strip()
-    export = cli(
-        *state, "export-keystore", "--kdf", "pbkdf2", "--kdf-param", "c=1000",
-        "--password-file", str(password_file),
-    )  # fmt: skip
-    assert export.returncode == 0, export.stderr
-    keystore = json.loads(export.stdout)
-    assert keystore["crypto"]["kdfparams"]["c"] == 1000
-    assert Account.from_key(Account.decrypt(keystore, PASSWORD)).address == address
-    bad = cli(*state, "export-keystore", "--kdf-param", "n", "--password-file", str(password_file))
-    assert bad.returncode == 1
-    assert "--kdf-param takes NAME=NUMBER" in bad.stderr
+    assert cli_main([*state, "create", *OWNER_FLAGS, "--threshold", "2"]) == 0
+    capsys.readouterr()
+    assert cli_main([*state, "admin-request", "export_keystore", *EXPORT_FLAGS, *password]) == 0
+    request = capsys.readouterr().out
+    (tmp_path / "request.json").write_text(request)
+    signatures = [s.hex() for s in approve(json.loads(request), *OWNERS[:2])]
+    out = tmp_path / "exists.json"
+    out.write_text("")
+    execute = [*state, "admin-execute", str(tmp_path / "request.json"), *signatures]
+    assert cli_main([*execute, *EXPORT_FLAGS, *password, "--out", str(out)]) == 1
+    assert "File exists" in capsys.readouterr().err
+    assert out.read_text() == ""
+    # The approval was not used up: the same request exports to a new file.
+    out = tmp_path / "new.json"
+    assert cli_main([*execute, *EXPORT_FLAGS, *password, "--out", str(out)]) == 0
+    keystore = json.loads(out.read_text())
+    assert (
+        Account.from_key(Account.decrypt(keystore, PASSWORD)).address
+        == capsys.readouterr().out.strip()
+    )
+
+
+def test_cli_export_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    password_file = tmp_path / "password"
+    password_file.write_text(PASSWORD)
+    password = ["--password-file", str(password_file)]
+    state = ["--simulator", "--state-dir", str(tmp_path / "w")]
+    request = [*state, "admin-request", "export_keystore"]
+    assert cli_main([*state, "create", *OWNER_FLAGS, "--threshold", "2"]) == 0
+    for args, message in [
+        (["--kdf-param", "n"], "--kdf-param takes NAME=NUMBER"),
+        (["--kdf", "pbkdf2"], "refuses a KDF weaker than"),
+        (["--threshold", "1"], "export_keystore does not take --threshold"),
+    ]:
+        capsys.readouterr()
+        assert cli_main([*request, *args, *password]) == 1
+        assert message in capsys.readouterr().err
+    ownerless = ["--simulator", "--state-dir", str(tmp_path / "ownerless")]
+    assert cli_main([*ownerless, "create"]) == 0
+    capsys.readouterr()
+    ownerless_request = [*ownerless, "admin-request", "export_keystore", *EXPORT_FLAGS]
+    assert cli_main([*ownerless_request, *password]) == 1
+    assert "its key can never leave the TPM" in capsys.readouterr().err
 
 
 class TypedPasswords:
@@ -410,26 +475,36 @@ def test_cli_asks_twice_on_export_and_refuses_a_mismatch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
-    assert cli_main([*state, "create"]) == 0
+    assert cli_main([*state, "create", *OWNER_FLAGS, "--threshold", "2"]) == 0
     address = capsys.readouterr().out.strip()
+    request_args = [*state, "admin-request", "export_keystore", *EXPORT_FLAGS]
 
     mismatch = TypedPasswords("one", "two")
     monkeypatch.setattr("getpass.getpass", mismatch)
-    out = tmp_path / "k.json"
-    assert cli_main([*state, "export-keystore", "--out", str(out)]) == 1
+    assert cli_main(request_args) == 1
     assert len(mismatch.prompts) == 2
-    assert "the two passwords differ: nothing was exported" in capsys.readouterr().err
-    assert not out.exists()
+    assert "the two passwords differ: nothing was done" in capsys.readouterr().err
 
     empty = TypedPasswords("", "")
     monkeypatch.setattr("getpass.getpass", empty)
-    assert cli_main([*state, "export-keystore", "--out", str(out)]) == 1
+    assert cli_main(request_args) == 1
     assert "the password is empty" in capsys.readouterr().err
 
     typed = TypedPasswords(PASSWORD, PASSWORD)
     monkeypatch.setattr("getpass.getpass", typed)
-    assert cli_main([*state, "export-keystore", "--out", str(out), "--kdf-param", "n=1024"]) == 0
+    assert cli_main(request_args) == 0
+    request = capsys.readouterr().out
+    request_file = tmp_path / "request.json"
+    request_file.write_text(request)
+    signatures = [s.hex() for s in approve(json.loads(request), *OWNERS[1:])]
+
+    once = TypedPasswords(PASSWORD)
+    monkeypatch.setattr("getpass.getpass", once)
+    out = tmp_path / "k.json"
+    execute = [*state, "admin-execute", str(request_file), *signatures, *EXPORT_FLAGS]
+    assert cli_main([*execute, "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip() == address
+    assert once.prompts == ["Keystore password: "]
 
     once = TypedPasswords(PASSWORD)
     monkeypatch.setattr("getpass.getpass", once)

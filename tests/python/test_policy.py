@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import rlp
-from conftest import KEY, VECTORS
+from conftest import KEY, OWNER_ADDRESSES, OWNERS, VECTORS, approve
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from flare_wallet import (
@@ -54,6 +54,7 @@ ALL_KEYS = [
     "allow_messages",
     "typed_data_domains",
     "daily_limit_wei",
+    "allow_raw_hashes",
 ]
 
 
@@ -79,11 +80,14 @@ def authorization(delegate: str) -> dict[str, Any]:
 
 @pytest.fixture
 def with_policy(vtpm: Vtpm) -> Iterator[Callable[[dict[str, Any]], SecureWalletManager]]:
-    """A manager for KEY on a fresh swtpm whose account is bound to the given rules."""
+    """A manager for KEY on a fresh swtpm whose account is bound to the given rules and
+    administered by OWNERS, 2 of 3."""
     managers: list[SecureWalletManager] = []
 
     def make(rules: dict[str, Any]) -> SecureWalletManager:
-        manager = SecureWalletManager(None, vtpm, key_mode="strict", policy=rules)
+        manager = SecureWalletManager(
+            None, vtpm, key_mode="strict", policy=rules, owners=OWNER_ADDRESSES, threshold=2
+        )
         managers.append(manager)
         manager.import_private_key(KEY)
         return manager
@@ -93,12 +97,23 @@ def with_policy(vtpm: Vtpm) -> Iterator[Callable[[dict[str, Any]], SecureWalletM
         manager.close()
 
 
+def replace_policy(manager: SecureWalletManager, policy: Policy | dict[str, Any]) -> str:
+    """Replace the policy with the approval of two of the account's owners."""
+    request = manager.admin_request("replace_policy", policy=policy)
+    return manager.replace_policy(policy, request=request, approvals=approve(request, *OWNERS[:2]))
+
+
 # ---------------------------------------------------------------- the Policy object
 
 
 def test_the_default_policy_and_its_dict() -> None:
     default = Policy()
-    assert default == Policy({}) == Policy(None)
+    assert default == Policy(None)
+    # A stated policy refuses raw hashes unless it says otherwise; only the default of a
+    # wallet created without a policy allows them.
+    assert Policy({}) != default
+    assert Policy({}) == Policy({"allow_raw_hashes": False})
+    assert Policy({"allow_raw_hashes": True}) == default
     assert list(default.to_dict()) == ALL_KEYS
     assert default.to_dict() == {
         "chain_ids": None,
@@ -113,6 +128,7 @@ def test_the_default_policy_and_its_dict() -> None:
         "allow_messages": True,
         "typed_data_domains": None,
         "daily_limit_wei": None,
+        "allow_raw_hashes": True,
     }
     assert default.hash.startswith("0x")
     assert len(default.hash) == 66
@@ -149,6 +165,7 @@ def test_a_full_policy_round_trips_through_its_dict_and_json() -> None:
         "allow_messages": False,
         "typed_data_domains": [{"chain_id": 1, "verifying_contract": MAIL_CONTRACT}],
         "daily_limit_wei": 5 * ETHER,
+        "allow_raw_hashes": False,
     }
     # The canonical form: the same rules written another way give the same hash.
     assert Policy(as_dict) == policy
@@ -160,7 +177,7 @@ def test_a_full_policy_round_trips_through_its_dict_and_json() -> None:
     assert Policy.from_json(policy.to_json()) == policy
     assert Policy(dict(rules, max_value_wei=ETHER + 1)).hash != policy.hash
     # None keeps a rule's default, as a missing key does.
-    assert Policy(dict.fromkeys(ALL_KEYS)) == Policy()
+    assert Policy(dict.fromkeys(ALL_KEYS)) == Policy({})
     assert repr(policy).startswith("Policy({'chain_ids': [1, 14], ")
 
 
@@ -394,8 +411,9 @@ def test_typed_data_domains(with_policy: Callable[[dict[str, Any]], SecureWallet
     )
     with pytest.raises(PolicyViolation, match="verifying contract absent"):
         manager.sign_typed_data(no_contract)
-    # Hashes alone cannot be checked against the list.
-    with pytest.raises(PolicyViolation, match="given only as hashes cannot be checked"):
+    # Hashes alone cannot be checked against the list (nor signed without
+    # allow_raw_hashes).
+    with pytest.raises(PolicyViolation, match="refused by allow_raw_hashes"):
         manager.sign_message(encode_typed_data(full_message=MAIL_MESSAGE))
 
 
@@ -403,15 +421,23 @@ def test_domain_fields_that_do_not_give_the_separator_sign_only_the_hashes(
     with_policy: Callable[[dict[str, Any]], SecureWalletManager],
 ) -> None:
     """The core uses the domain's fields only when they rebuild the separator being
-    signed; otherwise it signs the hashes alone, which a domain allowlist refuses."""
+    signed; otherwise it signs the hashes alone, which only allow_raw_hashes permits and a
+    domain allowlist refuses."""
     signable = encode_typed_data(full_message=MAIL_MESSAGE)
     expected = Account.sign_message(signable, KEY).signature
     manager = with_policy({})
     native = manager.vtpm._native
     wrong_fields = {"name": "Not Ether Mail", "chain_id": 1, "verifying_contract": MAIL_CONTRACT}
+    with pytest.raises(PolicyViolation, match="refused by allow_raw_hashes"):
+        native.sign_typed_data(signable.header, signable.body, **wrong_fields)
+    replace_policy(manager, {"allow_raw_hashes": True})
     assert native.sign_typed_data(signable.header, signable.body, **wrong_fields) == expected
-    manager.replace_policy(
-        {"typed_data_domains": [{"chain_id": 1, "verifying_contract": MAIL_CONTRACT}]}
+    replace_policy(
+        manager,
+        {
+            "allow_raw_hashes": True,
+            "typed_data_domains": [{"chain_id": 1, "verifying_contract": MAIL_CONTRACT}],
+        },
     )
     with pytest.raises(PolicyViolation, match="cannot be checked against typed_data_domains"):
         native.sign_typed_data(signable.header, signable.body, **wrong_fields)
@@ -472,7 +498,7 @@ def test_evidence_carries_the_policy_hash_and_follows_a_replacement(
     assert facts["policy_hash"] == first.hash
 
     second = Policy({"max_value_wei": 2 * ETHER, "allow_messages": False})
-    assert manager.replace_policy(second) == second.hash != first.hash
+    assert replace_policy(manager, second) == second.hash != first.hash
     assert manager.policy == second
     assert manager.policy_hash == second.hash
     evidence = manager.attest(b"nonce-2", chain_id=1)
@@ -532,7 +558,9 @@ def test_cli_policy_file_on_create_and_replace(tmp_path: Path) -> None:
     policy_file = tmp_path / "policy.json"
     policy_file.write_text(json.dumps({"max_value_wei": str(ETHER), "chain_ids": [14]}))
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
-    assert cli(*state, "create", "--policy", str(policy_file)).returncode == 0
+    owners = [arg for address in OWNER_ADDRESSES for arg in ("--owner", address)]
+    created = cli(*state, "create", "--policy", str(policy_file), *owners, "--threshold", "2")
+    assert created.returncode == 0, created.stderr
     shown = json.loads(cli(*state, "policy").stdout)
     expected = Policy({"max_value_wei": ETHER, "chain_ids": [14]})
     assert shown == {"hash": expected.hash, "rules": expected.to_dict()}
@@ -549,7 +577,14 @@ def test_cli_policy_file_on_create_and_replace(tmp_path: Path) -> None:
     assert json.loads(verified.stdout)["policy_hash"] == expected.hash
 
     policy_file.write_text(json.dumps({"max_value_wei": 2 * ETHER}))
-    replaced = cli(*state, "replace-policy", str(policy_file))
+    made = cli(*state, "admin-request", "replace_policy", "--policy", str(policy_file))
+    assert made.returncode == 0, made.stderr
+    (tmp_path / "request.json").write_text(made.stdout)
+    signatures = [s.hex() for s in approve(json.loads(made.stdout), *OWNERS[:2])]
+    replaced = cli(
+        *state, "admin-execute", str(tmp_path / "request.json"), *signatures,
+        "--policy", str(policy_file),
+    )  # fmt: skip
     assert replaced.returncode == 0, replaced.stderr
     assert replaced.stdout.strip() == Policy({"max_value_wei": 2 * ETHER}).hash
     assert cli(*state, "sign", json.dumps(transfer(value=ETHER + 1, chainId=14))).returncode == 0

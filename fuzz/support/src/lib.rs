@@ -265,3 +265,13 @@ pub const ATTEST_NONCE: &[u8] = b"flare-wallet fuzz: verifier nonce";
 
 /// The owner of the spend ledgers `policy_decode` reads (and its seeds).
 pub const LEDGER_OWNER: wallet_core::signer::Address = wallet_core::signer::Address([0x35; 20]);
+
+/// The data key `sealed_data_decode` opens and writes blobs with (and its
+/// seeds are written with); a blob sealed by a TPM has a key of its own.
+pub const SEALED_DATA_KEY: [u8; 32] = *b"flare-wallet fuzz: sealed data k";
+
+/// The SRK Name, `TPM2B_PUBLIC` and `TPM2B_PRIVATE` that
+/// `sealed_data_decode` writes beside the data it encrypts. The format
+/// carries them as opaque length-prefixed fields, so any in-bound bytes do;
+/// these have the lengths a P-256 SRK's Name and a sealed data key have.
+pub const SEALED_DATA_PARTS: (&[u8], &[u8], &[u8]) = (&[0x0b; 34], &[0x23; 78], &[0x9e; 126]);

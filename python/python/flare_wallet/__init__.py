@@ -10,18 +10,32 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from flare_wallet._admin import verify_audit_log
+from flare_wallet._async import AsyncSecureWalletManager
 from flare_wallet._attestation import verify_attestation
+from flare_wallet._confidential_space import wallet_nonces
+from flare_wallet._flaretrade import AttestationValidator, TEEWallet, WalletInfo, WalletType
 from flare_wallet._manager import PublicAccount, SecureWalletManager
 from flare_wallet._native import Policy, signing_hash, signing_payload
+from flare_wallet._signed import SignedRawTransaction
+from flare_wallet._token_validation import AttestationTokenValidator
 from flare_wallet._vtpm import Vtpm, default_state_dir
+from flare_wallet._web3 import TpmLocalAccount
 from flare_wallet.exceptions import (
+    AdminApprovalError,
     AttestationError,
+    AuditLogError,
+    InvalidOwners,
     InvalidPolicy,
     InvalidTransaction,
     KeyExportForbidden,
     KeystoreError,
+    NoAccountLoaded,
+    OwnerlessAccount,
     PolicyViolation,
+    TokenValidationError,
     TpmError,
+    VtpmAttestationError,
     WalletError,
 )
 
@@ -31,20 +45,37 @@ except PackageNotFoundError:  # running from a source tree without an installed 
     __version__ = "0+unknown"
 
 __all__ = [
+    "AdminApprovalError",
+    "AsyncSecureWalletManager",
     "AttestationError",
+    "AttestationTokenValidator",
+    "AttestationValidator",
+    "AuditLogError",
+    "InvalidOwners",
     "InvalidPolicy",
     "InvalidTransaction",
     "KeyExportForbidden",
     "KeystoreError",
+    "NoAccountLoaded",
+    "OwnerlessAccount",
     "Policy",
     "PolicyViolation",
     "PublicAccount",
     "SecureWalletManager",
+    "SignedRawTransaction",
+    "TEEWallet",
+    "TokenValidationError",
     "TpmError",
+    "TpmLocalAccount",
     "Vtpm",
+    "VtpmAttestationError",
     "WalletError",
+    "WalletInfo",
+    "WalletType",
     "default_state_dir",
     "signing_hash",
     "signing_payload",
     "verify_attestation",
+    "verify_audit_log",
+    "wallet_nonces",
 ]

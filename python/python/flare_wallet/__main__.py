@@ -1,17 +1,27 @@
 """``python -m flare_wallet``: the wallet from a shell.
 
     python -m flare_wallet demo
-    python -m flare_wallet --simulator --state-dir DIR create [--policy policy.json]
+    python -m flare_wallet --simulator --state-dir DIR create [--policy policy.json] \
+        [--owner 0xOWNER1 --owner 0xOWNER2 --owner 0xOWNER3 --threshold 2]
     python -m flare_wallet --tcti swtpm:path=/run/swtpm.sock address
     python -m flare_wallet sign tx.json          (a JSON transaction; '-' reads stdin)
     python -m flare_wallet attest --nonce 0x...  > evidence.json
     python -m flare_wallet verify evidence.json --nonce 0x...
     python -m flare_wallet backup > backup.txt
     python -m flare_wallet restore @backup.txt
-    python -m flare_wallet export-keystore --out account.json   (asks for a password twice)
     python -m flare_wallet import-keystore account.json         (asks for its password)
     python -m flare_wallet policy                               (the account's policy, JSON)
-    python -m flare_wallet replace-policy policy.json
+    python -m flare_wallet owners                 (owners, threshold, admin nonce, JSON)
+
+Admin actions take the approval of the account's owners (M of them, EIP-712):
+
+    python -m flare_wallet admin-request replace_policy --policy policy.json > request.json
+    cast wallet sign --data --from-file request.json     (each owner; or eth-account, MetaMask)
+    python -m flare_wallet admin-execute request.json 0xSIG1 0xSIG2 --policy policy.json
+
+    admin-request replace_owners --owner 0x.. --owner 0x.. --threshold 1
+    admin-request export_keystore [--kdf scrypt|pbkdf2] [--kdf-param c=600000]
+        (asks for the keystore password twice; admin-execute asks again, --out FILE)
 
 The TPM is ``--tcti``, else ``$FLARE_WALLET_TPM``, else ``/dev/tpmrm0``; ``--simulator``
 starts a private swtpm instead (with ``--state-dir DIR`` its TPM state is kept in
@@ -26,16 +36,18 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flare_wallet._admin import ADMIN_ACTIONS, DEFAULT_DEADLINE_SECONDS
 from flare_wallet._attestation import verify_attestation
 from flare_wallet._manager import SecureWalletManager
 from flare_wallet._native import Policy
 from flare_wallet._policy import read_policy_file
 from flare_wallet._vtpm import Vtpm
-from flare_wallet.exceptions import KeystoreError, WalletError
+from flare_wallet.exceptions import InvalidOwners, KeystoreError, WalletError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     create = commands.add_parser("create", help="create a sealed account and print its address")
     policy_help = "the signing policy (a JSON object with the policy dict's keys)"
     create.add_argument("--policy", type=Path, metavar="FILE.json", help=policy_help)
+    _owner_arguments(create, "an owner of the account (repeat for each, 1 to 16)")
     commands.add_parser("address", help="load the account and print its address")
     sign = commands.add_parser("sign", help="sign a JSON transaction, print the raw hex")
     sign.add_argument("transaction", help="a JSON file, '-' for stdin, or inline JSON")
@@ -75,24 +88,6 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("backup", help="print a TPM-bound backup of the account")
     restore = commands.add_parser("restore", help="restore a backup, print the address")
     restore.add_argument("backup", help="the backup string, or @FILE")
-    export = commands.add_parser(
-        "export-keystore",
-        help="write the account as a password-encrypted v3 keystore (geth, eth-account, cast)",
-    )
-    export.add_argument(
-        "--out", type=Path, help="a new file for it (mode 0600); without it, print the JSON"
-    )
-    export.add_argument("--kdf", choices=("scrypt", "pbkdf2"), default="scrypt")
-    export.add_argument(
-        "--kdf-param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a KDF cost other than the default (scrypt n=262144 r=8 p=1, pbkdf2 c=262144)",
-    )
-    export.add_argument(
-        "--password-file", type=Path, help="read the password from this file's first line"
-    )
     import_keystore = commands.add_parser(
         "import-keystore", help="seal the key of a v3 keystore as the account, print the address"
     )
@@ -101,10 +96,68 @@ def _parser() -> argparse.ArgumentParser:
         "--password-file", type=Path, help="read the password from this file's first line"
     )
     import_keystore.add_argument("--policy", type=Path, metavar="FILE.json", help=policy_help)
+    _owner_arguments(import_keystore, "an owner of the account (repeat for each, 1 to 16)")
     commands.add_parser("policy", help="print the account's signing policy and its hash")
-    replace = commands.add_parser("replace-policy", help="bind the account to a new policy")
-    replace.add_argument("policy", type=Path, metavar="FILE.json", help=policy_help)
+    commands.add_parser("owners", help="print the account's owners, threshold and admin nonce")
+    request = commands.add_parser(
+        "admin-request",
+        help="print the EIP-712 request the owners sign to approve an admin action",
+    )
+    request.add_argument("action", choices=ADMIN_ACTIONS)
+    request.add_argument(
+        "--deadline",
+        type=int,
+        default=DEFAULT_DEADLINE_SECONDS,
+        metavar="SECS",
+        help=f"seconds from now the request stays valid (default {DEFAULT_DEADLINE_SECONDS})",
+    )
+    _admin_parameter_arguments(request, policy_help)
+    execute = commands.add_parser(
+        "admin-execute", help="execute an admin request with the owners' signatures"
+    )
+    execute.add_argument("request", help="the request JSON file (admin-request's output)")
+    execute.add_argument(
+        "signatures", nargs="+", metavar="SIGNATURE", help="an owner's signature, hex, or @FILE"
+    )
+    _admin_parameter_arguments(execute, policy_help)
+    execute.add_argument(
+        "--out",
+        type=Path,
+        help="export_keystore: a new file for the keystore (mode 0600); without it, print it",
+    )
     return parser
+
+
+def _owner_arguments(parser: argparse.ArgumentParser, owner_help: str) -> None:
+    parser.add_argument(
+        "--owner", action="append", metavar="ADDRESS", dest="owners", help=owner_help
+    )
+    parser.add_argument(
+        "--threshold", type=int, metavar="M", help="how many owners must approve an admin action"
+    )
+
+
+def _admin_parameter_arguments(parser: argparse.ArgumentParser, policy_help: str) -> None:
+    """The parameters of each admin action, given alike to admin-request and
+    admin-execute (the request commits to them; execution must repeat them)."""
+    parser.add_argument(
+        "--policy", type=Path, metavar="FILE.json", help=f"replace_policy: {policy_help}"
+    )
+    _owner_arguments(parser, "replace_owners: a new owner (repeat for each)")
+    parser.add_argument("--kdf", choices=("scrypt", "pbkdf2"), help="export_keystore: the KDF")
+    parser.add_argument(
+        "--kdf-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="export_keystore: a KDF cost other than the default (scrypt n=262144 r=8 p=1; "
+        "pbkdf2 needs c=600000 or more)",
+    )
+    parser.add_argument(
+        "--password-file",
+        type=Path,
+        help="export_keystore: read the keystore password from this file's first line",
+    )
 
 
 def _read_text(argument: str) -> str:
@@ -134,7 +187,7 @@ def _password(password_file: Path | None, *, confirm: bool) -> str:
         return first_line.removesuffix("\r")
     password = getpass.getpass("Keystore password: ")
     if confirm and getpass.getpass("Repeat the password: ") != password:
-        raise KeystoreError("the two passwords differ: nothing was exported")
+        raise KeystoreError("the two passwords differ: nothing was done")
     return password
 
 
@@ -148,21 +201,68 @@ def _kdf_params(pairs: Sequence[str]) -> dict[str, int]:
     return params
 
 
-def _export_keystore(wm: SecureWalletManager, args: argparse.Namespace) -> None:
+def _admin_params(args: argparse.Namespace, action: str, *, confirm: bool) -> dict[str, Any]:
+    """The parameters of ``action`` from the command line; for an export, the password
+    asked for on the terminal (twice when ``confirm``) or read from --password-file."""
+    given = {
+        "--policy": args.policy is not None,
+        "--owner": bool(args.owners),
+        "--threshold": args.threshold is not None,
+        "--kdf": args.kdf is not None,
+        "--kdf-param": bool(args.kdf_param),
+        "--password-file": args.password_file is not None,
+    }
+    allowed = {
+        "replace_policy": ("--policy",),
+        "replace_owners": ("--owner", "--threshold"),
+        "export_keystore": ("--kdf", "--kdf-param", "--password-file"),
+    }[action]
+    stray = [flag for flag, present in given.items() if present and flag not in allowed]
+    if stray:
+        raise WalletError(f"{action} does not take {', '.join(stray)}")
+    if action == "replace_policy":
+        if args.policy is None:
+            raise WalletError("replace_policy needs --policy FILE.json")
+        return {"policy": read_policy_file(args.policy)}
+    if action == "replace_owners":
+        if not args.owners or args.threshold is None:
+            raise InvalidOwners("replace_owners needs --owner (one or more) and --threshold")
+        return {"owners": args.owners, "threshold": args.threshold}
     params = _kdf_params(args.kdf_param)
-    password = _password(args.password_file, confirm=True)
+    password = _password(args.password_file, confirm=confirm)
     if not password:
         raise KeystoreError("the password is empty: a keystore needs one to protect the key")
-    keystore = wm.export_keystore(password, kdf=args.kdf, kdf_params=params)
-    text = json.dumps(keystore)
+    return {"password": password, "kdf": args.kdf or "scrypt", "kdf_params": params}
+
+
+def _signature(argument: str) -> str:
+    if argument.startswith("@"):
+        return Path(argument[1:]).read_text(encoding="utf-8").strip()
+    return argument
+
+
+def _admin_execute(wm: SecureWalletManager, args: argparse.Namespace) -> None:
+    request: dict[str, Any] = json.loads(_read_text(args.request))
+    action = request.get("message", {}).get("action") if isinstance(request, dict) else None
+    if action not in ADMIN_ACTIONS:
+        raise WalletError(f"{args.request} is not an admin request (message.action)")
+    if args.out is not None and action != "export_keystore":
+        raise WalletError(f"{action} does not take --out")
+    params = _admin_params(args, action, confirm=False)
+    signatures = [_signature(argument) for argument in args.signatures]
     if args.out is None:
-        print(text)
+        result = wm.execute_admin(request, signatures, **params)
+        print(json.dumps(result, indent=2) if action == "replace_owners" else result)
         return
-    # A new file only, readable by its owner alone: it holds the key for anyone who
-    # learns the password.
+    # A new file only, readable by its owner alone (it holds the key for anyone who learns
+    # the password), made before the export uses up the owners' approval.
     descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write(text + "\n")
+        try:
+            out.write(wm.execute_admin(request, signatures, **params) + "\n")
+        except BaseException:
+            args.out.unlink()
+            raise
     print(wm.address)
 
 
@@ -200,11 +300,14 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     policy = None
-    if args.command in ("create", "import-keystore") and args.policy is not None:
-        policy = read_policy_file(args.policy)
+    owners: dict[str, Any] = {}
+    if args.command in ("create", "import-keystore"):
+        if args.policy is not None:
+            policy = read_policy_file(args.policy)
+        owners = {"owners": args.owners, "threshold": args.threshold}
     with (
         _open_vtpm(args) as vtpm,
-        SecureWalletManager(None, vtpm, key_mode=args.key_mode, policy=policy) as wm,
+        SecureWalletManager(None, vtpm, key_mode=args.key_mode, policy=policy, **owners) as wm,
     ):
         if args.command == "create":
             print(wm.create_account())
@@ -231,12 +334,17 @@ def _run(args: argparse.Namespace) -> int:
                 print(json.dumps(evidence, indent=2))
             elif args.command == "backup":
                 print(wm.backup_wallet())
-            elif args.command == "export-keystore":
-                _export_keystore(wm, args)
             elif args.command == "policy":
                 print(json.dumps(_policy_json(wm.policy), indent=2))
-            elif args.command == "replace-policy":
-                print(wm.replace_policy(read_policy_file(args.policy)))
+            elif args.command == "owners":
+                shown = {"owners": wm.owners, "threshold": wm.threshold, "nonce": wm.admin_nonce}
+                print(json.dumps(shown, indent=2))
+            elif args.command == "admin-request":
+                params = _admin_params(args, args.action, confirm=True)
+                deadline = int(time.time()) + args.deadline
+                print(json.dumps(wm.admin_request(args.action, deadline=deadline, **params)))
+            elif args.command == "admin-execute":
+                _admin_execute(wm, args)
     return 0
 
 

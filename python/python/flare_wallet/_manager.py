@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Self
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, cast, overload
 
 from eth_account.datastructures import SignedMessage
 from eth_account.messages import SignableMessage, encode_defunct, encode_typed_data
+from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 
+from flare_wallet._admin import (
+    ADMIN_ACTIONS,
+    ADMIN_PARAMETERS,
+    DEFAULT_DEADLINE_SECONDS,
+    approval_items,
+    owner_arguments,
+    request_action,
+    request_text,
+)
 from flare_wallet._attestation import evidence_from_native
+from flare_wallet._flaretrade import ExternalWallets, wallet_logger
 from flare_wallet._keystore import kdf_arguments, keystore_text, password_buffer
 from flare_wallet._native import Policy
+from flare_wallet._native import owners_hash as _native_owners_hash
 from flare_wallet._policy import as_policy
+from flare_wallet._signed import SignedRawTransaction
 from flare_wallet._vtpm import Vtpm, _key_bytes
-from flare_wallet.exceptions import KeyExportForbidden, WalletError
+from flare_wallet._web3 import LocalAccountProvider
+from flare_wallet.exceptions import (
+    AdminApprovalError,
+    KeyExportForbidden,
+    NoAccountLoaded,
+    TpmError,
+    WalletError,
+)
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -26,6 +46,9 @@ if TYPE_CHECKING:
 __all__ = ["PublicAccount", "SecureWalletManager"]
 
 KEY_MODES = ("cached", "strict")
+# What a manager does about the account when it is made (see SecureWalletManager).
+AccountMode = Literal["load", "load_or_create"]
+ACCOUNT_MODES = (None, "load", "load_or_create")
 _new_bytes = bytes.__new__
 PERSONAL_SIGN_HEADER = b"thereum Signed Message:\n"
 
@@ -36,10 +59,10 @@ class PublicAccount:
     __slots__ = ("_address",)
 
     def __init__(self, address: str):
-        self._address = address
+        self._address = cast(ChecksumAddress, address)
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         """The checksummed address."""
         return self._address
 
@@ -105,7 +128,7 @@ def _domain_fields(domain: object) -> dict[str, Any] | None:
     return fields
 
 
-class SecureWalletManager:
+class SecureWalletManager(ExternalWallets, LocalAccountProvider):
     """An Ethereum account sealed by a TPM, with the FlareTrade wallet manager's API.
 
     ``web3`` (optional) fills a missing ``chainId`` from ``web3.eth.chain_id`` and binds
@@ -119,12 +142,29 @@ class SecureWalletManager:
     but unprotected transactions). The core checks it before every signature and raises
     :class:`PolicyViolation`, naming the rule and the value, when it refuses. An account
     keeps its policy in its sealed file: :meth:`load_account` refuses an account bound to
-    another policy than a ``policy`` given here, and only :meth:`replace_policy` changes
-    it.
+    another policy than a ``policy`` given here. A dict policy refuses raw-hash signing
+    (EIP-712 given only as hashes) unless it sets ``allow_raw_hashes``; the default policy
+    allows it.
+
+    ``owners`` (1 to 16 addresses) and ``threshold`` (M) make the accounts this manager
+    creates or imports administered by those owners: the policy changes, the key is
+    exported and the owners are replaced only when M of them sign an EIP-712 request
+    (:meth:`admin_request`, :meth:`execute_admin`). The caller of this manager (an agent)
+    cannot do any of it alone. Without owners an account is ownerless: its policy never
+    changes and its key never leaves the TPM (:class:`OwnerlessAccount`).
 
     One manager may be shared between threads: the core serialises calls and releases
     the GIL while it talks to the TPM or signs. The key mode belongs to the Vtpm's
     wallet, so managers sharing one Vtpm share the mode the last of them set.
+
+    ``account`` says what happens to the state directory's account when the manager is
+    made: None (nothing: call :meth:`create_account`, :meth:`load_account`...),
+    ``"load"`` (load it) or ``"load_or_create"`` (load it, or create one when there is
+    none; :meth:`create_account` then also returns the existing account instead of
+    refusing, so code that creates an account on every start runs again on the same
+    state). FlareTrade's external wallets (:meth:`connect_external_wallet` and the rest)
+    live beside the TPM account; ``logger`` is a structlog logger when structlog is
+    installed (FlareTrade binds it), a stdlib one otherwise.
     """
 
     def __init__(
@@ -134,10 +174,16 @@ class SecureWalletManager:
         *,
         key_mode: str = "cached",
         policy: Policy | Mapping[str, Any] | None = None,
+        owners: Sequence[str] | None = None,
+        threshold: int | None = None,
+        account: AccountMode | None = None,
     ):
         if key_mode not in KEY_MODES:
             raise WalletError(f"key_mode must be 'cached' or 'strict', not {key_mode!r}")
+        if account not in ACCOUNT_MODES:
+            raise WalletError(f"account must be None, 'load' or 'load_or_create', not {account!r}")
         self._policy = as_policy(policy)
+        self._owners = owner_arguments(owners, threshold)
         self.web3 = web3
         self._owns_vtpm = vtpm is None
         self.vtpm = vtpm if vtpm is not None else Vtpm()
@@ -145,14 +191,24 @@ class SecureWalletManager:
         self._native.key_mode = key_mode
         self._key_mode = key_mode
         self._closed = False
-        self.logger = logging.getLogger("flare_wallet.wallet_manager")
+        self._account_mode = account
+        self.logger = wallet_logger("flare_wallet.wallet_manager", service="wallet_manager")
+        self._init_external_wallets()
+        try:
+            if account == "load":
+                self.load_account()
+            elif account == "load_or_create":
+                self.load_or_create_account()
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------ accounts
 
     @property
-    def address(self) -> str | None:
+    def address(self) -> ChecksumAddress | None:
         """The checksummed address of the loaded account, or None."""
-        return self._native.address
+        return cast(ChecksumAddress | None, self._native.address)
 
     @property
     def account(self) -> PublicAccount | None:
@@ -169,18 +225,43 @@ class SecureWalletManager:
         if self._closed:
             raise WalletError("this SecureWalletManager is closed")
 
-    def create_account(self) -> str:
+    def create_account(self) -> ChecksumAddress:
         """Create a key with TPM entropy, sealed by the TPM; returns its checksummed
-        address. The state directory must not already hold an account."""
+        address. The state directory must not already hold an account (a manager made
+        with ``account="load_or_create"`` returns that account instead)."""
         self._check_open()
-        address = self._native.create_account(policy=self._policy)
+        if self._account_mode == "load_or_create":
+            return self.load_or_create_account()
+        address = self._native.create_account(policy=self._policy, **self._owner_options())
         self.logger.info("created account %s (sealed by the TPM)", address)
-        return address
+        return cast(ChecksumAddress, address)
 
-    def load_account(self) -> str:
-        """Load the sealed account of the state directory; returns its address."""
+    def load_or_create_account(self) -> ChecksumAddress:
+        """Load the state directory's account, or create one (as :meth:`create_account`)
+        when it holds none; returns the checksummed address. Code that makes its
+        account at every start uses this to run again on the same state."""
         self._check_open()
-        address = self._native.load_account()
+        try:
+            return self.load_account()
+        except NoAccountLoaded:
+            pass
+        try:
+            address = self._native.create_account(policy=self._policy, **self._owner_options())
+        except WalletError as create_error:
+            # Another process may have created it in between: then it loads; otherwise
+            # the creation's own error is the one to report.
+            try:
+                return self.load_account()
+            except NoAccountLoaded:
+                raise create_error from None
+        self.logger.info("created account %s (sealed by the TPM)", address)
+        return cast(ChecksumAddress, address)
+
+    def load_account(self) -> ChecksumAddress:
+        """Load the sealed account of the state directory; returns its address. Raises
+        :class:`NoAccountLoaded` (also a ``ValueError``) when it holds none."""
+        self._check_open()
+        address = cast(ChecksumAddress, self._native.load_account())
         bound = self._native.policy
         if self._policy is not None and bound != self._policy:
             stated = "none" if bound is None else bound.hash
@@ -189,21 +270,66 @@ class SecureWalletManager:
                 f"to this manager ({self._policy.hash}): call replace_policy() to change "
                 "it, or pass policy=None to use the account's own"
             )
+        self._check_owners(address)
         return address
 
-    def import_private_key(self, private_key: str | bytes) -> str:
+    def _check_owners(self, address: str) -> None:
+        """Refuses an account whose owners are not the ones given to this manager."""
+        if self._owners is None:
+            return
+        expected = sorted(owner.lower() for owner in self._owners[0])
+        if [owner.lower() for owner in self.owners] != expected or (
+            self.threshold != self._owners[1]
+        ):
+            raise WalletError(
+                f"account {address} has other owners ({self.threshold} of {self.owners}) "
+                "than the ones given to this manager: pass owners=None to use the "
+                "account's own"
+            )
+
+    def _owner_options(self) -> dict[str, Any]:
+        if self._owners is None:
+            return {}
+        owners, threshold = self._owners
+        return {"owners": owners, "threshold": threshold}
+
+    @property
+    def owners(self) -> list[str]:
+        """The loaded account's owners (checksummed, sorted by address); [] for an
+        ownerless account or without an account."""
+        found = self._native.owners
+        return [] if found is None else list(found[0])
+
+    @property
+    def threshold(self) -> int:
+        """How many distinct owners must approve an admin action; 0 for an ownerless
+        account or without an account."""
+        found = self._native.owners
+        return 0 if found is None else found[1]
+
+    @property
+    def admin_nonce(self) -> int:
+        """The nonce the next admin request must carry: how many admin actions the
+        account has executed (0 without an account)."""
+        nonce = self._native.admin_nonce
+        return 0 if nonce is None else nonce
+
+    def import_private_key(self, private_key: str | bytes) -> ChecksumAddress:
         """Seal an existing private key (hex or 32 bytes) as the account; returns its
         address. The caller should then drop its own copy of the key."""
         self._check_open()
-        address = self._native.import_key(_key_bytes(private_key), policy=self._policy)
+        address = self._native.import_key(
+            _key_bytes(private_key), policy=self._policy, **self._owner_options()
+        )
         self.logger.info("imported account %s (now sealed by the TPM)", address)
-        return address
+        return cast(ChecksumAddress, address)
 
     # ------------------------------------------------------------ signing
 
-    def sign_transaction(self, tx_params: Mapping[str, Any]) -> HexBytes:
+    def sign_transaction(self, tx_params: Mapping[str, Any]) -> SignedRawTransaction:
         """Sign a transaction dict and return the raw signed transaction for
-        ``web3.eth.send_raw_transaction``.
+        ``web3.eth.send_raw_transaction``: bytes (a ``HexBytes``) that also answer
+        ``.raw_transaction``, ``.rawTransaction``, ``.hash``, ``.r``, ``.s`` and ``.v``.
 
         The dict follows eth-account's rules (ints or 0x-hex, ``from`` must be this
         account, ``gasPrice`` or the EIP-1559 fees, ``type`` inferred, ``data`` or
@@ -213,19 +339,26 @@ class SecureWalletManager:
         None`` asks for an unprotected legacy transaction, which the policy refuses unless
         it sets ``allow_unprotected``). Raises :class:`InvalidTransaction` for a malformed
         dict and :class:`PolicyViolation` for one the policy refuses, with nothing
-        signed.
+        signed. While an external wallet is active (:meth:`set_active_wallet`) it raises
+        ``NotImplementedError``: that wallet signs in its own frontend.
         """
         # The hot path of an agent: each line here costs a measurable part of the
         # signature's time (BENCHMARKS.md), hence the inlined checks.
         if self._closed:
             raise WalletError("this SecureWalletManager is closed")
+        if self._active_external is not None:
+            raise NotImplementedError(
+                f"the active wallet {self._active_external} is external: it signs in its own "
+                "frontend (set_active_wallet() makes the TPM account active again)"
+            )
         if self.web3 is None or not isinstance(tx_params, Mapping) or "chainId" in tx_params:
             raw = self._native.sign_transaction(tx_params)
         else:
-            raw = self._native.sign_transaction(tx_params, chain_id=int(self.web3.eth.chain_id))
-        # HexBytes is bytes with nothing added: bytes.__new__ makes one without
-        # HexBytes.__new__'s conversion of arbitrary input (a third of a microsecond).
-        return _new_bytes(HexBytes, raw)
+            raw = self._native.sign_transaction(tx_params, chain_id=self._web3_chain_id())
+        # SignedRawTransaction adds only properties to bytes: bytes.__new__ makes one
+        # without HexBytes.__new__'s conversion of arbitrary input (a third of a
+        # microsecond).
+        return _new_bytes(SignedRawTransaction, raw)
 
     def _sign_signable(self, signable: SignableMessage) -> SignedMessage:
         version, header, body = signable.version, signable.header, signable.body
@@ -264,22 +397,43 @@ class SecureWalletManager:
             )
         return self._sign_signable(signable)
 
+    @overload
+    def sign_typed_data(self, full_message: Mapping[str, Any], /) -> SignedMessage: ...
+    @overload
     def sign_typed_data(
         self,
-        full_message: Mapping[str, Any] | None = None,
-        *,
         domain_data: Mapping[str, Any] | None = None,
         message_types: Mapping[str, Any] | None = None,
         message_data: Mapping[str, Any] | None = None,
+        full_message: Mapping[str, Any] | None = None,
+    ) -> SignedMessage: ...
+    def sign_typed_data(
+        self,
+        domain_data: Mapping[str, Any] | None = None,
+        message_types: Mapping[str, Any] | None = None,
+        message_data: Mapping[str, Any] | None = None,
+        full_message: Mapping[str, Any] | None = None,
     ) -> SignedMessage:
-        """Sign EIP-712 typed data, given as eth-account takes it (a full message dict,
-        or its domain, types and data). Returns eth-account's ``SignedMessage``.
+        """Sign EIP-712 typed data, given as eth-account takes it: ``(domain_data,
+        message_types, message_data)`` positionally or by keyword, ``full_message=``, or
+        a full message dict alone as the only argument. Returns eth-account's
+        ``SignedMessage``.
 
         The domain's fields go to the core with the hashes, so the policy's
         ``typed_data_domains`` can check its chain id and verifying contract; a domain the
         core cannot rebuild from its fields (members other than the five EIP-712 ones) is
         signed from its hash only, which such a policy refuses."""
         self._check_open()
+        if (
+            full_message is None
+            and message_types is None
+            and message_data is None
+            and isinstance(domain_data, Mapping)
+            and "primaryType" in domain_data
+            and "types" in domain_data
+        ):
+            # One positional full message (the form this method took before).
+            full_message, domain_data = domain_data, None
         signable = encode_typed_data(
             domain_data=dict(domain_data) if domain_data is not None else None,
             message_types=dict(message_types) if message_types is not None else None,
@@ -299,9 +453,14 @@ class SecureWalletManager:
 
     def validate_wallet_state(self) -> bool:
         """Attest with a fresh nonce and verify the result: True when the TPM quote and
-        the wallet's signature check out."""
+        the wallet's signature check out; False when they do not, when no account is
+        loaded, or when the TPM cannot be reached (logged)."""
         self._check_open()
-        return self.vtpm.verify_attestation()
+        try:
+            return self.vtpm.verify_attestation()
+        except TpmError as error:
+            self.logger.warning("validate_wallet_state(): the TPM did not answer: %s", error)
+            return False
 
     def attest(self, nonce: bytes, *, chain_id: int | None = None) -> dict[str, Any]:
         """Attestation evidence for a verifier's ``nonce``: a TPM quote of PCRs 0-7 and
@@ -312,7 +471,7 @@ class SecureWalletManager:
         if not isinstance(nonce, bytes | bytearray):
             raise WalletError("the attestation nonce is bytes")
         if chain_id is None:
-            chain_id = int(self.web3.eth.chain_id) if self.web3 is not None else 0
+            chain_id = self._web3_chain_id() if self.web3 is not None else 0
         native = self._native.attest(bytes(nonce), chain_id)
         return evidence_from_native(native, bytes(nonce))
 
@@ -322,12 +481,17 @@ class SecureWalletManager:
         self._check_open()
         return self._native.backup()
 
-    def restore_wallet(self, backup_data: str) -> str:
+    def restore_wallet(self, backup_data: str) -> ChecksumAddress:
         """Restore a backup of this TPM and return its address. Into an empty state
         directory the account is restored; when the same account is already loaded the
-        backup is checked (unsealed once) and nothing changes."""
+        backup is checked (unsealed once) and nothing changes.
+
+        The backup carries the account's policy and owners; with ``owners`` given to this
+        manager, a restored account with other owners is refused (it stays restored)."""
         self._check_open()
-        return self._native.restore(backup_data)
+        address = self._native.restore(backup_data)
+        self._check_owners(address)
+        return cast(ChecksumAddress, address)
 
     # ------------------------------------------------------------ signing policy
 
@@ -344,29 +508,197 @@ class SecureWalletManager:
         digest = self._native.policy_hash
         return None if digest is None else "0x" + digest.hex()
 
-    def replace_policy(self, policy: Policy | Mapping[str, Any]) -> str:
-        """Bind the account to a new signing policy (a :class:`Policy` or its dict) and
-        return its hash. The change is appended to the state directory's policy audit
-        log, and later attestations carry the new hash."""
-        self._check_open()
-        new_policy = as_policy(policy)
-        if new_policy is None:
-            raise WalletError("replace_policy needs a policy: Policy() is the default one")
-        old_hash = self.policy_hash
-        new_hash = "0x" + self._native.replace_policy(new_policy).hex()
-        self._policy = new_policy
-        self.logger.warning(
-            "replaced the signing policy of %s: %s -> %s", self.address, old_hash, new_hash
-        )
-        return new_hash
-
     def daily_spent(self, chain_id: int | None = None) -> int:
         """Wei counted against ``daily_limit_wei`` on ``chain_id`` over the last 24 hours
         (each signed transaction's value plus its maximum fee)."""
         self._check_open()
         return self._native.daily_spent(chain_id)
 
-    # ------------------------------------------------------------ portable keystore
+    # ------------------------------------------------------------ owner-approved admin actions
+
+    def admin_request(
+        self, action: str, *, deadline: int | None = None, **params: Any
+    ) -> dict[str, Any]:
+        """The EIP-712 typed-data message the owners sign to approve ``action`` with
+        ``params``, at the current admin nonce, valid until ``deadline`` (unix seconds;
+        now + 15 minutes by default).
+
+        ``action`` and its parameters: ``"replace_policy"`` with ``policy=`` (a
+        :class:`Policy` or its dict); ``"replace_owners"`` with ``owners=`` and
+        ``threshold=``; ``"export_keystore"`` with ``password=``, ``kdf=`` and
+        ``kdf_params=`` (as :meth:`export_keystore` takes them; the KDF runs once here).
+        The message holds only a hash of the parameters (never a password) and is what
+        eth-account's ``Account.sign_typed_data(key, full_message=...)``, ``cast wallet
+        sign --data`` and ``eth_signTypedData_v4`` sign. Raises
+        :class:`OwnerlessAccount` for an account without owners.
+        """
+        self._check_open()
+        if deadline is None:
+            deadline = int(time.time()) + DEFAULT_DEADLINE_SECONDS
+        if isinstance(deadline, bool) or not isinstance(deadline, int) or deadline < 0:
+            raise WalletError(f"deadline is a unix time in seconds, not {deadline!r}")
+        params_hash = self._params_hash(action, params)
+        request: dict[str, Any] = json.loads(
+            self._native.admin_request(action, params_hash, deadline)
+        )
+        self.logger.info(
+            "admin request %s for %s at nonce %d, valid until %d",
+            action,
+            self.address,
+            request["message"]["nonce"],
+            deadline,
+        )
+        return request
+
+    def _params_hash(self, action: str, params: Mapping[str, Any]) -> bytes:
+        self._check_params(action, params)
+        if action == "replace_policy":
+            policy = as_policy(params["policy"])
+            if policy is None:
+                raise WalletError("replace_policy needs a policy: Policy() is the default one")
+            return bytes.fromhex(policy.hash[2:])
+        if action == "replace_owners":
+            owners = owner_arguments(params["owners"], params["threshold"])
+            assert owners is not None  # both were given
+            return _native_owners_hash(*owners)
+        kdf = params.get("kdf", "scrypt")
+        arguments = kdf_arguments(kdf, params.get("kdf_params"))
+        with password_buffer(params["password"]) as secret:
+            return self._native.export_keystore_params_hash(secret, kdf=kdf, **arguments)
+
+    @staticmethod
+    def _check_params(action: str, params: Mapping[str, Any]) -> None:
+        if action not in ADMIN_PARAMETERS:
+            raise WalletError(f"unknown admin action {action!r}: {', '.join(ADMIN_ACTIONS)}")
+        required, optional = ADMIN_PARAMETERS[action]
+        missing = [name for name in required if name not in params]
+        unknown = [name for name in params if name not in required + optional]
+        if missing or unknown:
+            takes = ", ".join(f"{name}=" for name in required + optional)
+            raise WalletError(
+                f"{action} takes {takes}"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; unknown {', '.join(unknown)}" if unknown else "")
+            )
+
+    def execute_admin(
+        self,
+        request: Mapping[str, Any] | str,
+        approvals: Sequence[bytes | str | SignedMessage],
+        **params: Any,
+    ) -> Any:
+        """Execute an owner-approved admin request: ``request`` as :meth:`admin_request`
+        returned it (or its JSON text), ``approvals`` the owners' signatures of it (65
+        bytes each, as bytes, hex text or eth-account's ``SignedMessage``), and ``params``
+        exactly the ones the request commits to (anything else is refused).
+
+        Returns the new policy hash (``replace_policy``, 0x-hex), the keystore's JSON text
+        (``export_keystore``) or the new owner set (``replace_owners``: ``{"owners":
+        [...], "threshold": M}``). Raises :class:`AdminApprovalError` (``.reason`` says
+        why) or :class:`OwnerlessAccount`; nothing changes then. A request executes once:
+        the admin nonce advances.
+        """
+        text = request_text(request)
+        return self._execute(request_action(text), text, approvals, params)
+
+    def _execute(
+        self,
+        action: str,
+        request: str,
+        approvals: Sequence[bytes | str | SignedMessage],
+        params: Mapping[str, Any],
+    ) -> Any:
+        self._check_open()
+        self._check_params(action, params)
+        items = approval_items(approvals)
+        if action == "replace_policy":
+            policy = as_policy(params["policy"])
+            if policy is None:
+                raise WalletError("replace_policy needs a policy: Policy() is the default one")
+            old_hash = self.policy_hash
+            new_hash = "0x" + self._native.replace_policy(policy, request, items).hex()
+            self._policy = policy
+            self.logger.warning(
+                "the owners replaced the signing policy of %s: %s -> %s",
+                self.address,
+                old_hash,
+                new_hash,
+            )
+            return new_hash
+        if action == "replace_owners":
+            owners = owner_arguments(params["owners"], params["threshold"])
+            assert owners is not None  # both were given
+            self._native.replace_owners(owners[0], owners[1], request, items)
+            if self._owners is not None:
+                self._owners = owners
+            self.logger.warning(
+                "the owners of %s were replaced: now %d of %s",
+                self.address,
+                self.threshold,
+                self.owners,
+            )
+            return {"owners": self.owners, "threshold": self.threshold}
+        kdf = params.get("kdf", "scrypt")
+        arguments = kdf_arguments(kdf, params.get("kdf_params"))
+        with password_buffer(params["password"]) as secret:
+            text: str = self._native.export_keystore(secret, request, items, kdf=kdf, **arguments)
+        self.logger.warning(
+            "the owners exported account %s as a %s keystore: with its password, it opens "
+            "outside this TPM",
+            self.address,
+            kdf,
+        )
+        return text
+
+    def _approved(
+        self,
+        action: str,
+        request: Mapping[str, Any] | str | None,
+        approvals: Sequence[bytes | str | SignedMessage] | None,
+    ) -> tuple[str, Sequence[bytes | str | SignedMessage]]:
+        """The request and approvals of an admin call, which cannot be made without
+        them."""
+        self._check_open()
+        if request is None or approvals is None:
+            # The core says why for an ownerless account, or a missing one.
+            self._native.admin_request(action, bytes(32), 0)
+            raise AdminApprovalError(
+                f"{action} needs the approval of the account's owners: build the request "
+                f"with admin_request({action!r}, ...), have {self.threshold} of the owners "
+                "sign it (EIP-712), then pass request= and approvals=",
+                "no_approvals",
+            )
+        return request_text(request), approvals
+
+    def replace_policy(
+        self,
+        policy: Policy | Mapping[str, Any],
+        *,
+        request: Mapping[str, Any] | str | None = None,
+        approvals: Sequence[bytes | str | SignedMessage] | None = None,
+    ) -> str:
+        """Bind the account to a new signing policy, approved by its owners (a
+        ``replace_policy`` request for exactly this policy and its approvals, see
+        :meth:`execute_admin`); returns the new policy hash. The change is appended to
+        the audit log and later attestations carry the new hash."""
+        text, approved = self._approved("replace_policy", request, approvals)
+        result: str = self._execute("replace_policy", text, approved, {"policy": policy})
+        return result
+
+    def replace_owners(
+        self,
+        owners: Sequence[str],
+        threshold: int,
+        *,
+        request: Mapping[str, Any] | str | None = None,
+        approvals: Sequence[bytes | str | SignedMessage] | None = None,
+    ) -> dict[str, Any]:
+        """Replace the account's owners and threshold, approved by the current owners;
+        returns ``{"owners": [...], "threshold": M}``."""
+        text, approved = self._approved("replace_owners", request, approvals)
+        params = {"owners": owners, "threshold": threshold}
+        result: dict[str, Any] = self._execute("replace_owners", text, approved, params)
+        return result
 
     def export_keystore(
         self,
@@ -374,34 +706,49 @@ class SecureWalletManager:
         *,
         kdf: str = "scrypt",
         kdf_params: Mapping[str, int] | None = None,
+        request: Mapping[str, Any] | str | None = None,
+        approvals: Sequence[bytes | str | SignedMessage] | None = None,
     ) -> dict[str, Any]:
-        """Export the account as a Web3 Secret Storage v3 keystore, the file geth,
-        eth-account (``Account.decrypt``) and Foundry (``cast wallet``) read.
+        """Export the account as a Web3 Secret Storage v3 keystore (the file geth,
+        eth-account's ``Account.decrypt`` and Foundry's ``cast wallet`` read), approved
+        by its owners: an ``export_keystore`` request for exactly this password and KDF
+        and its approvals (see :meth:`execute_admin`).
 
         Unlike :meth:`backup_wallet`, the keystore opens on any machine with its
         password: whoever has both has the key. ``kdf`` is ``"scrypt"`` (``n=2**18, r=8,
-        p=1`` unless ``kdf_params`` says otherwise) or ``"pbkdf2"`` (``c=262144``). The
-        password (str, as UTF-8, or bytes) is not kept. Raises :class:`KeystoreError`
-        for parameters over the core's limits.
+        p=1`` unless ``kdf_params`` says otherwise) or ``"pbkdf2"`` (give ``{"c":
+        600000}`` or more). An empty password and a KDF weaker than scrypt ``n=2**17,
+        r=8`` or pbkdf2 ``c=600000`` are refused (:class:`KeystoreError`). The password
+        (str, as UTF-8, or bytes) is not kept.
         """
-        self._check_open()
-        arguments = kdf_arguments(kdf, kdf_params)
-        with password_buffer(password) as secret:
-            text = self._native.export_keystore(
-                secret,
-                kdf=kdf,
-                n=arguments.get("n"),
-                r=arguments.get("r"),
-                p=arguments.get("p"),
-                c=arguments.get("c"),
-            )
-        keystore: dict[str, Any] = json.loads(text)
-        self.logger.warning(
-            "exported account %s as a %s keystore: with its password, it opens outside this TPM",
-            self.address,
-            kdf,
+        text, approved = self._approved("export_keystore", request, approvals)
+        params: dict[str, Any] = {"password": password, "kdf": kdf, "kdf_params": kdf_params}
+        keystore: dict[str, Any] = json.loads(
+            self._execute("export_keystore", text, approved, params)
         )
         return keystore
+
+    @property
+    def audit_log(self) -> bytes:
+        """The state directory's audit log as its file holds it (hash-chained lines, one
+        per account event, admin action and policy refusal), for
+        :func:`flare_wallet.verify_audit_log`."""
+        self._check_open()
+        return self._native.audit_log()
+
+    @property
+    def audit_head(self) -> str:
+        """The hash of the audit log's last entry as 0x-hex (zeros for an empty log), as
+        attestation evidence carries it."""
+        self._check_open()
+        return "0x" + self._native.audit_head().hex()
+
+    def audit_entries(self) -> list[dict[str, Any]]:
+        """The audit log's entries as dicts, oldest first, checked against its head."""
+        self._check_open()
+        return self._native.audit_entries()
+
+    # ------------------------------------------------------------ portable keystore
 
     def import_keystore(
         self, keystore: Mapping[str, Any] | str | bytes, password: str | bytes
@@ -417,7 +764,9 @@ class SecureWalletManager:
         self._check_open()
         text = keystore_text(keystore)
         with password_buffer(password) as secret:
-            address = self._native.import_keystore(text, secret, policy=self._policy)
+            address = self._native.import_keystore(
+                text, secret, policy=self._policy, **self._owner_options()
+            )
         self.logger.info("imported account %s from a keystore (now sealed by the TPM)", address)
         return address
 

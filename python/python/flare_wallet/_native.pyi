@@ -5,7 +5,15 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, final
 
-__all__ = ["Policy", "TpmWallet", "signing_hash", "signing_payload", "verify_evidence"]
+__all__ = [
+    "Policy",
+    "TpmWallet",
+    "owners_hash",
+    "signing_hash",
+    "signing_payload",
+    "verify_audit_log",
+    "verify_evidence",
+]
 
 def signing_payload(
     tx: Mapping[str, Any], *, chain_id: int | None = None, sender: str | None = None
@@ -13,6 +21,8 @@ def signing_payload(
 def signing_hash(
     tx: Mapping[str, Any], *, chain_id: int | None = None, sender: str | None = None
 ) -> bytes: ...
+def owners_hash(owners: Sequence[str], threshold: int) -> bytes: ...
+def verify_audit_log(log: bytes, head: bytes) -> list[dict[str, Any]]: ...
 def verify_evidence(
     evidence: bytes,
     nonce: bytes,
@@ -72,11 +82,26 @@ class TpmWallet:
     def policy(self) -> Policy | None: ...
     @property
     def policy_hash(self) -> bytes | None: ...
+    @property
+    def owners(self) -> tuple[list[str], int] | None: ...
+    @property
+    def admin_nonce(self) -> int | None: ...
     def create_account(
-        self, *, pcrs: Sequence[int] | None = None, policy: Policy | None = None
+        self,
+        *,
+        pcrs: Sequence[int] | None = None,
+        policy: Policy | None = None,
+        owners: Sequence[str] | None = None,
+        threshold: int | None = None,
     ) -> str: ...
     def import_key(
-        self, key: bytes, *, pcrs: Sequence[int] | None = None, policy: Policy | None = None
+        self,
+        key: bytes,
+        *,
+        pcrs: Sequence[int] | None = None,
+        policy: Policy | None = None,
+        owners: Sequence[str] | None = None,
+        threshold: int | None = None,
     ) -> str: ...
     def load_account(self) -> str: ...
     def sign_transaction(self, tx: Mapping[str, Any], *, chain_id: int | None = None) -> bytes: ...
@@ -93,14 +118,39 @@ class TpmWallet:
         verifying_contract: str | None = None,
         salt: bytes | None = None,
     ) -> bytes: ...
-    def replace_policy(self, policy: Policy) -> bytes: ...
+    def admin_request(self, action: str, params_hash: bytes, deadline: int) -> str: ...
+    def replace_policy(
+        self, policy: Policy, request: str, approvals: Sequence[bytes | str]
+    ) -> bytes: ...
+    def replace_owners(
+        self,
+        owners: Sequence[str],
+        threshold: int,
+        request: str,
+        approvals: Sequence[bytes | str],
+    ) -> bytes: ...
+    def audit_log(self) -> bytes: ...
+    def audit_entries(self) -> list[dict[str, Any]]: ...
+    def audit_head(self) -> bytes: ...
     def daily_spent(self, chain_id: int | None = None) -> int: ...
     def attest(self, nonce: bytes, chain_id: int) -> dict[str, Any]: ...
     def backup(self) -> str: ...
     def restore(self, backup: str) -> str: ...
+    def export_keystore_params_hash(
+        self,
+        password: str | bytes | bytearray,
+        *,
+        kdf: str = "scrypt",
+        n: int | None = None,
+        r: int | None = None,
+        p: int | None = None,
+        c: int | None = None,
+    ) -> bytes: ...
     def export_keystore(
         self,
         password: str | bytes | bytearray,
+        request: str,
+        approvals: Sequence[bytes | str],
         *,
         kdf: str = "scrypt",
         n: int | None = None,
@@ -115,6 +165,8 @@ class TpmWallet:
         *,
         pcrs: Sequence[int] | None = None,
         policy: Policy | None = None,
+        owners: Sequence[str] | None = None,
+        threshold: int | None = None,
     ) -> str: ...
     def encrypt(self, data: bytes) -> bytes: ...
     def decrypt(self, blob: bytes) -> bytes: ...

@@ -308,6 +308,24 @@ class RemoteWallet:
             return None
         return bytes.fromhex(self._policy_info()["policyHash"][2:])
 
+    @property
+    def owners(self) -> tuple[list[str], int] | None:
+        if self._loaded is None:
+            return None
+        found = self._policy_info().get("owners")
+        if not found:
+            return None
+        return list(found["owners"]), int(found["threshold"])
+
+    @property
+    def admin_nonce(self) -> int | None:
+        if self._loaded is None:
+            return None
+        return int(self._policy_info().get("adminNonce", 0))
+
+    def admin_request(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._operator_only("an admin request (ask the service for it with flare_adminRequest)")
+
     def daily_spent(self, chain_id: int | None = None) -> int:
         return int(self._policy_info(chain_id)["dailySpentWei"])
 

@@ -18,6 +18,7 @@ from typing import NoReturn, Self, cast, overload
 
 from flare_wallet import _native
 from flare_wallet._attestation import verify_attestation as _verify
+from flare_wallet._confidential_space import ConfidentialSpaceTokens
 from flare_wallet._remote import SIGNER_PREFIX, RemoteWallet
 from flare_wallet.exceptions import AttestationError, KeyExportForbidden, WalletError
 
@@ -51,6 +52,32 @@ def _close_open_vtpms() -> None:
         vtpm.close()
 
 
+def _start_simulator(
+    state_dir: str | os.PathLike[str] | None, tpm_dir: Path | None
+) -> tuple[_native.TpmWallet, tuple[Path, ...]]:
+    """A private swtpm and the wallet on it, with the temporary directories to remove."""
+    owned: list[Path] = []
+    if state_dir is None:
+        scratch = Path(tempfile.mkdtemp(prefix="flare-wallet-state-"))
+        owned.append(scratch)
+        directory = scratch / "wallet"
+    else:
+        directory = Path(state_dir)
+    try:
+        native = _native.TpmWallet.simulator(tpm_dir, directory)
+    except BaseException:
+        for path in owned:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    logger.warning(
+        "Vtpm.simulator(): swtpm pid %s is a SOFTWARE TPM (its seeds are files in %s): "
+        "for tests and demos only",
+        native.simulator_pid,
+        tpm_dir if tpm_dir is not None else "a temporary directory",
+    )
+    return native, tuple(owned)
+
+
 def _key_bytes(key: str | bytes | bytearray) -> bytes:
     if isinstance(key, bytes | bytearray):
         raw = bytes(key)
@@ -67,8 +94,13 @@ def _key_bytes(key: str | bytes | bytearray) -> bytes:
     return raw
 
 
-class Vtpm:
-    """A TPM 2.0 and the wallet state directory the sealed account lives in.
+def _tpm_configured() -> bool:
+    return bool(os.environ.get(TPM_ENV)) or Path("/dev/tpmrm0").exists()
+
+
+class Vtpm(ConfidentialSpaceTokens):
+    """A TPM 2.0 and the wallet state directory the sealed account lives in, and the
+    client of the Confidential Space launcher's attestation tokens.
 
     ``tcti`` names the TPM in tpm2-tss syntax: ``device:/dev/tpmrm0``,
     ``swtpm:host=127.0.0.1,port=2321`` or ``swtpm:path=/run/swtpm.sock``; or
@@ -78,19 +110,61 @@ class Vtpm:
     ``$FLARE_WALLET_TPM`` is used, then ``/dev/tpmrm0`` if present; otherwise the
     constructor raises :class:`TpmError` naming both. ``state_dir`` defaults to
     :func:`default_state_dir`. A software TPM is never chosen silently: use
-    :meth:`Vtpm.simulator` for one.
+    :meth:`Vtpm.simulator` for one, or ``simulate=True``.
+
+    Attestation tokens (:meth:`get_token`, upstream's ``Vtpm`` client) come from the
+    launcher's teeserver: over ``unix_socket_path`` (default
+    ``/run/container_launcher/teeserver.sock``) or, given only ``url``, over TCP to it.
+    ``simulate=True`` makes simulated tokens (logged loudly, refused by production
+    validators) and, when no TPM is configured (no ``tcti``, ``$FLARE_WALLET_TPM`` or
+    ``/dev/tpmrm0``), starts a private swtpm as :meth:`simulator` does: its seeds are
+    kept beside a given ``state_dir`` (``<state_dir>.simulated-tpm``), so the account
+    unseals again on the next run; without ``state_dir`` both are temporary.
     """
 
-    def __init__(self, tcti: str | None = None, *, state_dir: str | os.PathLike[str] | None = None):
+    def __init__(
+        self,
+        tcti: str | None = None,
+        *,
+        state_dir: str | os.PathLike[str] | None = None,
+        url: str | None = None,
+        unix_socket_path: str | None = None,
+        simulate: bool = False,
+    ):
         connection = tcti if tcti is not None else os.environ.get(TPM_ENV, "")
         if connection.startswith(SIGNER_PREFIX):
             # The signing service holds the TPM and the account (flare_wallet._remote).
-            self._init(cast(_native.TpmWallet, RemoteWallet(connection)), owned_dirs=())
+            remote = cast(_native.TpmWallet, RemoteWallet(connection))
+            self._init(remote, (), url=url, unix_socket_path=unix_socket_path, simulate=simulate)
+            return
+        if simulate and tcti is None and not _tpm_configured():
+            tpm_dir = None
+            if state_dir is not None:
+                wallet_dir = Path(state_dir)
+                tpm_dir = wallet_dir.with_name(wallet_dir.name + ".simulated-tpm")
+                tpm_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            native, owned = _start_simulator(state_dir, tpm_dir)
+            self._init(native, owned, url=url, unix_socket_path=unix_socket_path, simulate=True)
             return
         directory = Path(state_dir) if state_dir is not None else default_state_dir()
-        self._init(_native.TpmWallet.open(tcti, directory), owned_dirs=())
+        self._init(
+            _native.TpmWallet.open(tcti, directory),
+            owned_dirs=(),
+            url=url,
+            unix_socket_path=unix_socket_path,
+            simulate=simulate,
+        )
 
-    def _init(self, native: _native.TpmWallet, owned_dirs: tuple[Path, ...]) -> None:
+    def _init(
+        self,
+        native: _native.TpmWallet,
+        owned_dirs: tuple[Path, ...],
+        *,
+        url: str | None = None,
+        unix_socket_path: str | None = None,
+        simulate: bool = False,
+    ) -> None:
+        self._init_token_client(url=url, unix_socket_path=unix_socket_path, simulate=simulate)
         self._native = native
         # Temporary directories go when the Vtpm is closed, or collected unclosed.
         self._cleanups = [
@@ -114,28 +188,10 @@ class Vtpm:
         :meth:`close`, at context exit and at interpreter exit. Requires the Debian
         package ``swtpm``.
         """
-        owned: list[Path] = []
-        if state_dir is None:
-            scratch = Path(tempfile.mkdtemp(prefix="flare-wallet-state-"))
-            owned.append(scratch)
-            directory = scratch / "wallet"
-        else:
-            directory = Path(state_dir)
         tpm_dir = Path(tpm_state_dir) if tpm_state_dir is not None else None
-        try:
-            native = _native.TpmWallet.simulator(tpm_dir, directory)
-        except BaseException:
-            for path in owned:
-                shutil.rmtree(path, ignore_errors=True)
-            raise
-        logger.warning(
-            "Vtpm.simulator(): swtpm pid %s is a SOFTWARE TPM (its seeds are files in %s): "
-            "for tests and demos only",
-            native.simulator_pid,
-            tpm_dir if tpm_dir is not None else "a temporary directory",
-        )
+        native, owned = _start_simulator(state_dir, tpm_dir)
         vtpm = cls.__new__(cls)
-        vtpm._init(native, tuple(owned))
+        vtpm._init(native, owned)
         return vtpm
 
     # ------------------------------------------------------------ properties

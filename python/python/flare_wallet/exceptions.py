@@ -8,13 +8,20 @@ No message or ``repr`` ever contains key material.
 from __future__ import annotations
 
 __all__ = [
+    "AdminApprovalError",
     "AttestationError",
+    "AuditLogError",
+    "InvalidOwners",
     "InvalidPolicy",
     "InvalidTransaction",
     "KeyExportForbidden",
     "KeystoreError",
+    "NoAccountLoaded",
+    "OwnerlessAccount",
     "PolicyViolation",
+    "TokenValidationError",
     "TpmError",
+    "VtpmAttestationError",
     "WalletError",
 ]
 
@@ -63,3 +70,56 @@ class KeystoreError(WalletError):
     """A keystore could not be read, decrypted or written: a wrong password (or a modified
     ciphertext or MAC, which look the same), a malformed file, or KDF parameters over a
     limit. The message names the field or the limit, never the password."""
+
+
+class AdminApprovalError(WalletError):
+    """An admin action (replacing the policy or the owners, exporting the key) was refused
+    because its owner-approved request does not hold: nothing changed.
+
+    ``reason`` says why, as a stable short string: ``"replayed"`` (the request's nonce was
+    already used), ``"nonce_not_current"``, ``"expired"``, ``"wrong_wallet"`` (the request
+    names another account), ``"wrong_action"``, ``"params_mismatch"`` (the parameters
+    given are not the ones the owners approved), ``"not_owner"``, ``"duplicate_signer"``,
+    ``"too_few_approvals"``, ``"no_approvals"``, ``"too_many_approvals"``,
+    ``"malformed_signature"``, or ``"malformed_request"`` (the typed-data JSON).
+    """
+
+    reason: str
+
+    def __init__(self, message: str, reason: str = "no_approvals"):
+        super().__init__(message)
+        self.reason = reason
+
+
+class OwnerlessAccount(WalletError):
+    """The account has no owners, so its policy can never change and its key can never
+    leave the TPM: create an account with ``owners=[...]`` and ``threshold=M`` to allow
+    admin actions. Every account written before owners existed loads as ownerless."""
+
+
+class InvalidOwners(WalletError, ValueError):
+    """Owners or a threshold that cannot administer an account: not addresses, none, more
+    than 16, the zero address, an owner twice, or a threshold outside 1 to the number of
+    owners."""
+
+
+class AuditLogError(WalletError):
+    """An audit log does not verify: an entry was edited, removed, inserted or moved, its
+    beginning or end was cut, or it does not end at the expected head. The message names
+    the line."""
+
+
+class NoAccountLoaded(WalletError, ValueError):
+    """No account is loaded (or the state directory holds none): create, import, load
+    or restore one first. Also a ``ValueError``, as FlareTrade callers catch it."""
+
+
+class VtpmAttestationError(AttestationError):
+    """A Confidential Space attestation token could not be requested: a nonce of the
+    wrong length, the teeserver socket unreachable or silent, or a refusal."""
+
+
+class TokenValidationError(AttestationError):
+    """An attestation token did not validate; the message names the check that failed
+    (signature, issuer, audience, expiry, nonce, image, debug state) and never holds
+    the token."""

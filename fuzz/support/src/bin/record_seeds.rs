@@ -3,7 +3,7 @@
 //! wallet writes on swtpm. Run from `fuzz/`:
 //!
 //! ```text
-//! cargo run --release -p wallet-fuzz-support --bin record-seeds [policy|wallet]
+//! cargo run --release -p wallet-fuzz-support --bin record-seeds [policy|wallet|policy-json|sealed-data]
 //! ```
 //!
 //! Each swtpm is fresh, so the files differ from run to run; any run's files
@@ -18,14 +18,19 @@ use wallet_core::attest::{verify, Expectations, MAX_EVIDENCE_LEN};
 use wallet_core::policy::audit::{PolicyEvent, PolicyLogEntry};
 use wallet_core::policy::ledger::SpendLedger;
 use wallet_core::policy::{Policy, TypedDataDomain};
+use wallet_core::sealed_data::{encrypt_with_data_key, seal_data, SealedDataBlob};
 use wallet_core::signer::Address;
 use wallet_core::state::ACCOUNT_FILE;
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::{self, StdTransport, Transport};
+use wallet_core::tpm::ParameterEncryption;
 use wallet_core::tpm::{PcrSelection, Tpm, TransportError};
 use wallet_core::tx::U256;
 use wallet_core::wallet::{AccountOptions, Wallet};
-use wallet_fuzz_support::{run, split_frames, Outcome, Scenario, ATTEST_NONCE, LEDGER_OWNER, SEED};
+use wallet_fuzz_support::{
+    run, split_frames, Outcome, Scenario, ATTEST_NONCE, LEDGER_OWNER, SEALED_DATA_KEY,
+    SEALED_DATA_PARTS, SEED,
+};
 
 /// A real transport that keeps every response frame.
 struct RecordingTransport {
@@ -192,6 +197,14 @@ fn main() {
             wallet_seeds();
             return;
         }
+        Some("policy-json") => {
+            policy_json_seeds();
+            return;
+        }
+        Some("sealed-data") => {
+            sealed_data_seeds();
+            return;
+        }
         _ => {}
     }
     for scenario in Scenario::ALL {
@@ -213,6 +226,8 @@ fn main() {
 
     wallet_seeds();
     policy_seeds();
+    policy_json_seeds();
+    sealed_data_seeds();
     println!(
         "seed corpora written under {}",
         fuzz_dir().join("corpus").display()
@@ -227,6 +242,23 @@ fn wallet_seeds() {
             "pcr-bound",
             AccountOptions {
                 pcrs: Some(PcrSelection::from_indices(&[0, 1, 2, 7]).expect("PCRs")),
+                ..AccountOptions::default()
+            },
+        ),
+        (
+            "owners",
+            AccountOptions {
+                owners: Some(
+                    wallet_core::authority::OwnerSet::new(
+                        &[
+                            Address([0x11; 20]),
+                            Address([0x22; 20]),
+                            Address([0x33; 20]),
+                        ],
+                        2,
+                    )
+                    .expect("owner set"),
+                ),
                 ..AccountOptions::default()
             },
         ),
@@ -246,5 +278,120 @@ fn wallet_seeds() {
         let mut buf = vec![0u8; MAX_EVIDENCE_LEN];
         let n = evidence.encode(&mut buf).expect("evidence encodes");
         write("attest_verify", label, &buf[..n]);
+    }
+}
+
+/// The JSON documents of `core/tests/policy_json.rs` that the reader
+/// accepts (the full document, the empty and all-null objects, empty lists,
+/// amounts in each form), a few it refuses for one reason each, and the text
+/// `to_json` writes for the policies of `policy_seeds`.
+fn policy_json_seeds() {
+    let u256_max = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+    let full = r#"{
+  "chain_ids": [1, 14, 114, 14],
+  "max_value_wei": 2000000000000000000,
+  "max_fee_wei": "0x2386F26FC10000",
+  "daily_limit_wei": 115792089237316195423570985008687907853269984665640564039457584007913129639935,
+  "recipients_allow": ["0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2", "0xdAC17F958D2ee523a2206206994597C13D831ec7"],
+  "recipients_deny": ["0xDEDEDEDEDEDEDEDEDEDEDEDEDEDEDEDEDEDEDEDE"],
+  "allow_contract_creation": false,
+  "selectors": {
+    "0xdac17f958d2ee523a2206206994597c13d831ec7": ["0xa9059cbb", "0x095EA7B3", "0xa9059cbb"],
+    "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2": []
+  },
+  "delegations_allow": ["0x7777777777777777777777777777777777777777", "0x0000000000000000000000000000000000000000"],
+  "allow_unprotected": true,
+  "allow_messages": false,
+  "typed_data_domains": [
+    {"verifying_contract": "0x0101010101010101010101010101010101010101", "chain_id": 18446744073709551615},
+    {"chain_id": 14, "verifying_contract": "0xdAC17F958D2ee523a2206206994597C13D831ec7"}
+  ]
+}"#;
+    let mut documents: Vec<(String, String)> = vec![
+        ("full".into(), full.into()),
+        ("empty".into(), "{}".into()),
+        (
+            "nulls".into(),
+            r#"{"chain_ids":null,"max_value_wei":null,"max_fee_wei":null,"recipients_allow":null,"recipients_deny":null,"allow_contract_creation":null,"selectors":null,"delegations_allow":null,"allow_unprotected":null,"allow_messages":null,"typed_data_domains":null,"daily_limit_wei":null}"#.into(),
+        ),
+        (
+            "empty-lists".into(),
+            r#"{"chain_ids": [], "recipients_allow": [], "delegations_allow": [], "typed_data_domains": []}"#.into(),
+        ),
+        ("amount-hex".into(), r#"{"max_fee_wei": "0XfF"}"#.into()),
+        ("amount-padded".into(), r#"{"max_value_wei": "007"}"#.into()),
+        ("amount-max".into(), format!(r#"{{"daily_limit_wei": "{u256_max}"}}"#)),
+        ("amount-big".into(), r#"{"max_value_wei": 18446744073709551616}"#.into()),
+        ("refused-duplicate-key".into(), r#"{"allow_messages": true, "allow_messages": false}"#.into()),
+        ("refused-unknown-key".into(), r#"{"max_value": 1}"#.into()),
+        ("refused-checksum".into(), r#"{"recipients_allow": ["0xdAC17F958D2ee523a2206206994597C13D831eC7"]}"#.into()),
+        ("refused-selector".into(), r#"{"selectors": {"0xdAC17F958D2ee523a2206206994597C13D831ec7": ["0xa9059cb"]}}"#.into()),
+        ("refused-float".into(), r#"{"chain_ids": [1.5]}"#.into()),
+    ];
+    let written = Policy::from_json(full).expect("the full document reads");
+    documents.push(("written-full".into(), written.to_json()));
+    documents.push(("written-default".into(), Policy::default().to_json()));
+    for (label, text) in &documents {
+        write("policy_json", label, text.as_bytes());
+    }
+}
+
+/// Sealed-data blobs as `core/tests/sealed_data.rs` makes them on a real
+/// swtpm (the test's data: empty, one byte, many bytes (3000 here, under
+/// the fuzz length limit), a short text), and
+/// the same data under `SEALED_DATA_KEY`: as blobs that open (mode 0), and
+/// as round-trip inputs (mode 1: IV, tamper position, data).
+fn sealed_data_seeds() {
+    let swtpm = Swtpm::start_temporary().expect("swtpm starts");
+    let mut tpm =
+        Tpm::new(transport::open(&swtpm.tcti()).expect("swtpm answers")).expect("entropy");
+    tpm.startup().expect("startup");
+    let srk_name = wallet_core::seal::srk_name(&mut tpm).expect("SRK name");
+    let data: [(&str, &[u8]); 4] = [
+        ("empty", b""),
+        ("one-byte", b"x"),
+        ("3000-bytes", &[0xa5; 3000]),
+        ("text", b"the backup of a key"),
+    ];
+    for (index, (label, data)) in data.into_iter().enumerate() {
+        let blob = seal_data(&mut tpm, &srk_name, data, ParameterEncryption::Aes128Cfb)
+            .expect("swtpm seals");
+        write(
+            "sealed_data_decode",
+            &format!("swtpm-{label}"),
+            &[&[0u8][..], &blob].concat(),
+        );
+
+        let parts = SealedDataBlob::parse(&blob).expect("a sealed blob parses");
+        let iv = [u8::try_from(index).expect("few"); 16];
+        let opens = encrypt_with_data_key(
+            &SEALED_DATA_KEY,
+            &iv,
+            parts.srk_name(),
+            parts.public_blob(),
+            parts.private_blob(),
+            data,
+        )
+        .expect("in bounds");
+        write(
+            "sealed_data_decode",
+            &format!("fuzz-key-{label}"),
+            &[&[0u8][..], &opens].concat(),
+        );
+
+        let (srk_name, public, private) = SEALED_DATA_PARTS;
+        let written = encrypt_with_data_key(&SEALED_DATA_KEY, &iv, srk_name, public, private, data)
+            .expect("in bounds");
+        // Flip a bit of the ciphertext (or the tag, for empty data).
+        let position = u16::try_from(written.len() - 33)
+            .expect("short")
+            .to_be_bytes();
+        if data.len() <= 64 {
+            write(
+                "sealed_data_decode",
+                &format!("round-trip-{label}"),
+                &[&[1u8][..], &iv, &position, data].concat(),
+            );
+        }
     }
 }
