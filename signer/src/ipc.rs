@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -138,6 +138,18 @@ async fn refuse_connection(mut stream: UnixStream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&bytes)).await;
 }
 
+/// The write side of a connection, shared by its requests' tasks.
+#[derive(Clone)]
+struct Responses(Arc<tokio::sync::Mutex<tokio::net::unix::OwnedWriteHalf>>);
+
+impl Responses {
+    /// Writes one response; a client that went away is not an error here.
+    async fn send(&self, bytes: Vec<u8>) {
+        let mut writer = self.0.lock().await;
+        let _ = writer.write_all(&bytes).await;
+    }
+}
+
 fn encode(value: &Value) -> Vec<u8> {
     let mut bytes = serde_json::to_vec(value).unwrap_or_default();
     bytes.push(b'\n');
@@ -173,16 +185,10 @@ async fn connection(
     shutdown: CancellationToken,
     tracker: TaskTracker,
 ) {
-    let (mut reader, mut writer) = stream.into_split();
-    let (responses, mut outgoing) = mpsc::channel::<Vec<u8>>(64);
-    let writer_task = tokio::spawn(async move {
-        while let Some(bytes) = outgoing.recv().await {
-            if writer.write_all(&bytes).await.is_err() {
-                break;
-            }
-        }
-        let _ = writer.shutdown().await;
-    });
+    let (mut reader, writer) = stream.into_split();
+    // Each request's task writes its own response, whole, under this lock:
+    // no hand-off to a writer task on the way out.
+    let responses = Responses(Arc::new(tokio::sync::Mutex::new(writer)));
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT_PER_CONNECTION));
     let mut buffer: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
@@ -199,7 +205,7 @@ async fn connection(
                     let responses = responses.clone();
                     tracker.spawn(async move {
                         if let Some(response) = service.handle_value(value, Origin::Ipc).await {
-                            let _ = responses.send(encode(&response)).await;
+                            responses.send(encode(&response)).await;
                         }
                         drop(permit);
                     });
@@ -213,7 +219,7 @@ async fn connection(
                     service.metrics().bad_requests.inc();
                     let error =
                         RpcError::new(ErrorCode::ParseError, "the request is not valid JSON");
-                    let _ = responses.send(encode(&failure(&Value::Null, &error))).await;
+                    responses.send(encode(&failure(&Value::Null, &error))).await;
                     buffer.clear();
                     break;
                 }
@@ -229,7 +235,7 @@ async fn connection(
                 ),
             )
             .with_data(json!({"limit": config.max_request_bytes}));
-            let _ = responses.send(encode(&failure(&Value::Null, &error))).await;
+            responses.send(encode(&failure(&Value::Null, &error))).await;
             break;
         }
         partial_since = match (buffer.is_empty(), partial_since) {
@@ -255,17 +261,16 @@ async fn connection(
                         config.request_timeout.as_secs()
                     ),
                 );
-                let _ = responses.send(encode(&failure(&Value::Null, &error))).await;
+                responses.send(encode(&failure(&Value::Null, &error))).await;
                 break;
             }
             Err(_) | Ok(Ok(0) | Err(_)) => break,
             Ok(Ok(n)) => buffer.extend_from_slice(chunk.get(..n).unwrap_or_default()),
         }
     }
-    // In-flight requests of this connection still hold senders: the writer
-    // ends once they have answered.
+    // In-flight requests of this connection still hold the writer: the
+    // socket closes when the last of them has answered.
     drop(responses);
-    let _ = writer_task.await;
 }
 
 #[cfg(test)]
