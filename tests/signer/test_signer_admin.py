@@ -92,6 +92,26 @@ def test_owner_approved_policy_change(start_signer: Callable[..., Signer], tmp_p
             )
         assert refused.value.code == -32011
 
+        # Exporting the key needs the owners too; the password never reaches the log.
+        password = "export password: correct horse battery staple"  # noqa: S105 (a test's)
+        export = {"action": "export_keystore", "password": password}
+        prepared = client.result("flare_adminRequest", [export])
+        assert prepared["nonce"] == 1
+        with pytest.raises(RpcError) as refused:
+            client.result(
+                "flare_executeAdmin",
+                [dict(export, request=prepared["request"], approvals=[])],
+            )
+        assert refused.value.code == -32011
+        approvals = _approve(OWNERS[:2], prepared["request"])
+        exported = client.result(
+            "flare_executeAdmin",
+            [dict(export, request=prepared["request"], approvals=approvals)],
+        )
+        key = Account.decrypt(exported["keystore"], password)
+        assert Account.from_key(key).address == address
+    assert password not in signer.log.read_text()
+
     # The change survives a restart.
     signer.stop()
     signer.start()
