@@ -66,14 +66,14 @@
  * writes, terminating NUL included: base64 of the longest sealed-key file
  * (every field at its bound, the largest signing policy included).
  */
-#define WALLET_BACKUP_MAX_LEN 8477
+#define WALLET_BACKUP_MAX_LEN 8917
 
 /**
  * A canonical policy encoding (`wallet_policy_from_json`,
  * `wallet_account_policy`) is never longer than this many bytes (every list
  * of the policy full).
  */
-#define WALLET_POLICY_MAX_LEN 5088
+#define WALLET_POLICY_MAX_LEN 5089
 
 /**
  * The longest policy JSON text `wallet_policy_from_json` reads, in bytes.
@@ -86,6 +86,23 @@
  * functions require it.
  */
 #define WALLET_KEYSTORE_MAX_LEN 505
+
+/**
+ * A buffer of this many bytes always holds the admin request JSON
+ * `wallet_admin_request_*` writes, terminating NUL included.
+ */
+#define WALLET_ADMIN_REQUEST_MAX_LEN 640
+
+/**
+ * Length of one owner approval: an EIP-712 signature `r || s || v`.
+ */
+#define WALLET_APPROVAL_LEN 65
+
+/**
+ * The most owners an account has, and the most approvals one request
+ * carries.
+ */
+#define WALLET_MAX_OWNERS 16
 
 /**
  * Length of an attestation key Name: a 2-byte algorithm and a SHA-256
@@ -465,6 +482,12 @@ enum wallet_result
    */
   WALLET_BACKUP_INTEGRITY_MISMATCH = 627,
   /**
+   * The sealed-key file's flags do not fit its version: owners in a
+   * version 1 file, a version 2 file without owners, or owners without a
+   * signing policy.
+   */
+  WALLET_BACKUP_FLAGS_DO_NOT_FIT_VERSION = 628,
+  /**
    * The state path exists and is not a directory.
    */
   WALLET_STATE_NOT_A_DIRECTORY = 640,
@@ -528,6 +551,15 @@ enum wallet_result
    * signs nothing until a policy is bound to it.
    */
   WALLET_ACCOUNT_POLICY_UNBOUND = 666,
+  /**
+   * A keystore export was asked with an empty password.
+   */
+  WALLET_EXPORT_EMPTY_PASSWORD = 667,
+  /**
+   * A keystore export was asked with a KDF weaker than scrypt
+   * `n = 2^17, r = 8` or pbkdf2 `c = 600000`.
+   */
+  WALLET_EXPORT_WEAK_KDF = 668,
   /**
    * A sealed-key, state or wallet error this build has no specific code for.
    */
@@ -1072,6 +1104,45 @@ enum wallet_result
    * An authority error this build has no specific code for.
    */
   WALLET_AUTHORITY_OTHER = 1099,
+  /**
+   * The audit log is not UTF-8 text ending in a newline.
+   */
+  WALLET_AUDIT_NOT_TEXT = 1100,
+  /**
+   * An audit log line is not an entry in the form the wallet writes.
+   */
+  WALLET_AUDIT_MALFORMED = 1101,
+  /**
+   * An audit entry's hash is not the hash of its contents: it was edited.
+   */
+  WALLET_AUDIT_ENTRY_HASH_MISMATCH = 1102,
+  /**
+   * An audit entry's `prev` is not the hash of the entry before it: an
+   * entry was removed, inserted or moved.
+   */
+  WALLET_AUDIT_CHAIN_BROKEN = 1103,
+  /**
+   * An audit entry's `seq` does not follow the one before it.
+   */
+  WALLET_AUDIT_SEQUENCE_GAP = 1104,
+  /**
+   * The audit log's first entry is neither the chain's start nor a
+   * rotation: its beginning was cut.
+   */
+  WALLET_AUDIT_MISSING_START = 1105,
+  /**
+   * The audit log's last hash is not the expected head: entries were
+   * removed from its end, or it is another log.
+   */
+  WALLET_AUDIT_HEAD_MISMATCH = 1106,
+  /**
+   * The audit log is empty and the expected head is not the genesis hash.
+   */
+  WALLET_AUDIT_EMPTY = 1107,
+  /**
+   * An audit log error this build has no specific code for.
+   */
+  WALLET_AUDIT_OTHER = 1199,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1150,6 +1221,38 @@ typedef struct wallet wallet;
  * `wallet_signer_generate`, released (and wiped) by `wallet_signer_free`.
  */
 typedef struct wallet_signer wallet_signer;
+
+/**
+ * Explicit KDF cost parameters for `wallet_export_keystore_with_params`.
+ * Fields of the other KDF are ignored. They are checked against the
+ * format and against the limits every import applies (so every exported
+ * file can be imported again): scrypt `n` a power of two from 2 to 2^20,
+ * `r` and `p` at least 1, `128 * n * r` at most 512 MiB and
+ * `128 * n * r * p` at most 1 GiB; pbkdf2 `c` from 1 to 10,000,000.
+ */
+typedef struct {
+  /**
+   * `WALLET_KEYSTORE_KDF_SCRYPT` or `WALLET_KEYSTORE_KDF_PBKDF2`.
+   */
+  uint32_t kdf;
+  /**
+   * pbkdf2: the iteration count `c`.
+   */
+  uint32_t pbkdf2_c;
+  /**
+   * scrypt: the block size `r`.
+   */
+  uint32_t scrypt_r;
+  /**
+   * scrypt: the parallelisation `p`.
+   */
+  uint32_t scrypt_p;
+  /**
+   * scrypt: the CPU/memory cost `n`, as a keystore file spells it (not
+   * its logarithm).
+   */
+  uint64_t scrypt_n;
+} wallet_kdf_params;
 
 /**
  * What verified attestation evidence establishes, filled by
@@ -1242,38 +1345,6 @@ typedef struct {
    */
   uint8_t reserved[7];
 } wallet_evidence_facts;
-
-/**
- * Explicit KDF cost parameters for `wallet_export_keystore_with_params`.
- * Fields of the other KDF are ignored. They are checked against the
- * format and against the limits every import applies (so every exported
- * file can be imported again): scrypt `n` a power of two from 2 to 2^20,
- * `r` and `p` at least 1, `128 * n * r` at most 512 MiB and
- * `128 * n * r * p` at most 1 GiB; pbkdf2 `c` from 1 to 10,000,000.
- */
-typedef struct {
-  /**
-   * `WALLET_KEYSTORE_KDF_SCRYPT` or `WALLET_KEYSTORE_KDF_PBKDF2`.
-   */
-  uint32_t kdf;
-  /**
-   * pbkdf2: the iteration count `c`.
-   */
-  uint32_t pbkdf2_c;
-  /**
-   * scrypt: the block size `r`.
-   */
-  uint32_t scrypt_r;
-  /**
-   * scrypt: the parallelisation `p`.
-   */
-  uint32_t scrypt_p;
-  /**
-   * scrypt: the CPU/memory cost `n`, as a keystore file spells it (not
-   * its logarithm).
-   */
-  uint64_t scrypt_n;
-} wallet_kdf_params;
 
 /**
  * The scalar fields of a decoded transaction. Filled by
@@ -1402,6 +1473,350 @@ extern "C" {
 const char *wallet_version(void);
 
 /**
+ * As `wallet_create_account_with_policy`, with owners: `owners_count`
+ * Ethereum addresses (1 to 16, 20 bytes each, back to back at `owners`, in
+ * any order, no duplicate, not the zero address) of whom `threshold` (1 to
+ * `owners_count`) must approve every admin action (replacing the policy,
+ * exporting the key, replacing the owners). The owners are bound to the
+ * key with the policy. Writes the address (20 bytes).
+ *
+ * Errors: as `wallet_create_account_with_policy`, and
+ * `WALLET_AUTHORITY_NO_OWNERS`, `WALLET_AUTHORITY_TOO_MANY_OWNERS`,
+ * `WALLET_AUTHORITY_ZERO_OWNER`, `WALLET_AUTHORITY_DUPLICATE_OWNER`,
+ * `WALLET_AUTHORITY_THRESHOLD_OUT_OF_RANGE` (nothing is created).
+ *
+ * # Safety
+ * `handle` must be a live wallet; `policy` readable for `policy_len`
+ * bytes; `owners` readable for `20 * owners_count` bytes; `out` writable
+ * for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_create_account_with_owners(const wallet *handle,
+                                                uint32_t pcr_bitmap,
+                                                const uint8_t *policy,
+                                                size_t policy_len,
+                                                const uint8_t *owners,
+                                                size_t owners_count,
+                                                uint32_t threshold,
+                                                uint8_t *out,
+                                                size_t out_cap,
+                                                size_t *out_len);
+
+/**
+ * As `wallet_import_key_with_policy`, with owners as for
+ * `wallet_create_account_with_owners`.
+ *
+ * Errors: as `wallet_import_key_with_policy` and
+ * `wallet_create_account_with_owners`.
+ *
+ * # Safety
+ * As `wallet_create_account_with_owners`; `key` readable for `key_len`
+ * bytes.
+ */
+wallet_result wallet_import_key_with_owners(const wallet *handle,
+                                            const uint8_t *key,
+                                            size_t key_len,
+                                            uint32_t pcr_bitmap,
+                                            const uint8_t *policy,
+                                            size_t policy_len,
+                                            const uint8_t *owners,
+                                            size_t owners_count,
+                                            uint32_t threshold,
+                                            uint8_t *out,
+                                            size_t out_cap,
+                                            size_t *out_len);
+
+/**
+ * Writes the loaded account's owners (20 bytes each, sorted ascending, at
+ * most `16 * 20` bytes) and sets `*threshold_out`. An account without
+ * owners writes nothing (`*out_len` = 0) and sets `*threshold_out` to 0.
+ * Does not talk to the TPM.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+ * `WALLET_ACCOUNT_NOT_LOADED`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` and `threshold_out` writable.
+ */
+wallet_result wallet_owners(const wallet *handle,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len,
+                            uint32_t *threshold_out);
+
+/**
+ * Sets `*out` to the loaded account's admin nonce: the nonce the next
+ * admin request must carry (0 for an account without owners).
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_ACCOUNT_NOT_LOADED`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable.
+ */
+wallet_result wallet_admin_nonce(const wallet *handle, uint64_t *out);
+
+/**
+ * Writes the admin request that replaces the policy with `policy` (a
+ * canonical encoding, from `wallet_policy_from_json`): EIP-712 typed data
+ * as NUL-terminated JSON (`domain`, `types`, `primaryType`, `message`),
+ * ready for `cast wallet sign --data`, eth-account or MetaMask. It carries
+ * the account's address, the policy's hash, the current admin nonce and
+ * `deadline` (unix seconds; the request is refused after it).
+ *
+ * `*out_len` receives the length without the NUL; a short buffer gets
+ * `WALLET_BUFFER_TOO_SMALL` with the capacity needed, NUL included (at most
+ * `WALLET_ADMIN_REQUEST_MAX_LEN`).
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `policy`), `WALLET_BUFFER_TOO_SMALL`, `WALLET_POLICY_*` (82x),
+ * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_AUTHORITY_OWNERLESS`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `policy` readable for `policy_len`
+ * bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_admin_request_replace_policy(const wallet *handle,
+                                                  const uint8_t *policy,
+                                                  size_t policy_len,
+                                                  uint64_t deadline,
+                                                  char *out,
+                                                  size_t out_cap,
+                                                  size_t *out_len);
+
+/**
+ * As `wallet_admin_request_replace_policy`, for replacing the owners with
+ * `owners` and `threshold` (as `wallet_create_account_with_owners` takes
+ * them; `paramsHash` is the new owner set's hash).
+ *
+ * Errors: as `wallet_admin_request_replace_policy`, with the owner-set
+ * errors of `wallet_create_account_with_owners` in place of the policy's.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `owners` readable for
+ * `20 * owners_count` bytes; `out` writable for `out_cap` bytes; `out_len`
+ * writable.
+ */
+wallet_result wallet_admin_request_replace_owners(const wallet *handle,
+                                                  const uint8_t *owners,
+                                                  size_t owners_count,
+                                                  uint32_t threshold,
+                                                  uint64_t deadline,
+                                                  char *out,
+                                                  size_t out_cap,
+                                                  size_t *out_len);
+
+/**
+ * As `wallet_admin_request_replace_policy`, for exporting the key as a
+ * keystore under `password` with the KDF `*params` (as
+ * `wallet_export_keystore_with_params` takes them). The request never
+ * contains the password: `paramsHash` binds the KDF, a salt fixed by the
+ * account and the admin nonce, and the keystore's MAC key, so an approval
+ * lets no one test password guesses faster than the keystore itself. The
+ * KDF runs once here and again in `wallet_execute_export_keystore`.
+ *
+ * Errors: as `wallet_admin_request_replace_policy`, and
+ * `WALLET_INVALID_PARAMETER` (an unknown `params->kdf`),
+ * `WALLET_KEYSTORE_INVALID_KDF_PARAM`, `WALLET_KEYSTORE_LIMIT_*`,
+ * `WALLET_EXPORT_EMPTY_PASSWORD`, `WALLET_EXPORT_WEAK_KDF` (below scrypt
+ * `n = 2^17, r = 8` or pbkdf2 `c = 600000`).
+ *
+ * # Safety
+ * `handle` must be a live wallet; `password` readable for `password_len`
+ * bytes; `params` readable; `out` writable for `out_cap` bytes; `out_len`
+ * writable.
+ */
+wallet_result wallet_admin_request_export_keystore(const wallet *handle,
+                                                   const char *password,
+                                                   size_t password_len,
+                                                   const wallet_kdf_params *params,
+                                                   uint64_t deadline,
+                                                   char *out,
+                                                   size_t out_cap,
+                                                   size_t *out_len);
+
+/**
+ * Writes the EIP-712 digest (32 bytes) of an admin request JSON: what each
+ * owner's approval signs, `keccak256(0x19 0x01 || domainSeparator ||
+ * hashStruct(AdminRequest))`. Needs no wallet: an owner (or a test) checks
+ * what it signs.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `request_json`), `WALLET_BUFFER_TOO_SMALL`,
+ * `WALLET_AUTHORITY_JSON_*` (104x-105x: not a request this library writes).
+ *
+ * # Safety
+ * `request_json` readable for `request_json_len` bytes; `out` writable for
+ * `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_admin_request_digest(const char *request_json,
+                                          size_t request_json_len,
+                                          uint8_t *out,
+                                          size_t out_cap,
+                                          size_t *out_len);
+
+/**
+ * Writes the two EIP-712 hashes of an admin request JSON, 64 bytes: the
+ * domain separator, then the struct hash of the `AdminRequest`. They are
+ * the inputs of `wallet_signer_sign_typed_data_hash` (and of any signer
+ * that takes the two hashes), whose signature is an owner's approval.
+ *
+ * Errors: as `wallet_admin_request_digest`.
+ *
+ * # Safety
+ * As `wallet_admin_request_digest`.
+ */
+wallet_result wallet_admin_request_eip712_hashes(const char *request_json,
+                                                 size_t request_json_len,
+                                                 uint8_t *out,
+                                                 size_t out_cap,
+                                                 size_t *out_len);
+
+/**
+ * Replaces the policy with `policy` (a canonical encoding), as approved by
+ * the owners: `request_json` is the request `wallet_admin_request_replace_policy`
+ * wrote (`request_json_len` bytes, no NUL needed), `approvals` holds
+ * `approvals_count` owner signatures over its digest, 65 bytes each
+ * (`r || s || v`, `v` 0/1/27/28), back to back, in any order. `policy` must
+ * be exactly the policy of the request. Checked in this order: the
+ * account (`WALLET_AUTHORITY_OWNERLESS`), the request's wallet, action,
+ * nonce (`_REPLAYED`: already used; `_NONCE_NOT_CURRENT`), deadline
+ * (`_EXPIRED`), params (`_PARAMS_MISMATCH`), the count (`_NO_APPROVALS`,
+ * `_TOO_MANY_APPROVALS`), each approval (`_MALFORMED_SIGNATURE`,
+ * `_NOT_OWNER`, `_DUPLICATE_SIGNER`), the threshold (`_TOO_FEW_APPROVALS`).
+ * Then as the old policy replacement: the key is unsealed (strict mode) to
+ * bind the new policy, the change goes to the audit log, the account file
+ * is replaced atomically and the admin nonce moves on. Writes the new
+ * policy hash (32 bytes). On any error nothing changes.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps an input), `WALLET_BUFFER_TOO_SMALL` (checked first),
+ * `WALLET_POLICY_*` (82x), `WALLET_AUTHORITY_*` (10xx),
+ * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_BINDING_MISMATCH`,
+ * the errors of unsealing, `WALLET_STATE_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `request_json` readable for
+ * `request_json_len` bytes; `approvals` readable for `65 *
+ * approvals_count` bytes; `policy` readable for `policy_len` bytes; `out`
+ * writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_execute_replace_policy(const wallet *handle,
+                                            const char *request_json,
+                                            size_t request_json_len,
+                                            const uint8_t *approvals,
+                                            size_t approvals_count,
+                                            const uint8_t *policy,
+                                            size_t policy_len,
+                                            uint8_t *out,
+                                            size_t out_cap,
+                                            size_t *out_len);
+
+/**
+ * As `wallet_execute_replace_policy`, replacing the owners with `owners`
+ * and `threshold` (exactly those of the request from
+ * `wallet_admin_request_replace_owners`). Writes the new owner set's hash
+ * (32 bytes, the value attestation reports). From then on only the new
+ * owners approve.
+ *
+ * Errors: as `wallet_execute_replace_policy`, with the owner-set errors of
+ * `wallet_create_account_with_owners` in place of the policy's.
+ *
+ * # Safety
+ * As `wallet_execute_replace_policy`; `owners` readable for
+ * `20 * owners_count` bytes.
+ */
+wallet_result wallet_execute_replace_owners(const wallet *handle,
+                                            const char *request_json,
+                                            size_t request_json_len,
+                                            const uint8_t *approvals,
+                                            size_t approvals_count,
+                                            const uint8_t *owners,
+                                            size_t owners_count,
+                                            uint32_t threshold,
+                                            uint8_t *out,
+                                            size_t out_cap,
+                                            size_t *out_len);
+
+/**
+ * As `wallet_execute_replace_policy`, exporting the key as a Web3 Secret
+ * Storage v3 keystore (NUL-terminated JSON, as `wallet_export_keystore`
+ * describes it) under `password` with the KDF `*params`: exactly those of
+ * the request from `wallet_admin_request_export_keystore` (another
+ * password or KDF is `WALLET_AUTHORITY_PARAMS_MISMATCH`). `out_cap` must
+ * be at least `WALLET_KEYSTORE_MAX_LEN`, checked before anything else.
+ *
+ * Errors: as `wallet_execute_replace_policy` and
+ * `wallet_admin_request_export_keystore`; the errors of unsealing,
+ * `WALLET_RANDOM_FAILED`.
+ *
+ * # Safety
+ * As `wallet_execute_replace_policy`; `password` readable for
+ * `password_len` bytes; `params` readable.
+ */
+wallet_result wallet_execute_export_keystore(const wallet *handle,
+                                             const char *request_json,
+                                             size_t request_json_len,
+                                             const uint8_t *approvals,
+                                             size_t approvals_count,
+                                             const char *password,
+                                             size_t password_len,
+                                             const wallet_kdf_params *params,
+                                             char *out,
+                                             size_t out_cap,
+                                             size_t *out_len);
+
+/**
+ * Writes the loaded account's audit log as it is in the state directory
+ * (text, one hash-chained entry per line; at most 256 KiB): what
+ * `wallet_verify_audit_log` checks. Does not talk to the TPM.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (with the
+ * length needed), `WALLET_STATE_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_audit_log(const wallet *handle, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/**
+ * Writes the head of the loaded account's audit log (32 bytes): the hash
+ * of its last entry, the value attestation evidence binds. A verifier
+ * keeps it and later checks a copy of the log against it with
+ * `wallet_verify_audit_log`.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+ * `WALLET_STATE_*`, `WALLET_AUDIT_*` (the stored log is damaged).
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_audit_head(const wallet *handle,
+                                uint8_t *out,
+                                size_t out_cap,
+                                size_t *out_len);
+
+/**
+ * Checks an audit log (`log_len` bytes, as `wallet_audit_log` wrote it)
+ * against `head` (32 bytes): every entry's hash, the chain of `prev`
+ * hashes, the sequence, the start, and that the last entry is `head`.
+ * An edited, removed, inserted or moved entry fails, each with its code.
+ * Needs no wallet.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`head_len`
+ * is not 32), `WALLET_AUDIT_*` (11xx).
+ *
+ * # Safety
+ * `log` readable for `log_len` bytes; `head` readable for `head_len`
+ * bytes.
+ */
+wallet_result wallet_verify_audit_log(const uint8_t *log,
+                                      size_t log_len,
+                                      const uint8_t *head,
+                                      size_t head_len);
+
+/**
  * Verifies attestation evidence (the encoding `wallet_attest` writes) for
  * the verifier's `nonce`, and on success fills `*facts_out`.
  *
@@ -1440,8 +1855,17 @@ wallet_result wallet_verify_evidence(const uint8_t *evidence,
                                      wallet_evidence_facts *facts_out);
 
 /**
- * Exports the loaded account as a Web3 Secret Storage v3 keystore (JSON
- * text, NUL-terminated) encrypted under `password`: AES-128-CTR under a
+ * The agent's own export, without owner approvals: always refused. An
+ * account without owners never exports its key
+ * (`WALLET_AUTHORITY_OWNERLESS`); one with owners exports through
+ * `wallet_admin_request_export_keystore` and
+ * `wallet_execute_export_keystore` with their approvals, and here refuses
+ * with `WALLET_AUTHORITY_NO_APPROVALS` (or `WALLET_EXPORT_WEAK_KDF`: the
+ * pbkdf2 default below is under the export minimum of `c = 600000`). The
+ * argument checks below come first, each with its code.
+ *
+ * What an export writes: the loaded account as a Web3 Secret Storage v3
+ * keystore (JSON text, NUL-terminated) encrypted under `password`: AES-128-CTR under a
  * key derived by `kdf` (a `wallet_keystore_kdf`: scrypt `n = 2^18, r = 8,
  * p = 1`, or pbkdf2 `c = 262144`), a Keccak-256 MAC, a fresh random salt,
  * IV and UUID, and the address in lower case. eth-account
@@ -1460,8 +1884,9 @@ wallet_result wallet_verify_evidence(const uint8_t *evidence,
  *
  * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (an unknown
  * `kdf`, or `out` overlaps `password`), `WALLET_BUFFER_TOO_SMALL`,
- * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_*`, the errors of
- * unsealing, `WALLET_RANDOM_FAILED`.
+ * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_AUTHORITY_OWNERLESS`,
+ * `WALLET_EXPORT_EMPTY_PASSWORD`, `WALLET_EXPORT_WEAK_KDF`,
+ * `WALLET_AUTHORITY_NO_APPROVALS`.
  *
  * # Safety
  * `handle` must be a live wallet; `password` readable for `password_len`
@@ -1658,7 +2083,8 @@ wallet_result wallet_policy_encoding_hash(const uint8_t *policy,
  * As `wallet_create_account`, with the signing policy given as a
  * canonical encoding (from `wallet_policy_from_json`) instead of the
  * default one. The policy is bound to the new key and stored with the
- * sealed account; `wallet_replace_policy` changes it later.
+ * sealed account. The account has no owners, so the policy never changes:
+ * `wallet_create_account_with_owners` makes one whose owners can change it.
  *
  * Errors: as `wallet_create_account`, and `WALLET_POLICY_*` (82x: a
  * malformed encoding; nothing is created).
@@ -1698,18 +2124,18 @@ wallet_result wallet_import_key_with_policy(const wallet *handle,
                                             size_t *out_len);
 
 /**
- * Replaces the loaded account's signing policy with `policy` (a canonical
- * encoding): the key is unsealed (in strict mode) to bind the new policy
- * to it, after the current binding is checked; the change is appended to
- * the policy audit log in the state directory; then the account file is
- * replaced atomically. Writes the new policy hash (32 bytes,
- * `WALLET_HASH_LEN`). On any error the old policy stays in force.
+ * The agent's own policy change, without owner approvals: always refused.
+ * An account without owners keeps its policy for good
+ * (`WALLET_AUTHORITY_OWNERLESS`); one with owners changes it through
+ * `wallet_admin_request_replace_policy` and `wallet_execute_replace_policy`
+ * with their approvals, and here refuses with
+ * `WALLET_AUTHORITY_NO_APPROVALS`. The argument checks come first, each
+ * with its code; nothing is written.
  *
  * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
- * overlaps `policy`), `WALLET_BUFFER_TOO_SMALL` (checked before anything
- * changes), `WALLET_POLICY_*` (82x), `WALLET_ACCOUNT_NOT_LOADED`,
- * `WALLET_ACCOUNT_POLICY_BINDING_MISMATCH`, the errors of unsealing, and
- * `WALLET_STATE_*`.
+ * overlaps `policy`), `WALLET_BUFFER_TOO_SMALL`, `WALLET_POLICY_*` (82x),
+ * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_AUTHORITY_OWNERLESS`,
+ * `WALLET_AUTHORITY_NO_APPROVALS`.
  *
  * # Safety
  * `handle` must be a live wallet; `policy` readable for `policy_len`

@@ -61,7 +61,9 @@ const PBKDF2: u32 = wallet_keystore_kdf::WALLET_KEYSTORE_KDF_PBKDF2 as u32;
 
 /// The parameters in `params`, checked by the core (whose error names the
 /// limit); an unknown `kdf` is not the core's business.
-fn kdf_params(params: &wallet_kdf_params) -> Result<wallet_core::Result<KdfParams>, wallet_result> {
+pub(crate) fn kdf_params(
+    params: &wallet_kdf_params,
+) -> Result<wallet_core::Result<KdfParams>, wallet_result> {
     match params.kdf {
         SCRYPT => Ok(KdfParams::scrypt(
             params.scrypt_n,
@@ -100,23 +102,33 @@ unsafe fn export(
     // nothing, and no KDF work is thrown away.
     out.require(WALLET_KEYSTORE_MAX_LEN)?;
     let params = params()?;
-    // Without owner approvals an export is refused: by the account's
-    // owners' rule, or because the account has none.
+    // Without owner approvals an export is refused: because the account
+    // has no owners, or (a request that is otherwise valid, so that the
+    // refusal names the missing approvals) by its owners' rule.
     let keystore = wallet.run(|w| {
         let params = params?;
         let params_hash = w.export_keystore_params_hash(password, params)?;
         let request = w.admin_request(
             wallet_core::authority::AdminAction::ExportKeystore,
             params_hash,
-            0,
+            u64::MAX,
         )?;
         w.export_keystore(password, params, &request, &[])
     })?;
     out.write_c_string(&keystore.to_json())
 }
 
-/// Exports the loaded account as a Web3 Secret Storage v3 keystore (JSON
-/// text, NUL-terminated) encrypted under `password`: AES-128-CTR under a
+/// The agent's own export, without owner approvals: always refused. An
+/// account without owners never exports its key
+/// (`WALLET_AUTHORITY_OWNERLESS`); one with owners exports through
+/// `wallet_admin_request_export_keystore` and
+/// `wallet_execute_export_keystore` with their approvals, and here refuses
+/// with `WALLET_AUTHORITY_NO_APPROVALS` (or `WALLET_EXPORT_WEAK_KDF`: the
+/// pbkdf2 default below is under the export minimum of `c = 600000`). The
+/// argument checks below come first, each with its code.
+///
+/// What an export writes: the loaded account as a Web3 Secret Storage v3
+/// keystore (JSON text, NUL-terminated) encrypted under `password`: AES-128-CTR under a
 /// key derived by `kdf` (a `wallet_keystore_kdf`: scrypt `n = 2^18, r = 8,
 /// p = 1`, or pbkdf2 `c = 262144`), a Keccak-256 MAC, a fresh random salt,
 /// IV and UUID, and the address in lower case. eth-account
@@ -135,8 +147,9 @@ unsafe fn export(
 ///
 /// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (an unknown
 /// `kdf`, or `out` overlaps `password`), `WALLET_BUFFER_TOO_SMALL`,
-/// `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_*`, the errors of
-/// unsealing, `WALLET_RANDOM_FAILED`.
+/// `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_AUTHORITY_OWNERLESS`,
+/// `WALLET_EXPORT_EMPTY_PASSWORD`, `WALLET_EXPORT_WEAK_KDF`,
+/// `WALLET_AUTHORITY_NO_APPROVALS`.
 ///
 /// # Safety
 /// `handle` must be a live wallet; `password` readable for `password_len`

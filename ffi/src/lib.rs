@@ -8,6 +8,7 @@
 
 use core::ffi::{c_char, CStr};
 
+pub mod authority;
 mod boundary;
 pub mod evidence;
 pub mod keystore;
@@ -53,12 +54,12 @@ pub const WALLET_EVIDENCE_MAX_LEN: usize = 2076;
 /// A buffer of this many bytes always holds the text `wallet_backup`
 /// writes, terminating NUL included: base64 of the longest sealed-key file
 /// (every field at its bound, the largest signing policy included).
-pub const WALLET_BACKUP_MAX_LEN: usize = 8477;
+pub const WALLET_BACKUP_MAX_LEN: usize = 8917;
 
 /// A canonical policy encoding (`wallet_policy_from_json`,
 /// `wallet_account_policy`) is never longer than this many bytes (every list
 /// of the policy full).
-pub const WALLET_POLICY_MAX_LEN: usize = 5088;
+pub const WALLET_POLICY_MAX_LEN: usize = 5089;
 
 /// The longest policy JSON text `wallet_policy_from_json` reads, in bytes.
 pub const WALLET_POLICY_JSON_MAX_LEN: usize = 262_144;
@@ -67,6 +68,17 @@ pub const WALLET_POLICY_JSON_MAX_LEN: usize = 262_144;
 /// `wallet_export_keystore` writes, terminating NUL included; the export
 /// functions require it.
 pub const WALLET_KEYSTORE_MAX_LEN: usize = 505;
+
+/// A buffer of this many bytes always holds the admin request JSON
+/// `wallet_admin_request_*` writes, terminating NUL included.
+pub const WALLET_ADMIN_REQUEST_MAX_LEN: usize = 640;
+
+/// Length of one owner approval: an EIP-712 signature `r || s || v`.
+pub const WALLET_APPROVAL_LEN: usize = 65;
+
+/// The most owners an account has, and the most approvals one request
+/// carries.
+pub const WALLET_MAX_OWNERS: usize = 16;
 
 /// Length of an attestation key Name: a 2-byte algorithm and a SHA-256
 /// digest.
@@ -111,6 +123,9 @@ mod tests {
         assert_eq!(WALLET_MAX_PCRS, attest::MAX_PCRS);
         assert_eq!(WALLET_SIGNATURE_LEN, attest::WALLET_SIGNATURE_LEN);
         assert_eq!(WALLET_ADDRESS_LEN, attest::ADDRESS_LEN);
+        assert_eq!(WALLET_APPROVAL_LEN, wallet_core::authority::APPROVAL_LEN);
+        assert_eq!(WALLET_MAX_OWNERS, wallet_core::authority::MAX_OWNERS);
+        assert_eq!(WALLET_MAX_OWNERS, wallet_core::authority::MAX_APPROVALS);
         assert_eq!(WALLET_POLICY_MAX_LEN, policy::MAX_ENCODED_LEN);
         assert_eq!(WALLET_POLICY_JSON_MAX_LEN, policy::json::MAX_JSON_LEN);
     }

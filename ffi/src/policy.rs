@@ -7,7 +7,8 @@
 //! back, and `wallet_policy_encoding_hash` gives the hash attestation
 //! reports. The TPM wallet takes an encoding when an account is created or
 //! imported (`wallet_create_account_with_policy`,
-//! `wallet_import_key_with_policy`) and in `wallet_replace_policy`; the
+//! `wallet_import_key_with_policy`, `wallet_create_account_with_owners`)
+//! and in an owner-approved `wallet_execute_replace_policy`; the
 //! in-memory signer takes one per call
 //! (`wallet_signer_sign_transaction_with_policy`, in `signer.rs`).
 
@@ -171,7 +172,8 @@ pub unsafe extern "C" fn wallet_policy_encoding_hash(
 /// As `wallet_create_account`, with the signing policy given as a
 /// canonical encoding (from `wallet_policy_from_json`) instead of the
 /// default one. The policy is bound to the new key and stored with the
-/// sealed account; `wallet_replace_policy` changes it later.
+/// sealed account. The account has no owners, so the policy never changes:
+/// `wallet_create_account_with_owners` makes one whose owners can change it.
 ///
 /// Errors: as `wallet_create_account`, and `WALLET_POLICY_*` (82x: a
 /// malformed encoding; nothing is created).
@@ -250,18 +252,18 @@ pub unsafe extern "C" fn wallet_import_key_with_policy(
     })
 }
 
-/// Replaces the loaded account's signing policy with `policy` (a canonical
-/// encoding): the key is unsealed (in strict mode) to bind the new policy
-/// to it, after the current binding is checked; the change is appended to
-/// the policy audit log in the state directory; then the account file is
-/// replaced atomically. Writes the new policy hash (32 bytes,
-/// `WALLET_HASH_LEN`). On any error the old policy stays in force.
+/// The agent's own policy change, without owner approvals: always refused.
+/// An account without owners keeps its policy for good
+/// (`WALLET_AUTHORITY_OWNERLESS`); one with owners changes it through
+/// `wallet_admin_request_replace_policy` and `wallet_execute_replace_policy`
+/// with their approvals, and here refuses with
+/// `WALLET_AUTHORITY_NO_APPROVALS`. The argument checks come first, each
+/// with its code; nothing is written.
 ///
 /// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
-/// overlaps `policy`), `WALLET_BUFFER_TOO_SMALL` (checked before anything
-/// changes), `WALLET_POLICY_*` (82x), `WALLET_ACCOUNT_NOT_LOADED`,
-/// `WALLET_ACCOUNT_POLICY_BINDING_MISMATCH`, the errors of unsealing, and
-/// `WALLET_STATE_*`.
+/// overlaps `policy`), `WALLET_BUFFER_TOO_SMALL`, `WALLET_POLICY_*` (82x),
+/// `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_AUTHORITY_OWNERLESS`,
+/// `WALLET_AUTHORITY_NO_APPROVALS`.
 ///
 /// # Safety
 /// `handle` must be a live wallet; `policy` readable for `policy_len`
@@ -291,7 +293,7 @@ pub unsafe extern "C" fn wallet_replace_policy(
             let request = w.admin_request(
                 wallet_core::authority::AdminAction::ReplacePolicy,
                 wallet_core::authority::replace_policy_params_hash(&policy.hash()),
-                0,
+                u64::MAX,
             )?;
             w.replace_policy(policy, &request, &[])
         })?;

@@ -20,12 +20,14 @@
 //! | 8xx | signing policy: rules that refused (80x-81x), encodings and state files (82x), its JSON form (84x) |
 //! | 9xx | keystores: the file (90x), its limits (92x), decryption (94x) (`wallet_core::keystore`) |
 //! | 10xx | owners and admin approvals: verification (100x-101x), owner sets (102x), requests and approvals as text (104x) (`wallet_core::authority`) |
+//! | 11xx | the hash-chained audit log (`wallet_core::audit::AuditError`) |
 
 #![allow(non_camel_case_types)]
 
 use core::ffi::{c_char, CStr};
 
 use wallet_core::attest::AttestError;
+use wallet_core::audit::AuditError;
 use wallet_core::authority::AuthorityError;
 use wallet_core::backup::BackupError;
 use wallet_core::keystore::{KeystoreError, Limit};
@@ -240,6 +242,10 @@ pub enum wallet_result {
     WALLET_BACKUP_TRAILING_BYTES = 626,
     /// The sealed-key file is corrupted (its SHA-256 does not match).
     WALLET_BACKUP_INTEGRITY_MISMATCH = 627,
+    /// The sealed-key file's flags do not fit its version: owners in a
+    /// version 1 file, a version 2 file without owners, or owners without a
+    /// signing policy.
+    WALLET_BACKUP_FLAGS_DO_NOT_FIT_VERSION = 628,
     // 64x: the state directory.
     /// The state path exists and is not a directory.
     WALLET_STATE_NOT_A_DIRECTORY = 640,
@@ -276,6 +282,11 @@ pub enum wallet_result {
     /// The account file predates signing policies and carries none; it
     /// signs nothing until a policy is bound to it.
     WALLET_ACCOUNT_POLICY_UNBOUND = 666,
+    /// A keystore export was asked with an empty password.
+    WALLET_EXPORT_EMPTY_PASSWORD = 667,
+    /// A keystore export was asked with a KDF weaker than scrypt
+    /// `n = 2^17, r = 8` or pbkdf2 `c = 600000`.
+    WALLET_EXPORT_WEAK_KDF = 668,
     /// A sealed-key, state or wallet error this build has no specific code for.
     WALLET_STORAGE_OTHER = 699,
 
@@ -569,6 +580,29 @@ pub enum wallet_result {
     WALLET_AUTHORITY_JSON_ACTION = 1056,
     /// An authority error this build has no specific code for.
     WALLET_AUTHORITY_OTHER = 1099,
+
+    // ---- 11xx: the hash-chained audit log and its verification.
+    /// The audit log is not UTF-8 text ending in a newline.
+    WALLET_AUDIT_NOT_TEXT = 1100,
+    /// An audit log line is not an entry in the form the wallet writes.
+    WALLET_AUDIT_MALFORMED = 1101,
+    /// An audit entry's hash is not the hash of its contents: it was edited.
+    WALLET_AUDIT_ENTRY_HASH_MISMATCH = 1102,
+    /// An audit entry's `prev` is not the hash of the entry before it: an
+    /// entry was removed, inserted or moved.
+    WALLET_AUDIT_CHAIN_BROKEN = 1103,
+    /// An audit entry's `seq` does not follow the one before it.
+    WALLET_AUDIT_SEQUENCE_GAP = 1104,
+    /// The audit log's first entry is neither the chain's start nor a
+    /// rotation: its beginning was cut.
+    WALLET_AUDIT_MISSING_START = 1105,
+    /// The audit log's last hash is not the expected head: entries were
+    /// removed from its end, or it is another log.
+    WALLET_AUDIT_HEAD_MISMATCH = 1106,
+    /// The audit log is empty and the expected head is not the genesis hash.
+    WALLET_AUDIT_EMPTY = 1107,
+    /// An audit log error this build has no specific code for.
+    WALLET_AUDIT_OTHER = 1199,
 }
 
 use wallet_result::*;
@@ -662,6 +696,7 @@ impl wallet_result {
         WALLET_BACKUP_EMPTY_FIELD,
         WALLET_BACKUP_TRAILING_BYTES,
         WALLET_BACKUP_INTEGRITY_MISMATCH,
+        WALLET_BACKUP_FLAGS_DO_NOT_FIT_VERSION,
         WALLET_STATE_NOT_A_DIRECTORY,
         WALLET_STATE_INSECURE_PERMISSIONS,
         WALLET_STATE_NOT_A_REGULAR_FILE,
@@ -677,6 +712,8 @@ impl wallet_result {
         WALLET_ACCOUNT_ADDRESS_MISMATCH,
         WALLET_ACCOUNT_POLICY_BINDING_MISMATCH,
         WALLET_ACCOUNT_POLICY_UNBOUND,
+        WALLET_EXPORT_EMPTY_PASSWORD,
+        WALLET_EXPORT_WEAK_KDF,
         WALLET_STORAGE_OTHER,
         WALLET_ATTEST_EVIDENCE_BAD_MAGIC,
         WALLET_ATTEST_EVIDENCE_UNSUPPORTED_VERSION,
@@ -812,6 +849,15 @@ impl wallet_result {
         WALLET_AUTHORITY_JSON_INTEGER,
         WALLET_AUTHORITY_JSON_ACTION,
         WALLET_AUTHORITY_OTHER,
+        WALLET_AUDIT_NOT_TEXT,
+        WALLET_AUDIT_MALFORMED,
+        WALLET_AUDIT_ENTRY_HASH_MISMATCH,
+        WALLET_AUDIT_CHAIN_BROKEN,
+        WALLET_AUDIT_SEQUENCE_GAP,
+        WALLET_AUDIT_MISSING_START,
+        WALLET_AUDIT_HEAD_MISMATCH,
+        WALLET_AUDIT_EMPTY,
+        WALLET_AUDIT_OTHER,
     ];
 
     /// The code with this number, if there is one.
@@ -1261,6 +1307,30 @@ impl wallet_result {
             WALLET_AUTHORITY_TOO_FEW_APPROVALS => {
                 c"fewer distinct owners approved than the account's threshold"
             }
+            WALLET_BACKUP_FLAGS_DO_NOT_FIT_VERSION => {
+                c"sealed-key file flags do not fit its version (owners in a version 1 file, a version 2 file without owners, or owners without a policy)"
+            }
+            WALLET_EXPORT_EMPTY_PASSWORD => {
+                c"keystore export refuses an empty password: the keystore would open for anyone"
+            }
+            WALLET_EXPORT_WEAK_KDF => {
+                c"keystore export refuses a KDF weaker than scrypt n=2^17 r=8 or pbkdf2 c=600000"
+            }
+            WALLET_AUDIT_NOT_TEXT => c"audit log is not UTF-8 text ending in a newline",
+            WALLET_AUDIT_MALFORMED => c"an audit log line is not an entry the wallet writes",
+            WALLET_AUDIT_ENTRY_HASH_MISMATCH => {
+                c"an audit entry's hash does not match its contents: the entry was edited"
+            }
+            WALLET_AUDIT_CHAIN_BROKEN => {
+                c"an audit entry does not chain to the one before it: an entry was removed, inserted or moved"
+            }
+            WALLET_AUDIT_SEQUENCE_GAP => c"an audit entry's sequence number does not follow the one before it",
+            WALLET_AUDIT_MISSING_START => c"the audit log's beginning was cut",
+            WALLET_AUDIT_HEAD_MISMATCH => {
+                c"the audit log does not end at the expected head: entries were removed from its end, or it is another log"
+            }
+            WALLET_AUDIT_EMPTY => c"the audit log is empty but the expected head is not the genesis hash",
+            WALLET_AUDIT_OTHER => c"an audit log error this build has no specific code for",
             WALLET_AUTHORITY_OWNERLESS => {
                 c"this account has no owners: its policy can never change and its key can never leave the TPM; create an account with owners to allow admin actions"
             }
@@ -1493,6 +1563,7 @@ impl From<BackupError> for wallet_result {
             BackupError::TrailingBytes => WALLET_BACKUP_TRAILING_BYTES,
             BackupError::IntegrityMismatch => WALLET_BACKUP_INTEGRITY_MISMATCH,
             BackupError::BufferTooSmall => WALLET_BUFFER_TOO_SMALL,
+            BackupError::FlagsDoNotFitVersion { .. } => WALLET_BACKUP_FLAGS_DO_NOT_FIT_VERSION,
             _ => WALLET_STORAGE_OTHER,
         }
     }
@@ -1529,6 +1600,8 @@ impl From<WalletError> for wallet_result {
             WalletError::Entropy => WALLET_RANDOM_FAILED,
             WalletError::PolicyBindingMismatch => WALLET_ACCOUNT_POLICY_BINDING_MISMATCH,
             WalletError::PolicyUnbound => WALLET_ACCOUNT_POLICY_UNBOUND,
+            WalletError::EmptyExportPassword => WALLET_EXPORT_EMPTY_PASSWORD,
+            WalletError::WeakExportKdf => WALLET_EXPORT_WEAK_KDF,
             _ => WALLET_STORAGE_OTHER,
         }
     }
@@ -1732,6 +1805,22 @@ impl From<AuthorityError> for wallet_result {
     }
 }
 
+impl From<AuditError> for wallet_result {
+    fn from(e: AuditError) -> Self {
+        match e {
+            AuditError::NotText => WALLET_AUDIT_NOT_TEXT,
+            AuditError::Malformed { .. } => WALLET_AUDIT_MALFORMED,
+            AuditError::EntryHashMismatch { .. } => WALLET_AUDIT_ENTRY_HASH_MISMATCH,
+            AuditError::ChainBroken { .. } => WALLET_AUDIT_CHAIN_BROKEN,
+            AuditError::SequenceGap { .. } => WALLET_AUDIT_SEQUENCE_GAP,
+            AuditError::MissingStart => WALLET_AUDIT_MISSING_START,
+            AuditError::HeadMismatch => WALLET_AUDIT_HEAD_MISMATCH,
+            AuditError::Empty => WALLET_AUDIT_EMPTY,
+            _ => WALLET_AUDIT_OTHER,
+        }
+    }
+}
+
 /// The single mapping from a core error to a C result code.
 impl From<Error> for wallet_result {
     fn from(e: Error) -> Self {
@@ -1749,6 +1838,7 @@ impl From<Error> for wallet_result {
             Error::PolicyJson(e) => e.into(),
             Error::Keystore(e) => e.into(),
             Error::Authority(e) => e.into(),
+            Error::Audit(e) => e.into(),
             _ => WALLET_UNKNOWN_ERROR,
         }
     }
@@ -1903,6 +1993,10 @@ mod tests {
             BackupError::EmptyField(Field::SrkName),
             BackupError::TrailingBytes,
             BackupError::IntegrityMismatch,
+            BackupError::FlagsDoNotFitVersion {
+                version: 1,
+                flags: 0x4,
+            },
         ];
         let state = [
             StateError::NotADirectory,
@@ -1922,6 +2016,8 @@ mod tests {
             WalletError::AddressMismatch,
             WalletError::PolicyBindingMismatch,
             WalletError::PolicyUnbound,
+            WalletError::EmptyExportPassword,
+            WalletError::WeakExportKdf,
         ];
         let attest = [
             AttestError::EvidenceBadMagic,
@@ -2138,6 +2234,16 @@ mod tests {
             },
             AuthorityError::JsonAction,
         ];
+        let audit = [
+            AuditError::NotText,
+            AuditError::Malformed { line: 1 },
+            AuditError::EntryHashMismatch { line: 2 },
+            AuditError::ChainBroken { line: 3 },
+            AuditError::SequenceGap { line: 4 },
+            AuditError::MissingStart,
+            AuditError::HeadMismatch,
+            AuditError::Empty,
+        ];
         let mut codes: Vec<wallet_result> = Vec::new();
         codes.extend(rlp.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(signer.map(|e| wallet_result::from(Error::from(e))));
@@ -2154,6 +2260,7 @@ mod tests {
         codes.extend(policy_json.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(keystore.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(authority.map(|e| wallet_result::from(Error::from(e))));
+        codes.extend(audit.map(|e| wallet_result::from(Error::from(e))));
         let fallbacks = [
             WALLET_OK,
             WALLET_UNKNOWN_ERROR,
@@ -2166,6 +2273,7 @@ mod tests {
             WALLET_POLICY_OTHER,
             WALLET_KEYSTORE_OTHER,
             WALLET_AUTHORITY_OTHER,
+            WALLET_AUDIT_OTHER,
         ];
         let mut unique = std::collections::BTreeSet::new();
         for code in &codes {
@@ -2197,6 +2305,15 @@ mod tests {
         assert_eq!(
             wallet_result::from(Error::from(PolicyError::BufferTooSmall)),
             WALLET_BUFFER_TOO_SMALL
+        );
+        // The owners field of a version 2 file fails as every other field.
+        assert_eq!(
+            wallet_result::from(Error::from(BackupError::Truncated(Field::Owners))),
+            WALLET_BACKUP_TRUNCATED
+        );
+        assert_eq!(
+            wallet_result::from(Error::from(BackupError::LengthOverBound(Field::Owners))),
+            WALLET_BACKUP_LENGTH_OVER_BOUND
         );
         // Wrapped errors: a TPM failure during unsealing, a malformed account
         // file, a transport failure inside a TPM command.

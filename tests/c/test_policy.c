@@ -50,13 +50,14 @@ static const char USDT_CALL[] =
 #define USDT "0xdAC17F958D2ee523a2206206994597C13D831ec7"
 
 /* The canonical encodings of two policies, from the layout in
- * core/src/policy.rs: magic "FLWPLCY\0", version 1; chain_ids (presence,
+ * core/src/policy.rs: magic "FLWPLCY\0", version 2; chain_ids (presence,
  * count, u64 each); max_value_wei, max_fee_wei, recipients_allow
  * (presence); recipients_deny (count); allow_contract_creation (bool);
  * selectors (count); delegations_allow (presence); allow_unprotected,
- * allow_messages (bools); typed_data_domains, daily_limit_wei (presence). */
+ * allow_messages (bools); typed_data_domains, daily_limit_wei (presence);
+ * allow_raw_hashes (bool). */
 static const char DEFAULT_POLICY[] = "464c57504c435900"
-                                     "0001"
+                                     "0002"
                                      "00"
                                      "00"
                                      "00"
@@ -67,10 +68,11 @@ static const char DEFAULT_POLICY[] = "464c57504c435900"
                                      "00"
                                      "00"
                                      "01"
+                                     "00"
                                      "00"
                                      "00";
 static const char CHAIN_14_POLICY[] = "464c57504c435900"
-                                      "0001"
+                                      "0002"
                                       "01"
                                       "0001"
                                       "000000000000000e"
@@ -83,6 +85,7 @@ static const char CHAIN_14_POLICY[] = "464c57504c435900"
                                       "00"
                                       "00"
                                       "01"
+                                      "00"
                                       "00"
                                       "00";
 
@@ -332,7 +335,7 @@ static void test_json_and_encoding(void) {
   CHECK_RESULT(wallet_policy_encoding_hash(again.bytes, p.len + 1, hash, 32, &len),
                WALLET_POLICY_TRAILING_BYTES);
   memcpy(again.bytes, p.bytes, p.len);
-  again.bytes[8] = 0x00, again.bytes[9] = 0x02; /* version 2 */
+  again.bytes[8] = 0x00, again.bytes[9] = 0x03; /* version 3 */
   CHECK_RESULT(wallet_policy_encoding_hash(again.bytes, p.len, hash, 32, &len),
                WALLET_POLICY_UNSUPPORTED_VERSION);
   memcpy(again.bytes, p.bytes, p.len);
@@ -494,6 +497,37 @@ static void check_account_policy_is(const wallet *w, const policy_buf *expected)
   check_sha256_is(expected, hash);
 }
 
+/* The accounts below have one owner, an in-memory signer; a policy changes
+ * only with its approval (tests/c/test_admin.c tests the owners in full). */
+static wallet_signer *owner;
+static uint8_t owner_address[20];
+
+static void make_owner(void) {
+  uint8_t key[32];
+  size_t len = 0;
+  memset(key, 0x77, sizeof key);
+  CHECK_OK(wallet_signer_from_bytes(key, 32, &owner));
+  CHECK_OK(wallet_signer_address(owner, owner_address, 20, &len));
+}
+
+/* Replaces the policy of `w` as its owner approves it; writes the new hash. */
+static void owner_replaces_policy(const wallet *w, const policy_buf *p, uint8_t hash[32]) {
+  char request[WALLET_ADMIN_REQUEST_MAX_LEN];
+  uint8_t hashes[64], approval[65];
+  size_t request_len = 0, len = 0;
+  /* The agent alone cannot. */
+  CHECK_RESULT(wallet_replace_policy(w, p->bytes, p->len, hash, 32, &len),
+               WALLET_AUTHORITY_NO_APPROVALS);
+  CHECK_OK(wallet_admin_request_replace_policy(w, p->bytes, p->len, 4102444800u, request,
+                                               sizeof request, &request_len));
+  CHECK_OK(wallet_admin_request_eip712_hashes(request, request_len, hashes, sizeof hashes, &len));
+  CHECK_OK(wallet_signer_sign_typed_data_hash(owner, hashes, 32, hashes + 32, 32, approval,
+                                              sizeof approval, &len));
+  CHECK_OK(wallet_execute_replace_policy(w, request, request_len, approval, 1, p->bytes, p->len,
+                                         hash, 32, &len));
+  CHECK(len == 32);
+}
+
 static void test_created_account_with_policy(void) {
   /* Two transfers of the example cost 2 * 1000420000000000000 wei: the
    * limit lets one through, not two. */
@@ -530,7 +564,8 @@ static void test_created_account_with_policy(void) {
                  WALLET_TPM_INVALID_PCR_SELECTION);
   }
 
-  CHECK_OK(wallet_create_account_with_policy(w, 0, strict.bytes, strict.len, address, 20, &len));
+  CHECK_OK(wallet_create_account_with_owners(w, 0, strict.bytes, strict.len, owner_address, 1, 1,
+                                             address, 20, &len));
   CHECK(len == 20);
   check_account_policy_is(w, &strict);
 
@@ -561,8 +596,7 @@ static void test_created_account_with_policy(void) {
                  WALLET_NULL_PARAMETER);
     check_account_policy_is(w, &strict);
   }
-  CHECK_OK(wallet_replace_policy(w, relaxed.bytes, relaxed.len, hash, sizeof hash, &len));
-  CHECK(len == 32);
+  owner_replaces_policy(w, &relaxed, hash);
   check_sha256_is(&relaxed, hash);
   check_account_policy_is(w, &relaxed);
   CHECK_OK(wallet_sign_message(w, (const uint8_t *)"hi", 2, sig, sizeof sig, &len));
@@ -603,7 +637,8 @@ static void test_imported_key_with_policy(void) {
                WALLET_NULL_PARAMETER);
   CHECK_RESULT(wallet_import_key_with_policy(w, key, 32, 0, deny.bytes, deny.len, key, 32, &len),
                WALLET_INVALID_PARAMETER);
-  CHECK_OK(wallet_import_key_with_policy(w, key, 32, 0, deny.bytes, deny.len, address, 20, &len));
+  CHECK_OK(wallet_import_key_with_owners(w, key, 32, 0, deny.bytes, deny.len, owner_address, 1, 1,
+                                         address, 20, &len));
   check_address_is(address, EIP155_ADDRESS);
   check_account_policy_is(w, &deny);
   sign_on(w, EIP155_SIGNING_DATA, WALLET_POLICY_RECIPIENT_DENIED, raw, sizeof raw, &raw_len);
@@ -611,17 +646,21 @@ static void test_imported_key_with_policy(void) {
                                "recipients_deny");
 
   /* Back to the default policy: the published transaction, byte for byte. */
-  CHECK_OK(wallet_replace_policy(w, open_policy.bytes, open_policy.len, hash, 32, &len));
+  owner_replaces_policy(w, &open_policy, hash);
   check_sha256_is(&open_policy, hash);
   sign_on(w, EIP155_SIGNING_DATA, WALLET_OK, raw, sizeof raw, &raw_len);
   CHECK_HEX(raw, raw_len, EIP155_SIGNED_TX);
   wallet_free(w);
 
-  /* The account functions with the default policy carry the encoding of {}. */
+  /* The account functions without a policy make a plain wallet: {} that
+   * also signs raw hashes. */
   w = open_dir("imported-default");
   if (w == NULL) return;
   CHECK_OK(wallet_import_key(w, key, 32, 0, address, 20, &len));
-  check_account_policy_is(w, &open_policy);
+  {
+    policy_buf plain = policy_from("{\"allow_raw_hashes\": true}");
+    check_account_policy_is(w, &plain);
+  }
   wallet_free(w);
 }
 
@@ -636,7 +675,9 @@ int main(void) {
   test_sha256_reference();
   test_json_and_encoding();
   test_signer_with_policy();
+  make_owner();
   test_created_account_with_policy();
   test_imported_key_with_policy();
+  wallet_signer_free(owner);
   return check_summary("test_policy");
 }
