@@ -902,3 +902,35 @@ fn typed_data_hashes(value: &Value) -> Result<TypedDataHashes, RpcError> {
     };
     Ok((separator, struct_hash, domain))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_the_rule_the_value_and_the_limit() {
+        let violation = PolicyViolation::ValueAboveCap {
+            value: U256::from(2_000u64),
+            cap: U256::from(1_000u64),
+        };
+        let data = violation_data(&violation);
+        assert_eq!(data["rule"], "max_value_wei");
+        assert_eq!(data["value"], "2000");
+        assert_eq!(data["limit"], "1000");
+        let metrics = Metrics::new();
+        let error = core_error(
+            &CoreError::Policy(PolicyError::Violation(violation)),
+            &metrics,
+        );
+        assert_eq!(error.code, ErrorCode::PolicyRefused);
+        assert!(metrics.render().contains("rule=\"max_value_wei\""));
+    }
+
+    #[test]
+    fn personal_sign_takes_hex_as_bytes_and_other_text_as_utf8() {
+        assert_eq!(message_bytes(&json!("0x6869")).ok(), Some(b"hi".to_vec()));
+        assert_eq!(message_bytes(&json!("hi")).ok(), Some(b"hi".to_vec()));
+        assert_eq!(message_bytes(&json!("0xzz")).ok(), Some(b"0xzz".to_vec()));
+        assert!(message_bytes(&json!(5)).is_err());
+    }
+}
