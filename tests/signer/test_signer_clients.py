@@ -3,6 +3,8 @@ and over HTTP, cast over IPC; every signature recovered by eth-account."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -174,7 +176,6 @@ def test_cast_send_unlocked_over_ipc(funded_signer: Signer, anvil: Anvil) -> Non
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    import json
 
     receipt = json.loads(result.stdout)
     assert int(receipt["status"], 16) == 1
@@ -188,3 +189,20 @@ def test_unknown_account_is_a_clear_error(funded_signer: Signer) -> None:
         with pytest.raises(RpcError) as refused:
             client.result("personal_sign", ["0x00", RECIPIENT])
         assert refused.value.code == -32001
+
+
+def test_ethers_ipc_socket_provider(funded_signer: Signer) -> None:
+    ethers = Path(CAST).parents[3] / "ethers"
+    if shutil.which("node") is None or not ethers.exists():
+        pytest.fail("node and ethers are needed: make deps-node")
+    result = subprocess.run(
+        ["node", str(Path(__file__).with_name("ethers_ipc.cjs")), str(ethers),
+         str(funded_signer.ipc), RECIPIENT],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == 1
+    assert report["from"] == report["account"]
+    assert report["messageSigner"] == report["account"]
+    assert report["typedSigner"] == report["account"]
