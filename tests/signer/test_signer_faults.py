@@ -193,9 +193,10 @@ def test_http_limits_auth_and_slow_clients(start_signer: Callable[..., Signer], 
     token_file.write_text(HTTP_TOKEN)
     token_file.chmod(0o600)
     port = free_port()
+    metrics_port = free_port()
     signer = start_signer(
         extra=["--http-listen", f"127.0.0.1:{port}", "--http-token-file", str(token_file),
-               "--max-request-bytes", "65536"],
+               "--max-request-bytes", "65536", "--metrics-listen", f"127.0.0.1:{metrics_port}"],
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
 
@@ -236,6 +237,10 @@ def test_http_limits_auth_and_slow_clients(start_signer: Callable[..., Signer], 
         text = answer.read().decode()
     assert "flare_wallet_signer_request_duration_seconds" in text
     assert "flare_wallet_signer_bad_requests_total" in text
+    # The separate loopback metrics port needs no token.
+    loopback = f"http://127.0.0.1:{metrics_port}/metrics"
+    with urllib.request.urlopen(loopback, timeout=10) as answer:
+        assert "flare_wallet_signer_tpm_errors_total" in answer.read().decode()
 
 
 def test_sigterm_drains_requests_in_flight(start_signer: Callable[..., Signer]) -> None:
