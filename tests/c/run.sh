@@ -42,6 +42,7 @@ WARNINGS=(-Wall -Wextra -Wpedantic -Werror)
 command -v swtpm >/dev/null || { echo "swtpm is missing: apt-get install swtpm swtpm-tools" >&2; exit 1; }
 cast=${FLARE_WALLET_CAST:-$root/tools/node/node_modules/@foundry-rs/cast-linux-amd64/bin/cast}
 [ -x "$cast" ] || { echo "cast is missing ($cast): run 'make deps-node'" >&2; exit 1; }
+export FLARE_WALLET_CAST=$cast
 # test_keystore has eth-account decrypt what the library exports.
 export FLARE_WALLET_PYTHON=${FLARE_WALLET_PYTHON:-$root/.venv/bin/python}
 "$FLARE_WALLET_PYTHON" -c 'import eth_account' 2>/dev/null ||

@@ -7,6 +7,7 @@
  *   FLARE_WALLET_TPM        the TPM
  *   WALLET_TEST_OTHER_TPM   a second TPM (an exported key is imported there)
  *   WALLET_TEST_DIR         an empty scratch directory, mode 0700
+ *   FLARE_WALLET_CAST       Foundry's cast, which signs a request as an owner
  *
  * Owners are in-memory signers (wallet_signer_*). Oracles: the EIP-712
  * digest of one request rebuilt here from its definition with the
@@ -47,6 +48,7 @@ static const wallet_kdf_params WEAK_PBKDF2 = {WALLET_KEYSTORE_KDF_PBKDF2, 599999
 static const char *main_tpm;
 static const char *other_tpm;
 static const char *scratch;
+static const char *cast;
 static int full_cost; /* the export KDF runs (not under valgrind) */
 
 /* Three owners and one stranger. */
@@ -172,6 +174,34 @@ static size_t find(const uint8_t *hay, size_t len, const char *needle) {
   for (i = 0; i + n <= len; i++)
     if (memcmp(hay + i, needle, n) == 0) return i;
   return len;
+}
+
+/* The approval `cast wallet sign --data` gives for the request JSON with
+ * the key 0x1111...11 (owner 0): the request is what an EIP-712 tool signs. */
+static int cast_approval(const request_text *r, uint8_t out[65]) {
+  char path[1024], command[2048], output[256];
+  FILE *f;
+  size_t got;
+  CHECK(snprintf(path, sizeof path, "%s/request.json", scratch) < (int)sizeof path);
+  f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f == NULL) return 0;
+  CHECK(fwrite(r->text, 1, r->len, f) == r->len);
+  CHECK(fclose(f) == 0);
+  CHECK(snprintf(command, sizeof command,
+                 "'%s' wallet sign --data --from-file '%s' --private-key 0x%s", cast, path,
+                 "1111111111111111111111111111111111111111111111111111111111111111") <
+        (int)sizeof command);
+  f = popen(command, "r");
+  CHECK(f != NULL);
+  if (f == NULL) return 0;
+  got = fread(output, 1, sizeof output - 1, f);
+  output[got] = '\0';
+  CHECK(pclose(f) == 0);
+  CHECK(got >= 132 && output[0] == '0' && output[1] == 'x');
+  if (got < 132) return 0;
+  output[132] = '\0';
+  return unhex(output + 2, out, 65) == 65;
 }
 
 /* ---- the EIP-712 digest, rebuilt from its definition */
@@ -356,6 +386,14 @@ static void test_owners_raise_a_cap(void) {
   }
   CHECK(admin_nonce(w) == 0);
   sign_eip155(w, WALLET_POLICY_VALUE_ABOVE_CAP);
+
+  /* Owner 0 signs with cast instead: the same approval. */
+  {
+    uint8_t from_cast[65];
+    CHECK(cast_approval(&r, from_cast));
+    CHECK(memcmp(from_cast, approvals, 65) == 0);
+    memcpy(approvals, from_cast, 65);
+  }
 
   /* Two of three owners: the cap is raised and the refused transfer signs. */
   execute_policy(w, &r, approvals, 2, &raised, WALLET_OK);
@@ -579,9 +617,10 @@ int main(void) {
   main_tpm = getenv("FLARE_WALLET_TPM");
   other_tpm = getenv("WALLET_TEST_OTHER_TPM");
   scratch = getenv("WALLET_TEST_DIR");
-  if (main_tpm == NULL || other_tpm == NULL || scratch == NULL) {
-    fprintf(stderr, "test_admin needs FLARE_WALLET_TPM, WALLET_TEST_OTHER_TPM and "
-                    "WALLET_TEST_DIR: run it through tests/c/run.sh\n");
+  cast = getenv("FLARE_WALLET_CAST");
+  if (main_tpm == NULL || other_tpm == NULL || scratch == NULL || cast == NULL) {
+    fprintf(stderr, "test_admin needs FLARE_WALLET_TPM, WALLET_TEST_OTHER_TPM, "
+                    "WALLET_TEST_DIR and FLARE_WALLET_CAST: run it through tests/c/run.sh\n");
     return 2;
   }
   full_cost = !RUNNING_ON_VALGRIND;
