@@ -26,7 +26,8 @@ export FLARE_WALLET_PYTHON := $(PY)
         check fmt-check clippy test-rust test-nostd test-differential test-keystore bench clean \
         wheel test-python stubtest lint-python bench-python test-web3-versions \
         ffi header header-check deps-cbindgen test-c wallet.pc fuzz-smoke test-fuzz deps-fuzz \
-        deps-firmware firmware test-firmware clippy-firmware footprint
+        deps-firmware firmware test-firmware clippy-firmware footprint \
+        signer signer-release test-signer bench-signer demo-signer
 
 ## ---------------------------------------------------------------- tools
 
@@ -84,7 +85,7 @@ $(VENV)/.installed: requirements-dev.txt
 ## ---------------------------------------------------------------- suites
 
 test: deps check test-rust test-nostd test-firmware test-differential test-keystore lint-python stubtest \
-      test-python test-web3-versions header-check test-c test-fuzz
+      test-python test-web3-versions test-signer header-check test-c test-fuzz
 	@echo "make test: every suite passed"
 
 check: fmt-check clippy
@@ -126,7 +127,7 @@ WHEEL_DIR    := $(ROOT)/target/wheels/flare_wallet
 WHEEL_STAMP  := $(VENV)/.flare_wallet-wheel
 WHEEL_INPUTS := $(shell find python/src python/python core/src -type f -not -path '*/__pycache__/*' 2>/dev/null) \
                 python/Cargo.toml python/pyproject.toml python/README.md core/Cargo.toml Cargo.toml Cargo.lock
-PY_SOURCES   := python/python tests/python benchmarks
+PY_SOURCES   := python/python tests/python tests/signer benchmarks examples/signer
 
 wheel: $(WHEEL_STAMP)
 $(WHEEL_STAMP): $(VENV)/.installed $(WHEEL_INPUTS)
@@ -168,6 +169,36 @@ bench-python: wheel
 lint-python: deps-python
 	$(VENV)/bin/ruff check --config python/pyproject.toml $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check --config python/pyproject.toml $(PY_SOURCES)
+
+## ---------------------------------------------------------------- signing service
+
+# flare-wallet-signer (signer/): the wallet as a separate JSON-RPC service.
+SIGNER_DEBUG   := $(ROOT)/target/debug/flare-wallet-signer
+SIGNER_RELEASE := $(ROOT)/target/release/flare-wallet-signer
+SIGNER_LOAD    := $(ROOT)/target/release/flare-wallet-signer-load
+
+signer:
+	cargo build -p wallet-signer --locked
+
+signer-release:
+	cargo build --release -p wallet-signer --locked
+
+# The service against real swtpm, anvil, web3.py, cast and eth-account: isolation
+# between OS users (as root, as CI runs), clients over IPC and HTTP, 32 concurrent
+# sends, kill -9 and swtpm faults, bad input and slow clients (tests/signer).
+test-signer: deps-python deps-node wheel signer
+	FLARE_WALLET_SIGNER=$(SIGNER_DEBUG) $(PY) -m pytest -q tests/signer
+
+# eth_signTransaction over IPC and HTTP with the load generator, next to in-process
+# Python signing (figures in BENCHMARKS.md). Never part of `make test`.
+bench-signer: deps-python wheel signer-release
+	FLARE_WALLET_SIGNER=$(SIGNER_RELEASE) FLARE_WALLET_SIGNER_LOAD=$(SIGNER_LOAD) \
+	  $(PY) benchmarks/bench_signer.py
+
+# swtpm, anvil and the signer; a transfer with `cast send --unlocked` and a contract
+# call with web3.py over IPC; everything stopped at the end.
+demo-signer: deps-python deps-node signer
+	FLARE_WALLET_SIGNER=$(SIGNER_DEBUG) $(PY) examples/signer/demo.py
 
 ## ---------------------------------------------------------------- C ABI (libwallet)
 

@@ -14,11 +14,12 @@ import threading
 import weakref
 from pathlib import Path
 from types import TracebackType
-from typing import NoReturn, Self, overload
+from typing import NoReturn, Self, cast, overload
 
 from flare_wallet import _native
 from flare_wallet._attestation import verify_attestation as _verify
 from flare_wallet._confidential_space import ConfidentialSpaceTokens
+from flare_wallet._remote import SIGNER_PREFIX, RemoteWallet
 from flare_wallet.exceptions import AttestationError, KeyExportForbidden, WalletError
 
 __all__ = ["Vtpm", "default_state_dir"]
@@ -102,7 +103,10 @@ class Vtpm(ConfidentialSpaceTokens):
     client of the Confidential Space launcher's attestation tokens.
 
     ``tcti`` names the TPM in tpm2-tss syntax: ``device:/dev/tpmrm0``,
-    ``swtpm:host=127.0.0.1,port=2321`` or ``swtpm:path=/run/swtpm.sock``. Without it,
+    ``swtpm:host=127.0.0.1,port=2321`` or ``swtpm:path=/run/swtpm.sock``; or
+    ``signer:path=/run/flare-wallet/signer.ipc`` for the account of a running
+    ``flare-wallet-signer`` service (see :mod:`flare_wallet._remote`; also taken from
+    ``$FLARE_WALLET_TPM``). Without it,
     ``$FLARE_WALLET_TPM`` is used, then ``/dev/tpmrm0`` if present; otherwise the
     constructor raises :class:`TpmError` naming both. ``state_dir`` defaults to
     :func:`default_state_dir`. A software TPM is never chosen silently: use
@@ -127,6 +131,12 @@ class Vtpm(ConfidentialSpaceTokens):
         unix_socket_path: str | None = None,
         simulate: bool = False,
     ):
+        connection = tcti if tcti is not None else os.environ.get(TPM_ENV, "")
+        if connection.startswith(SIGNER_PREFIX):
+            # The signing service holds the TPM and the account (flare_wallet._remote).
+            remote = cast(_native.TpmWallet, RemoteWallet(connection))
+            self._init(remote, (), url=url, unix_socket_path=unix_socket_path, simulate=simulate)
+            return
         if simulate and tcti is None and not _tpm_configured():
             tpm_dir = None
             if state_dir is not None:
