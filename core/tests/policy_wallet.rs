@@ -195,8 +195,8 @@ fn messages_and_typed_data_follow_the_policy() {
         PolicyViolation::MessagesNotAllowed
     );
     let bare = violation_of(wallet.sign_typed_data_hash(&[1; 32], &[2; 32]));
-    assert_eq!(bare, PolicyViolation::TypedDataHashNotCheckable);
-    assert!(bare.to_string().contains("typed_data_domains"));
+    assert_eq!(bare, PolicyViolation::RawHashNotAllowed);
+    assert!(bare.to_string().contains("allow_raw_hashes"));
     let elsewhere = Eip712Domain {
         name: Some("Permit2"),
         chain_id: Some(U256::from_u64(1)),
@@ -585,8 +585,10 @@ fn accounts_are_created_with_the_default_policy_unless_told_otherwise() {
     let dir = TempDir::new("policy-default");
     let mut wallet = open_wallet(&tpm, &dir.state("s"));
     wallet.create_account(AccountOptions::default()).unwrap();
-    assert_eq!(wallet.policy().unwrap(), Some(&Policy::default()));
-    assert_eq!(wallet.policy_hash().unwrap(), Policy::default().hash());
+    assert_eq!(wallet.policy().unwrap(), Some(&Policy::plain_wallet()));
+    assert_eq!(wallet.policy_hash().unwrap(), Policy::plain_wallet().hash());
+    // The policy of a wallet created without one still signs raw hashes.
+    wallet.sign_typed_data_hash(&[1; 32], &[2; 32]).unwrap();
     // An unprotected (pre-EIP-155) transaction is refused by default.
     let mut s = rlp::RlpStream::new_list(6);
     s.append(&0u64);
