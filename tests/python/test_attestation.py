@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from eth_account import Account
 from flare_wallet import AttestationError, Policy, SecureWalletManager, Vtpm, verify_attestation
 
 
@@ -87,6 +88,33 @@ def test_expectations_are_enforced(wallet: SecureWalletManager) -> None:
         verify_attestation(evidence, b"nonce", expected_pcrs={16: b"\x00" * 32})
     with pytest.raises(AttestationError, match="not the trusted one"):
         verify_attestation(evidence, b"nonce", trusted_ak=b"\x00\x0b" + b"\x44" * 32)
+
+
+def test_the_owner_facts_can_be_pinned(vtpm: Vtpm) -> None:
+    owners = [Account.create().address for _ in range(3)]
+    with SecureWalletManager(None, vtpm, owners=owners, threshold=2) as manager:
+        manager.create_account()
+        evidence = manager.attest(b"owner facts", chain_id=14)
+        facts = verify_attestation(
+            evidence,
+            b"owner facts",
+            expected_owners_hash=evidence["owners_hash"],
+            expected_threshold=2,
+            expected_admin_nonce=0,
+            expected_audit_head=manager.audit_head,
+        )
+        assert facts["threshold"] == 2
+        assert facts["admin_nonce"] == 0
+        assert facts["audit_head"] == manager.audit_head
+        # Each pin refuses another value.
+        for pins in (
+            {"expected_owners_hash": "0x" + "00" * 32},
+            {"expected_threshold": 3},
+            {"expected_admin_nonce": 1},
+            {"expected_audit_head": "0x" + "11" * 32},
+        ):
+            with pytest.raises(AttestationError):
+                verify_attestation(evidence, b"owner facts", **pins)
 
 
 def test_evidence_from_another_tpm_has_another_ak(wallet: SecureWalletManager) -> None:

@@ -106,6 +106,10 @@ def verify_attestation(
     trusted_ak: bytes | str | None = None,
     expected_chain_id: int | None = None,
     expected_policy_hash: Policy | bytes | str | None = None,
+    expected_owners_hash: bytes | str | None = None,
+    expected_threshold: int | None = None,
+    expected_admin_nonce: int | None = None,
+    expected_audit_head: bytes | str | None = None,
 ) -> dict[str, Any]:
     """Verify attestation evidence for ``nonce`` and return the verified facts.
 
@@ -116,7 +120,11 @@ def verify_attestation(
     signature over the same challenge. ``expected_address``, ``expected_pcrs``
     (index -> 32-byte value), ``trusted_ak`` (the AK's Name or public area),
     ``expected_chain_id`` and ``expected_policy_hash`` (a :class:`Policy`, or its hash as
-    bytes or hex: the signing policy that must bind the key) add requirements.
+    bytes or hex: the signing policy that must bind the key) add requirements, and so do
+    the owner facts the evidence binds: ``expected_owners_hash`` (32 bytes or hex; all
+    zeros for an ownerless account), ``expected_threshold`` (0: ownerless),
+    ``expected_admin_nonce`` and ``expected_audit_head`` (the audit log's head, which
+    :func:`verify_audit_log` checks a log against).
 
     Returns ``address``, ``chain_id``, ``pcrs`` (index -> hex), ``ak_name``,
     ``policy_hash`` and the TPM's ``clock``, ``reset_count``, ``restart_count`` and
@@ -146,6 +154,14 @@ def verify_attestation(
         expected_policy_hash=None
         if expected_policy_hash is None
         else _bytes(expected_policy_hash, "expected_policy_hash"),
+        expected_owners_hash=None
+        if expected_owners_hash is None
+        else _bytes(expected_owners_hash, "expected_owners_hash"),
+        expected_threshold=expected_threshold,
+        expected_admin_nonce=expected_admin_nonce,
+        expected_audit_head=None
+        if expected_audit_head is None
+        else _bytes(expected_audit_head, "expected_audit_head"),
     )
     result = _facts_to_python(facts)
     if isinstance(evidence, Mapping):
