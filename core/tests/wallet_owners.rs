@@ -425,6 +425,8 @@ fn raw_hashes_are_signed_only_when_the_policy_allows_them() {
     let mut plain = open_wallet(&tpm, &dir.state("plain"));
     plain.create_account(AccountOptions::default()).unwrap();
     plain.sign_typed_data_hash(&[3; 32], &[4; 32]).unwrap();
+    // swtpm serves one client at a time.
+    drop(plain);
 
     let mut stated = open_wallet(&tpm, &dir.state("stated"));
     stated
@@ -450,6 +452,7 @@ fn raw_hashes_are_signed_only_when_the_policy_allows_them() {
         ..Eip712Domain::default()
     };
     stated.sign_typed_data(&domain, &[4; 32]).unwrap();
+    drop(stated);
 
     let mut allowed = open_wallet(&tpm, &dir.state("allowed"));
     allowed
