@@ -214,6 +214,13 @@ pub enum PolicyError {
     /// The spend ledger in the state directory is damaged or belongs to
     /// another account.
     SpendLedgerMalformed,
+    /// The spend ledger is full: no two committed entries of one asset can
+    /// be merged to make room (or every reservation id was used).
+    SpendLedgerFull,
+    /// A spend reserved before signing is no longer in the ledger when it
+    /// is committed: the ledger was replaced or deleted meanwhile. The
+    /// signature was not returned.
+    SpendReservationLost,
     /// The policy audit log in the state directory does not parse.
     AuditLogMalformed,
 }
@@ -250,6 +257,12 @@ impl fmt::Display for PolicyError {
             Self::BufferTooSmall => f.write_str("output buffer too small for the policy encoding"),
             Self::SpendLedgerMalformed => f.write_str(
                 "the spend ledger (daily_limit_wei history) is damaged or belongs to another account",
+            ),
+            Self::SpendLedgerFull => f.write_str(
+                "the spend ledger is full (4096 live entries that cannot be merged); nothing was signed",
+            ),
+            Self::SpendReservationLost => f.write_str(
+                "the spend reserved before signing vanished from the spend ledger (it was replaced or deleted meanwhile); the signature was not returned",
             ),
             Self::AuditLogMalformed => f.write_str("the policy audit log does not parse"),
         }

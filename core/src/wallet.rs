@@ -81,7 +81,7 @@ use crate::authority::{self, AdminAction, AdminRequest, AuthorityError, OwnerSet
 use crate::backup::{
     BoundPolicy, OwnerSection, PcrPolicy, SealedKeyFile, SealedKeyFileView, MAX_FILE_LEN,
 };
-use crate::policy::ledger::{Clock, SpendLedger, SystemClock, MAX_LEDGER_LEN};
+use crate::policy::ledger::{Asset, Clock, SpendLedger, SystemClock, MAX_LEDGER_LEN};
 use crate::policy::{self, Eip712Domain, Policy, PolicyError};
 use crate::seal::{self, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
@@ -1051,7 +1051,7 @@ impl Wallet {
     /// [`WalletError::Closed`], [`WalletError::NoAccount`].
     pub fn daily_spent(&self, chain_id: Option<u64>) -> Result<tx::U256> {
         let now = self.clock.now_unix_seconds();
-        Ok(self.account()?.ledger.spent(chain_id, now))
+        Ok(self.account()?.ledger.spent(chain_id, Asset::Eth, now))
     }
 
     /// Checks `transaction` against the policy and the daily limit; returns
@@ -1069,7 +1069,11 @@ impl Wallet {
         }
         let chain_id = transaction.chain_id();
         let spend = policy::worst_case_spend(transaction);
-        policy.check_daily_limit(chain_id, account.ledger.spent(chain_id, now), spend)?;
+        policy.check_daily_limit(
+            chain_id,
+            account.ledger.spent(chain_id, Asset::Eth, now),
+            spend,
+        )?;
         Ok(spend.map(|amount| (chain_id, amount)))
     }
 
@@ -1078,7 +1082,7 @@ impl Wallet {
     fn record_spend(&mut self, chain_id: Option<u64>, amount: tx::U256, now: u64) -> Result<()> {
         let account = self.account()?;
         let mut ledger = account.ledger.clone();
-        ledger.record(chain_id, amount, now);
+        ledger.record(chain_id, Asset::Eth, amount, now)?;
         self.state
             .replace_file(SPEND_LEDGER_FILE, &ledger.encode())?;
         if let Some(account) = self.account.as_mut() {
