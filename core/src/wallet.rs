@@ -50,9 +50,24 @@
 //! Each signing call decodes its input, checks the policy, and only then
 //! touches the key; a refusal is [`PolicyError::Violation`](policy::PolicyError::Violation) and nothing is
 //! signed. With `daily_limit_wei` set, each signed transaction's worst case
-//! (value + maximum fee) is written to the spend ledger
-//! ([`SPEND_LEDGER_FILE`]) atomically before
-//! the signed bytes are returned, so a crash never forgets a spend.
+//! (value + maximum fee) is reserved in the spend ledger
+//! ([`SPEND_LEDGER_FILE`]) before the signature is made and committed
+//! before the signed bytes are returned ([`crate::policy::ledger`]), so a
+//! crash never forgets a spend: a reservation whose process died counts
+//! until it expires.
+//!
+//! # Several processes, one state directory
+//!
+//! Wallets in any number of processes may share a state directory. Every
+//! read-modify-write (the spend ledger, the audit log, the account file)
+//! runs under the directory's exclusive lock ([`StateDir::lock`]), and
+//! each locked step first re-reads the account file: a policy, owners or
+//! admin nonce changed by another process is checked against the key
+//! (binding tag) and takes effect at once, so an approval is never
+//! accepted twice and no process signs under a replaced policy. The
+//! ledger is re-read under the lock, and the daily limit is checked and
+//! the spend reserved before the lock is released, so concurrent signers
+//! together never pass the limit.
 //!
 //! A sealed-key file written before signing policies existed carries none:
 //! such an account loads, attests with [`NO_POLICY_HASH`] and can be backed
@@ -61,7 +76,7 @@
 //! instead would let a writer of the state directory strip a policy by
 //! rewriting the file in the old form.
 //!
-//! What a writer of the state directory can still do: put back an older
+//! What a writer of the state directory that bypasses this code can still do: put back an older
 //! account file with the policy it had then (it was validly bound), delete
 //! the spend ledger (which restarts the 24-hour history) or edit the audit
 //! log. Defeating rollback needs a monotonic counter the writer cannot reset
@@ -81,11 +96,13 @@ use crate::authority::{self, AdminAction, AdminRequest, AuthorityError, OwnerSet
 use crate::backup::{
     BoundPolicy, OwnerSection, PcrPolicy, SealedKeyFile, SealedKeyFileView, MAX_FILE_LEN,
 };
-use crate::policy::ledger::{Asset, Clock, SpendLedger, SystemClock, MAX_LEDGER_LEN};
+use crate::policy::ledger::{
+    Asset, Clock, ReservationId, SpendLedger, SystemClock, MAX_LEDGER_LEN,
+};
 use crate::policy::{self, Eip712Domain, Policy, PolicyError};
 use crate::seal::{self, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
-use crate::state::{SealedAccount, StateDir, StateError, SPEND_LEDGER_FILE};
+use crate::state::{SealedAccount, StateDir, StateError, StateLock, SPEND_LEDGER_FILE};
 use crate::tpm::command::SECRET_LEN;
 use crate::tpm::{self, Name, ParameterEncryption, PcrSelection, Tpm, Transport};
 use crate::tx;
@@ -102,6 +119,12 @@ pub const AUDIT_LOG_FILE: &str = "audit.log";
 /// Domain separation label of the key that binds a version 2 account file
 /// (policy, owners, admin nonce) to the wallet key.
 pub const ACCOUNT_BINDING_KEY_LABEL: &[u8] = b"flare-wallet/account-binding/v2";
+
+/// Test hook, for the tests that kill a process between reserving a spend
+/// and committing it: when this environment variable names a path, a
+/// wallet that has just reserved a spend creates that file and then waits
+/// until its process is killed. Never set it outside such a test.
+pub const TEST_HOOK_PAUSE_AFTER_RESERVE: &str = "FLARE_WALLET_TEST_HOOK_PAUSE_AFTER_RESERVE";
 
 /// The transport a wallet drives: any [`Transport`] that can move between threads.
 pub type BoxedTransport = Box<dyn Transport + Send>;
@@ -170,6 +193,9 @@ pub enum WalletError {
     EmptyExportPassword,
     /// A keystore export was asked with a KDF weaker than the export minimums.
     WeakExportKdf,
+    /// The state directory's account file now holds another sealed key than
+    /// the loaded one (another process replaced it). Nothing was signed.
+    AccountReplaced,
 }
 
 impl fmt::Display for WalletError {
@@ -198,6 +224,9 @@ impl fmt::Display for WalletError {
             }
             WalletError::WeakExportKdf => {
                 "keystore export refuses a KDF weaker than scrypt n=2^17 r=8 or pbkdf2 with 600000 iterations"
+            }
+            WalletError::AccountReplaced => {
+                "the state directory now holds another sealed key than the loaded account (replaced by another process); nothing was signed"
             }
         })
     }
@@ -445,8 +474,12 @@ impl Wallet {
     pub fn with_transport(transport: BoxedTransport, state_dir: &Path) -> Result<Self> {
         let state = StateDir::open(state_dir)?;
         let mut tpm = Tpm::new(transport)?;
-        tpm.startup()?;
-        let srk_name = seal::srk_name(&mut tpm)?;
+        let srk_name = tpm
+            .startup()
+            .map_err(Error::from)
+            .and_then(|()| Ok(seal::srk_name(&mut tpm)?));
+        tpm.transport_mut().end_operation();
+        let srk_name = srk_name?;
         Ok(Self {
             tpm: Some(tpm),
             state,
@@ -529,6 +562,21 @@ impl Wallet {
         self.tpm.as_ref().map_or(0, Tpm::commands_sent)
     }
 
+    /// Ends one TPM operation: a transport to a TPM that serves one client
+    /// at a time lets other clients in ([`Transport::end_operation`]).
+    fn end_tpm_operation(&mut self) {
+        if let Some(tpm) = self.tpm.as_mut() {
+            tpm.transport_mut().end_operation();
+        }
+    }
+
+    /// Runs `f` as one TPM operation, ended on every path.
+    fn tpm_operation<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        let result = f(self);
+        self.end_tpm_operation();
+        result
+    }
+
     fn tpm(&mut self) -> Result<&mut Tpm<BoxedTransport>> {
         self.tpm.as_mut().ok_or(Error::Wallet(WalletError::Closed))
     }
@@ -551,7 +599,8 @@ impl Wallet {
         self.ensure_no_account()?;
         let mut os_entropy = Zeroizing::new([0u8; SECRET_LEN]);
         getrandom::getrandom(&mut os_entropy[..]).map_err(|_| WalletError::Entropy)?;
-        let secret = seal::generate_secret(self.tpm()?, &os_entropy)?;
+        let secret =
+            self.tpm_operation(|wallet| Ok(seal::generate_secret(wallet.tpm()?, &os_entropy)?))?;
         self.store_new(&secret, options, NewAccountEvent::Create)
     }
 
@@ -585,11 +634,30 @@ impl Wallet {
         bound.tag = account_tag(&key, &address, &bound, admin.as_ref())?;
         let srk_name = self.srk_name;
         let encryption = self.encryption;
-        let sealed = seal::seal_secret(self.tpm()?, Some(&srk_name), secret, pcrs, encryption)?;
+        // The TPM is free again before the lock is taken: the lock is always
+        // taken first, so two processes never wait on each other.
+        let sealed = self.tpm_operation(|wallet| {
+            Ok(seal::seal_secret(
+                wallet.tpm()?,
+                Some(&srk_name),
+                secret,
+                pcrs,
+                encryption,
+            )?)
+        })?;
         let file = encode_sealed(&address, &sealed, Some(&bound), admin.as_ref())?;
-        self.append_audit(&address, event.entry(&bound.policy.hash(), admin.as_ref()))?;
-        self.state.create_account(file.bytes())?;
+        let lock = self.state.lock()?;
+        if self.state.has_account()? {
+            return Err(Error::State(StateError::AccountExists));
+        }
+        self.append_audit(
+            &lock,
+            &address,
+            event.entry(&bound.policy.hash(), admin.as_ref()),
+        )?;
+        self.state.create_account_locked(&lock, file.bytes())?;
         let ledger = self.ledger_for_new_account(&address);
+        drop(lock);
         self.account = Some(Account {
             address,
             sealed,
@@ -627,7 +695,7 @@ impl Wallet {
             }
             other => other?,
         };
-        self.adopt(file, LedgerSource::Existing)
+        self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::Existing))
     }
 
     /// Checks and unseals `file` once (address and policy binding), then
@@ -636,21 +704,7 @@ impl Wallet {
         let view = file.view()?;
         let address = Address(*view.address());
         let sealed = sealed_object_of(&view)?;
-        let policy = match view.bound_policy() {
-            Some(bound) => Some(BoundAccountPolicy {
-                policy: Policy::decode(bound.encoding)?,
-                encoding: bound.encoding.to_vec(),
-                tag: *bound.tag,
-            }),
-            None => None,
-        };
-        let admin = match view.owner_section() {
-            Some(section) => Some(AdminState {
-                owners: OwnerSet::decode(section.owners)?,
-                nonce: section.admin_nonce,
-            }),
-            None => None,
-        };
+        let (policy, admin) = bound_parts(&view)?;
         let tpm = self
             .tpm
             .as_mut()
@@ -680,6 +734,70 @@ impl Wallet {
             self.cached_key = Some(key);
         }
         Ok(address)
+    }
+
+    /// Re-reads the account file (the caller holds the lock): when another
+    /// process changed its policy, owners or admin nonce, the new ones are
+    /// checked against the key (binding tag) and replace the loaded ones.
+    ///
+    /// # Errors
+    /// [`StateError::NoAccount`] when the file is gone,
+    /// [`WalletError::AccountReplaced`] when it holds another sealed key,
+    /// [`WalletError::PolicyBindingMismatch`], and the errors of unsealing.
+    fn refresh_account(&mut self, _lock: &StateLock) -> Result<()> {
+        let Some(account) = self.account.as_ref() else {
+            return Ok(());
+        };
+        let on_disk = self.state.read_account()?;
+        if on_disk.bytes() == account.file.bytes() {
+            return Ok(());
+        }
+        let view = on_disk.view()?;
+        let sealed = sealed_object_of(&view)?;
+        if view.address() != &account.address.0
+            || sealed.public_blob() != account.sealed.public_blob()
+            || sealed.private_blob() != account.sealed.private_blob()
+            || sealed.srk_name() != account.sealed.srk_name()
+        {
+            return Err(Error::Wallet(WalletError::AccountReplaced));
+        }
+        let (policy, admin) = bound_parts(&view)?;
+        let address = account.address;
+        if let Some(bound) = policy.as_ref() {
+            let expected =
+                self.with_key(|key| account_tag(key, &address, bound, admin.as_ref()))?;
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &bound.tag[..])) {
+                return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
+            }
+        }
+        if let Some(account) = self.account.as_mut() {
+            account.file = on_disk;
+            account.policy = policy;
+            account.admin = admin;
+        }
+        Ok(())
+    }
+
+    /// Re-reads the spend ledger from disk (the caller holds the lock when
+    /// it will write it back) and keeps it as the loaded one.
+    fn reread_ledger(&mut self) -> Result<SpendLedger> {
+        let account = self.account()?;
+        let ledger = self.existing_ledger(&account.address, account.policy.as_ref())?;
+        if let Some(account) = self.account.as_mut() {
+            account.ledger = ledger.clone();
+        }
+        Ok(ledger)
+    }
+
+    /// Writes `ledger` (the caller holds the lock and read it under it) and
+    /// keeps it as the loaded one.
+    fn write_ledger(&mut self, lock: &StateLock, ledger: SpendLedger) -> Result<()> {
+        self.state
+            .replace_file(lock, SPEND_LEDGER_FILE, &ledger.encode())?;
+        if let Some(account) = self.account.as_mut() {
+            account.ledger = ledger;
+        }
+        Ok(())
     }
 
     /// The spend ledger of a loaded account: none yet, or the one on disk.
@@ -739,7 +857,9 @@ impl Wallet {
             &account.address,
             account.policy.as_ref(),
             account.admin.as_ref(),
-        )?;
+        );
+        tpm.transport_mut().end_operation();
+        let key = key?;
         let result = f(&key);
         if self.key_mode == KeyMode::Cached {
             self.cached_key = Some(key);
@@ -866,7 +986,13 @@ impl Wallet {
     /// advanced), bound to the key: the audit entry first, then the account
     /// file, atomically; the in-memory account changes only once both are on
     /// disk.
-    fn rebind(&mut self, policy: Policy, admin: AdminState, event: AuditEvent) -> Result<()> {
+    fn rebind(
+        &mut self,
+        lock: &StateLock,
+        policy: Policy,
+        admin: AdminState,
+        event: AuditEvent,
+    ) -> Result<()> {
         let address = self.address()?;
         let mut bound = BoundAccountPolicy::new(policy);
         let tag = self.with_key(|key| account_tag(key, &address, &bound, Some(&admin)))?;
@@ -877,8 +1003,8 @@ impl Wallet {
             Some(&bound),
             Some(&admin),
         )?;
-        self.append_audit(&address, event)?;
-        self.state.replace_account(file.bytes())?;
+        self.append_audit(lock, &address, event)?;
+        self.state.replace_account_locked(lock, file.bytes())?;
         if let Some(account) = self.account.as_mut() {
             account.file = file;
             account.policy = Some(bound);
@@ -913,6 +1039,8 @@ impl Wallet {
         request: &AdminRequest,
         approvals: &[[u8; 65]],
     ) -> Result<[u8; 32]> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
         let new_hash = policy.hash();
         self.authorize(
             AdminAction::ReplacePolicy,
@@ -931,7 +1059,7 @@ impl Wallet {
             old: old_hash,
             new: new_hash,
         };
-        self.rebind(policy, next, event)?;
+        self.rebind(&lock, policy, next, event)?;
         Ok(new_hash)
     }
 
@@ -948,6 +1076,8 @@ impl Wallet {
         request: &AdminRequest,
         approvals: &[[u8; 65]],
     ) -> Result<[u8; 32]> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
         let new_hash = owners.hash();
         self.authorize(
             AdminAction::ReplaceOwners,
@@ -966,13 +1096,13 @@ impl Wallet {
             owners,
             nonce: admin.nonce.saturating_add(1),
         };
-        self.rebind(policy, next, event)?;
+        self.rebind(&lock, policy, next, event)?;
         Ok(new_hash)
     }
 
     /// Appends one entry to the audit log, atomically (rotating the log
     /// first when it would pass [`audit::MAX_LOG_LEN`]).
-    fn append_audit(&self, address: &Address, event: AuditEvent) -> Result<()> {
+    fn append_audit(&self, lock: &StateLock, address: &Address, event: AuditEvent) -> Result<()> {
         let mut log = self
             .state
             .read_file(AUDIT_LOG_FILE, audit::MAX_LOG_LEN)?
@@ -983,22 +1113,28 @@ impl Wallet {
         let mut entry = AuditEntry::new(tail.next_seq, now, *address, event, tail.head);
         if log.len() + entry.to_line().len() > audit::MAX_LOG_LEN {
             let rotated = std::format!("{AUDIT_LOG_FILE}{}", audit::ROTATED_SUFFIX);
-            self.state.replace_file(&rotated, &log)?;
+            self.state.replace_file(lock, &rotated, &log)?;
             let marker =
                 AuditEntry::new(tail.next_seq, now, *address, AuditEvent::Rotate, tail.head);
             log = marker.to_line().into_bytes();
             entry = AuditEntry::new(marker.seq + 1, now, *address, event, marker.hash);
         }
         log.extend_from_slice(entry.to_line().as_bytes());
-        Ok(self.state.replace_file(AUDIT_LOG_FILE, &log)?)
+        Ok(self.state.replace_file(lock, AUDIT_LOG_FILE, &log)?)
     }
 
     /// Records a policy refusal in the audit log and returns `result`
     /// unchanged. A refusal is returned even if the log cannot be written.
-    fn note_refusal<T>(&self, request: RefusedRequest, result: Result<T>) -> Result<T> {
+    fn note_refusal<T>(
+        &self,
+        lock: &StateLock,
+        request: RefusedRequest,
+        result: Result<T>,
+    ) -> Result<T> {
         if let Err(Error::Policy(PolicyError::Violation(violation))) = &result {
             if let Ok(address) = self.address() {
                 let _ = self.append_audit(
+                    lock,
                     &address,
                     AuditEvent::Refuse {
                         request,
@@ -1008,6 +1144,22 @@ impl Wallet {
             }
         }
         result
+    }
+
+    /// Re-reads the account under the lock, then checks a message or
+    /// typed-data request with `check` (a refusal is logged under the lock).
+    fn checked_locked(
+        &mut self,
+        request: RefusedRequest,
+        check: impl FnOnce(&Policy) -> core::result::Result<(), policy::PolicyViolation>,
+    ) -> Result<()> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
+        let checked = self
+            .account()?
+            .bound_policy()
+            .and_then(|policy| check(policy).map_err(|v| Error::Policy(PolicyError::Violation(v))));
+        self.note_refusal(&lock, request, checked)
     }
 
     /// The audit log of this state directory (the current file, not a
@@ -1051,44 +1203,78 @@ impl Wallet {
     /// [`WalletError::Closed`], [`WalletError::NoAccount`].
     pub fn daily_spent(&self, chain_id: Option<u64>) -> Result<tx::U256> {
         let now = self.clock.now_unix_seconds();
-        Ok(self.account()?.ledger.spent(chain_id, Asset::Eth, now))
+        let account = self.account()?;
+        // The file, not the loaded copy: other processes spend too.
+        let ledger = self.existing_ledger(&account.address, account.policy.as_ref())?;
+        Ok(ledger.spent(chain_id, Asset::Eth, now))
     }
 
     /// Checks `transaction` against the policy and the daily limit; returns
     /// the spend to record once it is signed, if a daily limit is set.
+    /// Checks `transaction` against the policy and, with a daily limit, the
+    /// ledger re-read from disk (the caller holds the lock); returns the
+    /// ledger and the spend to reserve, if a daily limit is set.
     fn check_transaction(
-        &self,
+        &mut self,
         transaction: &tx::TypedTransaction<'_>,
         now: u64,
-    ) -> Result<Option<(Option<u64>, tx::U256)>> {
-        let account = self.account()?;
-        let policy = account.bound_policy()?;
+    ) -> Result<Option<(SpendLedger, Option<u64>, tx::U256)>> {
+        let policy = self.account()?.bound_policy()?;
         policy.check_transaction(transaction)?;
         if policy.daily_limit_wei().is_none() {
             return Ok(None);
         }
+        let ledger = self.reread_ledger()?;
+        let policy = self.account()?.bound_policy()?;
         let chain_id = transaction.chain_id();
         let spend = policy::worst_case_spend(transaction);
-        policy.check_daily_limit(
-            chain_id,
-            account.ledger.spent(chain_id, Asset::Eth, now),
-            spend,
-        )?;
-        Ok(spend.map(|amount| (chain_id, amount)))
+        policy.check_daily_limit(chain_id, ledger.spent(chain_id, Asset::Eth, now), spend)?;
+        Ok(spend.map(|amount| (ledger, chain_id, amount)))
     }
 
-    /// Adds a spend to the ledger and writes it to disk atomically; the
-    /// in-memory ledger changes only once the file is written.
-    fn record_spend(&mut self, chain_id: Option<u64>, amount: tx::U256, now: u64) -> Result<()> {
-        let account = self.account()?;
-        let mut ledger = account.ledger.clone();
-        ledger.record(chain_id, Asset::Eth, amount, now)?;
-        self.state
-            .replace_file(SPEND_LEDGER_FILE, &ledger.encode())?;
-        if let Some(account) = self.account.as_mut() {
-            account.ledger = ledger;
+    /// Under the lock: re-reads the account and the ledger, checks
+    /// `transaction` (a refusal is logged) and reserves its spend on disk.
+    fn check_and_reserve(
+        &mut self,
+        transaction: &tx::TypedTransaction<'_>,
+        now: u64,
+    ) -> Result<Option<ReservationId>> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
+        let checked = self.check_transaction(transaction, now);
+        let Some((mut ledger, chain_id, amount)) =
+            self.note_refusal(&lock, RefusedRequest::Transaction, checked)?
+        else {
+            return Ok(None);
+        };
+        let id = ledger.reserve(chain_id, Asset::Eth, amount, now)?;
+        self.write_ledger(&lock, ledger)?;
+        Ok(Some(id))
+    }
+
+    /// Under the lock: commits reservation `id` when `signed` (the
+    /// signature's outcome) succeeded, releases it when it failed. A
+    /// reservation that cannot be committed fails the call; one that cannot
+    /// be released keeps counting, which only makes the limit stricter.
+    fn settle<T>(&mut self, id: ReservationId, signed: Result<T>) -> Result<T> {
+        let lock = self.state.lock()?;
+        let mut ledger = match self.reread_ledger() {
+            Ok(ledger) => ledger,
+            Err(e) => return Err(signed.err().unwrap_or(e)),
+        };
+        match signed {
+            Ok(value) => {
+                ledger.commit(id)?;
+                self.write_ledger(&lock, ledger)?;
+                Ok(value)
+            }
+            Err(e) => {
+                if ledger.release(id).is_ok() {
+                    let _ = self.write_ledger(&lock, ledger);
+                }
+                Err(e)
+            }
         }
-        Ok(())
     }
 
     /// Signs an unsigned signing payload (`type || rlp([...])` for typed
@@ -1107,17 +1293,26 @@ impl Wallet {
         self.require_account()?;
         let transaction = tx::decode_unsigned(unsigned_payload)?;
         let now = self.clock.now_unix_seconds();
-        let checked = self.check_transaction(&transaction, now);
-        let spend = self.note_refusal(RefusedRequest::Transaction, checked)?;
-        let hash = transaction.signature_hash()?;
-        let signature = self.with_key(|key| Ok(key.sign_hash(&hash)?))?;
-        let needed = transaction.encoded_signed_len(&signature)?;
-        if out.len() < needed {
-            return Err(tx::TxError::BufferTooSmall { needed }.into());
+        let reservation = self.check_and_reserve(&transaction, now)?;
+        if reservation.is_some() {
+            test_hook_pause_after_reserve();
         }
-        if let Some((chain_id, amount)) = spend {
-            self.record_spend(chain_id, amount, now)?;
-        }
+        let signed = transaction
+            .signature_hash()
+            .map_err(Error::from)
+            .and_then(|hash| {
+                let signature = self.with_key(|key| Ok(key.sign_hash(&hash)?))?;
+                let needed = transaction.encoded_signed_len(&signature)?;
+                if out.len() < needed {
+                    return Err(tx::TxError::BufferTooSmall { needed }.into());
+                }
+                Ok(signature)
+            });
+        // The spend is committed before a byte of the signed transaction is written.
+        let signature = match reservation {
+            Some(id) => self.settle(id, signed)?,
+            None => signed?,
+        };
         Ok(transaction.encode_signed(&signature, out)?)
     }
 
@@ -1127,12 +1322,7 @@ impl Wallet {
     /// [`PolicyError::Violation`](policy::PolicyError::Violation), [`WalletError::PolicyUnbound`], and the
     /// errors of unsealing.
     pub fn sign_message(&mut self, message: &[u8]) -> Result<Signature> {
-        let checked = self
-            .account()?
-            .bound_policy()?
-            .check_message()
-            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
-        self.note_refusal(RefusedRequest::Message, checked)?;
+        self.checked_locked(RefusedRequest::Message, |policy| policy.check_message())?;
         let hash = eip191_hash(message);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
@@ -1148,12 +1338,9 @@ impl Wallet {
         domain: &Eip712Domain<'_>,
         struct_hash: &[u8; 32],
     ) -> Result<Signature> {
-        let checked = self
-            .account()?
-            .bound_policy()?
-            .check_typed_data(domain)
-            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
-        self.note_refusal(RefusedRequest::TypedData, checked)?;
+        self.checked_locked(RefusedRequest::TypedData, |policy| {
+            policy.check_typed_data(domain)
+        })?;
         let hash = domain.signing_hash(struct_hash);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
@@ -1173,12 +1360,9 @@ impl Wallet {
         domain_separator: &[u8; 32],
         struct_hash: &[u8; 32],
     ) -> Result<Signature> {
-        let checked = self
-            .account()?
-            .bound_policy()?
-            .check_typed_data_hash()
-            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
-        self.note_refusal(RefusedRequest::RawHash, checked)?;
+        self.checked_locked(RefusedRequest::RawHash, |policy| {
+            policy.check_typed_data_hash()
+        })?;
         let hash = eip712_hash(domain_separator, struct_hash);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
@@ -1217,7 +1401,8 @@ impl Wallet {
             audit_head: self.audit_head()?,
         };
         let challenge = attest::challenge(nonce, &account);
-        let quote = self.tpm()?.create_ak_and_quote(&challenge, pcrs)?;
+        let quote = self
+            .tpm_operation(|wallet| Ok(wallet.tpm()?.create_ak_and_quote(&challenge, pcrs)?))?;
         let wallet_signature = self.with_key(|key| Ok(key.sign_hash(&eip191_hash(&challenge))?))?;
         let too_long = Error::Attest(attest::AttestError::EvidenceLengthOutOfBounds);
         Ok(Evidence {
@@ -1278,24 +1463,67 @@ impl Wallet {
             return Err(Error::Seal(SealError::SrkNameMismatch));
         }
         let bytes_to_store = file.bytes().to_vec();
-        let address = self.adopt(file, LedgerSource::New)?;
+        let lock = self.state.lock()?;
+        if self.state.has_account()? {
+            return Err(Error::Wallet(WalletError::StateNotEmpty));
+        }
+        let address = self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::New))?;
         let logged = match self.account.as_ref() {
             Some(Account {
                 policy: Some(bound),
                 admin,
                 ..
             }) => self.append_audit(
+                &lock,
                 &address,
                 NewAccountEvent::Restore.entry(&bound.policy.hash(), admin.as_ref()),
             ),
             _ => Ok(()),
         };
-        if let Err(e) = logged.and_then(|()| Ok(self.state.create_account(&bytes_to_store)?)) {
+        let stored =
+            logged.and_then(|()| Ok(self.state.create_account_locked(&lock, &bytes_to_store)?));
+        if let Err(e) = stored {
             self.account = None;
             self.cached_key = None;
             return Err(e);
         }
         Ok(address)
+    }
+}
+
+/// The policy (with its stored encoding and tag) and the owners of a
+/// checked sealed-key file, decoded; not yet checked against the key.
+fn bound_parts(
+    view: &SealedKeyFileView<'_>,
+) -> Result<(Option<BoundAccountPolicy>, Option<AdminState>)> {
+    let policy = match view.bound_policy() {
+        Some(bound) => Some(BoundAccountPolicy {
+            policy: Policy::decode(bound.encoding)?,
+            encoding: bound.encoding.to_vec(),
+            tag: *bound.tag,
+        }),
+        None => None,
+    };
+    let admin = match view.owner_section() {
+        Some(section) => Some(AdminState {
+            owners: OwnerSet::decode(section.owners)?,
+            nonce: section.admin_nonce,
+        }),
+        None => None,
+    };
+    Ok((policy, admin))
+}
+
+/// The test hook of [`TEST_HOOK_PAUSE_AFTER_RESERVE`]: with the variable
+/// set, announces the pause by creating the file it names, then waits until
+/// the process is killed. Without it, returns at once.
+fn test_hook_pause_after_reserve() {
+    let Some(path) = std::env::var_os(TEST_HOOK_PAUSE_AFTER_RESERVE) else {
+        return;
+    };
+    let _ = std::fs::write(path, b"reserved\n");
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
     }
 }
 
