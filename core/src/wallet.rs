@@ -7,8 +7,14 @@
 //! attestation evidence and TPM-bound backups; never the key.
 //!
 //! Two key modes: [`KeyMode::Strict`] unseals the key for every signature and
-//! wipes it at once; [`KeyMode::Cached`] keeps the unsealed key in zeroizing
-//! memory until the wallet is closed (or the mode is set back to strict).
+//! wipes it at once; [`KeyMode::Cached`] keeps the unsealed key until the
+//! wallet is closed (or the mode is set back to strict), on a page of its own
+//! that is `mlock`ed (never swapped out), marked `MADV_DONTDUMP` (left out of
+//! core dumps) and wiped when the key goes ([`Wallet::cached_key_protection`]).
+//! A library does not change its host process on its own: a process that
+//! owns itself and caches a key also calls [`make_process_non_dumpable`]
+//! (the signing service does; the Python face does by default, and C hosts
+//! opt in).
 //!
 //! Every unseal first checks the SRK Name recorded in the account against the
 //! TPM's own, and checks that the unsealed key belongs to the recorded
@@ -88,6 +94,7 @@ use std::boxed::Box;
 use std::path::Path;
 use std::string::String;
 
+use secret_memory::LockedBox;
 use zeroize::Zeroizing;
 
 use crate::attest::{self, AkSignature, Evidence, NO_POLICY_HASH};
@@ -112,6 +119,7 @@ pub mod base64;
 mod keystore;
 
 pub use keystore::{MIN_EXPORT_PBKDF2_ROUNDS, MIN_EXPORT_SCRYPT_LOG_N, MIN_EXPORT_SCRYPT_R};
+pub use secret_memory::{make_process_non_dumpable, process_is_dumpable, Protection};
 
 /// The hash-chained audit log of the state directory ([`crate::audit`]).
 pub const AUDIT_LOG_FILE: &str = "audit.log";
@@ -332,7 +340,8 @@ pub struct Wallet {
     srk_name: Name,
     account: Option<Account>,
     key_mode: KeyMode,
-    cached_key: Option<SecretKey>,
+    /// On its own `mlock`ed, `MADV_DONTDUMP` page ([`LockedBox`]).
+    cached_key: Option<LockedBox<SecretKey>>,
     encryption: ParameterEncryption,
     clock: Box<dyn Clock>,
 }
@@ -549,6 +558,13 @@ impl Wallet {
         }
     }
 
+    /// What protects the cached key's memory (`mlock`, `MADV_DONTDUMP`);
+    /// `None` while no key is cached.
+    #[must_use]
+    pub fn cached_key_protection(&self) -> Option<Protection> {
+        self.cached_key.as_ref().map(LockedBox::protection)
+    }
+
     /// Sets whether the key crosses the TPM interface encrypted. It is on by
     /// default; [`ParameterEncryption::Off`] sends the key in clear and
     /// exists only so a wire-secrecy test can show that its check can fail.
@@ -667,7 +683,7 @@ impl Wallet {
             ledger,
         });
         if self.key_mode == KeyMode::Cached {
-            self.cached_key = Some(key);
+            self.cached_key = locked_key(key);
         }
         Ok(address)
     }
@@ -731,7 +747,7 @@ impl Wallet {
         });
         self.cached_key = None;
         if self.key_mode == KeyMode::Cached {
-            self.cached_key = Some(key);
+            self.cached_key = locked_key(key);
         }
         Ok(address)
     }
@@ -862,7 +878,7 @@ impl Wallet {
         let key = key?;
         let result = f(&key);
         if self.key_mode == KeyMode::Cached {
-            self.cached_key = Some(key);
+            self.cached_key = locked_key(key);
         }
         result
     }
@@ -1489,6 +1505,12 @@ impl Wallet {
         }
         Ok(address)
     }
+}
+
+/// The key on a locked, never-dumped page; `None` (the key wiped, to be
+/// unsealed again when next needed) if no page can be mapped.
+fn locked_key(key: SecretKey) -> Option<LockedBox<SecretKey>> {
+    LockedBox::new(key).ok()
 }
 
 /// The policy (with its stored encoding and tag) and the owners of a
