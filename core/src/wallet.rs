@@ -291,7 +291,7 @@ struct Account {
 
 /// The tag that binds an account's policy (and owners and admin nonce, for
 /// a version 2 file) to its key: an HMAC-SHA-256 under a key derived from
-/// the wallet key. Without owners it is the version 1 tag,
+/// the wallet key ([`policy::derive_binding_key`]). Without owners it is the version 1 tag,
 /// [`Policy::binding_tag`] over the stored encoding.
 fn binding_tag(
     key: &SecretKey,
@@ -300,14 +300,13 @@ fn binding_tag(
     admin: Option<(&[u8], u64)>,
 ) -> [u8; 32] {
     use hmac::Mac as _;
-    let secret = key.to_bytes();
     let label = match admin {
         None => policy::BINDING_KEY_LABEL,
         Some(_) => ACCOUNT_BINDING_KEY_LABEL,
     };
-    let mut derive = crate::tpm::kdf::hmac_sha256(&secret[..]);
-    derive.update(label);
-    let binding_key = Zeroizing::new(<[u8; 32]>::from(derive.finalize().into_bytes()));
+    // Version 1 (no owners) and version 2 alike: the MAC is keyed with a key
+    // derived from the wallet key, never the wallet key itself.
+    let binding_key = policy::derive_binding_key(key, label);
     let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
     mac.update(&address.0);
     match admin {

@@ -318,6 +318,24 @@ impl TpmWallet {
         })
     }
 
+    /// What protects the cached key's memory, `{"locked": bool,
+    /// "dont_dump": bool}` (`mlock`, `MADV_DONTDUMP`), or None while no key
+    /// is cached.
+    #[getter]
+    fn cached_key_protection<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let protection = self.peek(py, |open| {
+            open.and_then(|open| open.wallet.cached_key_protection())
+        });
+        protection
+            .map(|protection| {
+                let dict = PyDict::new(py);
+                dict.set_item("locked", protection.locked)?;
+                dict.set_item("dont_dump", protection.dont_dump)?;
+                Ok(dict)
+            })
+            .transpose()
+    }
+
     /// How many command frames the wallet has sent to the TPM.
     #[getter]
     fn tpm_commands_sent(&self, py: Python<'_>) -> u64 {
