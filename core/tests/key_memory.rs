@@ -4,6 +4,8 @@
 //! before, it has neither. `make_process_non_dumpable` clears the dumpable
 //! flag.
 #![allow(clippy::unwrap_used)]
+// A child process reports to its parent test on stdout.
+#![allow(clippy::print_stdout)]
 
 #[path = "wallet_support/transports.rs"]
 mod support;

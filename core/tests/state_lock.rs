@@ -10,6 +10,8 @@
 //! has its own connection to the one swtpm, which it holds for one
 //! operation at a time (the socket transport's default).
 #![allow(clippy::unwrap_used)]
+// A child process reports to its parent test on stdout.
+#![allow(clippy::print_stdout)]
 
 #[path = "wallet_support/transports.rs"]
 mod support;
