@@ -8,7 +8,9 @@ from typing import Any, final
 __all__ = [
     "Policy",
     "TpmWallet",
+    "harden_process",
     "owners_hash",
+    "process_is_dumpable",
     "signing_hash",
     "signing_payload",
     "verify_audit_log",
