@@ -82,7 +82,7 @@ use crate::backup::{
     BoundPolicy, OwnerSection, PcrPolicy, SealedKeyFile, SealedKeyFileView, MAX_FILE_LEN,
 };
 use crate::policy::ledger::{Clock, SpendLedger, SystemClock, MAX_LEDGER_LEN};
-use crate::policy::{self, Eip712Domain, Policy, PolicyError};
+use crate::policy::{self, Decision, Eip712Domain, Policy, PolicyError};
 use crate::seal::{self, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
 use crate::state::{SealedAccount, StateDir, StateError, SPEND_LEDGER_FILE};
@@ -93,6 +93,7 @@ use crate::{Error, Result};
 
 pub mod base64;
 mod keystore;
+pub mod typed_data;
 
 pub use keystore::{MIN_EXPORT_PBKDF2_ROUNDS, MIN_EXPORT_SCRYPT_LOG_N, MIN_EXPORT_SCRYPT_R};
 
@@ -1054,31 +1055,62 @@ impl Wallet {
         Ok(self.account()?.ledger.spent(chain_id, now))
     }
 
-    /// Checks `transaction` against the policy and the daily limit; returns
-    /// the spend to record once it is signed, if a daily limit is set.
-    fn check_transaction(
+    /// Checks `transaction` against the policy and the daily limits;
+    /// returns the decision and the spend to record once it is signed, if a
+    /// daily limit is set.
+    fn decide_spend(
         &self,
         transaction: &tx::TypedTransaction<'_>,
         now: u64,
-    ) -> Result<Option<(Option<u64>, tx::U256)>> {
+    ) -> Result<(Decision, Option<(Option<u64>, tx::U256)>)> {
         let account = self.account()?;
         let policy = account.bound_policy()?;
-        policy.check_transaction(transaction)?;
-        if policy.daily_limit_wei().is_none() {
-            return Ok(None);
-        }
+        let mut decision = policy.decide_transaction(transaction)?;
         let chain_id = transaction.chain_id();
+        if let Some((token, amount)) = policy.token_spend(transaction) {
+            let spent = account.ledger.token_spent(chain_id, &token, now);
+            policy.check_token_daily_limit(chain_id, &token, spent, amount)?;
+            let _ = decision.rules.push(policy::PolicyField::TokenDailyLimit);
+        }
+        if policy.daily_limit_wei().is_none() {
+            return Ok((decision, None));
+        }
         let spend = policy::worst_case_spend(transaction);
         policy.check_daily_limit(chain_id, account.ledger.spent(chain_id, now), spend)?;
-        Ok(spend.map(|amount| (chain_id, amount)))
+        let _ = decision.rules.push(policy::PolicyField::DailyLimitWei);
+        Ok((decision, spend.map(|amount| (chain_id, amount))))
     }
 
-    /// Adds a spend to the ledger and writes it to disk atomically; the
-    /// in-memory ledger changes only once the file is written.
-    fn record_spend(&mut self, chain_id: Option<u64>, amount: tx::U256, now: u64) -> Result<()> {
+    /// Checks an unsigned signing payload against the policy and the daily
+    /// limits, as [`sign_transaction`](Self::sign_transaction) would, and
+    /// signs nothing: the mode and the rules that allowed it.
+    ///
+    /// # Errors
+    /// Transaction decoding errors, [`PolicyError::Violation`](policy::PolicyError::Violation)
+    /// naming the rule that refuses, [`WalletError::PolicyUnbound`].
+    pub fn check_transaction(&self, unsigned_payload: &[u8]) -> Result<Decision> {
+        let transaction = tx::decode_unsigned(unsigned_payload)?;
+        let now = self.clock.now_unix_seconds();
+        Ok(self.decide_spend(&transaction, now)?.0)
+    }
+
+    /// Adds a spend (wei, and a token transfer) to the ledger and writes it
+    /// to disk atomically; the in-memory ledger changes only once the file
+    /// is written.
+    fn record_spends(
+        &mut self,
+        spend: Option<(Option<u64>, tx::U256)>,
+        token_spend: Option<(Option<u64>, Address, tx::U256)>,
+        now: u64,
+    ) -> Result<()> {
         let account = self.account()?;
         let mut ledger = account.ledger.clone();
-        ledger.record(chain_id, amount, now);
+        if let Some((chain_id, amount)) = spend {
+            ledger.record(chain_id, amount, now);
+        }
+        if let Some((chain_id, token, amount)) = token_spend {
+            ledger.record_token(chain_id, &token, amount, now);
+        }
         self.state
             .replace_file(SPEND_LEDGER_FILE, &ledger.encode())?;
         if let Some(account) = self.account.as_mut() {
@@ -1103,16 +1135,21 @@ impl Wallet {
         self.require_account()?;
         let transaction = tx::decode_unsigned(unsigned_payload)?;
         let now = self.clock.now_unix_seconds();
-        let checked = self.check_transaction(&transaction, now);
-        let spend = self.note_refusal(RefusedRequest::Transaction, checked)?;
+        let checked = self.decide_spend(&transaction, now);
+        let (_, spend) = self.note_refusal(RefusedRequest::Transaction, checked)?;
+        let token_spend = self
+            .account()?
+            .bound_policy()?
+            .token_spend(&transaction)
+            .map(|(token, amount)| (transaction.chain_id(), token, amount));
         let hash = transaction.signature_hash()?;
         let signature = self.with_key(|key| Ok(key.sign_hash(&hash)?))?;
         let needed = transaction.encoded_signed_len(&signature)?;
         if out.len() < needed {
             return Err(tx::TxError::BufferTooSmall { needed }.into());
         }
-        if let Some((chain_id, amount)) = spend {
-            self.record_spend(chain_id, amount, now)?;
+        if spend.is_some() || token_spend.is_some() {
+            self.record_spends(spend, token_spend, now)?;
         }
         Ok(transaction.encode_signed(&signature, out)?)
     }
@@ -1152,6 +1189,86 @@ impl Wallet {
         self.note_refusal(RefusedRequest::TypedData, checked)?;
         let hash = domain.signing_hash(struct_hash);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
+    }
+
+    /// Checks a typed-data document (its JSON, as `eth_signTypedData_v4`
+    /// takes it) against the policy, as
+    /// [`sign_typed_data_json`](Self::sign_typed_data_json) would, and signs
+    /// nothing.
+    ///
+    /// # Errors
+    /// [`Error::TypedData`] for a document that does not parse,
+    /// [`PolicyError::Violation`](policy::PolicyError::Violation),
+    /// [`WalletError::PolicyUnbound`].
+    pub fn check_typed_data_json(&self, json: &str) -> Result<Decision> {
+        let data = typed_data::TypedData::from_json(json)?;
+        self.decide_typed(&data)
+    }
+
+    fn decide_typed(&self, data: &typed_data::TypedData) -> Result<Decision> {
+        let permit = data.permit()?;
+        let now = self.clock.now_unix_seconds();
+        Ok(self.account()?.bound_policy()?.decide_typed_data(
+            &data.domain(),
+            permit.as_ref().map(typed_data::OwnedPermit::as_permit).as_ref(),
+            now,
+        )?)
+    }
+
+    /// Signs an EIP-712 typed-data document given as JSON (`types`,
+    /// `primaryType`, `domain`, `message`). The policy checks the domain and,
+    /// for a permit it understands, each token it grants; the digest signed
+    /// is computed here from the same parsed document.
+    ///
+    /// # Errors
+    /// [`Error::TypedData`], [`PolicyError::Violation`](policy::PolicyError::Violation)
+    /// (recorded in the audit log), [`WalletError::PolicyUnbound`], and the
+    /// errors of unsealing.
+    pub fn sign_typed_data_json(&mut self, json: &str) -> Result<Signature> {
+        self.require_account()?;
+        let data = typed_data::TypedData::from_json(json)?;
+        let checked = self.decide_typed(&data);
+        self.note_refusal(RefusedRequest::TypedData, checked)?;
+        let hash = data.signing_hash();
+        self.with_key(|key| Ok(key.sign_hash(&hash)?))
+    }
+
+    /// Checks an EIP-7702 authorization against the policy, as
+    /// [`sign_authorization`](Self::sign_authorization) would, and signs nothing.
+    ///
+    /// # Errors
+    /// [`PolicyError::Violation`](policy::PolicyError::Violation), [`WalletError::PolicyUnbound`].
+    pub fn check_authorization(&self, chain_id: &tx::U256, delegate: &Address) -> Result<Decision> {
+        Ok(self
+            .account()?
+            .bound_policy()?
+            .decide_authorization(chain_id, delegate)?)
+    }
+
+    /// Signs an EIP-7702 authorization (`keccak256(0x05 || rlp([chain_id,
+    /// address, nonce]))`), if the policy allows `address` as a delegate
+    /// and the chain id (0, every chain, only with
+    /// `allow_any_chain_authorization`).
+    ///
+    /// # Errors
+    /// [`PolicyError::Violation`](policy::PolicyError::Violation) (recorded
+    /// in the audit log), [`WalletError::PolicyUnbound`], and the errors of
+    /// unsealing.
+    pub fn sign_authorization(
+        &mut self,
+        chain_id: tx::U256,
+        address: Address,
+        nonce: u64,
+    ) -> Result<tx::SignedAuthorization> {
+        self.require_account()?;
+        let checked = self.check_authorization(&chain_id, &address);
+        self.note_refusal(RefusedRequest::Authorization, checked)?;
+        let authorization = tx::Authorization {
+            chain_id,
+            address,
+            nonce,
+        };
+        self.with_key(|key| Ok(authorization.sign(key)?))
     }
 
     /// Signs EIP-712 typed data given its domain separator and struct hash:
