@@ -159,9 +159,9 @@ pub const MAX_DELEGATIONS: usize = 16;
 /// Capacity of `typed_data_domains`.
 pub const MAX_TYPED_DATA_DOMAINS: usize = 16;
 /// Capacity of `tokens`: how many tokens can have a rule.
-pub const MAX_TOKENS: usize = 16;
+pub const MAX_TOKENS: usize = 8;
 /// Capacity of one token's `recipients_allow` and of its `spenders_allow`.
-pub const MAX_TOKEN_ADDRESSES: usize = 16;
+pub const MAX_TOKEN_ADDRESSES: usize = 8;
 /// `permit_max_lifetime_seconds` when the policy does not set it: one hour.
 pub const DEFAULT_PERMIT_MAX_LIFETIME_SECONDS: u64 = 3600;
 

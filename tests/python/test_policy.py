@@ -55,6 +55,10 @@ ALL_KEYS = [
     "typed_data_domains",
     "daily_limit_wei",
     "allow_raw_hashes",
+    "default",
+    "tokens",
+    "permit_max_lifetime_seconds",
+    "allow_any_chain_authorization",
 ]
 
 
@@ -129,6 +133,10 @@ def test_the_default_policy_and_its_dict() -> None:
         "typed_data_domains": None,
         "daily_limit_wei": None,
         "allow_raw_hashes": True,
+        "default": "allow",
+        "tokens": {},
+        "permit_max_lifetime_seconds": 3600,
+        "allow_any_chain_authorization": False,
     }
     assert default.hash.startswith("0x")
     assert len(default.hash) == 66
