@@ -1165,19 +1165,21 @@ impl Policy {
             }
         }
         let selector = input.get(..4).and_then(|s| <[u8; 4]>::try_from(s).ok());
-        let selector_check = self.selectors_for(recipient).map(|selectors| match selector {
-            None => Err(PolicyViolation::MissingSelector {
-                contract: *recipient,
-                calldata_len: u8::try_from(input.len()).unwrap_or(u8::MAX),
-            }),
-            Some(selector) if !contains(selectors, &selector) => {
-                Err(PolicyViolation::SelectorNotAllowed {
+        let selector_check = self
+            .selectors_for(recipient)
+            .map(|selectors| match selector {
+                None => Err(PolicyViolation::MissingSelector {
                     contract: *recipient,
-                    selector,
-                })
-            }
-            Some(_) => Ok(()),
-        });
+                    calldata_len: u8::try_from(input.len()).unwrap_or(u8::MAX),
+                }),
+                Some(selector) if !contains(selectors, &selector) => {
+                    Err(PolicyViolation::SelectorNotAllowed {
+                        contract: *recipient,
+                        selector,
+                    })
+                }
+                Some(_) => Ok(()),
+            });
         match self.default_mode {
             DefaultMode::Allow => {
                 if let Some(allowed) = &self.recipients_allow {
@@ -1242,14 +1244,13 @@ impl Policy {
     }
 
     /// Checks one more transfer of `spend` of `token` against its
-    /// `daily_limit`, given what was already `spent` on the same chain in
-    /// the last 24 hours.
+    /// `daily_limit`, given what was already `spent` on the transaction's
+    /// chain in the last 24 hours (the std wallet keeps that history).
     ///
     /// # Errors
     /// [`PolicyViolation::TokenDailyLimitExceeded`].
     pub fn check_token_daily_limit(
         &self,
-        chain_id: Option<u64>,
         token: &Address,
         spent: U256,
         spend: U256,
@@ -1260,7 +1261,6 @@ impl Policy {
         match spend.checked_add(spent) {
             Some(total) if total <= limit => Ok(()),
             _ => Err(PolicyViolation::TokenDailyLimitExceeded {
-                chain_id,
                 token: *token,
                 spent,
                 spend,
@@ -1366,7 +1366,7 @@ impl Policy {
                 let latest = U256::from_u64(now)
                     .checked_add(U256::from_u64(self.permit_max_lifetime_seconds))
                     .unwrap_or(U256::MAX);
-                if !grant.valid_until.is_some_and(|until| until <= latest) {
+                if grant.valid_until.is_none_or(|until| until > latest) {
                     return Err(PolicyViolation::PermitLifetimeTooLong {
                         token: grant.token,
                         valid_until: grant.valid_until,

@@ -1062,14 +1062,14 @@ impl Wallet {
         &self,
         transaction: &tx::TypedTransaction<'_>,
         now: u64,
-    ) -> Result<(Decision, Option<(Option<u64>, tx::U256)>)> {
+    ) -> Result<(Decision, Option<WeiSpend>)> {
         let account = self.account()?;
         let policy = account.bound_policy()?;
         let mut decision = policy.decide_transaction(transaction)?;
         let chain_id = transaction.chain_id();
         if let Some((token, amount)) = policy.token_spend(transaction) {
             let spent = account.ledger.token_spent(chain_id, &token, now);
-            policy.check_token_daily_limit(chain_id, &token, spent, amount)?;
+            policy.check_token_daily_limit(&token, spent, amount)?;
             let _ = decision.rules.push(policy::PolicyField::TokenDailyLimit);
         }
         if policy.daily_limit_wei().is_none() {
@@ -1210,7 +1210,10 @@ impl Wallet {
         let now = self.clock.now_unix_seconds();
         Ok(self.account()?.bound_policy()?.decide_typed_data(
             &data.domain(),
-            permit.as_ref().map(typed_data::OwnedPermit::as_permit).as_ref(),
+            permit
+                .as_ref()
+                .map(typed_data::OwnedPermit::as_permit)
+                .as_ref(),
             now,
         )?)
     }
@@ -1411,6 +1414,9 @@ impl Wallet {
         Ok(address)
     }
 }
+
+/// A wei spend to record once signed: its chain (`None`: every chain) and amount.
+type WeiSpend = (Option<u64>, tx::U256);
 
 /// Where an adopted account's spend ledger comes from.
 #[derive(Clone, Copy)]

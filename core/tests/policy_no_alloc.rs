@@ -187,12 +187,9 @@ fn token_rules_allocate_nothing() {
         assert_eq!(call.token, token);
         let decision = policy.decide_transaction(&tx).unwrap();
         assert!(!decision.rules.is_empty());
-        assert_eq!(
-            policy.token_spend(&tx),
-            Some((token, U256::from_u64(100)))
-        );
+        assert_eq!(policy.token_spend(&tx), Some((token, U256::from_u64(100))));
         policy
-            .check_token_daily_limit(Some(14), &token, U256::from_u64(10), U256::from_u64(100))
+            .check_token_daily_limit(&token, U256::from_u64(10), U256::from_u64(100))
             .unwrap();
         let rule = policy.token_rule(&token).unwrap();
         policy
@@ -221,7 +218,9 @@ fn token_rules_allocate_nothing() {
             verifying_contract: Some(Address([0x22; 20])),
             salt: None,
         };
-        policy.decide_typed_data(&domain, Some(&permit), 900).unwrap();
+        policy
+            .decide_typed_data(&domain, Some(&permit), 900)
+            .unwrap();
         let mut encoding = [0u8; MAX_ENCODED_LEN];
         let n = policy.encode(&mut encoding).unwrap();
         assert!(Policy::decode(&encoding[..n]).unwrap() == policy);

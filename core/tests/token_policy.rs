@@ -38,12 +38,18 @@ fn selectors_are_the_keccak_of_their_signatures() {
     assert_eq!(TRANSFER, sel("transfer(address,uint256)"));
     assert_eq!(TRANSFER_FROM, sel("transferFrom(address,address,uint256)"));
     assert_eq!(APPROVE, sel("approve(address,uint256)"));
-    assert_eq!(INCREASE_ALLOWANCE, sel("increaseAllowance(address,uint256)"));
+    assert_eq!(
+        INCREASE_ALLOWANCE,
+        sel("increaseAllowance(address,uint256)")
+    );
     assert_eq!(
         PERMIT,
         sel("permit(address,address,uint256,uint256,uint8,bytes32,bytes32)")
     );
-    assert_eq!(PERMIT2_APPROVE, sel("approve(address,address,uint160,uint48)"));
+    assert_eq!(
+        PERMIT2_APPROVE,
+        sel("approve(address,address,uint160,uint48)")
+    );
     assert_eq!(
         PERMIT2_TRANSFER_FROM,
         sel("transferFrom(address,address,uint160,address)")
@@ -103,7 +109,12 @@ fn decoder_refuses_what_is_not_the_exact_encoding() {
     amount[11] = 1;
     let p2 = calldata(
         PERMIT2_APPROVE,
-        &[word_address(&token), word_address(&addr(4)), amount, [0u8; 32]],
+        &[
+            word_address(&token),
+            word_address(&addr(4)),
+            amount,
+            [0u8; 32],
+        ],
     );
     assert_eq!(
         decode_token_call(&addr(7), &p2),
@@ -113,7 +124,12 @@ fn decoder_refuses_what_is_not_the_exact_encoding() {
     expiration[25] = 1;
     let p2 = calldata(
         PERMIT2_APPROVE,
-        &[word_address(&token), word_address(&addr(4)), [0u8; 32], expiration],
+        &[
+            word_address(&token),
+            word_address(&addr(4)),
+            [0u8; 32],
+            expiration,
+        ],
     );
     assert_eq!(
         decode_token_call(&addr(7), &p2),
@@ -189,7 +205,10 @@ fn policy_spec() -> impl Strategy<Value = PolicySpec> {
         )),
         prop::option::of(people()),
         any::<bool>(),
-        prop::option::of(prop::collection::vec(prop::sample::select(vec![1u64, 14, 114]), 0..3)),
+        prop::option::of(prop::collection::vec(
+            prop::sample::select(vec![1u64, 14, 114]),
+            0..3,
+        )),
         0u64..7200,
     )
         .prop_map(
@@ -246,7 +265,9 @@ impl PolicySpec {
         policy
             .set_recipients_allow(self.recipients_allow.as_deref().map(addrs).as_deref())
             .unwrap();
-        policy.set_recipients_deny(&addrs(&self.recipients_deny)).unwrap();
+        policy
+            .set_recipients_deny(&addrs(&self.recipients_deny))
+            .unwrap();
         if let Some((contract, selectors)) = &self.selectors {
             policy.set_selectors(addr(*contract), selectors).unwrap();
         }
@@ -305,14 +326,16 @@ fn call_spec() -> impl Strategy<Value = CallSpec> {
         ],
         prop::bool::weighted(0.1),
     )
-        .prop_map(|(to, selector, args, amount, malformation, empty)| CallSpec {
-            to,
-            selector,
-            args,
-            amount,
-            malformation,
-            empty,
-        })
+        .prop_map(
+            |(to, selector, args, amount, malformation, empty)| CallSpec {
+                to,
+                selector,
+                args,
+                amount,
+                malformation,
+                empty,
+            },
+        )
 }
 
 fn amount_value(code: u8) -> U256 {
@@ -350,8 +373,9 @@ impl CallSpec {
                 .iter()
                 .enumerate()
                 .map(|(i, &zero)| match zero {
-                    12 if !(self.selector == PERMIT2_APPROVE && i == 2)
-                        && !(self.selector == PERMIT2_TRANSFER_FROM && i == 2) =>
+                    12 if !((self.selector == PERMIT2_APPROVE
+                        || self.selector == PERMIT2_TRANSFER_FROM)
+                        && i == 2) =>
                     {
                         word_address(&addr(self.args[i % 4]))
                     }
@@ -509,7 +533,11 @@ fn oracle_call(spec: &PolicySpec, to: &Address, input: &[u8]) -> Option<&'static
                 .recipients_allow
                 .as_ref()
                 .is_some_and(|l| addrs(l).contains(to));
-            return if listed { None } else { Some("recipients_allow") };
+            return if listed {
+                None
+            } else {
+                Some("recipients_allow")
+            };
         }
         Some("default")
     }
@@ -530,7 +558,9 @@ fn tx_to<'a>(to: Address, input: &'a [u8]) -> TypedTransaction<'a> {
     .into()
 }
 
-fn refusal_name<T>(result: &Result<T, wallet_core::policy::PolicyViolation>) -> Option<&'static str> {
+fn refusal_name<T>(
+    result: &Result<T, wallet_core::policy::PolicyViolation>,
+) -> Option<&'static str> {
     result.as_ref().err().map(|v| v.rule().name())
 }
 
@@ -559,7 +589,11 @@ fn permit_spec() -> impl Strategy<Value = PermitSpec> {
         })
 }
 
-fn oracle_permit(spec: &PolicySpec, permit: &PermitSpec, typed_domains: bool) -> Option<&'static str> {
+fn oracle_permit(
+    spec: &PolicySpec,
+    permit: &PermitSpec,
+    typed_domains: bool,
+) -> Option<&'static str> {
     // typed_domains: whether the policy lists typed_data_domains (then the
     // domain is listed exactly when permit.domain_listed).
     let listed = typed_domains.then_some(permit.domain_listed);
@@ -578,9 +612,7 @@ fn oracle_permit(spec: &PolicySpec, permit: &PermitSpec, typed_domains: bool) ->
         };
         let value = amount_value(amount);
         let unlimited = value == U256::MAX;
-        if let Some(refusal) =
-            oracle_token_action(spec, rule, false, &spender, value, unlimited)
-        {
+        if let Some(refusal) = oracle_token_action(spec, rule, false, &spender, value, unlimited) {
             return Some(refusal);
         }
         let within = until.is_some_and(|u| u <= permit.now + spec.lifetime);
@@ -788,7 +820,9 @@ fn refusals_name_the_rule_and_the_value() {
     rule.set_recipients_allow(Some(&[addr(4)])).unwrap();
     spec_policy.set_token_rule(rule).unwrap();
     let input = calldata(TRANSFER, &[word_address(&addr(5)), U256::from_u64(10).0]);
-    let refusal = spec_policy.decide_transaction(&tx_to(token, &input)).unwrap_err();
+    let refusal = spec_policy
+        .decide_transaction(&tx_to(token, &input))
+        .unwrap_err();
     let text = refusal.to_string();
     assert!(text.contains("tokens.recipients_allow"), "{text}");
     assert!(text.contains(&addr(5).checksum().to_string()), "{text}");
@@ -797,17 +831,26 @@ fn refusals_name_the_rule_and_the_value() {
         .decide_transaction(&tx_to(token, &input))
         .unwrap_err()
         .to_string();
-    assert!(text.contains("1001") && text.contains("tokens.max_amount 1000"), "{text}");
+    assert!(
+        text.contains("1001") && text.contains("tokens.max_amount 1000"),
+        "{text}"
+    );
     let input = calldata(APPROVE, &[word_address(&addr(4)), U256::MAX.0]);
     let text = spec_policy
         .decide_transaction(&tx_to(token, &input))
         .unwrap_err()
         .to_string();
-    assert!(text.contains("unlimited") && text.contains("tokens.allow_unlimited_approval"), "{text}");
+    assert!(
+        text.contains("unlimited") && text.contains("tokens.allow_unlimited_approval"),
+        "{text}"
+    );
     let short = &input[..40];
     let text = spec_policy
         .decide_transaction(&tx_to(token, short))
         .unwrap_err()
         .to_string();
-    assert!(text.contains("shorter") && text.contains("tokens"), "{text}");
+    assert!(
+        text.contains("shorter") && text.contains("tokens"),
+        "{text}"
+    );
 }

@@ -1764,9 +1764,7 @@ impl From<PolicyViolation> for wallet_result {
             V::TokenApprovalAboveCap { .. } => WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP,
             V::TokenDailyLimitExceeded { .. } => WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED,
             V::PermitLifetimeTooLong { .. } => WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG,
-            V::AnyChainAuthorizationNotAllowed => {
-                WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED
-            }
+            V::AnyChainAuthorizationNotAllowed => WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED,
             _ => WALLET_POLICY_OTHER,
         }
     }

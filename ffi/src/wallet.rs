@@ -20,9 +20,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use wallet_core::policy::{Decision, DefaultMode, Policy, PolicyError};
 use wallet_core::signer::Address;
-use wallet_core::wallet::typed_data::TypedDataError;
 use wallet_core::tpm::{transport, PcrSelection};
 use wallet_core::tx::{TxError, U256};
+use wallet_core::wallet::typed_data::TypedDataError;
 use wallet_core::wallet::{AccountOptions, KeyMode, Wallet};
 use wallet_core::Error;
 
@@ -543,7 +543,10 @@ fn decision_text(
         ),
         Err(e) => return Err(e.into()),
     };
-    let mut text = format!("{{\"allowed\": {allowed}, \"mode\": \"{}\", \"rules\": [", mode.name());
+    let mut text = format!(
+        "{{\"allowed\": {allowed}, \"mode\": \"{}\", \"rules\": [",
+        mode.name()
+    );
     for (i, rule) in rules.iter().enumerate() {
         if i > 0 {
             text.push_str(", ");
@@ -737,8 +740,7 @@ pub unsafe extern "C" fn wallet_sign_authorization(
         // SAFETY: the caller's contract above.
         let wallet = unsafe { handle_ref(handle) }?;
         // SAFETY: the caller's contract above.
-        let chain_id =
-            unsafe { array_in::<32>(chain_id, chain_id_len, WALLET_INVALID_PARAMETER) }?;
+        let chain_id = unsafe { array_in::<32>(chain_id, chain_id_len, WALLET_INVALID_PARAMETER) }?;
         // SAFETY: the caller's contract above.
         let address = unsafe { array_in::<20>(address, address_len, WALLET_INVALID_PARAMETER) }?;
         // SAFETY: the caller's contract above.

@@ -556,7 +556,10 @@ impl TpmWallet {
         let payload = fields.signing_payload()?;
         let outcome = self.with_open(py, |open| {
             let mode = policy_mode(&open.wallet);
-            Ok(Outcome::from(mode, open.wallet.check_transaction(&payload))?)
+            Ok(Outcome::from(
+                mode,
+                open.wallet.check_transaction(&payload),
+            )?)
         })?;
         outcome.to_py(py)
     }
@@ -571,7 +574,10 @@ impl TpmWallet {
         let json = json.to_owned();
         let outcome = self.with_open(py, move |open| {
             let mode = policy_mode(&open.wallet);
-            Ok(Outcome::from(mode, open.wallet.check_typed_data_json(&json))?)
+            Ok(Outcome::from(
+                mode,
+                open.wallet.check_typed_data_json(&json),
+            )?)
         })?;
         outcome.to_py(py)
     }
@@ -579,10 +585,15 @@ impl TpmWallet {
     /// Signs a typed-data document given as JSON (`types`, `primaryType`,
     /// `domain`, `message`): the core checks and hashes that very document.
     /// Returns `r || s || v`.
-    fn sign_typed_data_json<'py>(&self, py: Python<'py>, json: &str) -> PyResult<Bound<'py, PyBytes>> {
+    fn sign_typed_data_json<'py>(
+        &self,
+        py: Python<'py>,
+        json: &str,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let json = json.to_owned();
-        let signature =
-            self.with_open(py, move |open| Ok(open.wallet.sign_typed_data_json(&json)?))?;
+        let signature = self.with_open(py, move |open| {
+            Ok(open.wallet.sign_typed_data_json(&json)?)
+        })?;
         Ok(PyBytes::new(py, &signature_bytes(&signature)))
     }
 
@@ -598,7 +609,10 @@ impl TpmWallet {
         let address = parse_address("the authorization's address", address)?;
         let outcome = self.with_open(py, move |open| {
             let mode = policy_mode(&open.wallet);
-            Ok(Outcome::from(mode, open.wallet.check_authorization(&chain_id, &address))?)
+            Ok(Outcome::from(
+                mode,
+                open.wallet.check_authorization(&chain_id, &address),
+            )?)
         })?;
         outcome.to_py(py)
     }

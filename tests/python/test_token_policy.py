@@ -15,8 +15,8 @@ from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from flare_wallet import PolicyViolation, SecureWalletManager, Vtpm
 
-TOKEN = "0x1D80c49BbBCd1C0911346656B529DF9E5c2F783d"
-OTHER_TOKEN = "0x2222222222222222222222222222222222222222"
+TOKEN = "0x1D80c49BbBCd1C0911346656B529DF9E5c2F783d"  # noqa: S105 (an address)
+OTHER_TOKEN = "0x2222222222222222222222222222222222222222"  # noqa: S105 (an address)
 FRIEND = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 STRANGER = "0x3333333333333333333333333333333333333333"
 PERMIT2 = "0x000000000022D473030F116dDEE9F6B43aC78BA3"
@@ -76,10 +76,13 @@ APPROVE = "0x095ea7b3"
 
 def test_check_transaction_explains_deny_mode(deny: SecureWalletManager) -> None:
     allowed = deny.check_transaction(tx(TOKEN, call(TRANSFER, FRIEND, 10**18)))
-    assert allowed["allowed"] and allowed["mode"] == "deny"
-    assert "tokens" in allowed["rules"] and "chain_ids" in allowed["rules"]
+    assert allowed["allowed"]
+    assert allowed["mode"] == "deny"
+    assert "tokens" in allowed["rules"]
+    assert "chain_ids" in allowed["rules"]
     plain = deny.check_transaction(tx(FRIEND, value=1))
-    assert plain["allowed"] and "recipients_allow" in plain["rules"]
+    assert plain["allowed"]
+    assert "recipients_allow" in plain["rules"]
     cases = {
         "tokens.recipients_allow": tx(TOKEN, call(TRANSFER, STRANGER, 1)),
         "tokens.max_amount": tx(TOKEN, call(TRANSFER, FRIEND, 10**21 + 1)),
@@ -92,7 +95,8 @@ def test_check_transaction_explains_deny_mode(deny: SecureWalletManager) -> None
     }
     for rule, request in cases.items():
         refused = deny.check_transaction(request)
-        assert not refused["allowed"] and refused["rules"] == [rule], (rule, refused)
+        assert not refused["allowed"], (rule, refused)
+        assert refused["rules"] == [rule], (rule, refused)
         assert rule in refused["reason"]
         with pytest.raises(PolicyViolation) as raised:
             deny.sign_transaction(request)
@@ -203,7 +207,11 @@ def permit_documents(deadline: int) -> dict[str, dict[str, Any]]:
             },
             "primaryType": "PermitBatch",
             "domain": permit2,
-            "message": {"details": [details, details], "spender": FRIEND, "sigDeadline": deadline},
+            "message": {
+                "details": [details, details],
+                "spender": FRIEND,
+                "sigDeadline": deadline,
+            },
         },
         "transfer": {
             "types": {
@@ -218,7 +226,12 @@ def permit_documents(deadline: int) -> dict[str, dict[str, Any]]:
             },
             "primaryType": "PermitTransferFrom",
             "domain": permit2,
-            "message": {"permitted": permitted, "spender": FRIEND, "nonce": 7, "deadline": deadline},
+            "message": {
+                "permitted": permitted,
+                "spender": FRIEND,
+                "nonce": 7,
+                "deadline": deadline,
+            },
         },
         "batch_transfer": {
             "types": {
@@ -272,13 +285,12 @@ def permit_documents(deadline: int) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize(
     "kind", ["eip2612", "dai", "single", "batch", "transfer", "batch_transfer", "witness"]
 )
-def test_every_permit_kind_signs_eth_accounts_digest(
-    kind: str, deny: SecureWalletManager
-) -> None:
+def test_every_permit_kind_signs_eth_accounts_digest(kind: str, deny: SecureWalletManager) -> None:
     document = permit_documents(int(time.time()) + 600)[kind]
     decision = deny.check_typed_data(document)
     assert decision["allowed"], decision
-    assert "tokens" in decision["rules"] and "permit_max_lifetime_seconds" in decision["rules"]
+    assert "tokens" in decision["rules"]
+    assert "permit_max_lifetime_seconds" in decision["rules"]
     signed = deny.sign_typed_data(document)
     expected = Account.sign_message(encode_typed_data(full_message=document), KEY)
     assert signed.message_hash == _hash_eip191_message(encode_typed_data(full_message=document))

@@ -218,8 +218,12 @@ impl Policy {
             + optional(self.daily_limit_wei.is_some(), AMOUNT_LEN)
             + 1
             + if self.needs_version_3() {
-                let optional_list =
-                    |list: Option<&[Address]>| optional(list.is_some(), COUNT_LEN + ADDRESS_LEN * list.map_or(0, <[Address]>::len));
+                let optional_list = |list: Option<&[Address]>| {
+                    optional(
+                        list.is_some(),
+                        COUNT_LEN + ADDRESS_LEN * list.map_or(0, <[Address]>::len),
+                    )
+                };
                 1 + COUNT_LEN
                     + self
                         .tokens

@@ -105,7 +105,10 @@ const TOKEN_KEYS: [(&str, PolicyField); 5] = [
     ("daily_limit", PolicyField::TokenDailyLimit),
     ("recipients_allow", PolicyField::TokenRecipientsAllow),
     ("spenders_allow", PolicyField::TokenSpendersAllow),
-    ("allow_unlimited_approval", PolicyField::TokenAllowUnlimitedApproval),
+    (
+        "allow_unlimited_approval",
+        PolicyField::TokenAllowUnlimitedApproval,
+    ),
 ];
 
 const DOMAIN_CHAIN_ID: &str = "chain_id";
@@ -792,9 +795,8 @@ fn typed_data_domains(value: &Value) -> Result<Vec<TypedDataDomain>, PolicyJsonE
 
 fn token_rule(key: &str, value: &Value) -> Result<TokenRule, PolicyJsonError> {
     let field = PolicyField::Tokens;
-    let token = address_text(key).map_err(|expected| {
-        invalid(field, JsonPosition::TokenKey(JsonKey::new(key)), expected)
-    })?;
+    let token = address_text(key)
+        .map_err(|expected| invalid(field, JsonPosition::TokenKey(JsonKey::new(key)), expected))?;
     let object = value.as_object().ok_or(invalid(
         field,
         JsonPosition::TokenKey(JsonKey::new(key)),
@@ -819,11 +821,15 @@ fn token_rule(key: &str, value: &Value) -> Result<TokenRule, PolicyJsonError> {
                 .ok_or(invalid(field, at, Expected::List))?
                 .iter()
                 .enumerate()
-                .map(|(index, entry)| address(entry, field, JsonPosition::TokenEntry { token, index }))
+                .map(|(index, entry)| {
+                    address(entry, field, JsonPosition::TokenEntry { token, index })
+                })
                 .collect()
         };
         match field {
-            PolicyField::TokenMaxAmount => rule.set_max_amount(Some(token_amount(value, field, at)?)),
+            PolicyField::TokenMaxAmount => {
+                rule.set_max_amount(Some(token_amount(value, field, at)?))
+            }
             PolicyField::TokenDailyLimit => {
                 rule.set_daily_limit(Some(token_amount(value, field, at)?));
             }
@@ -833,15 +839,21 @@ fn token_rule(key: &str, value: &Value) -> Result<TokenRule, PolicyJsonError> {
             PolicyField::TokenSpendersAllow => rule
                 .set_spenders_allow(Some(&token_addresses(value)?))
                 .map_err(capacity(field, MAX_TOKEN_ADDRESSES))?,
-            _ => rule.set_allow_unlimited_approval(
-                value.as_bool().ok_or(invalid(field, at, Expected::Bool))?,
-            ),
+            _ => rule.set_allow_unlimited_approval(value.as_bool().ok_or(invalid(
+                field,
+                at,
+                Expected::Bool,
+            ))?),
         }
     }
     Ok(rule)
 }
 
-fn token_amount(value: &Value, field: PolicyField, at: JsonPosition) -> Result<U256, PolicyJsonError> {
+fn token_amount(
+    value: &Value,
+    field: PolicyField,
+    at: JsonPosition,
+) -> Result<U256, PolicyJsonError> {
     amount(value, field).map_err(|_| invalid(field, at, Expected::Amount))
 }
 
@@ -927,9 +939,10 @@ fn read_rule(
         }
         PolicyField::Tokens => tokens(value, policy),
         PolicyField::PermitMaxLifetimeSeconds => {
-            let seconds = value
-                .as_u64()
-                .ok_or(invalid(field, JsonPosition::Value, Expected::Seconds))?;
+            let seconds =
+                value
+                    .as_u64()
+                    .ok_or(invalid(field, JsonPosition::Value, Expected::Seconds))?;
             policy.set_permit_max_lifetime_seconds(seconds);
             Ok(())
         }

@@ -69,16 +69,18 @@ impl fmt::Display for CalldataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::Short { len, expected } => {
-                write!(f, "calldata is {len} bytes, shorter than the {expected} the call takes")
+                write!(
+                    f,
+                    "calldata is {len} bytes, shorter than the {expected} the call takes"
+                )
             }
             Self::Trailing { len, expected } => write!(
                 f,
                 "calldata is {len} bytes, longer than the {expected} the call takes"
             ),
-            Self::DirtyHighBits { index } => write!(
-                f,
-                "argument {index} has bits set above its type's width"
-            ),
+            Self::DirtyHighBits { index } => {
+                write!(f, "argument {index} has bits set above its type's width")
+            }
         }
     }
 }

@@ -151,8 +151,6 @@ pub enum PolicyViolation {
     /// The transfer would take the last 24 hours on this chain above the
     /// token's `daily_limit`.
     TokenDailyLimitExceeded {
-        /// The chain (`None`: no replay protection).
-        chain_id: Option<u64>,
         /// The token.
         token: Address,
         /// Already moved in the window.
@@ -358,22 +356,14 @@ impl fmt::Display for PolicyViolation {
                 write!(f, " is refused: {rule} is false")
             }
             Self::TokenDailyLimitExceeded {
-                chain_id,
                 token,
                 spent,
                 spend,
                 limit,
-            } => {
-                write!(f, "transfer of {spend} of token {token} ")?;
-                match chain_id {
-                    Some(id) => write!(f, "on chain {id}")?,
-                    None => f.write_str("without replay protection")?,
-                }
-                write!(
-                    f,
-                    " would exceed {rule} {limit} ({spent} moved in the last 24 hours)"
-                )
-            }
+            } => write!(
+                f,
+                "transfer of {spend} of token {token} would exceed {rule} {limit} ({spent} moved on this chain in the last 24 hours)"
+            ),
             Self::PermitLifetimeTooLong {
                 token,
                 valid_until,

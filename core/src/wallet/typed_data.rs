@@ -128,13 +128,17 @@ impl TypedData {
     /// A [`TypedDataError`] saying what is wrong.
     pub fn from_value(document: &Value) -> TdResult<Self> {
         let Some(object) = document.as_object() else {
-            return invalid("the document must be an object with types, primaryType, domain and message");
+            return invalid(
+                "the document must be an object with types, primaryType, domain and message",
+            );
         };
         if let Some(_other) = object
             .keys()
             .find(|k| !["types", "primaryType", "domain", "message"].contains(&k.as_str()))
         {
-            return invalid("the document has a key other than types, primaryType, domain and message");
+            return invalid(
+                "the document has a key other than types, primaryType, domain and message",
+            );
         }
         let Some(types) = object.get("types").and_then(Value::as_object) else {
             return invalid("types must be an object");
@@ -238,7 +242,12 @@ impl TypedData {
         }
     }
 
-    fn dependencies(&self, primary: &str, found: &mut BTreeSet<String>, depth: usize) -> TdResult<()> {
+    fn dependencies(
+        &self,
+        primary: &str,
+        found: &mut BTreeSet<String>,
+        depth: usize,
+    ) -> TdResult<()> {
         if depth > MAX_DEPTH {
             return invalid("types nest too deeply");
         }
@@ -351,7 +360,8 @@ impl TypedData {
             encode_atomic(kind, object.get(name).unwrap_or(&Value::Null))
         };
         let uint = |object: &Value, name: &str, kind: &str| field(object, name, kind).map(U256);
-        let addr = |object: &Value, name: &str| field(object, name, "address").map(|w| word_address(&w));
+        let addr =
+            |object: &Value, name: &str| field(object, name, "address").map(|w| word_address(&w));
         let later = |a: U256, b: U256| if a > b { a } else { b };
         let spender = addr(message, "spender")?;
         let mut grants = Vec::new();
@@ -372,7 +382,11 @@ impl TypedData {
                     let expiry = uint(message, "expiry", "uint256")?;
                     grants.push(PermitGrant {
                         token,
-                        amount: if allowed[31] == 1 { None } else { Some(U256::ZERO) },
+                        amount: if allowed[31] == 1 {
+                            None
+                        } else {
+                            Some(U256::ZERO)
+                        },
                         valid_until: (!expiry.is_zero()).then_some(expiry),
                     });
                 }
@@ -383,7 +397,10 @@ impl TypedData {
                 let details: Vec<&Value> = if kind == PermitKind::Permit2Single {
                     std::vec![details]
                 } else {
-                    details.as_array().map(|a| a.iter().collect()).unwrap_or_default()
+                    details
+                        .as_array()
+                        .map(|a| a.iter().collect())
+                        .unwrap_or_default()
                 };
                 for detail in details {
                     let amount = uint(detail, "amount", "uint160")?;
@@ -398,7 +415,10 @@ impl TypedData {
                 let deadline = uint(message, "deadline", "uint256")?;
                 let permitted = message.get("permitted").unwrap_or(&Value::Null);
                 let permitted: Vec<&Value> = if kind == PermitKind::Permit2BatchTransferFrom {
-                    permitted.as_array().map(|a| a.iter().collect()).unwrap_or_default()
+                    permitted
+                        .as_array()
+                        .map(|a| a.iter().collect())
+                        .unwrap_or_default()
                 } else {
                     std::vec![permitted]
                 };
@@ -511,16 +531,18 @@ fn read_types(
         structs.insert(name.clone(), list);
     }
     // eth-account infers EIP712Domain from the domain's keys when absent.
-    structs.entry("EIP712Domain".to_string()).or_insert_with(|| {
-        DOMAIN_MEMBERS
-            .iter()
-            .filter(|(name, _)| domain.contains_key(*name))
-            .map(|(name, kind)| Member {
-                name: (*name).to_string(),
-                kind: (*kind).to_string(),
-            })
-            .collect()
-    });
+    structs
+        .entry("EIP712Domain".to_string())
+        .or_insert_with(|| {
+            DOMAIN_MEMBERS
+                .iter()
+                .filter(|(name, _)| domain.contains_key(*name))
+                .map(|(name, kind)| Member {
+                    name: (*name).to_string(),
+                    kind: (*kind).to_string(),
+                })
+                .collect()
+        });
     Ok(structs)
 }
 
@@ -545,7 +567,9 @@ fn fixed_length(kind: &str) -> Option<usize> {
 }
 
 fn base_type(kind: &str) -> &str {
-    kind.find('[').and_then(|open| kind.get(..open)).unwrap_or(kind)
+    kind.find('[')
+        .and_then(|open| kind.get(..open))
+        .unwrap_or(kind)
 }
 
 fn integer_bits(kind: &str, prefix: &str) -> Option<usize> {
@@ -557,7 +581,7 @@ fn integer_bits(kind: &str, prefix: &str) -> Option<usize> {
         return None;
     }
     let bits: usize = digits.parse().ok()?;
-    (bits % 8 == 0 && (8..=256).contains(&bits)).then_some(bits)
+    (bits.is_multiple_of(8) && (8..=256).contains(&bits)).then_some(bits)
 }
 
 fn nibble(c: u8) -> Option<u8> {
@@ -570,8 +594,10 @@ fn nibble(c: u8) -> Option<u8> {
 }
 
 fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))?;
-    if digits.len() % 2 != 0 {
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))?;
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits
@@ -617,7 +643,9 @@ fn encode_integer(value: &Value, signed: bool, bits: usize) -> TdResult<[u8; 32]
         Value::Number(number) => match (number.as_u64(), number.as_i64()) {
             (Some(u), _) => u.to_string(),
             (None, Some(i)) => i.to_string(),
-            _ => return invalid("an integer given as a JSON number must be exact: give large integers as strings"),
+            _ => return invalid(
+                "an integer given as a JSON number must be exact: give large integers as strings",
+            ),
         },
         _ => return invalid("an integer value must be a number or a string"),
     };

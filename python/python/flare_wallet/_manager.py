@@ -578,9 +578,7 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
             y_parity=y_parity,
             r=int.from_bytes(r, "big"),
             s=int.from_bytes(s, "big"),
-            signature=Signature(
-                vrs=(y_parity, int.from_bytes(r, "big"), int.from_bytes(s, "big"))
-            ),
+            signature=Signature(vrs=(y_parity, int.from_bytes(r, "big"), int.from_bytes(s, "big"))),
             authorization_hash=unsigned.hash(),
         )
 
