@@ -400,6 +400,11 @@ enum wallet_result
    */
   WALLET_TPM_INJECTED_FAILURE = 509,
   /**
+   * The TPM serves another client and did not take this one within the
+   * busy bound (swtpm), or a TPM device is held open by another process.
+   */
+  WALLET_TPM_BUSY = 510,
+  /**
    * The TPM refused a command with a response code
    * (`wallet_last_error_message` names the command and the code).
    */
@@ -2600,10 +2605,23 @@ wallet_result wallet_load_account(const wallet *handle,
 wallet_result wallet_address(const wallet *handle, uint8_t *out, size_t out_cap, size_t *out_len);
 
 /**
+ * Makes the calling process non-dumpable (`PR_SET_DUMPABLE 0`): no core
+ * dump, no `ptrace` by other processes of the same user, `/proc/PID/mem`
+ * readable by root only. The library never changes its host process on
+ * its own; a host that owns its process and caches a key
+ * (`WALLET_KEY_MODE_CACHED`) opts in by calling this once. The cached key
+ * itself is always kept on a locked (`mlock`), never-dumped
+ * (`MADV_DONTDUMP`) page.
+ *
+ * Errors: `WALLET_UNKNOWN_ERROR` if the `prctl` fails.
+ */
+wallet_result wallet_harden_process(void);
+
+/**
  * Sets the key mode: `WALLET_KEY_MODE_STRICT` (0, the default) unseals
  * the key for every signature and wipes it at once;
- * `WALLET_KEY_MODE_CACHED` (1) keeps it unsealed in the library's
- * zeroizing memory after its next use, until the wallet is freed. Going
+ * `WALLET_KEY_MODE_CACHED` (1) keeps it unsealed after its next use, on a
+ * locked, never-dumped page of the library's, until the wallet is freed. Going
  * back to strict wipes a cached key at once.
  *
  * `mode` is a `uint32_t` holding a `wallet_key_mode` value, so that an

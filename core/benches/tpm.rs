@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use wallet_core::attest::{verify, Expectations};
+use wallet_core::policy::Policy;
 use wallet_core::tpm::simulator::Swtpm;
+use wallet_core::tpm::transport::SocketTransport;
+use wallet_core::tx::U256;
 use wallet_core::wallet::{AccountOptions, KeyMode, Wallet};
 
 /// An EIP-1559 unsigned signing payload on chain 14, built with the rlp crate.
@@ -112,7 +115,44 @@ fn tpm_benches(c: &mut Criterion) {
         });
     });
 
-    wallet.set_key_mode(KeyMode::Strict);
+    // The same wallet's state directory, through a transport that keeps one
+    // connection instead of one per operation (the swtpm is shared by default).
+    let state = wallet.state_dir().to_path_buf();
+    drop(wallet);
+    let persistent = SocketTransport::unix(bench.swtpm.socket_path()).persistent();
+    let mut held = Wallet::with_transport(Box::new(persistent), &state).expect("open");
+    held.load_account().expect("load");
+    c.bench_function("tpm/sign_transaction/strict_persistent_connection", |b| {
+        b.iter(|| {
+            held.sign_transaction(black_box(&payload), &mut out)
+                .expect("sign")
+        });
+    });
+    drop(held);
+
+    // A daily limit: each signature reserves and commits its spend in the
+    // ledger (two atomic, fsynced writes under the directory's lock).
+    let mut limited = bench.open();
+    let mut policy = Policy::default();
+    policy.set_daily_limit_wei(Some(U256::MAX));
+    limited
+        .create_account(AccountOptions {
+            policy,
+            ..AccountOptions::default()
+        })
+        .expect("create");
+    limited.set_key_mode(KeyMode::Cached);
+    c.bench_function("tpm/sign_transaction/cached_daily_limit", |b| {
+        b.iter(|| {
+            limited
+                .sign_transaction(black_box(&payload), &mut out)
+                .expect("sign")
+        });
+    });
+    drop(limited);
+
+    let mut wallet = Wallet::open(&bench.swtpm.tcti(), &state).expect("open");
+    wallet.load_account().expect("load");
     report_commands(&mut wallet, "strict attestation", |w| {
         w.attest(b"nonce", 14).expect("attest");
     });

@@ -292,6 +292,13 @@ pub enum PolicyError {
     /// The spend ledger in the state directory is damaged or belongs to
     /// another account.
     SpendLedgerMalformed,
+    /// The spend ledger is full: no two committed entries of one asset can
+    /// be merged to make room (or every reservation id was used).
+    SpendLedgerFull,
+    /// A spend reserved before signing is no longer in the ledger when it
+    /// is committed: the ledger was replaced or deleted meanwhile. The
+    /// signature was not returned.
+    SpendReservationLost,
     /// The policy audit log in the state directory does not parse.
     AuditLogMalformed,
 }
@@ -330,6 +337,12 @@ impl fmt::Display for PolicyError {
             Self::SpendLedgerMalformed => f.write_str(
                 "the spend ledger (daily_limit_wei history) is damaged or belongs to another account",
             ),
+            Self::SpendLedgerFull => f.write_str(
+                "the spend ledger is full (4096 live entries that cannot be merged); nothing was signed",
+            ),
+            Self::SpendReservationLost => f.write_str(
+                "the spend reserved before signing vanished from the spend ledger (it was replaced or deleted meanwhile); the signature was not returned",
+            ),
             Self::AuditLogMalformed => f.write_str("the policy audit log does not parse"),
         }
     }
@@ -342,6 +355,36 @@ impl From<PolicyViolation> for PolicyError {
     fn from(v: PolicyViolation) -> Self {
         Self::Violation(v)
     }
+}
+
+/// `HMAC-SHA256(secret key, label)`: the key a binding tag is made with, so
+/// the tag's MAC is never keyed with the wallet key itself.
+///
+/// Computed from SHA-256 by the HMAC definition (RFC 2104) rather than with
+/// the `hmac` crate, whose key setup leaves the key XOR ipad/opad blocks on
+/// the stack unwiped: here both pad blocks and the inner hash are wiped.
+/// The result equals `Hmac::<Sha256>` (tested).
+pub(crate) fn derive_binding_key(key: &SecretKey, label: &[u8]) -> Zeroizing<[u8; 32]> {
+    const BLOCK: usize = 64;
+    let secret = key.to_bytes();
+    let mut inner_pad = Zeroizing::new([0x36u8; BLOCK]);
+    let mut outer_pad = Zeroizing::new([0x5cu8; BLOCK]);
+    for ((inner, outer), byte) in inner_pad
+        .iter_mut()
+        .zip(outer_pad.iter_mut())
+        .zip(secret.iter())
+    {
+        *inner ^= byte;
+        *outer ^= byte;
+    }
+    let mut inner = Sha256::new();
+    inner.update(&inner_pad[..]);
+    inner.update(label);
+    let inner_hash = Zeroizing::new(<[u8; 32]>::from(inner.finalize()));
+    let mut outer = Sha256::new();
+    outer.update(&outer_pad[..]);
+    outer.update(&inner_hash[..]);
+    Zeroizing::new(outer.finalize().into())
 }
 
 /// The selectors allowed for one contract.
@@ -1477,10 +1520,7 @@ impl Policy {
     /// the key can make a tag that [`binding_matches`](Self::binding_matches).
     #[must_use]
     pub fn binding_tag(&self, key: &SecretKey, address: &Address) -> [u8; 32] {
-        let secret = key.to_bytes();
-        let mut derive = crate::tpm::kdf::hmac_sha256(&secret[..]);
-        derive.update(BINDING_KEY_LABEL);
-        let binding_key = Zeroizing::new(<[u8; 32]>::from(derive.finalize().into_bytes()));
+        let binding_key = derive_binding_key(key, BINDING_KEY_LABEL);
         let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
         mac.update(&address.0);
         self.write_canonical(&mut mac);
@@ -1515,4 +1555,27 @@ pub fn sign_checked(
         .map_err(PolicyError::Violation)?;
     let signature = tx.sign(key)?;
     Ok(tx.encode_signed(&signature, out)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_binding_key_is_hmac_sha256_of_the_label_under_the_wallet_key() {
+        for seed in [1u8, 0x42, 0x7f] {
+            let key = SecretKey::from_bytes(&[seed; 32]).expect("valid scalar");
+            for label in [
+                BINDING_KEY_LABEL,
+                b"flare-wallet/account-binding/v2".as_slice(),
+                b"",
+                &[0xa5; 100],
+            ] {
+                let mut reference = crate::tpm::kdf::hmac_sha256(&key.to_bytes()[..]);
+                reference.update(label);
+                let expected: [u8; 32] = reference.finalize().into_bytes().into();
+                assert_eq!(*derive_binding_key(&key, label), expected);
+            }
+        }
+    }
 }

@@ -7,8 +7,14 @@
 //! attestation evidence and TPM-bound backups; never the key.
 //!
 //! Two key modes: [`KeyMode::Strict`] unseals the key for every signature and
-//! wipes it at once; [`KeyMode::Cached`] keeps the unsealed key in zeroizing
-//! memory until the wallet is closed (or the mode is set back to strict).
+//! wipes it at once; [`KeyMode::Cached`] keeps the unsealed key until the
+//! wallet is closed (or the mode is set back to strict), on a page of its own
+//! that is `mlock`ed (never swapped out), marked `MADV_DONTDUMP` (left out of
+//! core dumps) and wiped when the key goes ([`Wallet::cached_key_protection`]).
+//! A library does not change its host process on its own: a process that
+//! owns itself and caches a key also calls [`make_process_non_dumpable`]
+//! (the signing service does; the Python face does by default, and C hosts
+//! opt in).
 //!
 //! Every unseal first checks the SRK Name recorded in the account against the
 //! TPM's own, and checks that the unsealed key belongs to the recorded
@@ -50,9 +56,24 @@
 //! Each signing call decodes its input, checks the policy, and only then
 //! touches the key; a refusal is [`PolicyError::Violation`](policy::PolicyError::Violation) and nothing is
 //! signed. With `daily_limit_wei` set, each signed transaction's worst case
-//! (value + maximum fee) is written to the spend ledger
-//! ([`SPEND_LEDGER_FILE`]) atomically before
-//! the signed bytes are returned, so a crash never forgets a spend.
+//! (value + maximum fee) is reserved in the spend ledger
+//! ([`SPEND_LEDGER_FILE`]) before the signature is made and committed
+//! before the signed bytes are returned ([`crate::policy::ledger`]), so a
+//! crash never forgets a spend: a reservation whose process died counts
+//! until it expires.
+//!
+//! # Several processes, one state directory
+//!
+//! Wallets in any number of processes may share a state directory. Every
+//! read-modify-write (the spend ledger, the audit log, the account file)
+//! runs under the directory's exclusive lock ([`StateDir::lock`]), and
+//! each locked step first re-reads the account file: a policy, owners or
+//! admin nonce changed by another process is checked against the key
+//! (binding tag) and takes effect at once, so an approval is never
+//! accepted twice and no process signs under a replaced policy. The
+//! ledger is re-read under the lock, and the daily limit is checked and
+//! the spend reserved before the lock is released, so concurrent signers
+//! together never pass the limit.
 //!
 //! A sealed-key file written before signing policies existed carries none:
 //! such an account loads, attests with [`NO_POLICY_HASH`] and can be backed
@@ -61,7 +82,7 @@
 //! instead would let a writer of the state directory strip a policy by
 //! rewriting the file in the old form.
 //!
-//! What a writer of the state directory can still do: put back an older
+//! What a writer of the state directory that bypasses this code can still do: put back an older
 //! account file with the policy it had then (it was validly bound), delete
 //! the spend ledger (which restarts the 24-hour history) or edit the audit
 //! log. Defeating rollback needs a monotonic counter the writer cannot reset
@@ -73,6 +94,7 @@ use std::boxed::Box;
 use std::path::Path;
 use std::string::String;
 
+use secret_memory::LockedBox;
 use zeroize::Zeroizing;
 
 use crate::attest::{self, AkSignature, Evidence, NO_POLICY_HASH};
@@ -81,11 +103,13 @@ use crate::authority::{self, AdminAction, AdminRequest, AuthorityError, OwnerSet
 use crate::backup::{
     BoundPolicy, OwnerSection, PcrPolicy, SealedKeyFile, SealedKeyFileView, MAX_FILE_LEN,
 };
-use crate::policy::ledger::{Clock, SpendLedger, SystemClock, MAX_LEDGER_LEN};
+use crate::policy::ledger::{
+    Asset, Clock, ReservationId, SpendLedger, SystemClock, MAX_LEDGER_LEN,
+};
 use crate::policy::{self, Decision, Eip712Domain, Policy, PolicyError};
 use crate::seal::{self, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
-use crate::state::{SealedAccount, StateDir, StateError, SPEND_LEDGER_FILE};
+use crate::state::{SealedAccount, StateDir, StateError, StateLock, SPEND_LEDGER_FILE};
 use crate::tpm::command::SECRET_LEN;
 use crate::tpm::{self, Name, ParameterEncryption, PcrSelection, Tpm, Transport};
 use crate::tx;
@@ -96,6 +120,7 @@ mod keystore;
 pub mod typed_data;
 
 pub use keystore::{MIN_EXPORT_PBKDF2_ROUNDS, MIN_EXPORT_SCRYPT_LOG_N, MIN_EXPORT_SCRYPT_R};
+pub use secret_memory::{make_process_non_dumpable, process_is_dumpable, Protection};
 
 /// The hash-chained audit log of the state directory ([`crate::audit`]).
 pub const AUDIT_LOG_FILE: &str = "audit.log";
@@ -103,6 +128,12 @@ pub const AUDIT_LOG_FILE: &str = "audit.log";
 /// Domain separation label of the key that binds a version 2 account file
 /// (policy, owners, admin nonce) to the wallet key.
 pub const ACCOUNT_BINDING_KEY_LABEL: &[u8] = b"flare-wallet/account-binding/v2";
+
+/// Test hook, for the tests that kill a process between reserving a spend
+/// and committing it: when this environment variable names a path, a
+/// wallet that has just reserved a spend creates that file and then waits
+/// until its process is killed. Never set it outside such a test.
+pub const TEST_HOOK_PAUSE_AFTER_RESERVE: &str = "FLARE_WALLET_TEST_HOOK_PAUSE_AFTER_RESERVE";
 
 /// The transport a wallet drives: any [`Transport`] that can move between threads.
 pub type BoxedTransport = Box<dyn Transport + Send>;
@@ -171,6 +202,9 @@ pub enum WalletError {
     EmptyExportPassword,
     /// A keystore export was asked with a KDF weaker than the export minimums.
     WeakExportKdf,
+    /// The state directory's account file now holds another sealed key than
+    /// the loaded one (another process replaced it). Nothing was signed.
+    AccountReplaced,
 }
 
 impl fmt::Display for WalletError {
@@ -199,6 +233,9 @@ impl fmt::Display for WalletError {
             }
             WalletError::WeakExportKdf => {
                 "keystore export refuses a KDF weaker than scrypt n=2^17 r=8 or pbkdf2 with 600000 iterations"
+            }
+            WalletError::AccountReplaced => {
+                "the state directory now holds another sealed key than the loaded account (replaced by another process); nothing was signed"
             }
         })
     }
@@ -255,7 +292,7 @@ struct Account {
 
 /// The tag that binds an account's policy (and owners and admin nonce, for
 /// a version 2 file) to its key: an HMAC-SHA-256 under a key derived from
-/// the wallet key. Without owners it is the version 1 tag,
+/// the wallet key ([`policy::derive_binding_key`]). Without owners it is the version 1 tag,
 /// [`Policy::binding_tag`] over the stored encoding.
 fn binding_tag(
     key: &SecretKey,
@@ -264,14 +301,13 @@ fn binding_tag(
     admin: Option<(&[u8], u64)>,
 ) -> [u8; 32] {
     use hmac::Mac as _;
-    let secret = key.to_bytes();
     let label = match admin {
         None => policy::BINDING_KEY_LABEL,
         Some(_) => ACCOUNT_BINDING_KEY_LABEL,
     };
-    let mut derive = crate::tpm::kdf::hmac_sha256(&secret[..]);
-    derive.update(label);
-    let binding_key = Zeroizing::new(<[u8; 32]>::from(derive.finalize().into_bytes()));
+    // Version 1 (no owners) and version 2 alike: the MAC is keyed with a key
+    // derived from the wallet key, never the wallet key itself.
+    let binding_key = policy::derive_binding_key(key, label);
     let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
     mac.update(&address.0);
     match admin {
@@ -304,7 +340,8 @@ pub struct Wallet {
     srk_name: Name,
     account: Option<Account>,
     key_mode: KeyMode,
-    cached_key: Option<SecretKey>,
+    /// On its own `mlock`ed, `MADV_DONTDUMP` page ([`LockedBox`]).
+    cached_key: Option<LockedBox<SecretKey>>,
     encryption: ParameterEncryption,
     clock: Box<dyn Clock>,
 }
@@ -446,8 +483,12 @@ impl Wallet {
     pub fn with_transport(transport: BoxedTransport, state_dir: &Path) -> Result<Self> {
         let state = StateDir::open(state_dir)?;
         let mut tpm = Tpm::new(transport)?;
-        tpm.startup()?;
-        let srk_name = seal::srk_name(&mut tpm)?;
+        let srk_name = tpm
+            .startup()
+            .map_err(Error::from)
+            .and_then(|()| Ok(seal::srk_name(&mut tpm)?));
+        tpm.transport_mut().end_operation();
+        let srk_name = srk_name?;
         Ok(Self {
             tpm: Some(tpm),
             state,
@@ -517,6 +558,13 @@ impl Wallet {
         }
     }
 
+    /// What protects the cached key's memory (`mlock`, `MADV_DONTDUMP`);
+    /// `None` while no key is cached.
+    #[must_use]
+    pub fn cached_key_protection(&self) -> Option<Protection> {
+        self.cached_key.as_ref().map(LockedBox::protection)
+    }
+
     /// Sets whether the key crosses the TPM interface encrypted. It is on by
     /// default; [`ParameterEncryption::Off`] sends the key in clear and
     /// exists only so a wire-secrecy test can show that its check can fail.
@@ -528,6 +576,21 @@ impl Wallet {
     #[must_use]
     pub fn tpm_commands_sent(&self) -> u64 {
         self.tpm.as_ref().map_or(0, Tpm::commands_sent)
+    }
+
+    /// Ends one TPM operation: a transport to a TPM that serves one client
+    /// at a time lets other clients in ([`Transport::end_operation`]).
+    fn end_tpm_operation(&mut self) {
+        if let Some(tpm) = self.tpm.as_mut() {
+            tpm.transport_mut().end_operation();
+        }
+    }
+
+    /// Runs `f` as one TPM operation, ended on every path.
+    fn tpm_operation<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        let result = f(self);
+        self.end_tpm_operation();
+        result
     }
 
     fn tpm(&mut self) -> Result<&mut Tpm<BoxedTransport>> {
@@ -552,7 +615,8 @@ impl Wallet {
         self.ensure_no_account()?;
         let mut os_entropy = Zeroizing::new([0u8; SECRET_LEN]);
         getrandom::getrandom(&mut os_entropy[..]).map_err(|_| WalletError::Entropy)?;
-        let secret = seal::generate_secret(self.tpm()?, &os_entropy)?;
+        let secret =
+            self.tpm_operation(|wallet| Ok(seal::generate_secret(wallet.tpm()?, &os_entropy)?))?;
         self.store_new(&secret, options, NewAccountEvent::Create)
     }
 
@@ -586,11 +650,30 @@ impl Wallet {
         bound.tag = account_tag(&key, &address, &bound, admin.as_ref())?;
         let srk_name = self.srk_name;
         let encryption = self.encryption;
-        let sealed = seal::seal_secret(self.tpm()?, Some(&srk_name), secret, pcrs, encryption)?;
+        // The TPM is free again before the lock is taken: the lock is always
+        // taken first, so two processes never wait on each other.
+        let sealed = self.tpm_operation(|wallet| {
+            Ok(seal::seal_secret(
+                wallet.tpm()?,
+                Some(&srk_name),
+                secret,
+                pcrs,
+                encryption,
+            )?)
+        })?;
         let file = encode_sealed(&address, &sealed, Some(&bound), admin.as_ref())?;
-        self.append_audit(&address, event.entry(&bound.policy.hash(), admin.as_ref()))?;
-        self.state.create_account(file.bytes())?;
+        let lock = self.state.lock()?;
+        if self.state.has_account()? {
+            return Err(Error::State(StateError::AccountExists));
+        }
+        self.append_audit(
+            &lock,
+            &address,
+            event.entry(&bound.policy.hash(), admin.as_ref()),
+        )?;
+        self.state.create_account_locked(&lock, file.bytes())?;
         let ledger = self.ledger_for_new_account(&address);
+        drop(lock);
         self.account = Some(Account {
             address,
             sealed,
@@ -600,7 +683,7 @@ impl Wallet {
             ledger,
         });
         if self.key_mode == KeyMode::Cached {
-            self.cached_key = Some(key);
+            self.cached_key = locked_key(key);
         }
         Ok(address)
     }
@@ -628,7 +711,7 @@ impl Wallet {
             }
             other => other?,
         };
-        self.adopt(file, LedgerSource::Existing)
+        self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::Existing))
     }
 
     /// Checks and unseals `file` once (address and policy binding), then
@@ -637,21 +720,7 @@ impl Wallet {
         let view = file.view()?;
         let address = Address(*view.address());
         let sealed = sealed_object_of(&view)?;
-        let policy = match view.bound_policy() {
-            Some(bound) => Some(BoundAccountPolicy {
-                policy: Policy::decode(bound.encoding)?,
-                encoding: bound.encoding.to_vec(),
-                tag: *bound.tag,
-            }),
-            None => None,
-        };
-        let admin = match view.owner_section() {
-            Some(section) => Some(AdminState {
-                owners: OwnerSet::decode(section.owners)?,
-                nonce: section.admin_nonce,
-            }),
-            None => None,
-        };
+        let (policy, admin) = bound_parts(&view)?;
         let tpm = self
             .tpm
             .as_mut()
@@ -678,9 +747,73 @@ impl Wallet {
         });
         self.cached_key = None;
         if self.key_mode == KeyMode::Cached {
-            self.cached_key = Some(key);
+            self.cached_key = locked_key(key);
         }
         Ok(address)
+    }
+
+    /// Re-reads the account file (the caller holds the lock): when another
+    /// process changed its policy, owners or admin nonce, the new ones are
+    /// checked against the key (binding tag) and replace the loaded ones.
+    ///
+    /// # Errors
+    /// [`StateError::NoAccount`] when the file is gone,
+    /// [`WalletError::AccountReplaced`] when it holds another sealed key,
+    /// [`WalletError::PolicyBindingMismatch`], and the errors of unsealing.
+    fn refresh_account(&mut self, _lock: &StateLock) -> Result<()> {
+        let Some(account) = self.account.as_ref() else {
+            return Ok(());
+        };
+        let on_disk = self.state.read_account()?;
+        if on_disk.bytes() == account.file.bytes() {
+            return Ok(());
+        }
+        let view = on_disk.view()?;
+        let sealed = sealed_object_of(&view)?;
+        if view.address() != &account.address.0
+            || sealed.public_blob() != account.sealed.public_blob()
+            || sealed.private_blob() != account.sealed.private_blob()
+            || sealed.srk_name() != account.sealed.srk_name()
+        {
+            return Err(Error::Wallet(WalletError::AccountReplaced));
+        }
+        let (policy, admin) = bound_parts(&view)?;
+        let address = account.address;
+        if let Some(bound) = policy.as_ref() {
+            let expected =
+                self.with_key(|key| account_tag(key, &address, bound, admin.as_ref()))?;
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &bound.tag[..])) {
+                return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
+            }
+        }
+        if let Some(account) = self.account.as_mut() {
+            account.file = on_disk;
+            account.policy = policy;
+            account.admin = admin;
+        }
+        Ok(())
+    }
+
+    /// Re-reads the spend ledger from disk (the caller holds the lock when
+    /// it will write it back) and keeps it as the loaded one.
+    fn reread_ledger(&mut self) -> Result<SpendLedger> {
+        let account = self.account()?;
+        let ledger = self.existing_ledger(&account.address, account.policy.as_ref())?;
+        if let Some(account) = self.account.as_mut() {
+            account.ledger = ledger.clone();
+        }
+        Ok(ledger)
+    }
+
+    /// Writes `ledger` (the caller holds the lock and read it under it) and
+    /// keeps it as the loaded one.
+    fn write_ledger(&mut self, lock: &StateLock, ledger: SpendLedger) -> Result<()> {
+        self.state
+            .replace_file(lock, SPEND_LEDGER_FILE, &ledger.encode())?;
+        if let Some(account) = self.account.as_mut() {
+            account.ledger = ledger;
+        }
+        Ok(())
     }
 
     /// The spend ledger of a loaded account: none yet, or the one on disk.
@@ -690,7 +823,14 @@ impl Wallet {
         address: &Address,
         policy: Option<&BoundAccountPolicy>,
     ) -> Result<SpendLedger> {
-        let needed = policy.is_some_and(|bound| bound.policy.daily_limit_wei().is_some());
+        let needed = policy.is_some_and(|bound| {
+            bound.policy.daily_limit_wei().is_some()
+                || bound
+                    .policy
+                    .tokens()
+                    .iter()
+                    .any(|t| t.daily_limit().is_some())
+        });
         let read = self
             .state
             .read_file(SPEND_LEDGER_FILE, MAX_LEDGER_LEN)
@@ -740,10 +880,12 @@ impl Wallet {
             &account.address,
             account.policy.as_ref(),
             account.admin.as_ref(),
-        )?;
+        );
+        tpm.transport_mut().end_operation();
+        let key = key?;
         let result = f(&key);
         if self.key_mode == KeyMode::Cached {
-            self.cached_key = Some(key);
+            self.cached_key = locked_key(key);
         }
         result
     }
@@ -867,7 +1009,13 @@ impl Wallet {
     /// advanced), bound to the key: the audit entry first, then the account
     /// file, atomically; the in-memory account changes only once both are on
     /// disk.
-    fn rebind(&mut self, policy: Policy, admin: AdminState, event: AuditEvent) -> Result<()> {
+    fn rebind(
+        &mut self,
+        lock: &StateLock,
+        policy: Policy,
+        admin: AdminState,
+        event: AuditEvent,
+    ) -> Result<()> {
         let address = self.address()?;
         let mut bound = BoundAccountPolicy::new(policy);
         let tag = self.with_key(|key| account_tag(key, &address, &bound, Some(&admin)))?;
@@ -878,8 +1026,8 @@ impl Wallet {
             Some(&bound),
             Some(&admin),
         )?;
-        self.append_audit(&address, event)?;
-        self.state.replace_account(file.bytes())?;
+        self.append_audit(lock, &address, event)?;
+        self.state.replace_account_locked(lock, file.bytes())?;
         if let Some(account) = self.account.as_mut() {
             account.file = file;
             account.policy = Some(bound);
@@ -914,6 +1062,8 @@ impl Wallet {
         request: &AdminRequest,
         approvals: &[[u8; 65]],
     ) -> Result<[u8; 32]> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
         let new_hash = policy.hash();
         self.authorize(
             AdminAction::ReplacePolicy,
@@ -932,7 +1082,7 @@ impl Wallet {
             old: old_hash,
             new: new_hash,
         };
-        self.rebind(policy, next, event)?;
+        self.rebind(&lock, policy, next, event)?;
         Ok(new_hash)
     }
 
@@ -949,6 +1099,8 @@ impl Wallet {
         request: &AdminRequest,
         approvals: &[[u8; 65]],
     ) -> Result<[u8; 32]> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
         let new_hash = owners.hash();
         self.authorize(
             AdminAction::ReplaceOwners,
@@ -967,13 +1119,13 @@ impl Wallet {
             owners,
             nonce: admin.nonce.saturating_add(1),
         };
-        self.rebind(policy, next, event)?;
+        self.rebind(&lock, policy, next, event)?;
         Ok(new_hash)
     }
 
     /// Appends one entry to the audit log, atomically (rotating the log
     /// first when it would pass [`audit::MAX_LOG_LEN`]).
-    fn append_audit(&self, address: &Address, event: AuditEvent) -> Result<()> {
+    fn append_audit(&self, lock: &StateLock, address: &Address, event: AuditEvent) -> Result<()> {
         let mut log = self
             .state
             .read_file(AUDIT_LOG_FILE, audit::MAX_LOG_LEN)?
@@ -984,22 +1136,28 @@ impl Wallet {
         let mut entry = AuditEntry::new(tail.next_seq, now, *address, event, tail.head);
         if log.len() + entry.to_line().len() > audit::MAX_LOG_LEN {
             let rotated = std::format!("{AUDIT_LOG_FILE}{}", audit::ROTATED_SUFFIX);
-            self.state.replace_file(&rotated, &log)?;
+            self.state.replace_file(lock, &rotated, &log)?;
             let marker =
                 AuditEntry::new(tail.next_seq, now, *address, AuditEvent::Rotate, tail.head);
             log = marker.to_line().into_bytes();
             entry = AuditEntry::new(marker.seq + 1, now, *address, event, marker.hash);
         }
         log.extend_from_slice(entry.to_line().as_bytes());
-        Ok(self.state.replace_file(AUDIT_LOG_FILE, &log)?)
+        Ok(self.state.replace_file(lock, AUDIT_LOG_FILE, &log)?)
     }
 
     /// Records a policy refusal in the audit log and returns `result`
     /// unchanged. A refusal is returned even if the log cannot be written.
-    fn note_refusal<T>(&self, request: RefusedRequest, result: Result<T>) -> Result<T> {
+    fn note_refusal<T>(
+        &self,
+        lock: &StateLock,
+        request: RefusedRequest,
+        result: Result<T>,
+    ) -> Result<T> {
         if let Err(Error::Policy(PolicyError::Violation(violation))) = &result {
             if let Ok(address) = self.address() {
                 let _ = self.append_audit(
+                    lock,
                     &address,
                     AuditEvent::Refuse {
                         request,
@@ -1009,6 +1167,22 @@ impl Wallet {
             }
         }
         result
+    }
+
+    /// Re-reads the account under the lock, then checks a message or
+    /// typed-data request with `check` (a refusal is logged under the lock).
+    fn checked_locked(
+        &mut self,
+        request: RefusedRequest,
+        check: impl FnOnce(&Policy) -> core::result::Result<(), policy::PolicyViolation>,
+    ) -> Result<()> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
+        let checked = self
+            .account()?
+            .bound_policy()
+            .and_then(|policy| check(policy).map_err(|v| Error::Policy(PolicyError::Violation(v))));
+        self.note_refusal(&lock, request, checked)
     }
 
     /// The audit log of this state directory (the current file, not a
@@ -1052,71 +1226,119 @@ impl Wallet {
     /// [`WalletError::Closed`], [`WalletError::NoAccount`].
     pub fn daily_spent(&self, chain_id: Option<u64>) -> Result<tx::U256> {
         let now = self.clock.now_unix_seconds();
-        Ok(self.account()?.ledger.spent(chain_id, now))
+        let account = self.account()?;
+        // The file, not the loaded copy: other processes spend too.
+        let ledger = self.existing_ledger(&account.address, account.policy.as_ref())?;
+        Ok(ledger.spent(chain_id, Asset::Eth, now))
     }
 
-    /// Checks `transaction` against the policy and the daily limits;
-    /// returns the decision and the spend to record once it is signed, if a
-    /// daily limit is set.
+    /// Checks `transaction` against the policy and, with a daily limit (of
+    /// wei or of the token it transfers), the ledger re-read from disk (the
+    /// caller holds the lock); returns the decision, and the ledger and the
+    /// spends to reserve when a daily limit applies.
     fn decide_spend(
-        &self,
+        &mut self,
         transaction: &tx::TypedTransaction<'_>,
         now: u64,
-    ) -> Result<(Decision, Option<WeiSpend>)> {
-        let account = self.account()?;
-        let policy = account.bound_policy()?;
+    ) -> Result<(Decision, Option<(SpendLedger, std::vec::Vec<Spend>)>)> {
+        let policy = self.account()?.bound_policy()?;
         let mut decision = policy.decide_transaction(transaction)?;
-        let chain_id = transaction.chain_id();
-        if let Some((token, amount)) = policy.token_spend(transaction) {
-            let spent = account.ledger.token_spent(chain_id, &token, now);
-            policy.check_token_daily_limit(&token, spent, amount)?;
-            let _ = decision.rules.push(policy::PolicyField::TokenDailyLimit);
-        }
-        if policy.daily_limit_wei().is_none() {
+        let token_spend = policy.token_spend(transaction);
+        if policy.daily_limit_wei().is_none() && token_spend.is_none() {
             return Ok((decision, None));
         }
-        let spend = policy::worst_case_spend(transaction);
-        policy.check_daily_limit(chain_id, account.ledger.spent(chain_id, now), spend)?;
-        let _ = decision.rules.push(policy::PolicyField::DailyLimitWei);
-        Ok((decision, spend.map(|amount| (chain_id, amount))))
+        let ledger = self.reread_ledger()?;
+        let policy = self.account()?.bound_policy()?;
+        let chain_id = transaction.chain_id();
+        let mut spends = std::vec::Vec::new();
+        if let Some((token, amount)) = token_spend {
+            let spent = ledger.spent(chain_id, Asset::Token(token), now);
+            policy.check_token_daily_limit(&token, spent, amount)?;
+            let _ = decision.rules.push(policy::PolicyField::TokenDailyLimit);
+            spends.push((chain_id, Asset::Token(token), amount));
+        }
+        if policy.daily_limit_wei().is_some() {
+            let spend = policy::worst_case_spend(transaction);
+            policy.check_daily_limit(chain_id, ledger.spent(chain_id, Asset::Eth, now), spend)?;
+            let _ = decision.rules.push(policy::PolicyField::DailyLimitWei);
+            if let Some(amount) = spend {
+                spends.push((chain_id, Asset::Eth, amount));
+            }
+        }
+        Ok((decision, Some((ledger, spends))))
     }
 
     /// Checks an unsigned signing payload against the policy and the daily
-    /// limits, as [`sign_transaction`](Self::sign_transaction) would, and
-    /// signs nothing: the mode and the rules that allowed it.
+    /// limits (the ledger read under the lock), as
+    /// [`sign_transaction`](Self::sign_transaction) would, and signs
+    /// nothing: the mode and the rules that allowed it.
     ///
     /// # Errors
     /// Transaction decoding errors, [`PolicyError::Violation`](policy::PolicyError::Violation)
-    /// naming the rule that refuses, [`WalletError::PolicyUnbound`].
-    pub fn check_transaction(&self, unsigned_payload: &[u8]) -> Result<Decision> {
+    /// naming the rule that refuses, [`WalletError::PolicyUnbound`],
+    /// state-directory errors.
+    pub fn check_transaction(&mut self, unsigned_payload: &[u8]) -> Result<Decision> {
+        self.require_account()?;
         let transaction = tx::decode_unsigned(unsigned_payload)?;
         let now = self.clock.now_unix_seconds();
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
         Ok(self.decide_spend(&transaction, now)?.0)
     }
 
-    /// Adds a spend (wei, and a token transfer) to the ledger and writes it
-    /// to disk atomically; the in-memory ledger changes only once the file
-    /// is written.
-    fn record_spends(
+    /// Under the lock: re-reads the account and the ledger, checks
+    /// `transaction` (a refusal is logged) and reserves its spends on disk.
+    fn check_and_reserve(
         &mut self,
-        spend: Option<(Option<u64>, tx::U256)>,
-        token_spend: Option<(Option<u64>, Address, tx::U256)>,
+        transaction: &tx::TypedTransaction<'_>,
         now: u64,
-    ) -> Result<()> {
-        let account = self.account()?;
-        let mut ledger = account.ledger.clone();
-        if let Some((chain_id, amount)) = spend {
-            ledger.record(chain_id, amount, now);
+    ) -> Result<std::vec::Vec<ReservationId>> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
+        let checked = self.decide_spend(transaction, now);
+        let (_, spends) = self.note_refusal(&lock, RefusedRequest::Transaction, checked)?;
+        let Some((mut ledger, spends)) = spends else {
+            return Ok(std::vec::Vec::new());
+        };
+        let mut ids = std::vec::Vec::with_capacity(spends.len());
+        for (chain_id, asset, amount) in spends {
+            ids.push(ledger.reserve(chain_id, asset, amount, now)?);
         }
-        if let Some((chain_id, token, amount)) = token_spend {
-            ledger.record_token(chain_id, &token, amount, now);
+        if !ids.is_empty() {
+            self.write_ledger(&lock, ledger)?;
         }
-        self.state
-            .replace_file(SPEND_LEDGER_FILE, &ledger.encode())?;
-        if let Some(account) = self.account.as_mut() {
-            account.ledger = ledger;
+        Ok(ids)
+    }
+
+    /// Under the lock: commits reservations `ids` when `signed` (the
+    /// signature's outcome) succeeded, releases them when it failed. A
+    /// reservation that cannot be committed fails the call; one that cannot
+    /// be released keeps counting, which only makes the limit stricter.
+    fn settle<T>(&mut self, ids: &[ReservationId], signed: Result<T>) -> Result<T> {
+        let lock = self.state.lock()?;
+        let mut ledger = match self.reread_ledger() {
+            Ok(ledger) => ledger,
+            Err(e) => return Err(signed.err().unwrap_or(e)),
+        };
+        match signed {
+            Ok(value) => {
+                for id in ids {
+                    ledger.commit(*id)?;
+                }
+                self.write_ledger(&lock, ledger)?;
+                Ok(value)
+            }
+            Err(e) => {
+                let mut released = false;
+                for id in ids {
+                    released |= ledger.release(*id).is_ok();
+                }
+                if released {
+                    let _ = self.write_ledger(&lock, ledger);
+                }
+                Err(e)
+            }
         }
-        Ok(())
     }
 
     /// Signs an unsigned signing payload (`type || rlp([...])` for typed
@@ -1135,22 +1357,27 @@ impl Wallet {
         self.require_account()?;
         let transaction = tx::decode_unsigned(unsigned_payload)?;
         let now = self.clock.now_unix_seconds();
-        let checked = self.decide_spend(&transaction, now);
-        let (_, spend) = self.note_refusal(RefusedRequest::Transaction, checked)?;
-        let token_spend = self
-            .account()?
-            .bound_policy()?
-            .token_spend(&transaction)
-            .map(|(token, amount)| (transaction.chain_id(), token, amount));
-        let hash = transaction.signature_hash()?;
-        let signature = self.with_key(|key| Ok(key.sign_hash(&hash)?))?;
-        let needed = transaction.encoded_signed_len(&signature)?;
-        if out.len() < needed {
-            return Err(tx::TxError::BufferTooSmall { needed }.into());
+        let reservations = self.check_and_reserve(&transaction, now)?;
+        if !reservations.is_empty() {
+            test_hook_pause_after_reserve();
         }
-        if spend.is_some() || token_spend.is_some() {
-            self.record_spends(spend, token_spend, now)?;
-        }
+        let signed = transaction
+            .signature_hash()
+            .map_err(Error::from)
+            .and_then(|hash| {
+                let signature = self.with_key(|key| Ok(key.sign_hash(&hash)?))?;
+                let needed = transaction.encoded_signed_len(&signature)?;
+                if out.len() < needed {
+                    return Err(tx::TxError::BufferTooSmall { needed }.into());
+                }
+                Ok(signature)
+            });
+        // The spend is committed before a byte of the signed transaction is written.
+        let signature = if reservations.is_empty() {
+            signed?
+        } else {
+            self.settle(&reservations, signed)?
+        };
         Ok(transaction.encode_signed(&signature, out)?)
     }
 
@@ -1160,12 +1387,7 @@ impl Wallet {
     /// [`PolicyError::Violation`](policy::PolicyError::Violation), [`WalletError::PolicyUnbound`], and the
     /// errors of unsealing.
     pub fn sign_message(&mut self, message: &[u8]) -> Result<Signature> {
-        let checked = self
-            .account()?
-            .bound_policy()?
-            .check_message()
-            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
-        self.note_refusal(RefusedRequest::Message, checked)?;
+        self.checked_locked(RefusedRequest::Message, |policy| policy.check_message())?;
         let hash = eip191_hash(message);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
@@ -1181,12 +1403,9 @@ impl Wallet {
         domain: &Eip712Domain<'_>,
         struct_hash: &[u8; 32],
     ) -> Result<Signature> {
-        let checked = self
-            .account()?
-            .bound_policy()?
-            .check_typed_data(domain)
-            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
-        self.note_refusal(RefusedRequest::TypedData, checked)?;
+        self.checked_locked(RefusedRequest::TypedData, |policy| {
+            policy.check_typed_data(domain)
+        })?;
         let hash = domain.signing_hash(struct_hash);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
@@ -1202,10 +1421,6 @@ impl Wallet {
     /// [`WalletError::PolicyUnbound`].
     pub fn check_typed_data_json(&self, json: &str) -> Result<Decision> {
         let data = typed_data::TypedData::from_json(json)?;
-        self.decide_typed(&data)
-    }
-
-    fn decide_typed(&self, data: &typed_data::TypedData) -> Result<Decision> {
         let permit = data.permit()?;
         let now = self.clock.now_unix_seconds();
         Ok(self.account()?.bound_policy()?.decide_typed_data(
@@ -1230,8 +1445,21 @@ impl Wallet {
     pub fn sign_typed_data_json(&mut self, json: &str) -> Result<Signature> {
         self.require_account()?;
         let data = typed_data::TypedData::from_json(json)?;
-        let checked = self.decide_typed(&data);
-        self.note_refusal(RefusedRequest::TypedData, checked)?;
+        let permit = data.permit()?;
+        let now = self.clock.now_unix_seconds();
+        let domain = data.domain();
+        self.checked_locked(RefusedRequest::TypedData, |policy| {
+            policy
+                .decide_typed_data(
+                    &domain,
+                    permit
+                        .as_ref()
+                        .map(typed_data::OwnedPermit::as_permit)
+                        .as_ref(),
+                    now,
+                )
+                .map(|_| ())
+        })?;
         let hash = data.signing_hash();
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
@@ -1264,8 +1492,9 @@ impl Wallet {
         nonce: u64,
     ) -> Result<tx::SignedAuthorization> {
         self.require_account()?;
-        let checked = self.check_authorization(&chain_id, &address);
-        self.note_refusal(RefusedRequest::Authorization, checked)?;
+        self.checked_locked(RefusedRequest::Authorization, |policy| {
+            policy.decide_authorization(&chain_id, &address).map(|_| ())
+        })?;
         let authorization = tx::Authorization {
             chain_id,
             address,
@@ -1289,12 +1518,9 @@ impl Wallet {
         domain_separator: &[u8; 32],
         struct_hash: &[u8; 32],
     ) -> Result<Signature> {
-        let checked = self
-            .account()?
-            .bound_policy()?
-            .check_typed_data_hash()
-            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
-        self.note_refusal(RefusedRequest::RawHash, checked)?;
+        self.checked_locked(RefusedRequest::RawHash, |policy| {
+            policy.check_typed_data_hash()
+        })?;
         let hash = eip712_hash(domain_separator, struct_hash);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
@@ -1333,7 +1559,8 @@ impl Wallet {
             audit_head: self.audit_head()?,
         };
         let challenge = attest::challenge(nonce, &account);
-        let quote = self.tpm()?.create_ak_and_quote(&challenge, pcrs)?;
+        let quote = self
+            .tpm_operation(|wallet| Ok(wallet.tpm()?.create_ak_and_quote(&challenge, pcrs)?))?;
         let wallet_signature = self.with_key(|key| Ok(key.sign_hash(&eip191_hash(&challenge))?))?;
         let too_long = Error::Attest(attest::AttestError::EvidenceLengthOutOfBounds);
         Ok(Evidence {
@@ -1394,19 +1621,26 @@ impl Wallet {
             return Err(Error::Seal(SealError::SrkNameMismatch));
         }
         let bytes_to_store = file.bytes().to_vec();
-        let address = self.adopt(file, LedgerSource::New)?;
+        let lock = self.state.lock()?;
+        if self.state.has_account()? {
+            return Err(Error::Wallet(WalletError::StateNotEmpty));
+        }
+        let address = self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::New))?;
         let logged = match self.account.as_ref() {
             Some(Account {
                 policy: Some(bound),
                 admin,
                 ..
             }) => self.append_audit(
+                &lock,
                 &address,
                 NewAccountEvent::Restore.entry(&bound.policy.hash(), admin.as_ref()),
             ),
             _ => Ok(()),
         };
-        if let Err(e) = logged.and_then(|()| Ok(self.state.create_account(&bytes_to_store)?)) {
+        let stored =
+            logged.and_then(|()| Ok(self.state.create_account_locked(&lock, &bytes_to_store)?));
+        if let Err(e) = stored {
             self.account = None;
             self.cached_key = None;
             return Err(e);
@@ -1415,8 +1649,50 @@ impl Wallet {
     }
 }
 
-/// A wei spend to record once signed: its chain (`None`: every chain) and amount.
-type WeiSpend = (Option<u64>, tx::U256);
+/// The key on a locked, never-dumped page; `None` (the key wiped, to be
+/// unsealed again when next needed) if no page can be mapped.
+fn locked_key(key: SecretKey) -> Option<LockedBox<SecretKey>> {
+    LockedBox::new(key).ok()
+}
+
+/// The policy (with its stored encoding and tag) and the owners of a
+/// checked sealed-key file, decoded; not yet checked against the key.
+fn bound_parts(
+    view: &SealedKeyFileView<'_>,
+) -> Result<(Option<BoundAccountPolicy>, Option<AdminState>)> {
+    let policy = match view.bound_policy() {
+        Some(bound) => Some(BoundAccountPolicy {
+            policy: Policy::decode(bound.encoding)?,
+            encoding: bound.encoding.to_vec(),
+            tag: *bound.tag,
+        }),
+        None => None,
+    };
+    let admin = match view.owner_section() {
+        Some(section) => Some(AdminState {
+            owners: OwnerSet::decode(section.owners)?,
+            nonce: section.admin_nonce,
+        }),
+        None => None,
+    };
+    Ok((policy, admin))
+}
+
+/// The test hook of [`TEST_HOOK_PAUSE_AFTER_RESERVE`]: with the variable
+/// set, announces the pause by creating the file it names, then waits until
+/// the process is killed. Without it, returns at once.
+fn test_hook_pause_after_reserve() {
+    let Some(path) = std::env::var_os(TEST_HOOK_PAUSE_AFTER_RESERVE) else {
+        return;
+    };
+    let _ = std::fs::write(path, b"reserved\n");
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
+/// A spend to reserve: its chain (`None`: every chain), asset and amount.
+type Spend = (Option<u64>, Asset, tx::U256);
 
 /// Where an adopted account's spend ledger comes from.
 #[derive(Clone, Copy)]

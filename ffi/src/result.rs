@@ -197,6 +197,9 @@ pub enum wallet_result {
     WALLET_TPM_RESPONSE_TRUNCATED = 508,
     /// A fault-injecting test transport refused the command on purpose.
     WALLET_TPM_INJECTED_FAILURE = 509,
+    /// The TPM serves another client and did not take this one within the
+    /// busy bound (swtpm), or a TPM device is held open by another process.
+    WALLET_TPM_BUSY = 510,
     // 52x: commands and sessions.
     /// The TPM refused a command with a response code
     /// (`wallet_last_error_message` names the command and the code).
@@ -708,6 +711,7 @@ impl wallet_result {
         WALLET_TPM_RESPONSE_TOO_LARGE,
         WALLET_TPM_RESPONSE_TRUNCATED,
         WALLET_TPM_INJECTED_FAILURE,
+        WALLET_TPM_BUSY,
         WALLET_TPM_COMMAND_FAILED,
         WALLET_TPM_MALFORMED_RESPONSE,
         WALLET_TPM_RESPONSE_HMAC_MISMATCH,
@@ -1024,6 +1028,7 @@ impl wallet_result {
             WALLET_TPM_INJECTED_FAILURE => {
                 c"a fault-injecting test transport refused the command on purpose"
             }
+            WALLET_TPM_BUSY => c"TPM busy (held by another client): retry later",
             WALLET_TPM_COMMAND_FAILED => {
                 c"the TPM refused a command (wallet_last_error_message names it and the response code)"
             }
@@ -1597,6 +1602,7 @@ impl From<TransportError> for wallet_result {
             TransportError::ResponseTooLarge { .. } => WALLET_TPM_RESPONSE_TOO_LARGE,
             TransportError::ResponseTruncated => WALLET_TPM_RESPONSE_TRUNCATED,
             TransportError::InjectedFailure => WALLET_TPM_INJECTED_FAILURE,
+            TransportError::Busy => WALLET_TPM_BUSY,
             _ => WALLET_TPM_OTHER,
         }
     }
@@ -2060,6 +2066,7 @@ mod tests {
             TransportError::ResponseTooLarge { announced: 9 },
             TransportError::ResponseTruncated,
             TransportError::InjectedFailure,
+            TransportError::Busy,
         ];
         let tpm = [
             TpmError::Tpm {

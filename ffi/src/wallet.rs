@@ -334,10 +334,24 @@ pub unsafe extern "C" fn wallet_address(
     })
 }
 
+/// Makes the calling process non-dumpable (`PR_SET_DUMPABLE 0`): no core
+/// dump, no `ptrace` by other processes of the same user, `/proc/PID/mem`
+/// readable by root only. The library never changes its host process on
+/// its own; a host that owns its process and caches a key
+/// (`WALLET_KEY_MODE_CACHED`) opts in by calling this once. The cached key
+/// itself is always kept on a locked (`mlock`), never-dumped
+/// (`MADV_DONTDUMP`) page.
+///
+/// Errors: `WALLET_UNKNOWN_ERROR` if the `prctl` fails.
+#[no_mangle]
+pub extern "C" fn wallet_harden_process() -> wallet_result {
+    guard(|| wallet_core::wallet::make_process_non_dumpable().map_err(|_| WALLET_UNKNOWN_ERROR))
+}
+
 /// Sets the key mode: `WALLET_KEY_MODE_STRICT` (0, the default) unseals
 /// the key for every signature and wipes it at once;
-/// `WALLET_KEY_MODE_CACHED` (1) keeps it unsealed in the library's
-/// zeroizing memory after its next use, until the wallet is freed. Going
+/// `WALLET_KEY_MODE_CACHED` (1) keeps it unsealed after its next use, on a
+/// locked, never-dumped page of the library's, until the wallet is freed. Going
 /// back to strict wipes a cached key at once.
 ///
 /// `mode` is a `uint32_t` holding a `wallet_key_mode` value, so that an

@@ -206,9 +206,12 @@ fn core_to_pyerr(e: wallet_core::Error) -> PyErr {
         E::Policy(PolicyError::Violation(violation)) => {
             PolicyViolation::new_err((message, violation.rule().name()))
         }
-        E::Policy(PolicyError::SpendLedgerMalformed | PolicyError::AuditLogMalformed) => {
-            WalletError::new_err(message)
-        }
+        E::Policy(
+            PolicyError::SpendLedgerMalformed
+            | PolicyError::SpendLedgerFull
+            | PolicyError::SpendReservationLost
+            | PolicyError::AuditLogMalformed,
+        ) => WalletError::new_err(message),
         E::Policy(_) | E::PolicyJson(_) => InvalidPolicy::new_err(message),
         E::Tx(_) | E::Rlp(_) => InvalidTransaction::new_err(message),
         // Also a ValueError: FlareTrade callers catch a missing account as one.

@@ -4,6 +4,8 @@
 //! releases the GIL while it talks to the TPM or signs, and the mutex makes
 //! one object safe to share between threads: calls are serialised, which is
 //! also what a TPM (and swtpm, which serves one client at a time) requires.
+//! The connection to a swtpm is held for one operation at a time, so other
+//! processes (each with its own `TpmWallet`) take turns on the same swtpm.
 //!
 //! The wallet and the sealed-data engine (`encrypt` / `decrypt`) share one
 //! connection through [`SharedTransport`]; the mutex keeps their commands
@@ -54,6 +56,13 @@ impl Transport for SharedTransport {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .transact(command, response)
+    }
+
+    fn end_operation(&mut self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .end_operation();
     }
 }
 
@@ -359,6 +368,24 @@ impl TpmWallet {
             open.wallet.set_key_mode(mode);
             Ok(())
         })
+    }
+
+    /// What protects the cached key's memory, `{"locked": bool,
+    /// "dont_dump": bool}` (`mlock`, `MADV_DONTDUMP`), or None while no key
+    /// is cached.
+    #[getter]
+    fn cached_key_protection<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let protection = self.peek(py, |open| {
+            open.and_then(|open| open.wallet.cached_key_protection())
+        });
+        protection
+            .map(|protection| {
+                let dict = PyDict::new(py);
+                dict.set_item("locked", protection.locked)?;
+                dict.set_item("dont_dump", protection.dont_dump)?;
+                Ok(dict)
+            })
+            .transpose()
     }
 
     /// How many command frames the wallet has sent to the TPM.
@@ -890,12 +917,15 @@ impl TpmWallet {
         let data = Zeroizing::new(data.to_vec());
         let blob = self.with_open(py, move |open| {
             let srk_name = *open.wallet.srk_name();
-            Ok(sealed_data::seal_data(
+            let sealed = sealed_data::seal_data(
                 open.data_tpm()?,
                 &srk_name,
                 &data,
                 ParameterEncryption::Aes128Cfb,
-            )?)
+            );
+            // Other clients of a shared swtpm get their turn.
+            open.transport.end_operation();
+            Ok(sealed?)
         })?;
         Ok(PyBytes::new(py, &blob))
     }
@@ -905,12 +935,14 @@ impl TpmWallet {
         let blob = blob.to_vec();
         let data = self.with_open(py, move |open| {
             let srk_name = *open.wallet.srk_name();
-            Ok(sealed_data::unseal_data(
+            let opened = sealed_data::unseal_data(
                 open.data_tpm()?,
                 &srk_name,
                 &blob,
                 ParameterEncryption::Aes128Cfb,
-            )?)
+            );
+            open.transport.end_operation();
+            Ok(opened?)
         })?;
         Ok(PyBytes::new(py, &data))
     }

@@ -27,6 +27,7 @@ from flare_wallet._attestation import evidence_from_native
 from flare_wallet._flaretrade import ExternalWallets, wallet_logger
 from flare_wallet._keystore import kdf_arguments, keystore_text, password_buffer
 from flare_wallet._native import Policy
+from flare_wallet._native import harden_process as _native_harden_process
 from flare_wallet._native import owners_hash as _native_owners_hash
 from flare_wallet._policy import as_policy
 from flare_wallet._signed import SignedRawTransaction
@@ -203,8 +204,14 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
     ``web3`` (optional) fills a missing ``chainId`` from ``web3.eth.chain_id`` and binds
     attestations to the node's chain. ``vtpm`` is the :class:`Vtpm` holding the account
     (``Vtpm()``, the default TPM, when None; it is then closed with the manager).
-    ``key_mode`` is ``"cached"`` (the unsealed key stays in the core's zeroizing memory
-    until :meth:`close`) or ``"strict"`` (unsealed for each signature, then wiped).
+    ``key_mode`` is ``"cached"`` (the unsealed key stays until :meth:`close` on a page of
+    its own that is locked in RAM, left out of core dumps and wiped when the key goes) or
+    ``"strict"`` (unsealed for each signature, then wiped).
+
+    ``harden_process`` (on by default) makes this process non-dumpable when the key is
+    cached (``PR_SET_DUMPABLE 0``: no core dump, no ``ptrace`` by other processes of the
+    same user, ``/proc/PID/mem`` for root only). It changes the host process, which is
+    why it is an option: pass False to keep core dumps, or to attach a debugger.
 
     ``policy`` (a :class:`Policy` or its dict) is the signing policy an account created
     or imported by this manager is bound to (the default policy when None: everything
@@ -246,6 +253,7 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         owners: Sequence[str] | None = None,
         threshold: int | None = None,
         account: AccountMode | None = None,
+        harden_process: bool = True,
     ):
         if key_mode not in KEY_MODES:
             raise WalletError(f"key_mode must be 'cached' or 'strict', not {key_mode!r}")
@@ -259,6 +267,8 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         self._native = self.vtpm._native
         self._native.key_mode = key_mode
         self._key_mode = key_mode
+        if harden_process and key_mode == "cached":
+            _native_harden_process()
         self._closed = False
         self._account_mode = account
         self.logger = wallet_logger("flare_wallet.wallet_manager", service="wallet_manager")
