@@ -1240,7 +1240,7 @@ impl Wallet {
         &mut self,
         transaction: &tx::TypedTransaction<'_>,
         now: u64,
-    ) -> Result<(Decision, Option<(SpendLedger, std::vec::Vec<Spend>)>)> {
+    ) -> Result<(Decision, Option<PendingSpends>)> {
         let policy = self.account()?.bound_policy()?;
         let mut decision = policy.decide_transaction(transaction)?;
         let token_spend = policy.token_spend(transaction);
@@ -1693,6 +1693,9 @@ fn test_hook_pause_after_reserve() {
 
 /// A spend to reserve: its chain (`None`: every chain), asset and amount.
 type Spend = (Option<u64>, Asset, tx::U256);
+
+/// The ledger read under the lock and the spends to reserve in it.
+type PendingSpends = (SpendLedger, std::vec::Vec<Spend>);
 
 /// Where an adopted account's spend ledger comes from.
 #[derive(Clone, Copy)]
