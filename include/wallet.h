@@ -66,14 +66,14 @@
  * writes, terminating NUL included: base64 of the longest sealed-key file
  * (every field at its bound, the largest signing policy included).
  */
-#define WALLET_BACKUP_MAX_LEN 8917
+#define WALLET_BACKUP_MAX_LEN 13337
 
 /**
  * A canonical policy encoding (`wallet_policy_from_json`,
  * `wallet_account_policy`) is never longer than this many bytes (every list
  * of the policy full).
  */
-#define WALLET_POLICY_MAX_LEN 5089
+#define WALLET_POLICY_MAX_LEN 8405
 
 /**
  * The longest policy JSON text `wallet_policy_from_json` reads, in bytes.
@@ -1148,6 +1148,62 @@ enum wallet_result
    * An audit log error this build has no specific code for.
    */
   WALLET_AUDIT_OTHER = 1199,
+  /**
+   * `default` is deny and no rule allows the call.
+   */
+  WALLET_POLICY_DENIED_BY_DEFAULT = 1200,
+  /**
+   * A call with a token selector whose calldata does not decode strictly.
+   */
+  WALLET_POLICY_MALFORMED_TOKEN_CALL = 1201,
+  /**
+   * Deny mode: a permit grants a token without a rule in `tokens`.
+   */
+  WALLET_POLICY_TOKEN_NOT_LISTED = 1202,
+  /**
+   * A token transfer to a recipient not on the token's `recipients_allow`.
+   */
+  WALLET_POLICY_TOKEN_RECIPIENT_NOT_ALLOWED = 1203,
+  /**
+   * An approval or permit for a spender not on the token's `spenders_allow`.
+   */
+  WALLET_POLICY_TOKEN_SPENDER_NOT_ALLOWED = 1204,
+  /**
+   * A token transfer above the token's `max_amount`.
+   */
+  WALLET_POLICY_TOKEN_AMOUNT_ABOVE_CAP = 1205,
+  /**
+   * An unlimited approval, or one above `max_amount`, without `allow_unlimited_approval`.
+   */
+  WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP = 1206,
+  /**
+   * The transfer would exceed the token's `daily_limit` over 24 hours.
+   */
+  WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED = 1207,
+  /**
+   * A permit usable beyond `permit_max_lifetime_seconds` from now.
+   */
+  WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG = 1208,
+  /**
+   * An EIP-7702 authorization for every chain without `allow_any_chain_authorization`.
+   */
+  WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED = 1209,
+  /**
+   * The typed-data JSON is longer than the core reads.
+   */
+  WALLET_TYPED_DATA_TOO_LONG = 1220,
+  /**
+   * The typed-data text is not UTF-8 JSON.
+   */
+  WALLET_TYPED_DATA_NOT_JSON = 1221,
+  /**
+   * The typed-data document does not follow EIP-712 (see `wallet_last_error_message`).
+   */
+  WALLET_TYPED_DATA_INVALID = 1222,
+  /**
+   * A typed-data or token-rule error this build has no specific code for.
+   */
+  WALLET_TYPED_DATA_OTHER = 1299,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -2662,6 +2718,100 @@ wallet_result wallet_sign_typed_data_hash(const wallet *handle,
                                           uint8_t *out,
                                           size_t out_cap,
                                           size_t *out_len);
+
+/**
+ * Checks an unsigned signing payload against the account's policy and
+ * daily limits, as `wallet_sign_transaction` would, and signs nothing.
+ * Writes the decision as NUL-terminated JSON text
+ * (`{"allowed", "mode", "rules", "reason"}`: the default mode, the rules
+ * that allowed it or the one that refused, and for a refusal the reason
+ * naming the rule and the value). Returns `WALLET_OK` when allowed and the
+ * refusing rule's `WALLET_POLICY_*` code when refused (the text is written
+ * in both cases).
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`, decoding
+ * errors, `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `payload` readable for `payload_len`
+ * bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_check_transaction(const wallet *handle,
+                                       const uint8_t *payload,
+                                       size_t payload_len,
+                                       char *out,
+                                       size_t out_cap,
+                                       size_t *out_len);
+
+/**
+ * Checks an EIP-712 typed-data document (JSON text: `types`,
+ * `primaryType`, `domain`, `message`) against the account's policy, as
+ * `wallet_sign_typed_data` would, and signs nothing. Writes the decision
+ * text and returns as `wallet_check_transaction` does.
+ *
+ * Errors: those of `wallet_check_transaction`, `WALLET_TYPED_DATA_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `json` readable for `json_len` bytes;
+ * `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_check_typed_data(const wallet *handle,
+                                      const uint8_t *json,
+                                      size_t json_len,
+                                      char *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+/**
+ * Signs an EIP-712 typed-data document given as JSON text (`types`,
+ * `primaryType`, `domain`, `message`). The core parses it, checks its
+ * domain and, for a permit it understands, every token it grants against
+ * the policy, and signs the digest it computes from that same document.
+ * Writes `r || s || v` (65 bytes, `v` = 27 or 28).
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `json`), `WALLET_BUFFER_TOO_SMALL` (checked first),
+ * `WALLET_TYPED_DATA_*`, `WALLET_POLICY_*`, `WALLET_ACCOUNT_NOT_LOADED`,
+ * `WALLET_ACCOUNT_POLICY_*`, and the errors of unsealing.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `json` readable for `json_len` bytes;
+ * `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_sign_typed_data(const wallet *handle,
+                                     const uint8_t *json,
+                                     size_t json_len,
+                                     uint8_t *out,
+                                     size_t out_cap,
+                                     size_t *out_len);
+
+/**
+ * Signs an EIP-7702 authorization `(chain_id, address, nonce)`: the digest
+ * is `keccak256(0x05 || rlp([chain_id, address, nonce]))`. `chain_id` is
+ * 32 bytes big-endian (`WALLET_HASH_LEN`); 0 means every chain and is
+ * refused unless the policy sets `allow_any_chain_authorization`.
+ * `address` (20 bytes) must be on the policy's `delegations_allow`.
+ * Writes `r || s || y_parity` (65 bytes, `y_parity` 0 or 1), as
+ * eth-account's `SignedSetCodeAuthorization.signature`.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (a length
+ * is wrong, or `out` overlaps an input), `WALLET_BUFFER_TOO_SMALL`
+ * (checked first), `WALLET_POLICY_*`, `WALLET_ACCOUNT_NOT_LOADED`,
+ * `WALLET_ACCOUNT_POLICY_*`, and the errors of unsealing.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `chain_id` and `address` readable for
+ * their lengths; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_sign_authorization(const wallet *handle,
+                                        const uint8_t *chain_id,
+                                        size_t chain_id_len,
+                                        const uint8_t *address,
+                                        size_t address_len,
+                                        uint64_t nonce,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len);
 
 /**
  * Produces attestation evidence for the verifier's `nonce` and

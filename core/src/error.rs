@@ -45,6 +45,9 @@ pub enum Error {
     /// Data sealed to the TPM is malformed, altered or too large.
     #[cfg(feature = "std")]
     SealedData(crate::sealed_data::SealedDataError),
+    /// An EIP-712 typed-data document that does not parse or hash.
+    #[cfg(feature = "std")]
+    TypedData(crate::wallet::typed_data::TypedDataError),
 }
 
 impl fmt::Display for Error {
@@ -71,6 +74,8 @@ impl fmt::Display for Error {
             Self::Keystore(e) => write!(f, "keystore: {e}"),
             #[cfg(feature = "std")]
             Self::SealedData(e) => write!(f, "{e}"),
+            #[cfg(feature = "std")]
+            Self::TypedData(e) => write!(f, "{e}"),
         }
     }
 }
@@ -180,6 +185,13 @@ impl From<crate::keystore::KeystoreError> for Error {
 impl From<crate::sealed_data::SealedDataError> for Error {
     fn from(e: crate::sealed_data::SealedDataError) -> Self {
         Self::SealedData(e)
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<crate::wallet::typed_data::TypedDataError> for Error {
+    fn from(e: crate::wallet::typed_data::TypedDataError) -> Self {
+        Self::TypedData(e)
     }
 }
 

@@ -106,7 +106,7 @@ use crate::backup::{
 use crate::policy::ledger::{
     Asset, Clock, ReservationId, SpendLedger, SystemClock, MAX_LEDGER_LEN,
 };
-use crate::policy::{self, Eip712Domain, Policy, PolicyError};
+use crate::policy::{self, Decision, Eip712Domain, Policy, PolicyError};
 use crate::seal::{self, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
 use crate::state::{SealedAccount, StateDir, StateError, StateLock, SPEND_LEDGER_FILE};
@@ -117,6 +117,7 @@ use crate::{Error, Result};
 
 pub mod base64;
 mod keystore;
+pub mod typed_data;
 
 pub use keystore::{MIN_EXPORT_PBKDF2_ROUNDS, MIN_EXPORT_SCRYPT_LOG_N, MIN_EXPORT_SCRYPT_R};
 pub use secret_memory::{make_process_non_dumpable, process_is_dumpable, Protection};
@@ -822,7 +823,14 @@ impl Wallet {
         address: &Address,
         policy: Option<&BoundAccountPolicy>,
     ) -> Result<SpendLedger> {
-        let needed = policy.is_some_and(|bound| bound.policy.daily_limit_wei().is_some());
+        let needed = policy.is_some_and(|bound| {
+            bound.policy.daily_limit_wei().is_some()
+                || bound
+                    .policy
+                    .tokens()
+                    .iter()
+                    .any(|t| t.daily_limit().is_some())
+        });
         let read = self
             .state
             .read_file(SPEND_LEDGER_FILE, MAX_LEDGER_LEN)
@@ -1224,54 +1232,89 @@ impl Wallet {
         Ok(ledger.spent(chain_id, Asset::Eth, now))
     }
 
-    /// Checks `transaction` against the policy and the daily limit; returns
-    /// the spend to record once it is signed, if a daily limit is set.
-    /// Checks `transaction` against the policy and, with a daily limit, the
-    /// ledger re-read from disk (the caller holds the lock); returns the
-    /// ledger and the spend to reserve, if a daily limit is set.
-    fn check_transaction(
+    /// Checks `transaction` against the policy and, with a daily limit (of
+    /// wei or of the token it transfers), the ledger re-read from disk (the
+    /// caller holds the lock); returns the decision, and the ledger and the
+    /// spends to reserve when a daily limit applies.
+    fn decide_spend(
         &mut self,
         transaction: &tx::TypedTransaction<'_>,
         now: u64,
-    ) -> Result<Option<(SpendLedger, Option<u64>, tx::U256)>> {
+    ) -> Result<(Decision, Option<PendingSpends>)> {
         let policy = self.account()?.bound_policy()?;
-        policy.check_transaction(transaction)?;
-        if policy.daily_limit_wei().is_none() {
-            return Ok(None);
+        let mut decision = policy.decide_transaction(transaction)?;
+        let token_spend = policy.token_spend(transaction);
+        if policy.daily_limit_wei().is_none() && token_spend.is_none() {
+            return Ok((decision, None));
         }
         let ledger = self.reread_ledger()?;
         let policy = self.account()?.bound_policy()?;
         let chain_id = transaction.chain_id();
-        let spend = policy::worst_case_spend(transaction);
-        policy.check_daily_limit(chain_id, ledger.spent(chain_id, Asset::Eth, now), spend)?;
-        Ok(spend.map(|amount| (ledger, chain_id, amount)))
+        let mut spends = std::vec::Vec::new();
+        if let Some((token, amount)) = token_spend {
+            let spent = ledger.spent(chain_id, Asset::Token(token), now);
+            policy.check_token_daily_limit(&token, spent, amount)?;
+            let _ = decision.rules.push(policy::PolicyField::TokenDailyLimit);
+            spends.push((chain_id, Asset::Token(token), amount));
+        }
+        if policy.daily_limit_wei().is_some() {
+            let spend = policy::worst_case_spend(transaction);
+            policy.check_daily_limit(chain_id, ledger.spent(chain_id, Asset::Eth, now), spend)?;
+            let _ = decision.rules.push(policy::PolicyField::DailyLimitWei);
+            if let Some(amount) = spend {
+                spends.push((chain_id, Asset::Eth, amount));
+            }
+        }
+        Ok((decision, Some((ledger, spends))))
+    }
+
+    /// Checks an unsigned signing payload against the policy and the daily
+    /// limits (the ledger read under the lock), as
+    /// [`sign_transaction`](Self::sign_transaction) would, and signs
+    /// nothing: the mode and the rules that allowed it.
+    ///
+    /// # Errors
+    /// Transaction decoding errors, [`PolicyError::Violation`](policy::PolicyError::Violation)
+    /// naming the rule that refuses, [`WalletError::PolicyUnbound`],
+    /// state-directory errors.
+    pub fn check_transaction(&mut self, unsigned_payload: &[u8]) -> Result<Decision> {
+        self.require_account()?;
+        let transaction = tx::decode_unsigned(unsigned_payload)?;
+        let now = self.clock.now_unix_seconds();
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
+        Ok(self.decide_spend(&transaction, now)?.0)
     }
 
     /// Under the lock: re-reads the account and the ledger, checks
-    /// `transaction` (a refusal is logged) and reserves its spend on disk.
+    /// `transaction` (a refusal is logged) and reserves its spends on disk.
     fn check_and_reserve(
         &mut self,
         transaction: &tx::TypedTransaction<'_>,
         now: u64,
-    ) -> Result<Option<ReservationId>> {
+    ) -> Result<std::vec::Vec<ReservationId>> {
         let lock = self.state.lock()?;
         self.refresh_account(&lock)?;
-        let checked = self.check_transaction(transaction, now);
-        let Some((mut ledger, chain_id, amount)) =
-            self.note_refusal(&lock, RefusedRequest::Transaction, checked)?
-        else {
-            return Ok(None);
+        let checked = self.decide_spend(transaction, now);
+        let (_, spends) = self.note_refusal(&lock, RefusedRequest::Transaction, checked)?;
+        let Some((mut ledger, spends)) = spends else {
+            return Ok(std::vec::Vec::new());
         };
-        let id = ledger.reserve(chain_id, Asset::Eth, amount, now)?;
-        self.write_ledger(&lock, ledger)?;
-        Ok(Some(id))
+        let mut ids = std::vec::Vec::with_capacity(spends.len());
+        for (chain_id, asset, amount) in spends {
+            ids.push(ledger.reserve(chain_id, asset, amount, now)?);
+        }
+        if !ids.is_empty() {
+            self.write_ledger(&lock, ledger)?;
+        }
+        Ok(ids)
     }
 
-    /// Under the lock: commits reservation `id` when `signed` (the
-    /// signature's outcome) succeeded, releases it when it failed. A
+    /// Under the lock: commits reservations `ids` when `signed` (the
+    /// signature's outcome) succeeded, releases them when it failed. A
     /// reservation that cannot be committed fails the call; one that cannot
     /// be released keeps counting, which only makes the limit stricter.
-    fn settle<T>(&mut self, id: ReservationId, signed: Result<T>) -> Result<T> {
+    fn settle<T>(&mut self, ids: &[ReservationId], signed: Result<T>) -> Result<T> {
         let lock = self.state.lock()?;
         let mut ledger = match self.reread_ledger() {
             Ok(ledger) => ledger,
@@ -1279,12 +1322,18 @@ impl Wallet {
         };
         match signed {
             Ok(value) => {
-                ledger.commit(id)?;
+                for id in ids {
+                    ledger.commit(*id)?;
+                }
                 self.write_ledger(&lock, ledger)?;
                 Ok(value)
             }
             Err(e) => {
-                if ledger.release(id).is_ok() {
+                let mut released = false;
+                for id in ids {
+                    released |= ledger.release(*id).is_ok();
+                }
+                if released {
                     let _ = self.write_ledger(&lock, ledger);
                 }
                 Err(e)
@@ -1308,8 +1357,8 @@ impl Wallet {
         self.require_account()?;
         let transaction = tx::decode_unsigned(unsigned_payload)?;
         let now = self.clock.now_unix_seconds();
-        let reservation = self.check_and_reserve(&transaction, now)?;
-        if reservation.is_some() {
+        let reservations = self.check_and_reserve(&transaction, now)?;
+        if !reservations.is_empty() {
             test_hook_pause_after_reserve();
         }
         let signed = transaction
@@ -1324,9 +1373,10 @@ impl Wallet {
                 Ok(signature)
             });
         // The spend is committed before a byte of the signed transaction is written.
-        let signature = match reservation {
-            Some(id) => self.settle(id, signed)?,
-            None => signed?,
+        let signature = if reservations.is_empty() {
+            signed?
+        } else {
+            self.settle(&reservations, signed)?
         };
         Ok(transaction.encode_signed(&signature, out)?)
     }
@@ -1358,6 +1408,99 @@ impl Wallet {
         })?;
         let hash = domain.signing_hash(struct_hash);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
+    }
+
+    /// Checks a typed-data document (its JSON, as `eth_signTypedData_v4`
+    /// takes it) against the policy, as
+    /// [`sign_typed_data_json`](Self::sign_typed_data_json) would, and signs
+    /// nothing.
+    ///
+    /// # Errors
+    /// [`Error::TypedData`] for a document that does not parse,
+    /// [`PolicyError::Violation`](policy::PolicyError::Violation),
+    /// [`WalletError::PolicyUnbound`].
+    pub fn check_typed_data_json(&self, json: &str) -> Result<Decision> {
+        let data = typed_data::TypedData::from_json(json)?;
+        let permit = data.permit()?;
+        let now = self.clock.now_unix_seconds();
+        Ok(self.account()?.bound_policy()?.decide_typed_data(
+            &data.domain(),
+            permit
+                .as_ref()
+                .map(typed_data::OwnedPermit::as_permit)
+                .as_ref(),
+            now,
+        )?)
+    }
+
+    /// Signs an EIP-712 typed-data document given as JSON (`types`,
+    /// `primaryType`, `domain`, `message`). The policy checks the domain and,
+    /// for a permit it understands, each token it grants; the digest signed
+    /// is computed here from the same parsed document.
+    ///
+    /// # Errors
+    /// [`Error::TypedData`], [`PolicyError::Violation`](policy::PolicyError::Violation)
+    /// (recorded in the audit log), [`WalletError::PolicyUnbound`], and the
+    /// errors of unsealing.
+    pub fn sign_typed_data_json(&mut self, json: &str) -> Result<Signature> {
+        self.require_account()?;
+        let data = typed_data::TypedData::from_json(json)?;
+        let permit = data.permit()?;
+        let now = self.clock.now_unix_seconds();
+        let domain = data.domain();
+        self.checked_locked(RefusedRequest::TypedData, |policy| {
+            policy
+                .decide_typed_data(
+                    &domain,
+                    permit
+                        .as_ref()
+                        .map(typed_data::OwnedPermit::as_permit)
+                        .as_ref(),
+                    now,
+                )
+                .map(|_| ())
+        })?;
+        let hash = data.signing_hash();
+        self.with_key(|key| Ok(key.sign_hash(&hash)?))
+    }
+
+    /// Checks an EIP-7702 authorization against the policy, as
+    /// [`sign_authorization`](Self::sign_authorization) would, and signs nothing.
+    ///
+    /// # Errors
+    /// [`PolicyError::Violation`](policy::PolicyError::Violation), [`WalletError::PolicyUnbound`].
+    pub fn check_authorization(&self, chain_id: &tx::U256, delegate: &Address) -> Result<Decision> {
+        Ok(self
+            .account()?
+            .bound_policy()?
+            .decide_authorization(chain_id, delegate)?)
+    }
+
+    /// Signs an EIP-7702 authorization (`keccak256(0x05 || rlp([chain_id,
+    /// address, nonce]))`), if the policy allows `address` as a delegate
+    /// and the chain id (0, every chain, only with
+    /// `allow_any_chain_authorization`).
+    ///
+    /// # Errors
+    /// [`PolicyError::Violation`](policy::PolicyError::Violation) (recorded
+    /// in the audit log), [`WalletError::PolicyUnbound`], and the errors of
+    /// unsealing.
+    pub fn sign_authorization(
+        &mut self,
+        chain_id: tx::U256,
+        address: Address,
+        nonce: u64,
+    ) -> Result<tx::SignedAuthorization> {
+        self.require_account()?;
+        self.checked_locked(RefusedRequest::Authorization, |policy| {
+            policy.decide_authorization(&chain_id, &address).map(|_| ())
+        })?;
+        let authorization = tx::Authorization {
+            chain_id,
+            address,
+            nonce,
+        };
+        self.with_key(|key| Ok(authorization.sign(key)?))
     }
 
     /// Signs EIP-712 typed data given its domain separator and struct hash:
@@ -1547,6 +1690,12 @@ fn test_hook_pause_after_reserve() {
         std::thread::sleep(std::time::Duration::from_secs(3600));
     }
 }
+
+/// A spend to reserve: its chain (`None`: every chain), asset and amount.
+type Spend = (Option<u64>, Asset, tx::U256);
+
+/// The ledger read under the lock and the spends to reserve in it.
+type PendingSpends = (SpendLedger, std::vec::Vec<Spend>);
 
 /// Where an adopted account's spend ledger comes from.
 #[derive(Clone, Copy)]

@@ -21,6 +21,7 @@
 //! | 9xx | keystores: the file (90x), its limits (92x), decryption (94x) (`wallet_core::keystore`) |
 //! | 10xx | owners and admin approvals: verification (100x-101x), owner sets (102x), requests and approvals as text (104x) (`wallet_core::authority`) |
 //! | 11xx | the hash-chained audit log (`wallet_core::audit::AuditError`) |
+//! | 12xx | the default mode, token, permit and authorization rules that refused (120x), typed-data documents (122x) |
 
 #![allow(non_camel_case_types)]
 
@@ -39,6 +40,7 @@ use wallet_core::signer::SignerError;
 use wallet_core::state::StateError;
 use wallet_core::tpm::{TpmError, TransportError};
 use wallet_core::tx::TxError;
+use wallet_core::wallet::typed_data::TypedDataError;
 use wallet_core::wallet::WalletError;
 use wallet_core::Error;
 
@@ -606,6 +608,36 @@ pub enum wallet_result {
     WALLET_AUDIT_EMPTY = 1107,
     /// An audit log error this build has no specific code for.
     WALLET_AUDIT_OTHER = 1199,
+    // 120x: the default mode, token, permit and authorization rules.
+    /// `default` is deny and no rule allows the call.
+    WALLET_POLICY_DENIED_BY_DEFAULT = 1200,
+    /// A call with a token selector whose calldata does not decode strictly.
+    WALLET_POLICY_MALFORMED_TOKEN_CALL = 1201,
+    /// Deny mode: a permit grants a token without a rule in `tokens`.
+    WALLET_POLICY_TOKEN_NOT_LISTED = 1202,
+    /// A token transfer to a recipient not on the token's `recipients_allow`.
+    WALLET_POLICY_TOKEN_RECIPIENT_NOT_ALLOWED = 1203,
+    /// An approval or permit for a spender not on the token's `spenders_allow`.
+    WALLET_POLICY_TOKEN_SPENDER_NOT_ALLOWED = 1204,
+    /// A token transfer above the token's `max_amount`.
+    WALLET_POLICY_TOKEN_AMOUNT_ABOVE_CAP = 1205,
+    /// An unlimited approval, or one above `max_amount`, without `allow_unlimited_approval`.
+    WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP = 1206,
+    /// The transfer would exceed the token's `daily_limit` over 24 hours.
+    WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED = 1207,
+    /// A permit usable beyond `permit_max_lifetime_seconds` from now.
+    WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG = 1208,
+    /// An EIP-7702 authorization for every chain without `allow_any_chain_authorization`.
+    WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED = 1209,
+    // 122x: typed-data documents.
+    /// The typed-data JSON is longer than the core reads.
+    WALLET_TYPED_DATA_TOO_LONG = 1220,
+    /// The typed-data text is not UTF-8 JSON.
+    WALLET_TYPED_DATA_NOT_JSON = 1221,
+    /// The typed-data document does not follow EIP-712 (see `wallet_last_error_message`).
+    WALLET_TYPED_DATA_INVALID = 1222,
+    /// A typed-data or token-rule error this build has no specific code for.
+    WALLET_TYPED_DATA_OTHER = 1299,
 }
 
 use wallet_result::*;
@@ -862,6 +894,20 @@ impl wallet_result {
         WALLET_AUDIT_HEAD_MISMATCH,
         WALLET_AUDIT_EMPTY,
         WALLET_AUDIT_OTHER,
+        WALLET_POLICY_DENIED_BY_DEFAULT,
+        WALLET_POLICY_MALFORMED_TOKEN_CALL,
+        WALLET_POLICY_TOKEN_NOT_LISTED,
+        WALLET_POLICY_TOKEN_RECIPIENT_NOT_ALLOWED,
+        WALLET_POLICY_TOKEN_SPENDER_NOT_ALLOWED,
+        WALLET_POLICY_TOKEN_AMOUNT_ABOVE_CAP,
+        WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP,
+        WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED,
+        WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG,
+        WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED,
+        WALLET_TYPED_DATA_TOO_LONG,
+        WALLET_TYPED_DATA_NOT_JSON,
+        WALLET_TYPED_DATA_INVALID,
+        WALLET_TYPED_DATA_OTHER,
     ];
 
     /// The code with this number, if there is one.
@@ -1336,6 +1382,42 @@ impl wallet_result {
             }
             WALLET_AUDIT_EMPTY => c"the audit log is empty but the expected head is not the genesis hash",
             WALLET_AUDIT_OTHER => c"an audit log error this build has no specific code for",
+            WALLET_POLICY_DENIED_BY_DEFAULT => {
+                c"policy refused: default is deny and no rule allows this call; nothing was signed"
+            }
+            WALLET_POLICY_MALFORMED_TOKEN_CALL => {
+                c"policy refused: token calldata does not decode strictly (short, trailing bytes or dirty high bits); nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_NOT_LISTED => {
+                c"policy refused: a permit grants a token without a rule in tokens while default is deny; nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_RECIPIENT_NOT_ALLOWED => {
+                c"policy refused: the token transfer's recipient is not in the token's recipients_allow; nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_SPENDER_NOT_ALLOWED => {
+                c"policy refused: the approval's spender is not in the token's spenders_allow; nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_AMOUNT_ABOVE_CAP => {
+                c"policy refused: the token transfer exceeds the token's max_amount; nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP => {
+                c"policy refused: an unlimited approval or one above max_amount while allow_unlimited_approval is false; nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED => {
+                c"policy refused: the transfer would exceed the token's daily_limit over 24 hours; nothing was signed"
+            }
+            WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG => {
+                c"policy refused: the permit stays usable longer than permit_max_lifetime_seconds; nothing was signed"
+            }
+            WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED => {
+                c"policy refused: an EIP-7702 authorization with chain id 0 while allow_any_chain_authorization is false; nothing was signed"
+            }
+            WALLET_TYPED_DATA_TOO_LONG => c"the typed-data JSON is longer than the core reads",
+            WALLET_TYPED_DATA_NOT_JSON => c"the typed-data text is not UTF-8 JSON",
+            WALLET_TYPED_DATA_INVALID => {
+                c"the typed-data document does not follow EIP-712 (wallet_last_error_message says what)"
+            }
+            WALLET_TYPED_DATA_OTHER => c"a typed-data error this build has no specific code for",
             WALLET_AUTHORITY_OWNERLESS => {
                 c"this account has no owners: its policy can never change and its key can never leave the TPM; create an account with owners to allow admin actions"
             }
@@ -1679,6 +1761,16 @@ impl From<PolicyViolation> for wallet_result {
             V::TypedDataHashNotCheckable => WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE,
             V::DailyLimitExceeded { .. } => WALLET_POLICY_DAILY_LIMIT_EXCEEDED,
             V::RawHashNotAllowed => WALLET_POLICY_RAW_HASH_NOT_ALLOWED,
+            V::DeniedByDefault { .. } => WALLET_POLICY_DENIED_BY_DEFAULT,
+            V::MalformedTokenCall { .. } => WALLET_POLICY_MALFORMED_TOKEN_CALL,
+            V::TokenNotListed { .. } => WALLET_POLICY_TOKEN_NOT_LISTED,
+            V::TokenRecipientNotAllowed { .. } => WALLET_POLICY_TOKEN_RECIPIENT_NOT_ALLOWED,
+            V::TokenSpenderNotAllowed { .. } => WALLET_POLICY_TOKEN_SPENDER_NOT_ALLOWED,
+            V::TokenAmountAboveCap { .. } => WALLET_POLICY_TOKEN_AMOUNT_ABOVE_CAP,
+            V::TokenApprovalAboveCap { .. } => WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP,
+            V::TokenDailyLimitExceeded { .. } => WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED,
+            V::PermitLifetimeTooLong { .. } => WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG,
+            V::AnyChainAuthorizationNotAllowed => WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED,
             _ => WALLET_POLICY_OTHER,
         }
     }
@@ -1845,6 +1937,12 @@ impl From<Error> for wallet_result {
             Error::Keystore(e) => e.into(),
             Error::Authority(e) => e.into(),
             Error::Audit(e) => e.into(),
+            Error::TypedData(e) => match e {
+                TypedDataError::TooLong { .. } => WALLET_TYPED_DATA_TOO_LONG,
+                TypedDataError::NotJson => WALLET_TYPED_DATA_NOT_JSON,
+                TypedDataError::Invalid(_) => WALLET_TYPED_DATA_INVALID,
+                _ => WALLET_TYPED_DATA_OTHER,
+            },
             _ => WALLET_UNKNOWN_ERROR,
         }
     }

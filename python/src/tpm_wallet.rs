@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 use wallet_core::attest::Evidence;
 use wallet_core::authority::{AdminAction, APPROVAL_LEN};
 use wallet_core::backup::SealedKeyFile;
-use wallet_core::policy::{Eip712Domain, Policy};
+use wallet_core::policy::{Decision, DefaultMode, Eip712Domain, Policy, PolicyError};
 use wallet_core::sealed_data;
 use wallet_core::signer::{Address, Signature};
 use wallet_core::tpm::simulator::Swtpm;
@@ -178,6 +178,58 @@ fn uint256(what: &str, value: &Bound<'_, PyAny>) -> Result<U256> {
         .ok()
         .and_then(|bytes| U256::from_be_slice(bytes.as_bytes()))
         .ok_or_else(out_of_range)
+}
+
+fn parse_address(what: &str, text: &str) -> Result<Address> {
+    Address::parse_hex(text)
+        .map_err(|e| BindingError::invalid_argument(format!("{what} is not an address: {e}")))
+}
+
+/// The default mode of the loaded account's policy (`allow` without one).
+fn policy_mode(wallet: &Wallet) -> DefaultMode {
+    wallet
+        .policy()
+        .ok()
+        .flatten()
+        .map_or(DefaultMode::Allow, Policy::default_mode)
+}
+
+/// A check's outcome, as data that crosses back to Python.
+struct Outcome {
+    mode: DefaultMode,
+    allowed: bool,
+    rules: Vec<&'static str>,
+    reason: Option<String>,
+}
+
+impl Outcome {
+    /// A decision or a refusal; any other error stays an error.
+    fn from(mode: DefaultMode, result: wallet_core::Result<Decision>) -> wallet_core::Result<Self> {
+        match result {
+            Ok(decision) => Ok(Self {
+                mode: decision.mode,
+                allowed: true,
+                rules: decision.rules.iter().map(|r| r.name()).collect(),
+                reason: None,
+            }),
+            Err(Error::Policy(PolicyError::Violation(violation))) => Ok(Self {
+                mode,
+                allowed: false,
+                rules: vec![violation.rule().name()],
+                reason: Some(violation.to_string()),
+            }),
+            Err(other) => Err(other),
+        }
+    }
+
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        dict.set_item("allowed", self.allowed)?;
+        dict.set_item("mode", self.mode.name())?;
+        dict.set_item("rules", self.rules.clone())?;
+        dict.set_item("reason", self.reason.clone())?;
+        Ok(dict)
+    }
 }
 
 fn signature_bytes(signature: &Signature) -> [u8; 65] {
@@ -512,6 +564,105 @@ impl TpmWallet {
             }
         })?;
         Ok(PyBytes::new(py, &signature_bytes(&signature)))
+    }
+
+    /// Checks a transaction dict as `sign_transaction` would, signing
+    /// nothing; returns the decision dict (`allowed`, `mode`, `rules`, and
+    /// for a refusal `reason`).
+    #[pyo3(signature = (tx, *, chain_id = None))]
+    fn check_transaction<'py>(
+        &self,
+        py: Python<'py>,
+        tx: &Bound<'py, PyAny>,
+        chain_id: Option<u64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mut fields = TxFields::from_py(tx)?;
+        if let Some(chain_id) = chain_id {
+            fields.fill_chain_id(chain_id);
+        }
+        let payload = fields.signing_payload()?;
+        let outcome = self.with_open(py, |open| {
+            let mode = policy_mode(&open.wallet);
+            Ok(Outcome::from(
+                mode,
+                open.wallet.check_transaction(&payload),
+            )?)
+        })?;
+        outcome.to_py(py)
+    }
+
+    /// Checks a typed-data document (JSON text) as `sign_typed_data_json`
+    /// would, signing nothing; returns the decision dict.
+    fn check_typed_data_json<'py>(
+        &self,
+        py: Python<'py>,
+        json: &str,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let json = json.to_owned();
+        let outcome = self.with_open(py, move |open| {
+            let mode = policy_mode(&open.wallet);
+            Ok(Outcome::from(
+                mode,
+                open.wallet.check_typed_data_json(&json),
+            )?)
+        })?;
+        outcome.to_py(py)
+    }
+
+    /// Signs a typed-data document given as JSON (`types`, `primaryType`,
+    /// `domain`, `message`): the core checks and hashes that very document.
+    /// Returns `r || s || v`.
+    fn sign_typed_data_json<'py>(
+        &self,
+        py: Python<'py>,
+        json: &str,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let json = json.to_owned();
+        let signature = self.with_open(py, move |open| {
+            Ok(open.wallet.sign_typed_data_json(&json)?)
+        })?;
+        Ok(PyBytes::new(py, &signature_bytes(&signature)))
+    }
+
+    /// Checks an EIP-7702 authorization as `sign_authorization` would;
+    /// returns the decision dict.
+    fn check_authorization<'py>(
+        &self,
+        py: Python<'py>,
+        chain_id: &Bound<'py, PyAny>,
+        address: &str,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let chain_id = uint256("the authorization's chain_id", chain_id)?;
+        let address = parse_address("the authorization's address", address)?;
+        let outcome = self.with_open(py, move |open| {
+            let mode = policy_mode(&open.wallet);
+            Ok(Outcome::from(
+                mode,
+                open.wallet.check_authorization(&chain_id, &address),
+            )?)
+        })?;
+        outcome.to_py(py)
+    }
+
+    /// Signs an EIP-7702 authorization; returns `(y_parity, r, s)` with `r`
+    /// and `s` as 32 bytes each.
+    fn sign_authorization<'py>(
+        &self,
+        py: Python<'py>,
+        chain_id: &Bound<'py, PyAny>,
+        address: &str,
+        nonce: u64,
+    ) -> PyResult<(u8, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+        let chain_id = uint256("the authorization's chain_id", chain_id)?;
+        let address = parse_address("the authorization's address", address)?;
+        let signed = self.with_open(py, move |open| {
+            Ok(open.wallet.sign_authorization(chain_id, address, nonce)?)
+        })?;
+        Ok((
+            signed.y_parity,
+            PyBytes::new(py, &signed.r.0),
+            PyBytes::new(py, &signed.s.0),
+        ))
     }
 
     /// The loaded account's signing policy; None without an account, or for

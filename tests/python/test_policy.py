@@ -55,6 +55,10 @@ ALL_KEYS = [
     "typed_data_domains",
     "daily_limit_wei",
     "allow_raw_hashes",
+    "default",
+    "tokens",
+    "permit_max_lifetime_seconds",
+    "allow_any_chain_authorization",
 ]
 
 
@@ -129,6 +133,10 @@ def test_the_default_policy_and_its_dict() -> None:
         "typed_data_domains": None,
         "daily_limit_wei": None,
         "allow_raw_hashes": True,
+        "default": "allow",
+        "tokens": {},
+        "permit_max_lifetime_seconds": 3600,
+        "allow_any_chain_authorization": False,
     }
     assert default.hash.startswith("0x")
     assert len(default.hash) == 66
@@ -166,6 +174,10 @@ def test_a_full_policy_round_trips_through_its_dict_and_json() -> None:
         "typed_data_domains": [{"chain_id": 1, "verifying_contract": MAIL_CONTRACT}],
         "daily_limit_wei": 5 * ETHER,
         "allow_raw_hashes": False,
+        "default": "allow",
+        "tokens": {},
+        "permit_max_lifetime_seconds": 3600,
+        "allow_any_chain_authorization": False,
     }
     # The canonical form: the same rules written another way give the same hash.
     assert Policy(as_dict) == policy

@@ -11,6 +11,7 @@
     python -m flare_wallet restore @backup.txt
     python -m flare_wallet import-keystore account.json         (asks for its password)
     python -m flare_wallet policy                               (the account's policy, JSON)
+    python -m flare_wallet policy-template > policy.json   (a deny-by-default policy to edit)
     python -m flare_wallet owners                 (owners, threshold, admin nonce, JSON)
 
 Admin actions take the approval of the account's owners (M of them, EIP-712):
@@ -98,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     import_keystore.add_argument("--policy", type=Path, metavar="FILE.json", help=policy_help)
     _owner_arguments(import_keystore, "an owner of the account (repeat for each, 1 to 16)")
     commands.add_parser("policy", help="print the account's signing policy and its hash")
+    commands.add_parser(
+        "policy-template",
+        help="print a deny-by-default policy to edit (recommended for agents)",
+    )
     commands.add_parser("owners", help="print the account's owners, threshold and admin nonce")
     request = commands.add_parser(
         "admin-request",
@@ -280,7 +285,33 @@ def _open_vtpm(args: argparse.Namespace) -> Vtpm:
     return Vtpm(args.tcti, state_dir=args.state_dir)
 
 
+# A starting point for an agent's policy: nothing is signed unless a rule allows it.
+# Replace the example addresses; amounts are in base units, as decimal strings.
+POLICY_TEMPLATE: dict[str, Any] = {
+    "default": "deny",
+    "chain_ids": [14, 114],
+    "recipients_allow": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+    "max_value_wei": "1000000000000000000",
+    "daily_limit_wei": "5000000000000000000",
+    "tokens": {
+        "0x1D80c49BbBCd1C0911346656B529DF9E5c2F783d": {
+            "max_amount": "1000000000000000000000",
+            "daily_limit": "5000000000000000000000",
+            "recipients_allow": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+            "spenders_allow": ["0x000000000022D473030F116dDEE9F6B43aC78BA3"],
+            "allow_unlimited_approval": False,
+        }
+    },
+    "permit_max_lifetime_seconds": 3600,
+    "allow_contract_creation": False,
+    "allow_messages": False,
+}
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "policy-template":
+        print(json.dumps(POLICY_TEMPLATE, indent=2))
+        return 0
     if args.command == "demo":
         from flare_wallet._demo import run_demo
 

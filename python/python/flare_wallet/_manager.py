@@ -129,6 +129,75 @@ def _domain_fields(domain: object) -> dict[str, Any] | None:
     return fields
 
 
+def _json_value(value: Any) -> Any:
+    """A typed-data value as the core reads it: integers as decimal strings (exact at
+    any size), bytes as 0x-hex; mappings and sequences element by element."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Mapping):
+        return {str(key): _json_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(item) for item in value]
+    raise WalletError(f"typed data holds a {type(value).__name__}, which EIP-712 has no type for")
+
+
+def _primary_type(types: Mapping[str, Any]) -> str:
+    """The one struct type no other type refers to (eth-account's rule for the
+    three-argument form)."""
+    names = [name for name in types if name != "EIP712Domain"]
+    referenced = {
+        str(member.get("type", "")).split("[")[0]
+        for name in names
+        for member in types[name]
+        if isinstance(member, Mapping)
+    }
+    roots = [name for name in names if name not in referenced]
+    if len(roots) != 1:
+        raise WalletError(
+            "typed data: the primary type cannot be inferred (give full_message with primaryType)"
+        )
+    return roots[0]
+
+
+def _typed_data_document(
+    domain_data: Mapping[str, Any] | None,
+    message_types: Mapping[str, Any] | None,
+    message_data: Mapping[str, Any] | None,
+    full_message: Mapping[str, Any] | None,
+) -> str:
+    """The typed-data document as the JSON text the core parses, checks and hashes."""
+    if full_message is not None:
+        document = {
+            "types": full_message.get("types"),
+            "primaryType": full_message.get("primaryType"),
+            "domain": full_message.get("domain"),
+            "message": full_message.get("message"),
+        }
+    else:
+        if message_types is None or message_data is None:
+            raise WalletError("typed data needs message_types and message_data, or full_message")
+        document = {
+            "types": dict(message_types),
+            "primaryType": _primary_type(message_types),
+            "domain": domain_data if domain_data is not None else {},
+            "message": message_data,
+        }
+    return json.dumps(_json_value(document))
+
+
+def _decision(native: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "allowed": bool(native["allowed"]),
+        "mode": native["mode"],
+        "rules": list(native["rules"]),
+        "reason": native["reason"],
+    }
+
+
 class SecureWalletManager(ExternalWallets, LocalAccountProvider):
     """An Ethereum account sealed by a TPM, with the FlareTrade wallet manager's API.
 
@@ -451,13 +520,77 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
             full_message=dict(full_message) if full_message is not None else None,
         )
         domain = full_message.get("domain") if full_message is not None else domain_data
-        fields = _domain_fields(domain)
-        if fields is None:
+        if _domain_fields(domain) is None:
+            # A domain with other members than the five EIP-712 ones: only its hash
+            # can be signed, which a policy allows only with allow_raw_hashes.
             return self._sign_signable(signable)
-        header, body = signable.header, signable.body
-        message_hash = keccak(b"\x19" + signable.version + header + body)
-        rsv = self._native.sign_typed_data(header, body, **fields)
+        document = _typed_data_document(domain_data, message_types, message_data, full_message)
+        message_hash = keccak(b"\x19" + signable.version + signable.header + signable.body)
+        rsv = self._native.sign_typed_data_json(document)
         return _signed_message(message_hash, rsv)
+
+    def check_transaction(self, tx_params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a transaction dict against the policy as :meth:`sign_transaction`
+        would, signing nothing. Returns ``{"allowed", "mode", "rules", "reason"}``:
+        the policy's default mode, the rules that allowed it (or the one that refused)
+        and, for a refusal, the reason naming the rule and the value."""
+        self._check_open()
+        if "chainId" in tx_params or self.web3 is None:
+            native = self._native.check_transaction(tx_params)
+        else:
+            native = self._native.check_transaction(tx_params, chain_id=self._web3_chain_id())
+        return _decision(native)
+
+    def check_typed_data(
+        self,
+        domain_data: Mapping[str, Any] | None = None,
+        message_types: Mapping[str, Any] | None = None,
+        message_data: Mapping[str, Any] | None = None,
+        full_message: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Check EIP-712 typed data (as :meth:`sign_typed_data` takes it) against the
+        policy, signing nothing; returns the decision dict of :meth:`check_transaction`."""
+        self._check_open()
+        if (
+            full_message is None
+            and message_types is None
+            and message_data is None
+            and isinstance(domain_data, Mapping)
+            and "primaryType" in domain_data
+        ):
+            full_message, domain_data = domain_data, None
+        document = _typed_data_document(domain_data, message_types, message_data, full_message)
+        return _decision(self._native.check_typed_data_json(document))
+
+    def check_authorization(self, chain_id: int, address: str) -> dict[str, Any]:
+        """Check an EIP-7702 authorization against the policy as
+        :meth:`sign_authorization` would; returns the decision dict."""
+        self._check_open()
+        return _decision(self._native.check_authorization(chain_id, address))
+
+    def sign_authorization(self, chain_id: int, address: str, nonce: int) -> Any:
+        """Sign an EIP-7702 authorization (``keccak256(0x05 || rlp([chain_id, address,
+        nonce]))``) if the policy allows the delegate (``delegations_allow``) and the
+        chain (0, every chain, only with ``allow_any_chain_authorization``). Returns
+        eth-account's ``SignedSetCodeAuthorization``, equal to
+        ``Account.sign_authorization``'s for the same key."""
+        from eth_account.datastructures import SignedSetCodeAuthorization
+        from eth_account.typed_transactions.set_code_transaction import Authorization
+        from eth_keys.datatypes import Signature
+
+        self._check_open()
+        y_parity, r, s = self._native.sign_authorization(chain_id, address, nonce)
+        unsigned = Authorization(chain_id, bytes(HexBytes(address)), nonce)
+        return SignedSetCodeAuthorization(
+            chain_id=chain_id,
+            address=bytes(HexBytes(address)),
+            nonce=nonce,
+            y_parity=y_parity,
+            r=int.from_bytes(r, "big"),
+            s=int.from_bytes(s, "big"),
+            signature=Signature(vrs=(y_parity, int.from_bytes(r, "big"), int.from_bytes(s, "big"))),
+            authorization_hash=unsigned.hash(),
+        )
 
     # ------------------------------------------------------------ attestation, backup
 
