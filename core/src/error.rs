@@ -45,6 +45,10 @@ pub enum Error {
     /// Data sealed to the TPM is malformed, altered or too large.
     #[cfg(feature = "std")]
     SealedData(crate::sealed_data::SealedDataError),
+    /// The TPM did not prove its identity (EK certificate) or is not the
+    /// TPM the account is bound to.
+    #[cfg(feature = "std")]
+    TpmIdentity(crate::tpm::ek::TpmIdentityError),
 }
 
 impl fmt::Display for Error {
@@ -71,6 +75,8 @@ impl fmt::Display for Error {
             Self::Keystore(e) => write!(f, "keystore: {e}"),
             #[cfg(feature = "std")]
             Self::SealedData(e) => write!(f, "{e}"),
+            #[cfg(feature = "std")]
+            Self::TpmIdentity(e) => write!(f, "{e}"),
         }
     }
 }
@@ -188,3 +194,10 @@ impl std::error::Error for Error {}
 
 /// The crate's result type.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(feature = "std")]
+impl From<crate::tpm::ek::TpmIdentityError> for Error {
+    fn from(e: crate::tpm::ek::TpmIdentityError) -> Self {
+        Error::TpmIdentity(e)
+    }
+}
