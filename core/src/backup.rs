@@ -36,6 +36,10 @@
 //! | ... | `20k` | the owners' addresses, ascending |
 //! | ... | 1 | threshold `M` (checked `1..=k` by [`crate::authority::OwnerSet::decode`]) |
 //! | ... | 8 | the admin nonce: how many owner-approved admin actions the account has executed |
+//! | ... | | only when bit 3 of flags is set (version 3, and only with bit 1): |
+//! | ... | 2 | `e`: length of the EK Name, `1..=`[`MAX_SRK_NAME_LEN`] |
+//! | ... | `e` | the Name of the TPM endorsement key the account is bound to |
+//! | ... | 1 | `1`: the EK was verified through its certificate chain; `0`: an unverified TPM, allowed explicitly |
 //! | end - 32 | 32 | SHA-256 of every byte before this field ([`INTEGRITY_LEN`]) |
 //!
 //! Each length prefix of the public and private blobs is also the TPM2B size
@@ -72,8 +76,16 @@ pub const FLAG_PCR_POLICY: u16 = 0x0001;
 pub const FLAG_SIGNING_POLICY: u16 = 0x0002;
 /// Flag bit (version 2): the owner set and admin nonce follow the binding tag.
 pub const FLAG_OWNERS: u16 = 0x0004;
+/// Flag bit (version 3): the TPM identity section (EK Name and verified
+/// marker) follows the owner section.
+pub const FLAG_TPM_IDENTITY: u16 = 0x0008;
+/// The version of a file with a TPM identity section.
+pub const VERSION_3: u16 = 3;
+/// Every flag bit version 3 defines.
+pub const KNOWN_FLAGS: u16 =
+    FLAG_PCR_POLICY | FLAG_SIGNING_POLICY | FLAG_OWNERS | FLAG_TPM_IDENTITY;
 /// Every flag bit version 2 defines.
-pub const KNOWN_FLAGS: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY | FLAG_OWNERS;
+pub const KNOWN_FLAGS_V2: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY | FLAG_OWNERS;
 /// Every flag bit version 1 defines.
 pub const KNOWN_FLAGS_V1: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY;
 /// Most owners an account has.
@@ -137,6 +149,9 @@ pub const MAX_FILE_LEN: usize = SRK_NAME_OFFSET
     + MAX_SIGNING_POLICY_LEN
     + BINDING_TAG_LEN
     + MAX_OWNER_SECTION_LEN
+    + LENGTH_PREFIX_LEN
+    + MAX_SRK_NAME_LEN
+    + 1
     + INTEGRITY_LEN;
 
 /// What is wrong with a sealed-key file, or why one cannot be encoded.
@@ -155,6 +170,8 @@ pub enum BackupError {
     LengthOverBound(Field),
     /// A length prefix is zero for a field that cannot be empty.
     EmptyField(Field),
+    /// A one-byte marker holds a value its field does not define.
+    BadMarker(Field),
     /// Bytes follow the integrity check.
     TrailingBytes,
     /// The SHA-256 at the end does not match the bytes before it.
@@ -191,6 +208,8 @@ pub enum Field {
     SigningPolicy,
     /// The owner set and admin nonce.
     Owners,
+    /// The TPM identity section (EK Name, verified marker).
+    TpmIdentity,
     /// The trailing SHA-256.
     Integrity,
 }
@@ -206,6 +225,7 @@ impl Field {
             Field::PolicyDigest => "policy digest",
             Field::SigningPolicy => "signing policy",
             Field::Owners => "owner section",
+            Field::TpmIdentity => "TPM identity section",
             Field::Integrity => "integrity check",
         }
     }
@@ -224,7 +244,7 @@ impl fmt::Display for BackupError {
             BackupError::UnsupportedVersion(v) => {
                 write!(
                     f,
-                    "sealed-key file version {v} is not supported (expected {VERSION_1} or {VERSION})"
+                    "sealed-key file version {v} is not supported (expected {VERSION_1}, {VERSION} or {VERSION_3})"
                 )
             }
             BackupError::UnknownFlags(flags) => {
@@ -237,6 +257,9 @@ impl fmt::Display for BackupError {
                 write!(f, "sealed-key file: {field} length is over its bound")
             }
             BackupError::EmptyField(field) => write!(f, "sealed-key file: {field} is empty"),
+            BackupError::BadMarker(field) => {
+                write!(f, "sealed-key file: {field} holds an undefined marker value")
+            }
             BackupError::TrailingBytes => {
                 f.write_str("sealed-key file has bytes after its integrity check")
             }
@@ -248,7 +271,7 @@ impl fmt::Display for BackupError {
             }
             BackupError::FlagsDoNotFitVersion { version, flags } => write!(
                 f,
-                "sealed-key file version {version} cannot have flags {flags:#06x} (owners need version 2 and a signing policy)"
+                "sealed-key file version {version} cannot have flags {flags:#06x} (owners need version 2 or 3 and a signing policy; a TPM identity section needs version 3 and a signing policy)"
             ),
         }
     }
@@ -286,6 +309,16 @@ pub struct OwnerSection<'a> {
     pub admin_nonce: u64,
 }
 
+/// The TPM an account is bound to, as the file carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TpmIdentitySection<'a> {
+    /// The Name of the TPM's endorsement key.
+    pub ek_name: &'a [u8],
+    /// `true`: the EK was verified through its certificate chain; `false`:
+    /// an unverified TPM, allowed explicitly.
+    pub verified: bool,
+}
+
 /// The contents of a sealed-key file, borrowed, ready to encode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SealedKeyFile<'a> {
@@ -310,6 +343,7 @@ pub struct SealedKeyFileView<'a> {
     version: u16,
     bound_policy: Option<BoundPolicy<'a>>,
     owner_section: Option<OwnerSection<'a>>,
+    tpm_identity: Option<TpmIdentitySection<'a>>,
 }
 
 impl<'a> SealedKeyFileView<'a> {
@@ -371,6 +405,13 @@ impl<'a> SealedKeyFileView<'a> {
     #[must_use]
     pub fn owner_section(&self) -> Option<OwnerSection<'a>> {
         self.owner_section
+    }
+
+    /// The TPM identity section (version 3), `None` for a file written
+    /// before it existed.
+    #[must_use]
+    pub fn tpm_identity(&self) -> Option<TpmIdentitySection<'a>> {
+        self.tpm_identity
     }
 
     /// Whether `srk_name` is the recorded SRK Name, compared in constant time.
@@ -454,7 +495,7 @@ impl<'a> SealedKeyFile<'a> {
             return Err(BackupError::BadMagic);
         }
         let version = r.u16(Field::Header)?;
-        if version != VERSION && version != VERSION_1 {
+        if version != VERSION && version != VERSION_1 && version != VERSION_3 {
             return Err(BackupError::UnsupportedVersion(version));
         }
         let flags = r.u16(Field::Header)?;
@@ -519,6 +560,17 @@ impl<'a> SealedKeyFile<'a> {
         } else {
             None
         };
+        let tpm_identity = if flags & FLAG_TPM_IDENTITY != 0 {
+            let (_, ek_name) = r.sized(MAX_SRK_NAME_LEN, Field::TpmIdentity)?;
+            let verified = match r.u8(Field::TpmIdentity)? {
+                0 => false,
+                1 => true,
+                _ => return Err(BackupError::BadMarker(Field::TpmIdentity)),
+            };
+            Some(TpmIdentitySection { ek_name, verified })
+        } else {
+            None
+        };
         let covered = r.pos;
         let integrity = r.take(INTEGRITY_LEN, Field::Integrity)?;
         if r.pos != bytes.len() {
@@ -544,6 +596,7 @@ impl<'a> SealedKeyFile<'a> {
             version,
             bound_policy,
             owner_section,
+            tpm_identity,
         })
     }
 
@@ -577,6 +630,21 @@ impl<'a> SealedKeyFile<'a> {
         &self,
         bound_policy: Option<BoundPolicy<'_>>,
         owners: Option<OwnerSection<'_>>,
+    ) -> Result<usize, BackupError> {
+        self.encoded_len_with_sections(bound_policy, owners, None)
+    }
+
+    /// The number of bytes [`encode_with_sections`](Self::encode_with_sections) writes.
+    ///
+    /// # Errors
+    /// As [`encoded_len_with_owners`](Self::encoded_len_with_owners), and
+    /// for a TPM identity section without a signing policy or with an empty
+    /// or over-long EK Name.
+    pub fn encoded_len_with_sections(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
+        identity: Option<TpmIdentitySection<'_>>,
     ) -> Result<usize, BackupError> {
         check_len(self.srk_name.len(), MAX_SRK_NAME_LEN, Field::SrkName)?;
         check_len(self.public.len(), MAX_PUBLIC_LEN, Field::Public)?;
@@ -620,6 +688,16 @@ impl<'a> SealedKeyFile<'a> {
             }
             len += section.owners.len() + 8;
         }
+        if let Some(identity) = &identity {
+            if bound_policy.is_none() {
+                return Err(BackupError::FlagsDoNotFitVersion {
+                    version: VERSION_3,
+                    flags: FLAG_TPM_IDENTITY,
+                });
+            }
+            check_len(identity.ek_name.len(), MAX_SRK_NAME_LEN, Field::TpmIdentity)?;
+            len += LENGTH_PREFIX_LEN + identity.ek_name.len() + 1;
+        }
         Ok(len)
     }
 
@@ -660,11 +738,33 @@ impl<'a> SealedKeyFile<'a> {
         owners: Option<OwnerSection<'_>>,
         out: &mut [u8],
     ) -> Result<usize, BackupError> {
-        let len = self.encoded_len_with_owners(bound_policy, owners)?;
+        self.encode_with_sections(bound_policy, owners, None, out)
+    }
+
+    /// As [`encode_with_owners`](Self::encode_with_owners), carrying the TPM
+    /// identity section (version 3, flag bit 3) when `identity` is given.
+    ///
+    /// # Errors
+    /// As [`encode_with_owners`](Self::encode_with_owners) and
+    /// [`encoded_len_with_sections`](Self::encoded_len_with_sections).
+    pub fn encode_with_sections(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
+        identity: Option<TpmIdentitySection<'_>>,
+        out: &mut [u8],
+    ) -> Result<usize, BackupError> {
+        let len = self.encoded_len_with_sections(bound_policy, owners, identity)?;
         let out = out.get_mut(..len).ok_or(BackupError::BufferTooSmall)?;
         let mut w = Writer { out, pos: 0 };
         w.put(&MAGIC)?;
-        let version = if owners.is_some() { VERSION } else { VERSION_1 };
+        let version = if identity.is_some() {
+            VERSION_3
+        } else if owners.is_some() {
+            VERSION
+        } else {
+            VERSION_1
+        };
         w.put(&version.to_be_bytes())?;
         let mut flags = 0;
         if self.pcr_policy.is_some() {
@@ -675,6 +775,9 @@ impl<'a> SealedKeyFile<'a> {
         }
         if owners.is_some() {
             flags |= FLAG_OWNERS;
+        }
+        if identity.is_some() {
+            flags |= FLAG_TPM_IDENTITY;
         }
         w.put(&flags.to_be_bytes())?;
         w.put(&self.address)?;
@@ -697,6 +800,10 @@ impl<'a> SealedKeyFile<'a> {
             w.put(section.owners)?;
             w.put(&section.admin_nonce.to_be_bytes())?;
         }
+        if let Some(identity) = &identity {
+            w.sized(identity.ek_name)?;
+            w.put(&[u8::from(identity.verified)])?;
+        }
         let covered = w.pos;
         let body = w.out.get(..covered).ok_or(BackupError::BufferTooSmall)?;
         let digest = Sha256::digest(body);
@@ -709,10 +816,15 @@ impl<'a> SealedKeyFile<'a> {
 /// version 2 file always has them.
 fn check_flags(version: u16, flags: u16) -> Result<(), BackupError> {
     let has_owners = flags & FLAG_OWNERS != 0;
+    let has_policy = flags & FLAG_SIGNING_POLICY != 0;
     let fits = if version == VERSION_1 {
         flags & !KNOWN_FLAGS_V1 == 0
+    } else if version == VERSION {
+        flags & !KNOWN_FLAGS_V2 == 0 && has_owners && has_policy
     } else {
-        has_owners && flags & FLAG_SIGNING_POLICY != 0
+        // Version 3: the TPM identity section, covered by the binding tag
+        // (so a signing policy); owners optional, and only with the policy.
+        flags & FLAG_TPM_IDENTITY != 0 && has_policy
     };
     if fits {
         Ok(())

@@ -48,6 +48,10 @@ pub enum Error {
     /// An EIP-712 typed-data document that does not parse or hash.
     #[cfg(feature = "std")]
     TypedData(crate::wallet::typed_data::TypedDataError),
+    /// The TPM did not prove its identity (EK certificate) or is not the
+    /// TPM the account is bound to.
+    #[cfg(feature = "std")]
+    TpmIdentity(crate::tpm::ek::TpmIdentityError),
 }
 
 impl fmt::Display for Error {
@@ -76,6 +80,7 @@ impl fmt::Display for Error {
             Self::SealedData(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
             Self::TypedData(e) => write!(f, "{e}"),
+            Self::TpmIdentity(e) => write!(f, "{e}"),
         }
     }
 }
@@ -200,3 +205,10 @@ impl std::error::Error for Error {}
 
 /// The crate's result type.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(feature = "std")]
+impl From<crate::tpm::ek::TpmIdentityError> for Error {
+    fn from(e: crate::tpm::ek::TpmIdentityError) -> Self {
+        Error::TpmIdentity(e)
+    }
+}

@@ -18,6 +18,8 @@ use tpm2_protocol::TpmWriter;
 use zeroize::Zeroize;
 
 pub mod command;
+#[cfg(feature = "std")]
+pub mod ek;
 pub mod frame;
 pub mod kdf;
 pub mod quote;
@@ -30,7 +32,7 @@ pub mod transport;
 
 pub use frame::ResponseDefect;
 pub use rc::{RcFormat, RcIndex, TpmRc};
-pub use session::{ParameterEncryption, Session, SessionKind};
+pub use session::{ParameterEncryption, Session, SessionKind, SessionSalt};
 pub use transport::{Transport, TransportError};
 
 /// Size of the command, response and parameter buffers. swtpm and hardware TPMs
@@ -86,6 +88,14 @@ pub enum TpmError {
     InvalidSrkPoint,
     /// The operating system's entropy source failed.
     Entropy,
+    /// A secret-bearing session was asked for before the TPM's identity was
+    /// established (its EK verified, or an unverified TPM allowed explicitly).
+    NoTpmIdentity,
+    /// The endorsement key the TPM derives now is not the verified one: the
+    /// TPM or its answers were swapped. No session was started.
+    EkNameMismatch,
+    /// The endorsement key's public key is unusable for salting.
+    InvalidEkKey,
 }
 
 impl TpmError {
@@ -129,6 +139,13 @@ impl fmt::Display for TpmError {
             }
             Self::InvalidSrkPoint => f.write_str("the SRK public key is not a valid P-256 point"),
             Self::Entropy => f.write_str("the operating system entropy source failed"),
+            Self::NoTpmIdentity => f.write_str(
+                "refusing a secret-bearing TPM session: the TPM's endorsement key was not verified",
+            ),
+            Self::EkNameMismatch => f.write_str(
+                "the TPM's endorsement key differs from the verified one: TPM or transport swapped, nothing sent",
+            ),
+            Self::InvalidEkKey => f.write_str("the endorsement key's public key is unusable"),
         }
     }
 }
@@ -426,6 +443,7 @@ pub struct Tpm<T: Transport> {
     drbg: Drbg,
     pending_flushes: heapless::Vec<u32, MAX_PENDING_FLUSHES>,
     sweep_needed: bool,
+    salt: SessionSalt,
 }
 
 impl<T: Transport> fmt::Debug for Tpm<T> {
@@ -452,7 +470,26 @@ impl<T: Transport> Tpm<T> {
             drbg: Drbg::new(seed),
             pending_flushes: heapless::Vec::new(),
             sweep_needed: false,
+            salt: SessionSalt::Unset,
         }
+    }
+
+    /// What secret-bearing sessions are salted to.
+    #[must_use]
+    pub const fn session_salt(&self) -> &SessionSalt {
+        &self.salt
+    }
+
+    /// Salts every later secret-bearing session to the endorsement key of
+    /// `kind` whose Name is `name` (one verified through its certificate).
+    pub fn salt_sessions_to_ek(&mut self, kind: command::EkKind, name: Name) {
+        self.salt = SessionSalt::Ek { kind, name };
+    }
+
+    /// Salts later sessions to the SRK the caller passes, unauthenticated:
+    /// only for a TPM whose EK could not be verified, allowed explicitly.
+    pub fn salt_sessions_to_unverified_srk(&mut self) {
+        self.salt = SessionSalt::UnverifiedSrk;
     }
 
     /// A TPM whose generator is seeded from the operating system.

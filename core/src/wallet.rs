@@ -111,6 +111,7 @@ use crate::seal::{self, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
 use crate::state::{SealedAccount, StateDir, StateError, StateLock, SPEND_LEDGER_FILE};
 use crate::tpm::command::SECRET_LEN;
+use crate::tpm::ek::TpmIdentityError;
 use crate::tpm::{self, Name, ParameterEncryption, PcrSelection, Tpm, Transport};
 use crate::tx;
 use crate::{Error, Result};
@@ -134,6 +135,18 @@ pub const ACCOUNT_BINDING_KEY_LABEL: &[u8] = b"flare-wallet/account-binding/v2";
 /// wallet that has just reserved a spend creates that file and then waits
 /// until its process is killed. Never set it outside such a test.
 pub const TEST_HOOK_PAUSE_AFTER_RESERVE: &str = "FLARE_WALLET_TEST_HOOK_PAUSE_AFTER_RESERVE";
+
+/// The label of the binding key of a version 3 account file, whose tag also
+/// covers the TPM identity section.
+pub const ACCOUNT_BINDING_KEY_LABEL_V3: &[u8] = b"flare-wallet/account-binding/v3";
+
+/// The TPM an account is bound to: its EK Name and whether that EK was
+/// verified when the account was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct AccountTpmBinding {
+    ek_name: Name,
+    verified: bool,
+}
 
 /// The transport a wallet drives: any [`Transport`] that can move between threads.
 pub type BoxedTransport = Box<dyn Transport + Send>;
@@ -287,6 +300,8 @@ struct Account {
     policy: Option<BoundAccountPolicy>,
     /// `None` for an ownerless account.
     admin: Option<AdminState>,
+    /// `None` for an account file written before the TPM identity section.
+    identity: Option<AccountTpmBinding>,
     ledger: SpendLedger,
 }
 
@@ -299,8 +314,32 @@ fn binding_tag(
     address: &Address,
     policy_encoding: &[u8],
     admin: Option<(&[u8], u64)>,
+    identity: Option<&AccountTpmBinding>,
 ) -> [u8; 32] {
     use hmac::Mac as _;
+    if let Some(identity) = identity {
+        // Version 3: every section, each length-prefixed or marked present.
+        let binding_key = policy::derive_binding_key(key, ACCOUNT_BINDING_KEY_LABEL_V3);
+        let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
+        mac.update(&address.0);
+        let policy_len = u16::try_from(policy_encoding.len()).unwrap_or(u16::MAX);
+        mac.update(&policy_len.to_be_bytes());
+        mac.update(policy_encoding);
+        match admin {
+            None => mac.update(&[0]),
+            Some((owners, nonce)) => {
+                mac.update(&[1]);
+                mac.update(owners);
+                mac.update(&nonce.to_be_bytes());
+            }
+        }
+        let name = identity.ek_name.as_bytes();
+        let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX);
+        mac.update(&name_len.to_be_bytes());
+        mac.update(name);
+        mac.update(&[u8::from(identity.verified)]);
+        return mac.finalize().into_bytes().into();
+    }
     let label = match admin {
         None => policy::BINDING_KEY_LABEL,
         Some(_) => ACCOUNT_BINDING_KEY_LABEL,
@@ -338,6 +377,7 @@ pub struct Wallet {
     tpm: Option<Tpm<BoxedTransport>>,
     state: StateDir,
     srk_name: Name,
+    identity: crate::tpm::ek::TpmIdentity,
     account: Option<Account>,
     key_mode: KeyMode,
     /// On its own `mlock`ed, `MADV_DONTDUMP` page ([`LockedBox`]).
@@ -411,6 +451,7 @@ fn encode_sealed(
     sealed: &SealedObject,
     policy: Option<&BoundAccountPolicy>,
     admin: Option<&AdminState>,
+    identity: Option<&AccountTpmBinding>,
 ) -> Result<SealedAccount> {
     let strip = |blob: &[u8]| -> Result<std::vec::Vec<u8>> {
         // The engine's blobs are TPM2Bs; the file stores their contents after
@@ -458,7 +499,11 @@ fn encode_sealed(
         _ => None,
     };
     let mut out = std::vec![0u8; MAX_FILE_LEN];
-    let len = file.encode_with_owners(bound, section, &mut out)?;
+    let identity_section = identity.map(|identity| crate::backup::TpmIdentitySection {
+        ek_name: identity.ek_name.as_bytes(),
+        verified: identity.verified,
+    });
+    let len = file.encode_with_sections(bound, section, identity_section, &mut out)?;
     out.truncate(len);
     Ok(SealedAccount::from_bytes(out)?)
 }
@@ -470,9 +515,80 @@ impl Wallet {
     ///
     /// # Errors
     /// Transport, TPM and state-directory errors.
+    ///
+    /// The TPM's identity comes from the roots of `$FLARE_WALLET_TPM_ROOTS`;
+    /// a TPM that fails them (or any TPM, when the variable is unset) is
+    /// accepted as **unverified** and [`tpm_identity`](Self::tpm_identity)
+    /// says so. Use [`open_with_trust`](Self::open_with_trust) to refuse it.
     pub fn open(tcti: &str, state_dir: &Path) -> Result<Self> {
         let transport = tpm::transport::open(tcti)?;
         Self::with_transport(Box::new(transport), state_dir)
+    }
+
+    /// Opens the TPM named by `tcti` and the state directory, refusing a TPM
+    /// that does not prove itself under `trust`: its EK certificate must chain
+    /// to one of the roots and certify the EK the TPM derives (unless `trust`
+    /// explicitly allows an unverified TPM). Every secret-bearing session is
+    /// then salted to that EK.
+    ///
+    /// # Errors
+    /// [`TpmIdentityError`](crate::tpm::ek::TpmIdentityError) for a TPM that
+    /// cannot prove itself; transport, TPM and state-directory errors.
+    pub fn open_with_trust(
+        tcti: &str,
+        state_dir: &Path,
+        trust: &crate::tpm::ek::TpmTrust,
+    ) -> Result<Self> {
+        let transport = tpm::transport::open(tcti)?;
+        Self::with_transport_and_trust(Box::new(transport), state_dir, trust)
+    }
+
+    /// As [`open_with_trust`](Self::open_with_trust), over a transport the
+    /// caller built.
+    ///
+    /// # Errors
+    /// As [`open_with_trust`](Self::open_with_trust).
+    pub fn with_transport_and_trust(
+        transport: BoxedTransport,
+        state_dir: &Path,
+        trust: &crate::tpm::ek::TpmTrust,
+    ) -> Result<Self> {
+        let state = StateDir::open(state_dir)?;
+        let mut tpm = Tpm::new(transport)?;
+        let established = tpm.startup().map_err(Error::from).and_then(|()| {
+            let identity = crate::tpm::ek::establish(&mut tpm, trust)
+                .map_err(|e| Error::TpmIdentity(e.kind))?;
+            let srk_name = seal::srk_name(&mut tpm)?;
+            Ok((identity, srk_name))
+        });
+        // The TPM is free for other clients until this wallet's next operation.
+        tpm.transport_mut().end_operation();
+        let (identity, srk_name) = established?;
+        Ok(Self {
+            tpm: Some(tpm),
+            state,
+            srk_name,
+            identity,
+            account: None,
+            key_mode: KeyMode::Strict,
+            cached_key: None,
+            encryption: ParameterEncryption::Aes128Cfb,
+            clock: Box::new(SystemClock),
+        })
+    }
+
+    /// The TPM's endorsement key Name and whether it was verified through
+    /// its certificate chain (`false`: an unverified TPM, allowed explicitly
+    /// or through [`open`](Self::open) without matching roots).
+    #[must_use]
+    pub fn tpm_identity(&self) -> (Name, bool) {
+        (self.identity.ek_name, self.identity.verified)
+    }
+
+    /// The full identity: EK kind, Name, public key and certificate chain.
+    #[must_use]
+    pub fn tpm_identity_details(&self) -> &crate::tpm::ek::TpmIdentity {
+        &self.identity
     }
 
     /// As [`open`](Self::open), over a transport the caller built (a
@@ -481,24 +597,10 @@ impl Wallet {
     /// # Errors
     /// As [`open`](Self::open).
     pub fn with_transport(transport: BoxedTransport, state_dir: &Path) -> Result<Self> {
-        let state = StateDir::open(state_dir)?;
-        let mut tpm = Tpm::new(transport)?;
-        let srk_name = tpm
-            .startup()
-            .map_err(Error::from)
-            .and_then(|()| Ok(seal::srk_name(&mut tpm)?));
-        tpm.transport_mut().end_operation();
-        let srk_name = srk_name?;
-        Ok(Self {
-            tpm: Some(tpm),
-            state,
-            srk_name,
-            account: None,
-            key_mode: KeyMode::Strict,
-            cached_key: None,
-            encryption: ParameterEncryption::Aes128Cfb,
-            clock: Box::new(SystemClock),
-        })
+        let trust = crate::tpm::ek::TpmTrust::from_env()
+            .unwrap_or_default()
+            .allowing_unverified_tpm();
+        Self::with_transport_and_trust(transport, state_dir, &trust)
     }
 
     /// Sets the clock the spend history and the audit log use (the system
@@ -647,7 +749,11 @@ impl Wallet {
         } = options;
         let admin = owners.map(|owners| AdminState { owners, nonce: 0 });
         let mut bound = BoundAccountPolicy::new(policy);
-        bound.tag = account_tag(&key, &address, &bound, admin.as_ref())?;
+        let identity = Some(AccountTpmBinding {
+            ek_name: self.identity.ek_name,
+            verified: self.identity.verified,
+        });
+        bound.tag = account_tag(&key, &address, &bound, admin.as_ref(), identity.as_ref())?;
         let srk_name = self.srk_name;
         let encryption = self.encryption;
         // The TPM is free again before the lock is taken: the lock is always
@@ -661,7 +767,13 @@ impl Wallet {
                 encryption,
             )?)
         })?;
-        let file = encode_sealed(&address, &sealed, Some(&bound), admin.as_ref())?;
+        let file = encode_sealed(
+            &address,
+            &sealed,
+            Some(&bound),
+            admin.as_ref(),
+            identity.as_ref(),
+        )?;
         let lock = self.state.lock()?;
         if self.state.has_account()? {
             return Err(Error::State(StateError::AccountExists));
@@ -680,6 +792,7 @@ impl Wallet {
             file,
             policy: Some(bound),
             admin,
+            identity,
             ledger,
         });
         if self.key_mode == KeyMode::Cached {
@@ -707,11 +820,35 @@ impl Wallet {
         }
         let file = match self.state.load_account(self.srk_name.as_bytes()) {
             Err(StateError::SrkNameMismatch) => {
-                return Err(Error::Seal(SealError::SrkNameMismatch))
+                // Say which rule failed: an account bound to another EK is
+                // on another TPM, not merely under another SRK.
+                return Err(self.other_tpm_error());
             }
             other => other?,
         };
         self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::Existing))
+    }
+
+    /// The refusal for an account file whose SRK Name is not this TPM's:
+    /// [`TpmIdentityError::EkChanged`] when its TPM identity section names
+    /// another EK, else [`SealError::SrkNameMismatch`].
+    fn other_tpm_error(&self) -> Error {
+        let bytes = self
+            .state
+            .read_file(crate::state::ACCOUNT_FILE, MAX_FILE_LEN)
+            .ok()
+            .flatten();
+        let other_ek = bytes.as_deref().is_some_and(|bytes| {
+            crate::backup::SealedKeyFile::parse(bytes)
+                .ok()
+                .and_then(|view| view.tpm_identity())
+                .is_some_and(|section| section.ek_name != self.identity.ek_name.as_bytes())
+        });
+        if other_ek {
+            Error::TpmIdentity(TpmIdentityError::EkChanged)
+        } else {
+            Error::Seal(SealError::SrkNameMismatch)
+        }
     }
 
     /// Checks and unseals `file` once (address and policy binding), then
@@ -721,6 +858,25 @@ impl Wallet {
         let address = Address(*view.address());
         let sealed = sealed_object_of(&view)?;
         let (policy, admin) = bound_parts(&view)?;
+        let identity = match view.tpm_identity() {
+            Some(section) => {
+                let ek_name = Name::from_bytes(section.ek_name)
+                    .ok_or(Error::TpmIdentity(TpmIdentityError::EkChanged))?;
+                // The TPM must be the one the account was written on, and no
+                // less verified than it was then.
+                if ek_name != self.identity.ek_name {
+                    return Err(Error::TpmIdentity(TpmIdentityError::EkChanged));
+                }
+                if section.verified && !self.identity.verified {
+                    return Err(Error::TpmIdentity(TpmIdentityError::NowUnverified));
+                }
+                Some(AccountTpmBinding {
+                    ek_name,
+                    verified: section.verified,
+                })
+            }
+            None => None,
+        };
         let tpm = self
             .tpm
             .as_mut()
@@ -732,6 +888,7 @@ impl Wallet {
             &address,
             policy.as_ref(),
             admin.as_ref(),
+            identity.as_ref(),
         )?;
         let ledger = match ledger_source {
             LedgerSource::Existing => self.existing_ledger(&address, policy.as_ref())?,
@@ -743,6 +900,7 @@ impl Wallet {
             file,
             policy,
             admin,
+            identity,
             ledger,
         });
         self.cached_key = None;
@@ -779,9 +937,12 @@ impl Wallet {
         }
         let (policy, admin) = bound_parts(&view)?;
         let address = account.address;
+        // The TPM identity section cannot change under a loaded account: the
+        // tag is checked against the identity this account was loaded with.
+        let identity = account.identity;
         if let Some(bound) = policy.as_ref() {
             let expected =
-                self.with_key(|key| account_tag(key, &address, bound, admin.as_ref()))?;
+                self.with_key(|key| account_tag(key, &address, bound, admin.as_ref(), identity.as_ref()))?;
             if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &bound.tag[..])) {
                 return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
             }
@@ -880,6 +1041,7 @@ impl Wallet {
             &account.address,
             account.policy.as_ref(),
             account.admin.as_ref(),
+            account.identity.as_ref(),
         );
         tpm.transport_mut().end_operation();
         let key = key?;
@@ -1018,13 +1180,16 @@ impl Wallet {
     ) -> Result<()> {
         let address = self.address()?;
         let mut bound = BoundAccountPolicy::new(policy);
-        let tag = self.with_key(|key| account_tag(key, &address, &bound, Some(&admin)))?;
+        let identity = self.account()?.identity;
+        let tag = self
+            .with_key(|key| account_tag(key, &address, &bound, Some(&admin), identity.as_ref()))?;
         bound.tag = tag;
         let file = encode_sealed(
             &address,
             &self.account()?.sealed,
             Some(&bound),
             Some(&admin),
+            identity.as_ref(),
         )?;
         self.append_audit(lock, &address, event)?;
         self.state.replace_account_locked(lock, file.bytes())?;
@@ -1618,6 +1783,14 @@ impl Wallet {
             return Err(Error::Wallet(WalletError::StateNotEmpty));
         }
         if file.check_srk_name(self.srk_name.as_bytes()).is_err() {
+            let other_ek = file
+                .view()
+                .ok()
+                .and_then(|view| view.tpm_identity())
+                .is_some_and(|section| section.ek_name != self.identity.ek_name.as_bytes());
+            if other_ek {
+                return Err(Error::TpmIdentity(TpmIdentityError::EkChanged));
+            }
             return Err(Error::Seal(SealError::SrkNameMismatch));
         }
         let bytes_to_store = file.bytes().to_vec();
@@ -1716,6 +1889,7 @@ fn unseal_checked(
     address: &Address,
     policy: Option<&BoundAccountPolicy>,
     admin: Option<&AdminState>,
+    identity: Option<&AccountTpmBinding>,
 ) -> Result<SecretKey> {
     let secret = seal::unseal_secret(tpm, sealed.srk_name(), sealed, encryption)?;
     let key = SecretKey::from_bytes(&secret)?;
@@ -1723,7 +1897,7 @@ fn unseal_checked(
         return Err(Error::Wallet(WalletError::AddressMismatch));
     }
     if let Some(bound) = policy {
-        let expected = account_tag(&key, address, bound, admin)?;
+        let expected = account_tag(&key, address, bound, admin, identity)?;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &bound.tag[..])) {
             return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
         }
@@ -1737,13 +1911,20 @@ fn account_tag(
     address: &Address,
     bound: &BoundAccountPolicy,
     admin: Option<&AdminState>,
+    identity: Option<&AccountTpmBinding>,
 ) -> Result<[u8; 32]> {
     let owners = admin.map(AdminState::owners_encoding).transpose()?;
     let section = match (admin, &owners) {
         (Some(admin), Some(owners)) => Some((owners.as_slice(), admin.nonce)),
         _ => None,
     };
-    Ok(binding_tag(key, address, &bound.encoding, section))
+    Ok(binding_tag(
+        key,
+        address,
+        &bound.encoding,
+        section,
+        identity,
+    ))
 }
 
 /// The next sequence number and head of a parsed log.

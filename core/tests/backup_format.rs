@@ -85,13 +85,19 @@ fn maximal_file_has_max_len_and_parses() {
         owners: &owners,
         admin_nonce: u64::MAX,
     };
+    let ek_name = [0x0b; MAX_SRK_NAME_LEN];
+    let identity = wallet_core::backup::TpmIdentitySection {
+        ek_name: &ek_name,
+        verified: true,
+    };
     let mut bytes = vec![0u8; MAX_FILE_LEN];
     let n = file
-        .encode_with_owners(Some(bound), Some(section), &mut bytes)
+        .encode_with_sections(Some(bound), Some(section), Some(identity), &mut bytes)
         .unwrap();
     assert_eq!(n, MAX_FILE_LEN);
     let view = SealedKeyFile::parse(&bytes).unwrap();
-    assert_eq!(view.version(), 2);
+    assert_eq!(view.version(), 3);
+    assert_eq!(view.tpm_identity(), Some(identity));
     assert_eq!(view.contents(), file);
     assert_eq!(view.bound_policy(), Some(bound));
     assert_eq!(view.owner_section(), Some(section));
@@ -188,11 +194,11 @@ fn each_header_malformation_has_its_error() {
     assert_eq!(SealedKeyFile::parse(&bad), Err(BackupError::BadMagic));
 
     let mut bad = good.clone();
-    bad[VERSION_OFFSET + 1] = 3;
+    bad[VERSION_OFFSET + 1] = 4;
     reseal(&mut bad);
     assert_eq!(
         SealedKeyFile::parse(&bad),
-        Err(BackupError::UnsupportedVersion(3))
+        Err(BackupError::UnsupportedVersion(4))
     );
 
     let mut bad = good.clone();

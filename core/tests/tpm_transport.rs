@@ -17,6 +17,7 @@ fn tcp_transport_reaches_swtpm() {
     let swtpm = Swtpm::start_tcp_temporary().expect("swtpm on TCP");
     assert!(swtpm.tcti().starts_with("swtpm:host=127.0.0.1,port="));
     let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     tpm.startup().expect("startup");
     let mut random = [0u8; 16];
     tpm.get_random(&mut random).expect("random");
@@ -41,6 +42,7 @@ fn raw_frame_over_the_unix_socket() {
 fn a_dropped_connection_is_reported_and_the_next_call_reconnects() {
     let mut swtpm = Swtpm::start_temporary().expect("swtpm");
     let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let mut random = [0u8; 8];
     tpm.get_random(&mut random).expect("before the drop");
 
@@ -210,6 +212,7 @@ fn the_default_resolver_uses_the_environment_then_the_device() {
     std::env::set_var(TPM_ENV_VAR, swtpm.tcti());
     let mut tpm =
         Tpm::new(transport::open_default().expect("from the environment")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let mut random = [0u8; 8];
     tpm.get_random(&mut random).expect("random");
     drop(tpm);

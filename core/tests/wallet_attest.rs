@@ -10,6 +10,7 @@ use wallet_core::attest::{
     challenge, verify, AttestError, Evidence, Expectations, PcrSelection, TrustedAk,
     MAX_EVIDENCE_LEN,
 };
+use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::{self, transport, Tpm};
 use wallet_core::wallet::{AccountOptions, KeyMode};
 
@@ -191,9 +192,11 @@ fn evidence_from_another_swtpm_claiming_the_address_is_refused() {
 
     // On another TPM, the attacker quotes the challenge for the victim's
     // address with its own AK and signs it with its own wallet key.
-    let tpm_b = swtpm();
+    // Another TPM: another EK, so another AK (an endorsement primary).
+    let tpm_b = Swtpm::start_temporary_with_new_ek().unwrap();
     let chal = challenge(NONCE, &victim.evidence.account);
     let mut engine = Tpm::new(transport::open(&tpm_b.tcti()).unwrap()).unwrap();
+    engine.salt_sessions_to_unverified_srk();
     let quote = engine
         .create_ak_and_quote(&chal, tpm::PcrSelection::DEFAULT_QUOTE)
         .unwrap();

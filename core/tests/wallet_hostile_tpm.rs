@@ -199,7 +199,7 @@ fn full_run(tpm: &Swtpm, target: usize, corruption: Corruption) -> Run {
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let corrupted = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let open = |dir: &std::path::Path| {
-        Wallet::with_transport(
+        Wallet::with_transport_and_trust(
             Box::new(HostileTpmDouble {
                 inner: transport::open(&tpm.tcti()).unwrap(),
                 counter: counter.clone(),
@@ -208,6 +208,7 @@ fn full_run(tpm: &Swtpm, target: usize, corruption: Corruption) -> Run {
                 corrupted: corrupted.clone(),
             }),
             dir,
+            &tpm.trust(),
         )
     };
     let address = SecretKey::from_bytes(&KEY).unwrap().address();

@@ -78,7 +78,12 @@ struct Open {
 impl Open {
     fn data_tpm(&mut self) -> Result<&mut Tpm<SharedTransport>> {
         if self.data_tpm.is_none() {
-            self.data_tpm = Some(Tpm::new(self.transport.clone()).map_err(Error::from)?);
+            let mut tpm = Tpm::new(self.transport.clone()).map_err(Error::from)?;
+            // The same identity as the wallet's: sessions salted to the same
+            // EK (checked again here), or unverified as the wallet is.
+            wallet_core::tpm::ek::recheck(&mut tpm, self.wallet.tpm_identity_details())
+                .map_err(Error::from)?;
+            self.data_tpm = Some(tpm);
         }
         self.data_tpm
             .as_mut()

@@ -66,6 +66,7 @@ fn record(scenario: Scenario) -> Vec<u8> {
         },
         &SEED,
     );
+    tpm.salt_sessions_to_unverified_srk();
     let outcome = run(&mut tpm, scenario);
     assert!(
         matches!(outcome, Outcome::Completed(_)),
@@ -76,6 +77,7 @@ fn record(scenario: Scenario) -> Vec<u8> {
     {
         let double = wallet_fuzz_support::ReplayTransportDouble::new(&frames);
         let mut replay = Tpm::with_seed(double, &SEED);
+        replay.salt_sessions_to_unverified_srk();
         assert_eq!(
             run(&mut replay, scenario),
             outcome,
@@ -399,6 +401,7 @@ fn sealed_data_seeds() {
     let swtpm = Swtpm::start_temporary().expect("swtpm starts");
     let mut tpm =
         Tpm::new(transport::open(&swtpm.tcti()).expect("swtpm answers")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     tpm.startup().expect("startup");
     let srk_name = wallet_core::seal::srk_name(&mut tpm).expect("SRK name");
     let data: [(&str, &[u8]); 4] = [
