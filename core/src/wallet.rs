@@ -941,8 +941,9 @@ impl Wallet {
         // tag is checked against the identity this account was loaded with.
         let identity = account.identity;
         if let Some(bound) = policy.as_ref() {
-            let expected =
-                self.with_key(|key| account_tag(key, &address, bound, admin.as_ref(), identity.as_ref()))?;
+            let expected = self.with_key(|key| {
+                account_tag(key, &address, bound, admin.as_ref(), identity.as_ref())
+            })?;
             if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &bound.tag[..])) {
                 return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
             }
