@@ -1179,6 +1179,12 @@ impl Wallet {
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
 
+    /// Whether the loaded account was created on a TPM whose EK certificate
+    /// verified, as the account file records it.
+    fn tpm_identity(&self) -> attest::TpmIdentity {
+        attest::TpmIdentity::Unverified
+    }
+
     /// Attestation evidence for `nonce` and `chain_id`: a quote of PCRs 0-7
     /// (SHA-256) by the TPM's attestation key over the
     /// [`challenge`](attest::challenge), and the wallet's EIP-191 signature
@@ -1211,6 +1217,7 @@ impl Wallet {
             threshold: admin.map_or(0, |admin| admin.owners.threshold()),
             admin_nonce: admin.map_or(0, |admin| admin.nonce),
             audit_head: self.audit_head()?,
+            tpm_identity: self.tpm_identity(),
         };
         let challenge = attest::challenge(nonce, &account);
         let quote = self.tpm()?.create_ak_and_quote(&challenge, pcrs)?;
