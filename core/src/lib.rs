@@ -37,5 +37,7 @@ pub mod tpm;
 pub mod tx;
 #[cfg(feature = "std")]
 pub mod wallet;
+#[cfg(feature = "std")]
+pub mod x509;
 
 pub use error::{Error, Result};
