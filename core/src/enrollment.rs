@@ -41,6 +41,17 @@ use crate::attest::wire::{self, sha256_name, SHA256_NAME_LEN};
 use crate::attest::{
     AkSignature, AttestError, EnrollmentMethod, PinnedAk, MAX_AK_PUBLIC_LEN, MAX_ATTEST_LEN,
 };
+#[cfg(feature = "std")]
+use crate::x509::ChainErrorKind;
+
+#[cfg(feature = "std")]
+mod chain;
+#[cfg(feature = "std")]
+pub use chain::{
+    ak_key_matches, ek_key_matches, pin_ak_certificate, verify_evidence, EnrollmentTrust,
+    TrustAnchor,
+};
+
 use crate::credential::{
     self, CredentialBlob, CredentialError, CredentialSecret, EkPublicKey, CREDENTIAL_LEN,
 };
@@ -57,17 +68,6 @@ pub const MAX_CERTIFICATE_LEN: usize = 4096;
 pub const MAX_INTERMEDIATES: usize = 4;
 /// Domain separation label of the [`activation_digest`].
 pub const ACTIVATION_LABEL: &[u8] = b"flare-wallet/enrollment/activation/v1";
-
-/// Placeholder until the X.509 module lands.
-#[cfg(feature = "std")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChainErrorKind {}
-#[cfg(feature = "std")]
-impl fmt::Display for ChainErrorKind {
-    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-        Ok(())
-    }
-}
 
 const METHOD_ACTIVATION: u8 = 1;
 const METHOD_AK_CERTIFICATE: u8 = 2;

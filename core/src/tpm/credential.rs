@@ -19,8 +19,10 @@ use zeroize::Zeroizing;
 
 use super::frame::{self, ResponseDefect};
 use super::session::{Session, SessionKind};
-use super::{Authorization, Name, Tpm, TpmError, Transport};
+use super::{template, Authorization, Name, PcrSelection, Tpm, TpmError, Transport};
+use crate::attest::AkSignature;
 use crate::credential::{CredentialBlob, CREDENTIAL_LEN};
+use crate::enrollment::{activation_digest, ActivationResponse};
 
 /// `TPM_CC_ActivateCredential`.
 const CC_ACTIVATE_CREDENTIAL: u32 = 0x147;
@@ -135,6 +137,38 @@ impl<T: Transport> Tpm<T> {
         };
         self.wipe_response();
         copied.map(|()| credential)
+    }
+
+    /// The wallet's answer to an enrollment challenge: derives the AK (the
+    /// deterministic [`template::attestation_key`] primary, the one every
+    /// quote uses), activates `blob` with the EK at `ek_handle` (Name
+    /// `ek_name`), and quotes PCRs 0-7 with the
+    /// [`activation_digest`] of the recovered credential as qualifying data,
+    /// which binds the credential to the AK. The AK is flushed on every path.
+    ///
+    /// # Errors
+    /// The errors of the commands (see [`Tpm::activate_credential`]).
+    pub fn answer_activation(
+        &mut self,
+        ek_handle: u32,
+        ek_name: &Name,
+        blob: &CredentialBlob,
+    ) -> Result<ActivationResponse, TpmError> {
+        let ak = self.create_primary(TpmRh::Endorsement, &template::attestation_key())?;
+        let result = (|| {
+            let credential = self.activate_credential(ak.handle, ek_handle, blob)?;
+            let digest = activation_digest(ek_name.as_bytes(), ak.name.as_bytes(), &credential);
+            let (attest, r, s) =
+                self.quote_with(ak.handle, &digest, PcrSelection::DEFAULT_QUOTE)?;
+            Ok(ActivationResponse {
+                credential: *credential,
+                attest: heapless::Vec::from_slice(&attest)
+                    .map_err(|()| malformed(0x158, ResponseDefect::UnexpectedValue))?,
+                signature: AkSignature { r, s },
+            })
+        })();
+        self.flush_or_defer(ak.handle);
+        result
     }
 
     /// `TPM2_MakeCredential` run by the TPM itself with the public part of
