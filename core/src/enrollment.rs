@@ -48,8 +48,8 @@ use crate::x509::ChainErrorKind;
 mod chain;
 #[cfg(feature = "std")]
 pub use chain::{
-    ak_key_matches, ek_key_matches, pin_ak_certificate, verify_evidence, EnrollmentTrust,
-    TrustAnchor,
+    ak_key_matches, begin_activation, ek_key_matches, pin_ak_certificate, verify_evidence,
+    EnrollmentTrust, TrustAnchor,
 };
 
 use crate::credential::{

@@ -49,6 +49,34 @@ fn owned(certs: &[&[u8]]) -> Vec<Vec<u8>> {
     certs.iter().map(|c| c.to_vec()).collect()
 }
 
+/// The verifier's first step of credential activation: verifies the EK
+/// certificate chain to `roots`, checks that it certifies the key of
+/// `ek_public` (the EK `TPMT_PUBLIC` the wallet reports), and wraps a fresh
+/// secret to that EK for the AK of `ak_public`. Send
+/// [`ActivationChallenge::blob`](super::ActivationChallenge::blob) to the
+/// wallet; keep the challenge for [`finish`](super::ActivationChallenge::finish).
+///
+/// # Errors
+/// [`EnrollmentError::EkChain`], [`EnrollmentError::EkPublic`],
+/// [`EnrollmentError::EkKeyMismatch`] or [`EnrollmentError::AkPublic`].
+pub fn begin_activation(
+    ek_certificate: &[u8],
+    ek_intermediates: &[&[u8]],
+    ek_public: &[u8],
+    ak_public: &[u8],
+    roots: &TrustRoots,
+    rng: &mut impl rand_core::CryptoRngCore,
+) -> Result<(super::ActivationChallenge, VerifiedCertificate), EnrollmentError> {
+    let verified = x509::verify_chain(ek_certificate, &owned(ek_intermediates), roots)
+        .map_err(|e| EnrollmentError::EkChain(e.kind()))?;
+    let ek = EkPublicKey::from_public_area(ek_public).map_err(EnrollmentError::EkPublic)?;
+    if !ek_key_matches(&verified.key, &ek) {
+        return Err(EnrollmentError::EkKeyMismatch);
+    }
+    let challenge = super::ActivationChallenge::new(ek_public, ak_public, rng)?;
+    Ok((challenge, verified))
+}
+
 /// Verifies an AK certificate chain to `roots` and that it certifies the AK
 /// of `ak_public`; the AK is then pinned.
 ///

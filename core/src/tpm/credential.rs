@@ -203,3 +203,18 @@ impl<T: Transport> Tpm<T> {
         })
     }
 }
+
+impl<T: Transport> Tpm<T> {
+    /// The attestation key's Name and `TPMT_PUBLIC` (the deterministic
+    /// [`template::attestation_key`] primary, flushed again).
+    ///
+    /// # Errors
+    /// The errors of `TPM2_CreatePrimary`.
+    pub fn attestation_key_public(
+        &mut self,
+    ) -> Result<(Name, super::command::PublicArea), TpmError> {
+        let ak = self.create_primary(TpmRh::Endorsement, &template::attestation_key())?;
+        self.flush_or_defer(ak.handle);
+        Ok((ak.name, ak.public_area))
+    }
+}
