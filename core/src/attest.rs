@@ -353,6 +353,15 @@ impl PinnedAk {
         }
     }
 
+    /// A pin made without any enrollment, compiled only into fuzzing builds
+    /// (`cargo fuzz` sets `--cfg fuzzing`) so the checks after the pin are
+    /// reachable from arbitrary input. Never in a normal build.
+    #[cfg(fuzzing)]
+    #[must_use]
+    pub const fn unenrolled_for_fuzzing(ak_name: [u8; SHA256_NAME_LEN]) -> Self {
+        Self::new(ak_name, EnrollmentMethod::CredentialActivation, None)
+    }
+
     /// The pinned AK's Name.
     #[must_use]
     pub const fn ak_name(&self) -> &[u8; SHA256_NAME_LEN] {
