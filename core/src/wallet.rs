@@ -92,7 +92,10 @@ use crate::tx;
 use crate::{Error, Result};
 
 pub mod base64;
+mod enroll;
 mod keystore;
+
+pub use enroll::EnrollmentRequest;
 
 pub use keystore::{MIN_EXPORT_PBKDF2_ROUNDS, MIN_EXPORT_SCRYPT_LOG_N, MIN_EXPORT_SCRYPT_R};
 

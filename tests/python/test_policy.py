@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import rlp
-from conftest import KEY, OWNER_ADDRESSES, OWNERS, VECTORS, approve
+from conftest import KEY, OWNER_ADDRESSES, OWNERS, VECTORS, anchor, approve
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from flare_wallet import (
@@ -494,7 +494,9 @@ def test_evidence_carries_the_policy_hash_and_follows_a_replacement(
     assert manager.policy_hash == first.hash
     evidence = manager.attest(b"nonce-1", chain_id=1)
     assert evidence["policy_hash"] == first.hash
-    facts = verify_attestation(evidence, b"nonce-1", expected_policy_hash=first)
+    facts = verify_attestation(
+        evidence, b"nonce-1", **anchor(manager.vtpm), expected_policy_hash=first
+    )
     assert facts["policy_hash"] == first.hash
 
     second = Policy({"max_value_wei": 2 * ETHER, "allow_messages": False})
@@ -502,10 +504,12 @@ def test_evidence_carries_the_policy_hash_and_follows_a_replacement(
     assert manager.policy == second
     assert manager.policy_hash == second.hash
     evidence = manager.attest(b"nonce-2", chain_id=1)
-    facts = verify_attestation(evidence, b"nonce-2", expected_policy_hash=second.hash)
+    facts = verify_attestation(
+        evidence, b"nonce-2", **anchor(manager.vtpm), expected_policy_hash=second.hash
+    )
     assert facts["policy_hash"] == second.hash
     with pytest.raises(AttestationError, match="evidence policy hash is not the expected one"):
-        verify_attestation(evidence, b"nonce-2", expected_policy_hash=first)
+        verify_attestation(evidence, b"nonce-2", **anchor(manager.vtpm), expected_policy_hash=first)
     # The new rules are in force at once.
     manager.sign_transaction(transfer(value=2 * ETHER))
     with pytest.raises(PolicyViolation, match="allow_messages"):
