@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import anchor
 from flare_wallet import (
     AsyncSecureWalletManager,
     SecureWalletManager,
@@ -19,7 +20,6 @@ from flare_wallet import (
     WalletError,
     verify_attestation,
 )
-from conftest import anchor
 from web3 import AsyncWeb3
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 

@@ -100,7 +100,8 @@ def test_an_enrollment_under_another_root_is_refused(wallet: SecureWalletManager
 def test_a_tampered_enrollment_record_is_refused(wallet: SecureWalletManager) -> None:
     evidence = wallet.attest(b"nonce")
     record = wallet.vtpm.enrollment
-    assert record is not None and record[:8] == b"FLWENROL"
+    assert record is not None
+    assert record[:8] == b"FLWENROL"
     full = anchor(wallet.vtpm)
     for index, message in ((0, "bad magic"), (11 + 33, "AK Name"), (len(record) - 5, "quote")):
         tampered = bytearray(record)

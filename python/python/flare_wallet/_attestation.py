@@ -193,9 +193,7 @@ def verify_attestation(
         _bytes(nonce, "nonce"),
         trust_roots=None if trust_roots is None else _pem(trust_roots, "trust_roots"),
         enrollment=None if enrollment is None else _blob(enrollment, "enrollment"),
-        ak_certificate=None
-        if ak_certificate is None
-        else _blob(ak_certificate, "ak_certificate"),
+        ak_certificate=None if ak_certificate is None else _blob(ak_certificate, "ak_certificate"),
         pcrs=None if pcrs is None else bytes(sorted({int(i) for i in pcrs})),
         accept_unverified_tpm=accept_unverified_tpm,
         expected_address=expected_address,

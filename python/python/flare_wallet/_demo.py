@@ -17,9 +17,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from flare_wallet._attestation import verify_attestation
-from flare_wallet._simulated_ca import SimulatedEkCa
 from flare_wallet._demo_contract import ABI, INIT_CODE
 from flare_wallet._manager import SecureWalletManager
+from flare_wallet._simulated_ca import SimulatedEkCa
 from flare_wallet._vtpm import Vtpm
 from flare_wallet.exceptions import WalletError
 
