@@ -272,6 +272,7 @@ def test_tee_wallet_callers_flow_runs_twice(
     for _run in range(2):
         with open_manager(swtpm, tmp_path / "wallet", web3) as wallet_manager:
             wallet = TEEWallet(web3, wallet_manager)
+            enroll_simulator(wallet_manager.vtpm)
             # FlareTrade's FlareProvider: get_address, is_unlocked, get_balance,
             # attestation_info.
             assert wallet.is_unlocked()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import rlp
-from conftest import KEY, OWNER_ADDRESSES, OWNERS, VECTORS, anchor, approve
+from conftest import KEY, OWNER_ADDRESSES, OWNERS, VECTORS, anchor, approve, enroll_simulator
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from flare_wallet import (
@@ -576,7 +576,17 @@ def test_cli_policy_file_on_create_and_replace(tmp_path: Path) -> None:
 
     evidence = tmp_path / "evidence.json"
     evidence.write_text(cli(*state, "attest", "--nonce", "0x01").stdout)
-    verified = cli("verify", str(evidence), "--nonce", "0x01", "--policy-hash", expected.hash)
+    with Vtpm.simulator(tmp_path / "w" / "wallet", tpm_state_dir=tmp_path / "w" / "tpm") as vtpm:
+        enroll_simulator(vtpm)
+        assert vtpm.trust_roots is not None
+        assert vtpm.enrollment is not None
+        (tmp_path / "roots.pem").write_bytes(vtpm.trust_roots)
+        (tmp_path / "record.bin").write_bytes(vtpm.enrollment)
+    anchor = ["--trust-roots", str(tmp_path / "roots.pem"), "--accept-unverified-tpm"]
+    anchor += ["--enrollment", str(tmp_path / "record.bin")]
+    verified = cli(
+        "verify", str(evidence), "--nonce", "0x01", "--policy-hash", expected.hash, *anchor
+    )
     assert verified.returncode == 0, verified.stderr
     assert json.loads(verified.stdout)["policy_hash"] == expected.hash
 
