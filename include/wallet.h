@@ -121,6 +121,13 @@
 #define WALLET_MAX_PCRS 32
 
 /**
+ * `flags` bit of `wallet_verify_evidence`: accept evidence from an account
+ * created on an unverified TPM (it is reported in
+ * `wallet_evidence_facts.tpm_verified`).
+ */
+#define WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM 1
+
+/**
  * The result of every fallible `wallet_*` function: `WALLET_OK` (0) or an
  * error code. Codes keep their numbers forever; `wallet_result_message`
  * describes each one.
@@ -602,9 +609,9 @@ enum wallet_result
    */
   WALLET_ATTEST_UNSUPPORTED_PCR_BANK = 707,
   /**
-   * The attestation key is not the trusted one.
+   * The quote's attestation key is not the enrolled one.
    */
-  WALLET_ATTEST_AK_NOT_TRUSTED = 708,
+  WALLET_ATTEST_AK_NOT_ENROLLED = 708,
   /**
    * The attestation key's public area is malformed.
    */
@@ -718,6 +725,74 @@ enum wallet_result
    * The evidence is version 1, which binds no owner facts: attest again.
    */
   WALLET_ATTEST_EVIDENCE_VERSION_RETIRED = 736,
+  /**
+   * The evidence is version 2: no TPM identity, no enrolled AK, no trust chain. Enroll and attest again.
+   */
+  WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN = 737,
+  /**
+   * The evidence's TPM identity marker is neither 0 nor 1.
+   */
+  WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID = 738,
+  /**
+   * No trust anchor: pass trust roots and an enrollment record or an AK certificate.
+   */
+  WALLET_ATTEST_NO_TRUST_ANCHOR = 739,
+  /**
+   * The account was created on an unverified TPM and the caller did not accept that.
+   */
+  WALLET_ATTEST_UNVERIFIED_TPM = 740,
+  /**
+   * The quote covers another PCR selection than the one required.
+   */
+  WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED = 741,
+  /**
+   * The enrollment record is malformed (magic, version, method, lengths, trailing bytes).
+   */
+  WALLET_ENROLLMENT_MALFORMED = 742,
+  /**
+   * The enrollment record's AK Name is not the Name of its AK public area.
+   */
+  WALLET_ENROLLMENT_AK_NAME_MISMATCH = 743,
+  /**
+   * The enrollment record's AK is not a restricted, fixed, TPM-generated P-256 signing key.
+   */
+  WALLET_ENROLLMENT_AK_REFUSED = 744,
+  /**
+   * The enrollment record's EK public area is missing or not an RSA 2048 / P-256 storage key.
+   */
+  WALLET_ENROLLMENT_EK_REFUSED = 745,
+  /**
+   * The enrollment record has no EK certificate.
+   */
+  WALLET_ENROLLMENT_EK_CERTIFICATE_MISSING = 746,
+  /**
+   * The enrollment record's activation quote does not verify or does not bind its credential, EK and AK.
+   */
+  WALLET_ENROLLMENT_PROOF_INVALID = 747,
+  /**
+   * The enrollment record's EK certificate does not chain to the trust roots.
+   */
+  WALLET_ENROLLMENT_EK_CHAIN = 748,
+  /**
+   * The EK certificate certifies another key than the record's EK.
+   */
+  WALLET_ENROLLMENT_EK_KEY_MISMATCH = 749,
+  /**
+   * The AK certificate does not chain to the trust roots.
+   */
+  WALLET_ENROLLMENT_AK_CHAIN = 750,
+  /**
+   * The AK certificate certifies another key than the AK.
+   */
+  WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH = 751,
+  /**
+   * Credential activation returned another secret than the one wrapped.
+   */
+  WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH = 752,
+  /**
+   * The trust roots are not a PEM bundle of X.509 certificates.
+   */
+  WALLET_TRUST_ROOTS_INVALID = 753,
   /**
    * An attestation error this build has no specific code for.
    */
@@ -1319,11 +1394,11 @@ typedef struct {
  * What verified attestation evidence establishes, filled by
  * `wallet_verify_evidence`.
  *
- * The evidence proves that a TPM whose attestation key has the Name
- * `ak_name` quoted the PCRs below for the verifier's nonce, and that the
- * key behind `address` signed the same challenge. Which TPMs (which AK
- * Names) and which PCR values to trust is the verifier's decision: compare
- * `ak_name` and `pcr_values` with known-good values.
+ * The evidence proves that the TPM whose attestation key (Name `ak_name`)
+ * was enrolled against the verifier's trust roots quoted the PCRs below for
+ * the verifier's nonce, and that the key behind `address` signed the same
+ * challenge. Which PCR values to trust is the verifier's decision: compare
+ * `pcr_values` with known-good values.
  */
 typedef struct {
   /**
@@ -1402,9 +1477,19 @@ typedef struct {
    */
   uint8_t threshold;
   /**
+   * 1 when the account was created on a TPM whose EK certificate
+   * verified; 0 for an "unverified TPM" account (reported only when the
+   * caller passed `WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM`).
+   */
+  uint8_t tpm_verified;
+  /**
+   * How the AK was enrolled: 1 credential activation, 2 AK certificate.
+   */
+  uint8_t enrollment_method;
+  /**
    * Zero; keeps the structure free of padding.
    */
-  uint8_t reserved[7];
+  uint8_t reserved[5];
 } wallet_evidence_facts;
 
 /**
@@ -1879,38 +1964,53 @@ wallet_result wallet_verify_audit_log(const uint8_t *log,
 
 /**
  * Verifies attestation evidence (the encoding `wallet_attest` writes) for
- * the verifier's `nonce`, and on success fills `*facts_out`.
+ * the verifier's `nonce` against a trust anchor, and on success fills
+ * `*facts_out`.
+ *
+ * The anchor is required: `trust_roots_pem` (a PEM bundle of the EK / AK
+ * certificate roots) and either `enrollment` (the enrollment record the
+ * verifier stored when it enrolled the wallet's AK) or `ak_certificate`
+ * (a DER AK certificate; intermediates may ride in the PEM bundle). With
+ * no roots, or neither (or both) of the two, the call fails with
+ * `WALLET_ATTEST_NO_TRUST_ANCHOR`: evidence proves nothing about a TPM
+ * without one.
  *
  * Checks, in this order, each failure with its own code: the encoding
- * (`WALLET_ATTEST_EVIDENCE_*`), the attestation key's public area
- * (`WALLET_ATTEST_AK_*`: a restricted, fixed, TPM-generated P-256 ECDSA
- * signing key), its signature over the quote
- * (`WALLET_ATTEST_AK_SIGNATURE_INVALID`), the quote structure
- * (`WALLET_ATTEST_QUOTE_*`, `WALLET_ATTEST_NOT_A_QUOTE`), the challenge
- * it carries against this nonce and the evidence's address, chain id,
- * policy hash, owners hash, threshold, admin nonce and audit-log head
- * (`WALLET_ATTEST_CHALLENGE_MISMATCH`), the PCR selection and
- * digest (`WALLET_ATTEST_PCR_*`), the wallet's signature over the
- * challenge (`WALLET_ATTEST_WALLET_SIGNATURE_*`), and last the expected
+ * (`WALLET_ATTEST_EVIDENCE_*`; version 2 evidence is
+ * `WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN`), the anchor
+ * (`WALLET_TRUST_ROOTS_INVALID`, `WALLET_ENROLLMENT_*`), that the quote's
+ * AK is the enrolled one (`WALLET_ATTEST_AK_NOT_ENROLLED`), the AK's
+ * signature over the quote, the quote structure, the challenge (nonce and
+ * every account fact), the PCR selection and digest, the wallet's signature,
+ * the TPM identity (`WALLET_ATTEST_UNVERIFIED_TPM` unless `flags` has
+ * `WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM`), the required PCR selection
+ * (`pcr_bitmap`, SHA-256 bank; 0 means PCRs 0-7:
+ * `WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED`), and last the expected
  * address (`WALLET_ATTEST_ADDRESS_MISMATCH`).
  *
- * `expected_address` is 20 bytes (`expected_address_len` =
- * `WALLET_ADDRESS_LEN`), or `(NULL, 0)` to accept any address (then read
- * it from the facts). The attestation key is not compared with a trusted
- * one here: compare `facts_out->ak_name` with the AK Names you trust.
+ * `expected_address` is 20 bytes, or `(NULL, 0)` to accept any address
+ * (then read it from the facts).
  *
  * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER`
- * (`expected_address_len` is neither 0 nor 20, or `facts_out` overlaps an
- * input), and the `WALLET_ATTEST_*` codes above.
+ * (`expected_address_len` is neither 0 nor 20, an unknown `flags` bit, or
+ * `facts_out` overlaps an input), and the codes above.
  *
  * # Safety
- * `evidence`, `nonce` and `expected_address` must be readable for their
- * lengths; `facts_out` writable.
+ * Every pointer must be readable for its length (`(NULL, 0)` for an absent
+ * optional input); `facts_out` writable.
  */
 wallet_result wallet_verify_evidence(const uint8_t *evidence,
                                      size_t evidence_len,
                                      const uint8_t *nonce,
                                      size_t nonce_len,
+                                     const uint8_t *trust_roots_pem,
+                                     size_t trust_roots_pem_len,
+                                     const uint8_t *enrollment,
+                                     size_t enrollment_len,
+                                     const uint8_t *ak_certificate,
+                                     size_t ak_certificate_len,
+                                     uint32_t pcr_bitmap,
+                                     uint32_t flags,
                                      const uint8_t *expected_address,
                                      size_t expected_address_len,
                                      wallet_evidence_facts *facts_out);

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use wallet_core::attest::{verify, Expectations};
+use wallet_core::credential::make_credential;
+use wallet_core::enrollment::ActivationChallenge;
 use wallet_core::policy::Policy;
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::SocketTransport;
@@ -159,11 +161,46 @@ fn tpm_benches(c: &mut Criterion) {
     c.bench_function("tpm/attest/strict", |b| {
         b.iter(|| wallet.attest(black_box(b"nonce"), 14).expect("attest"));
     });
-    let evidence = wallet.attest(b"nonce", 14).expect("attest");
-    c.bench_function("attest/verify", |b| {
+    // Enrollment by credential activation, the verifier's side done here
+    // (the EK certificate check is left out: the bench has no vendor CA).
+    let request = wallet.enrollment_request().expect("enrollment request");
+    let mut rng = rand::rngs::OsRng;
+    let enroll_once = |wallet: &mut Wallet, rng: &mut rand::rngs::OsRng| {
+        let challenge = ActivationChallenge::new(&request.ek_public, &request.ak_public, rng)
+            .expect("challenge");
+        let response = wallet
+            .answer_activation(challenge.blob())
+            .expect("activation");
+        challenge
+            .finish(&request.ak_public, &response)
+            .expect("finish")
+    };
+    report_commands(&mut wallet, "credential activation", |w| {
+        enroll_once(w, &mut rand::rngs::OsRng);
+    });
+    c.bench_function("tpm/enroll/activation", |b| {
+        b.iter(|| enroll_once(&mut wallet, &mut rng));
+    });
+    let pinned = enroll_once(&mut wallet, &mut rng);
+    c.bench_function("credential/make_credential/p256", |b| {
         b.iter(|| {
-            verify(black_box(&evidence), b"nonce", &Expectations::default()).expect("verify")
+            make_credential(
+                black_box(&request.ek_public),
+                pinned.ak_name(),
+                &[7; 32],
+                &mut rand::rngs::OsRng,
+            )
+            .expect("make_credential")
         });
+    });
+    let evidence = wallet.attest(b"nonce", 14).expect("attest");
+    let accept = Expectations {
+        accept_unverified_tpm: true,
+        pcr_selection: Some(wallet_core::attest::PcrSelection::SHA256_0_TO_7),
+        ..Expectations::default()
+    };
+    c.bench_function("attest/verify", |b| {
+        b.iter(|| verify(black_box(&evidence), b"nonce", &pinned, &accept).expect("verify"));
     });
 
     c.bench_function("tpm/backup", |b| {

@@ -11,6 +11,10 @@ use core::fmt;
 pub enum Error {
     /// Attestation evidence is malformed or does not verify.
     Attest(crate::attest::AttestError),
+    /// A credential could not be made for an EK.
+    Credential(crate::credential::CredentialError),
+    /// An enrollment record or a credential activation was refused.
+    Enrollment(crate::enrollment::EnrollmentError),
     /// An audit log does not verify against its head.
     #[cfg(feature = "std")]
     Audit(crate::audit::AuditError),
@@ -58,6 +62,8 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Error::Attest(e) => write!(f, "{e}"),
+            Error::Credential(e) => write!(f, "{e}"),
+            Error::Enrollment(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
             Error::Audit(e) => write!(f, "{e}"),
             Error::Authority(e) => write!(f, "{e}"),
@@ -88,6 +94,18 @@ impl fmt::Display for Error {
 impl From<crate::attest::AttestError> for Error {
     fn from(e: crate::attest::AttestError) -> Self {
         Error::Attest(e)
+    }
+}
+
+impl From<crate::credential::CredentialError> for Error {
+    fn from(e: crate::credential::CredentialError) -> Self {
+        Error::Credential(e)
+    }
+}
+
+impl From<crate::enrollment::EnrollmentError> for Error {
+    fn from(e: crate::enrollment::EnrollmentError) -> Self {
+        Error::Enrollment(e)
     }
 }
 

@@ -19,6 +19,8 @@ pub mod attest;
 pub mod audit;
 pub mod authority;
 pub mod backup;
+pub mod credential;
+pub mod enrollment;
 pub mod error;
 pub mod keccak;
 #[cfg(feature = "std")]

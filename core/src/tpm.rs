@@ -18,6 +18,7 @@ use tpm2_protocol::TpmWriter;
 use zeroize::Zeroize;
 
 pub mod command;
+pub mod credential;
 #[cfg(feature = "std")]
 pub mod ek;
 pub mod frame;
@@ -172,6 +173,9 @@ pub const fn command_name(command: u32) -> &'static str {
     match command {
         0x131 => "CreatePrimary",
         0x144 => "Startup",
+        0x147 => "ActivateCredential",
+        0x151 => "PolicySecret",
+        0x168 => "MakeCredential",
         0x153 => "Create",
         0x157 => "Load",
         0x158 => "Quote",
@@ -429,6 +433,14 @@ pub(crate) enum Authorization<'a> {
         decrypt: bool,
         /// Ask for the first response parameter encrypted (`encrypt` attribute).
         encrypt: bool,
+    },
+    /// Two authorizations: the empty password for the first handle, and for
+    /// the second a policy session whose policy is already satisfied and asks
+    /// for no auth value (so it carries no HMAC), such as
+    /// `PolicySecret(TPM_RH_ENDORSEMENT)` for the endorsement key.
+    PasswordThenPolicy {
+        /// The policy session's handle.
+        policy_session: u32,
     },
 }
 
@@ -894,6 +906,20 @@ impl<T: Transport> Tpm<T> {
                 at = frame::put(out, at, &[session::CONTINUE_SESSION])?;
                 at = frame::put_sized(out, at, &[])?;
             }
+            Authorization::PasswordThenPolicy { policy_session } => {
+                let mut nonce = [0u8; session::NONCE_LEN];
+                self.drbg.fill(&mut nonce);
+                let size = 9 + 4 + 2 + session::NONCE_LEN + 1 + 2;
+                at = frame::put_u32(out, at, size as u32)?;
+                at = frame::put_u32(out, at, RS_PW)?;
+                at = frame::put_sized(out, at, &[])?;
+                at = frame::put(out, at, &[session::CONTINUE_SESSION])?;
+                at = frame::put_sized(out, at, &[])?;
+                at = frame::put_u32(out, at, *policy_session)?;
+                at = frame::put_sized(out, at, &nonce)?;
+                at = frame::put(out, at, &[session::CONTINUE_SESSION])?;
+                at = frame::put_sized(out, at, &[])?;
+            }
             Authorization::Session { session, .. } => {
                 let size_at = at;
                 at = frame::put_u32(out, at, 0)?;
@@ -931,7 +957,11 @@ impl<T: Transport> Tpm<T> {
         }
         self.response_len = received;
 
-        let session_count = usize::from(!matches!(authorization, Authorization::None));
+        let session_count = match authorization {
+            Authorization::None => 0,
+            Authorization::PasswordThenPolicy { .. } => 2,
+            _ => 1,
+        };
         let parsed = frame::parse_response(
             self.response.get(..received).unwrap_or(&[]),
             command_code,
@@ -955,7 +985,9 @@ impl<T: Transport> Tpm<T> {
         };
         match authorization {
             Authorization::None => {}
-            Authorization::Password => {
+            // The policy session has no key: its response HMAC proves nothing,
+            // and the password entry is checked like a lone password's.
+            Authorization::Password | Authorization::PasswordThenPolicy { .. } => {
                 let auth = layout.auths[0];
                 if auth.nonce.len != 0
                     || auth.hmac.len != 0

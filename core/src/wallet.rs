@@ -117,8 +117,11 @@ use crate::tx;
 use crate::{Error, Result};
 
 pub mod base64;
+mod enroll;
 mod keystore;
 pub mod typed_data;
+
+pub use enroll::EnrollmentRequest;
 
 pub use keystore::{MIN_EXPORT_PBKDF2_ROUNDS, MIN_EXPORT_SCRYPT_LOG_N, MIN_EXPORT_SCRYPT_R};
 pub use secret_memory::{make_process_non_dumpable, process_is_dumpable, Protection};
@@ -1691,6 +1694,17 @@ impl Wallet {
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
 
+    /// Whether the loaded account was created on a TPM whose EK certificate
+    /// verified, as the account file records it.
+    /// An account file without the TPM identity section predates EK
+    /// verification and counts as unverified.
+    fn account_tpm_identity(&self) -> attest::TpmIdentity {
+        match self.account.as_ref().and_then(|account| account.identity) {
+            Some(binding) if binding.verified => attest::TpmIdentity::Verified,
+            _ => attest::TpmIdentity::Unverified,
+        }
+    }
+
     /// Attestation evidence for `nonce` and `chain_id`: a quote of PCRs 0-7
     /// (SHA-256) by the TPM's attestation key over the
     /// [`challenge`](attest::challenge), and the wallet's EIP-191 signature
@@ -1723,6 +1737,7 @@ impl Wallet {
             threshold: admin.map_or(0, |admin| admin.owners.threshold()),
             admin_nonce: admin.map_or(0, |admin| admin.nonce),
             audit_head: self.audit_head()?,
+            tpm_identity: self.account_tpm_identity(),
         };
         let challenge = attest::challenge(nonce, &account);
         let quote = self

@@ -31,6 +31,7 @@ use wallet_core::attest::AttestError;
 use wallet_core::audit::AuditError;
 use wallet_core::authority::AuthorityError;
 use wallet_core::backup::BackupError;
+use wallet_core::enrollment::EnrollmentError;
 use wallet_core::keystore::{KeystoreError, Limit};
 use wallet_core::policy::json::PolicyJsonError;
 use wallet_core::policy::{PolicyError, PolicyViolation};
@@ -312,8 +313,8 @@ pub enum wallet_result {
     WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE = 706,
     /// The PCR selection is empty or not in the SHA-256 bank.
     WALLET_ATTEST_UNSUPPORTED_PCR_BANK = 707,
-    /// The attestation key is not the trusted one.
-    WALLET_ATTEST_AK_NOT_TRUSTED = 708,
+    /// The quote's attestation key is not the enrolled one.
+    WALLET_ATTEST_AK_NOT_ENROLLED = 708,
     /// The attestation key's public area is malformed.
     WALLET_ATTEST_AK_PUBLIC_MALFORMED = 709,
     /// The attestation key is not an ECC key.
@@ -371,6 +372,40 @@ pub enum wallet_result {
     WALLET_ATTEST_AUDIT_HEAD_MISMATCH = 735,
     /// The evidence is version 1, which binds no owner facts: attest again.
     WALLET_ATTEST_EVIDENCE_VERSION_RETIRED = 736,
+    /// The evidence is version 2: no TPM identity, no enrolled AK, no trust chain. Enroll and attest again.
+    WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN = 737,
+    /// The evidence's TPM identity marker is neither 0 nor 1.
+    WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID = 738,
+    /// No trust anchor: pass trust roots and an enrollment record or an AK certificate.
+    WALLET_ATTEST_NO_TRUST_ANCHOR = 739,
+    /// The account was created on an unverified TPM and the caller did not accept that.
+    WALLET_ATTEST_UNVERIFIED_TPM = 740,
+    /// The quote covers another PCR selection than the one required.
+    WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED = 741,
+    /// The enrollment record is malformed (magic, version, method, lengths, trailing bytes).
+    WALLET_ENROLLMENT_MALFORMED = 742,
+    /// The enrollment record's AK Name is not the Name of its AK public area.
+    WALLET_ENROLLMENT_AK_NAME_MISMATCH = 743,
+    /// The enrollment record's AK is not a restricted, fixed, TPM-generated P-256 signing key.
+    WALLET_ENROLLMENT_AK_REFUSED = 744,
+    /// The enrollment record's EK public area is missing or not an RSA 2048 / P-256 storage key.
+    WALLET_ENROLLMENT_EK_REFUSED = 745,
+    /// The enrollment record has no EK certificate.
+    WALLET_ENROLLMENT_EK_CERTIFICATE_MISSING = 746,
+    /// The enrollment record's activation quote does not verify or does not bind its credential, EK and AK.
+    WALLET_ENROLLMENT_PROOF_INVALID = 747,
+    /// The enrollment record's EK certificate does not chain to the trust roots.
+    WALLET_ENROLLMENT_EK_CHAIN = 748,
+    /// The EK certificate certifies another key than the record's EK.
+    WALLET_ENROLLMENT_EK_KEY_MISMATCH = 749,
+    /// The AK certificate does not chain to the trust roots.
+    WALLET_ENROLLMENT_AK_CHAIN = 750,
+    /// The AK certificate certifies another key than the AK.
+    WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH = 751,
+    /// Credential activation returned another secret than the one wrapped.
+    WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH = 752,
+    /// The trust roots are not a PEM bundle of X.509 certificates.
+    WALLET_TRUST_ROOTS_INVALID = 753,
     /// An attestation error this build has no specific code for.
     WALLET_ATTEST_OTHER = 799,
 
@@ -759,7 +794,7 @@ impl wallet_result {
         WALLET_ATTEST_EVIDENCE_TRAILING_BYTES,
         WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE,
         WALLET_ATTEST_UNSUPPORTED_PCR_BANK,
-        WALLET_ATTEST_AK_NOT_TRUSTED,
+        WALLET_ATTEST_AK_NOT_ENROLLED,
         WALLET_ATTEST_AK_PUBLIC_MALFORMED,
         WALLET_ATTEST_AK_NOT_ECC,
         WALLET_ATTEST_AK_NAME_ALG,
@@ -788,6 +823,23 @@ impl wallet_result {
         WALLET_ATTEST_ADMIN_NONCE_MISMATCH,
         WALLET_ATTEST_AUDIT_HEAD_MISMATCH,
         WALLET_ATTEST_EVIDENCE_VERSION_RETIRED,
+        WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN,
+        WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID,
+        WALLET_ATTEST_NO_TRUST_ANCHOR,
+        WALLET_ATTEST_UNVERIFIED_TPM,
+        WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED,
+        WALLET_ENROLLMENT_MALFORMED,
+        WALLET_ENROLLMENT_AK_NAME_MISMATCH,
+        WALLET_ENROLLMENT_AK_REFUSED,
+        WALLET_ENROLLMENT_EK_REFUSED,
+        WALLET_ENROLLMENT_EK_CERTIFICATE_MISSING,
+        WALLET_ENROLLMENT_PROOF_INVALID,
+        WALLET_ENROLLMENT_EK_CHAIN,
+        WALLET_ENROLLMENT_EK_KEY_MISMATCH,
+        WALLET_ENROLLMENT_AK_CHAIN,
+        WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH,
+        WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH,
+        WALLET_TRUST_ROOTS_INVALID,
         WALLET_ATTEST_OTHER,
         WALLET_POLICY_CHAIN_ID_NOT_ALLOWED,
         WALLET_POLICY_UNPROTECTED_NOT_ALLOWED,
@@ -1125,7 +1177,7 @@ impl wallet_result {
             WALLET_ATTEST_UNSUPPORTED_PCR_BANK => {
                 c"PCR selection is empty or not in the SHA-256 bank"
             }
-            WALLET_ATTEST_AK_NOT_TRUSTED => c"attestation key is not the trusted one",
+            WALLET_ATTEST_AK_NOT_ENROLLED => c"the quote's attestation key is not the enrolled one",
             WALLET_ATTEST_AK_PUBLIC_MALFORMED => c"attestation key public area is malformed",
             WALLET_ATTEST_AK_NOT_ECC => c"attestation key is not an ECC key",
             WALLET_ATTEST_AK_NAME_ALG => c"attestation key name algorithm is not SHA-256",
@@ -1176,6 +1228,23 @@ impl wallet_result {
             WALLET_ATTEST_EVIDENCE_VERSION_RETIRED => {
                 c"attestation evidence version 1 (without owners, threshold, admin nonce and audit head) is no longer accepted: attest again"
             }
+            WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN => c"attestation evidence version 2 has no TPM trust chain and is refused: enroll the attestation key and attest again",
+            WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID => c"attestation evidence: the TPM identity marker is neither verified (1) nor unverified (0)",
+            WALLET_ATTEST_NO_TRUST_ANCHOR => c"no trust anchor: verifying evidence requires TPM trust roots and an enrollment record, or an AK certificate chain and its roots",
+            WALLET_ATTEST_UNVERIFIED_TPM => c"the account was created on an unverified TPM (no verified EK certificate) and unverified TPMs are not accepted",
+            WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED => c"the quote covers another PCR selection than the one required",
+            WALLET_ENROLLMENT_MALFORMED => c"the enrollment record is malformed (magic, version, method, a length, or trailing bytes)",
+            WALLET_ENROLLMENT_AK_NAME_MISMATCH => c"enrollment record: the AK Name is not the Name of its AK public area",
+            WALLET_ENROLLMENT_AK_REFUSED => c"enrollment record: the AK is not a restricted, fixed, TPM-generated P-256 signing key",
+            WALLET_ENROLLMENT_EK_REFUSED => c"enrollment record: the EK public area is missing or not an RSA 2048 / P-256 restricted decryption key",
+            WALLET_ENROLLMENT_EK_CERTIFICATE_MISSING => c"enrollment record: no EK certificate",
+            WALLET_ENROLLMENT_PROOF_INVALID => c"enrollment record: the activation quote does not verify or does not bind its credential, EK and AK",
+            WALLET_ENROLLMENT_EK_CHAIN => c"enrollment record: the EK certificate does not chain to the trust roots",
+            WALLET_ENROLLMENT_EK_KEY_MISMATCH => c"enrollment record: the EK certificate certifies another key than the EK public area",
+            WALLET_ENROLLMENT_AK_CHAIN => c"the AK certificate does not chain to the trust roots",
+            WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH => c"the AK certificate certifies another key than the attestation key",
+            WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH => c"credential activation failed: the returned secret is not the one wrapped to the EK",
+            WALLET_TRUST_ROOTS_INVALID => c"the trust roots are not a PEM bundle of X.509 certificates",
             WALLET_ATTEST_OTHER => c"attestation error (no specific code in this build)",
             WALLET_POLICY_CHAIN_ID_NOT_ALLOWED => {
                 c"policy refused: the chain id is not in chain_ids; nothing was signed"
@@ -1708,7 +1777,7 @@ impl From<AttestError> for wallet_result {
             E::BufferTooSmall => WALLET_BUFFER_TOO_SMALL,
             E::PcrIndexOutOfRange => WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE,
             E::UnsupportedPcrBank => WALLET_ATTEST_UNSUPPORTED_PCR_BANK,
-            E::AkNotTrusted => WALLET_ATTEST_AK_NOT_TRUSTED,
+            E::AkNotEnrolled => WALLET_ATTEST_AK_NOT_ENROLLED,
             E::AkPublicMalformed => WALLET_ATTEST_AK_PUBLIC_MALFORMED,
             E::AkNotEcc => WALLET_ATTEST_AK_NOT_ECC,
             E::AkNameAlg => WALLET_ATTEST_AK_NAME_ALG,
@@ -1737,6 +1806,11 @@ impl From<AttestError> for wallet_result {
             E::AdminNonceMismatch => WALLET_ATTEST_ADMIN_NONCE_MISMATCH,
             E::AuditHeadMismatch => WALLET_ATTEST_AUDIT_HEAD_MISMATCH,
             E::EvidenceVersionRetired => WALLET_ATTEST_EVIDENCE_VERSION_RETIRED,
+            E::EvidenceWithoutTrustChain => WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN,
+            E::EvidenceTpmIdentityInvalid => WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID,
+            E::NoTrustAnchor => WALLET_ATTEST_NO_TRUST_ANCHOR,
+            E::UnverifiedTpm => WALLET_ATTEST_UNVERIFIED_TPM,
+            E::PcrSelectionNotExpected => WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED,
             _ => WALLET_ATTEST_OTHER,
         }
     }
@@ -1920,6 +1994,34 @@ impl From<AuditError> for wallet_result {
 }
 
 /// The single mapping from a core error to a C result code.
+impl From<EnrollmentError> for wallet_result {
+    fn from(e: EnrollmentError) -> Self {
+        use EnrollmentError as E;
+        match e {
+            E::BadMagic
+            | E::UnsupportedVersion
+            | E::UnknownMethod
+            | E::Truncated
+            | E::LengthOutOfBounds
+            | E::TrailingBytes => WALLET_ENROLLMENT_MALFORMED,
+            E::BufferTooSmall => WALLET_BUFFER_TOO_SMALL,
+            E::AkNameMismatch => WALLET_ENROLLMENT_AK_NAME_MISMATCH,
+            E::AkPublic(_) => WALLET_ENROLLMENT_AK_REFUSED,
+            E::EkPublicMissing | E::EkPublic(_) => WALLET_ENROLLMENT_EK_REFUSED,
+            E::EkCertificateMissing => WALLET_ENROLLMENT_EK_CERTIFICATE_MISSING,
+            E::ProofMalformed | E::ProofSignatureInvalid | E::ProofMismatch => {
+                WALLET_ENROLLMENT_PROOF_INVALID
+            }
+            E::ActivationSecretMismatch => WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH,
+            E::EkChain(_) => WALLET_ENROLLMENT_EK_CHAIN,
+            E::EkKeyMismatch => WALLET_ENROLLMENT_EK_KEY_MISMATCH,
+            E::AkChain(_) => WALLET_ENROLLMENT_AK_CHAIN,
+            E::AkCertificateKeyMismatch => WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH,
+            _ => WALLET_ATTEST_OTHER,
+        }
+    }
+}
+
 impl From<Error> for wallet_result {
     fn from(e: Error) -> Self {
         match e {
@@ -1932,6 +2034,7 @@ impl From<Error> for wallet_result {
             Error::State(e) => e.into(),
             Error::Wallet(e) => e.into(),
             Error::Attest(e) => e.into(),
+            Error::Enrollment(e) => e.into(),
             Error::Policy(e) => e.into(),
             Error::PolicyJson(e) => e.into(),
             Error::Keystore(e) => e.into(),
@@ -2133,7 +2236,7 @@ mod tests {
             AttestError::EvidenceTrailingBytes,
             AttestError::PcrIndexOutOfRange,
             AttestError::UnsupportedPcrBank,
-            AttestError::AkNotTrusted,
+            AttestError::AkNotEnrolled,
             AttestError::AkPublicMalformed,
             AttestError::AkNotEcc,
             AttestError::AkNameAlg,

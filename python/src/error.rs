@@ -217,7 +217,7 @@ fn core_to_pyerr(e: wallet_core::Error) -> PyErr {
         // Also a ValueError: FlareTrade callers catch a missing account as one.
         E::Wallet(wallet_core::wallet::WalletError::NoAccount)
         | E::State(StateError::NoAccount) => NoAccountLoaded::new_err(message),
-        E::Attest(_) => AttestationError::new_err(message),
+        E::Attest(_) | E::Enrollment(_) | E::Credential(_) => AttestationError::new_err(message),
         E::Keystore(_) => KeystoreError::new_err(message),
         E::Tpm(_) | E::Seal(_) | E::State(StateError::SrkNameMismatch) => {
             TpmError::new_err(message)

@@ -820,6 +820,45 @@ impl TpmWallet {
         evidence_dict(py, &evidence)
     }
 
+    /// Enrolls this TPM's attestation key against `trust_roots` (a PEM
+    /// bundle): the EK certificate (`ek_certificate`, DER, or the TPM's own)
+    /// must chain to them and certify the EK; a credential is activated and
+    /// the enrollment record returned (bytes a verifier stores and pins).
+    #[pyo3(signature = (trust_roots, ek_certificate = None))]
+    fn enroll<'py>(
+        &self,
+        py: Python<'py>,
+        trust_roots: &[u8],
+        ek_certificate: Option<Vec<u8>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let roots = wallet_core::x509::TrustRoots::from_pem_bundle(trust_roots).map_err(|e| {
+            BindingError::invalid_argument(format!("trust_roots are not PEM certificates: {e}"))
+        })?;
+        let record = self.with_open(py, move |open| {
+            Ok(open
+                .wallet
+                .enroll_with_certificate(ek_certificate.as_deref(), &[], &roots)?)
+        })?;
+        Ok(PyBytes::new(py, &record))
+    }
+
+    /// What a verifier needs to challenge this TPM: `ek_public` and
+    /// `ak_public` (`TPMT_PUBLIC` bytes) and `ek_certificate` (DER or None).
+    fn enrollment_request<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let request = self.with_open(py, |open| Ok(open.wallet.enrollment_request()?))?;
+        let dict = PyDict::new(py);
+        dict.set_item("ek_public", PyBytes::new(py, &request.ek_public))?;
+        dict.set_item("ak_public", PyBytes::new(py, &request.ak_public))?;
+        dict.set_item(
+            "ek_certificate",
+            request
+                .ek_certificate
+                .as_deref()
+                .map(|der| PyBytes::new(py, der)),
+        )?;
+        Ok(dict)
+    }
+
     /// The TPM-bound backup (base64 of the sealed-key file).
     fn backup(&self, py: Python<'_>) -> PyResult<String> {
         Ok(self.with_open(py, |open| Ok(open.wallet.backup()?))?)

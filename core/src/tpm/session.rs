@@ -463,6 +463,17 @@ impl<T: Transport> Tpm<T> {
         )
     }
 
+    /// Starts an unsalted, unbound session without parameter encryption, for
+    /// policies that carry no secret (such as `PolicySecret` on a hierarchy
+    /// with an empty auth value).
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command.
+    pub fn start_unsalted_session(&mut self, kind: SessionKind) -> Result<Session, TpmError> {
+        self.start_session(TpmRh::Null as u32, &[], kind, null_symmetric(), None)
+    }
+
     fn start_session(
         &mut self,
         tpm_key: u32,

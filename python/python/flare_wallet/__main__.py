@@ -84,7 +84,22 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--nonce", required=True, help="the nonce the evidence answers, hex")
     verify.add_argument("--address", help="the address the evidence must speak for")
     verify.add_argument("--chain-id", type=int, help="the chain id it must be bound to")
-    verify.add_argument("--trusted-ak", help="the attestation key's Name or public area, hex")
+    verify.add_argument(
+        "--trust-roots",
+        required=True,
+        help="PEM file of the TPM trust roots the enrollment (or AK certificate) chains to",
+    )
+    anchor = verify.add_mutually_exclusive_group(required=True)
+    anchor.add_argument("--enrollment", help="the enrollment record file of the wallet's AK")
+    anchor.add_argument("--ak-certificate", help="the AK certificate file (DER)")
+    verify.add_argument(
+        "--pcrs", default="0-7", help="the PCRs the quote must cover (SHA-256), e.g. 0-7 or 0,2,4"
+    )
+    verify.add_argument(
+        "--accept-unverified-tpm",
+        action="store_true",
+        help="accept evidence from an account created on an UNVERIFIED TPM",
+    )
     verify.add_argument("--policy-hash", help="the policy hash the key must be bound to, hex")
     commands.add_parser("backup", help="print a TPM-bound backup of the account")
     restore = commands.add_parser("restore", help="restore a backup, print the address")
@@ -308,6 +323,18 @@ POLICY_TEMPLATE: dict[str, Any] = {
 }
 
 
+def _pcr_list(text: str) -> list[int]:
+    """PCR indices from ``0-7`` or ``0,2,4`` (or both, comma-separated)."""
+    indices: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        try:
+            indices.extend(range(int(first), int(last or first) + 1))
+        except ValueError:
+            raise SystemExit(f"--pcrs: {text!r} is not a PCR list like 0-7 or 0,2,4") from None
+    return indices
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "policy-template":
         print(json.dumps(POLICY_TEMPLATE, indent=2))
@@ -324,7 +351,11 @@ def _run(args: argparse.Namespace) -> int:
             _hex_bytes(args.nonce, "--nonce"),
             expected_address=args.address,
             expected_chain_id=args.chain_id,
-            trusted_ak=args.trusted_ak,
+            trust_roots=Path(args.trust_roots),
+            enrollment=None if args.enrollment is None else Path(args.enrollment),
+            ak_certificate=None if args.ak_certificate is None else Path(args.ak_certificate),
+            pcrs=_pcr_list(args.pcrs),
+            accept_unverified_tpm=args.accept_unverified_tpm,
             expected_policy_hash=args.policy_hash,
         )
         print(json.dumps(facts, indent=2))

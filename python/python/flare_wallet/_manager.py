@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -594,9 +595,23 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
 
     # ------------------------------------------------------------ attestation, backup
 
+    def enroll(
+        self,
+        trust_roots: bytes | str | os.PathLike[str] | None = None,
+        *,
+        ek_certificate: bytes | None = None,
+    ) -> bytes:
+        """Enroll the TPM's attestation key against ``trust_roots`` (see
+        :meth:`Vtpm.enroll`) and return the enrollment record a verifier stores;
+        :meth:`validate_wallet_state` verifies against it from then on."""
+        self._check_open()
+        return self.vtpm.enroll(trust_roots, ek_certificate=ek_certificate)
+
     def validate_wallet_state(self) -> bool:
-        """Attest with a fresh nonce and verify the result: True when the TPM quote and
-        the wallet's signature check out; False when they do not, when no account is
+        """Attest with a fresh nonce and verify the result against the trust roots and
+        enrollment record of :meth:`enroll`: True when the enrollment chains to the
+        roots, the quote is by the enrolled AK and the wallet's signature checks out;
+        False when they do not, when the AK was never enrolled, when no account is
         loaded, or when the TPM cannot be reached (logged)."""
         self._check_open()
         try:

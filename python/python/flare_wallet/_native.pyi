@@ -31,10 +31,14 @@ def verify_evidence(
     evidence: bytes,
     nonce: bytes,
     *,
+    trust_roots: bytes | None = None,
+    enrollment: bytes | None = None,
+    ak_certificate: bytes | None = None,
+    pcrs: bytes | None = None,
+    accept_unverified_tpm: bool = False,
     expected_address: str | None = None,
     expected_chain_id: int | None = None,
     expected_pcrs: Sequence[tuple[int, bytes]] | None = None,
-    trusted_ak: bytes | None = None,
     expected_policy_hash: bytes | None = None,
     expected_owners_hash: bytes | None = None,
     expected_threshold: int | None = None,
@@ -149,6 +153,8 @@ class TpmWallet:
     def audit_head(self) -> bytes: ...
     def daily_spent(self, chain_id: int | None = None) -> int: ...
     def attest(self, nonce: bytes, chain_id: int) -> dict[str, Any]: ...
+    def enroll(self, trust_roots: bytes, ek_certificate: bytes | None = None) -> bytes: ...
+    def enrollment_request(self) -> dict[str, bytes | None]: ...
     def backup(self) -> str: ...
     def restore(self, backup: str) -> str: ...
     def export_keystore_params_hash(
