@@ -27,6 +27,7 @@ use wallet_core::enrollment::{
     EnrollmentTrust, TrustAnchor,
 };
 use wallet_core::signer::SecretKey;
+use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::wallet::AccountOptions;
 use wallet_core::x509::ChainErrorKind;
 
@@ -399,7 +400,8 @@ fn forged_evidence_from_a_software_ak_is_refused() {
 fn the_wallets_evidence_verifies_against_its_enrollment_and_not_another_tpms() {
     let tpm_a = swtpm();
     let enrolled_a = enroll(&tpm_a);
-    let tpm_b = swtpm();
+    // Simulators of one test process share one EK unless asked for a new one.
+    let tpm_b = Swtpm::start_temporary_with_new_ek().expect("a second swtpm with its own EK");
     let enrolled_b = enroll(&tpm_b);
     let dir = TempDir::new("enrolled-wallet");
     let mut wallet = open_wallet(&tpm_a, &dir.state("s"));
