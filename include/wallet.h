@@ -59,7 +59,7 @@
  * Attestation evidence from `wallet_attest` is never longer than this
  * many bytes (every variable field of the encoding at its bound).
  */
-#define WALLET_EVIDENCE_MAX_LEN 2076
+#define WALLET_EVIDENCE_MAX_LEN 2077
 
 /**
  * A buffer of this many bytes always holds the text `wallet_backup`

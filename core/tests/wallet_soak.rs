@@ -53,7 +53,6 @@ fn a_thousand_strict_signatures_leak_nothing() {
         "{SIGNATURES} strict signatures in {elapsed:?} ({:?} each), {per_signature} TPM commands each",
         elapsed / SIGNATURES
     );
-    assert!(elapsed.as_secs() < 60, "took {elapsed:?}");
 }
 
 fn only_injected(call: &str, e: &Error) {
