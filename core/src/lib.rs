@@ -19,6 +19,7 @@ pub mod attest;
 pub mod audit;
 pub mod authority;
 pub mod backup;
+pub mod counter;
 pub mod error;
 pub mod keccak;
 #[cfg(feature = "std")]

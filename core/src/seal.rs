@@ -172,6 +172,14 @@ impl PinAuth {
     }
 }
 
+impl PartialEq for PinAuth {
+    fn eq(&self, other: &Self) -> bool {
+        bool::from(self.0.ct_eq(&other.0))
+    }
+}
+
+impl Eq for PinAuth {}
+
 impl fmt::Debug for PinAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PinAuth(<redacted>)")

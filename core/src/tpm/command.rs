@@ -815,3 +815,163 @@ impl<T: Transport> Tpm<T> {
         self.run_inner(command, names, authorization)
     }
 }
+
+/// `TPM_CC_NV_DefineSpace`.
+const CC_NV_DEFINE_SPACE: u32 = 0x12A;
+/// `TPM_CC_NV_Increment`.
+const CC_NV_INCREMENT: u32 = 0x134;
+/// `TPM_CC_NV_Read`.
+const CC_NV_READ: u32 = 0x14E;
+/// `TPM_RH_OWNER`.
+const RH_OWNER: u32 = 0x4000_0001;
+
+/// The attributes of an anti-rollback counter index: a `TPM_NT_COUNTER`
+/// that only its authorization value increments and reads (`AUTHWRITE`,
+/// `AUTHREAD`; no `OWNERWRITE`, so the owner hierarchy cannot increment it),
+/// without dictionary-attack counting (the value is a 256-bit derived
+/// secret, not a PIN). The owner hierarchy can still delete it
+/// (`TPM2_NV_UndefineSpace`); `POLICY_DELETE` needs the platform hierarchy.
+pub const NV_COUNTER_ATTRIBUTES: u32 = 0x0000_0010 | 0x0000_0004 | 0x0004_0000 | 0x0200_0000;
+/// `TPMA_NV_WRITTEN`.
+const NV_WRITTEN: u32 = 0x2000_0000;
+
+/// The Name of an anti-rollback counter index (after its first increment):
+/// `0x000B || SHA-256(TPMS_NV_PUBLIC)`, computed from the attributes we
+/// define it with, not from what the TPM says.
+#[must_use]
+pub fn nv_counter_name(index: u32) -> Name {
+    let mut public = [0u8; 14];
+    public[..4].copy_from_slice(&index.to_be_bytes());
+    public[4..6].copy_from_slice(&super::ALG_SHA256.to_be_bytes());
+    public[6..10].copy_from_slice(&(NV_COUNTER_ATTRIBUTES | NV_WRITTEN).to_be_bytes());
+    // authPolicy: empty TPM2B; dataSize: 8.
+    public[10..12].copy_from_slice(&0u16.to_be_bytes());
+    public[12..14].copy_from_slice(&8u16.to_be_bytes());
+    Name::of_public_area(&public)
+}
+
+impl<T: Transport> Tpm<T> {
+    /// `TPM2_NV_DefineSpace` of an anti-rollback counter at `index` with
+    /// [`NV_COUNTER_ATTRIBUTES`] and `auth` as its authorization value,
+    /// authorized by the owner hierarchy's empty authorization through
+    /// `session` (salted), which encrypts `auth` on the wire.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command (`TPM_RC_NV_DEFINED` when the index exists).
+    pub fn nv_define_counter(
+        &mut self,
+        session: &mut Session,
+        index: u32,
+        auth: &[u8; 32],
+    ) -> Result<(), TpmError> {
+        let out = &mut self.parameters;
+        let mut at = frame::put_sized(out, 0, auth)?;
+        // TPM2B_NV_PUBLIC { nvIndex, nameAlg, attributes, authPolicy, dataSize }.
+        at = frame::put_u16(out, at, 14)?;
+        at = frame::put_u32(out, at, index)?;
+        at = frame::put_u16(out, at, super::ALG_SHA256)?;
+        at = frame::put_u32(out, at, NV_COUNTER_ATTRIBUTES)?;
+        at = frame::put_u16(out, at, 0)?;
+        at = frame::put_u16(out, at, 8)?;
+        let owner_name = RH_OWNER.to_be_bytes();
+        self.execute(
+            CC_NV_DEFINE_SPACE,
+            &[RH_OWNER],
+            &[&owner_name],
+            at,
+            Authorization::Session {
+                session,
+                decrypt: true,
+                encrypt: false,
+            },
+            0,
+        )?;
+        self.wipe_response();
+        Ok(())
+    }
+
+    /// `TPM2_NV_Increment` of the counter at `index`, authorized by its
+    /// authorization value through `session` (salted; the caller has called
+    /// [`Session::include_auth_value`]). `name` is the index's Name before
+    /// the command (see [`nv_counter_name`]; the first increment sets
+    /// `WRITTEN`, so before it the Name is that of the unwritten index).
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command.
+    pub fn nv_increment(
+        &mut self,
+        session: &mut Session,
+        index: u32,
+        name: &Name,
+    ) -> Result<(), TpmError> {
+        self.execute(
+            CC_NV_INCREMENT,
+            &[index, index],
+            &[name.as_bytes(), name.as_bytes()],
+            0,
+            Authorization::Session {
+                session,
+                decrypt: false,
+                encrypt: false,
+            },
+            0,
+        )?;
+        self.wipe_response();
+        Ok(())
+    }
+
+    /// `TPM2_NV_Read` of the counter at `index`, authorized (and the answer
+    /// authenticated by its response HMAC) through `session`, as for
+    /// [`Tpm::nv_increment`].
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; an answer that is not 8 bytes.
+    pub fn nv_read_counter(
+        &mut self,
+        session: &mut Session,
+        index: u32,
+        name: &Name,
+    ) -> Result<u64, TpmError> {
+        let out = &mut self.parameters;
+        let mut at = frame::put_u16(out, 0, 8)?;
+        at = frame::put_u16(out, at, 0)?;
+        let layout = self.execute(
+            CC_NV_READ,
+            &[index, index],
+            &[name.as_bytes(), name.as_bytes()],
+            at,
+            Authorization::Session {
+                session,
+                decrypt: false,
+                encrypt: false,
+            },
+            0,
+        )?;
+        let value = match frame::take_sized(self.response_bytes(layout.parameters)) {
+            Ok((data, rest)) if rest.is_empty() && data.len() == 8 => {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(data);
+                Ok(u64::from_be_bytes(bytes))
+            }
+            Ok(_) => Err(malformed(CC_NV_READ, ResponseDefect::UnexpectedValue)),
+            Err(defect) => Err(malformed(CC_NV_READ, defect)),
+        };
+        self.wipe_response();
+        value
+    }
+}
+
+/// The Name of a counter index before its first increment (no `WRITTEN`).
+#[must_use]
+pub fn nv_counter_name_unwritten(index: u32) -> Name {
+    let mut public = [0u8; 14];
+    public[..4].copy_from_slice(&index.to_be_bytes());
+    public[4..6].copy_from_slice(&super::ALG_SHA256.to_be_bytes());
+    public[6..10].copy_from_slice(&NV_COUNTER_ATTRIBUTES.to_be_bytes());
+    public[10..12].copy_from_slice(&0u16.to_be_bytes());
+    public[12..14].copy_from_slice(&8u16.to_be_bytes());
+    Name::of_public_area(&public)
+}

@@ -422,6 +422,25 @@ impl<T: Transport> Tpm<T> {
         result
     }
 
+    /// Starts an unsalted, unbound HMAC session with no parameter encryption:
+    /// for commands that carry no secret, authorized by a secret
+    /// authorization value the caller adds with
+    /// [`Session::include_auth_value`], which then alone keys the command and
+    /// response HMACs.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command.
+    pub fn start_unsalted_hmac_session(&mut self) -> Result<Session, TpmError> {
+        self.start_session(
+            TpmRh::Null as u32,
+            &[],
+            SessionKind::Hmac,
+            null_symmetric(),
+            None,
+        )
+    }
+
     /// Starts an unsalted trial session, used only to compute a policy digest.
     ///
     /// # Errors
