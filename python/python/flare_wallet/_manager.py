@@ -256,8 +256,8 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         if self._account_mode == "load_or_create":
             return self.load_or_create_account()
         address = self._native.create_account(
-                policy=self._policy, **self._owner_options(), **self._lock_options()
-            )
+            policy=self._policy, **self._owner_options(), **self._lock_options()
+        )
         self.logger.info("created account %s (sealed by the TPM)", address)
         return cast(ChecksumAddress, address)
 
