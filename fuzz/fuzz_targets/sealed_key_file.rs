@@ -2,7 +2,7 @@
 //!
 //! The input is a mode byte, then the file. `SealedKeyFile::parse` must
 //! never panic, and whatever it accepts must encode back to the exact file
-//! (`encode_with_owners` with the signing policy, binding tag and owner
+//! (`encode_with_key_lock` with the signing policy, binding tag, owner and key-lock
 //! section the view carries beside its contents; the policy encoding also
 //! goes through `Policy::decode`, the owners through `OwnerSet::decode`).
 //! A file's last 32 bytes are a SHA-256 of the rest, which random mutations
@@ -44,19 +44,21 @@ fuzz_target!(|data: &[u8]| {
     let contents = view.contents();
     let bound = view.bound_policy();
     let owners = view.owner_section();
-    let len = contents
-        .encoded_len_with_owners(bound, owners)
-        .expect("a parsed file has an encoded length");
-    assert_eq!(len, bytes.len());
-    let mut out = vec![0u8; len];
+    let key_lock = view.key_lock();
+    let mut out = vec![0u8; bytes.len()];
     assert_eq!(
-        contents.encode_with_owners(bound, owners, &mut out),
-        Ok(len)
+        contents.encode_with_key_lock(bound, owners, key_lock, &mut out),
+        Ok(bytes.len())
     );
     assert_eq!(out, bytes, "parse then encode changed the file");
-    assert_eq!(view.version(), if owners.is_some() { 2 } else { 1 });
+    let expected_version = match (key_lock, owners) {
+        (Some(_), _) => 3,
+        (None, Some(_)) => 2,
+        (None, None) => 1,
+    };
+    assert_eq!(view.version(), expected_version);
     assert!(contents
-        .encode_with_owners(bound, owners, &mut out[..len - 1])
+        .encode_with_key_lock(bound, owners, key_lock, &mut out[..bytes.len() - 1])
         .is_err());
     if let Some(bound) = bound {
         let _ = Policy::decode(bound.encoding);
