@@ -426,3 +426,54 @@ fn a_boot_once_pcr_must_be_non_resettable() {
     );
     assert_eq!(format!("{:?}", pin("1234")), "PinAuth(<redacted>)");
 }
+
+#[test]
+fn command_counts_of_a_pin_unseal_and_a_counter_increment() {
+    use wallet_core::counter::{self, CounterAuth};
+    use wallet_core::signer::SecretKey;
+    let swtpm = Swtpm::start_temporary().expect("swtpm");
+    let mut tpm = open(&swtpm);
+    let sealed = seal::seal_locked(
+        &mut tpm,
+        None,
+        &SECRET,
+        KeyLock::PIN,
+        Some(&pin("1357")),
+        ENC,
+    )
+    .expect("seal");
+    let before = tpm.commands_sent();
+    seal::unseal_locked(
+        &mut tpm,
+        sealed.srk_name(),
+        &sealed,
+        Some(&pin("1357")),
+        ENC,
+    )
+    .expect("unseal");
+    // CreatePrimary, StartAuthSession, Load, PolicyAuthValue, Unseal (ends
+    // its session), FlushContext of the object and of the SRK.
+    assert_eq!(tpm.commands_sent() - before, 7);
+
+    let srk_name = seal::srk_name(&mut tpm).expect("srk");
+    let auth = CounterAuth::derive(&SecretKey::from_bytes(&SECRET).expect("key"));
+    let (index, first) = counter::define(&mut tpm, &srk_name, &[7; 20], &auth).expect("define");
+    assert_eq!(index >> 22, 0x0180_0000 >> 22, "owner NV range");
+    let before = tpm.commands_sent();
+    counter::increment(&mut tpm, index, &auth).expect("increment");
+    // StartAuthSession, NV_Increment (ends its session).
+    assert_eq!(tpm.commands_sent() - before, 2);
+    assert_eq!(
+        counter::read(&mut tpm, index, &auth).expect("read"),
+        first + 1
+    );
+
+    // Another authorization value can neither increment nor read it.
+    let other = CounterAuth::derive(&SecretKey::from_bytes(&[0x11; 32]).expect("key"));
+    assert!(counter::increment(&mut tpm, index, &other).is_err());
+    assert!(counter::read(&mut tpm, index, &other).is_err());
+    assert_eq!(
+        counter::read(&mut tpm, index, &auth).expect("read"),
+        first + 1
+    );
+}
