@@ -275,8 +275,9 @@ FUZZ_SECONDS ?= 30
 FUZZ_TEST_SECONDS ?= 5
 FUZZ_TARGETS := keystore_parse rlp_decode tx_decode_unsigned tx_decode_signed tpm_response \
                 session_response sealed_key_file attest_verify ffi_sign policy_decode \
-                admin_request sealed_data_decode policy_json
-fuzz_dict = $(if $(filter rlp_decode tx_decode_unsigned tx_decode_signed ffi_sign,$(1)),-dict=dict/rlp.dict,$(if $(filter tpm_response session_response sealed_key_file attest_verify,$(1)),-dict=dict/tpm.dict))
+                admin_request sealed_data_decode policy_json ledger_decode token_decode x509_chain \
+                enrollment_decode
+fuzz_dict = $(if $(filter rlp_decode tx_decode_unsigned tx_decode_signed ffi_sign,$(1)),-dict=dict/rlp.dict,$(if $(filter tpm_response session_response sealed_key_file attest_verify enrollment_decode,$(1)),-dict=dict/tpm.dict))
 
 define fuzz_one
 	@new=$$(mktemp -d); log=$$new.log; \

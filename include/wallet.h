@@ -66,14 +66,14 @@
  * writes, terminating NUL included: base64 of the longest sealed-key file
  * (every field at its bound, the largest signing policy included).
  */
-#define WALLET_BACKUP_MAX_LEN 8917
+#define WALLET_BACKUP_MAX_LEN 13337
 
 /**
  * A canonical policy encoding (`wallet_policy_from_json`,
  * `wallet_account_policy`) is never longer than this many bytes (every list
  * of the policy full).
  */
-#define WALLET_POLICY_MAX_LEN 5089
+#define WALLET_POLICY_MAX_LEN 8405
 
 /**
  * The longest policy JSON text `wallet_policy_from_json` reads, in bytes.
@@ -119,6 +119,13 @@
  * Most PCR values evidence can carry (one per bit of a 32-bit selection).
  */
 #define WALLET_MAX_PCRS 32
+
+/**
+ * `flags` bit of `wallet_verify_evidence`: accept evidence from an account
+ * created on an unverified TPM (it is reported in
+ * `wallet_evidence_facts.tpm_verified`).
+ */
+#define WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM 1
 
 /**
  * Key-lock bit: a PIN (`TPM2_PolicyAuthValue`; wrong PINs count towards the
@@ -416,6 +423,11 @@ enum wallet_result
    */
   WALLET_TPM_INJECTED_FAILURE = 509,
   /**
+   * The TPM serves another client and did not take this one within the
+   * busy bound (swtpm), or a TPM device is held open by another process.
+   */
+  WALLET_TPM_BUSY = 510,
+  /**
    * The TPM refused a command with a response code
    * (`wallet_last_error_message` names the command and the code).
    */
@@ -637,9 +649,9 @@ enum wallet_result
    */
   WALLET_ATTEST_UNSUPPORTED_PCR_BANK = 707,
   /**
-   * The attestation key is not the trusted one.
+   * The quote's attestation key is not the enrolled one.
    */
-  WALLET_ATTEST_AK_NOT_TRUSTED = 708,
+  WALLET_ATTEST_AK_NOT_ENROLLED = 708,
   /**
    * The attestation key's public area is malformed.
    */
@@ -753,6 +765,74 @@ enum wallet_result
    * The evidence is version 1, which binds no owner facts: attest again.
    */
   WALLET_ATTEST_EVIDENCE_VERSION_RETIRED = 736,
+  /**
+   * The evidence is version 2: no TPM identity, no enrolled AK, no trust chain. Enroll and attest again.
+   */
+  WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN = 737,
+  /**
+   * The evidence's TPM identity marker is neither 0 nor 1.
+   */
+  WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID = 738,
+  /**
+   * No trust anchor: pass trust roots and an enrollment record or an AK certificate.
+   */
+  WALLET_ATTEST_NO_TRUST_ANCHOR = 739,
+  /**
+   * The account was created on an unverified TPM and the caller did not accept that.
+   */
+  WALLET_ATTEST_UNVERIFIED_TPM = 740,
+  /**
+   * The quote covers another PCR selection than the one required.
+   */
+  WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED = 741,
+  /**
+   * The enrollment record is malformed (magic, version, method, lengths, trailing bytes).
+   */
+  WALLET_ENROLLMENT_MALFORMED = 742,
+  /**
+   * The enrollment record's AK Name is not the Name of its AK public area.
+   */
+  WALLET_ENROLLMENT_AK_NAME_MISMATCH = 743,
+  /**
+   * The enrollment record's AK is not a restricted, fixed, TPM-generated P-256 signing key.
+   */
+  WALLET_ENROLLMENT_AK_REFUSED = 744,
+  /**
+   * The enrollment record's EK public area is missing or not an RSA 2048 / P-256 storage key.
+   */
+  WALLET_ENROLLMENT_EK_REFUSED = 745,
+  /**
+   * The enrollment record has no EK certificate.
+   */
+  WALLET_ENROLLMENT_EK_CERTIFICATE_MISSING = 746,
+  /**
+   * The enrollment record's activation quote does not verify or does not bind its credential, EK and AK.
+   */
+  WALLET_ENROLLMENT_PROOF_INVALID = 747,
+  /**
+   * The enrollment record's EK certificate does not chain to the trust roots.
+   */
+  WALLET_ENROLLMENT_EK_CHAIN = 748,
+  /**
+   * The EK certificate certifies another key than the record's EK.
+   */
+  WALLET_ENROLLMENT_EK_KEY_MISMATCH = 749,
+  /**
+   * The AK certificate does not chain to the trust roots.
+   */
+  WALLET_ENROLLMENT_AK_CHAIN = 750,
+  /**
+   * The AK certificate certifies another key than the AK.
+   */
+  WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH = 751,
+  /**
+   * Credential activation returned another secret than the one wrapped.
+   */
+  WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH = 752,
+  /**
+   * The trust roots are not a PEM bundle of X.509 certificates.
+   */
+  WALLET_TRUST_ROOTS_INVALID = 753,
   /**
    * An attestation error this build has no specific code for.
    */
@@ -1183,6 +1263,62 @@ enum wallet_result
    * An audit log error this build has no specific code for.
    */
   WALLET_AUDIT_OTHER = 1199,
+  /**
+   * `default` is deny and no rule allows the call.
+   */
+  WALLET_POLICY_DENIED_BY_DEFAULT = 1200,
+  /**
+   * A call with a token selector whose calldata does not decode strictly.
+   */
+  WALLET_POLICY_MALFORMED_TOKEN_CALL = 1201,
+  /**
+   * Deny mode: a permit grants a token without a rule in `tokens`.
+   */
+  WALLET_POLICY_TOKEN_NOT_LISTED = 1202,
+  /**
+   * A token transfer to a recipient not on the token's `recipients_allow`.
+   */
+  WALLET_POLICY_TOKEN_RECIPIENT_NOT_ALLOWED = 1203,
+  /**
+   * An approval or permit for a spender not on the token's `spenders_allow`.
+   */
+  WALLET_POLICY_TOKEN_SPENDER_NOT_ALLOWED = 1204,
+  /**
+   * A token transfer above the token's `max_amount`.
+   */
+  WALLET_POLICY_TOKEN_AMOUNT_ABOVE_CAP = 1205,
+  /**
+   * An unlimited approval, or one above `max_amount`, without `allow_unlimited_approval`.
+   */
+  WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP = 1206,
+  /**
+   * The transfer would exceed the token's `daily_limit` over 24 hours.
+   */
+  WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED = 1207,
+  /**
+   * A permit usable beyond `permit_max_lifetime_seconds` from now.
+   */
+  WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG = 1208,
+  /**
+   * An EIP-7702 authorization for every chain without `allow_any_chain_authorization`.
+   */
+  WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED = 1209,
+  /**
+   * The typed-data JSON is longer than the core reads.
+   */
+  WALLET_TYPED_DATA_TOO_LONG = 1220,
+  /**
+   * The typed-data text is not UTF-8 JSON.
+   */
+  WALLET_TYPED_DATA_NOT_JSON = 1221,
+  /**
+   * The typed-data document does not follow EIP-712 (see `wallet_last_error_message`).
+   */
+  WALLET_TYPED_DATA_INVALID = 1222,
+  /**
+   * A typed-data or token-rule error this build has no specific code for.
+   */
+  WALLET_TYPED_DATA_OTHER = 1299,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1298,11 +1434,11 @@ typedef struct {
  * What verified attestation evidence establishes, filled by
  * `wallet_verify_evidence`.
  *
- * The evidence proves that a TPM whose attestation key has the Name
- * `ak_name` quoted the PCRs below for the verifier's nonce, and that the
- * key behind `address` signed the same challenge. Which TPMs (which AK
- * Names) and which PCR values to trust is the verifier's decision: compare
- * `ak_name` and `pcr_values` with known-good values.
+ * The evidence proves that the TPM whose attestation key (Name `ak_name`)
+ * was enrolled against the verifier's trust roots quoted the PCRs below for
+ * the verifier's nonce, and that the key behind `address` signed the same
+ * challenge. Which PCR values to trust is the verifier's decision: compare
+ * `pcr_values` with known-good values.
  */
 typedef struct {
   /**
@@ -1381,9 +1517,19 @@ typedef struct {
    */
   uint8_t threshold;
   /**
+   * 1 when the account was created on a TPM whose EK certificate
+   * verified; 0 for an "unverified TPM" account (reported only when the
+   * caller passed `WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM`).
+   */
+  uint8_t tpm_verified;
+  /**
+   * How the AK was enrolled: 1 credential activation, 2 AK certificate.
+   */
+  uint8_t enrollment_method;
+  /**
    * Zero; keeps the structure free of padding.
    */
-  uint8_t reserved[7];
+  uint8_t reserved[5];
 } wallet_evidence_facts;
 
 /**
@@ -1858,38 +2004,53 @@ wallet_result wallet_verify_audit_log(const uint8_t *log,
 
 /**
  * Verifies attestation evidence (the encoding `wallet_attest` writes) for
- * the verifier's `nonce`, and on success fills `*facts_out`.
+ * the verifier's `nonce` against a trust anchor, and on success fills
+ * `*facts_out`.
+ *
+ * The anchor is required: `trust_roots_pem` (a PEM bundle of the EK / AK
+ * certificate roots) and either `enrollment` (the enrollment record the
+ * verifier stored when it enrolled the wallet's AK) or `ak_certificate`
+ * (a DER AK certificate; intermediates may ride in the PEM bundle). With
+ * no roots, or neither (or both) of the two, the call fails with
+ * `WALLET_ATTEST_NO_TRUST_ANCHOR`: evidence proves nothing about a TPM
+ * without one.
  *
  * Checks, in this order, each failure with its own code: the encoding
- * (`WALLET_ATTEST_EVIDENCE_*`), the attestation key's public area
- * (`WALLET_ATTEST_AK_*`: a restricted, fixed, TPM-generated P-256 ECDSA
- * signing key), its signature over the quote
- * (`WALLET_ATTEST_AK_SIGNATURE_INVALID`), the quote structure
- * (`WALLET_ATTEST_QUOTE_*`, `WALLET_ATTEST_NOT_A_QUOTE`), the challenge
- * it carries against this nonce and the evidence's address, chain id,
- * policy hash, owners hash, threshold, admin nonce and audit-log head
- * (`WALLET_ATTEST_CHALLENGE_MISMATCH`), the PCR selection and
- * digest (`WALLET_ATTEST_PCR_*`), the wallet's signature over the
- * challenge (`WALLET_ATTEST_WALLET_SIGNATURE_*`), and last the expected
+ * (`WALLET_ATTEST_EVIDENCE_*`; version 2 evidence is
+ * `WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN`), the anchor
+ * (`WALLET_TRUST_ROOTS_INVALID`, `WALLET_ENROLLMENT_*`), that the quote's
+ * AK is the enrolled one (`WALLET_ATTEST_AK_NOT_ENROLLED`), the AK's
+ * signature over the quote, the quote structure, the challenge (nonce and
+ * every account fact), the PCR selection and digest, the wallet's signature,
+ * the TPM identity (`WALLET_ATTEST_UNVERIFIED_TPM` unless `flags` has
+ * `WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM`), the required PCR selection
+ * (`pcr_bitmap`, SHA-256 bank; 0 means PCRs 0-7:
+ * `WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED`), and last the expected
  * address (`WALLET_ATTEST_ADDRESS_MISMATCH`).
  *
- * `expected_address` is 20 bytes (`expected_address_len` =
- * `WALLET_ADDRESS_LEN`), or `(NULL, 0)` to accept any address (then read
- * it from the facts). The attestation key is not compared with a trusted
- * one here: compare `facts_out->ak_name` with the AK Names you trust.
+ * `expected_address` is 20 bytes, or `(NULL, 0)` to accept any address
+ * (then read it from the facts).
  *
  * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER`
- * (`expected_address_len` is neither 0 nor 20, or `facts_out` overlaps an
- * input), and the `WALLET_ATTEST_*` codes above.
+ * (`expected_address_len` is neither 0 nor 20, an unknown `flags` bit, or
+ * `facts_out` overlaps an input), and the codes above.
  *
  * # Safety
- * `evidence`, `nonce` and `expected_address` must be readable for their
- * lengths; `facts_out` writable.
+ * Every pointer must be readable for its length (`(NULL, 0)` for an absent
+ * optional input); `facts_out` writable.
  */
 wallet_result wallet_verify_evidence(const uint8_t *evidence,
                                      size_t evidence_len,
                                      const uint8_t *nonce,
                                      size_t nonce_len,
+                                     const uint8_t *trust_roots_pem,
+                                     size_t trust_roots_pem_len,
+                                     const uint8_t *enrollment,
+                                     size_t enrollment_len,
+                                     const uint8_t *ak_certificate,
+                                     size_t ak_certificate_len,
+                                     uint32_t pcr_bitmap,
+                                     uint32_t flags,
                                      const uint8_t *expected_address,
                                      size_t expected_address_len,
                                      wallet_evidence_facts *facts_out);
@@ -2619,10 +2780,23 @@ wallet_result wallet_load_account(const wallet *handle,
 wallet_result wallet_address(const wallet *handle, uint8_t *out, size_t out_cap, size_t *out_len);
 
 /**
+ * Makes the calling process non-dumpable (`PR_SET_DUMPABLE 0`): no core
+ * dump, no `ptrace` by other processes of the same user, `/proc/PID/mem`
+ * readable by root only. The library never changes its host process on
+ * its own; a host that owns its process and caches a key
+ * (`WALLET_KEY_MODE_CACHED`) opts in by calling this once. The cached key
+ * itself is always kept on a locked (`mlock`), never-dumped
+ * (`MADV_DONTDUMP`) page.
+ *
+ * Errors: `WALLET_UNKNOWN_ERROR` if the `prctl` fails.
+ */
+wallet_result wallet_harden_process(void);
+
+/**
  * Sets the key mode: `WALLET_KEY_MODE_STRICT` (0, the default) unseals
  * the key for every signature and wipes it at once;
- * `WALLET_KEY_MODE_CACHED` (1) keeps it unsealed in the library's
- * zeroizing memory after its next use, until the wallet is freed. Going
+ * `WALLET_KEY_MODE_CACHED` (1) keeps it unsealed after its next use, on a
+ * locked, never-dumped page of the library's, until the wallet is freed. Going
  * back to strict wipes a cached key at once.
  *
  * `mode` is a `uint32_t` holding a `wallet_key_mode` value, so that an
@@ -2719,6 +2893,100 @@ wallet_result wallet_sign_typed_data_hash(const wallet *handle,
                                           uint8_t *out,
                                           size_t out_cap,
                                           size_t *out_len);
+
+/**
+ * Checks an unsigned signing payload against the account's policy and
+ * daily limits, as `wallet_sign_transaction` would, and signs nothing.
+ * Writes the decision as NUL-terminated JSON text
+ * (`{"allowed", "mode", "rules", "reason"}`: the default mode, the rules
+ * that allowed it or the one that refused, and for a refusal the reason
+ * naming the rule and the value). Returns `WALLET_OK` when allowed and the
+ * refusing rule's `WALLET_POLICY_*` code when refused (the text is written
+ * in both cases).
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`, decoding
+ * errors, `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `payload` readable for `payload_len`
+ * bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_check_transaction(const wallet *handle,
+                                       const uint8_t *payload,
+                                       size_t payload_len,
+                                       char *out,
+                                       size_t out_cap,
+                                       size_t *out_len);
+
+/**
+ * Checks an EIP-712 typed-data document (JSON text: `types`,
+ * `primaryType`, `domain`, `message`) against the account's policy, as
+ * `wallet_sign_typed_data` would, and signs nothing. Writes the decision
+ * text and returns as `wallet_check_transaction` does.
+ *
+ * Errors: those of `wallet_check_transaction`, `WALLET_TYPED_DATA_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `json` readable for `json_len` bytes;
+ * `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_check_typed_data(const wallet *handle,
+                                      const uint8_t *json,
+                                      size_t json_len,
+                                      char *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+/**
+ * Signs an EIP-712 typed-data document given as JSON text (`types`,
+ * `primaryType`, `domain`, `message`). The core parses it, checks its
+ * domain and, for a permit it understands, every token it grants against
+ * the policy, and signs the digest it computes from that same document.
+ * Writes `r || s || v` (65 bytes, `v` = 27 or 28).
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+ * overlaps `json`), `WALLET_BUFFER_TOO_SMALL` (checked first),
+ * `WALLET_TYPED_DATA_*`, `WALLET_POLICY_*`, `WALLET_ACCOUNT_NOT_LOADED`,
+ * `WALLET_ACCOUNT_POLICY_*`, and the errors of unsealing.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `json` readable for `json_len` bytes;
+ * `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_sign_typed_data(const wallet *handle,
+                                     const uint8_t *json,
+                                     size_t json_len,
+                                     uint8_t *out,
+                                     size_t out_cap,
+                                     size_t *out_len);
+
+/**
+ * Signs an EIP-7702 authorization `(chain_id, address, nonce)`: the digest
+ * is `keccak256(0x05 || rlp([chain_id, address, nonce]))`. `chain_id` is
+ * 32 bytes big-endian (`WALLET_HASH_LEN`); 0 means every chain and is
+ * refused unless the policy sets `allow_any_chain_authorization`.
+ * `address` (20 bytes) must be on the policy's `delegations_allow`.
+ * Writes `r || s || y_parity` (65 bytes, `y_parity` 0 or 1), as
+ * eth-account's `SignedSetCodeAuthorization.signature`.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (a length
+ * is wrong, or `out` overlaps an input), `WALLET_BUFFER_TOO_SMALL`
+ * (checked first), `WALLET_POLICY_*`, `WALLET_ACCOUNT_NOT_LOADED`,
+ * `WALLET_ACCOUNT_POLICY_*`, and the errors of unsealing.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `chain_id` and `address` readable for
+ * their lengths; `out` writable for `out_cap` bytes; `out_len` writable.
+ */
+wallet_result wallet_sign_authorization(const wallet *handle,
+                                        const uint8_t *chain_id,
+                                        size_t chain_id_len,
+                                        const uint8_t *address,
+                                        size_t address_len,
+                                        uint64_t nonce,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len);
 
 /**
  * Produces attestation evidence for the verifier's `nonce` and

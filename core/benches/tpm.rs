@@ -12,10 +12,15 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use wallet_core::attest::{verify, Expectations};
 use wallet_core::counter::{self, CounterAuth};
+use wallet_core::credential::make_credential;
+use wallet_core::enrollment::ActivationChallenge;
+use wallet_core::policy::Policy;
 use wallet_core::seal::{self, KeyLock, PinAuth};
 use wallet_core::signer::SecretKey;
 use wallet_core::tpm::simulator::Swtpm;
+use wallet_core::tpm::transport::SocketTransport;
 use wallet_core::tpm::Tpm;
+use wallet_core::tx::U256;
 use wallet_core::wallet::{AccountOptions, KeyMode, Wallet};
 
 /// An EIP-1559 unsigned signing payload on chain 14, built with the rlp crate.
@@ -132,6 +137,7 @@ fn tpm_benches(c: &mut Criterion) {
     {
         let transport = wallet_core::tpm::transport::open(&bench.swtpm.tcti()).expect("tcti");
         let mut tpm = Tpm::new(transport).expect("entropy");
+        wallet_core::tpm::ek::establish(&mut tpm, &bench.swtpm.trust()).expect("EK");
         let srk_name = seal::srk_name(&mut tpm).expect("srk");
         let key = SecretKey::from_bytes(&[0x42; 32]).expect("key");
         let auth = CounterAuth::derive(&key);
@@ -163,18 +169,90 @@ fn tpm_benches(c: &mut Criterion) {
         });
     });
 
-    wallet.set_key_mode(KeyMode::Strict);
+    // The same wallet's state directory, through a transport that keeps one
+    // connection instead of one per operation (the swtpm is shared by default).
+    let state = wallet.state_dir().to_path_buf();
+    drop(wallet);
+    let persistent = SocketTransport::unix(bench.swtpm.socket_path()).persistent();
+    let mut held = Wallet::with_transport(Box::new(persistent), &state).expect("open");
+    held.load_account().expect("load");
+    c.bench_function("tpm/sign_transaction/strict_persistent_connection", |b| {
+        b.iter(|| {
+            held.sign_transaction(black_box(&payload), &mut out)
+                .expect("sign")
+        });
+    });
+    drop(held);
+
+    // A daily limit: each signature reserves and commits its spend in the
+    // ledger (two atomic, fsynced writes under the directory's lock).
+    let mut limited = bench.open();
+    let mut policy = Policy::default();
+    policy.set_daily_limit_wei(Some(U256::MAX));
+    limited
+        .create_account(AccountOptions {
+            policy,
+            ..AccountOptions::default()
+        })
+        .expect("create");
+    limited.set_key_mode(KeyMode::Cached);
+    c.bench_function("tpm/sign_transaction/cached_daily_limit", |b| {
+        b.iter(|| {
+            limited
+                .sign_transaction(black_box(&payload), &mut out)
+                .expect("sign")
+        });
+    });
+    drop(limited);
+
+    let mut wallet = Wallet::open(&bench.swtpm.tcti(), &state).expect("open");
+    wallet.load_account().expect("load");
     report_commands(&mut wallet, "strict attestation", |w| {
         w.attest(b"nonce", 14).expect("attest");
     });
     c.bench_function("tpm/attest/strict", |b| {
         b.iter(|| wallet.attest(black_box(b"nonce"), 14).expect("attest"));
     });
-    let evidence = wallet.attest(b"nonce", 14).expect("attest");
-    c.bench_function("attest/verify", |b| {
+    // Enrollment by credential activation, the verifier's side done here
+    // (the EK certificate check is left out: the bench has no vendor CA).
+    let request = wallet.enrollment_request().expect("enrollment request");
+    let mut rng = rand::rngs::OsRng;
+    let enroll_once = |wallet: &mut Wallet, rng: &mut rand::rngs::OsRng| {
+        let challenge = ActivationChallenge::new(&request.ek_public, &request.ak_public, rng)
+            .expect("challenge");
+        let response = wallet
+            .answer_activation(challenge.blob())
+            .expect("activation");
+        challenge
+            .finish(&request.ak_public, &response)
+            .expect("finish")
+    };
+    report_commands(&mut wallet, "credential activation", |w| {
+        enroll_once(w, &mut rand::rngs::OsRng);
+    });
+    c.bench_function("tpm/enroll/activation", |b| {
+        b.iter(|| enroll_once(&mut wallet, &mut rng));
+    });
+    let pinned = enroll_once(&mut wallet, &mut rng);
+    c.bench_function("credential/make_credential/p256", |b| {
         b.iter(|| {
-            verify(black_box(&evidence), b"nonce", &Expectations::default()).expect("verify")
+            make_credential(
+                black_box(&request.ek_public),
+                pinned.ak_name(),
+                &[7; 32],
+                &mut rand::rngs::OsRng,
+            )
+            .expect("make_credential")
         });
+    });
+    let evidence = wallet.attest(b"nonce", 14).expect("attest");
+    let accept = Expectations {
+        accept_unverified_tpm: true,
+        pcr_selection: Some(wallet_core::attest::PcrSelection::SHA256_0_TO_7),
+        ..Expectations::default()
+    };
+    c.bench_function("attest/verify", |b| {
+        b.iter(|| verify(black_box(&evidence), b"nonce", &pinned, &accept).expect("verify"));
     });
 
     c.bench_function("tpm/backup", |b| {

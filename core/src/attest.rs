@@ -8,13 +8,18 @@
 //! signs the same challenge with the key behind the address (EIP-191), which
 //! shows that key is held by the process the quote measures.
 //!
-//! [`verify`] checks, in order: the trusted AK (when the caller names one),
-//! the AK's public area, the AK's ECDSA signature over SHA-256 of the raw
+//! [`verify`] cannot run without a trust anchor: a [`PinnedAk`], which only
+//! an enrollment makes (a credential activation the verifier ran itself, or
+//! with `std` an [`enrollment`](crate::enrollment) record or an AK
+//! certificate whose chains verify to the verifier's roots). It checks, in
+//! order: the AK is the pinned one, the AK's public area, the AK's ECDSA signature over SHA-256 of the raw
 //! attest bytes, the magic and type of `TPMS_ATTEST`, the qualifying data
 //! (constant time), the PCR selection, the PCR digest recomputed from the
 //! PCR values that travel with the evidence, the wallet's signature, and
-//! finally the caller's other expectations. Each check has its own
-//! [`AttestError`] variant. Everything here is `no_std` and allocation free.
+//! the TPM identity marker (an account created on a TPM without a verified
+//! EK is refused unless the caller accepts it explicitly), the PCR selection
+//! the caller asked for, and finally the caller's other expectations. Each
+//! check has its own [`AttestError`] variant. Everything here is `no_std` and allocation free.
 
 use core::fmt;
 
@@ -31,9 +36,10 @@ pub mod wire;
 
 pub use wire::{sha256_name, SHA256_NAME_LEN};
 
-/// Domain separation label of the challenge, version 2 (version 1 bound
-/// only the chain id, the address and the policy hash).
-pub const CHALLENGE_LABEL: &[u8] = b"flare-wallet/attest/v2";
+/// Domain separation label of the challenge, version 3 (version 2 did not
+/// bind the TPM identity marker; version 1 bound only the chain id, the
+/// address and the policy hash).
+pub const CHALLENGE_LABEL: &[u8] = b"flare-wallet/attest/v3";
 
 /// The policy hash of an account that has no signing policy: 32 zero bytes.
 ///
@@ -150,6 +156,39 @@ impl PcrSelection {
     }
 }
 
+/// Whether the account's key was created on a TPM that proved itself through
+/// its EK certificate chain, as the account file records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TpmIdentity {
+    /// The TPM's EK certificate chained to the configured roots when the
+    /// account was created, and every session carrying a secret was salted to it.
+    Verified,
+    /// The account was created with the TPM check explicitly turned off
+    /// ("unverified TPM"): an interposer at creation could have seen the key.
+    Unverified,
+}
+
+impl TpmIdentity {
+    /// The encoding byte: 1 verified, 0 unverified.
+    #[must_use]
+    pub const fn to_byte(self) -> u8 {
+        match self {
+            Self::Verified => 1,
+            Self::Unverified => 0,
+        }
+    }
+
+    /// Reads the encoding byte.
+    #[must_use]
+    pub const fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            1 => Some(Self::Verified),
+            0 => Some(Self::Unverified),
+            _ => None,
+        }
+    }
+}
+
 /// What evidence says about the account, all bound into the [`challenge`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AccountFacts {
@@ -169,15 +208,18 @@ pub struct AccountFacts {
     pub admin_nonce: u64,
     /// The head of the account's audit log (a 32-byte hash).
     pub audit_head: [u8; 32],
+    /// Whether the account was created on a verified TPM.
+    pub tpm_identity: TpmIdentity,
 }
 
 /// Length of the [`AccountFacts`] as the challenge and the evidence encode them.
-pub const ACCOUNT_FACTS_LEN: usize = 8 + ADDRESS_LEN + 32 + 32 + 1 + 8 + 32;
+pub const ACCOUNT_FACTS_LEN: usize = 8 + ADDRESS_LEN + 32 + 32 + 1 + 8 + 32 + 1;
 
 impl AccountFacts {
     /// The fixed-length encoding, big-endian: `chain_id (u64) || address (20)
     /// || policy_hash (32) || owners_hash (32) || threshold (u8) ||
-    /// admin_nonce (u64) || audit_head (32)`.
+    /// admin_nonce (u64) || audit_head (32) || tpm_identity (u8: 1 verified,
+    /// 0 unverified)`.
     #[must_use]
     pub fn to_bytes(&self) -> [u8; ACCOUNT_FACTS_LEN] {
         let mut out = [0u8; ACCOUNT_FACTS_LEN];
@@ -191,17 +233,19 @@ impl AccountFacts {
         owners_hash.copy_from_slice(&self.owners_hash);
         let (threshold, rest) = rest.split_at_mut(1);
         threshold[0] = self.threshold;
-        let (admin_nonce, audit_head) = rest.split_at_mut(8);
+        let (admin_nonce, rest) = rest.split_at_mut(8);
         admin_nonce.copy_from_slice(&self.admin_nonce.to_be_bytes());
+        let (audit_head, tpm_identity) = rest.split_at_mut(32);
         audit_head.copy_from_slice(&self.audit_head);
+        tpm_identity[0] = self.tpm_identity.to_byte();
         out
     }
 }
 
 /// The challenge a quote and the wallet's signature both commit to:
-/// `SHA-256("flare-wallet/attest/v2" || nonce || chain_id (u64 BE) ||
+/// `SHA-256("flare-wallet/attest/v3" || nonce || chain_id (u64 BE) ||
 /// address (20) || policy_hash (32) || owners_hash (32) || threshold (u8) ||
-/// admin_nonce (u64 BE) || audit_head (32))`, the fields after the nonce
+/// admin_nonce (u64 BE) || audit_head (32) || tpm_identity (u8))`, the fields after the nonce
 /// being [`AccountFacts::to_bytes`].
 ///
 /// The label has a fixed length and the fields after the nonce have fixed
@@ -266,17 +310,76 @@ pub struct Expectations<'a> {
     pub audit_head: Option<[u8; 32]>,
     /// PCRs that must be quoted, with their values.
     pub pcr_values: &'a [(u8, [u8; PCR_VALUE_LEN])],
-    /// The attestation key that must have signed the quote.
-    pub trusted_ak: Option<TrustedAk<'a>>,
+    /// The exact PCR selection the quote must cover; `None` accepts any
+    /// SHA-256 selection. The faces default to [`PcrSelection::SHA256_0_TO_7`].
+    pub pcr_selection: Option<PcrSelection>,
+    /// Accept evidence from an account created on an unverified TPM
+    /// (reported in [`VerifiedFacts::tpm_identity`]); refused otherwise.
+    pub accept_unverified_tpm: bool,
 }
 
-/// How the caller names the attestation key it trusts.
-#[derive(Clone, Copy, Debug)]
-pub enum TrustedAk<'a> {
-    /// The AK's Name (SHA-256 nameAlg and digest of its public area).
-    Name(&'a [u8]),
-    /// The AK's `TPMT_PUBLIC`.
-    PublicArea(&'a [u8]),
+/// How an attestation key came to be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EnrollmentMethod {
+    /// Credential activation against an EK whose certificate chain verified.
+    CredentialActivation,
+    /// An AK certificate from the platform whose chain verified.
+    AkCertificate,
+}
+
+/// The trust anchor [`verify`] requires: the Name of an attestation key that
+/// an enrollment bound to a trusted TPM. Only an enrollment makes one:
+/// [`ActivationChallenge::finish`](crate::enrollment::ActivationChallenge::finish)
+/// after the verifier's own credential activation, or with `std` an
+/// enrollment record or AK certificate checked against trust roots
+/// ([`crate::enrollment::EnrollmentTrust`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PinnedAk {
+    ak_name: [u8; SHA256_NAME_LEN],
+    method: EnrollmentMethod,
+    root_sha256: Option<[u8; 32]>,
+}
+
+impl PinnedAk {
+    pub(crate) const fn new(
+        ak_name: [u8; SHA256_NAME_LEN],
+        method: EnrollmentMethod,
+        root_sha256: Option<[u8; 32]>,
+    ) -> Self {
+        Self {
+            ak_name,
+            method,
+            root_sha256,
+        }
+    }
+
+    /// A pin made without any enrollment, compiled only into fuzzing builds
+    /// (`cargo fuzz` sets `--cfg fuzzing`) so the checks after the pin are
+    /// reachable from arbitrary input. Never in a normal build.
+    #[cfg(fuzzing)]
+    #[must_use]
+    pub const fn unenrolled_for_fuzzing(ak_name: [u8; SHA256_NAME_LEN]) -> Self {
+        Self::new(ak_name, EnrollmentMethod::CredentialActivation, None)
+    }
+
+    /// The pinned AK's Name.
+    #[must_use]
+    pub const fn ak_name(&self) -> &[u8; SHA256_NAME_LEN] {
+        &self.ak_name
+    }
+
+    /// How the AK was enrolled.
+    #[must_use]
+    pub const fn method(&self) -> EnrollmentMethod {
+        self.method
+    }
+
+    /// SHA-256 of the trust root the enrollment's chain ended at (`None` for
+    /// an activation whose EK the caller matched to its certificate itself).
+    #[must_use]
+    pub const fn root_sha256(&self) -> Option<&[u8; 32]> {
+        self.root_sha256.as_ref()
+    }
 }
 
 /// What a successful [`verify`] establishes.
@@ -299,6 +402,12 @@ pub struct VerifiedFacts {
     pub restart_count: u32,
     /// The TPM's firmware version.
     pub firmware_version: u64,
+    /// Whether the account was created on a verified TPM.
+    pub tpm_identity: TpmIdentity,
+    /// How the AK was enrolled.
+    pub enrollment_method: EnrollmentMethod,
+    /// SHA-256 of the trust root the AK's enrollment chains to, when known.
+    pub root_sha256: Option<[u8; 32]>,
 }
 
 /// Why evidence was refused, one variant per check.
@@ -312,6 +421,21 @@ pub enum AttestError {
     /// The evidence is version 1, which binds no owners, threshold, admin
     /// nonce or audit head: it is no longer accepted.
     EvidenceVersionRetired,
+    /// The evidence is version 2, which carries no TPM identity marker and
+    /// was made before AKs were enrolled: it has no trust chain and is refused.
+    EvidenceWithoutTrustChain,
+    /// The evidence's TPM identity marker is neither 0 nor 1.
+    EvidenceTpmIdentityInvalid,
+    /// No trust anchor was given: evidence proves nothing about a TPM without
+    /// trust roots and an enrollment record or AK certificate.
+    NoTrustAnchor,
+    /// The quote's AK is not the one the enrollment pinned.
+    AkNotEnrolled,
+    /// The account was created on a TPM without a verified EK certificate,
+    /// and the caller did not accept unverified TPMs.
+    UnverifiedTpm,
+    /// The quote covers another PCR selection than the one required.
+    PcrSelectionNotExpected,
     /// The evidence encoding ends early.
     EvidenceTruncated,
     /// A length in the evidence encoding is zero or over its bound.
@@ -326,8 +450,6 @@ pub enum AttestError {
     PcrIndexOutOfRange,
     /// The PCR bank is not SHA-256, or the selection is empty.
     UnsupportedPcrBank,
-    /// The AK is not the one the caller trusts.
-    AkNotTrusted,
     /// The AK public area is not a well-formed `TPMT_PUBLIC`.
     AkPublicMalformed,
     /// The AK is not an ECC key.
@@ -393,6 +515,24 @@ impl fmt::Display for AttestError {
             E::EvidenceVersionRetired => {
                 "attestation evidence version 1 (without owners, threshold, admin nonce and audit head) is no longer accepted: attest again"
             }
+            E::EvidenceWithoutTrustChain => {
+                "attestation evidence version 2 has no TPM trust chain (no TPM identity marker, no enrolled AK) and is refused: enroll the attestation key and attest again"
+            }
+            E::EvidenceTpmIdentityInvalid => {
+                "attestation evidence: the TPM identity marker is neither verified (1) nor unverified (0)"
+            }
+            E::NoTrustAnchor => {
+                "no trust anchor: verifying evidence requires TPM trust roots and an enrollment record, or an AK certificate chain and its roots"
+            }
+            E::AkNotEnrolled => {
+                "the quote's attestation key is not the enrolled one: its Name differs from the enrollment's"
+            }
+            E::UnverifiedTpm => {
+                "the account was created on an unverified TPM (no verified EK certificate) and unverified TPMs are not accepted"
+            }
+            E::PcrSelectionNotExpected => {
+                "the quote covers another PCR selection than the one required"
+            }
             E::EvidenceTruncated => "attestation evidence is truncated",
             E::EvidenceLengthOutOfBounds => "attestation evidence has a length out of bounds",
             E::EvidencePcrCountMismatch => {
@@ -402,7 +542,6 @@ impl fmt::Display for AttestError {
             E::BufferTooSmall => "output buffer too small for attestation evidence",
             E::PcrIndexOutOfRange => "PCR index out of range (0 to 31)",
             E::UnsupportedPcrBank => "PCR selection is empty or not in the SHA-256 bank",
-            E::AkNotTrusted => "attestation key is not the trusted one",
             E::AkPublicMalformed => "attestation key public area is malformed",
             E::AkNotEcc => "attestation key is not an ECC key",
             E::AkNameAlg => "attestation key nameAlg is not SHA-256",
@@ -463,17 +602,12 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn verify(
     evidence: &Evidence,
     nonce: &[u8],
+    anchor: &PinnedAk,
     expectations: &Expectations<'_>,
 ) -> Result<VerifiedFacts, AttestError> {
     let ak_name = sha256_name(&evidence.ak_public);
-    match expectations.trusted_ak {
-        Some(TrustedAk::Name(name)) if !ct_eq(name, &ak_name) => {
-            return Err(AttestError::AkNotTrusted)
-        }
-        Some(TrustedAk::PublicArea(area)) if !ct_eq(area, &evidence.ak_public) => {
-            return Err(AttestError::AkNotTrusted)
-        }
-        _ => {}
+    if !ct_eq(&anchor.ak_name, &ak_name) {
+        return Err(AttestError::AkNotEnrolled);
     }
 
     let ak = wire::parse_ak_public(&evidence.ak_public)?;
@@ -504,10 +638,18 @@ pub fn verify(
     if !ct_eq(quote.pcr_digest, &pcr_digest(&evidence.pcr_values)) {
         return Err(AttestError::PcrDigestMismatch);
     }
+    if let Some(required) = expectations.pcr_selection {
+        if required != evidence.pcr_selection {
+            return Err(AttestError::PcrSelectionNotExpected);
+        }
+    }
 
     let signer = recover_wallet_signer(&expected_challenge, &evidence.wallet_signature)?;
     if signer != account.address {
         return Err(AttestError::WalletSignatureMismatch);
+    }
+    if account.tpm_identity == TpmIdentity::Unverified && !expectations.accept_unverified_tpm {
+        return Err(AttestError::UnverifiedTpm);
     }
 
     if let Some(address) = expectations.address {
@@ -569,6 +711,9 @@ pub fn verify(
         reset_count: quote.reset_count,
         restart_count: quote.restart_count,
         firmware_version: quote.firmware_version,
+        tpm_identity: account.tpm_identity,
+        enrollment_method: anchor.method,
+        root_sha256: anchor.root_sha256,
     })
 }
 

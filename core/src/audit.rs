@@ -75,14 +75,17 @@ pub enum RefusedRequest {
     TypedData,
     /// A caller's raw 32-byte digest.
     RawHash,
+    /// An EIP-7702 authorization.
+    Authorization,
 }
 
 impl RefusedRequest {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::Transaction,
         Self::Message,
         Self::TypedData,
         Self::RawHash,
+        Self::Authorization,
     ];
 
     /// The name the log uses.
@@ -93,12 +96,13 @@ impl RefusedRequest {
             Self::Message => "message",
             Self::TypedData => "typed_data",
             Self::RawHash => "raw_hash",
+            Self::Authorization => "authorization",
         }
     }
 }
 
 /// The policy rules a `refuse` entry can name.
-const RULES: [PolicyField; 14] = [
+const RULES: [PolicyField; 23] = [
     PolicyField::Header,
     PolicyField::ChainIds,
     PolicyField::MaxValueWei,
@@ -113,6 +117,15 @@ const RULES: [PolicyField; 14] = [
     PolicyField::TypedDataDomains,
     PolicyField::DailyLimitWei,
     PolicyField::AllowRawHashes,
+    PolicyField::Default,
+    PolicyField::Tokens,
+    PolicyField::TokenMaxAmount,
+    PolicyField::TokenDailyLimit,
+    PolicyField::TokenRecipientsAllow,
+    PolicyField::TokenSpendersAllow,
+    PolicyField::TokenAllowUnlimitedApproval,
+    PolicyField::PermitMaxLifetimeSeconds,
+    PolicyField::AllowAnyChainAuthorization,
 ];
 
 /// What an entry records.

@@ -36,6 +36,10 @@
 //! | ... | `20k` | the owners' addresses, ascending |
 //! | ... | 1 | threshold `M` (checked `1..=k` by [`crate::authority::OwnerSet::decode`]) |
 //! | ... | 8 | the admin nonce: how many owner-approved admin actions the account has executed |
+//! | ... | | only when bit 3 of flags is set (version 3, and only with bit 1): |
+//! | ... | 2 | `e`: length of the EK Name, `1..=`[`MAX_SRK_NAME_LEN`] |
+//! | ... | `e` | the Name of the TPM endorsement key the account is bound to |
+//! | ... | 1 | `1`: the EK was verified through its certificate chain; `0`: an unverified TPM, allowed explicitly |
 //! | ... | | only when bit 4 of flags is set (version 3): the key-lock section |
 //! | ... | 1 | key-lock mode: bit 0 PIN, bit 1 PCRs (then bit 0 of flags is set too), bit 2 boot-once; other bits 0, at least one set |
 //! | ... | 1 | the boot-once PCR: 8..=15 with mode bit 2, else 0 |
@@ -71,8 +75,6 @@ use subtle::ConstantTimeEq;
 pub const MAGIC: [u8; 8] = *b"FLWSEAL\0";
 /// The version of a file with owners.
 pub const VERSION: u16 = 2;
-/// The version of a file with a key-lock section (flag bit 4).
-pub const VERSION_3: u16 = 3;
 /// Flag bit (version 3): the key-lock section follows the owner section.
 pub const FLAG_KEY_LOCK: u16 = 0x0010;
 /// Key-lock mode bit: a PIN.
@@ -91,10 +93,19 @@ pub const FLAG_PCR_POLICY: u16 = 0x0001;
 pub const FLAG_SIGNING_POLICY: u16 = 0x0002;
 /// Flag bit (version 2): the owner set and admin nonce follow the binding tag.
 pub const FLAG_OWNERS: u16 = 0x0004;
-/// Every flag bit version 2 defines.
-pub const KNOWN_FLAGS: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY | FLAG_OWNERS;
+/// Flag bit (version 3): the TPM identity section (EK Name and verified
+/// marker) follows the owner section.
+pub const FLAG_TPM_IDENTITY: u16 = 0x0008;
+/// The version of a file with a TPM identity section (flag bit 3) or a
+/// key-lock section (flag bit 4).
+pub const VERSION_3: u16 = 3;
 /// Every flag bit version 3 defines.
-pub const KNOWN_FLAGS_V3: u16 = KNOWN_FLAGS | FLAG_KEY_LOCK;
+pub const KNOWN_FLAGS: u16 =
+    FLAG_PCR_POLICY | FLAG_SIGNING_POLICY | FLAG_OWNERS | FLAG_TPM_IDENTITY | FLAG_KEY_LOCK;
+/// Every flag bit version 3 defines (the same as [`KNOWN_FLAGS`]).
+pub const KNOWN_FLAGS_V3: u16 = KNOWN_FLAGS;
+/// Every flag bit version 2 defines.
+pub const KNOWN_FLAGS_V2: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY | FLAG_OWNERS;
 /// Every flag bit version 1 defines.
 pub const KNOWN_FLAGS_V1: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY;
 /// Most owners an account has.
@@ -158,6 +169,9 @@ pub const MAX_FILE_LEN: usize = SRK_NAME_OFFSET
     + MAX_SIGNING_POLICY_LEN
     + BINDING_TAG_LEN
     + MAX_OWNER_SECTION_LEN
+    + LENGTH_PREFIX_LEN
+    + MAX_SRK_NAME_LEN
+    + 1
     + KEY_LOCK_FIXED_LEN
     + LENGTH_PREFIX_LEN
     + MAX_POLICY_DIGEST_LEN
@@ -179,6 +193,8 @@ pub enum BackupError {
     LengthOverBound(Field),
     /// A length prefix is zero for a field that cannot be empty.
     EmptyField(Field),
+    /// A one-byte marker holds a value its field does not define.
+    BadMarker(Field),
     /// Bytes follow the integrity check.
     TrailingBytes,
     /// The SHA-256 at the end does not match the bytes before it.
@@ -218,6 +234,8 @@ pub enum Field {
     SigningPolicy,
     /// The owner set and admin nonce.
     Owners,
+    /// The TPM identity section (EK Name, verified marker).
+    TpmIdentity,
     /// The key-lock section.
     KeyLock,
     /// The trailing SHA-256.
@@ -235,6 +253,7 @@ impl Field {
             Field::PolicyDigest => "policy digest",
             Field::SigningPolicy => "signing policy",
             Field::Owners => "owner section",
+            Field::TpmIdentity => "TPM identity section",
             Field::KeyLock => "key-lock section",
             Field::Integrity => "integrity check",
         }
@@ -267,6 +286,9 @@ impl fmt::Display for BackupError {
                 write!(f, "sealed-key file: {field} length is over its bound")
             }
             BackupError::EmptyField(field) => write!(f, "sealed-key file: {field} is empty"),
+            BackupError::BadMarker(field) => {
+                write!(f, "sealed-key file: {field} holds an undefined marker value")
+            }
             BackupError::TrailingBytes => {
                 f.write_str("sealed-key file has bytes after its integrity check")
             }
@@ -281,7 +303,7 @@ impl fmt::Display for BackupError {
             ),
             BackupError::FlagsDoNotFitVersion { version, flags } => write!(
                 f,
-                "sealed-key file version {version} cannot have flags {flags:#06x} (owners need version 2 or 3 and a signing policy; a key-lock section needs version 3)"
+                "sealed-key file version {version} cannot have flags {flags:#06x} (owners need version 2 or 3 and a signing policy; a TPM identity section needs version 3 and a signing policy; a key-lock section needs version 3)"
             ),
         }
     }
@@ -369,6 +391,16 @@ pub struct OwnerSection<'a> {
     pub admin_nonce: u64,
 }
 
+/// The TPM an account is bound to, as the file carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TpmIdentitySection<'a> {
+    /// The Name of the TPM's endorsement key.
+    pub ek_name: &'a [u8],
+    /// `true`: the EK was verified through its certificate chain; `false`:
+    /// an unverified TPM, allowed explicitly.
+    pub verified: bool,
+}
+
 /// The contents of a sealed-key file, borrowed, ready to encode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SealedKeyFile<'a> {
@@ -393,6 +425,7 @@ pub struct SealedKeyFileView<'a> {
     version: u16,
     bound_policy: Option<BoundPolicy<'a>>,
     owner_section: Option<OwnerSection<'a>>,
+    tpm_identity: Option<TpmIdentitySection<'a>>,
     key_lock: Option<KeyLockSection<'a>>,
 }
 
@@ -461,6 +494,13 @@ impl<'a> SealedKeyFileView<'a> {
     #[must_use]
     pub fn owner_section(&self) -> Option<OwnerSection<'a>> {
         self.owner_section
+    }
+
+    /// The TPM identity section (version 3), `None` for a file written
+    /// before it existed.
+    #[must_use]
+    pub fn tpm_identity(&self) -> Option<TpmIdentitySection<'a>> {
+        self.tpm_identity
     }
 
     /// Whether `srk_name` is the recorded SRK Name, compared in constant time.
@@ -609,6 +649,17 @@ impl<'a> SealedKeyFile<'a> {
         } else {
             None
         };
+        let tpm_identity = if flags & FLAG_TPM_IDENTITY != 0 {
+            let (_, ek_name) = r.sized(MAX_SRK_NAME_LEN, Field::TpmIdentity)?;
+            let verified = match r.u8(Field::TpmIdentity)? {
+                0 => false,
+                1 => true,
+                _ => return Err(BackupError::BadMarker(Field::TpmIdentity)),
+            };
+            Some(TpmIdentitySection { ek_name, verified })
+        } else {
+            None
+        };
         let key_lock = if flags & FLAG_KEY_LOCK != 0 {
             let fixed = r.take(KEY_LOCK_FIXED_LEN, Field::KeyLock)?;
             let mut index = [0u8; 4];
@@ -656,6 +707,7 @@ impl<'a> SealedKeyFile<'a> {
             version,
             bound_policy,
             owner_section,
+            tpm_identity,
             key_lock,
         })
     }
@@ -690,6 +742,37 @@ impl<'a> SealedKeyFile<'a> {
         &self,
         bound_policy: Option<BoundPolicy<'_>>,
         owners: Option<OwnerSection<'_>>,
+    ) -> Result<usize, BackupError> {
+        self.encoded_len_with_sections(bound_policy, owners, None)
+    }
+
+    /// The number of bytes [`encode_with_sections`](Self::encode_with_sections) writes.
+    ///
+    /// # Errors
+    /// As [`encoded_len_with_owners`](Self::encoded_len_with_owners), and
+    /// for a TPM identity section without a signing policy or with an empty
+    /// or over-long EK Name.
+    pub fn encoded_len_with_sections(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
+        identity: Option<TpmIdentitySection<'_>>,
+    ) -> Result<usize, BackupError> {
+        self.encoded_len_with_all(bound_policy, owners, identity, None)
+    }
+
+    /// The number of bytes [`encode_with_all`](Self::encode_with_all) writes.
+    ///
+    /// # Errors
+    /// As [`encoded_len_with_sections`](Self::encoded_len_with_sections), and
+    /// [`BackupError::InvalidKeyLock`] for a key-lock section out of range or
+    /// whose PCR bit disagrees with the PCR policy.
+    pub fn encoded_len_with_all(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
+        identity: Option<TpmIdentitySection<'_>>,
+        key_lock: Option<KeyLockSection<'_>>,
     ) -> Result<usize, BackupError> {
         check_len(self.srk_name.len(), MAX_SRK_NAME_LEN, Field::SrkName)?;
         check_len(self.public.len(), MAX_PUBLIC_LEN, Field::Public)?;
@@ -733,6 +816,23 @@ impl<'a> SealedKeyFile<'a> {
             }
             len += section.owners.len() + 8;
         }
+        if let Some(identity) = &identity {
+            if bound_policy.is_none() {
+                return Err(BackupError::FlagsDoNotFitVersion {
+                    version: VERSION_3,
+                    flags: FLAG_TPM_IDENTITY,
+                });
+            }
+            check_len(identity.ek_name.len(), MAX_SRK_NAME_LEN, Field::TpmIdentity)?;
+            len += LENGTH_PREFIX_LEN + identity.ek_name.len() + 1;
+        }
+        if let Some(section) = &key_lock {
+            section.check()?;
+            if (section.mode & KEY_LOCK_PCRS != 0) != self.pcr_policy.is_some() {
+                return Err(BackupError::InvalidKeyLock);
+            }
+            len += KEY_LOCK_FIXED_LEN + LENGTH_PREFIX_LEN + section.policy_digest.len();
+        }
         Ok(len)
     }
 
@@ -773,16 +873,30 @@ impl<'a> SealedKeyFile<'a> {
         owners: Option<OwnerSection<'_>>,
         out: &mut [u8],
     ) -> Result<usize, BackupError> {
-        self.encode_with_key_lock(bound_policy, owners, None, out)
+        self.encode_with_all(bound_policy, owners, None, None, out)
+    }
+
+    /// As [`encode_with_owners`](Self::encode_with_owners), carrying the TPM
+    /// identity section (version 3, flag bit 3) when `identity` is given.
+    ///
+    /// # Errors
+    /// As [`encode_with_owners`](Self::encode_with_owners) and
+    /// [`encoded_len_with_sections`](Self::encoded_len_with_sections).
+    pub fn encode_with_sections(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
+        identity: Option<TpmIdentitySection<'_>>,
+        out: &mut [u8],
+    ) -> Result<usize, BackupError> {
+        self.encode_with_all(bound_policy, owners, identity, None, out)
     }
 
     /// As [`encode_with_owners`](Self::encode_with_owners), carrying the
     /// key-lock section (version 3, flag bit 4) when `key_lock` is given.
     ///
     /// # Errors
-    /// As [`encode_with_owners`](Self::encode_with_owners), and
-    /// [`BackupError::InvalidKeyLock`] for a section out of range or whose PCR
-    /// bit disagrees with the PCR policy.
+    /// As [`encode_with_all`](Self::encode_with_all).
     pub fn encode_with_key_lock(
         &self,
         bound_policy: Option<BoundPolicy<'_>>,
@@ -790,18 +904,29 @@ impl<'a> SealedKeyFile<'a> {
         key_lock: Option<KeyLockSection<'_>>,
         out: &mut [u8],
     ) -> Result<usize, BackupError> {
-        let mut len = self.encoded_len_with_owners(bound_policy, owners)?;
-        if let Some(section) = &key_lock {
-            section.check()?;
-            if (section.mode & KEY_LOCK_PCRS != 0) != self.pcr_policy.is_some() {
-                return Err(BackupError::InvalidKeyLock);
-            }
-            len += KEY_LOCK_FIXED_LEN + LENGTH_PREFIX_LEN + section.policy_digest.len();
-        }
+        self.encode_with_all(bound_policy, owners, None, key_lock, out)
+    }
+
+    /// Encodes the file with every optional section: the TPM identity
+    /// section (flag bit 3) and then the key-lock section (flag bit 4);
+    /// version 3 when either is given.
+    ///
+    /// # Errors
+    /// As [`encode_with_owners`](Self::encode_with_owners) and
+    /// [`encoded_len_with_all`](Self::encoded_len_with_all).
+    pub fn encode_with_all(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
+        identity: Option<TpmIdentitySection<'_>>,
+        key_lock: Option<KeyLockSection<'_>>,
+        out: &mut [u8],
+    ) -> Result<usize, BackupError> {
+        let len = self.encoded_len_with_all(bound_policy, owners, identity, key_lock)?;
         let out = out.get_mut(..len).ok_or(BackupError::BufferTooSmall)?;
         let mut w = Writer { out, pos: 0 };
         w.put(&MAGIC)?;
-        let version = if key_lock.is_some() {
+        let version = if identity.is_some() || key_lock.is_some() {
             VERSION_3
         } else if owners.is_some() {
             VERSION
@@ -818,6 +943,9 @@ impl<'a> SealedKeyFile<'a> {
         }
         if owners.is_some() {
             flags |= FLAG_OWNERS;
+        }
+        if identity.is_some() {
+            flags |= FLAG_TPM_IDENTITY;
         }
         if key_lock.is_some() {
             flags |= FLAG_KEY_LOCK;
@@ -843,6 +971,10 @@ impl<'a> SealedKeyFile<'a> {
             w.put(section.owners)?;
             w.put(&section.admin_nonce.to_be_bytes())?;
         }
+        if let Some(identity) = &identity {
+            w.sized(identity.ek_name)?;
+            w.put(&[u8::from(identity.verified)])?;
+        }
         if let Some(section) = &key_lock {
             let mut bytes = [0u8; KEY_LOCK_FIXED_LEN + LENGTH_PREFIX_LEN + MAX_POLICY_DIGEST_LEN];
             let section_len = section.to_bytes(&mut bytes)?;
@@ -857,17 +989,25 @@ impl<'a> SealedKeyFile<'a> {
 }
 
 /// Owners exist only in versions 2 and 3, always with a signing policy, and a
-/// version 2 file always has them. A key-lock section exists only in version
-/// 3, which always has one.
+/// version 2 file always has them. The TPM identity section (with a signing
+/// policy) and the key-lock section exist only in version 3, which always has
+/// at least one of them.
 fn check_flags(version: u16, flags: u16) -> Result<(), BackupError> {
     let has_owners = flags & FLAG_OWNERS != 0;
+    let has_policy = flags & FLAG_SIGNING_POLICY != 0;
+    let has_identity = flags & FLAG_TPM_IDENTITY != 0;
     let has_key_lock = flags & FLAG_KEY_LOCK != 0;
     let fits = if version == VERSION_1 {
         flags & !KNOWN_FLAGS_V1 == 0
     } else if version == VERSION {
-        flags & !KNOWN_FLAGS == 0 && has_owners && flags & FLAG_SIGNING_POLICY != 0
+        flags & !KNOWN_FLAGS_V2 == 0 && has_owners && has_policy
     } else {
-        has_key_lock && (!has_owners || flags & FLAG_SIGNING_POLICY != 0)
+        // Version 3: a TPM identity section (covered by the binding tag, so
+        // with a signing policy) or a key-lock section, or both; owners only
+        // with the signing policy.
+        (has_identity || has_key_lock)
+            && (!has_identity || has_policy)
+            && (!has_owners || has_policy)
     };
     if fits {
         Ok(())

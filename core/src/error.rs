@@ -11,6 +11,10 @@ use core::fmt;
 pub enum Error {
     /// Attestation evidence is malformed or does not verify.
     Attest(crate::attest::AttestError),
+    /// A credential could not be made for an EK.
+    Credential(crate::credential::CredentialError),
+    /// An enrollment record or a credential activation was refused.
+    Enrollment(crate::enrollment::EnrollmentError),
     /// An audit log does not verify against its head.
     #[cfg(feature = "std")]
     Audit(crate::audit::AuditError),
@@ -45,12 +49,21 @@ pub enum Error {
     /// Data sealed to the TPM is malformed, altered or too large.
     #[cfg(feature = "std")]
     SealedData(crate::sealed_data::SealedDataError),
+    /// An EIP-712 typed-data document that does not parse or hash.
+    #[cfg(feature = "std")]
+    TypedData(crate::wallet::typed_data::TypedDataError),
+    /// The TPM did not prove its identity (EK certificate) or is not the
+    /// TPM the account is bound to.
+    #[cfg(feature = "std")]
+    TpmIdentity(crate::tpm::ek::TpmIdentityError),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Error::Attest(e) => write!(f, "{e}"),
+            Error::Credential(e) => write!(f, "{e}"),
+            Error::Enrollment(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
             Error::Audit(e) => write!(f, "{e}"),
             Error::Authority(e) => write!(f, "{e}"),
@@ -71,6 +84,9 @@ impl fmt::Display for Error {
             Self::Keystore(e) => write!(f, "keystore: {e}"),
             #[cfg(feature = "std")]
             Self::SealedData(e) => write!(f, "{e}"),
+            #[cfg(feature = "std")]
+            Self::TypedData(e) => write!(f, "{e}"),
+            Self::TpmIdentity(e) => write!(f, "{e}"),
         }
     }
 }
@@ -78,6 +94,18 @@ impl fmt::Display for Error {
 impl From<crate::attest::AttestError> for Error {
     fn from(e: crate::attest::AttestError) -> Self {
         Error::Attest(e)
+    }
+}
+
+impl From<crate::credential::CredentialError> for Error {
+    fn from(e: crate::credential::CredentialError) -> Self {
+        Error::Credential(e)
+    }
+}
+
+impl From<crate::enrollment::EnrollmentError> for Error {
+    fn from(e: crate::enrollment::EnrollmentError) -> Self {
+        Error::Enrollment(e)
     }
 }
 
@@ -184,7 +212,21 @@ impl From<crate::sealed_data::SealedDataError> for Error {
 }
 
 #[cfg(feature = "std")]
+impl From<crate::wallet::typed_data::TypedDataError> for Error {
+    fn from(e: crate::wallet::typed_data::TypedDataError) -> Self {
+        Self::TypedData(e)
+    }
+}
+
+#[cfg(feature = "std")]
 impl std::error::Error for Error {}
 
 /// The crate's result type.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(feature = "std")]
+impl From<crate::tpm::ek::TpmIdentityError> for Error {
+    fn from(e: crate::tpm::ek::TpmIdentityError) -> Self {
+        Error::TpmIdentity(e)
+    }
+}

@@ -20,6 +20,8 @@ pub mod audit;
 pub mod authority;
 pub mod backup;
 pub mod counter;
+pub mod credential;
+pub mod enrollment;
 pub mod error;
 pub mod keccak;
 #[cfg(feature = "std")]
@@ -36,5 +38,7 @@ pub mod tpm;
 pub mod tx;
 #[cfg(feature = "std")]
 pub mod wallet;
+#[cfg(feature = "std")]
+pub mod x509;
 
 pub use error::{Error, Result};

@@ -39,7 +39,8 @@ use zeroize::Zeroizing;
 
 use crate::tpm::command::{self, DictionaryAttackState, ObjectBlob, Srk, SECRET_LEN};
 use crate::tpm::{
-    template, Name, ParameterEncryption, PcrSelection, SessionKind, Tpm, TpmError, TpmRc, Transport,
+    template, Name, ParameterEncryption, PcrSelection, SessionKind, SessionSalt, Tpm, TpmError,
+    TpmRc, Transport,
 };
 
 /// How many times a candidate key is redrawn before giving up (a uniformly
@@ -243,6 +244,10 @@ pub enum SealError {
     BootOnceLockFailed(TpmError),
     /// A boot-once PCR outside 8..=15.
     InvalidBootOncePcr(u8),
+    /// The SRK the TPM answered with is not the key the EK-verified TPM
+    /// holds at that handle: an interposer substituted it. Nothing secret
+    /// was sent.
+    SrkNotResident,
 }
 
 impl fmt::Display for SealError {
@@ -294,6 +299,10 @@ impl fmt::Display for SealError {
             Self::InvalidBootOncePcr(index) => write!(
                 f,
                 "PCR {index} cannot hold a boot-once lock: choose a non-resettable PCR in 8..=15"
+            ),
+            Self::SrkNotResident => f.write_str(
+                "the SRK the TPM answered with is not the key the EK-verified TPM holds: \
+                 the TPM's answers were substituted; nothing secret was sent",
             ),
         }
     }
@@ -670,6 +679,10 @@ fn seal_under<T: Transport>(
     let policy: &[u8] = policy_digest.as_ref().map_or(&[], |digest| &digest[..]);
     let user_auth: &[u8] = pin.map_or(&[], |pin| &pin.as_bytes()[..]);
     let mut session = tpm.start_salted_session(srk, SessionKind::Hmac)?;
+    if let Err(error) = check_srk_resident(tpm, srk, &mut session) {
+        tpm.flush_or_defer(session.handle());
+        return Err(error);
+    }
     session.end_after_next_command();
     let created =
         tpm.create_sealed_object(srk, &mut session, secret, policy, user_auth, encryption);
@@ -689,6 +702,32 @@ fn seal_under<T: Transport>(
         return Err(SealError::UnsealMismatch);
     }
     Ok(sealed)
+}
+
+/// With sessions salted to the verified EK, asks the TPM behind that EK,
+/// through `session`, which key it holds at the SRK's handle: an SRK answer
+/// an interposer substituted is refused before the secret is sent under it.
+fn check_srk_resident<T: Transport>(
+    tpm: &mut Tpm<T>,
+    srk: &Srk,
+    session: &mut crate::tpm::Session,
+) -> Result<(), SealError> {
+    if !matches!(tpm.session_salt(), SessionSalt::Ek { .. }) {
+        return Ok(());
+    }
+    // The TPM checks the command HMAC over the Name we believe: a Name it
+    // does not hold at that handle fails there already.
+    let resident = match tpm.read_public_in_session(srk.handle(), srk.name(), session) {
+        Ok(name) => name,
+        Err(TpmError::Tpm { rc, .. }) if rc.is(TpmRc::BAD_AUTH) || rc.is(TpmRc::AUTH_FAIL) => {
+            return Err(SealError::SrkNotResident)
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if !bool::from(resident.as_bytes().ct_eq(srk.name().as_bytes())) {
+        return Err(SealError::SrkNotResident);
+    }
+    Ok(())
 }
 
 fn unseal_under<T: Transport>(

@@ -11,8 +11,21 @@
 //! which fails if one exists; a rename for an explicit replacement), then
 //! the directory is fsynced. A crash at any point leaves the old file or the
 //! new one, never a torn one; a leftover temp file is removed the next time
-//! the directory is opened. A directory is meant to be used by one process
-//! at a time.
+//! the directory is opened.
+//!
+//! # One writer at a time
+//!
+//! Any number of processes (and wallets in one process) may open the same
+//! directory. Every read-modify-write of its files runs under an exclusive
+//! lock: `flock(2)` on [`LOCK_FILE`], taken by [`StateDir::lock`] and
+//! released when the [`StateLock`] is dropped, or by the kernel when its
+//! process dies, so a crashed holder never leaves the directory locked. A
+//! writer re-reads what it changes under the lock, so no update is lost to
+//! another writer; the wallet's spend ledger is re-read, checked and
+//! reserved under the lock before a signature is made. Reads without the
+//! lock see the old file or the new one (renames are atomic), never a torn
+//! one. The lock is advisory: it orders the processes that use this code,
+//! not a process that writes the files by other means.
 
 use core::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -30,6 +43,8 @@ pub const ACCOUNT_FILE: &str = "account.flwseal";
 pub const SPEND_LEDGER_FILE: &str = "spend.flwspend";
 /// The append-only audit log of the account's signing policies.
 pub const POLICY_LOG_FILE: &str = "policy-audit.log";
+/// The lock file whose `flock` makes writers take turns. It holds no data.
+pub const LOCK_FILE: &str = ".lock";
 /// The prefix of temp files; anything starting with it is a leftover of an interrupted write.
 pub const TEMP_PREFIX: &str = ".account.flwseal.tmp-";
 /// Mode of the state directory.
@@ -61,6 +76,8 @@ pub enum IoStep {
     Remove,
     /// Reading the spend ledger or the policy audit log.
     ReadStateFile,
+    /// Opening or locking the lock file.
+    Lock,
 }
 
 impl fmt::Display for IoStep {
@@ -76,6 +93,7 @@ impl fmt::Display for IoStep {
             IoStep::Rename => "moving the account file into place",
             IoStep::Remove => "removing a file",
             IoStep::ReadStateFile => "reading the spend ledger or the policy log",
+            IoStep::Lock => "locking the state directory",
         })
     }
 }
@@ -206,6 +224,15 @@ impl SealedAccount {
     }
 }
 
+/// The exclusive lock on a state directory, held until dropped (see the
+/// [module documentation](self)).
+#[derive(Debug)]
+#[must_use = "the lock is released when this value is dropped"]
+pub struct StateLock {
+    // Closing the file releases the flock.
+    _file: File,
+}
+
 /// The state directory.
 #[derive(Debug, Clone)]
 pub struct StateDir {
@@ -247,8 +274,38 @@ impl StateDir {
         let state = Self {
             dir: path.to_path_buf(),
         };
+        // A temp file is a leftover only when nobody holds the lock: every
+        // write happens under it.
+        let _lock = state.lock()?;
         state.remove_temp_files()?;
         Ok(state)
+    }
+
+    /// Takes the directory's exclusive lock, waiting while another process
+    /// (or another handle in this one) holds it. Every read-modify-write of
+    /// the directory's files happens under it.
+    ///
+    /// # Errors
+    /// [`StateError::NotARegularFile`] when the lock file is a symlink or
+    /// not a regular file, or an I/O error ([`IoStep::Lock`]).
+    pub fn lock(&self) -> Result<StateLock, StateError> {
+        let path = self.dir.join(LOCK_FILE);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if !meta.file_type().is_file() => return Err(StateError::NotARegularFile),
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(StateError::Io(IoStep::Lock, e.kind())),
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(FILE_MODE)
+            .open(&path)
+            .map_err(io(IoStep::Lock))?;
+        file.lock().map_err(io(IoStep::Lock))?;
+        Ok(StateLock { _file: file })
     }
 
     /// The directory's path.
@@ -275,20 +332,31 @@ impl StateDir {
         }
     }
 
-    /// Stores a new account. Never replaces an existing one.
+    /// Stores a new account, under the directory's lock. Never replaces an
+    /// existing one.
     ///
     /// # Errors
     /// [`StateError::Format`] when `sealed` is not a valid sealed-key file,
     /// [`StateError::AccountExists`] when an account is already there (it is
     /// left untouched), or an I/O error.
     pub fn create_account(&self, sealed: &[u8]) -> Result<(), StateError> {
+        let lock = self.lock()?;
+        self.create_account_locked(&lock, sealed)
+    }
+
+    /// As [`create_account`](Self::create_account), for a caller that holds the lock.
+    pub(crate) fn create_account_locked(
+        &self,
+        _lock: &StateLock,
+        sealed: &[u8],
+    ) -> Result<(), StateError> {
         SealedKeyFile::parse(sealed)?;
         if self.has_account()? {
             return Err(StateError::AccountExists);
         }
         let temp = self.write_temp(sealed)?;
-        // link(2) fails if the target exists, so a racing writer cannot be
-        // overwritten between the check above and this point.
+        // link(2) fails if the target exists, so a writer that does not take
+        // the lock still cannot be overwritten.
         let linked = fs::hard_link(&temp, self.account_path());
         let removed = fs::remove_file(&temp);
         match linked {
@@ -302,19 +370,25 @@ impl StateDir {
         self.sync_dir()
     }
 
-    /// Replaces the account atomically: an explicit, deliberate overwrite.
+    /// Replaces the account atomically, under the directory's lock: an
+    /// explicit, deliberate overwrite.
     ///
     /// # Errors
     /// [`StateError::Format`] when `sealed` is not a valid sealed-key file,
     /// or an I/O error (the old file is then still in place).
     pub fn replace_account(&self, sealed: &[u8]) -> Result<(), StateError> {
+        let lock = self.lock()?;
+        self.replace_account_locked(&lock, sealed)
+    }
+
+    /// As [`replace_account`](Self::replace_account), for a caller that holds the lock.
+    pub(crate) fn replace_account_locked(
+        &self,
+        lock: &StateLock,
+        sealed: &[u8],
+    ) -> Result<(), StateError> {
         SealedKeyFile::parse(sealed)?;
-        let temp = self.write_temp(sealed)?;
-        if let Err(e) = fs::rename(&temp, self.account_path()) {
-            let _ = fs::remove_file(&temp);
-            return Err(StateError::Io(IoStep::Rename, e.kind()));
-        }
-        self.sync_dir()
+        self.replace_file(lock, ACCOUNT_FILE, sealed)
     }
 
     /// Reads the account and checks its format and integrity.
@@ -395,8 +469,14 @@ impl StateDir {
 
     /// Replaces `name` (the spend ledger or the policy log) atomically: temp
     /// file, fsync, rename, fsync of the directory. A crash leaves the old
-    /// file or the new one.
-    pub(crate) fn replace_file(&self, name: &str, bytes: &[u8]) -> Result<(), StateError> {
+    /// file or the new one. The caller holds the lock and read what it
+    /// changes under it.
+    pub(crate) fn replace_file(
+        &self,
+        _lock: &StateLock,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(), StateError> {
         let temp = self.write_temp(bytes)?;
         if let Err(e) = fs::rename(&temp, self.dir.join(name)) {
             let _ = fs::remove_file(&temp);

@@ -18,6 +18,9 @@ use tpm2_protocol::TpmWriter;
 use zeroize::Zeroize;
 
 pub mod command;
+pub mod credential;
+#[cfg(feature = "std")]
+pub mod ek;
 pub mod frame;
 pub mod kdf;
 pub mod quote;
@@ -30,7 +33,7 @@ pub mod transport;
 
 pub use frame::ResponseDefect;
 pub use rc::{RcFormat, RcIndex, TpmRc};
-pub use session::{ParameterEncryption, Session, SessionKind};
+pub use session::{ParameterEncryption, Session, SessionKind, SessionSalt};
 pub use transport::{Transport, TransportError};
 
 /// Size of the command, response and parameter buffers. swtpm and hardware TPMs
@@ -90,6 +93,14 @@ pub enum TpmError {
     InvalidSrkPoint,
     /// The operating system's entropy source failed.
     Entropy,
+    /// A secret-bearing session was asked for before the TPM's identity was
+    /// established (its EK verified, or an unverified TPM allowed explicitly).
+    NoTpmIdentity,
+    /// The endorsement key the TPM derives now is not the verified one: the
+    /// TPM or its answers were swapped. No session was started.
+    EkNameMismatch,
+    /// The endorsement key's public key is unusable for salting.
+    InvalidEkKey,
 }
 
 impl TpmError {
@@ -133,6 +144,13 @@ impl fmt::Display for TpmError {
             }
             Self::InvalidSrkPoint => f.write_str("the SRK public key is not a valid P-256 point"),
             Self::Entropy => f.write_str("the operating system entropy source failed"),
+            Self::NoTpmIdentity => f.write_str(
+                "refusing a secret-bearing TPM session: the TPM's endorsement key was not verified",
+            ),
+            Self::EkNameMismatch => f.write_str(
+                "the TPM's endorsement key differs from the verified one: TPM or transport swapped, nothing sent",
+            ),
+            Self::InvalidEkKey => f.write_str("the endorsement key's public key is unusable"),
         }
     }
 }
@@ -159,6 +177,9 @@ pub const fn command_name(command: u32) -> &'static str {
     match command {
         0x131 => "CreatePrimary",
         0x144 => "Startup",
+        0x147 => "ActivateCredential",
+        0x151 => "PolicySecret",
+        0x168 => "MakeCredential",
         0x153 => "Create",
         0x157 => "Load",
         0x158 => "Quote",
@@ -417,6 +438,14 @@ pub(crate) enum Authorization<'a> {
         /// Ask for the first response parameter encrypted (`encrypt` attribute).
         encrypt: bool,
     },
+    /// Two authorizations: the empty password for the first handle, and for
+    /// the second a policy session whose policy is already satisfied and asks
+    /// for no auth value (so it carries no HMAC), such as
+    /// `PolicySecret(TPM_RH_ENDORSEMENT)` for the endorsement key.
+    PasswordThenPolicy {
+        /// The policy session's handle.
+        policy_session: u32,
+    },
 }
 
 /// A TPM 2.0 reached through a transport.
@@ -430,6 +459,7 @@ pub struct Tpm<T: Transport> {
     drbg: Drbg,
     pending_flushes: heapless::Vec<u32, MAX_PENDING_FLUSHES>,
     sweep_needed: bool,
+    salt: SessionSalt,
 }
 
 impl<T: Transport> fmt::Debug for Tpm<T> {
@@ -456,7 +486,26 @@ impl<T: Transport> Tpm<T> {
             drbg: Drbg::new(seed),
             pending_flushes: heapless::Vec::new(),
             sweep_needed: false,
+            salt: SessionSalt::Unset,
         }
+    }
+
+    /// What secret-bearing sessions are salted to.
+    #[must_use]
+    pub const fn session_salt(&self) -> &SessionSalt {
+        &self.salt
+    }
+
+    /// Salts every later secret-bearing session to the endorsement key of
+    /// `kind` whose Name is `name` (one verified through its certificate).
+    pub fn salt_sessions_to_ek(&mut self, kind: command::EkKind, name: Name) {
+        self.salt = SessionSalt::Ek { kind, name };
+    }
+
+    /// Salts later sessions to the SRK the caller passes, unauthenticated:
+    /// only for a TPM whose EK could not be verified, allowed explicitly.
+    pub fn salt_sessions_to_unverified_srk(&mut self) {
+        self.salt = SessionSalt::UnverifiedSrk;
     }
 
     /// A TPM whose generator is seeded from the operating system.
@@ -861,6 +910,20 @@ impl<T: Transport> Tpm<T> {
                 at = frame::put(out, at, &[session::CONTINUE_SESSION])?;
                 at = frame::put_sized(out, at, &[])?;
             }
+            Authorization::PasswordThenPolicy { policy_session } => {
+                let mut nonce = [0u8; session::NONCE_LEN];
+                self.drbg.fill(&mut nonce);
+                let size = 9 + 4 + 2 + session::NONCE_LEN + 1 + 2;
+                at = frame::put_u32(out, at, size as u32)?;
+                at = frame::put_u32(out, at, RS_PW)?;
+                at = frame::put_sized(out, at, &[])?;
+                at = frame::put(out, at, &[session::CONTINUE_SESSION])?;
+                at = frame::put_sized(out, at, &[])?;
+                at = frame::put_u32(out, at, *policy_session)?;
+                at = frame::put_sized(out, at, &nonce)?;
+                at = frame::put(out, at, &[session::CONTINUE_SESSION])?;
+                at = frame::put_sized(out, at, &[])?;
+            }
             Authorization::Session { session, .. } => {
                 let size_at = at;
                 at = frame::put_u32(out, at, 0)?;
@@ -914,7 +977,11 @@ impl<T: Transport> Tpm<T> {
         }
         self.response_len = received;
 
-        let session_count = usize::from(!matches!(authorization, Authorization::None));
+        let session_count = match authorization {
+            Authorization::None => 0,
+            Authorization::PasswordThenPolicy { .. } => 2,
+            _ => 1,
+        };
         let parsed = frame::parse_response(
             self.response.get(..received).unwrap_or(&[]),
             command_code,
@@ -938,7 +1005,9 @@ impl<T: Transport> Tpm<T> {
         };
         match authorization {
             Authorization::None => {}
-            Authorization::Password => {
+            // The policy session has no key: its response HMAC proves nothing,
+            // and the password entry is checked like a lone password's.
+            Authorization::Password | Authorization::PasswordThenPolicy { .. } => {
                 let auth = layout.auths[0];
                 if auth.nonce.len != 0
                     || auth.hmac.len != 0

@@ -7,8 +7,14 @@
 //! attestation evidence and TPM-bound backups; never the key.
 //!
 //! Two key modes: [`KeyMode::Strict`] unseals the key for every signature and
-//! wipes it at once; [`KeyMode::Cached`] keeps the unsealed key in zeroizing
-//! memory until the wallet is closed (or the mode is set back to strict).
+//! wipes it at once; [`KeyMode::Cached`] keeps the unsealed key until the
+//! wallet is closed (or the mode is set back to strict), on a page of its own
+//! that is `mlock`ed (never swapped out), marked `MADV_DONTDUMP` (left out of
+//! core dumps) and wiped when the key goes ([`Wallet::cached_key_protection`]).
+//! A library does not change its host process on its own: a process that
+//! owns itself and caches a key also calls [`make_process_non_dumpable`]
+//! (the signing service does; the Python face does by default, and C hosts
+//! opt in).
 //!
 //! Every unseal first checks the SRK Name recorded in the account against the
 //! TPM's own, and checks that the unsealed key belongs to the recorded
@@ -50,9 +56,24 @@
 //! Each signing call decodes its input, checks the policy, and only then
 //! touches the key; a refusal is [`PolicyError::Violation`](policy::PolicyError::Violation) and nothing is
 //! signed. With `daily_limit_wei` set, each signed transaction's worst case
-//! (value + maximum fee) is written to the spend ledger
-//! ([`SPEND_LEDGER_FILE`]) atomically before
-//! the signed bytes are returned, so a crash never forgets a spend.
+//! (value + maximum fee) is reserved in the spend ledger
+//! ([`SPEND_LEDGER_FILE`]) before the signature is made and committed
+//! before the signed bytes are returned ([`crate::policy::ledger`]), so a
+//! crash never forgets a spend: a reservation whose process died counts
+//! until it expires.
+//!
+//! # Several processes, one state directory
+//!
+//! Wallets in any number of processes may share a state directory. Every
+//! read-modify-write (the spend ledger, the audit log, the account file)
+//! runs under the directory's exclusive lock ([`StateDir::lock`]), and
+//! each locked step first re-reads the account file: a policy, owners or
+//! admin nonce changed by another process is checked against the key
+//! (binding tag) and takes effect at once, so an approval is never
+//! accepted twice and no process signs under a replaced policy. The
+//! ledger is re-read under the lock, and the daily limit is checked and
+//! the spend reserved before the lock is released, so concurrent signers
+//! together never pass the limit.
 //!
 //! A sealed-key file written before signing policies existed carries none:
 //! such an account loads, attests with [`NO_POLICY_HASH`] and can be backed
@@ -61,7 +82,7 @@
 //! instead would let a writer of the state directory strip a policy by
 //! rewriting the file in the old form.
 //!
-//! What a writer of the state directory can still do: put back an older
+//! What a writer of the state directory that bypasses this code can still do: put back an older
 //! account file with the policy it had then (it was validly bound), delete
 //! the spend ledger (which restarts the 24-hour history) or edit the audit
 //! log. Defeating rollback needs a monotonic counter the writer cannot reset
@@ -73,6 +94,7 @@ use std::boxed::Box;
 use std::path::Path;
 use std::string::String;
 
+use secret_memory::LockedBox;
 use zeroize::Zeroizing;
 
 use crate::attest::{self, AkSignature, Evidence, NO_POLICY_HASH};
@@ -83,20 +105,28 @@ use crate::backup::{
     MAX_FILE_LEN,
 };
 use crate::counter::{self, CounterAuth};
-use crate::policy::ledger::{Clock, SpendLedger, SystemClock, MAX_LEDGER_LEN};
-use crate::policy::{self, Eip712Domain, Policy, PolicyError};
+use crate::policy::ledger::{
+    Asset, Clock, ReservationId, SpendLedger, SystemClock, MAX_LEDGER_LEN,
+};
+use crate::policy::{self, Decision, Eip712Domain, Policy, PolicyError};
 use crate::seal::{self, KeyLock, PinAuth, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
-use crate::state::{SealedAccount, StateDir, StateError, SPEND_LEDGER_FILE};
+use crate::state::{SealedAccount, StateDir, StateError, StateLock, SPEND_LEDGER_FILE};
 use crate::tpm::command::SECRET_LEN;
+use crate::tpm::ek::TpmIdentityError;
 use crate::tpm::{self, Name, ParameterEncryption, PcrSelection, Tpm, Transport};
 use crate::tx;
 use crate::{Error, Result};
 
 pub mod base64;
+mod enroll;
 mod keystore;
+pub mod typed_data;
+
+pub use enroll::EnrollmentRequest;
 
 pub use keystore::{MIN_EXPORT_PBKDF2_ROUNDS, MIN_EXPORT_SCRYPT_LOG_N, MIN_EXPORT_SCRYPT_R};
+pub use secret_memory::{make_process_non_dumpable, process_is_dumpable, Protection};
 
 /// The hash-chained audit log of the state directory ([`crate::audit`]).
 pub const AUDIT_LOG_FILE: &str = "audit.log";
@@ -105,9 +135,23 @@ pub const AUDIT_LOG_FILE: &str = "audit.log";
 /// (policy, owners, admin nonce) to the wallet key.
 pub const ACCOUNT_BINDING_KEY_LABEL: &[u8] = b"flare-wallet/account-binding/v2";
 
-/// Domain separation label of the key that binds a version 3 account file
-/// (policy, owners and admin nonce if any, key-lock section) to the wallet key.
+/// Test hook, for the tests that kill a process between reserving a spend
+/// and committing it: when this environment variable names a path, a
+/// wallet that has just reserved a spend creates that file and then waits
+/// until its process is killed. Never set it outside such a test.
+pub const TEST_HOOK_PAUSE_AFTER_RESERVE: &str = "FLARE_WALLET_TEST_HOOK_PAUSE_AFTER_RESERVE";
+
+/// The label of the binding key of a version 3 account file, whose tag also
+/// covers the TPM identity section and the key-lock section.
 pub const ACCOUNT_BINDING_KEY_LABEL_V3: &[u8] = b"flare-wallet/account-binding/v3";
+
+/// The TPM an account is bound to: its EK Name and whether that EK was
+/// verified when the account was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct AccountTpmBinding {
+    ek_name: Name,
+    verified: bool,
+}
 
 /// The transport a wallet drives: any [`Transport`] that can move between threads.
 pub type BoxedTransport = Box<dyn Transport + Send>;
@@ -202,6 +246,9 @@ pub enum WalletError {
         /// The TPM counter's value.
         counter: u64,
     },
+    /// The state directory's account file now holds another sealed key than
+    /// the loaded one (another process replaced it). Nothing was signed.
+    AccountReplaced,
 }
 
 impl fmt::Display for WalletError {
@@ -246,6 +293,9 @@ impl fmt::Display for WalletError {
             }
             WalletError::WeakExportKdf => {
                 "keystore export refuses a KDF weaker than scrypt n=2^17 r=8 or pbkdf2 with 600000 iterations"
+            }
+            WalletError::AccountReplaced => {
+                "the state directory now holds another sealed key than the loaded account (replaced by another process); nothing was signed"
             }
         })
     }
@@ -297,35 +347,32 @@ struct Account {
     policy: Option<BoundAccountPolicy>,
     /// `None` for an ownerless account.
     admin: Option<AdminState>,
+    /// `None` for an account file written before the TPM identity section.
+    identity: Option<AccountTpmBinding>,
     ledger: SpendLedger,
     rollback: Rollback,
 }
 
 /// The tag that binds an account's policy (and owners and admin nonce, for
 /// a version 2 file) to its key: an HMAC-SHA-256 under a key derived from
-/// the wallet key. Without owners it is the version 1 tag,
+/// the wallet key ([`policy::derive_binding_key`]). Without owners it is the version 1 tag,
 /// [`Policy::binding_tag`] over the stored encoding.
 fn binding_tag(
     key: &SecretKey,
     address: &Address,
     policy_encoding: &[u8],
     admin: Option<(&[u8], u64)>,
+    identity: Option<&AccountTpmBinding>,
     key_lock: Option<&[u8]>,
 ) -> [u8; 32] {
     use hmac::Mac as _;
-    let secret = key.to_bytes();
-    let label = match (admin, key_lock) {
-        (_, Some(_)) => ACCOUNT_BINDING_KEY_LABEL_V3,
-        (None, None) => policy::BINDING_KEY_LABEL,
-        (Some(_), None) => ACCOUNT_BINDING_KEY_LABEL,
-    };
-    let mut derive = crate::tpm::kdf::hmac_sha256(&secret[..]);
-    derive.update(label);
-    let binding_key = Zeroizing::new(<[u8; 32]>::from(derive.finalize().into_bytes()));
-    let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
-    mac.update(&address.0);
-    if let Some(section) = key_lock {
-        // Version 3: every section, each present-marked or length-prefixed.
+    if identity.is_some() || key_lock.is_some() {
+        // Version 3: every section, each length-prefixed or marked present.
+        // A file with the TPM identity section and no key-lock section is
+        // tagged exactly as before the key-lock section existed.
+        let binding_key = policy::derive_binding_key(key, ACCOUNT_BINDING_KEY_LABEL_V3);
+        let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
+        mac.update(&address.0);
         let policy_len = u16::try_from(policy_encoding.len()).unwrap_or(u16::MAX);
         mac.update(&policy_len.to_be_bytes());
         mac.update(policy_encoding);
@@ -337,9 +384,32 @@ fn binding_tag(
                 mac.update(&nonce.to_be_bytes());
             }
         }
-        mac.update(section);
+        match identity {
+            // An EK Name is never empty: length 0 marks the section absent.
+            None => mac.update(&0u16.to_be_bytes()),
+            Some(identity) => {
+                let name = identity.ek_name.as_bytes();
+                let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX);
+                mac.update(&name_len.to_be_bytes());
+                mac.update(name);
+                mac.update(&[u8::from(identity.verified)]);
+            }
+        }
+        if let Some(section) = key_lock {
+            mac.update(&[1]);
+            mac.update(section);
+        }
         return mac.finalize().into_bytes().into();
     }
+    let label = match admin {
+        None => policy::BINDING_KEY_LABEL,
+        Some(_) => ACCOUNT_BINDING_KEY_LABEL,
+    };
+    // Version 1 (no owners) and version 2 alike: the MAC is keyed with a key
+    // derived from the wallet key, never the wallet key itself.
+    let binding_key = policy::derive_binding_key(key, label);
+    let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
+    mac.update(&address.0);
     match admin {
         None => mac.update(policy_encoding),
         Some((owners, nonce)) => {
@@ -368,9 +438,11 @@ pub struct Wallet {
     tpm: Option<Tpm<BoxedTransport>>,
     state: StateDir,
     srk_name: Name,
+    identity: crate::tpm::ek::TpmIdentity,
     account: Option<Account>,
     key_mode: KeyMode,
-    cached_key: Option<SecretKey>,
+    /// On its own `mlock`ed, `MADV_DONTDUMP` page ([`LockedBox`]).
+    cached_key: Option<LockedBox<SecretKey>>,
     encryption: ParameterEncryption,
     clock: Box<dyn Clock>,
     /// The PIN of a PIN-locked account, for every unseal.
@@ -463,6 +535,7 @@ fn encode_sealed(
     sealed: &SealedObject,
     policy: Option<&BoundAccountPolicy>,
     admin: Option<&AdminState>,
+    identity: Option<&AccountTpmBinding>,
     rollback: Rollback,
 ) -> Result<SealedAccount> {
     let strip = |blob: &[u8]| -> Result<std::vec::Vec<u8>> {
@@ -511,8 +584,17 @@ fn encode_sealed(
         _ => None,
     };
     let mut out = std::vec![0u8; MAX_FILE_LEN];
-    let len =
-        file.encode_with_key_lock(bound, section, key_lock_section(sealed, rollback), &mut out)?;
+    let identity_section = identity.map(|identity| crate::backup::TpmIdentitySection {
+        ek_name: identity.ek_name.as_bytes(),
+        verified: identity.verified,
+    });
+    let len = file.encode_with_all(
+        bound,
+        section,
+        identity_section,
+        key_lock_section(sealed, rollback),
+        &mut out,
+    )?;
     out.truncate(len);
     Ok(SealedAccount::from_bytes(out)?)
 }
@@ -524,9 +606,81 @@ impl Wallet {
     ///
     /// # Errors
     /// Transport, TPM and state-directory errors.
+    ///
+    /// The TPM's identity comes from the roots of `$FLARE_WALLET_TPM_ROOTS`;
+    /// a TPM that fails them (or any TPM, when the variable is unset) is
+    /// accepted as **unverified** and [`tpm_identity`](Self::tpm_identity)
+    /// says so. Use [`open_with_trust`](Self::open_with_trust) to refuse it.
     pub fn open(tcti: &str, state_dir: &Path) -> Result<Self> {
         let transport = tpm::transport::open(tcti)?;
         Self::with_transport(Box::new(transport), state_dir)
+    }
+
+    /// Opens the TPM named by `tcti` and the state directory, refusing a TPM
+    /// that does not prove itself under `trust`: its EK certificate must chain
+    /// to one of the roots and certify the EK the TPM derives (unless `trust`
+    /// explicitly allows an unverified TPM). Every secret-bearing session is
+    /// then salted to that EK.
+    ///
+    /// # Errors
+    /// [`TpmIdentityError`](crate::tpm::ek::TpmIdentityError) for a TPM that
+    /// cannot prove itself; transport, TPM and state-directory errors.
+    pub fn open_with_trust(
+        tcti: &str,
+        state_dir: &Path,
+        trust: &crate::tpm::ek::TpmTrust,
+    ) -> Result<Self> {
+        let transport = tpm::transport::open(tcti)?;
+        Self::with_transport_and_trust(Box::new(transport), state_dir, trust)
+    }
+
+    /// As [`open_with_trust`](Self::open_with_trust), over a transport the
+    /// caller built.
+    ///
+    /// # Errors
+    /// As [`open_with_trust`](Self::open_with_trust).
+    pub fn with_transport_and_trust(
+        transport: BoxedTransport,
+        state_dir: &Path,
+        trust: &crate::tpm::ek::TpmTrust,
+    ) -> Result<Self> {
+        let state = StateDir::open(state_dir)?;
+        let mut tpm = Tpm::new(transport)?;
+        let established = tpm.startup().map_err(Error::from).and_then(|()| {
+            let identity = crate::tpm::ek::establish(&mut tpm, trust)
+                .map_err(|e| Error::TpmIdentity(e.kind))?;
+            let srk_name = seal::srk_name(&mut tpm)?;
+            Ok((identity, srk_name))
+        });
+        // The TPM is free for other clients until this wallet's next operation.
+        tpm.transport_mut().end_operation();
+        let (identity, srk_name) = established?;
+        Ok(Self {
+            tpm: Some(tpm),
+            state,
+            srk_name,
+            identity,
+            account: None,
+            key_mode: KeyMode::Strict,
+            cached_key: None,
+            encryption: ParameterEncryption::Aes128Cfb,
+            clock: Box::new(SystemClock),
+            pin: None,
+        })
+    }
+
+    /// The TPM's endorsement key Name and whether it was verified through
+    /// its certificate chain (`false`: an unverified TPM, allowed explicitly
+    /// or through [`open`](Self::open) without matching roots).
+    #[must_use]
+    pub fn tpm_identity(&self) -> (Name, bool) {
+        (self.identity.ek_name, self.identity.verified)
+    }
+
+    /// The full identity: EK kind, Name, public key and certificate chain.
+    #[must_use]
+    pub fn tpm_identity_details(&self) -> &crate::tpm::ek::TpmIdentity {
+        &self.identity
     }
 
     /// As [`open`](Self::open), over a transport the caller built (a
@@ -535,21 +689,10 @@ impl Wallet {
     /// # Errors
     /// As [`open`](Self::open).
     pub fn with_transport(transport: BoxedTransport, state_dir: &Path) -> Result<Self> {
-        let state = StateDir::open(state_dir)?;
-        let mut tpm = Tpm::new(transport)?;
-        tpm.startup()?;
-        let srk_name = seal::srk_name(&mut tpm)?;
-        Ok(Self {
-            tpm: Some(tpm),
-            state,
-            srk_name,
-            account: None,
-            key_mode: KeyMode::Strict,
-            cached_key: None,
-            encryption: ParameterEncryption::Aes128Cfb,
-            clock: Box::new(SystemClock),
-            pin: None,
-        })
+        let trust = crate::tpm::ek::TpmTrust::from_env()
+            .unwrap_or_default()
+            .allowing_unverified_tpm();
+        Self::with_transport_and_trust(transport, state_dir, &trust)
     }
 
     /// Sets the clock the spend history and the audit log use (the system
@@ -642,6 +785,13 @@ impl Wallet {
         }
     }
 
+    /// What protects the cached key's memory (`mlock`, `MADV_DONTDUMP`);
+    /// `None` while no key is cached.
+    #[must_use]
+    pub fn cached_key_protection(&self) -> Option<Protection> {
+        self.cached_key.as_ref().map(LockedBox::protection)
+    }
+
     /// Sets whether the key crosses the TPM interface encrypted. It is on by
     /// default; [`ParameterEncryption::Off`] sends the key in clear and
     /// exists only so a wire-secrecy test can show that its check can fail.
@@ -653,6 +803,21 @@ impl Wallet {
     #[must_use]
     pub fn tpm_commands_sent(&self) -> u64 {
         self.tpm.as_ref().map_or(0, Tpm::commands_sent)
+    }
+
+    /// Ends one TPM operation: a transport to a TPM that serves one client
+    /// at a time lets other clients in ([`Transport::end_operation`]).
+    fn end_tpm_operation(&mut self) {
+        if let Some(tpm) = self.tpm.as_mut() {
+            tpm.transport_mut().end_operation();
+        }
+    }
+
+    /// Runs `f` as one TPM operation, ended on every path.
+    fn tpm_operation<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        let result = f(self);
+        self.end_tpm_operation();
+        result
     }
 
     fn tpm(&mut self) -> Result<&mut Tpm<BoxedTransport>> {
@@ -677,7 +842,8 @@ impl Wallet {
         self.ensure_no_account()?;
         let mut os_entropy = Zeroizing::new([0u8; SECRET_LEN]);
         getrandom::getrandom(&mut os_entropy[..]).map_err(|_| WalletError::Entropy)?;
-        let secret = seal::generate_secret(self.tpm()?, &os_entropy)?;
+        let secret =
+            self.tpm_operation(|wallet| Ok(seal::generate_secret(wallet.tpm()?, &os_entropy)?))?;
         self.store_new(&secret, options, NewAccountEvent::Create)
     }
 
@@ -714,28 +880,63 @@ impl Wallet {
         };
         let admin = owners.map(|owners| AdminState { owners, nonce: 0 });
         let mut bound = BoundAccountPolicy::new(policy);
+        let identity = Some(AccountTpmBinding {
+            ek_name: self.identity.ek_name,
+            verified: self.identity.verified,
+        });
         let srk_name = self.srk_name;
         let encryption = self.encryption;
-        let sealed = seal::seal_locked(
-            self.tpm()?,
-            Some(&srk_name),
-            secret,
-            lock,
-            pin.as_ref(),
-            encryption,
+        // The TPM is free again before the lock is taken: the lock is always
+        // taken first, so two processes never wait on each other.
+        let (sealed, rollback) = self.tpm_operation(|wallet| {
+            let sealed = seal::seal_locked(
+                wallet.tpm()?,
+                Some(&srk_name),
+                secret,
+                lock,
+                pin.as_ref(),
+                encryption,
+            )?;
+            let rollback = if sealed.lock().is_unlocked() {
+                Rollback::default()
+            } else {
+                let auth = CounterAuth::derive(&key);
+                let (nv_index, counter) =
+                    counter::define(wallet.tpm()?, &srk_name, &address.0, &auth)?;
+                Rollback { nv_index, counter }
+            };
+            Ok((sealed, rollback))
+        })?;
+        bound.tag = account_tag(
+            &key,
+            &address,
+            &bound,
+            admin.as_ref(),
+            identity.as_ref(),
+            &sealed,
+            rollback,
         )?;
-        let rollback = if sealed.lock().is_unlocked() {
-            Rollback::default()
-        } else {
-            let auth = CounterAuth::derive(&key);
-            let (nv_index, counter) = counter::define(self.tpm()?, &srk_name, &address.0, &auth)?;
-            Rollback { nv_index, counter }
-        };
-        bound.tag = account_tag(&key, &address, &bound, admin.as_ref(), &sealed, rollback)?;
-        let file = encode_sealed(&address, &sealed, Some(&bound), admin.as_ref(), rollback)?;
-        self.append_audit(&address, event.entry(&bound.policy.hash(), admin.as_ref()))?;
-        self.state.create_account(file.bytes())?;
+        let file = encode_sealed(
+            &address,
+            &sealed,
+            Some(&bound),
+            admin.as_ref(),
+            identity.as_ref(),
+            rollback,
+        )?;
+        let state_lock = self.state.lock()?;
+        if self.state.has_account()? {
+            return Err(Error::State(StateError::AccountExists));
+        }
+        self.append_audit(
+            &state_lock,
+            &address,
+            event.entry(&bound.policy.hash(), admin.as_ref()),
+        )?;
+        self.state
+            .create_account_locked(&state_lock, file.bytes())?;
         let ledger = self.ledger_for_new_account(&address);
+        drop(state_lock);
         // A boot-once key was unsealed for this boot: it stays cached.
         let keep = self.key_mode == KeyMode::Cached || lock.boot_once_pcr.is_some();
         self.account = Some(Account {
@@ -744,12 +945,13 @@ impl Wallet {
             file,
             policy: Some(bound),
             admin,
+            identity,
             ledger,
             rollback,
         });
         self.pin = pin;
         if keep {
-            self.cached_key = Some(key);
+            self.cached_key = locked_key(key);
         }
         Ok(address)
     }
@@ -773,11 +975,35 @@ impl Wallet {
         }
         let file = match self.state.load_account(self.srk_name.as_bytes()) {
             Err(StateError::SrkNameMismatch) => {
-                return Err(Error::Seal(SealError::SrkNameMismatch))
+                // Say which rule failed: an account bound to another EK is
+                // on another TPM, not merely under another SRK.
+                return Err(self.other_tpm_error());
             }
             other => other?,
         };
-        self.adopt(file, LedgerSource::Existing)
+        self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::Existing))
+    }
+
+    /// The refusal for an account file whose SRK Name is not this TPM's:
+    /// [`TpmIdentityError::EkChanged`] when its TPM identity section names
+    /// another EK, else [`SealError::SrkNameMismatch`].
+    fn other_tpm_error(&self) -> Error {
+        let bytes = self
+            .state
+            .read_file(crate::state::ACCOUNT_FILE, MAX_FILE_LEN)
+            .ok()
+            .flatten();
+        let other_ek = bytes.as_deref().is_some_and(|bytes| {
+            crate::backup::SealedKeyFile::parse(bytes)
+                .ok()
+                .and_then(|view| view.tpm_identity())
+                .is_some_and(|section| section.ek_name != self.identity.ek_name.as_bytes())
+        });
+        if other_ek {
+            Error::TpmIdentity(TpmIdentityError::EkChanged)
+        } else {
+            Error::Seal(SealError::SrkNameMismatch)
+        }
     }
 
     /// Checks and unseals `file` once (address and policy binding), then
@@ -786,31 +1012,31 @@ impl Wallet {
         let view = file.view()?;
         let address = Address(*view.address());
         let sealed = sealed_object_of(&view)?;
-        let policy = match view.bound_policy() {
-            Some(bound) => Some(BoundAccountPolicy {
-                policy: Policy::decode(bound.encoding)?,
-                encoding: bound.encoding.to_vec(),
-                tag: *bound.tag,
-            }),
-            None => None,
-        };
-        let admin = match view.owner_section() {
-            Some(section) => Some(AdminState {
-                owners: OwnerSet::decode(section.owners)?,
-                nonce: section.admin_nonce,
-            }),
+        let (policy, admin) = bound_parts(&view)?;
+        let identity = match view.tpm_identity() {
+            Some(section) => {
+                let ek_name = Name::from_bytes(section.ek_name)
+                    .ok_or(Error::TpmIdentity(TpmIdentityError::EkChanged))?;
+                // The TPM must be the one the account was written on, and no
+                // less verified than it was then.
+                if ek_name != self.identity.ek_name {
+                    return Err(Error::TpmIdentity(TpmIdentityError::EkChanged));
+                }
+                if section.verified && !self.identity.verified {
+                    return Err(Error::TpmIdentity(TpmIdentityError::NowUnverified));
+                }
+                Some(AccountTpmBinding {
+                    ek_name,
+                    verified: section.verified,
+                })
+            }
             None => None,
         };
         let tpm = self
             .tpm
             .as_mut()
             .ok_or(Error::Wallet(WalletError::Closed))?;
-        let rollback = view
-            .key_lock()
-            .map_or(Rollback::default(), |section| Rollback {
-                nv_index: section.nv_counter_index,
-                counter: section.counter,
-            });
+        let rollback = rollback_of(&view);
         let key = unseal_checked(
             tpm,
             (self.encryption, self.pin.as_ref()),
@@ -818,7 +1044,7 @@ impl Wallet {
             &address,
             policy.as_ref(),
             admin.as_ref(),
-            rollback,
+            (identity.as_ref(), rollback),
         )?;
         check_rollback(tpm, &key, rollback)?;
         let boot_once = sealed.lock().boot_once_pcr.is_some();
@@ -832,15 +1058,102 @@ impl Wallet {
             file,
             policy,
             admin,
+            identity,
             ledger,
             rollback,
         });
         self.cached_key = None;
         // A boot-once key unseals once per boot: it stays cached.
         if self.key_mode == KeyMode::Cached || boot_once {
-            self.cached_key = Some(key);
+            self.cached_key = locked_key(key);
         }
         Ok(address)
+    }
+
+    /// Re-reads the account file (the caller holds the lock): when another
+    /// process changed its policy, owners or admin nonce, the new ones are
+    /// checked against the key (binding tag) and replace the loaded ones.
+    ///
+    /// # Errors
+    /// [`StateError::NoAccount`] when the file is gone,
+    /// [`WalletError::AccountReplaced`] when it holds another sealed key,
+    /// [`WalletError::PolicyBindingMismatch`], and the errors of unsealing.
+    fn refresh_account(&mut self, _lock: &StateLock) -> Result<()> {
+        let Some(account) = self.account.as_ref() else {
+            return Ok(());
+        };
+        let on_disk = self.state.read_account()?;
+        if on_disk.bytes() == account.file.bytes() {
+            return Ok(());
+        }
+        let view = on_disk.view()?;
+        let sealed = sealed_object_of(&view)?;
+        if view.address() != &account.address.0
+            || sealed.public_blob() != account.sealed.public_blob()
+            || sealed.private_blob() != account.sealed.private_blob()
+            || sealed.srk_name() != account.sealed.srk_name()
+        {
+            return Err(Error::Wallet(WalletError::AccountReplaced));
+        }
+        let (policy, admin) = bound_parts(&view)?;
+        let address = account.address;
+        // The TPM identity section cannot change under a loaded account: the
+        // tag is checked against the identity this account was loaded with.
+        let identity = account.identity;
+        // The key-lock mode is the sealed object's, which cannot change; the
+        // counter value the file was written at can.
+        let rollback = rollback_of(&view);
+        let sealed = account.sealed.clone();
+        if let Some(bound) = policy.as_ref() {
+            let expected = self.with_key(|key| {
+                account_tag(
+                    key,
+                    &address,
+                    bound,
+                    admin.as_ref(),
+                    identity.as_ref(),
+                    &sealed,
+                    rollback,
+                )
+            })?;
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &bound.tag[..])) {
+                return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
+            }
+        }
+        if rollback.nv_index != 0 {
+            // A file put back from an older copy is refused here too.
+            let auth = self.with_key(|key| Ok(CounterAuth::derive(key)))?;
+            self.tpm_operation(|wallet| check_counter(wallet.tpm()?, &auth, rollback))?;
+        }
+        if let Some(account) = self.account.as_mut() {
+            account.file = on_disk;
+            account.policy = policy;
+            account.admin = admin;
+            account.rollback = rollback;
+        }
+        Ok(())
+    }
+
+    /// Re-reads the spend ledger from disk (the caller holds the lock when
+    /// it will write it back) and keeps it as the loaded one.
+    fn reread_ledger(&mut self) -> Result<SpendLedger> {
+        let account = self.account()?;
+        let ledger = self.existing_ledger(&account.address, account.policy.as_ref())?;
+        if let Some(account) = self.account.as_mut() {
+            account.ledger = ledger.clone();
+        }
+        Ok(ledger)
+    }
+
+    /// Writes `ledger` (the caller holds the lock and read it under it) and
+    /// keeps it as the loaded one.
+    fn write_ledger(&mut self, lock: &StateLock, ledger: SpendLedger) -> Result<()> {
+        self.state
+            .replace_file(lock, SPEND_LEDGER_FILE, &ledger.encode())?;
+        if let Some(account) = self.account.as_mut() {
+            account.ledger = ledger;
+        }
+        Ok(())
     }
 
     /// The spend ledger of a loaded account: none yet, or the one on disk.
@@ -850,7 +1163,14 @@ impl Wallet {
         address: &Address,
         policy: Option<&BoundAccountPolicy>,
     ) -> Result<SpendLedger> {
-        let needed = policy.is_some_and(|bound| bound.policy.daily_limit_wei().is_some());
+        let needed = policy.is_some_and(|bound| {
+            bound.policy.daily_limit_wei().is_some()
+                || bound
+                    .policy
+                    .tokens()
+                    .iter()
+                    .any(|t| t.daily_limit().is_some())
+        });
         let read = self
             .state
             .read_file(SPEND_LEDGER_FILE, MAX_LEDGER_LEN)
@@ -900,11 +1220,13 @@ impl Wallet {
             &account.address,
             account.policy.as_ref(),
             account.admin.as_ref(),
-            account.rollback,
-        )?;
+            (account.identity.as_ref(), account.rollback),
+        );
+        tpm.transport_mut().end_operation();
+        let key = key?;
         let result = f(&key);
         if self.key_mode == KeyMode::Cached {
-            self.cached_key = Some(key);
+            self.cached_key = locked_key(key);
         }
         result
     }
@@ -1028,12 +1350,20 @@ impl Wallet {
     /// advanced), bound to the key: the audit entry first, then the account
     /// file, atomically; the in-memory account changes only once both are on
     /// disk.
-    fn rebind(&mut self, policy: Policy, admin: AdminState, event: AuditEvent) -> Result<()> {
+    fn rebind(
+        &mut self,
+        lock: &StateLock,
+        policy: Policy,
+        admin: AdminState,
+        event: AuditEvent,
+    ) -> Result<()> {
         let address = self.address()?;
         let mut bound = BoundAccountPolicy::new(policy);
         let sealed = self.account()?.sealed.clone();
+        let identity = self.account()?.identity;
         let current = self.account()?.rollback;
-        // The file carries the next counter value; the counter follows it.
+        // The file carries the next counter value; the counter follows it,
+        // still under the state lock.
         let rollback = Rollback {
             counter: if current.nv_index == 0 {
                 0
@@ -1044,14 +1374,29 @@ impl Wallet {
         };
         let (tag, auth) = self.with_key(|key| {
             Ok((
-                account_tag(key, &address, &bound, Some(&admin), &sealed, rollback)?,
+                account_tag(
+                    key,
+                    &address,
+                    &bound,
+                    Some(&admin),
+                    identity.as_ref(),
+                    &sealed,
+                    rollback,
+                )?,
                 CounterAuth::derive(key),
             ))
         })?;
         bound.tag = tag;
-        let file = encode_sealed(&address, &sealed, Some(&bound), Some(&admin), rollback)?;
-        self.append_audit(&address, event)?;
-        self.state.replace_account(file.bytes())?;
+        let file = encode_sealed(
+            &address,
+            &sealed,
+            Some(&bound),
+            Some(&admin),
+            identity.as_ref(),
+            rollback,
+        )?;
+        self.append_audit(lock, &address, event)?;
+        self.state.replace_account_locked(lock, file.bytes())?;
         if let Some(account) = self.account.as_mut() {
             account.file = file;
             account.policy = Some(bound);
@@ -1059,7 +1404,9 @@ impl Wallet {
             account.rollback = rollback;
         }
         if rollback.nv_index != 0 {
-            counter::increment(self.tpm()?, rollback.nv_index, &auth)?;
+            self.tpm_operation(|wallet| {
+                Ok(counter::increment(wallet.tpm()?, rollback.nv_index, &auth)?)
+            })?;
         }
         Ok(())
     }
@@ -1090,6 +1437,8 @@ impl Wallet {
         request: &AdminRequest,
         approvals: &[[u8; 65]],
     ) -> Result<[u8; 32]> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
         let new_hash = policy.hash();
         self.authorize(
             AdminAction::ReplacePolicy,
@@ -1108,7 +1457,7 @@ impl Wallet {
             old: old_hash,
             new: new_hash,
         };
-        self.rebind(policy, next, event)?;
+        self.rebind(&lock, policy, next, event)?;
         Ok(new_hash)
     }
 
@@ -1125,6 +1474,8 @@ impl Wallet {
         request: &AdminRequest,
         approvals: &[[u8; 65]],
     ) -> Result<[u8; 32]> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
         let new_hash = owners.hash();
         self.authorize(
             AdminAction::ReplaceOwners,
@@ -1143,13 +1494,13 @@ impl Wallet {
             owners,
             nonce: admin.nonce.saturating_add(1),
         };
-        self.rebind(policy, next, event)?;
+        self.rebind(&lock, policy, next, event)?;
         Ok(new_hash)
     }
 
     /// Appends one entry to the audit log, atomically (rotating the log
     /// first when it would pass [`audit::MAX_LOG_LEN`]).
-    fn append_audit(&self, address: &Address, event: AuditEvent) -> Result<()> {
+    fn append_audit(&self, lock: &StateLock, address: &Address, event: AuditEvent) -> Result<()> {
         let mut log = self
             .state
             .read_file(AUDIT_LOG_FILE, audit::MAX_LOG_LEN)?
@@ -1160,22 +1511,28 @@ impl Wallet {
         let mut entry = AuditEntry::new(tail.next_seq, now, *address, event, tail.head);
         if log.len() + entry.to_line().len() > audit::MAX_LOG_LEN {
             let rotated = std::format!("{AUDIT_LOG_FILE}{}", audit::ROTATED_SUFFIX);
-            self.state.replace_file(&rotated, &log)?;
+            self.state.replace_file(lock, &rotated, &log)?;
             let marker =
                 AuditEntry::new(tail.next_seq, now, *address, AuditEvent::Rotate, tail.head);
             log = marker.to_line().into_bytes();
             entry = AuditEntry::new(marker.seq + 1, now, *address, event, marker.hash);
         }
         log.extend_from_slice(entry.to_line().as_bytes());
-        Ok(self.state.replace_file(AUDIT_LOG_FILE, &log)?)
+        Ok(self.state.replace_file(lock, AUDIT_LOG_FILE, &log)?)
     }
 
     /// Records a policy refusal in the audit log and returns `result`
     /// unchanged. A refusal is returned even if the log cannot be written.
-    fn note_refusal<T>(&self, request: RefusedRequest, result: Result<T>) -> Result<T> {
+    fn note_refusal<T>(
+        &self,
+        lock: &StateLock,
+        request: RefusedRequest,
+        result: Result<T>,
+    ) -> Result<T> {
         if let Err(Error::Policy(PolicyError::Violation(violation))) = &result {
             if let Ok(address) = self.address() {
                 let _ = self.append_audit(
+                    lock,
                     &address,
                     AuditEvent::Refuse {
                         request,
@@ -1185,6 +1542,22 @@ impl Wallet {
             }
         }
         result
+    }
+
+    /// Re-reads the account under the lock, then checks a message or
+    /// typed-data request with `check` (a refusal is logged under the lock).
+    fn checked_locked(
+        &mut self,
+        request: RefusedRequest,
+        check: impl FnOnce(&Policy) -> core::result::Result<(), policy::PolicyViolation>,
+    ) -> Result<()> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
+        let checked = self
+            .account()?
+            .bound_policy()
+            .and_then(|policy| check(policy).map_err(|v| Error::Policy(PolicyError::Violation(v))));
+        self.note_refusal(&lock, request, checked)
     }
 
     /// The audit log of this state directory (the current file, not a
@@ -1228,40 +1601,119 @@ impl Wallet {
     /// [`WalletError::Closed`], [`WalletError::NoAccount`].
     pub fn daily_spent(&self, chain_id: Option<u64>) -> Result<tx::U256> {
         let now = self.clock.now_unix_seconds();
-        Ok(self.account()?.ledger.spent(chain_id, now))
+        let account = self.account()?;
+        // The file, not the loaded copy: other processes spend too.
+        let ledger = self.existing_ledger(&account.address, account.policy.as_ref())?;
+        Ok(ledger.spent(chain_id, Asset::Eth, now))
     }
 
-    /// Checks `transaction` against the policy and the daily limit; returns
-    /// the spend to record once it is signed, if a daily limit is set.
-    fn check_transaction(
-        &self,
+    /// Checks `transaction` against the policy and, with a daily limit (of
+    /// wei or of the token it transfers), the ledger re-read from disk (the
+    /// caller holds the lock); returns the decision, and the ledger and the
+    /// spends to reserve when a daily limit applies.
+    fn decide_spend(
+        &mut self,
         transaction: &tx::TypedTransaction<'_>,
         now: u64,
-    ) -> Result<Option<(Option<u64>, tx::U256)>> {
-        let account = self.account()?;
-        let policy = account.bound_policy()?;
-        policy.check_transaction(transaction)?;
-        if policy.daily_limit_wei().is_none() {
-            return Ok(None);
+    ) -> Result<(Decision, Option<PendingSpends>)> {
+        let policy = self.account()?.bound_policy()?;
+        let mut decision = policy.decide_transaction(transaction)?;
+        let token_spend = policy.token_spend(transaction);
+        if policy.daily_limit_wei().is_none() && token_spend.is_none() {
+            return Ok((decision, None));
         }
+        let ledger = self.reread_ledger()?;
+        let policy = self.account()?.bound_policy()?;
         let chain_id = transaction.chain_id();
-        let spend = policy::worst_case_spend(transaction);
-        policy.check_daily_limit(chain_id, account.ledger.spent(chain_id, now), spend)?;
-        Ok(spend.map(|amount| (chain_id, amount)))
+        let mut spends = std::vec::Vec::new();
+        if let Some((token, amount)) = token_spend {
+            let spent = ledger.spent(chain_id, Asset::Token(token), now);
+            policy.check_token_daily_limit(&token, spent, amount)?;
+            let _ = decision.rules.push(policy::PolicyField::TokenDailyLimit);
+            spends.push((chain_id, Asset::Token(token), amount));
+        }
+        if policy.daily_limit_wei().is_some() {
+            let spend = policy::worst_case_spend(transaction);
+            policy.check_daily_limit(chain_id, ledger.spent(chain_id, Asset::Eth, now), spend)?;
+            let _ = decision.rules.push(policy::PolicyField::DailyLimitWei);
+            if let Some(amount) = spend {
+                spends.push((chain_id, Asset::Eth, amount));
+            }
+        }
+        Ok((decision, Some((ledger, spends))))
     }
 
-    /// Adds a spend to the ledger and writes it to disk atomically; the
-    /// in-memory ledger changes only once the file is written.
-    fn record_spend(&mut self, chain_id: Option<u64>, amount: tx::U256, now: u64) -> Result<()> {
-        let account = self.account()?;
-        let mut ledger = account.ledger.clone();
-        ledger.record(chain_id, amount, now);
-        self.state
-            .replace_file(SPEND_LEDGER_FILE, &ledger.encode())?;
-        if let Some(account) = self.account.as_mut() {
-            account.ledger = ledger;
+    /// Checks an unsigned signing payload against the policy and the daily
+    /// limits (the ledger read under the lock), as
+    /// [`sign_transaction`](Self::sign_transaction) would, and signs
+    /// nothing: the mode and the rules that allowed it.
+    ///
+    /// # Errors
+    /// Transaction decoding errors, [`PolicyError::Violation`](policy::PolicyError::Violation)
+    /// naming the rule that refuses, [`WalletError::PolicyUnbound`],
+    /// state-directory errors.
+    pub fn check_transaction(&mut self, unsigned_payload: &[u8]) -> Result<Decision> {
+        self.require_account()?;
+        let transaction = tx::decode_unsigned(unsigned_payload)?;
+        let now = self.clock.now_unix_seconds();
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
+        Ok(self.decide_spend(&transaction, now)?.0)
+    }
+
+    /// Under the lock: re-reads the account and the ledger, checks
+    /// `transaction` (a refusal is logged) and reserves its spends on disk.
+    fn check_and_reserve(
+        &mut self,
+        transaction: &tx::TypedTransaction<'_>,
+        now: u64,
+    ) -> Result<std::vec::Vec<ReservationId>> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
+        let checked = self.decide_spend(transaction, now);
+        let (_, spends) = self.note_refusal(&lock, RefusedRequest::Transaction, checked)?;
+        let Some((mut ledger, spends)) = spends else {
+            return Ok(std::vec::Vec::new());
+        };
+        let mut ids = std::vec::Vec::with_capacity(spends.len());
+        for (chain_id, asset, amount) in spends {
+            ids.push(ledger.reserve(chain_id, asset, amount, now)?);
         }
-        Ok(())
+        if !ids.is_empty() {
+            self.write_ledger(&lock, ledger)?;
+        }
+        Ok(ids)
+    }
+
+    /// Under the lock: commits reservations `ids` when `signed` (the
+    /// signature's outcome) succeeded, releases them when it failed. A
+    /// reservation that cannot be committed fails the call; one that cannot
+    /// be released keeps counting, which only makes the limit stricter.
+    fn settle<T>(&mut self, ids: &[ReservationId], signed: Result<T>) -> Result<T> {
+        let lock = self.state.lock()?;
+        let mut ledger = match self.reread_ledger() {
+            Ok(ledger) => ledger,
+            Err(e) => return Err(signed.err().unwrap_or(e)),
+        };
+        match signed {
+            Ok(value) => {
+                for id in ids {
+                    ledger.commit(*id)?;
+                }
+                self.write_ledger(&lock, ledger)?;
+                Ok(value)
+            }
+            Err(e) => {
+                let mut released = false;
+                for id in ids {
+                    released |= ledger.release(*id).is_ok();
+                }
+                if released {
+                    let _ = self.write_ledger(&lock, ledger);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Signs an unsigned signing payload (`type || rlp([...])` for typed
@@ -1280,17 +1732,27 @@ impl Wallet {
         self.require_account()?;
         let transaction = tx::decode_unsigned(unsigned_payload)?;
         let now = self.clock.now_unix_seconds();
-        let checked = self.check_transaction(&transaction, now);
-        let spend = self.note_refusal(RefusedRequest::Transaction, checked)?;
-        let hash = transaction.signature_hash()?;
-        let signature = self.with_key(|key| Ok(key.sign_hash(&hash)?))?;
-        let needed = transaction.encoded_signed_len(&signature)?;
-        if out.len() < needed {
-            return Err(tx::TxError::BufferTooSmall { needed }.into());
+        let reservations = self.check_and_reserve(&transaction, now)?;
+        if !reservations.is_empty() {
+            test_hook_pause_after_reserve();
         }
-        if let Some((chain_id, amount)) = spend {
-            self.record_spend(chain_id, amount, now)?;
-        }
+        let signed = transaction
+            .signature_hash()
+            .map_err(Error::from)
+            .and_then(|hash| {
+                let signature = self.with_key(|key| Ok(key.sign_hash(&hash)?))?;
+                let needed = transaction.encoded_signed_len(&signature)?;
+                if out.len() < needed {
+                    return Err(tx::TxError::BufferTooSmall { needed }.into());
+                }
+                Ok(signature)
+            });
+        // The spend is committed before a byte of the signed transaction is written.
+        let signature = if reservations.is_empty() {
+            signed?
+        } else {
+            self.settle(&reservations, signed)?
+        };
         Ok(transaction.encode_signed(&signature, out)?)
     }
 
@@ -1300,12 +1762,7 @@ impl Wallet {
     /// [`PolicyError::Violation`](policy::PolicyError::Violation), [`WalletError::PolicyUnbound`], and the
     /// errors of unsealing.
     pub fn sign_message(&mut self, message: &[u8]) -> Result<Signature> {
-        let checked = self
-            .account()?
-            .bound_policy()?
-            .check_message()
-            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
-        self.note_refusal(RefusedRequest::Message, checked)?;
+        self.checked_locked(RefusedRequest::Message, |policy| policy.check_message())?;
         let hash = eip191_hash(message);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
     }
@@ -1321,14 +1778,104 @@ impl Wallet {
         domain: &Eip712Domain<'_>,
         struct_hash: &[u8; 32],
     ) -> Result<Signature> {
-        let checked = self
-            .account()?
-            .bound_policy()?
-            .check_typed_data(domain)
-            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
-        self.note_refusal(RefusedRequest::TypedData, checked)?;
+        self.checked_locked(RefusedRequest::TypedData, |policy| {
+            policy.check_typed_data(domain)
+        })?;
         let hash = domain.signing_hash(struct_hash);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
+    }
+
+    /// Checks a typed-data document (its JSON, as `eth_signTypedData_v4`
+    /// takes it) against the policy, as
+    /// [`sign_typed_data_json`](Self::sign_typed_data_json) would, and signs
+    /// nothing.
+    ///
+    /// # Errors
+    /// [`Error::TypedData`] for a document that does not parse,
+    /// [`PolicyError::Violation`](policy::PolicyError::Violation),
+    /// [`WalletError::PolicyUnbound`].
+    pub fn check_typed_data_json(&self, json: &str) -> Result<Decision> {
+        let data = typed_data::TypedData::from_json(json)?;
+        let permit = data.permit()?;
+        let now = self.clock.now_unix_seconds();
+        Ok(self.account()?.bound_policy()?.decide_typed_data(
+            &data.domain(),
+            permit
+                .as_ref()
+                .map(typed_data::OwnedPermit::as_permit)
+                .as_ref(),
+            now,
+        )?)
+    }
+
+    /// Signs an EIP-712 typed-data document given as JSON (`types`,
+    /// `primaryType`, `domain`, `message`). The policy checks the domain and,
+    /// for a permit it understands, each token it grants; the digest signed
+    /// is computed here from the same parsed document.
+    ///
+    /// # Errors
+    /// [`Error::TypedData`], [`PolicyError::Violation`](policy::PolicyError::Violation)
+    /// (recorded in the audit log), [`WalletError::PolicyUnbound`], and the
+    /// errors of unsealing.
+    pub fn sign_typed_data_json(&mut self, json: &str) -> Result<Signature> {
+        self.require_account()?;
+        let data = typed_data::TypedData::from_json(json)?;
+        let permit = data.permit()?;
+        let now = self.clock.now_unix_seconds();
+        let domain = data.domain();
+        self.checked_locked(RefusedRequest::TypedData, |policy| {
+            policy
+                .decide_typed_data(
+                    &domain,
+                    permit
+                        .as_ref()
+                        .map(typed_data::OwnedPermit::as_permit)
+                        .as_ref(),
+                    now,
+                )
+                .map(|_| ())
+        })?;
+        let hash = data.signing_hash();
+        self.with_key(|key| Ok(key.sign_hash(&hash)?))
+    }
+
+    /// Checks an EIP-7702 authorization against the policy, as
+    /// [`sign_authorization`](Self::sign_authorization) would, and signs nothing.
+    ///
+    /// # Errors
+    /// [`PolicyError::Violation`](policy::PolicyError::Violation), [`WalletError::PolicyUnbound`].
+    pub fn check_authorization(&self, chain_id: &tx::U256, delegate: &Address) -> Result<Decision> {
+        Ok(self
+            .account()?
+            .bound_policy()?
+            .decide_authorization(chain_id, delegate)?)
+    }
+
+    /// Signs an EIP-7702 authorization (`keccak256(0x05 || rlp([chain_id,
+    /// address, nonce]))`), if the policy allows `address` as a delegate
+    /// and the chain id (0, every chain, only with
+    /// `allow_any_chain_authorization`).
+    ///
+    /// # Errors
+    /// [`PolicyError::Violation`](policy::PolicyError::Violation) (recorded
+    /// in the audit log), [`WalletError::PolicyUnbound`], and the errors of
+    /// unsealing.
+    pub fn sign_authorization(
+        &mut self,
+        chain_id: tx::U256,
+        address: Address,
+        nonce: u64,
+    ) -> Result<tx::SignedAuthorization> {
+        self.require_account()?;
+        self.checked_locked(RefusedRequest::Authorization, |policy| {
+            policy.decide_authorization(&chain_id, &address).map(|_| ())
+        })?;
+        let authorization = tx::Authorization {
+            chain_id,
+            address,
+            nonce,
+        };
+        self.with_key(|key| Ok(authorization.sign(key)?))
     }
 
     /// Signs EIP-712 typed data given its domain separator and struct hash:
@@ -1346,14 +1893,22 @@ impl Wallet {
         domain_separator: &[u8; 32],
         struct_hash: &[u8; 32],
     ) -> Result<Signature> {
-        let checked = self
-            .account()?
-            .bound_policy()?
-            .check_typed_data_hash()
-            .map_err(|v| Error::Policy(PolicyError::Violation(v)));
-        self.note_refusal(RefusedRequest::RawHash, checked)?;
+        self.checked_locked(RefusedRequest::RawHash, |policy| {
+            policy.check_typed_data_hash()
+        })?;
         let hash = eip712_hash(domain_separator, struct_hash);
         self.with_key(|key| Ok(key.sign_hash(&hash)?))
+    }
+
+    /// Whether the loaded account was created on a TPM whose EK certificate
+    /// verified, as the account file records it.
+    /// An account file without the TPM identity section predates EK
+    /// verification and counts as unverified.
+    fn account_tpm_identity(&self) -> attest::TpmIdentity {
+        match self.account.as_ref().and_then(|account| account.identity) {
+            Some(binding) if binding.verified => attest::TpmIdentity::Verified,
+            _ => attest::TpmIdentity::Unverified,
+        }
     }
 
     /// Attestation evidence for `nonce` and `chain_id`: a quote of PCRs 0-7
@@ -1388,9 +1943,11 @@ impl Wallet {
             threshold: admin.map_or(0, |admin| admin.owners.threshold()),
             admin_nonce: admin.map_or(0, |admin| admin.nonce),
             audit_head: self.audit_head()?,
+            tpm_identity: self.account_tpm_identity(),
         };
         let challenge = attest::challenge(nonce, &account);
-        let quote = self.tpm()?.create_ak_and_quote(&challenge, pcrs)?;
+        let quote = self
+            .tpm_operation(|wallet| Ok(wallet.tpm()?.create_ak_and_quote(&challenge, pcrs)?))?;
         let wallet_signature = self.with_key(|key| Ok(key.sign_hash(&eip191_hash(&challenge))?))?;
         let too_long = Error::Attest(attest::AttestError::EvidenceLengthOutOfBounds);
         Ok(Evidence {
@@ -1448,22 +2005,37 @@ impl Wallet {
             return Err(Error::Wallet(WalletError::StateNotEmpty));
         }
         if file.check_srk_name(self.srk_name.as_bytes()).is_err() {
+            let other_ek = file
+                .view()
+                .ok()
+                .and_then(|view| view.tpm_identity())
+                .is_some_and(|section| section.ek_name != self.identity.ek_name.as_bytes());
+            if other_ek {
+                return Err(Error::TpmIdentity(TpmIdentityError::EkChanged));
+            }
             return Err(Error::Seal(SealError::SrkNameMismatch));
         }
         let bytes_to_store = file.bytes().to_vec();
-        let address = self.adopt(file, LedgerSource::New)?;
+        let lock = self.state.lock()?;
+        if self.state.has_account()? {
+            return Err(Error::Wallet(WalletError::StateNotEmpty));
+        }
+        let address = self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::New))?;
         let logged = match self.account.as_ref() {
             Some(Account {
                 policy: Some(bound),
                 admin,
                 ..
             }) => self.append_audit(
+                &lock,
                 &address,
                 NewAccountEvent::Restore.entry(&bound.policy.hash(), admin.as_ref()),
             ),
             _ => Ok(()),
         };
-        if let Err(e) = logged.and_then(|()| Ok(self.state.create_account(&bytes_to_store)?)) {
+        let stored =
+            logged.and_then(|()| Ok(self.state.create_account_locked(&lock, &bytes_to_store)?));
+        if let Err(e) = stored {
             self.account = None;
             self.cached_key = None;
             return Err(e);
@@ -1471,6 +2043,54 @@ impl Wallet {
         Ok(address)
     }
 }
+
+/// The key on a locked, never-dumped page; `None` (the key wiped, to be
+/// unsealed again when next needed) if no page can be mapped.
+fn locked_key(key: SecretKey) -> Option<LockedBox<SecretKey>> {
+    LockedBox::new(key).ok()
+}
+
+/// The policy (with its stored encoding and tag) and the owners of a
+/// checked sealed-key file, decoded; not yet checked against the key.
+fn bound_parts(
+    view: &SealedKeyFileView<'_>,
+) -> Result<(Option<BoundAccountPolicy>, Option<AdminState>)> {
+    let policy = match view.bound_policy() {
+        Some(bound) => Some(BoundAccountPolicy {
+            policy: Policy::decode(bound.encoding)?,
+            encoding: bound.encoding.to_vec(),
+            tag: *bound.tag,
+        }),
+        None => None,
+    };
+    let admin = match view.owner_section() {
+        Some(section) => Some(AdminState {
+            owners: OwnerSet::decode(section.owners)?,
+            nonce: section.admin_nonce,
+        }),
+        None => None,
+    };
+    Ok((policy, admin))
+}
+
+/// The test hook of [`TEST_HOOK_PAUSE_AFTER_RESERVE`]: with the variable
+/// set, announces the pause by creating the file it names, then waits until
+/// the process is killed. Without it, returns at once.
+fn test_hook_pause_after_reserve() {
+    let Some(path) = std::env::var_os(TEST_HOOK_PAUSE_AFTER_RESERVE) else {
+        return;
+    };
+    let _ = std::fs::write(path, b"reserved\n");
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
+/// A spend to reserve: its chain (`None`: every chain), asset and amount.
+type Spend = (Option<u64>, Asset, tx::U256);
+
+/// The ledger read under the lock and the spends to reserve in it.
+type PendingSpends = (SpendLedger, std::vec::Vec<Spend>);
 
 /// Where an adopted account's spend ledger comes from.
 #[derive(Clone, Copy)]
@@ -1492,8 +2112,31 @@ fn check_rollback(
     if rollback.nv_index == 0 {
         return Ok(());
     }
-    let auth = CounterAuth::derive(key);
-    let counter = counter::read(tpm, rollback.nv_index, &auth)?;
+    check_counter(tpm, &CounterAuth::derive(key), rollback)
+}
+
+/// The anti-rollback counter and the value its file was written at, from
+/// the file's key-lock section (both 0 without one).
+fn rollback_of(view: &crate::backup::SealedKeyFileView<'_>) -> Rollback {
+    view.key_lock()
+        .map_or(Rollback::default(), |section| Rollback {
+            nv_index: section.nv_counter_index,
+            counter: section.counter,
+        })
+}
+
+/// Compares the value a file was written at with the TPM counter: older is
+/// rolled back; one ahead is a write whose increment did not happen (it is
+/// completed); further ahead was not written by this account's wallet.
+fn check_counter(
+    tpm: &mut Tpm<BoxedTransport>,
+    auth: &CounterAuth,
+    rollback: Rollback,
+) -> Result<()> {
+    if rollback.nv_index == 0 {
+        return Ok(());
+    }
+    let counter = counter::read(tpm, rollback.nv_index, auth)?;
     if rollback.counter < counter {
         return Err(Error::Wallet(WalletError::RolledBack {
             file: rollback.counter,
@@ -1501,7 +2144,7 @@ fn check_rollback(
         }));
     }
     if rollback.counter == counter.saturating_add(1) {
-        counter::increment(tpm, rollback.nv_index, &auth)?;
+        counter::increment(tpm, rollback.nv_index, auth)?;
     } else if rollback.counter != counter {
         return Err(Error::Wallet(WalletError::CounterAhead {
             file: rollback.counter,
@@ -1521,7 +2164,7 @@ fn unseal_checked(
     address: &Address,
     policy: Option<&BoundAccountPolicy>,
     admin: Option<&AdminState>,
-    rollback: Rollback,
+    (identity, rollback): (Option<&AccountTpmBinding>, Rollback),
 ) -> Result<SecretKey> {
     // A PIN set for the wallet is presented only to a PIN-locked key.
     let pin = pin.filter(|_| sealed.lock().pin);
@@ -1531,7 +2174,7 @@ fn unseal_checked(
         return Err(Error::Wallet(WalletError::AddressMismatch));
     }
     if let Some(bound) = policy {
-        let expected = account_tag(&key, address, bound, admin, sealed, rollback)?;
+        let expected = account_tag(&key, address, bound, admin, identity, sealed, rollback)?;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &bound.tag[..])) {
             return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
         }
@@ -1546,6 +2189,7 @@ fn account_tag(
     address: &Address,
     bound: &BoundAccountPolicy,
     admin: Option<&AdminState>,
+    identity: Option<&AccountTpmBinding>,
     sealed: &SealedObject,
     rollback: Rollback,
 ) -> Result<[u8; 32]> {
@@ -1560,6 +2204,7 @@ fn account_tag(
         address,
         &bound.encoding,
         section,
+        identity,
         lock.as_deref(),
     ))
 }

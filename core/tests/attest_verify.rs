@@ -1,13 +1,26 @@
 //! The attestation verifier against hand-built quotes signed by a P-256 test
 //! AK generated here: every check of `verify` fails with its own error.
 //! The end-to-end tests against a real swtpm live in `wallet_attest.rs`.
+//!
+//! The test AK is enrolled through a software EK double (credential
+//! activation done in software), so the checks after the enrollment pin are
+//! reachable; AK public-area checks are exercised where they now apply, at
+//! enrollment.
 #![allow(clippy::unwrap_used)]
+
+#[path = "support/software_ek.rs"]
+mod software_ek;
+
+use rand::rngs::OsRng;
+use software_ek::SoftwareEkDouble;
+use wallet_core::attest::{PinnedAk, TpmIdentity, VerifiedFacts};
+use wallet_core::enrollment::{ActivationChallenge, EnrollmentError};
 
 use heapless::Vec as HVec;
 use p256::ecdsa::signature::Signer;
 use wallet_core::attest::{
-    challenge, pcr_digest, sha256_name, verify, wire, AccountFacts, AkSignature, AttestError,
-    Evidence, Expectations, PcrSelection, TrustedAk, MAX_EVIDENCE_LEN, NO_POLICY_HASH,
+    challenge, pcr_digest, sha256_name, wire, AccountFacts, AkSignature, AttestError, Evidence,
+    Expectations, PcrSelection, MAX_EVIDENCE_LEN, NO_POLICY_HASH,
 };
 use wallet_core::signer::{Address, SecretKey, Signature};
 
@@ -28,6 +41,7 @@ fn facts_for(address: Address) -> AccountFacts {
         threshold: THRESHOLD,
         admin_nonce: ADMIN_NONCE,
         audit_head: AUDIT_HEAD,
+        tpm_identity: TpmIdentity::Verified,
     }
 }
 
@@ -165,6 +179,33 @@ fn none() -> Expectations<'static> {
     Expectations::default()
 }
 
+/// Enrolls `ak` through the software EK double.
+fn pin(ak: &TestAk) -> PinnedAk {
+    SoftwareEkDouble::new().enroll(&ak.key, &ak.public_area()).0
+}
+
+thread_local! {
+    /// The enrollment of the default test AK (`TestAk::new(7)`).
+    static DEFAULT_PIN: PinnedAk = pin(&TestAk::new(7));
+}
+
+/// Verifies against the enrolled default test AK.
+fn verify(
+    evidence: &Evidence,
+    nonce: &[u8],
+    expectations: &Expectations<'_>,
+) -> Result<VerifiedFacts, AttestError> {
+    DEFAULT_PIN.with(|pinned| wallet_core::attest::verify(evidence, nonce, pinned, expectations))
+}
+
+/// Why enrollment refuses the AK public area `area`.
+fn ak_refusal(area: &[u8]) -> AttestError {
+    match ActivationChallenge::new(&SoftwareEkDouble::new().public_area(), area, &mut OsRng) {
+        Err(EnrollmentError::AkPublic(e)) => e,
+        other => panic!("expected an AK refusal, got {other:?}"),
+    }
+}
+
 #[test]
 fn good_evidence_verifies_and_reports_the_facts() {
     let b = build();
@@ -190,10 +231,8 @@ fn good_evidence_verifies_and_reports_the_facts() {
 #[test]
 fn expectations_that_hold_pass() {
     let b = build();
-    let name = sha256_name(&b.ak.public_area());
-    let public = b.ak.public_area();
     let pcrs = [(0u8, [0x30; 32]), (7u8, [0x37; 32])];
-    for trusted in [TrustedAk::Name(&name), TrustedAk::PublicArea(&public)] {
+    {
         let exp = Expectations {
             address: Some(b.wallet.address()),
             chain_id: Some(CHAIN_ID),
@@ -203,7 +242,8 @@ fn expectations_that_hold_pass() {
             admin_nonce: Some(ADMIN_NONCE),
             audit_head: Some(AUDIT_HEAD),
             pcr_values: &pcrs,
-            trusted_ak: Some(trusted),
+            pcr_selection: Some(PcrSelection::SHA256_0_TO_7),
+            accept_unverified_tpm: false,
         };
         verify(&b.evidence, NONCE, &exp).unwrap();
     }
@@ -297,23 +337,30 @@ fn every_flipped_signature_byte_is_refused() {
 }
 
 #[test]
-fn every_flipped_ak_public_byte_is_refused_and_untrusted_with_a_trusted_ak() {
+fn every_flipped_ak_public_byte_is_not_the_enrolled_ak() {
     let b = build();
-    let name = sha256_name(&b.ak.public_area());
-    let trusted = Expectations {
-        trusted_ak: Some(TrustedAk::Name(&name)),
-        ..Expectations::default()
-    };
     for i in 0..b.evidence.ak_public.len() {
         let mut e = b.evidence.clone();
         e.ak_public[i] ^= 0x01;
-        assert!(verify(&e, NONCE, &none()).is_err(), "byte {i}");
         assert_eq!(
-            verify(&e, NONCE, &trusted),
-            Err(AttestError::AkNotTrusted),
+            verify(&e, NONCE, &none()),
+            Err(AttestError::AkNotEnrolled),
             "byte {i}"
         );
     }
+}
+
+#[test]
+fn evidence_from_an_ak_enrolled_elsewhere_is_refused() {
+    // A software-made AK, enrolled with another verifier, quoting any PCRs
+    // for the same wallet: not the AK this verifier pinned.
+    let b = build_with(TestAk::new(8), WalletKey::new(9), NONCE);
+    assert_eq!(
+        verify(&b.evidence, NONCE, &none()),
+        Err(AttestError::AkNotEnrolled)
+    );
+    let own = pin(&b.ak);
+    assert!(wallet_core::attest::verify(&b.evidence, NONCE, &own, &none()).is_ok());
 }
 
 type AkAlteration = (fn(&mut TestAk), AttestError);
@@ -349,49 +396,40 @@ fn each_ak_public_area_check_has_its_error() {
         let mut ak = TestAk::new(7);
         alter(&mut ak);
         let b = build_with(ak, WalletKey::new(9), NONCE);
-        assert_eq!(verify(&b.evidence, NONCE, &none()), Err(expected));
+        assert_eq!(ak_refusal(&b.evidence.ak_public), expected);
     }
     let mut ak = TestAk::new(7);
     ak.attributes &= !attr::SIGN;
     let b = build_with(ak, WalletKey::new(9), NONCE);
-    assert_eq!(
-        verify(&b.evidence, NONCE, &none()),
-        Err(AttestError::AkAttributes)
-    );
+    assert_eq!(ak_refusal(&b.evidence.ak_public), AttestError::AkAttributes);
     let mut ak = TestAk::new(7);
     ak.curve = 0x0004;
     let b = build_with(ak, WalletKey::new(9), NONCE);
-    assert_eq!(
-        verify(&b.evidence, NONCE, &none()),
-        Err(AttestError::AkCurve)
-    );
+    assert_eq!(ak_refusal(&b.evidence.ak_public), AttestError::AkCurve);
 
     let b = build();
     let mut area = b.ak.public_area();
     area[1] = 0x01; // TPM_ALG_RSA
     let mut e = b.evidence.clone();
     e.ak_public = HVec::from_slice(&area).unwrap();
-    assert_eq!(verify(&e, NONCE, &none()), Err(AttestError::AkNotEcc));
+    assert_eq!(ak_refusal(&e.ak_public), AttestError::AkNotEcc);
     let mut area = b.ak.public_area();
     area[3] = 0x0c; // SHA-384 nameAlg
     e.ak_public = HVec::from_slice(&area).unwrap();
-    assert_eq!(verify(&e, NONCE, &none()), Err(AttestError::AkNameAlg));
+    assert_eq!(ak_refusal(&e.ak_public), AttestError::AkNameAlg);
     let mut area = b.ak.public_area();
     area[11] = 0x06; // symmetric AES instead of NULL
     e.ak_public = HVec::from_slice(&area).unwrap();
-    assert_eq!(verify(&e, NONCE, &none()), Err(AttestError::AkParameters));
+    assert_eq!(ak_refusal(&e.ak_public), AttestError::AkParameters);
     let mut area = b.ak.public_area();
     let last = area.len() - 1;
     area[last] ^= 0x01; // y no longer on the curve
     e.ak_public = HVec::from_slice(&area).unwrap();
-    assert_eq!(verify(&e, NONCE, &none()), Err(AttestError::AkPointInvalid));
+    assert_eq!(ak_refusal(&e.ak_public), AttestError::AkPointInvalid);
     let mut area = b.ak.public_area();
     area.push(0);
     e.ak_public = HVec::from_slice(&area).unwrap();
-    assert_eq!(
-        verify(&e, NONCE, &none()),
-        Err(AttestError::AkPublicMalformed)
-    );
+    assert_eq!(ak_refusal(&e.ak_public), AttestError::AkPublicMalformed);
 }
 
 #[test]
@@ -474,18 +512,16 @@ fn a_foreign_wallet_claiming_the_address_fails_the_wallet_signature() {
         account: victim.evidence.account,
         wallet_signature: attacker_wallet.personal_sign(&chal),
     };
+    // Against the victim's enrolled AK: not the enrolled AK.
     assert_eq!(
         verify(&forged, NONCE, &none()),
-        Err(AttestError::WalletSignatureMismatch)
+        Err(AttestError::AkNotEnrolled)
     );
-    let name = sha256_name(&victim.ak.public_area());
-    let trusted = Expectations {
-        trusted_ak: Some(TrustedAk::Name(&name)),
-        ..Expectations::default()
-    };
+    // Even with the attacker's AK enrolled, the wallet signature gives it away.
+    let attacker_pin = pin(&attacker_ak);
     assert_eq!(
-        verify(&forged, NONCE, &trusted),
-        Err(AttestError::AkNotTrusted)
+        wallet_core::attest::verify(&forged, NONCE, &attacker_pin, &none()),
+        Err(AttestError::WalletSignatureMismatch)
     );
 }
 
@@ -584,13 +620,54 @@ fn unmet_expectations_have_their_errors() {
         }),
         AttestError::PcrValueMismatch
     );
-    let other_public = TestAk::new(8).public_area();
     assert_eq!(
         check(Expectations {
-            trusted_ak: Some(TrustedAk::PublicArea(&other_public)),
+            pcr_selection: Some(PcrSelection::sha256(&[0, 1, 2, 3]).unwrap()),
             ..none()
         }),
-        AttestError::AkNotTrusted
+        AttestError::PcrSelectionNotExpected
+    );
+}
+
+#[test]
+fn an_unverified_tpm_is_refused_unless_accepted_and_then_reported() {
+    let wallet = WalletKey::new(9);
+    let ak = TestAk::new(7);
+    let account = AccountFacts {
+        tpm_identity: TpmIdentity::Unverified,
+        ..facts_for(wallet.address())
+    };
+    let chal = challenge(NONCE, &account);
+    let values = pcr_values(8);
+    let attest = quote_bytes(&chal, &PcrSelection::SHA256_0_TO_7, &pcr_digest(&values));
+    let evidence = Evidence {
+        ak_signature: ak.sign(&attest),
+        attest: HVec::from_slice(&attest).unwrap(),
+        ak_public: HVec::from_slice(&ak.public_area()).unwrap(),
+        pcr_selection: PcrSelection::SHA256_0_TO_7,
+        pcr_values: HVec::from_slice(&values).unwrap(),
+        account,
+        wallet_signature: wallet.personal_sign(&chal),
+    };
+    assert_eq!(
+        verify(&evidence, NONCE, &none()),
+        Err(AttestError::UnverifiedTpm)
+    );
+    assert!(AttestError::UnverifiedTpm
+        .to_string()
+        .contains("unverified TPM"));
+    let accept = Expectations {
+        accept_unverified_tpm: true,
+        ..none()
+    };
+    let facts = verify(&evidence, NONCE, &accept).unwrap();
+    assert_eq!(facts.tpm_identity, TpmIdentity::Unverified);
+    // Claiming "verified" for the same quote breaks the challenge.
+    let mut claimed = evidence.clone();
+    claimed.account.tpm_identity = TpmIdentity::Verified;
+    assert_eq!(
+        verify(&claimed, NONCE, &accept),
+        Err(AttestError::ChallengeMismatch)
     );
 }
 
@@ -598,7 +675,7 @@ fn unmet_expectations_have_their_errors() {
 fn challenge_is_the_documented_hash() {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
-    h.update(b"flare-wallet/attest/v2");
+    h.update(b"flare-wallet/attest/v3");
     h.update(b"abc");
     h.update(1u64.to_be_bytes());
     h.update([0xaa; 20]);
@@ -607,6 +684,7 @@ fn challenge_is_the_documented_hash() {
     h.update([2u8]);
     h.update(5u64.to_be_bytes());
     h.update([0x0b; 32]);
+    h.update([1u8]);
     let expected: [u8; 32] = h.finalize().into();
     let facts = AccountFacts {
         chain_id: 1,
@@ -659,11 +737,21 @@ fn evidence_encoding_round_trips_and_is_strict() {
     bad[0] ^= 1;
     assert_eq!(Evidence::parse(&bad), Err(AttestError::EvidenceBadMagic));
     let mut bad = bytes.to_vec();
-    bad[9] = 3;
+    bad[9] = 4;
     assert_eq!(
         Evidence::parse(&bad),
         Err(AttestError::EvidenceUnsupportedVersion)
     );
+    // Version 2 (no TPM identity, no enrolled AK) is refused by name.
+    let mut bad = bytes.to_vec();
+    bad[9] = 2;
+    assert_eq!(
+        Evidence::parse(&bad),
+        Err(AttestError::EvidenceWithoutTrustChain)
+    );
+    assert!(AttestError::EvidenceWithoutTrustChain
+        .to_string()
+        .contains("no TPM trust chain"));
     // Version 1 (no owner facts) is refused by name, whatever follows.
     let mut bad = bytes.to_vec();
     bad[9] = 1;
@@ -679,20 +767,27 @@ fn evidence_encoding_round_trips_and_is_strict() {
     assert_eq!(bytes[102], THRESHOLD);
     assert_eq!(&bytes[103..111], &ADMIN_NONCE.to_be_bytes());
     assert_eq!(&bytes[111..143], &AUDIT_HEAD);
+    assert_eq!(bytes[143], 1, "TPM identity: verified");
     let mut bad = bytes.to_vec();
-    bad[274 + 1 + 3] = 7; // PCR count byte after a 3-byte bitmap
+    bad[143] = 2;
+    assert_eq!(
+        Evidence::parse(&bad),
+        Err(AttestError::EvidenceTpmIdentityInvalid)
+    );
+    let mut bad = bytes.to_vec();
+    bad[275 + 1 + 3] = 7; // PCR count byte after a 3-byte bitmap
     assert_eq!(
         Evidence::parse(&bad),
         Err(AttestError::EvidencePcrCountMismatch)
     );
     let mut bad = bytes.to_vec();
-    bad[143 + 64] = 1; // v must be 27 or 28 on the wire
+    bad[144 + 64] = 1; // v must be 27 or 28 on the wire
     assert_eq!(
         Evidence::parse(&bad),
         Err(AttestError::WalletSignatureMalformed)
     );
     let mut bad = bytes.to_vec();
-    bad[274] = 9; // bitmap size
+    bad[275] = 9; // bitmap size
     assert_eq!(
         Evidence::parse(&bad),
         Err(AttestError::EvidenceLengthOutOfBounds)
@@ -702,14 +797,8 @@ fn evidence_encoding_round_trips_and_is_strict() {
         Err(AttestError::BufferTooSmall)
     );
     // Any single-bit change to the encoding either fails to parse or fails
-    // to verify against the trusted AK. (Without a trusted AK, toggling an
-    // optional AK attribute such as noDA yields another valid AK with the
-    // same key: only the AK's Name pins the attributes.)
-    let name = sha256_name(&b.ak.public_area());
-    let trusted = Expectations {
-        trusted_ak: Some(TrustedAk::Name(&name)),
-        ..none()
-    };
+    // to verify against the enrolled AK (its Name pins the attributes).
+    let trusted = none();
     for bit in [0x01, 0x04, 0x80] {
         for i in 0..n {
             let mut flipped = bytes.to_vec();
@@ -732,7 +821,7 @@ mod fuzzish {
         #![proptest_config(ProptestConfig::with_cases(256))]
         #[test]
         fn arbitrary_evidence_bytes_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..1600)) {
-            let mut bytes = b"FLWEVID\0\x00\x01".to_vec();
+            let mut bytes = b"FLWEVID\0\x00\x03".to_vec();
             bytes.extend_from_slice(&tail);
             if let Ok(e) = Evidence::parse(&bytes) {
                 let _ = verify(&e, NONCE, &none());

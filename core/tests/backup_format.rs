@@ -88,11 +88,17 @@ fn maximal_file_has_max_len_and_parses() {
         owners: &owners,
         admin_nonce: u64::MAX,
     };
+    let ek_name = [0x0b; MAX_SRK_NAME_LEN];
+    let identity = wallet_core::backup::TpmIdentitySection {
+        ek_name: &ek_name,
+        verified: true,
+    };
     let mut bytes = vec![0u8; MAX_FILE_LEN];
     let n = file
-        .encode_with_key_lock(
+        .encode_with_all(
             Some(bound),
             Some(section),
+            Some(identity),
             Some(KeyLockSection {
                 mode: KEY_LOCK_PIN | KEY_LOCK_PCRS | KEY_LOCK_BOOT_ONCE,
                 boot_once_pcr: 15,
@@ -107,6 +113,7 @@ fn maximal_file_has_max_len_and_parses() {
     let view = SealedKeyFile::parse(&bytes).unwrap();
     assert_eq!(view.version(), 3);
     assert_eq!(view.key_lock().unwrap().counter, u64::MAX);
+    assert_eq!(view.tpm_identity(), Some(identity));
     assert_eq!(view.contents(), file);
     assert_eq!(view.bound_policy(), Some(bound));
     assert_eq!(view.owner_section(), Some(section));

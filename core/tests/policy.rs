@@ -713,6 +713,17 @@ fn maximal_policy_has_max_encoded_len() {
         .collect();
     policy.set_typed_data_domains(Some(&domains)).unwrap();
     policy.set_daily_limit_wei(Some(U256::MAX));
+    policy.set_default_mode(policy::DefaultMode::Deny);
+    for token in addresses(policy::MAX_TOKENS) {
+        let mut rule = policy::TokenRule::new(token);
+        rule.set_max_amount(Some(U256::MAX));
+        rule.set_daily_limit(Some(U256::MAX));
+        rule.set_recipients_allow(Some(&addresses(policy::MAX_TOKEN_ADDRESSES)))
+            .unwrap();
+        rule.set_spenders_allow(Some(&addresses(policy::MAX_TOKEN_ADDRESSES)))
+            .unwrap();
+        policy.set_token_rule(rule).unwrap();
+    }
     let bytes = encode(&policy);
     assert_eq!(bytes.len(), MAX_ENCODED_LEN);
     assert_eq!(Policy::decode(&bytes).unwrap(), policy);
@@ -769,7 +780,12 @@ fn every_malformation_has_its_own_error() {
     };
 
     assert_eq!(with(&|b| b[0] = b'X'), Err(PolicyError::BadMagic));
-    assert_eq!(with(&|b| b[9] = 3), Err(PolicyError::UnsupportedVersion(3)));
+    assert_eq!(with(&|b| b[9] = 4), Err(PolicyError::UnsupportedVersion(4)));
+    // Version 3 adds fields after allow_raw_hashes: a version 2 body is short.
+    assert_eq!(
+        with(&|b| b[9] = 3),
+        Err(PolicyError::Truncated(PolicyField::Default))
+    );
     let raw_flag = at::DAILY_FLAG + 33;
     assert_eq!(
         with(&|b| b[raw_flag] = 2),
@@ -908,7 +924,7 @@ fn errors_display_specific_messages() {
     );
     assert_eq!(
         PolicyError::UnsupportedVersion(9).to_string(),
-        "policy encoding version 9 is not supported (expected 1 or 2)"
+        "policy encoding version 9 is not supported (expected 1, 2 or 3, and version 3 only for a policy that uses a version 3 rule)"
     );
 }
 

@@ -604,7 +604,9 @@ fn an_unknown_key_is_named() {
         "{message}"
     );
     assert!(
-        message.ends_with("daily_limit_wei, allow_raw_hashes"),
+        message.ends_with(
+            "daily_limit_wei, allow_raw_hashes, default, tokens, permit_max_lifetime_seconds, allow_any_chain_authorization"
+        ),
         "{message}"
     );
     // An unknown key is reported even when a known key's value is also wrong.
@@ -751,7 +753,11 @@ fn to_json_writes_every_key_in_a_form_any_reader_keeps_exactly() {
         "typed_data_domains": [
             { "chain_id": 14, "verifying_contract": USDT },
             { "chain_id": 18446744073709551615_u64, "verifying_contract": "0x0101010101010101010101010101010101010101" }
-        ]
+        ],
+        "default": "allow",
+        "tokens": {},
+        "permit_max_lifetime_seconds": 3600,
+        "allow_any_chain_authorization": false
     });
     assert_eq!(value, expected);
     // The EIP-55 forms are what the checksum algorithm gives, not just any
@@ -774,7 +780,11 @@ fn to_json_writes_every_key_in_a_form_any_reader_keeps_exactly() {
             "recipients_allow": null,
             "recipients_deny": [],
             "selectors": {},
-            "typed_data_domains": null
+            "typed_data_domains": null,
+            "default": "allow",
+            "tokens": {},
+            "permit_max_lifetime_seconds": 3600,
+            "allow_any_chain_authorization": false
         })
     );
 }

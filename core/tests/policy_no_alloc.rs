@@ -149,3 +149,81 @@ fn policy_work_allocates_nothing() {
     });
     assert_eq!((allocations, bytes), (0, 0));
 }
+
+#[test]
+fn token_rules_allocate_nothing() {
+    use wallet_core::policy::{
+        decode_token_call, DefaultMode, Permit, PermitGrant, PermitKind, TokenAction, TokenRule,
+    };
+    let token = Address([0x33; 20]);
+    let recipient = Address([0x44; 20]);
+    let mut transfer = [0u8; 68];
+    transfer[..4].copy_from_slice(&[0xa9, 0x05, 0x9c, 0xbb]);
+    transfer[16..36].copy_from_slice(&recipient.0);
+    transfer[67] = 100;
+    let tx: TypedTransaction<'_> = TxEip1559 {
+        chain_id: 14,
+        nonce: 0,
+        max_priority_fee_per_gas: U256::from_u64(1),
+        max_fee_per_gas: U256::from_u64(10),
+        gas_limit: 60_000,
+        to: TxKind::Call(token),
+        value: U256::ZERO,
+        input: &transfer,
+        access_list: Default::default(),
+    }
+    .into();
+    let ((), allocations, bytes) = count(|| {
+        let mut policy = Policy::default();
+        policy.set_default_mode(DefaultMode::Deny);
+        let mut rule = TokenRule::new(token);
+        rule.set_max_amount(Some(U256::from_u64(1_000)));
+        rule.set_daily_limit(Some(U256::from_u64(5_000)));
+        rule.set_recipients_allow(Some(&[recipient])).unwrap();
+        rule.set_spenders_allow(Some(&[recipient])).unwrap();
+        policy.set_token_rule(rule).unwrap();
+
+        let call = decode_token_call(&token, &transfer).unwrap().unwrap();
+        assert_eq!(call.token, token);
+        let decision = policy.decide_transaction(&tx).unwrap();
+        assert!(!decision.rules.is_empty());
+        assert_eq!(policy.token_spend(&tx), Some((token, U256::from_u64(100))));
+        policy
+            .check_token_daily_limit(&token, U256::from_u64(10), U256::from_u64(100))
+            .unwrap();
+        let rule = policy.token_rule(&token).unwrap();
+        policy
+            .check_token_action(
+                rule,
+                &TokenAction::Approve {
+                    spender: recipient,
+                    amount: Some(U256::from_u64(5)),
+                },
+            )
+            .unwrap();
+        let grants = [PermitGrant {
+            token,
+            amount: Some(U256::from_u64(10)),
+            valid_until: Some(U256::from_u64(1_000)),
+        }];
+        let permit = Permit {
+            kind: PermitKind::Permit2Single,
+            spender: recipient,
+            grants: &grants,
+        };
+        let domain = Eip712Domain {
+            name: Some("Permit2"),
+            version: None,
+            chain_id: Some(U256::from_u64(14)),
+            verifying_contract: Some(Address([0x22; 20])),
+            salt: None,
+        };
+        policy
+            .decide_typed_data(&domain, Some(&permit), 900)
+            .unwrap();
+        let mut encoding = [0u8; MAX_ENCODED_LEN];
+        let n = policy.encode(&mut encoding).unwrap();
+        assert!(Policy::decode(&encoding[..n]).unwrap() == policy);
+    });
+    assert_eq!((allocations, bytes), (0, 0));
+}

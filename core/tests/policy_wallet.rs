@@ -21,6 +21,7 @@ use wallet_core::attest::{verify, AttestError, Expectations, NO_POLICY_HASH};
 use wallet_core::audit::{AuditEvent, GENESIS};
 use wallet_core::authority::{self, AdminAction, AuthorityError};
 use wallet_core::backup::{BoundPolicy, SealedKeyFile, INTEGRITY_LEN, MAX_FILE_LEN};
+use wallet_core::enrollment::ActivationChallenge;
 use wallet_core::policy::ledger::{Clock, WINDOW_SECONDS};
 use wallet_core::policy::{
     Eip712Domain, Policy, PolicyError, PolicyField, PolicyViolation, TypedDataDomain,
@@ -484,10 +485,25 @@ fn attestation_evidence_carries_the_policy_hash_and_follows_a_replacement() {
     let address = wallet.create_account(owned(first.clone())).unwrap();
     let before = wallet.attest(b"nonce-1", 14).unwrap();
     assert_eq!(before.account.policy_hash, first.hash());
+    // The verifier enrolls the AK by credential activation (no EK
+    // certificate here: the TPM-trust tests cover the chain).
+    let request = wallet.enrollment_request().unwrap();
+    let challenge = ActivationChallenge::new(
+        &request.ek_public,
+        &request.ak_public,
+        &mut rand::rngs::OsRng,
+    )
+    .unwrap();
+    let response = wallet.answer_activation(challenge.blob()).unwrap();
+    let ak = challenge.finish(&request.ak_public, &response).unwrap();
+    let verify = |evidence, nonce: &[u8], expectations: &Expectations<'_>| {
+        verify(evidence, nonce, &ak, expectations)
+    };
     let pinned = |hash| Expectations {
         address: Some(address),
         chain_id: Some(14),
         policy_hash: Some(hash),
+        accept_unverified_tpm: true,
         ..Expectations::default()
     };
     let facts = verify(&before, b"nonce-1", &pinned(first.hash())).unwrap();
@@ -518,7 +534,7 @@ fn attestation_evidence_carries_the_policy_hash_and_follows_a_replacement() {
     let mut relabelled = after.clone();
     relabelled.account.policy_hash = first.hash();
     assert_eq!(
-        verify(&relabelled, b"nonce-2", &Expectations::default()),
+        verify(&relabelled, b"nonce-2", &pinned(first.hash())),
         Err(AttestError::ChallengeMismatch)
     );
     // The wallet's own signature is over the same challenge.

@@ -10,6 +10,7 @@ use wallet_core::Error;
 fn open(swtpm: &Swtpm) -> (Tpm<StdTransport>, Name) {
     let transport = transport::open(&swtpm.tcti()).expect("tcti");
     let mut tpm = Tpm::new(transport).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     tpm.startup().expect("startup");
     let name = seal::srk_name(&mut tpm).expect("srk name");
     (tpm, name)

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use wallet_core::backup::{BackupError, Field, SealedKeyFile, MAX_FILE_LEN};
-use wallet_core::state::{StateDir, StateError, ACCOUNT_FILE, TEMP_PREFIX};
+use wallet_core::state::{StateDir, StateError, ACCOUNT_FILE, LOCK_FILE, TEMP_PREFIX};
 
 /// A private temp directory removed on drop.
 struct TempDir(PathBuf);
@@ -73,12 +73,49 @@ fn open_creates_a_private_directory_and_files() {
     let account = state.load_account(SRK_A).unwrap();
     assert_eq!(account.bytes(), &bytes[..]);
     assert_eq!(account.address(), &[1u8; 20]);
-    // Only the account file is left: no temp file.
-    let names: Vec<_> = fs::read_dir(&dir)
+    // The account file and the (empty) lock file are left: no temp file.
+    let mut names: Vec<_> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(names, vec![ACCOUNT_FILE.to_string()]);
+    names.sort();
+    assert_eq!(names, vec![LOCK_FILE.to_string(), ACCOUNT_FILE.to_string()]);
+    assert_eq!(mode(&dir.join(LOCK_FILE)), 0o600);
+    assert_eq!(fs::read(dir.join(LOCK_FILE)).unwrap(), b"");
+}
+
+#[test]
+fn the_lock_admits_one_holder_at_a_time_across_handles() {
+    let tmp = TempDir::new("lock");
+    let dir = tmp.join("s");
+    let first = StateDir::open(&dir).unwrap();
+    let second = StateDir::open(&dir).unwrap();
+    let held = first.lock().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let _lock = second.lock().unwrap();
+        tx.send(()).unwrap();
+    });
+    // While `held` lives the other handle cannot have the lock.
+    assert!(rx
+        .recv_timeout(std::time::Duration::from_millis(300))
+        .is_err());
+    drop(held);
+    rx.recv().unwrap();
+    waiter.join().unwrap();
+    // Released again: it can be taken once more.
+    drop(first.lock().unwrap());
+}
+
+#[test]
+fn a_lock_file_that_is_not_a_regular_file_is_refused() {
+    let tmp = TempDir::new("lock-link");
+    let dir = tmp.join("s");
+    let state = StateDir::open(&dir).unwrap();
+    fs::remove_file(dir.join(LOCK_FILE)).unwrap();
+    std::os::unix::fs::symlink(tmp.join("elsewhere"), dir.join(LOCK_FILE)).unwrap();
+    assert_eq!(state.lock().unwrap_err(), StateError::NotARegularFile);
+    assert!(!tmp.join("elsewhere").exists());
 }
 
 #[test]

@@ -6,7 +6,11 @@ use wallet_core::tpm::{PcrSelection, SessionKind, Tpm, TpmRc};
 
 fn connect(swtpm: &Swtpm) -> Tpm<StdTransport> {
     let transport = transport::open(&swtpm.tcti()).expect("tcti");
-    Tpm::new(transport).expect("entropy")
+    let mut tpm = Tpm::new(transport).expect("entropy");
+    // These tests drive the engine's session mechanics; the EK-salted
+    // path has its own tests (tpm_identity.rs).
+    tpm.salt_sessions_to_unverified_srk();
+    tpm
 }
 
 #[test]

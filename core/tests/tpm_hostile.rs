@@ -109,6 +109,7 @@ fn is_memory_exhaustion(error: &SealError) -> bool {
 /// Asserts the TPM holds no transient object and no session.
 fn assert_nothing_loaded(swtpm: &Swtpm) {
     let mut tpm = Tpm::new(open(swtpm)).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     for range in [0x8000_0000u32, 0x0200_0000, 0x0300_0000] {
         let handles = tpm.handles_in_range(range).expect("GetCapability");
         assert!(
@@ -120,6 +121,7 @@ fn assert_nothing_loaded(swtpm: &Swtpm) {
 
 fn seal_once(swtpm: &Swtpm, pcrs: Option<PcrSelection>) -> SealedObject {
     let mut tpm = Tpm::new(open(swtpm)).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     seal::seal_secret(&mut tpm, None, &SECRET, pcrs, ENC).expect("seal")
 }
 
@@ -136,6 +138,7 @@ fn every_seventh_command_failing_leaves_no_handles() {
     let mut successes = 0;
     {
         let mut tpm = Tpm::new(&mut failing).expect("entropy");
+        tpm.salt_sessions_to_unverified_srk();
         for cycle in 0..200 {
             // Other work between signatures shifts where the failures land, as
             // it would in an application.
@@ -178,6 +181,7 @@ fn every_ninth_response_lost_leaves_no_handles() {
     let mut successes = 0;
     {
         let mut tpm = Tpm::new(&mut lossy).expect("entropy");
+        tpm.salt_sessions_to_unverified_srk();
         for cycle in 0..200 {
             // Other work between signatures shifts where the failures land, as
             // it would in an application.
@@ -211,6 +215,7 @@ fn corrupted_responses_give_errors_never_panics_or_wrong_keys() {
     let sealed = seal_once(&swtpm, None);
     // Commands in one seal + unseal + quote round, counted on an honest run.
     let mut counter = Tpm::new(open(&swtpm)).expect("entropy");
+    counter.salt_sessions_to_unverified_srk();
     seal::seal_secret(&mut counter, Some(sealed.srk_name()), &SECRET, None, ENC).expect("seal");
     seal::unseal_secret(&mut counter, sealed.srk_name(), &sealed, ENC).expect("unseal");
     counter
@@ -235,6 +240,7 @@ fn corrupted_responses_give_errors_never_panics_or_wrong_keys() {
             };
             {
                 let mut tpm = Tpm::new(&mut hostile).expect("entropy");
+                tpm.salt_sessions_to_unverified_srk();
                 let sealed_again =
                     seal::seal_secret(&mut tpm, Some(sealed.srk_name()), &SECRET, None, ENC);
                 let unsealed = seal::unseal_secret(&mut tpm, sealed.srk_name(), &sealed, ENC);
@@ -252,6 +258,7 @@ fn corrupted_responses_give_errors_never_panics_or_wrong_keys() {
             drop(hostile);
             // Clean up whatever a corrupted answer left loaded, then check.
             let mut tpm = Tpm::new(open(&swtpm)).expect("entropy");
+            tpm.salt_sessions_to_unverified_srk();
             tpm.flush_all_transient().expect("sweep");
         }
     }

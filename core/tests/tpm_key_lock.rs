@@ -25,8 +25,13 @@ const RC_AUTH_FAIL: u32 = 0x08E;
 /// `TPM_RC_BAD_AUTH`.
 const RC_BAD_AUTH: u32 = 0x0A2;
 
+/// A TPM whose secret-bearing sessions (sealing, the policy sessions of an
+/// unseal) are salted to its EK, verified against the simulator's CA.
 fn open(swtpm: &Swtpm) -> Tpm<StdTransport> {
-    Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy")
+    let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy");
+    let identity = wallet_core::tpm::ek::establish(&mut tpm, &swtpm.trust()).expect("EK");
+    assert!(identity.verified);
+    tpm
 }
 
 fn pin(text: &str) -> PinAuth {

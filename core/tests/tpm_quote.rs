@@ -32,6 +32,7 @@ fn ak_verifying_key(ak_public: &[u8]) -> VerifyingKey {
 fn quote_is_a_signed_tpms_attest_over_the_pcrs() {
     let swtpm = Swtpm::start_temporary().expect("swtpm");
     let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     tpm.pcr_extend(3, &[0x33; 32]).expect("extend PCR 3");
     let qualifying: [u8; 32] = Sha256::digest(b"challenge").into();
     let quote = tpm
@@ -77,6 +78,7 @@ fn the_ak_is_deterministic_on_one_tpm_and_differs_on_another() {
     let nonce = [7u8; 32];
     let first = {
         let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy");
+        tpm.salt_sessions_to_unverified_srk();
         let a = tpm
             .create_ak_and_quote(&nonce, PcrSelection::DEFAULT_QUOTE)
             .expect("quote");
@@ -89,13 +91,16 @@ fn the_ak_is_deterministic_on_one_tpm_and_differs_on_another() {
     };
     swtpm.restart().expect("restart");
     let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let after = tpm
         .create_ak_and_quote(&nonce, PcrSelection::DEFAULT_QUOTE)
         .expect("quote");
     assert_eq!(after.ak_name, first);
 
-    let other = Swtpm::start_temporary().expect("another swtpm");
+    // The AK is an endorsement-hierarchy primary: another TPM means another EK.
+    let other = Swtpm::start_temporary_with_new_ek().expect("another swtpm");
     let mut tpm = Tpm::new(transport::open(&other.tcti()).expect("tcti")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let elsewhere = tpm
         .create_ak_and_quote(&nonce, PcrSelection::DEFAULT_QUOTE)
         .expect("quote");
@@ -106,6 +111,7 @@ fn the_ak_is_deterministic_on_one_tpm_and_differs_on_another() {
 fn many_quotes_leave_no_handles() {
     let swtpm = Swtpm::start_temporary().expect("swtpm");
     let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let pcrs = PcrSelection::from_bitmap(0x00FF_FFFF).expect("all 24");
     for i in 0..20u8 {
         let quote = tpm.create_ak_and_quote(&[i; 32], pcrs).expect("quote");

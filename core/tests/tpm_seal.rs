@@ -62,6 +62,7 @@ const SECRET: [u8; 32] = [
 fn seal_then_unseal_returns_the_secret() {
     let swtpm = Swtpm::start_temporary().expect("swtpm");
     let mut tpm = Tpm::new(open(&swtpm)).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let sealed = seal::seal_secret(
         &mut tpm,
         None,
@@ -101,6 +102,7 @@ fn seal_then_unseal_returns_the_secret() {
 fn generated_secret_is_valid_and_seals() {
     let swtpm = Swtpm::start_temporary().expect("swtpm");
     let mut tpm = Tpm::new(open(&swtpm)).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let os_entropy = [0x5Au8; 32];
     let first = seal::generate_secret(&mut tpm, &os_entropy).expect("generate");
     let second = seal::generate_secret(&mut tpm, &os_entropy).expect("generate");
@@ -126,6 +128,7 @@ fn transcript_of_seal_and_unseal(encryption: ParameterEncryption) -> Vec<u8> {
     };
     {
         let mut tpm = Tpm::new(&mut recorder).expect("entropy");
+        tpm.salt_sessions_to_unverified_srk();
         let sealed = seal::seal_secret(&mut tpm, None, &SECRET, None, encryption).expect("seal");
         let unsealed =
             seal::unseal_secret(&mut tpm, sealed.srk_name(), &sealed, encryption).expect("unseal");
@@ -160,6 +163,7 @@ fn control_without_parameter_encryption_shows_the_secret_on_the_wire() {
 fn a_forged_unseal_response_hmac_is_refused() {
     let swtpm = Swtpm::start_temporary().expect("swtpm");
     let mut tpm = Tpm::new(open(&swtpm)).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let sealed = seal::seal_secret(
         &mut tpm,
         None,
@@ -177,6 +181,7 @@ fn a_forged_unseal_response_hmac_is_refused() {
     };
     {
         let mut tpm = Tpm::new(&mut hostile).expect("entropy");
+        tpm.salt_sessions_to_unverified_srk();
         let error = seal::unseal_secret(
             &mut tpm,
             sealed.srk_name(),
@@ -197,6 +202,7 @@ fn a_forged_unseal_response_hmac_is_refused() {
 
     // Everything was flushed: the honest path still works many times over.
     let mut tpm = Tpm::new(open(&swtpm)).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     for _ in 0..5 {
         let unsealed = seal::unseal_secret(
             &mut tpm,
@@ -218,6 +224,7 @@ fn a_forged_create_response_is_refused() {
         flipped: 0,
     };
     let mut tpm = Tpm::new(&mut hostile).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let error = seal::seal_secret(
         &mut tpm,
         None,
@@ -237,6 +244,7 @@ fn srk_name_mismatch_is_refused_before_anything_is_loaded() {
     let swtpm = Swtpm::start_temporary().expect("swtpm");
     let other = Swtpm::start_temporary().expect("another swtpm");
     let mut tpm = Tpm::new(open(&swtpm)).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let sealed = seal::seal_secret(
         &mut tpm,
         None,
@@ -246,6 +254,7 @@ fn srk_name_mismatch_is_refused_before_anything_is_loaded() {
     )
     .expect("seal");
     let mut other_tpm = Tpm::new(open(&other)).expect("entropy");
+    other_tpm.salt_sessions_to_unverified_srk();
     let error = seal::unseal_secret(
         &mut other_tpm,
         sealed.srk_name(),
@@ -275,6 +284,7 @@ fn srk_name_mismatch_is_refused_before_anything_is_loaded() {
 fn pcr_bound_unseal_fails_after_pcr_extend() {
     let swtpm = Swtpm::start_temporary().expect("swtpm");
     let mut tpm = Tpm::new(open(&swtpm)).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let pcrs = PcrSelection::from_indices(&[16, 23]).expect("selection");
     let sealed = seal::seal_secret(
         &mut tpm,
@@ -349,6 +359,7 @@ fn pcr_bound_unseal_fails_after_pcr_extend() {
 fn two_hundred_cycles_leave_no_handles_behind() {
     let swtpm = Swtpm::start_temporary().expect("swtpm");
     let mut tpm = Tpm::new(open(&swtpm)).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let sealed = seal::seal_secret(
         &mut tpm,
         None,
@@ -389,6 +400,7 @@ fn two_hundred_cycles_leave_no_handles_behind() {
 fn command_counts_per_operation() {
     let swtpm = Swtpm::start_temporary().expect("swtpm");
     let mut tpm = Tpm::new(open(&swtpm)).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let before = tpm.commands_sent();
     let sealed = seal::seal_secret(
         &mut tpm,
@@ -485,6 +497,7 @@ fn socket_transcripts(encryption: ParameterEncryption) -> (Vec<u8>, Vec<u8>) {
     {
         let tcti = format!("swtpm:path={}", proxy_path.display());
         let mut tpm = Tpm::new(transport::open(&tcti).expect("tcti")).expect("entropy");
+        tpm.salt_sessions_to_unverified_srk();
         let sealed = seal::seal_secret(&mut tpm, None, &SECRET, None, encryption).expect("seal");
         let unsealed =
             seal::unseal_secret(&mut tpm, sealed.srk_name(), &sealed, encryption).expect("unseal");

@@ -2,7 +2,7 @@
 //! dropped connection, time limits, TCTI strings and the default resolver.
 
 use std::os::unix::net::UnixListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::{
@@ -17,6 +17,7 @@ fn tcp_transport_reaches_swtpm() {
     let swtpm = Swtpm::start_tcp_temporary().expect("swtpm on TCP");
     assert!(swtpm.tcti().starts_with("swtpm:host=127.0.0.1,port="));
     let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     tpm.startup().expect("startup");
     let mut random = [0u8; 16];
     tpm.get_random(&mut random).expect("random");
@@ -41,6 +42,7 @@ fn raw_frame_over_the_unix_socket() {
 fn a_dropped_connection_is_reported_and_the_next_call_reconnects() {
     let mut swtpm = Swtpm::start_temporary().expect("swtpm");
     let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let mut random = [0u8; 8];
     tpm.get_random(&mut random).expect("before the drop");
 
@@ -74,32 +76,115 @@ fn an_explicit_disconnect_reconnects_on_demand() {
 }
 
 #[test]
-fn a_silent_peer_times_out() {
-    let dir = std::env::temp_dir().join(format!("flare-wallet-silent-{}", std::process::id()));
+fn a_peer_that_never_takes_the_connection_is_reported_busy() {
+    let dir = std::env::temp_dir().join(format!("flare-silent-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("silent.sock");
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path).expect("bind");
     let server = std::thread::spawn(move || {
-        // Accept and read, but never answer.
+        // Accept and read, but never answer: a TPM busy elsewhere.
         let (stream, _) = listener.accept().expect("accept");
         std::thread::sleep(Duration::from_millis(800));
         drop(stream);
     });
     let mut socket = SocketTransport::unix(&path).with_timeouts(Timeouts {
         connect: Duration::from_millis(200),
-        io: Duration::from_millis(200),
+        io: Duration::from_secs(60),
+        busy: Duration::from_millis(200),
     });
     let mut response = [0u8; 4096];
-    let started = Instant::now();
+    let error = socket
+        .transact(&GET_RANDOM_8, &mut response)
+        .expect_err("never answered");
+    assert_eq!(error, TransportError::Busy);
+    assert!(error
+        .to_string()
+        .starts_with("TPM busy (held by another client)"));
+    assert!(!socket.is_connected(), "a busy connection is dropped");
+    server.join().expect("server");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_peer_that_answers_the_probe_then_falls_silent_times_out() {
+    let dir = std::env::temp_dir().join(format!("flare-mute-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("mute.sock");
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).expect("bind");
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut probe = [0u8; 12];
+        stream.read_exact(&mut probe).expect("probe");
+        // TPM2_GetRandom of 0 bytes.
+        assert_eq!(probe, [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7b, 0, 0]);
+        stream
+            .write_all(&[0x80, 0x01, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0])
+            .expect("answer");
+        std::thread::sleep(Duration::from_millis(800));
+        drop(stream);
+    });
+    let mut socket = SocketTransport::unix(&path).with_timeouts(Timeouts {
+        connect: Duration::from_millis(200),
+        io: Duration::from_millis(200),
+        busy: Duration::from_secs(5),
+    });
+    let mut response = [0u8; 4096];
     assert_eq!(
         socket.transact(&GET_RANDOM_8, &mut response),
         Err(TransportError::Timeout)
     );
-    assert!(started.elapsed() < Duration::from_millis(700));
     assert!(!socket.is_connected(), "a timed-out stream is dropped");
     server.join().expect("server");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn clients_that_connect_per_operation_take_turns_on_one_swtpm() {
+    let swtpm = Swtpm::start_temporary().expect("swtpm");
+    let path = swtpm.socket_path();
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut socket = SocketTransport::unix(&path);
+                let mut response = [0u8; 4096];
+                for _ in 0..50 {
+                    let len = socket
+                        .transact(&GET_RANDOM_8, &mut response)
+                        .expect("a turn comes");
+                    assert_eq!(len, 20);
+                    socket.end_operation();
+                    assert!(!socket.is_connected());
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().expect("client");
+    }
+}
+
+#[test]
+fn a_persistent_client_keeps_swtpm_and_a_second_one_is_told_busy() {
+    let swtpm = Swtpm::start_temporary().expect("swtpm");
+    let mut holder = SocketTransport::unix(swtpm.socket_path()).persistent();
+    let mut response = [0u8; 4096];
+    holder.transact(&GET_RANDOM_8, &mut response).expect("held");
+    holder.end_operation();
+    assert!(holder.is_connected(), "a persistent connection stays open");
+    let mut second = SocketTransport::unix(swtpm.socket_path());
+    assert_eq!(
+        second.transact(&GET_RANDOM_8, &mut response),
+        Err(TransportError::Busy)
+    );
+    // Once the holder lets go, the second client is served.
+    holder.disconnect();
+    second
+        .transact(&GET_RANDOM_8, &mut response)
+        .expect("served");
 }
 
 #[test]
@@ -127,6 +212,7 @@ fn the_default_resolver_uses_the_environment_then_the_device() {
     std::env::set_var(TPM_ENV_VAR, swtpm.tcti());
     let mut tpm =
         Tpm::new(transport::open_default().expect("from the environment")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     let mut random = [0u8; 8];
     tpm.get_random(&mut random).expect("random");
     drop(tpm);

@@ -242,6 +242,8 @@ fn a_pcr_bound_account_stops_unsealing_after_pcr_extend() {
     drop(wallet);
 
     let mut engine = Tpm::new(transport::open(&tpm.tcti()).unwrap()).unwrap();
+
+    engine.salt_sessions_to_unverified_srk();
     engine.pcr_extend(16, &[0xab; 32]).unwrap();
     drop(engine);
 

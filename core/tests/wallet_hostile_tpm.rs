@@ -21,8 +21,11 @@ mod support;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use std::sync::Mutex;
 use support::{eip1559_payload, swtpm, TempDir};
-use wallet_core::attest::{verify, Expectations};
+
+use wallet_core::attest::{verify, Expectations, PinnedAk};
+use wallet_core::enrollment::ActivationChallenge;
 use wallet_core::signer::{eip191_hash, recover_address, Address, SecretKey};
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::{self, StdTransport};
@@ -195,11 +198,37 @@ fn step<T>(
 
 /// One full wallet run on `tpm`, with the answer to command `target`
 /// corrupted (0: none).
+/// The swtpm's AK, enrolled once per swtpm by credential activation over a
+/// clean transport (the AK is a deterministic primary: the same on every run).
+fn enrolled_ak(tpm: &Swtpm) -> PinnedAk {
+    static PINS: Mutex<Vec<(std::path::PathBuf, PinnedAk)>> = Mutex::new(Vec::new());
+    let mut pins = PINS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, pin)) = pins.iter().find(|(dir, _)| dir == tpm.dir()) {
+        return *pin;
+    }
+    let dir = TempDir::new("enroll");
+    let mut wallet = Wallet::open(&tpm.tcti(), &dir.state("clean")).unwrap();
+    let request = wallet.enrollment_request().unwrap();
+    let challenge = ActivationChallenge::new(
+        &request.ek_public,
+        &request.ak_public,
+        &mut rand::rngs::OsRng,
+    )
+    .unwrap();
+    let response = wallet.answer_activation(challenge.blob()).unwrap();
+    let pin = challenge.finish(&request.ak_public, &response).unwrap();
+    pins.push((tpm.dir().to_path_buf(), pin));
+    pin
+}
+
 fn full_run(tpm: &Swtpm, target: usize, corruption: Corruption) -> Run {
+    let pinned = enrolled_ak(tpm);
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let corrupted = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let open = |dir: &std::path::Path| {
-        Wallet::with_transport(
+        Wallet::with_transport_and_trust(
             Box::new(HostileTpmDouble {
                 inner: transport::open(&tpm.tcti()).unwrap(),
                 counter: counter.clone(),
@@ -208,6 +237,7 @@ fn full_run(tpm: &Swtpm, target: usize, corruption: Corruption) -> Run {
                 corrupted: corrupted.clone(),
             }),
             dir,
+            &tpm.trust(),
         )
     };
     let address = SecretKey::from_bytes(&KEY).unwrap().address();
@@ -252,9 +282,11 @@ fn full_run(tpm: &Swtpm, target: usize, corruption: Corruption) -> Run {
                 let expect = Expectations {
                     address: Some(address),
                     chain_id: Some(CHAIN_ID),
+                    accept_unverified_tpm: true,
                     ..Expectations::default()
                 };
-                verify(evidence, NONCE, &expect).expect("evidence the wallet returned verifies");
+                verify(evidence, NONCE, &pinned, &expect)
+                    .expect("evidence the wallet returned verifies");
             });
             backup = step(&mut errors, wallet.backup(), |_| {});
         }

@@ -257,7 +257,12 @@ fn rewrite_owner_section(bytes: &[u8], owners: &[u8], nonce: u64) -> Vec<u8> {
     let mut out = vec![0u8; MAX_FILE_LEN];
     let n = view
         .contents()
-        .encode_with_owners(view.bound_policy(), Some(section), &mut out)
+        .encode_with_sections(
+            view.bound_policy(),
+            Some(section),
+            view.tpm_identity(),
+            &mut out,
+        )
         .unwrap();
     out.truncate(n);
     out
@@ -287,7 +292,8 @@ fn swapped_owners_or_a_rewound_admin_nonce_are_refused() {
         .unwrap();
     drop(wallet);
     let good = std::fs::read(state.join(ACCOUNT_FILE)).unwrap();
-    assert_eq!(SealedKeyFile::parse(&good).unwrap().version(), 2);
+    // Version 3: the owner section and the TPM identity section.
+    assert_eq!(SealedKeyFile::parse(&good).unwrap().version(), 3);
 
     let attacker = owners::owner_set(&owners::owner_keys(31, 1), 1);
     let mut attacker_encoding = [0u8; OwnerSet::MAX_ENCODED_LEN];
@@ -355,7 +361,7 @@ fn an_account_file_from_before_owners_loads_signs_and_refuses_every_admin_action
     // container, version 1 policy encoding, version 1 tag.
     let current = std::fs::read(state.join(ACCOUNT_FILE)).unwrap();
     let view = SealedKeyFile::parse(&current).unwrap();
-    assert_eq!(view.version(), 1);
+    assert_eq!(view.version(), 3, "a new account is bound to its TPM's EK");
     let encoding = v1_encoding(&policy);
     let tag = v1_tag(&key_bytes, &address.0, &encoding);
     let mut old = vec![0u8; MAX_FILE_LEN];

@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Instant;
 
-use support::{open_wallet, swtpm, EveryNthFailsTestDouble, FaultControl, TempDir};
+use support::{swtpm, EveryNthFailsTestDouble, FaultControl, TempDir};
 use wallet_core::signer::{eip191_hash, recover_address, Signature};
 use wallet_core::tpm::{TpmError, TpmRc, TransportError};
 use wallet_core::wallet::{AccountOptions, KeyMode, Wallet};
@@ -30,7 +30,7 @@ fn is_memory_exhaustion(error: &Error) -> bool {
 fn a_thousand_strict_signatures_leak_nothing() {
     let tpm = swtpm();
     let dir = TempDir::new("soak");
-    let mut wallet = open_wallet(&tpm, &dir.state("s"));
+    let mut wallet = Wallet::open(&tpm.tcti(), &dir.state("s")).unwrap();
     assert_eq!(wallet.key_mode(), KeyMode::Strict);
     let address = wallet.create_account(AccountOptions::default()).unwrap();
     let before = wallet.tpm_commands_sent();
@@ -136,7 +136,8 @@ fn a_thousand_signatures_through_a_failing_transport_leak_nothing() {
     let tpm = swtpm();
     let dir = TempDir::new("flaky");
     let state = dir.state("s");
-    let address = open_wallet(&tpm, &state)
+    let address = Wallet::open(&tpm.tcti(), &state)
+        .unwrap()
         .create_account(AccountOptions::default())
         .unwrap();
 
@@ -189,7 +190,7 @@ fn a_thousand_signatures_through_a_failing_transport_leak_nothing() {
     drop(wallet);
 
     // A clean connection afterwards: no slot or session is left occupied.
-    let mut clean = open_wallet(&tpm, &state);
+    let mut clean = Wallet::open(&tpm.tcti(), &state).unwrap();
     clean.load_account().unwrap();
     for i in 0..20u32 {
         clean.sign_message(&i.to_be_bytes()).unwrap();
@@ -205,7 +206,8 @@ fn a_thousand_signatures_when_every_7th_response_is_lost_leak_nothing() {
     let tpm = swtpm();
     let dir = TempDir::new("lost");
     let state = dir.state("s");
-    let address = open_wallet(&tpm, &state)
+    let address = Wallet::open(&tpm.tcti(), &state)
+        .unwrap()
         .create_account(AccountOptions::default())
         .unwrap();
     let (transport, control) = EveryNthFailsTestDouble::new(&tpm, 7);
@@ -244,7 +246,7 @@ fn a_thousand_signatures_when_every_7th_response_is_lost_leak_nothing() {
     assert!(ok >= SIGNATURES / 5, "too few successes: {ok}");
     place_one_failure_on_each_command(&mut wallet, &control);
     drop(wallet);
-    let mut clean = open_wallet(&tpm, &state);
+    let mut clean = Wallet::open(&tpm.tcti(), &state).unwrap();
     clean.load_account().unwrap();
     for i in 0..20u32 {
         clean.sign_message(&i.to_be_bytes()).unwrap();

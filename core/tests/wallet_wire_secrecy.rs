@@ -64,6 +64,7 @@ fn unseal_from_state(tpm: &Swtpm, state: &std::path::Path) -> [u8; 32] {
     )
     .unwrap();
     let mut engine = Tpm::new(transport::open(&tpm.tcti()).unwrap()).unwrap();
+    engine.salt_sessions_to_unverified_srk();
     let secret = seal::unseal_secret(
         &mut engine,
         &srk_name,

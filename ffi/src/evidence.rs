@@ -3,8 +3,13 @@
 
 #![allow(non_camel_case_types)]
 
-use wallet_core::attest::{self, Evidence, Expectations, VerifiedFacts, MAX_PCRS, PCR_VALUE_LEN};
+use wallet_core::attest::{
+    AttestError, EnrollmentMethod, Evidence, Expectations, PcrSelection, TpmIdentity,
+    VerifiedFacts, MAX_PCRS, PCR_VALUE_LEN,
+};
+use wallet_core::enrollment::{verify_evidence, TrustAnchor};
 use wallet_core::signer::Address;
+use wallet_core::x509::TrustRoots;
 
 use crate::boundary::{bytes_in, guard, ValueOut};
 use crate::result::wallet_result::{self, *};
@@ -12,11 +17,11 @@ use crate::result::wallet_result::{self, *};
 /// What verified attestation evidence establishes, filled by
 /// `wallet_verify_evidence`.
 ///
-/// The evidence proves that a TPM whose attestation key has the Name
-/// `ak_name` quoted the PCRs below for the verifier's nonce, and that the
-/// key behind `address` signed the same challenge. Which TPMs (which AK
-/// Names) and which PCR values to trust is the verifier's decision: compare
-/// `ak_name` and `pcr_values` with known-good values.
+/// The evidence proves that the TPM whose attestation key (Name `ak_name`)
+/// was enrolled against the verifier's trust roots quoted the PCRs below for
+/// the verifier's nonce, and that the key behind `address` signed the same
+/// challenge. Which PCR values to trust is the verifier's decision: compare
+/// `pcr_values` with known-good values.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct wallet_evidence_facts {
@@ -63,9 +68,20 @@ pub struct wallet_evidence_facts {
     /// How many owners must approve an admin action; 0 for an account
     /// without owners.
     pub threshold: u8,
+    /// 1 when the account was created on a TPM whose EK certificate
+    /// verified; 0 for an "unverified TPM" account (reported only when the
+    /// caller passed `WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM`).
+    pub tpm_verified: u8,
+    /// How the AK was enrolled: 1 credential activation, 2 AK certificate.
+    pub enrollment_method: u8,
     /// Zero; keeps the structure free of padding.
-    pub reserved: [u8; 7],
+    pub reserved: [u8; 5],
 }
+
+/// `flags` bit of `wallet_verify_evidence`: accept evidence from an account
+/// created on an unverified TPM (it is reported in
+/// `wallet_evidence_facts.tpm_verified`).
+pub const WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM: u32 = 1;
 
 impl wallet_evidence_facts {
     fn from_facts(facts: &VerifiedFacts) -> Result<Self, wallet_result> {
@@ -90,45 +106,65 @@ impl wallet_evidence_facts {
             address: facts.account.address.0,
             pcr_hash_alg: facts.pcr_selection.hash_alg,
             threshold: facts.account.threshold,
-            reserved: [0; 7],
+            tpm_verified: u8::from(facts.tpm_identity == TpmIdentity::Verified),
+            enrollment_method: match facts.enrollment_method {
+                EnrollmentMethod::CredentialActivation => 1,
+                EnrollmentMethod::AkCertificate => 2,
+            },
+            reserved: [0; 5],
         })
     }
 }
 
 /// Verifies attestation evidence (the encoding `wallet_attest` writes) for
-/// the verifier's `nonce`, and on success fills `*facts_out`.
+/// the verifier's `nonce` against a trust anchor, and on success fills
+/// `*facts_out`.
+///
+/// The anchor is required: `trust_roots_pem` (a PEM bundle of the EK / AK
+/// certificate roots) and either `enrollment` (the enrollment record the
+/// verifier stored when it enrolled the wallet's AK) or `ak_certificate`
+/// (a DER AK certificate; intermediates may ride in the PEM bundle). With
+/// no roots, or neither (or both) of the two, the call fails with
+/// `WALLET_ATTEST_NO_TRUST_ANCHOR`: evidence proves nothing about a TPM
+/// without one.
 ///
 /// Checks, in this order, each failure with its own code: the encoding
-/// (`WALLET_ATTEST_EVIDENCE_*`), the attestation key's public area
-/// (`WALLET_ATTEST_AK_*`: a restricted, fixed, TPM-generated P-256 ECDSA
-/// signing key), its signature over the quote
-/// (`WALLET_ATTEST_AK_SIGNATURE_INVALID`), the quote structure
-/// (`WALLET_ATTEST_QUOTE_*`, `WALLET_ATTEST_NOT_A_QUOTE`), the challenge
-/// it carries against this nonce and the evidence's address, chain id,
-/// policy hash, owners hash, threshold, admin nonce and audit-log head
-/// (`WALLET_ATTEST_CHALLENGE_MISMATCH`), the PCR selection and
-/// digest (`WALLET_ATTEST_PCR_*`), the wallet's signature over the
-/// challenge (`WALLET_ATTEST_WALLET_SIGNATURE_*`), and last the expected
+/// (`WALLET_ATTEST_EVIDENCE_*`; version 2 evidence is
+/// `WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN`), the anchor
+/// (`WALLET_TRUST_ROOTS_INVALID`, `WALLET_ENROLLMENT_*`), that the quote's
+/// AK is the enrolled one (`WALLET_ATTEST_AK_NOT_ENROLLED`), the AK's
+/// signature over the quote, the quote structure, the challenge (nonce and
+/// every account fact), the PCR selection and digest, the wallet's signature,
+/// the TPM identity (`WALLET_ATTEST_UNVERIFIED_TPM` unless `flags` has
+/// `WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM`), the required PCR selection
+/// (`pcr_bitmap`, SHA-256 bank; 0 means PCRs 0-7:
+/// `WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED`), and last the expected
 /// address (`WALLET_ATTEST_ADDRESS_MISMATCH`).
 ///
-/// `expected_address` is 20 bytes (`expected_address_len` =
-/// `WALLET_ADDRESS_LEN`), or `(NULL, 0)` to accept any address (then read
-/// it from the facts). The attestation key is not compared with a trusted
-/// one here: compare `facts_out->ak_name` with the AK Names you trust.
+/// `expected_address` is 20 bytes, or `(NULL, 0)` to accept any address
+/// (then read it from the facts).
 ///
 /// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER`
-/// (`expected_address_len` is neither 0 nor 20, or `facts_out` overlaps an
-/// input), and the `WALLET_ATTEST_*` codes above.
+/// (`expected_address_len` is neither 0 nor 20, an unknown `flags` bit, or
+/// `facts_out` overlaps an input), and the codes above.
 ///
 /// # Safety
-/// `evidence`, `nonce` and `expected_address` must be readable for their
-/// lengths; `facts_out` writable.
+/// Every pointer must be readable for its length (`(NULL, 0)` for an absent
+/// optional input); `facts_out` writable.
 #[no_mangle]
 pub unsafe extern "C" fn wallet_verify_evidence(
     evidence: *const u8,
     evidence_len: usize,
     nonce: *const u8,
     nonce_len: usize,
+    trust_roots_pem: *const u8,
+    trust_roots_pem_len: usize,
+    enrollment: *const u8,
+    enrollment_len: usize,
+    ak_certificate: *const u8,
+    ak_certificate_len: usize,
+    pcr_bitmap: u32,
+    flags: u32,
     expected_address: *const u8,
     expected_address_len: usize,
     facts_out: *mut wallet_evidence_facts,
@@ -139,12 +175,28 @@ pub unsafe extern "C" fn wallet_verify_evidence(
         // SAFETY: the caller's contract above.
         let nonce = unsafe { bytes_in(nonce, nonce_len) }?;
         // SAFETY: the caller's contract above.
+        let roots_pem = unsafe { bytes_in(trust_roots_pem, trust_roots_pem_len) }?;
+        // SAFETY: the caller's contract above.
+        let enrollment = unsafe { bytes_in(enrollment, enrollment_len) }?;
+        // SAFETY: the caller's contract above.
+        let ak_certificate = unsafe { bytes_in(ak_certificate, ak_certificate_len) }?;
+        // SAFETY: the caller's contract above.
         let expected_address = unsafe { bytes_in(expected_address, expected_address_len) }?;
         // SAFETY: the caller's contract above.
         let facts_out = unsafe { ValueOut::new(facts_out) }?;
-        facts_out.disjoint_from(evidence)?;
-        facts_out.disjoint_from(nonce)?;
-        facts_out.disjoint_from(expected_address)?;
+        for input in [
+            evidence,
+            nonce,
+            roots_pem,
+            enrollment,
+            ak_certificate,
+            expected_address,
+        ] {
+            facts_out.disjoint_from(input)?;
+        }
+        if flags & !WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM != 0 {
+            return Err(WALLET_INVALID_PARAMETER);
+        }
         let address = match expected_address.len() {
             0 => None,
             _ => Some(Address(
@@ -153,12 +205,41 @@ pub unsafe extern "C" fn wallet_verify_evidence(
                     .map_err(|_| WALLET_INVALID_PARAMETER)?,
             )),
         };
+        let pcr_selection = match pcr_bitmap {
+            0 => PcrSelection::SHA256_0_TO_7,
+            bitmap => PcrSelection {
+                hash_alg: wallet_core::attest::wire::TPM_ALG_SHA256,
+                bitmap,
+            },
+        };
         let evidence = Evidence::parse(evidence)?;
+        let roots = if roots_pem.is_empty() {
+            None
+        } else {
+            Some(TrustRoots::from_pem_bundle(roots_pem).map_err(|_| WALLET_TRUST_ROOTS_INVALID)?)
+        };
+        let anchor = match (&roots, enrollment.is_empty(), ak_certificate.is_empty()) {
+            (Some(roots), false, true) => Some(TrustAnchor::Enrollment {
+                roots,
+                record: enrollment,
+            }),
+            (Some(roots), true, false) => Some(TrustAnchor::AkCertificate {
+                roots,
+                certificate: ak_certificate,
+                intermediates: &[],
+            }),
+            _ => None,
+        };
+        if anchor.is_none() {
+            return Err(AttestError::NoTrustAnchor.into());
+        }
         let expectations = Expectations {
             address,
+            pcr_selection: Some(pcr_selection),
+            accept_unverified_tpm: flags & WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM != 0,
             ..Expectations::default()
         };
-        let facts = attest::verify(&evidence, nonce, &expectations)?;
+        let facts = verify_evidence(&evidence, nonce, anchor, &expectations)?;
         facts_out.set(wallet_evidence_facts::from_facts(&facts)?);
         Ok(())
     })
@@ -184,7 +265,7 @@ mod tests {
         // No padding: every byte of the struct is a field the library writes.
         assert_eq!(
             size_of::<wallet_evidence_facts>(),
-            4 * 8 + 4 * 4 + 32 * 32 + 3 * 32 + 34 + 20 + 2 + 1 + 7
+            4 * 8 + 4 * 4 + 32 * 32 + 3 * 32 + 34 + 20 + 2 + 1 + 1 + 1 + 5
         );
     }
 }

@@ -54,12 +54,12 @@ pub const WALLET_EVIDENCE_MAX_LEN: usize = 2076;
 /// A buffer of this many bytes always holds the text `wallet_backup`
 /// writes, terminating NUL included: base64 of the longest sealed-key file
 /// (every field at its bound, the largest signing policy included).
-pub const WALLET_BACKUP_MAX_LEN: usize = 8917;
+pub const WALLET_BACKUP_MAX_LEN: usize = 13337;
 
 /// A canonical policy encoding (`wallet_policy_from_json`,
 /// `wallet_account_policy`) is never longer than this many bytes (every list
 /// of the policy full).
-pub const WALLET_POLICY_MAX_LEN: usize = 5089;
+pub const WALLET_POLICY_MAX_LEN: usize = 8405;
 
 /// The longest policy JSON text `wallet_policy_from_json` reads, in bytes.
 pub const WALLET_POLICY_JSON_MAX_LEN: usize = 262_144;

@@ -21,6 +21,7 @@
 //! | 9xx | keystores: the file (90x), its limits (92x), decryption (94x) (`wallet_core::keystore`) |
 //! | 10xx | owners and admin approvals: verification (100x-101x), owner sets (102x), requests and approvals as text (104x) (`wallet_core::authority`) |
 //! | 11xx | the hash-chained audit log (`wallet_core::audit::AuditError`) |
+//! | 12xx | the default mode, token, permit and authorization rules that refused (120x), typed-data documents (122x) |
 
 #![allow(non_camel_case_types)]
 
@@ -30,6 +31,7 @@ use wallet_core::attest::AttestError;
 use wallet_core::audit::AuditError;
 use wallet_core::authority::AuthorityError;
 use wallet_core::backup::BackupError;
+use wallet_core::enrollment::EnrollmentError;
 use wallet_core::keystore::{KeystoreError, Limit};
 use wallet_core::policy::json::PolicyJsonError;
 use wallet_core::policy::{PolicyError, PolicyViolation};
@@ -39,6 +41,7 @@ use wallet_core::signer::SignerError;
 use wallet_core::state::StateError;
 use wallet_core::tpm::{TpmError, TransportError};
 use wallet_core::tx::TxError;
+use wallet_core::wallet::typed_data::TypedDataError;
 use wallet_core::wallet::WalletError;
 use wallet_core::Error;
 
@@ -195,6 +198,9 @@ pub enum wallet_result {
     WALLET_TPM_RESPONSE_TRUNCATED = 508,
     /// A fault-injecting test transport refused the command on purpose.
     WALLET_TPM_INJECTED_FAILURE = 509,
+    /// The TPM serves another client and did not take this one within the
+    /// busy bound (swtpm), or a TPM device is held open by another process.
+    WALLET_TPM_BUSY = 510,
     // 52x: commands and sessions.
     /// The TPM refused a command with a response code
     /// (`wallet_last_error_message` names the command and the code).
@@ -321,8 +327,8 @@ pub enum wallet_result {
     WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE = 706,
     /// The PCR selection is empty or not in the SHA-256 bank.
     WALLET_ATTEST_UNSUPPORTED_PCR_BANK = 707,
-    /// The attestation key is not the trusted one.
-    WALLET_ATTEST_AK_NOT_TRUSTED = 708,
+    /// The quote's attestation key is not the enrolled one.
+    WALLET_ATTEST_AK_NOT_ENROLLED = 708,
     /// The attestation key's public area is malformed.
     WALLET_ATTEST_AK_PUBLIC_MALFORMED = 709,
     /// The attestation key is not an ECC key.
@@ -380,6 +386,40 @@ pub enum wallet_result {
     WALLET_ATTEST_AUDIT_HEAD_MISMATCH = 735,
     /// The evidence is version 1, which binds no owner facts: attest again.
     WALLET_ATTEST_EVIDENCE_VERSION_RETIRED = 736,
+    /// The evidence is version 2: no TPM identity, no enrolled AK, no trust chain. Enroll and attest again.
+    WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN = 737,
+    /// The evidence's TPM identity marker is neither 0 nor 1.
+    WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID = 738,
+    /// No trust anchor: pass trust roots and an enrollment record or an AK certificate.
+    WALLET_ATTEST_NO_TRUST_ANCHOR = 739,
+    /// The account was created on an unverified TPM and the caller did not accept that.
+    WALLET_ATTEST_UNVERIFIED_TPM = 740,
+    /// The quote covers another PCR selection than the one required.
+    WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED = 741,
+    /// The enrollment record is malformed (magic, version, method, lengths, trailing bytes).
+    WALLET_ENROLLMENT_MALFORMED = 742,
+    /// The enrollment record's AK Name is not the Name of its AK public area.
+    WALLET_ENROLLMENT_AK_NAME_MISMATCH = 743,
+    /// The enrollment record's AK is not a restricted, fixed, TPM-generated P-256 signing key.
+    WALLET_ENROLLMENT_AK_REFUSED = 744,
+    /// The enrollment record's EK public area is missing or not an RSA 2048 / P-256 storage key.
+    WALLET_ENROLLMENT_EK_REFUSED = 745,
+    /// The enrollment record has no EK certificate.
+    WALLET_ENROLLMENT_EK_CERTIFICATE_MISSING = 746,
+    /// The enrollment record's activation quote does not verify or does not bind its credential, EK and AK.
+    WALLET_ENROLLMENT_PROOF_INVALID = 747,
+    /// The enrollment record's EK certificate does not chain to the trust roots.
+    WALLET_ENROLLMENT_EK_CHAIN = 748,
+    /// The EK certificate certifies another key than the record's EK.
+    WALLET_ENROLLMENT_EK_KEY_MISMATCH = 749,
+    /// The AK certificate does not chain to the trust roots.
+    WALLET_ENROLLMENT_AK_CHAIN = 750,
+    /// The AK certificate certifies another key than the AK.
+    WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH = 751,
+    /// Credential activation returned another secret than the one wrapped.
+    WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH = 752,
+    /// The trust roots are not a PEM bundle of X.509 certificates.
+    WALLET_TRUST_ROOTS_INVALID = 753,
     /// An attestation error this build has no specific code for.
     WALLET_ATTEST_OTHER = 799,
 
@@ -617,6 +657,36 @@ pub enum wallet_result {
     WALLET_AUDIT_EMPTY = 1107,
     /// An audit log error this build has no specific code for.
     WALLET_AUDIT_OTHER = 1199,
+    // 120x: the default mode, token, permit and authorization rules.
+    /// `default` is deny and no rule allows the call.
+    WALLET_POLICY_DENIED_BY_DEFAULT = 1200,
+    /// A call with a token selector whose calldata does not decode strictly.
+    WALLET_POLICY_MALFORMED_TOKEN_CALL = 1201,
+    /// Deny mode: a permit grants a token without a rule in `tokens`.
+    WALLET_POLICY_TOKEN_NOT_LISTED = 1202,
+    /// A token transfer to a recipient not on the token's `recipients_allow`.
+    WALLET_POLICY_TOKEN_RECIPIENT_NOT_ALLOWED = 1203,
+    /// An approval or permit for a spender not on the token's `spenders_allow`.
+    WALLET_POLICY_TOKEN_SPENDER_NOT_ALLOWED = 1204,
+    /// A token transfer above the token's `max_amount`.
+    WALLET_POLICY_TOKEN_AMOUNT_ABOVE_CAP = 1205,
+    /// An unlimited approval, or one above `max_amount`, without `allow_unlimited_approval`.
+    WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP = 1206,
+    /// The transfer would exceed the token's `daily_limit` over 24 hours.
+    WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED = 1207,
+    /// A permit usable beyond `permit_max_lifetime_seconds` from now.
+    WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG = 1208,
+    /// An EIP-7702 authorization for every chain without `allow_any_chain_authorization`.
+    WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED = 1209,
+    // 122x: typed-data documents.
+    /// The typed-data JSON is longer than the core reads.
+    WALLET_TYPED_DATA_TOO_LONG = 1220,
+    /// The typed-data text is not UTF-8 JSON.
+    WALLET_TYPED_DATA_NOT_JSON = 1221,
+    /// The typed-data document does not follow EIP-712 (see `wallet_last_error_message`).
+    WALLET_TYPED_DATA_INVALID = 1222,
+    /// A typed-data or token-rule error this build has no specific code for.
+    WALLET_TYPED_DATA_OTHER = 1299,
 }
 
 use wallet_result::*;
@@ -690,6 +760,7 @@ impl wallet_result {
         WALLET_TPM_RESPONSE_TOO_LARGE,
         WALLET_TPM_RESPONSE_TRUNCATED,
         WALLET_TPM_INJECTED_FAILURE,
+        WALLET_TPM_BUSY,
         WALLET_TPM_COMMAND_FAILED,
         WALLET_TPM_MALFORMED_RESPONSE,
         WALLET_TPM_RESPONSE_HMAC_MISMATCH,
@@ -742,7 +813,7 @@ impl wallet_result {
         WALLET_ATTEST_EVIDENCE_TRAILING_BYTES,
         WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE,
         WALLET_ATTEST_UNSUPPORTED_PCR_BANK,
-        WALLET_ATTEST_AK_NOT_TRUSTED,
+        WALLET_ATTEST_AK_NOT_ENROLLED,
         WALLET_ATTEST_AK_PUBLIC_MALFORMED,
         WALLET_ATTEST_AK_NOT_ECC,
         WALLET_ATTEST_AK_NAME_ALG,
@@ -771,6 +842,23 @@ impl wallet_result {
         WALLET_ATTEST_ADMIN_NONCE_MISMATCH,
         WALLET_ATTEST_AUDIT_HEAD_MISMATCH,
         WALLET_ATTEST_EVIDENCE_VERSION_RETIRED,
+        WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN,
+        WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID,
+        WALLET_ATTEST_NO_TRUST_ANCHOR,
+        WALLET_ATTEST_UNVERIFIED_TPM,
+        WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED,
+        WALLET_ENROLLMENT_MALFORMED,
+        WALLET_ENROLLMENT_AK_NAME_MISMATCH,
+        WALLET_ENROLLMENT_AK_REFUSED,
+        WALLET_ENROLLMENT_EK_REFUSED,
+        WALLET_ENROLLMENT_EK_CERTIFICATE_MISSING,
+        WALLET_ENROLLMENT_PROOF_INVALID,
+        WALLET_ENROLLMENT_EK_CHAIN,
+        WALLET_ENROLLMENT_EK_KEY_MISMATCH,
+        WALLET_ENROLLMENT_AK_CHAIN,
+        WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH,
+        WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH,
+        WALLET_TRUST_ROOTS_INVALID,
         WALLET_ATTEST_OTHER,
         WALLET_POLICY_CHAIN_ID_NOT_ALLOWED,
         WALLET_POLICY_UNPROTECTED_NOT_ALLOWED,
@@ -877,6 +965,20 @@ impl wallet_result {
         WALLET_AUDIT_HEAD_MISMATCH,
         WALLET_AUDIT_EMPTY,
         WALLET_AUDIT_OTHER,
+        WALLET_POLICY_DENIED_BY_DEFAULT,
+        WALLET_POLICY_MALFORMED_TOKEN_CALL,
+        WALLET_POLICY_TOKEN_NOT_LISTED,
+        WALLET_POLICY_TOKEN_RECIPIENT_NOT_ALLOWED,
+        WALLET_POLICY_TOKEN_SPENDER_NOT_ALLOWED,
+        WALLET_POLICY_TOKEN_AMOUNT_ABOVE_CAP,
+        WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP,
+        WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED,
+        WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG,
+        WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED,
+        WALLET_TYPED_DATA_TOO_LONG,
+        WALLET_TYPED_DATA_NOT_JSON,
+        WALLET_TYPED_DATA_INVALID,
+        WALLET_TYPED_DATA_OTHER,
     ];
 
     /// The code with this number, if there is one.
@@ -997,6 +1099,7 @@ impl wallet_result {
             WALLET_TPM_INJECTED_FAILURE => {
                 c"a fault-injecting test transport refused the command on purpose"
             }
+            WALLET_TPM_BUSY => c"TPM busy (held by another client): retry later",
             WALLET_TPM_COMMAND_FAILED => {
                 c"the TPM refused a command (wallet_last_error_message names it and the response code)"
             }
@@ -1105,7 +1208,7 @@ impl wallet_result {
             WALLET_ATTEST_UNSUPPORTED_PCR_BANK => {
                 c"PCR selection is empty or not in the SHA-256 bank"
             }
-            WALLET_ATTEST_AK_NOT_TRUSTED => c"attestation key is not the trusted one",
+            WALLET_ATTEST_AK_NOT_ENROLLED => c"the quote's attestation key is not the enrolled one",
             WALLET_ATTEST_AK_PUBLIC_MALFORMED => c"attestation key public area is malformed",
             WALLET_ATTEST_AK_NOT_ECC => c"attestation key is not an ECC key",
             WALLET_ATTEST_AK_NAME_ALG => c"attestation key name algorithm is not SHA-256",
@@ -1156,6 +1259,23 @@ impl wallet_result {
             WALLET_ATTEST_EVIDENCE_VERSION_RETIRED => {
                 c"attestation evidence version 1 (without owners, threshold, admin nonce and audit head) is no longer accepted: attest again"
             }
+            WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN => c"attestation evidence version 2 has no TPM trust chain and is refused: enroll the attestation key and attest again",
+            WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID => c"attestation evidence: the TPM identity marker is neither verified (1) nor unverified (0)",
+            WALLET_ATTEST_NO_TRUST_ANCHOR => c"no trust anchor: verifying evidence requires TPM trust roots and an enrollment record, or an AK certificate chain and its roots",
+            WALLET_ATTEST_UNVERIFIED_TPM => c"the account was created on an unverified TPM (no verified EK certificate) and unverified TPMs are not accepted",
+            WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED => c"the quote covers another PCR selection than the one required",
+            WALLET_ENROLLMENT_MALFORMED => c"the enrollment record is malformed (magic, version, method, a length, or trailing bytes)",
+            WALLET_ENROLLMENT_AK_NAME_MISMATCH => c"enrollment record: the AK Name is not the Name of its AK public area",
+            WALLET_ENROLLMENT_AK_REFUSED => c"enrollment record: the AK is not a restricted, fixed, TPM-generated P-256 signing key",
+            WALLET_ENROLLMENT_EK_REFUSED => c"enrollment record: the EK public area is missing or not an RSA 2048 / P-256 restricted decryption key",
+            WALLET_ENROLLMENT_EK_CERTIFICATE_MISSING => c"enrollment record: no EK certificate",
+            WALLET_ENROLLMENT_PROOF_INVALID => c"enrollment record: the activation quote does not verify or does not bind its credential, EK and AK",
+            WALLET_ENROLLMENT_EK_CHAIN => c"enrollment record: the EK certificate does not chain to the trust roots",
+            WALLET_ENROLLMENT_EK_KEY_MISMATCH => c"enrollment record: the EK certificate certifies another key than the EK public area",
+            WALLET_ENROLLMENT_AK_CHAIN => c"the AK certificate does not chain to the trust roots",
+            WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH => c"the AK certificate certifies another key than the attestation key",
+            WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH => c"credential activation failed: the returned secret is not the one wrapped to the EK",
+            WALLET_TRUST_ROOTS_INVALID => c"the trust roots are not a PEM bundle of X.509 certificates",
             WALLET_ATTEST_OTHER => c"attestation error (no specific code in this build)",
             WALLET_POLICY_CHAIN_ID_NOT_ALLOWED => {
                 c"policy refused: the chain id is not in chain_ids; nothing was signed"
@@ -1365,6 +1485,42 @@ impl wallet_result {
             }
             WALLET_AUDIT_EMPTY => c"the audit log is empty but the expected head is not the genesis hash",
             WALLET_AUDIT_OTHER => c"an audit log error this build has no specific code for",
+            WALLET_POLICY_DENIED_BY_DEFAULT => {
+                c"policy refused: default is deny and no rule allows this call; nothing was signed"
+            }
+            WALLET_POLICY_MALFORMED_TOKEN_CALL => {
+                c"policy refused: token calldata does not decode strictly (short, trailing bytes or dirty high bits); nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_NOT_LISTED => {
+                c"policy refused: a permit grants a token without a rule in tokens while default is deny; nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_RECIPIENT_NOT_ALLOWED => {
+                c"policy refused: the token transfer's recipient is not in the token's recipients_allow; nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_SPENDER_NOT_ALLOWED => {
+                c"policy refused: the approval's spender is not in the token's spenders_allow; nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_AMOUNT_ABOVE_CAP => {
+                c"policy refused: the token transfer exceeds the token's max_amount; nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP => {
+                c"policy refused: an unlimited approval or one above max_amount while allow_unlimited_approval is false; nothing was signed"
+            }
+            WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED => {
+                c"policy refused: the transfer would exceed the token's daily_limit over 24 hours; nothing was signed"
+            }
+            WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG => {
+                c"policy refused: the permit stays usable longer than permit_max_lifetime_seconds; nothing was signed"
+            }
+            WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED => {
+                c"policy refused: an EIP-7702 authorization with chain id 0 while allow_any_chain_authorization is false; nothing was signed"
+            }
+            WALLET_TYPED_DATA_TOO_LONG => c"the typed-data JSON is longer than the core reads",
+            WALLET_TYPED_DATA_NOT_JSON => c"the typed-data text is not UTF-8 JSON",
+            WALLET_TYPED_DATA_INVALID => {
+                c"the typed-data document does not follow EIP-712 (wallet_last_error_message says what)"
+            }
+            WALLET_TYPED_DATA_OTHER => c"a typed-data error this build has no specific code for",
             WALLET_AUTHORITY_OWNERLESS => {
                 c"this account has no owners: its policy can never change and its key can never leave the TPM; create an account with owners to allow admin actions"
             }
@@ -1549,6 +1705,7 @@ impl From<TransportError> for wallet_result {
             TransportError::ResponseTooLarge { .. } => WALLET_TPM_RESPONSE_TOO_LARGE,
             TransportError::ResponseTruncated => WALLET_TPM_RESPONSE_TRUNCATED,
             TransportError::InjectedFailure => WALLET_TPM_INJECTED_FAILURE,
+            TransportError::Busy => WALLET_TPM_BUSY,
             _ => WALLET_TPM_OTHER,
         }
     }
@@ -1659,7 +1816,7 @@ impl From<AttestError> for wallet_result {
             E::BufferTooSmall => WALLET_BUFFER_TOO_SMALL,
             E::PcrIndexOutOfRange => WALLET_ATTEST_PCR_INDEX_OUT_OF_RANGE,
             E::UnsupportedPcrBank => WALLET_ATTEST_UNSUPPORTED_PCR_BANK,
-            E::AkNotTrusted => WALLET_ATTEST_AK_NOT_TRUSTED,
+            E::AkNotEnrolled => WALLET_ATTEST_AK_NOT_ENROLLED,
             E::AkPublicMalformed => WALLET_ATTEST_AK_PUBLIC_MALFORMED,
             E::AkNotEcc => WALLET_ATTEST_AK_NOT_ECC,
             E::AkNameAlg => WALLET_ATTEST_AK_NAME_ALG,
@@ -1688,6 +1845,11 @@ impl From<AttestError> for wallet_result {
             E::AdminNonceMismatch => WALLET_ATTEST_ADMIN_NONCE_MISMATCH,
             E::AuditHeadMismatch => WALLET_ATTEST_AUDIT_HEAD_MISMATCH,
             E::EvidenceVersionRetired => WALLET_ATTEST_EVIDENCE_VERSION_RETIRED,
+            E::EvidenceWithoutTrustChain => WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN,
+            E::EvidenceTpmIdentityInvalid => WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID,
+            E::NoTrustAnchor => WALLET_ATTEST_NO_TRUST_ANCHOR,
+            E::UnverifiedTpm => WALLET_ATTEST_UNVERIFIED_TPM,
+            E::PcrSelectionNotExpected => WALLET_ATTEST_PCR_SELECTION_NOT_EXPECTED,
             _ => WALLET_ATTEST_OTHER,
         }
     }
@@ -1712,6 +1874,16 @@ impl From<PolicyViolation> for wallet_result {
             V::TypedDataHashNotCheckable => WALLET_POLICY_TYPED_DATA_HASH_NOT_CHECKABLE,
             V::DailyLimitExceeded { .. } => WALLET_POLICY_DAILY_LIMIT_EXCEEDED,
             V::RawHashNotAllowed => WALLET_POLICY_RAW_HASH_NOT_ALLOWED,
+            V::DeniedByDefault { .. } => WALLET_POLICY_DENIED_BY_DEFAULT,
+            V::MalformedTokenCall { .. } => WALLET_POLICY_MALFORMED_TOKEN_CALL,
+            V::TokenNotListed { .. } => WALLET_POLICY_TOKEN_NOT_LISTED,
+            V::TokenRecipientNotAllowed { .. } => WALLET_POLICY_TOKEN_RECIPIENT_NOT_ALLOWED,
+            V::TokenSpenderNotAllowed { .. } => WALLET_POLICY_TOKEN_SPENDER_NOT_ALLOWED,
+            V::TokenAmountAboveCap { .. } => WALLET_POLICY_TOKEN_AMOUNT_ABOVE_CAP,
+            V::TokenApprovalAboveCap { .. } => WALLET_POLICY_TOKEN_APPROVAL_ABOVE_CAP,
+            V::TokenDailyLimitExceeded { .. } => WALLET_POLICY_TOKEN_DAILY_LIMIT_EXCEEDED,
+            V::PermitLifetimeTooLong { .. } => WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG,
+            V::AnyChainAuthorizationNotAllowed => WALLET_POLICY_ANY_CHAIN_AUTHORIZATION_NOT_ALLOWED,
             _ => WALLET_POLICY_OTHER,
         }
     }
@@ -1861,6 +2033,34 @@ impl From<AuditError> for wallet_result {
 }
 
 /// The single mapping from a core error to a C result code.
+impl From<EnrollmentError> for wallet_result {
+    fn from(e: EnrollmentError) -> Self {
+        use EnrollmentError as E;
+        match e {
+            E::BadMagic
+            | E::UnsupportedVersion
+            | E::UnknownMethod
+            | E::Truncated
+            | E::LengthOutOfBounds
+            | E::TrailingBytes => WALLET_ENROLLMENT_MALFORMED,
+            E::BufferTooSmall => WALLET_BUFFER_TOO_SMALL,
+            E::AkNameMismatch => WALLET_ENROLLMENT_AK_NAME_MISMATCH,
+            E::AkPublic(_) => WALLET_ENROLLMENT_AK_REFUSED,
+            E::EkPublicMissing | E::EkPublic(_) => WALLET_ENROLLMENT_EK_REFUSED,
+            E::EkCertificateMissing => WALLET_ENROLLMENT_EK_CERTIFICATE_MISSING,
+            E::ProofMalformed | E::ProofSignatureInvalid | E::ProofMismatch => {
+                WALLET_ENROLLMENT_PROOF_INVALID
+            }
+            E::ActivationSecretMismatch => WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH,
+            E::EkChain(_) => WALLET_ENROLLMENT_EK_CHAIN,
+            E::EkKeyMismatch => WALLET_ENROLLMENT_EK_KEY_MISMATCH,
+            E::AkChain(_) => WALLET_ENROLLMENT_AK_CHAIN,
+            E::AkCertificateKeyMismatch => WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH,
+            _ => WALLET_ATTEST_OTHER,
+        }
+    }
+}
+
 impl From<Error> for wallet_result {
     fn from(e: Error) -> Self {
         match e {
@@ -1873,11 +2073,18 @@ impl From<Error> for wallet_result {
             Error::State(e) => e.into(),
             Error::Wallet(e) => e.into(),
             Error::Attest(e) => e.into(),
+            Error::Enrollment(e) => e.into(),
             Error::Policy(e) => e.into(),
             Error::PolicyJson(e) => e.into(),
             Error::Keystore(e) => e.into(),
             Error::Authority(e) => e.into(),
             Error::Audit(e) => e.into(),
+            Error::TypedData(e) => match e {
+                TypedDataError::TooLong { .. } => WALLET_TYPED_DATA_TOO_LONG,
+                TypedDataError::NotJson => WALLET_TYPED_DATA_NOT_JSON,
+                TypedDataError::Invalid(_) => WALLET_TYPED_DATA_INVALID,
+                _ => WALLET_TYPED_DATA_OTHER,
+            },
             _ => WALLET_UNKNOWN_ERROR,
         }
     }
@@ -2001,6 +2208,7 @@ mod tests {
             TransportError::ResponseTooLarge { announced: 9 },
             TransportError::ResponseTruncated,
             TransportError::InjectedFailure,
+            TransportError::Busy,
         ];
         let tpm = [
             TpmError::Tpm {
@@ -2067,7 +2275,7 @@ mod tests {
             AttestError::EvidenceTrailingBytes,
             AttestError::PcrIndexOutOfRange,
             AttestError::UnsupportedPcrBank,
-            AttestError::AkNotTrusted,
+            AttestError::AkNotEnrolled,
             AttestError::AkPublicMalformed,
             AttestError::AkNotEcc,
             AttestError::AkNameAlg,

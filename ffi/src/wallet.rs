@@ -18,17 +18,18 @@ use core::ffi::{c_char, CStr};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use wallet_core::policy::Policy;
+use wallet_core::policy::{Decision, DefaultMode, Policy, PolicyError};
 use wallet_core::seal::{KeyLock, PinAuth};
 use wallet_core::signer::Address;
 use wallet_core::tpm::{transport, PcrSelection};
-use wallet_core::tx::TxError;
+use wallet_core::tx::{TxError, U256};
+use wallet_core::wallet::typed_data::TypedDataError;
 use wallet_core::wallet::{AccountOptions, KeyMode, Wallet};
 use wallet_core::Error;
 
 use crate::boundary::{
     array_in, bytes_in, c_str_in, catch_or, guard, handle_free, handle_ref, BytesOut, HandleOut,
-    ValueOut,
+    Outcome, ValueOut,
 };
 use crate::result::wallet_result::{self, *};
 use crate::WALLET_SIGNED_TX_MAX_OVERHEAD;
@@ -435,10 +436,24 @@ pub unsafe extern "C" fn wallet_address(
     })
 }
 
+/// Makes the calling process non-dumpable (`PR_SET_DUMPABLE 0`): no core
+/// dump, no `ptrace` by other processes of the same user, `/proc/PID/mem`
+/// readable by root only. The library never changes its host process on
+/// its own; a host that owns its process and caches a key
+/// (`WALLET_KEY_MODE_CACHED`) opts in by calling this once. The cached key
+/// itself is always kept on a locked (`mlock`), never-dumped
+/// (`MADV_DONTDUMP`) page.
+///
+/// Errors: `WALLET_UNKNOWN_ERROR` if the `prctl` fails.
+#[no_mangle]
+pub extern "C" fn wallet_harden_process() -> wallet_result {
+    guard(|| wallet_core::wallet::make_process_non_dumpable().map_err(|_| WALLET_UNKNOWN_ERROR))
+}
+
 /// Sets the key mode: `WALLET_KEY_MODE_STRICT` (0, the default) unseals
 /// the key for every signature and wipes it at once;
-/// `WALLET_KEY_MODE_CACHED` (1) keeps it unsealed in the library's
-/// zeroizing memory after its next use, until the wallet is freed. Going
+/// `WALLET_KEY_MODE_CACHED` (1) keeps it unsealed after its next use, on a
+/// locked, never-dumped page of the library's, until the wallet is freed. Going
 /// back to strict wipes a cached key at once.
 ///
 /// `mode` is a `uint32_t` holding a `wallet_key_mode` value, so that an
@@ -611,6 +626,251 @@ pub unsafe extern "C" fn wallet_sign_typed_data_hash(
         out.require(crate::WALLET_SIGNATURE_LEN)?;
         let signature = wallet.run(|w| w.sign_typed_data_hash(domain_separator, struct_hash))?;
         out.write(&signature.to_rsv_bytes())
+    })
+}
+
+/// The decision of a check as NUL-terminated JSON text:
+/// `{"allowed": bool, "mode": "allow"|"deny", "rules": [...], "reason": text|null}`,
+/// and the code to return: `WALLET_OK` when allowed, the refusing rule's
+/// `WALLET_POLICY_*` code when refused.
+fn decision_text(
+    wallet: &Wallet,
+    result: wallet_core::Result<Decision>,
+) -> Result<(String, wallet_result), wallet_result> {
+    let mode = wallet
+        .policy()
+        .ok()
+        .flatten()
+        .map_or(DefaultMode::Allow, Policy::default_mode);
+    let (allowed, mode, rules, reason, code) = match result {
+        Ok(decision) => (
+            true,
+            decision.mode,
+            decision.rules.iter().map(|r| r.name()).collect::<Vec<_>>(),
+            None,
+            WALLET_OK,
+        ),
+        Err(Error::Policy(PolicyError::Violation(v))) => (
+            false,
+            mode,
+            vec![v.rule().name()],
+            Some(v.to_string()),
+            wallet_result::from(v),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let mut text = format!(
+        "{{\"allowed\": {allowed}, \"mode\": \"{}\", \"rules\": [",
+        mode.name()
+    );
+    for (i, rule) in rules.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push('"');
+        text.push_str(rule);
+        text.push('"');
+    }
+    text.push_str("], \"reason\": ");
+    match reason {
+        Some(reason) => {
+            text.push('"');
+            for c in reason.chars() {
+                match c {
+                    '"' => text.push_str("\\\""),
+                    '\\' => text.push_str("\\\\"),
+                    c if u32::from(c) < 0x20 => text.push_str(&format!("\\u{:04x}", u32::from(c))),
+                    c => text.push(c),
+                }
+            }
+            text.push('"');
+        }
+        None => text.push_str("null"),
+    }
+    text.push('}');
+    Ok((text, code))
+}
+
+/// Runs a check and writes its decision text to `out`.
+fn write_decision(
+    handle: &wallet,
+    out: BytesOut<c_char>,
+    check: impl FnOnce(&mut Wallet) -> wallet_core::Result<Decision>,
+) -> Outcome {
+    let (text, code) = {
+        let mut inner = handle.lock()?;
+        let result = check(&mut inner.wallet);
+        if let Err(e) = &result {
+            inner.last_error = Some(*e);
+        }
+        decision_text(&inner.wallet, result)?
+    };
+    out.write_c_string(&text)?;
+    if code == WALLET_OK {
+        Ok(())
+    } else {
+        Err(code)
+    }
+}
+
+/// Checks an unsigned signing payload against the account's policy and
+/// daily limits, as `wallet_sign_transaction` would, and signs nothing.
+/// Writes the decision as NUL-terminated JSON text
+/// (`{"allowed", "mode", "rules", "reason"}`: the default mode, the rules
+/// that allowed it or the one that refused, and for a refusal the reason
+/// naming the rule and the value). Returns `WALLET_OK` when allowed and the
+/// refusing rule's `WALLET_POLICY_*` code when refused (the text is written
+/// in both cases).
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`, decoding
+/// errors, `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ACCOUNT_POLICY_*`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `payload` readable for `payload_len`
+/// bytes; `out` writable for `out_cap` bytes; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_check_transaction(
+    handle: *const wallet,
+    payload: *const u8,
+    payload_len: usize,
+    out: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let handle = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let payload = unsafe { bytes_in(payload, payload_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        write_decision(handle, out, |w| w.check_transaction(payload))
+    })
+}
+
+/// Checks an EIP-712 typed-data document (JSON text: `types`,
+/// `primaryType`, `domain`, `message`) against the account's policy, as
+/// `wallet_sign_typed_data` would, and signs nothing. Writes the decision
+/// text and returns as `wallet_check_transaction` does.
+///
+/// Errors: those of `wallet_check_transaction`, `WALLET_TYPED_DATA_*`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `json` readable for `json_len` bytes;
+/// `out` writable for `out_cap` bytes; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_check_typed_data(
+    handle: *const wallet,
+    json: *const u8,
+    json_len: usize,
+    out: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let handle = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let json = unsafe { bytes_in(json, json_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        write_decision(handle, out, |w| {
+            let text = core::str::from_utf8(json)
+                .map_err(|_| Error::TypedData(TypedDataError::NotJson))?;
+            w.check_typed_data_json(text)
+        })
+    })
+}
+
+/// Signs an EIP-712 typed-data document given as JSON text (`types`,
+/// `primaryType`, `domain`, `message`). The core parses it, checks its
+/// domain and, for a permit it understands, every token it grants against
+/// the policy, and signs the digest it computes from that same document.
+/// Writes `r || s || v` (65 bytes, `v` = 27 or 28).
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (`out`
+/// overlaps `json`), `WALLET_BUFFER_TOO_SMALL` (checked first),
+/// `WALLET_TYPED_DATA_*`, `WALLET_POLICY_*`, `WALLET_ACCOUNT_NOT_LOADED`,
+/// `WALLET_ACCOUNT_POLICY_*`, and the errors of unsealing.
+///
+/// # Safety
+/// `handle` must be a live wallet; `json` readable for `json_len` bytes;
+/// `out` writable for `out_cap` bytes; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_sign_typed_data(
+    handle: *const wallet,
+    json: *const u8,
+    json_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let json = unsafe { bytes_in(json, json_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(json)?;
+        out.require(crate::WALLET_SIGNATURE_LEN)?;
+        let signature = wallet.run(|w| {
+            let text = core::str::from_utf8(json)
+                .map_err(|_| Error::TypedData(TypedDataError::NotJson))?;
+            w.sign_typed_data_json(text)
+        })?;
+        out.write(&signature.to_rsv_bytes())
+    })
+}
+
+/// Signs an EIP-7702 authorization `(chain_id, address, nonce)`: the digest
+/// is `keccak256(0x05 || rlp([chain_id, address, nonce]))`. `chain_id` is
+/// 32 bytes big-endian (`WALLET_HASH_LEN`); 0 means every chain and is
+/// refused unless the policy sets `allow_any_chain_authorization`.
+/// `address` (20 bytes) must be on the policy's `delegations_allow`.
+/// Writes `r || s || y_parity` (65 bytes, `y_parity` 0 or 1), as
+/// eth-account's `SignedSetCodeAuthorization.signature`.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (a length
+/// is wrong, or `out` overlaps an input), `WALLET_BUFFER_TOO_SMALL`
+/// (checked first), `WALLET_POLICY_*`, `WALLET_ACCOUNT_NOT_LOADED`,
+/// `WALLET_ACCOUNT_POLICY_*`, and the errors of unsealing.
+///
+/// # Safety
+/// `handle` must be a live wallet; `chain_id` and `address` readable for
+/// their lengths; `out` writable for `out_cap` bytes; `out_len` writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn wallet_sign_authorization(
+    handle: *const wallet,
+    chain_id: *const u8,
+    chain_id_len: usize,
+    address: *const u8,
+    address_len: usize,
+    nonce: u64,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let chain_id = unsafe { array_in::<32>(chain_id, chain_id_len, WALLET_INVALID_PARAMETER) }?;
+        // SAFETY: the caller's contract above.
+        let address = unsafe { array_in::<20>(address, address_len, WALLET_INVALID_PARAMETER) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(chain_id)?;
+        out.disjoint_from(address)?;
+        out.require(crate::WALLET_SIGNATURE_LEN)?;
+        let signed =
+            wallet.run(|w| w.sign_authorization(U256(*chain_id), Address(*address), nonce))?;
+        let mut rsv = [0u8; 65];
+        rsv[..32].copy_from_slice(&signed.r.0);
+        rsv[32..64].copy_from_slice(&signed.s.0);
+        rsv[64] = signed.y_parity;
+        out.write(&rsv)
     })
 }
 

@@ -1,5 +1,7 @@
 //! Attestation evidence over arbitrary bytes: `Evidence::parse`, then
-//! `attest::verify` for a fixed verifier nonce.
+//! `attest::verify` for a fixed verifier nonce, against a pin of the
+//! evidence's own AK (`PinnedAk::unenrolled_for_fuzzing`, a fuzzing-only
+//! constructor) so every check after the enrollment pin is reached.
 //!
 //! Nothing panics, and arbitrary evidence never verifies: whenever `verify`
 //! accepts, the target re-derives every claim independently of the core's
@@ -18,7 +20,7 @@ use sha2::{Digest, Sha256};
 use sha3::Keccak256;
 use tpm2_protocol::data::{TpmtPublic, TpmuPublicId};
 use tpm2_protocol::TpmUnmarshal;
-use wallet_core::attest::{verify, Evidence, Expectations};
+use wallet_core::attest::{sha256_name, verify, Evidence, Expectations, PinnedAk};
 use wallet_fuzz_support::ATTEST_NONCE;
 
 /// Re-checks accepted evidence without the core's verifier.
@@ -52,7 +54,7 @@ fn independently_valid(evidence: &Evidence) -> bool {
     // TPMS_ATTEST: TPM_GENERATED_VALUE, TPM_ST_ATTEST_QUOTE, and the challenge
     // as extraData (a TPM2B of 32 bytes).
     let challenge: [u8; 32] = Sha256::new()
-        .chain_update(b"flare-wallet/attest/v2")
+        .chain_update(b"flare-wallet/attest/v3")
         .chain_update(ATTEST_NONCE)
         .chain_update(evidence.account.chain_id.to_be_bytes())
         .chain_update(evidence.account.address.0)
@@ -61,6 +63,7 @@ fn independently_valid(evidence: &Evidence) -> bool {
         .chain_update([evidence.account.threshold])
         .chain_update(evidence.account.admin_nonce.to_be_bytes())
         .chain_update(evidence.account.audit_head)
+        .chain_update([evidence.account.tpm_identity.to_byte()])
         .finalize()
         .into();
     let attest = &evidence.attest[..];
@@ -97,7 +100,12 @@ fuzz_target!(|data: &[u8]| {
     let mut out = vec![0u8; evidence.encoded_len()];
     let n = evidence.encode(&mut out).expect("parsed evidence encodes");
     assert_eq!(&out[..n], data, "parse then encode changed the evidence");
-    if let Ok(facts) = verify(&evidence, ATTEST_NONCE, &Expectations::default()) {
+    let pinned = PinnedAk::unenrolled_for_fuzzing(sha256_name(&evidence.ak_public));
+    let expectations = Expectations {
+        accept_unverified_tpm: true,
+        ..Expectations::default()
+    };
+    if let Ok(facts) = verify(&evidence, ATTEST_NONCE, &pinned, &expectations) {
         assert!(
             independently_valid(&evidence),
             "evidence verified that an independent check refuses"

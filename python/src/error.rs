@@ -206,15 +206,18 @@ fn core_to_pyerr(e: wallet_core::Error) -> PyErr {
         E::Policy(PolicyError::Violation(violation)) => {
             PolicyViolation::new_err((message, violation.rule().name()))
         }
-        E::Policy(PolicyError::SpendLedgerMalformed | PolicyError::AuditLogMalformed) => {
-            WalletError::new_err(message)
-        }
+        E::Policy(
+            PolicyError::SpendLedgerMalformed
+            | PolicyError::SpendLedgerFull
+            | PolicyError::SpendReservationLost
+            | PolicyError::AuditLogMalformed,
+        ) => WalletError::new_err(message),
         E::Policy(_) | E::PolicyJson(_) => InvalidPolicy::new_err(message),
         E::Tx(_) | E::Rlp(_) => InvalidTransaction::new_err(message),
         // Also a ValueError: FlareTrade callers catch a missing account as one.
         E::Wallet(wallet_core::wallet::WalletError::NoAccount)
         | E::State(StateError::NoAccount) => NoAccountLoaded::new_err(message),
-        E::Attest(_) => AttestationError::new_err(message),
+        E::Attest(_) | E::Enrollment(_) | E::Credential(_) => AttestationError::new_err(message),
         E::Keystore(_) => KeystoreError::new_err(message),
         E::Tpm(_) | E::Seal(_) | E::State(StateError::SrkNameMismatch) => {
             TpmError::new_err(message)

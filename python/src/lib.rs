@@ -76,6 +76,22 @@ fn signing_hash<'py>(
     Ok(PyBytes::new(py, &hash))
 }
 
+/// Makes this process non-dumpable (`PR_SET_DUMPABLE 0`): no core dump, no
+/// `ptrace` by other processes of the same user. The wallet manager calls it
+/// when it caches a key, unless told not to (`harden_process=False`).
+#[pyfunction]
+fn harden_process() -> PyResult<()> {
+    wallet_core::wallet::make_process_non_dumpable()
+        .map_err(|e| pyo3::exceptions::PyOSError::new_err(e.to_string()))
+}
+
+/// Whether this process is dumpable (`PR_GET_DUMPABLE`).
+#[pyfunction]
+fn process_is_dumpable() -> PyResult<bool> {
+    wallet_core::wallet::process_is_dumpable()
+        .map_err(|e| pyo3::exceptions::PyOSError::new_err(e.to_string()))
+}
+
 /// flare-wallet's native core: transaction dicts, TPM custody and signing.
 #[pymodule(name = "_native")]
 mod native {
@@ -88,5 +104,5 @@ mod native {
     #[pymodule_export]
     use super::tpm_wallet::TpmWallet;
     #[pymodule_export]
-    use super::{signing_hash, signing_payload};
+    use super::{harden_process, process_is_dumpable, signing_hash, signing_payload};
 }

@@ -23,7 +23,7 @@ use crate::hex;
 type Result<T, E = BindingError> = core::result::Result<T, E>;
 
 /// Every key of a policy dict, in the order `to_dict` writes them.
-const KEYS: [PolicyField; 13] = [
+const KEYS: [PolicyField; 17] = [
     PolicyField::ChainIds,
     PolicyField::MaxValueWei,
     PolicyField::MaxFeeWei,
@@ -37,6 +37,10 @@ const KEYS: [PolicyField; 13] = [
     PolicyField::TypedDataDomains,
     PolicyField::DailyLimitWei,
     PolicyField::AllowRawHashes,
+    PolicyField::Default,
+    PolicyField::Tokens,
+    PolicyField::PermitMaxLifetimeSeconds,
+    PolicyField::AllowAnyChainAuthorization,
 ];
 
 fn from_core(e: impl Into<wallet_core::Error>) -> BindingError {
@@ -177,6 +181,32 @@ pub(crate) fn policy_to_py<'py>(py: Python<'py>, policy: &Policy) -> PyResult<Bo
             },
             PolicyField::DailyLimitWei => {
                 dict.set_item(key, optional_int(py, policy.daily_limit_wei())?)?;
+            }
+            PolicyField::Default => dict.set_item(key, policy.default_mode().name())?,
+            PolicyField::Tokens => {
+                let tokens = PyDict::new(py);
+                for rule in policy.tokens() {
+                    let entry = PyDict::new(py);
+                    entry.set_item("max_amount", optional_int(py, rule.max_amount())?)?;
+                    entry.set_item("daily_limit", optional_int(py, rule.daily_limit())?)?;
+                    entry.set_item(
+                        "recipients_allow",
+                        optional_address_list(py, rule.recipients_allow())?,
+                    )?;
+                    entry.set_item(
+                        "spenders_allow",
+                        optional_address_list(py, rule.spenders_allow())?,
+                    )?;
+                    entry.set_item("allow_unlimited_approval", rule.allow_unlimited_approval())?;
+                    tokens.set_item(rule.token().checksum().as_str(), entry)?;
+                }
+                dict.set_item(key, tokens)?;
+            }
+            PolicyField::PermitMaxLifetimeSeconds => {
+                dict.set_item(key, policy.permit_max_lifetime_seconds())?;
+            }
+            PolicyField::AllowAnyChainAuthorization => {
+                dict.set_item(key, policy.allow_any_chain_authorization())?;
             }
             _ => {}
         }

@@ -4,6 +4,8 @@
 //! releases the GIL while it talks to the TPM or signs, and the mutex makes
 //! one object safe to share between threads: calls are serialised, which is
 //! also what a TPM (and swtpm, which serves one client at a time) requires.
+//! The connection to a swtpm is held for one operation at a time, so other
+//! processes (each with its own `TpmWallet`) take turns on the same swtpm.
 //!
 //! The wallet and the sealed-data engine (`encrypt` / `decrypt`) share one
 //! connection through [`SharedTransport`]; the mutex keeps their commands
@@ -20,7 +22,7 @@ use zeroize::Zeroizing;
 use wallet_core::attest::Evidence;
 use wallet_core::authority::{AdminAction, APPROVAL_LEN};
 use wallet_core::backup::SealedKeyFile;
-use wallet_core::policy::{Eip712Domain, Policy};
+use wallet_core::policy::{Decision, DefaultMode, Eip712Domain, Policy, PolicyError};
 use wallet_core::seal::{KeyLock, PinAuth};
 use wallet_core::sealed_data;
 use wallet_core::signer::{Address, Signature};
@@ -56,6 +58,13 @@ impl Transport for SharedTransport {
             .unwrap_or_else(PoisonError::into_inner)
             .transact(command, response)
     }
+
+    fn end_operation(&mut self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .end_operation();
+    }
 }
 
 /// Everything that lives while the wallet is open.
@@ -70,7 +79,12 @@ struct Open {
 impl Open {
     fn data_tpm(&mut self) -> Result<&mut Tpm<SharedTransport>> {
         if self.data_tpm.is_none() {
-            self.data_tpm = Some(Tpm::new(self.transport.clone()).map_err(Error::from)?);
+            let mut tpm = Tpm::new(self.transport.clone()).map_err(Error::from)?;
+            // The same identity as the wallet's: sessions salted to the same
+            // EK (checked again here), or unverified as the wallet is.
+            wallet_core::tpm::ek::recheck(&mut tpm, self.wallet.tpm_identity_details())
+                .map_err(Error::from)?;
+            self.data_tpm = Some(tpm);
         }
         self.data_tpm
             .as_mut()
@@ -251,6 +265,58 @@ fn uint256(what: &str, value: &Bound<'_, PyAny>) -> Result<U256> {
         .ok_or_else(out_of_range)
 }
 
+fn parse_address(what: &str, text: &str) -> Result<Address> {
+    Address::parse_hex(text)
+        .map_err(|e| BindingError::invalid_argument(format!("{what} is not an address: {e}")))
+}
+
+/// The default mode of the loaded account's policy (`allow` without one).
+fn policy_mode(wallet: &Wallet) -> DefaultMode {
+    wallet
+        .policy()
+        .ok()
+        .flatten()
+        .map_or(DefaultMode::Allow, Policy::default_mode)
+}
+
+/// A check's outcome, as data that crosses back to Python.
+struct Outcome {
+    mode: DefaultMode,
+    allowed: bool,
+    rules: Vec<&'static str>,
+    reason: Option<String>,
+}
+
+impl Outcome {
+    /// A decision or a refusal; any other error stays an error.
+    fn from(mode: DefaultMode, result: wallet_core::Result<Decision>) -> wallet_core::Result<Self> {
+        match result {
+            Ok(decision) => Ok(Self {
+                mode: decision.mode,
+                allowed: true,
+                rules: decision.rules.iter().map(|r| r.name()).collect(),
+                reason: None,
+            }),
+            Err(Error::Policy(PolicyError::Violation(violation))) => Ok(Self {
+                mode,
+                allowed: false,
+                rules: vec![violation.rule().name()],
+                reason: Some(violation.to_string()),
+            }),
+            Err(other) => Err(other),
+        }
+    }
+
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        dict.set_item("allowed", self.allowed)?;
+        dict.set_item("mode", self.mode.name())?;
+        dict.set_item("rules", self.rules.clone())?;
+        dict.set_item("reason", self.reason.clone())?;
+        Ok(dict)
+    }
+}
+
 fn signature_bytes(signature: &Signature) -> [u8; 65] {
     signature.to_rsv_bytes()
 }
@@ -387,6 +453,24 @@ impl TpmWallet {
             open.wallet.set_key_mode(mode);
             Ok(())
         })
+    }
+
+    /// What protects the cached key's memory, `{"locked": bool,
+    /// "dont_dump": bool}` (`mlock`, `MADV_DONTDUMP`), or None while no key
+    /// is cached.
+    #[getter]
+    fn cached_key_protection<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let protection = self.peek(py, |open| {
+            open.and_then(|open| open.wallet.cached_key_protection())
+        });
+        protection
+            .map(|protection| {
+                let dict = PyDict::new(py);
+                dict.set_item("locked", protection.locked)?;
+                dict.set_item("dont_dump", protection.dont_dump)?;
+                Ok(dict)
+            })
+            .transpose()
     }
 
     /// How many command frames the wallet has sent to the TPM.
@@ -608,6 +692,105 @@ impl TpmWallet {
         Ok(PyBytes::new(py, &signature_bytes(&signature)))
     }
 
+    /// Checks a transaction dict as `sign_transaction` would, signing
+    /// nothing; returns the decision dict (`allowed`, `mode`, `rules`, and
+    /// for a refusal `reason`).
+    #[pyo3(signature = (tx, *, chain_id = None))]
+    fn check_transaction<'py>(
+        &self,
+        py: Python<'py>,
+        tx: &Bound<'py, PyAny>,
+        chain_id: Option<u64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mut fields = TxFields::from_py(tx)?;
+        if let Some(chain_id) = chain_id {
+            fields.fill_chain_id(chain_id);
+        }
+        let payload = fields.signing_payload()?;
+        let outcome = self.with_open(py, |open| {
+            let mode = policy_mode(&open.wallet);
+            Ok(Outcome::from(
+                mode,
+                open.wallet.check_transaction(&payload),
+            )?)
+        })?;
+        outcome.to_py(py)
+    }
+
+    /// Checks a typed-data document (JSON text) as `sign_typed_data_json`
+    /// would, signing nothing; returns the decision dict.
+    fn check_typed_data_json<'py>(
+        &self,
+        py: Python<'py>,
+        json: &str,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let json = json.to_owned();
+        let outcome = self.with_open(py, move |open| {
+            let mode = policy_mode(&open.wallet);
+            Ok(Outcome::from(
+                mode,
+                open.wallet.check_typed_data_json(&json),
+            )?)
+        })?;
+        outcome.to_py(py)
+    }
+
+    /// Signs a typed-data document given as JSON (`types`, `primaryType`,
+    /// `domain`, `message`): the core checks and hashes that very document.
+    /// Returns `r || s || v`.
+    fn sign_typed_data_json<'py>(
+        &self,
+        py: Python<'py>,
+        json: &str,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let json = json.to_owned();
+        let signature = self.with_open(py, move |open| {
+            Ok(open.wallet.sign_typed_data_json(&json)?)
+        })?;
+        Ok(PyBytes::new(py, &signature_bytes(&signature)))
+    }
+
+    /// Checks an EIP-7702 authorization as `sign_authorization` would;
+    /// returns the decision dict.
+    fn check_authorization<'py>(
+        &self,
+        py: Python<'py>,
+        chain_id: &Bound<'py, PyAny>,
+        address: &str,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let chain_id = uint256("the authorization's chain_id", chain_id)?;
+        let address = parse_address("the authorization's address", address)?;
+        let outcome = self.with_open(py, move |open| {
+            let mode = policy_mode(&open.wallet);
+            Ok(Outcome::from(
+                mode,
+                open.wallet.check_authorization(&chain_id, &address),
+            )?)
+        })?;
+        outcome.to_py(py)
+    }
+
+    /// Signs an EIP-7702 authorization; returns `(y_parity, r, s)` with `r`
+    /// and `s` as 32 bytes each.
+    fn sign_authorization<'py>(
+        &self,
+        py: Python<'py>,
+        chain_id: &Bound<'py, PyAny>,
+        address: &str,
+        nonce: u64,
+    ) -> PyResult<(u8, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+        let chain_id = uint256("the authorization's chain_id", chain_id)?;
+        let address = parse_address("the authorization's address", address)?;
+        let signed = self.with_open(py, move |open| {
+            Ok(open.wallet.sign_authorization(chain_id, address, nonce)?)
+        })?;
+        Ok((
+            signed.y_parity,
+            PyBytes::new(py, &signed.r.0),
+            PyBytes::new(py, &signed.s.0),
+        ))
+    }
+
     /// The loaded account's signing policy; None without an account, or for
     /// an account file written before signing policies.
     #[getter]
@@ -758,6 +941,45 @@ impl TpmWallet {
         evidence_dict(py, &evidence)
     }
 
+    /// Enrolls this TPM's attestation key against `trust_roots` (a PEM
+    /// bundle): the EK certificate (`ek_certificate`, DER, or the TPM's own)
+    /// must chain to them and certify the EK; a credential is activated and
+    /// the enrollment record returned (bytes a verifier stores and pins).
+    #[pyo3(signature = (trust_roots, ek_certificate = None))]
+    fn enroll<'py>(
+        &self,
+        py: Python<'py>,
+        trust_roots: &[u8],
+        ek_certificate: Option<Vec<u8>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let roots = wallet_core::x509::TrustRoots::from_pem_bundle(trust_roots).map_err(|e| {
+            BindingError::invalid_argument(format!("trust_roots are not PEM certificates: {e}"))
+        })?;
+        let record = self.with_open(py, move |open| {
+            Ok(open
+                .wallet
+                .enroll_with_certificate(ek_certificate.as_deref(), &[], &roots)?)
+        })?;
+        Ok(PyBytes::new(py, &record))
+    }
+
+    /// What a verifier needs to challenge this TPM: `ek_public` and
+    /// `ak_public` (`TPMT_PUBLIC` bytes) and `ek_certificate` (DER or None).
+    fn enrollment_request<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let request = self.with_open(py, |open| Ok(open.wallet.enrollment_request()?))?;
+        let dict = PyDict::new(py);
+        dict.set_item("ek_public", PyBytes::new(py, &request.ek_public))?;
+        dict.set_item("ak_public", PyBytes::new(py, &request.ak_public))?;
+        dict.set_item(
+            "ek_certificate",
+            request
+                .ek_certificate
+                .as_deref()
+                .map(|der| PyBytes::new(py, der)),
+        )?;
+        Ok(dict)
+    }
+
     /// The TPM-bound backup (base64 of the sealed-key file).
     fn backup(&self, py: Python<'_>) -> PyResult<String> {
         Ok(self.with_open(py, |open| Ok(open.wallet.backup()?))?)
@@ -870,12 +1092,15 @@ impl TpmWallet {
         let data = Zeroizing::new(data.to_vec());
         let blob = self.with_open(py, move |open| {
             let srk_name = *open.wallet.srk_name();
-            Ok(sealed_data::seal_data(
+            let sealed = sealed_data::seal_data(
                 open.data_tpm()?,
                 &srk_name,
                 &data,
                 ParameterEncryption::Aes128Cfb,
-            )?)
+            );
+            // Other clients of a shared swtpm get their turn.
+            open.transport.end_operation();
+            Ok(sealed?)
         })?;
         Ok(PyBytes::new(py, &blob))
     }
@@ -885,12 +1110,14 @@ impl TpmWallet {
         let blob = blob.to_vec();
         let data = self.with_open(py, move |open| {
             let srk_name = *open.wallet.srk_name();
-            Ok(sealed_data::unseal_data(
+            let opened = sealed_data::unseal_data(
                 open.data_tpm()?,
                 &srk_name,
                 &blob,
                 ParameterEncryption::Aes128Cfb,
-            )?)
+            );
+            open.transport.end_operation();
+            Ok(opened?)
         })?;
         Ok(PyBytes::new(py, &data))
     }

@@ -33,6 +33,11 @@ fn main() -> ExitCode {
             }
         };
     }
+    // The service owns its process and caches keys: no core dump, no ptrace
+    // by other processes of its user (PR_SET_DUMPABLE 0).
+    if let Err(e) = wallet_core::wallet::make_process_non_dumpable() {
+        tracing::warn!("could not make the process non-dumpable: {e}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

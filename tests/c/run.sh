@@ -35,8 +35,8 @@ root=$(cd "$here/../.." && pwd)
 mkdir -p "$build_dir"
 build_dir=$(cd "$build_dir" && pwd)
 
-PROGRAMS=(test_signer test_errors test_wallet test_policy test_keystore test_admin)
-TPM_PROGRAMS=" test_wallet test_policy test_keystore test_admin "
+PROGRAMS=(test_signer test_errors test_wallet test_policy test_keystore test_admin test_token_policy)
+TPM_PROGRAMS=" test_wallet test_policy test_keystore test_admin test_token_policy "
 WARNINGS=(-Wall -Wextra -Wpedantic -Werror)
 
 command -v swtpm >/dev/null || { echo "swtpm is missing: apt-get install swtpm swtpm-tools" >&2; exit 1; }

@@ -79,10 +79,26 @@ static const char MAIL_ADDRESS[] = "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826";
 
 /* ---- where the evidence encoding keeps things (core/src/attest/encoding.rs) */
 #define EVIDENCE_CHAIN_ID_OFFSET 10
-#define EVIDENCE_WALLET_SIGNATURE_OFFSET 143
-/* After the fixed part (275 bytes), a 3-byte bitmap for PCRs 0-7, the
+#define EVIDENCE_POLICY_HASH_OFFSET 38
+#define EVIDENCE_TPM_IDENTITY_OFFSET 143
+#define EVIDENCE_WALLET_SIGNATURE_OFFSET 144
+/* After the fixed part (276 bytes), a 3-byte bitmap for PCRs 0-7, the
  * count, 8 PCR values and the attest length. */
-#define EVIDENCE_ATTEST_OFFSET (275 + 3 + 1 + 8 * 32 + 2)
+#define EVIDENCE_ATTEST_OFFSET (276 + 3 + 1 + 8 * 32 + 2)
+
+/* A self-signed P-256 root that enrolled nothing (fuzz/support/recorded). */
+static const char UNRELATED_ROOT_PEM[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBizCCATGgAwIBAgIBATAKBggqhkjOPQQDAjAsMSowKAYDVQQDDCFmbGFyZS13\n"
+    "YWxsZXQgZnV6eiBlbnJvbGxtZW50IHJvb3QwIBcNOTkwMTAxMDAwMDAwWhgPMjEw\n"
+    "MDAxMDEwMDAwMDBaMCwxKjAoBgNVBAMMIWZsYXJlLXdhbGxldCBmdXp6IGVucm9s\n"
+    "bG1lbnQgcm9vdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABCGiPSPMjaGywzG9\n"
+    "WqVDVtdRFMN0Abd1yLbjlhtiYmM4TA3M0gX40drQHfs6FroISW0o+8fjxMV9f8nJ\n"
+    "Sw6W+ZijQjBAMB0GA1UdDgQWBBQjfyFLpaqQoyG9rvzxGqmBFiITyDAPBgNVHRMB\n"
+    "Af8EBTADAQH/MA4GA1UdDwEB/wQEAwIBBjAKBggqhkjOPQQDAgNIADBFAiBCAz2a\n"
+    "Xbig/vvZeNpWOOG/ClkEFcF8t8PAF3JBSJkntwIhAKJ2sTay9K3nHVckWVqfggar\n"
+    "D5f9aQS3FSwpImnUPLNN\n"
+    "-----END CERTIFICATE-----\n";
 
 static const char *main_tpm;
 static const char *other_tpm;
@@ -292,95 +308,99 @@ static void test_signing_modes(const wallet *w, const uint8_t address[20]) {
 
 static void test_attestation(const wallet *w, const uint8_t address[20]) {
   uint8_t evidence[WALLET_EVIDENCE_MAX_LEN], second[WALLET_EVIDENCE_MAX_LEN];
-  uint8_t tampered[WALLET_EVIDENCE_MAX_LEN + 1], nonce[32], other_address[20];
+  uint8_t tampered[WALLET_EVIDENCE_MAX_LEN + 1], nonce[32];
+  static const uint8_t not_a_record[] = "FLWENROL but not a record";
+  const uint8_t *roots = (const uint8_t *)UNRELATED_ROOT_PEM;
+  size_t roots_len = sizeof UNRELATED_ROOT_PEM - 1;
   size_t len = 0, second_len = 0, query_len = 0;
-  wallet_evidence_facts facts, second_facts, untouched;
+  wallet_evidence_facts facts, untouched;
   uint32_t i;
 
   for (i = 0; i < sizeof nonce; i++) nonce[i] = (uint8_t)(0x30 + i);
   CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 1337, evidence, sizeof evidence, &len));
   CHECK(len > EVIDENCE_ATTEST_OFFSET && len <= WALLET_EVIDENCE_MAX_LEN);
-  CHECK(memcmp(evidence, "FLWEVID", 8) == 0);
-
-  memset(&facts, SENTINEL, sizeof facts);
-  CHECK_OK(wallet_verify_evidence(evidence, len, nonce, sizeof nonce, address, 20, &facts));
-  CHECK(memcmp(facts.address, address, 20) == 0);
-  CHECK(facts.chain_id == 1337);
-  /* The hash of the account's signing policy is bound into the evidence. */
+  CHECK(memcmp(evidence, "FLWEVID\0\0\3", 10) == 0);
+  /* The account facts sit at their documented offsets. */
+  CHECK(evidence[EVIDENCE_CHAIN_ID_OFFSET + 6] == 0x05 &&
+        evidence[EVIDENCE_CHAIN_ID_OFFSET + 7] == 0x39);
+  CHECK(memcmp(evidence + EVIDENCE_CHAIN_ID_OFFSET + 8, address, 20) == 0);
   {
     uint8_t policy_hash[32];
     size_t hash_len = 0;
     CHECK_OK(wallet_policy_hash(w, policy_hash, sizeof policy_hash, &hash_len));
     CHECK(hash_len == 32 && !all_bytes(policy_hash, 32, 0));
-    CHECK(memcmp(facts.policy_hash, policy_hash, 32) == 0);
+    CHECK(memcmp(evidence + EVIDENCE_POLICY_HASH_OFFSET, policy_hash, 32) == 0);
   }
-  CHECK(facts.pcr_hash_alg == 0x000b);
-  CHECK(facts.pcr_bitmap == 0xff && facts.pcr_count == 8);
-  CHECK(all_bytes(facts.pcr_values[8], 32 * (32 - 8), 0));
-  CHECK(facts.ak_name[0] == 0x00 && facts.ak_name[1] == 0x0b);
-  CHECK(!all_bytes(facts.ak_name + 2, 32, 0));
+  CHECK(evidence[EVIDENCE_TPM_IDENTITY_OFFSET] <= 1);
 
-  /* Any address is accepted when none is expected. */
-  CHECK_OK(wallet_verify_evidence(evidence, len, nonce, sizeof nonce, NULL, 0, &second_facts));
-  CHECK(memcmp(&second_facts, &facts, sizeof facts) == 0);
-
-  /* Another attestation: the same attestation key, a later clock. */
+  /* Another attestation has the same length; a length query reports it. */
   CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 1337, second, sizeof second, &second_len));
   CHECK(second_len == len);
-  CHECK_OK(wallet_verify_evidence(second, second_len, nonce, sizeof nonce, address, 20,
-                                  &second_facts));
-  CHECK(memcmp(second_facts.ak_name, facts.ak_name, WALLET_AK_NAME_LEN) == 0);
-  CHECK(second_facts.tpm_clock >= facts.tpm_clock);
-
-  /* A length query quotes and reports the same length. */
   CHECK_RESULT(wallet_attest(w, nonce, sizeof nonce, 1337, NULL, 0, &query_len),
                WALLET_BUFFER_TOO_SMALL);
   CHECK(query_len == len);
 
-  /* Each way of getting it wrong has its own code; facts stay untouched. */
+  /* No trust anchor, no verification: each way of leaving it out is refused,
+   * and the facts stay untouched. */
   memset(&untouched, SENTINEL, sizeof untouched);
   facts = untouched;
-  {
-    uint8_t wrong_nonce[32];
-    memcpy(wrong_nonce, nonce, sizeof nonce);
-    wrong_nonce[31] ^= 1;
-    CHECK_RESULT(wallet_verify_evidence(evidence, len, wrong_nonce, 32, address, 20, &facts),
-                 WALLET_ATTEST_CHALLENGE_MISMATCH);
-  }
-  memcpy(other_address, address, 20);
-  other_address[0] ^= 0x80;
-  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, 32, other_address, 20, &facts),
-               WALLET_ATTEST_ADDRESS_MISMATCH);
+  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, 32, NULL, 0, NULL, 0, NULL, 0, 0, 0,
+                                      address, 20, &facts),
+               WALLET_ATTEST_NO_TRUST_ANCHOR);
+  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, 32, roots, roots_len, NULL, 0, NULL,
+                                      0, 0, 0, address, 20, &facts),
+               WALLET_ATTEST_NO_TRUST_ANCHOR);
+  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, 32, NULL, 0, not_a_record,
+                                      sizeof not_a_record, NULL, 0, 0, 0, address, 20, &facts),
+               WALLET_ATTEST_NO_TRUST_ANCHOR);
+  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, 32, roots, roots_len, not_a_record,
+                                      sizeof not_a_record, not_a_record, sizeof not_a_record, 0,
+                                      0, address, 20, &facts),
+               WALLET_ATTEST_NO_TRUST_ANCHOR);
+  /* Roots that are not PEM certificates; a record that is not one. */
+  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, 32, not_a_record,
+                                      sizeof not_a_record, not_a_record, sizeof not_a_record,
+                                      NULL, 0, 0, 0, address, 20, &facts),
+               WALLET_TRUST_ROOTS_INVALID);
+  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, 32, roots, roots_len, not_a_record,
+                                      sizeof not_a_record, NULL, 0, 0, 0, address, 20, &facts),
+               WALLET_ENROLLMENT_MALFORMED);
+  /* An AK certificate that is not X.509 does not chain. */
+  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, 32, roots, roots_len, NULL, 0,
+                                      not_a_record, sizeof not_a_record, 0, 0, address, 20,
+                                      &facts),
+               WALLET_ENROLLMENT_AK_CHAIN);
+  /* Unknown flags. */
+  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, 32, roots, roots_len, not_a_record,
+                                      sizeof not_a_record, NULL, 0, 0, 2, address, 20, &facts),
+               WALLET_INVALID_PARAMETER);
 
-  memcpy(tampered, evidence, len);
-  tampered[EVIDENCE_ATTEST_OFFSET + 10] ^= 0x01; /* inside the quoted TPMS_ATTEST */
-  CHECK_RESULT(wallet_verify_evidence(tampered, len, nonce, 32, address, 20, &facts),
-               WALLET_ATTEST_AK_SIGNATURE_INVALID);
-
-  memcpy(tampered, evidence, len);
-  tampered[EVIDENCE_CHAIN_ID_OFFSET + 7] ^= 0x01; /* chain id 1337 -> 1336 */
-  CHECK_RESULT(wallet_verify_evidence(tampered, len, nonce, 32, address, 20, &facts),
-               WALLET_ATTEST_CHALLENGE_MISMATCH);
-
-  memcpy(tampered, evidence, len);
-  tampered[EVIDENCE_WALLET_SIGNATURE_OFFSET + 5] ^= 0x01; /* the wallet's r */
-  {
-    uint32_t rc = wallet_verify_evidence(tampered, len, nonce, 32, address, 20, &facts);
-    CHECK(rc == WALLET_ATTEST_WALLET_SIGNATURE_MISMATCH ||
-          rc == WALLET_ATTEST_WALLET_SIGNATURE_MALFORMED);
-  }
-
+  /* The encoding is checked before anything else. */
   memcpy(tampered, evidence, len);
   tampered[0] ^= 0x01;
-  CHECK_RESULT(wallet_verify_evidence(tampered, len, nonce, 32, address, 20, &facts),
+  CHECK_RESULT(wallet_verify_evidence(tampered, len, nonce, 32, NULL, 0, NULL, 0, NULL, 0, 0, 0,
+                                      address, 20, &facts),
                WALLET_ATTEST_EVIDENCE_BAD_MAGIC);
-  CHECK_RESULT(wallet_verify_evidence(evidence, len - 1, nonce, 32, address, 20, &facts),
+  memcpy(tampered, evidence, len);
+  tampered[9] = 2; /* version 2: no trust chain */
+  CHECK_RESULT(wallet_verify_evidence(tampered, len, nonce, 32, NULL, 0, NULL, 0, NULL, 0, 0, 0,
+                                      address, 20, &facts),
+               WALLET_ATTEST_EVIDENCE_WITHOUT_TRUST_CHAIN);
+  memcpy(tampered, evidence, len);
+  tampered[EVIDENCE_TPM_IDENTITY_OFFSET] = 7;
+  CHECK_RESULT(wallet_verify_evidence(tampered, len, nonce, 32, NULL, 0, NULL, 0, NULL, 0, 0, 0,
+                                      address, 20, &facts),
+               WALLET_ATTEST_EVIDENCE_TPM_IDENTITY_INVALID);
+  CHECK_RESULT(wallet_verify_evidence(evidence, len - 1, nonce, 32, NULL, 0, NULL, 0, NULL, 0, 0,
+                                      0, address, 20, &facts),
                WALLET_ATTEST_EVIDENCE_TRUNCATED);
   memcpy(tampered, evidence, len);
   tampered[len] = 0;
-  CHECK_RESULT(wallet_verify_evidence(tampered, len + 1, nonce, 32, address, 20, &facts),
+  CHECK_RESULT(wallet_verify_evidence(tampered, len + 1, nonce, 32, NULL, 0, NULL, 0, NULL, 0, 0,
+                                      0, address, 20, &facts),
                WALLET_ATTEST_EVIDENCE_TRAILING_BYTES);
-  CHECK_RESULT(wallet_verify_evidence(NULL, 0, nonce, 32, address, 20, &facts),
+  CHECK_RESULT(wallet_verify_evidence(NULL, 0, nonce, 32, NULL, 0, NULL, 0, NULL, 0, 0, 0, address,
+                                      20, &facts),
                WALLET_ATTEST_EVIDENCE_TRUNCATED);
   CHECK(memcmp(&facts, &untouched, sizeof facts) == 0);
 }
@@ -702,10 +722,17 @@ static void test_null_and_short_buffers(void) {
                WALLET_NULL_PARAMETER);
   CHECK_RESULT(wallet_attest(w, NULL, 32, 1, out, sizeof out, &len), WALLET_NULL_PARAMETER);
   CHECK_RESULT(wallet_restore(w, NULL, 4, out, sizeof out, &len), WALLET_NULL_PARAMETER);
-  CHECK_RESULT(wallet_verify_evidence(NULL, 8, hash, 32, NULL, 0, &facts), WALLET_NULL_PARAMETER);
-  CHECK_RESULT(wallet_verify_evidence(evidence, 8, NULL, 32, NULL, 0, &facts),
+  CHECK_RESULT(wallet_verify_evidence(NULL, 8, hash, 32, NULL, 0, NULL, 0, NULL, 0, 0, 0, NULL, 0,
+                                      &facts),
                WALLET_NULL_PARAMETER);
-  CHECK_RESULT(wallet_verify_evidence(evidence, 8, hash, 32, NULL, 20, &facts),
+  CHECK_RESULT(wallet_verify_evidence(evidence, 8, NULL, 32, NULL, 0, NULL, 0, NULL, 0, 0, 0,
+                                      NULL, 0, &facts),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_verify_evidence(evidence, 8, hash, 32, NULL, 0, NULL, 0, NULL, 0, 0, 0,
+                                      NULL, 20, &facts),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_verify_evidence(evidence, 8, hash, 32, NULL, 5, NULL, 0, NULL, 0, 0, 0,
+                                      NULL, 0, &facts),
                WALLET_NULL_PARAMETER);
 
   /* A NULL output with a capacity, or no place for the length. */
@@ -729,14 +756,16 @@ static void test_null_and_short_buffers(void) {
   CHECK_RESULT(wallet_policy_hash(w, out, sizeof out, NULL), WALLET_NULL_PARAMETER);
   CHECK_RESULT(wallet_tpm_commands_sent(w, NULL), WALLET_NULL_PARAMETER);
   CHECK_RESULT(wallet_last_error_message(w, NULL, 10, &len), WALLET_NULL_PARAMETER);
-  CHECK_RESULT(wallet_verify_evidence(evidence, 8, hash, 32, NULL, 0, NULL),
+  CHECK_RESULT(wallet_verify_evidence(evidence, 8, hash, 32, NULL, 0, NULL, 0, NULL, 0, 0, 0,
+                                      NULL, 0, NULL),
                WALLET_NULL_PARAMETER);
 
   /* Wrong fixed lengths and unknown values. */
   CHECK_RESULT(wallet_set_key_mode(w, 2), WALLET_INVALID_PARAMETER);
   CHECK_RESULT(wallet_sign_typed_data_hash(w, hash, 31, hash, 32, out, sizeof out, &len),
                WALLET_INVALID_PARAMETER);
-  CHECK_RESULT(wallet_verify_evidence(evidence, 8, hash, 32, key, 19, &facts),
+  CHECK_RESULT(wallet_verify_evidence(evidence, 8, hash, 32, NULL, 0, NULL, 0, NULL, 0, 0, 0, key,
+                                      19, &facts),
                WALLET_INVALID_PARAMETER);
 
   /* An output overlapping an input. */

@@ -21,6 +21,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from flare_wallet import SecureWalletManager, Vtpm
+from flare_wallet._simulated_ca import SimulatedEkCa
 from hypothesis import HealthCheck, settings
 
 # Signing goes through a TPM and a node: examples are not microseconds, and the suite
@@ -90,10 +91,33 @@ def _no_ambient_tpm(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FLARE_WALLET_STATE_DIR", raising=False)
 
 
+def enroll_simulator(vtpm: Vtpm) -> bytes:
+    """Enroll a simulator's attestation key against a local CA that certifies its EK
+    (the simulator's stand-in for a TPM vendor); returns the enrollment record."""
+    vendor = SimulatedEkCa()
+    ek_public = vtpm.enrollment_request()["ek_public"]
+    assert ek_public is not None
+    return vtpm.enroll(vendor.root_pem, ek_certificate=vendor.certify_ek(ek_public))
+
+
+def anchor(vtpm: Vtpm) -> dict[str, Any]:
+    """verify_attestation's trust anchor for an enrolled simulator. Accounts are made
+    on simulators whose EK the account file does not record as verified yet, so the
+    unverified-TPM marker is accepted explicitly."""
+    assert vtpm.enrollment is not None
+    return {
+        "trust_roots": vtpm.trust_roots,
+        "enrollment": vtpm.enrollment,
+        "accept_unverified_tpm": True,
+    }
+
+
 @pytest.fixture
 def vtpm() -> Iterator[Vtpm]:
-    """A fresh private swtpm and an empty state directory."""
+    """A fresh private swtpm, its attestation key enrolled, and an empty state
+    directory."""
     with Vtpm.simulator() as simulated:
+        enroll_simulator(simulated)
         yield simulated
 
 

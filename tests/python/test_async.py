@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import anchor
 from flare_wallet import (
     AsyncSecureWalletManager,
     SecureWalletManager,
@@ -52,7 +53,9 @@ def test_sign_send_and_attest_with_async_web3(
             assert (await w3.eth.wait_for_transaction_receipt(tx_hash))["status"] == 1
             nonce = secrets.token_bytes(32)
             evidence = await wallet_manager.attest(nonce)
-            facts = verify_attestation(evidence, nonce, expected_chain_id=await w3.eth.chain_id)
+            facts = verify_attestation(
+                evidence, nonce, **anchor(vtpm), expected_chain_id=await w3.eth.chain_id
+            )
             assert facts["address"] == address
             assert await wallet_manager.validate_wallet_state()
             balance = await wallet_manager.get_wallet_balance()

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import anchor, enroll_simulator
 from eth_account import Account
 from flare_wallet import AttestationError, Policy, SecureWalletManager, Vtpm, verify_attestation
+from flare_wallet._simulated_ca import SimulatedEkCa
 
 
 @pytest.fixture
@@ -25,19 +27,87 @@ def test_evidence_verifies_and_states_the_facts(wallet: SecureWalletManager) -> 
     # JSON-friendly as it is.
     evidence = json.loads(json.dumps(evidence))
     facts = verify_attestation(
-        evidence, nonce, expected_address=wallet.address, expected_chain_id=14
+        evidence,
+        nonce,
+        **anchor(wallet.vtpm),
+        expected_address=wallet.address,
+        expected_chain_id=14,
     )
+    assert facts["enrollment_method"] == "credential_activation"
+    assert facts["tpm_verified"] is False  # no verified EK at account creation
+    assert facts["root_sha256"] is not None
     assert facts["address"] == wallet.address == evidence["address"]
     assert facts["chain_id"] == 14
     assert sorted(facts["pcrs"]) == list(range(8))
     assert facts["ak_name"] == evidence["ak_name"]
     # The account was created with the default policy, and the evidence says so.
     assert facts["policy_hash"] == Policy().hash == wallet.policy_hash == evidence["policy_hash"]
-    # The bytes alone verify too.
-    assert verify_attestation(evidence["evidence"], nonce)["address"] == wallet.address
-    # The expected PCR values and the trusted AK (by Name) are checked.
+    # The bytes alone verify too, and the record can come from a file.
+    assert (
+        verify_attestation(evidence["evidence"], nonce, **anchor(wallet.vtpm))["address"]
+        == wallet.address
+    )
+    # The expected PCR values and the PCR selection are checked.
     pcrs = {index: value for index, value in facts["pcrs"].items() if index < 3}
-    assert verify_attestation(evidence, nonce, expected_pcrs=pcrs, trusted_ak=facts["ak_name"])
+    assert verify_attestation(
+        evidence, nonce, **anchor(wallet.vtpm), expected_pcrs=pcrs, pcrs=range(8)
+    )
+    with pytest.raises(AttestationError, match="another PCR selection"):
+        verify_attestation(evidence, nonce, **anchor(wallet.vtpm), pcrs=[0, 1, 2, 3])
+
+
+def test_no_trust_anchor_no_verification(wallet: SecureWalletManager) -> None:
+    evidence = wallet.attest(b"nonce")
+    full = anchor(wallet.vtpm)
+    for partial in (
+        {},
+        {"trust_roots": full["trust_roots"]},
+        {"enrollment": full["enrollment"]},
+    ):
+        with pytest.raises(AttestationError, match="no trust anchor"):
+            verify_attestation(evidence, b"nonce", accept_unverified_tpm=True, **partial)
+    # The unverified-TPM marker is refused unless accepted explicitly.
+    with pytest.raises(AttestationError, match="unverified TPM"):
+        verify_attestation(
+            evidence,
+            b"nonce",
+            trust_roots=full["trust_roots"],
+            enrollment=full["enrollment"],
+        )
+
+
+def test_an_enrollment_under_another_root_is_refused(wallet: SecureWalletManager) -> None:
+    evidence = wallet.attest(b"nonce")
+    stranger = SimulatedEkCa("another vendor")
+    with pytest.raises(AttestationError, match="does not chain to the trust roots"):
+        verify_attestation(
+            evidence,
+            b"nonce",
+            trust_roots=stranger.root_pem,
+            enrollment=wallet.vtpm.enrollment,
+            accept_unverified_tpm=True,
+        )
+    # Enrolling with an EK certificate from a CA the roots do not hold fails too.
+    ek_public = wallet.vtpm.enrollment_request()["ek_public"]
+    assert ek_public is not None
+    with pytest.raises(AttestationError, match="does not chain"):
+        wallet.vtpm.enroll(
+            SimulatedEkCa("the verifier's CA").root_pem,
+            ek_certificate=stranger.certify_ek(ek_public),
+        )
+
+
+def test_a_tampered_enrollment_record_is_refused(wallet: SecureWalletManager) -> None:
+    evidence = wallet.attest(b"nonce")
+    record = wallet.vtpm.enrollment
+    assert record is not None
+    assert record[:8] == b"FLWENROL"
+    full = anchor(wallet.vtpm)
+    for index, message in ((0, "bad magic"), (11 + 33, "AK Name"), (len(record) - 5, "quote")):
+        tampered = bytearray(record)
+        tampered[index] ^= 0x01
+        with pytest.raises(AttestationError, match=message):
+            verify_attestation(evidence, b"nonce", **(full | {"enrollment": bytes(tampered)}))
 
 
 def test_a_fresh_nonce_each_time_gives_new_evidence(wallet: SecureWalletManager) -> None:
@@ -45,7 +115,7 @@ def test_a_fresh_nonce_each_time_gives_new_evidence(wallet: SecureWalletManager)
     second = wallet.attest(b"two")
     assert first["evidence"] != second["evidence"]
     with pytest.raises(AttestationError, match="challenge"):
-        verify_attestation(first, b"two")
+        verify_attestation(first, b"two", **anchor(wallet.vtpm))
 
 
 def _flip(hex_text: str, index: int) -> str:
@@ -73,21 +143,20 @@ def test_tampered_evidence_is_refused(
     evidence = wallet.attest(b"nonce")
     change(evidence)
     with pytest.raises(AttestationError, match=message):
-        verify_attestation(evidence, b"nonce")
+        verify_attestation(evidence, b"nonce", **anchor(wallet.vtpm))
 
 
 def test_expectations_are_enforced(wallet: SecureWalletManager) -> None:
     evidence = wallet.attest(b"nonce", chain_id=5)
+    trust = anchor(wallet.vtpm)
     with pytest.raises(AttestationError, match="address"):
-        verify_attestation(evidence, b"nonce", expected_address="0x" + "12" * 20)
+        verify_attestation(evidence, b"nonce", **trust, expected_address="0x" + "12" * 20)
     with pytest.raises(AttestationError, match="chain id"):
-        verify_attestation(evidence, b"nonce", expected_chain_id=6)
+        verify_attestation(evidence, b"nonce", **trust, expected_chain_id=6)
     with pytest.raises(AttestationError, match="PCR value"):
-        verify_attestation(evidence, b"nonce", expected_pcrs={0: b"\x33" * 32})
+        verify_attestation(evidence, b"nonce", **trust, expected_pcrs={0: b"\x33" * 32})
     with pytest.raises(AttestationError, match="not in the quote"):
-        verify_attestation(evidence, b"nonce", expected_pcrs={16: b"\x00" * 32})
-    with pytest.raises(AttestationError, match="not the trusted one"):
-        verify_attestation(evidence, b"nonce", trusted_ak=b"\x00\x0b" + b"\x44" * 32)
+        verify_attestation(evidence, b"nonce", **trust, expected_pcrs={16: b"\x00" * 32})
 
 
 def test_the_owner_facts_can_be_pinned(vtpm: Vtpm) -> None:
@@ -98,6 +167,7 @@ def test_the_owner_facts_can_be_pinned(vtpm: Vtpm) -> None:
         facts = verify_attestation(
             evidence,
             b"owner facts",
+            **anchor(vtpm),
             expected_owners_hash=evidence["owners_hash"],
             expected_threshold=2,
             expected_admin_nonce=0,
@@ -114,15 +184,16 @@ def test_the_owner_facts_can_be_pinned(vtpm: Vtpm) -> None:
             {"expected_audit_head": "0x" + "11" * 32},
         ):
             with pytest.raises(AttestationError):
-                verify_attestation(evidence, b"owner facts", **pins)
+                verify_attestation(evidence, b"owner facts", **anchor(vtpm), **pins)
 
 
-def test_evidence_from_another_tpm_has_another_ak(wallet: SecureWalletManager) -> None:
+def test_evidence_from_another_tpm_is_not_the_enrolled_ak(wallet: SecureWalletManager) -> None:
     evidence = wallet.attest(b"nonce")
-    trusted = verify_attestation(evidence, b"nonce")["ak_name"]
+    trusted = verify_attestation(evidence, b"nonce", **anchor(wallet.vtpm))["ak_name"]
     with Vtpm.simulator() as other, SecureWalletManager(None, other) as elsewhere:
         elsewhere.create_account()
+        enroll_simulator(other)
         foreign = elsewhere.attest(b"nonce")
-    assert verify_attestation(foreign, b"nonce")["ak_name"] != trusted
-    with pytest.raises(AttestationError, match="not the trusted one"):
-        verify_attestation(foreign, b"nonce", trusted_ak=trusted)
+        assert verify_attestation(foreign, b"nonce", **anchor(other))["ak_name"] != trusted
+    with pytest.raises(AttestationError, match="not the enrolled one"):
+        verify_attestation(foreign, b"nonce", **anchor(wallet.vtpm))

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import KEY
+from conftest import KEY, enroll_simulator
 from eth_account import Account
+from flare_wallet import Vtpm
 
 
 def cli(
@@ -42,12 +43,23 @@ def test_every_subcommand(tmp_path: Path) -> None:
     evidence = cli(*state, "attest", "--nonce", "0x0102", "--chain-id", "7").stdout
     evidence_file = tmp_path / "evidence.json"
     evidence_file.write_text(evidence)
+    # Without a trust anchor nothing verifies (argparse refuses the call).
+    assert cli("verify", str(evidence_file), "--nonce", "0x0102", check=False).returncode == 2
+    # Enroll the simulated TPM's AK (its EK certified by a local CA) and verify.
+    with Vtpm.simulator(tmp_path / "w" / "wallet", tpm_state_dir=tmp_path / "w" / "tpm") as vtpm:
+        enroll_simulator(vtpm)
+        assert vtpm.trust_roots is not None
+        assert vtpm.enrollment is not None
+        (tmp_path / "roots.pem").write_bytes(vtpm.trust_roots)
+        (tmp_path / "record.bin").write_bytes(vtpm.enrollment)
+    anchor = ["--trust-roots", str(tmp_path / "roots.pem")]
+    anchor += ["--enrollment", str(tmp_path / "record.bin"), "--accept-unverified-tpm"]
     facts = json.loads(
-        cli("verify", str(evidence_file), "--nonce", "0x0102", "--address", address).stdout
+        cli("verify", str(evidence_file), "--nonce", "0x0102", "--address", address, *anchor).stdout
     )
     assert facts["address"] == address
     assert facts["chain_id"] == 7
-    refused = cli("verify", str(evidence_file), "--nonce", "0x0103", check=False)
+    refused = cli("verify", str(evidence_file), "--nonce", "0x0103", *anchor, check=False)
     assert refused.returncode == 1
     assert "challenge" in refused.stderr
 

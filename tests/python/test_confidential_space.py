@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 import pytest
-from conftest import SwtpmProcess
+from conftest import SwtpmProcess, enroll_simulator
 from flare_wallet import (
     AttestationTokenValidator,
     AttestationValidator,
@@ -279,6 +279,7 @@ def test_simulate_starts_a_swtpm_with_its_warning(
         SecureWalletManager(None, vtpm) as manager,
     ):
         address = manager.create_account()
+        enroll_simulator(vtpm)
         assert manager.validate_wallet_state()
     assert address.startswith("0x")
     assert "SOFTWARE TPM" in caplog.text
@@ -329,6 +330,7 @@ def test_upstream_attestation_route_runs_twice_on_the_same_state(
             claims = oidc_validator(double, expected_nonces=expected).validate_token(token)
             assert f"eth-address:{manager.address}" in claims["eat_nonce"]
             # The TPM side of the same wallet attests on the node's chain too.
+            enroll_simulator(vtpm)
             assert manager.validate_wallet_state()
             addresses.append(manager.address)
     assert addresses[0] == addresses[1]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KEY, SwtpmProcess
+from conftest import KEY, SwtpmProcess, enroll_simulator
 from eth_account import Account
 from flare_wallet import (
     NoAccountLoaded,
@@ -70,6 +70,7 @@ def test_flaretrade_manager_flow_runs_twice_on_the_same_state(
             tx_hash = web3.eth.send_raw_transaction(signed_tx)
             assert tx_hash == signed_tx.hash
             assert web3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
+            enroll_simulator(wallet_manager.vtpm)
             assert wallet_manager.validate_wallet_state() is True
             backup = wallet_manager.backup_wallet()
             assert wallet_manager.restore_wallet(backup) == address
@@ -207,6 +208,7 @@ def test_validate_wallet_state_is_false_when_the_tpm_is_down(
 ) -> None:
     with SecureWalletManager(None, Vtpm(swtpm.tcti, state_dir=tmp_path / "w")) as wallet_manager:
         wallet_manager.create_account()
+        enroll_simulator(wallet_manager.vtpm)
         assert wallet_manager.validate_wallet_state() is True
         swtpm.stop()
         assert wallet_manager.validate_wallet_state() is False
@@ -270,6 +272,7 @@ def test_tee_wallet_callers_flow_runs_twice(
     for _run in range(2):
         with open_manager(swtpm, tmp_path / "wallet", web3) as wallet_manager:
             wallet = TEEWallet(web3, wallet_manager)
+            enroll_simulator(wallet_manager.vtpm)
             # FlareTrade's FlareProvider: get_address, is_unlocked, get_balance,
             # attestation_info.
             assert wallet.is_unlocked()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import rlp
-from conftest import KEY, OWNER_ADDRESSES, OWNERS, VECTORS, approve
+from conftest import KEY, OWNER_ADDRESSES, OWNERS, VECTORS, anchor, approve, enroll_simulator
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from flare_wallet import (
@@ -55,6 +55,10 @@ ALL_KEYS = [
     "typed_data_domains",
     "daily_limit_wei",
     "allow_raw_hashes",
+    "default",
+    "tokens",
+    "permit_max_lifetime_seconds",
+    "allow_any_chain_authorization",
 ]
 
 
@@ -129,6 +133,10 @@ def test_the_default_policy_and_its_dict() -> None:
         "typed_data_domains": None,
         "daily_limit_wei": None,
         "allow_raw_hashes": True,
+        "default": "allow",
+        "tokens": {},
+        "permit_max_lifetime_seconds": 3600,
+        "allow_any_chain_authorization": False,
     }
     assert default.hash.startswith("0x")
     assert len(default.hash) == 66
@@ -166,6 +174,10 @@ def test_a_full_policy_round_trips_through_its_dict_and_json() -> None:
         "typed_data_domains": [{"chain_id": 1, "verifying_contract": MAIL_CONTRACT}],
         "daily_limit_wei": 5 * ETHER,
         "allow_raw_hashes": False,
+        "default": "allow",
+        "tokens": {},
+        "permit_max_lifetime_seconds": 3600,
+        "allow_any_chain_authorization": False,
     }
     # The canonical form: the same rules written another way give the same hash.
     assert Policy(as_dict) == policy
@@ -494,7 +506,9 @@ def test_evidence_carries_the_policy_hash_and_follows_a_replacement(
     assert manager.policy_hash == first.hash
     evidence = manager.attest(b"nonce-1", chain_id=1)
     assert evidence["policy_hash"] == first.hash
-    facts = verify_attestation(evidence, b"nonce-1", expected_policy_hash=first)
+    facts = verify_attestation(
+        evidence, b"nonce-1", **anchor(manager.vtpm), expected_policy_hash=first
+    )
     assert facts["policy_hash"] == first.hash
 
     second = Policy({"max_value_wei": 2 * ETHER, "allow_messages": False})
@@ -502,10 +516,12 @@ def test_evidence_carries_the_policy_hash_and_follows_a_replacement(
     assert manager.policy == second
     assert manager.policy_hash == second.hash
     evidence = manager.attest(b"nonce-2", chain_id=1)
-    facts = verify_attestation(evidence, b"nonce-2", expected_policy_hash=second.hash)
+    facts = verify_attestation(
+        evidence, b"nonce-2", **anchor(manager.vtpm), expected_policy_hash=second.hash
+    )
     assert facts["policy_hash"] == second.hash
     with pytest.raises(AttestationError, match="evidence policy hash is not the expected one"):
-        verify_attestation(evidence, b"nonce-2", expected_policy_hash=first)
+        verify_attestation(evidence, b"nonce-2", **anchor(manager.vtpm), expected_policy_hash=first)
     # The new rules are in force at once.
     manager.sign_transaction(transfer(value=2 * ETHER))
     with pytest.raises(PolicyViolation, match="allow_messages"):
@@ -572,7 +588,17 @@ def test_cli_policy_file_on_create_and_replace(tmp_path: Path) -> None:
 
     evidence = tmp_path / "evidence.json"
     evidence.write_text(cli(*state, "attest", "--nonce", "0x01").stdout)
-    verified = cli("verify", str(evidence), "--nonce", "0x01", "--policy-hash", expected.hash)
+    with Vtpm.simulator(tmp_path / "w" / "wallet", tpm_state_dir=tmp_path / "w" / "tpm") as vtpm:
+        enroll_simulator(vtpm)
+        assert vtpm.trust_roots is not None
+        assert vtpm.enrollment is not None
+        (tmp_path / "roots.pem").write_bytes(vtpm.trust_roots)
+        (tmp_path / "record.bin").write_bytes(vtpm.enrollment)
+    anchor = ["--trust-roots", str(tmp_path / "roots.pem"), "--accept-unverified-tpm"]
+    anchor += ["--enrollment", str(tmp_path / "record.bin")]
+    verified = cli(
+        "verify", str(evidence), "--nonce", "0x01", "--policy-hash", expected.hash, *anchor
+    )
     assert verified.returncode == 0, verified.stderr
     assert json.loads(verified.stdout)["policy_hash"] == expected.hash
 

@@ -49,6 +49,11 @@ def test_verify_attestation(vtpm: Vtpm) -> None:
     assert vtpm.verify_attestation() is False  # no account yet: nothing to attest
     vtpm.store_key(KEY)
     assert vtpm.verify_attestation() is True
+    # Without an enrollment there is no trust anchor: no trust on first use.
+    with Vtpm.simulator() as unenrolled:
+        unenrolled.store_key(KEY)
+        assert unenrolled.enrollment is None
+        assert unenrolled.verify_attestation() is False
 
 
 def test_encrypt_and_decrypt_keep_the_type(vtpm: Vtpm) -> None:

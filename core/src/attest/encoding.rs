@@ -1,12 +1,12 @@
 //! The canonical binary encoding of [`Evidence`]: what crosses the C ABI and
 //! the Python binding.
 //!
-//! # Wire layout (version 2, integers big-endian)
+//! # Wire layout (version 3, integers big-endian)
 //!
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `b"FLWEVID\0"` |
-//! | 8 | 2 | version, `2` |
+//! | 8 | 2 | version, `3` |
 //! | 10 | 8 | chain id |
 //! | 18 | 20 | address |
 //! | 38 | 32 | policy hash |
@@ -14,11 +14,12 @@
 //! | 102 | 1 | owner threshold |
 //! | 103 | 8 | admin nonce |
 //! | 111 | 32 | audit-log head |
-//! | 143 | 65 | wallet signature: r, s, v (27 or 28) |
-//! | 208 | 64 | AK signature: r, s (P-256 scalars) |
-//! | 272 | 2 | PCR bank hash algorithm |
-//! | 274 | 1 | `s`: PCR bitmap size, `1..=4` |
-//! | 275 | `s` | PCR bitmap (bit `j` of byte `i` is PCR `8i + j`) |
+//! | 143 | 1 | TPM identity: 1 verified, 0 unverified TPM |
+//! | 144 | 65 | wallet signature: r, s, v (27 or 28) |
+//! | 209 | 64 | AK signature: r, s (P-256 scalars) |
+//! | 273 | 2 | PCR bank hash algorithm |
+//! | 275 | 1 | `s`: PCR bitmap size, `1..=4` |
+//! | 276 | `s` | PCR bitmap (bit `j` of byte `i` is PCR `8i + j`) |
 //! | ... | 1 | `c`: number of PCR values, equal to the number of selected PCRs |
 //! | ... | `32c` | PCR values, ascending PCR order |
 //! | ... | 2 | `a`: attest length, `1..=`[`MAX_ATTEST_LEN`] |
@@ -26,9 +27,12 @@
 //! | ... | 2 | `k`: AK public length, `1..=`[`MAX_AK_PUBLIC_LEN`] |
 //! | ... | `k` | AK `TPMT_PUBLIC` |
 //!
-//! Bytes 10 to 143 are [`AccountFacts::to_bytes`], the fields the challenge
+//! Bytes 10 to 144 are [`AccountFacts::to_bytes`], the fields the challenge
 //! binds. Version 1 (no owners hash, threshold, admin nonce or audit head)
-//! is refused with [`AttestError::EvidenceVersionRetired`]. Nothing may follow. The parser is strict and never panics; the encoding
+//! is refused with [`AttestError::EvidenceVersionRetired`], version 2 (no
+//! TPM identity, made before AKs were enrolled) with
+//! [`AttestError::EvidenceWithoutTrustChain`]. Nothing may follow. The
+//! parser is strict and never panics; the encoding
 //! carries no integrity check because [`super::verify`] checks every field
 //! cryptographically.
 
@@ -36,17 +40,20 @@ use heapless::Vec;
 
 use super::wire::Reader;
 use super::{
-    AccountFacts, AkSignature, AttestError, Evidence, PcrSelection, ACCOUNT_FACTS_LEN, ADDRESS_LEN,
-    MAX_AK_PUBLIC_LEN, MAX_ATTEST_LEN, MAX_PCRS, PCR_VALUE_LEN, WALLET_SIGNATURE_LEN,
+    AccountFacts, AkSignature, AttestError, Evidence, PcrSelection, TpmIdentity, ACCOUNT_FACTS_LEN,
+    ADDRESS_LEN, MAX_AK_PUBLIC_LEN, MAX_ATTEST_LEN, MAX_PCRS, PCR_VALUE_LEN, WALLET_SIGNATURE_LEN,
 };
 use crate::signer::{Address, Signature};
 
 /// Evidence magic.
 pub const EVIDENCE_MAGIC: [u8; 8] = *b"FLWEVID\0";
 /// The only evidence version this code writes and reads.
-pub const EVIDENCE_VERSION: u16 = 2;
+pub const EVIDENCE_VERSION: u16 = 3;
 /// The retired first version, which bound no owner facts.
 const EVIDENCE_VERSION_1: u16 = 1;
+/// The retired second version, which carried no TPM identity marker and
+/// came from an AK no enrollment bound to a TPM.
+const EVIDENCE_VERSION_2: u16 = 2;
 /// Length of the fixed part before the PCR bitmap.
 const FIXED_LEN: usize = 8 + 2 + ACCOUNT_FACTS_LEN + WALLET_SIGNATURE_LEN + 64 + 2 + 1;
 /// The longest evidence encoding.
@@ -119,6 +126,7 @@ impl Evidence {
         match r.u16()? {
             EVIDENCE_VERSION => {}
             EVIDENCE_VERSION_1 => return Err(AttestError::EvidenceVersionRetired),
+            EVIDENCE_VERSION_2 => return Err(AttestError::EvidenceWithoutTrustChain),
             _ => return Err(AttestError::EvidenceUnsupportedVersion),
         }
         let account = AccountFacts {
@@ -129,6 +137,8 @@ impl Evidence {
             threshold: r.u8()?,
             admin_nonce: r.u64()?,
             audit_head: r.array::<32>()?,
+            tpm_identity: TpmIdentity::from_byte(r.u8()?)
+                .ok_or(AttestError::EvidenceTpmIdentityInvalid)?,
         };
         let wallet_rsv = r.array::<WALLET_SIGNATURE_LEN>()?;
         // Only the canonical v (27 or 28) that `encode` writes is accepted.

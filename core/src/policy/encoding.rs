@@ -7,8 +7,9 @@ use hmac::Hmac;
 use sha2::{Digest, Sha256};
 
 use super::{
-    Policy, PolicyError, PolicyField, SelectorRule, TypedDataDomain, MAX_CHAIN_IDS,
-    MAX_DELEGATIONS, MAX_RECIPIENTS, MAX_SELECTORS_PER_CONTRACT, MAX_SELECTOR_CONTRACTS,
+    DefaultMode, Policy, PolicyError, PolicyField, SelectorRule, TokenRule, TypedDataDomain,
+    DEFAULT_PERMIT_MAX_LIFETIME_SECONDS, MAX_CHAIN_IDS, MAX_DELEGATIONS, MAX_RECIPIENTS,
+    MAX_SELECTORS_PER_CONTRACT, MAX_SELECTOR_CONTRACTS, MAX_TOKENS, MAX_TOKEN_ADDRESSES,
     MAX_TYPED_DATA_DOMAINS,
 };
 use crate::signer::Address;
@@ -16,9 +17,15 @@ use crate::tx::{MAX_CHAIN_ID, U256};
 
 /// Policy encoding magic.
 pub const MAGIC: [u8; 8] = *b"FLWPLCY\0";
-/// The encoding version this code writes. Version 2 added
-/// `allow_raw_hashes` at the end.
-pub const VERSION: u16 = 2;
+/// The newest encoding version. Version 2 added `allow_raw_hashes` at the
+/// end; version 3 adds `default`, `tokens`, `permit_max_lifetime_seconds`
+/// and `allow_any_chain_authorization` after it. A policy that uses none of
+/// them (default `allow`, no tokens, a one-hour permit lifetime, no
+/// any-chain authorizations) is still written as version 2, byte for byte,
+/// so its hash and binding do not change.
+pub const VERSION: u16 = 3;
+/// Encoding version 2, still written for policies without version 3 rules.
+pub const VERSION_2: u16 = 2;
 /// The first encoding version, still read: it has no `allow_raw_hashes`
 /// byte, and decodes with the rule it had then (a raw hash may be signed
 /// unless `typed_data_domains` is set).
@@ -30,6 +37,10 @@ const ADDRESS_LEN: usize = 20;
 const AMOUNT_LEN: usize = 32;
 const DOMAIN_LEN: usize = 8 + ADDRESS_LEN;
 const SELECTOR_RULE_MAX_LEN: usize = ADDRESS_LEN + COUNT_LEN + 4 * MAX_SELECTORS_PER_CONTRACT;
+const TOKEN_RULE_MAX_LEN: usize = ADDRESS_LEN
+    + 2 * (1 + AMOUNT_LEN)
+    + 2 * (1 + COUNT_LEN + ADDRESS_LEN * MAX_TOKEN_ADDRESSES)
+    + 1;
 
 /// The longest encoding: every optional field present, every list full.
 pub const MAX_ENCODED_LEN: usize = HEADER_LEN
@@ -43,6 +54,10 @@ pub const MAX_ENCODED_LEN: usize = HEADER_LEN
     + 2
     + (1 + COUNT_LEN + DOMAIN_LEN * MAX_TYPED_DATA_DOMAINS)
     + (1 + AMOUNT_LEN)
+    + 1
+    + 1
+    + (COUNT_LEN + TOKEN_RULE_MAX_LEN * MAX_TOKENS)
+    + 8
     + 1;
 
 /// Where the encoder writes: a buffer, a hash or a MAC.
@@ -114,8 +129,9 @@ fn optional_addresses(sink: &mut dyn Sink, list: Option<&[Address]>) {
 
 impl Policy {
     pub(super) fn write_canonical(&self, sink: &mut dyn Sink) {
+        let v3 = self.needs_version_3();
         sink.put(&MAGIC);
-        sink.put(&VERSION.to_be_bytes());
+        sink.put(&if v3 { VERSION } else { VERSION_2 }.to_be_bytes());
         flag(sink, self.chain_ids.is_some());
         if let Some(ids) = &self.chain_ids {
             count(sink, ids.len());
@@ -149,6 +165,20 @@ impl Policy {
         }
         amount(sink, self.daily_limit_wei);
         flag(sink, self.allow_raw_hashes);
+        if v3 {
+            flag(sink, self.default_mode == DefaultMode::Deny);
+            count(sink, self.tokens.len());
+            for rule in &self.tokens {
+                sink.put(&rule.token.0);
+                amount(sink, rule.max_amount);
+                amount(sink, rule.daily_limit);
+                optional_addresses(sink, rule.recipients_allow.as_deref());
+                optional_addresses(sink, rule.spenders_allow.as_deref());
+                flag(sink, rule.allow_unlimited_approval);
+            }
+            sink.put(&self.permit_max_lifetime_seconds.to_be_bytes());
+            flag(sink, self.allow_any_chain_authorization);
+        }
     }
 
     /// The number of bytes [`encode`](Self::encode) writes (at most
@@ -187,6 +217,31 @@ impl Policy {
             )
             + optional(self.daily_limit_wei.is_some(), AMOUNT_LEN)
             + 1
+            + if self.needs_version_3() {
+                let optional_list = |list: Option<&[Address]>| {
+                    optional(
+                        list.is_some(),
+                        COUNT_LEN + ADDRESS_LEN * list.map_or(0, <[Address]>::len),
+                    )
+                };
+                1 + COUNT_LEN
+                    + self
+                        .tokens
+                        .iter()
+                        .map(|rule| {
+                            ADDRESS_LEN
+                                + optional(rule.max_amount.is_some(), AMOUNT_LEN)
+                                + optional(rule.daily_limit.is_some(), AMOUNT_LEN)
+                                + optional_list(rule.recipients_allow.as_deref())
+                                + optional_list(rule.spenders_allow.as_deref())
+                                + 1
+                        })
+                        .sum::<usize>()
+                    + 8
+                    + 1
+            } else {
+                0
+            }
     }
 
     /// Writes the canonical encoding to the start of `out` and returns its
@@ -236,7 +291,7 @@ impl Policy {
             return Err(PolicyError::BadMagic);
         }
         let version = r.u16(PolicyField::Header)?;
-        if version != VERSION && version != VERSION_1 {
+        if version != VERSION && version != VERSION_2 && version != VERSION_1 {
             return Err(PolicyError::UnsupportedVersion(version));
         }
         // Fields in wire order: each `let` reads the next one.
@@ -296,10 +351,45 @@ impl Policy {
         } else {
             r.flag(PolicyField::AllowRawHashes)?
         };
+        let mut default_mode = DefaultMode::Allow;
+        let mut tokens = Vec::new();
+        let mut permit_max_lifetime_seconds = DEFAULT_PERMIT_MAX_LIFETIME_SECONDS;
+        let mut allow_any_chain_authorization = false;
+        if version == VERSION {
+            if r.flag(PolicyField::Default)? {
+                default_mode = DefaultMode::Deny;
+            }
+            tokens = r.list::<TokenRule, MAX_TOKENS>(PolicyField::Tokens, |r| {
+                let token = r.address(PolicyField::Tokens)?;
+                let max_amount = r.amount(PolicyField::TokenMaxAmount)?;
+                let daily_limit = r.amount(PolicyField::TokenDailyLimit)?;
+                let recipients_allow = if r.flag(PolicyField::TokenRecipientsAllow)? {
+                    Some(r.addresses(PolicyField::TokenRecipientsAllow)?)
+                } else {
+                    None
+                };
+                let spenders_allow = if r.flag(PolicyField::TokenSpendersAllow)? {
+                    Some(r.addresses(PolicyField::TokenSpendersAllow)?)
+                } else {
+                    None
+                };
+                let allow_unlimited_approval = r.flag(PolicyField::TokenAllowUnlimitedApproval)?;
+                Ok(TokenRule {
+                    token,
+                    max_amount,
+                    daily_limit,
+                    recipients_allow,
+                    spenders_allow,
+                    allow_unlimited_approval,
+                })
+            })?;
+            permit_max_lifetime_seconds = r.u64(PolicyField::PermitMaxLifetimeSeconds)?;
+            allow_any_chain_authorization = r.flag(PolicyField::AllowAnyChainAuthorization)?;
+        }
         if r.pos != bytes.len() {
             return Err(PolicyError::TrailingBytes);
         }
-        Ok(Policy {
+        let policy = Policy {
             chain_ids,
             max_value_wei,
             max_fee_wei,
@@ -313,7 +403,17 @@ impl Policy {
             typed_data_domains,
             daily_limit_wei,
             allow_raw_hashes,
-        })
+            default_mode,
+            tokens,
+            permit_max_lifetime_seconds,
+            allow_any_chain_authorization,
+        };
+        // A version 3 encoding of a policy version 2 can carry is not
+        // canonical: that policy encodes as version 2.
+        if version == VERSION && !policy.needs_version_3() {
+            return Err(PolicyError::UnsupportedVersion(version));
+        }
+        Ok(policy)
     }
 }
 
@@ -438,6 +538,13 @@ impl ListEntry for TypedDataDomain {
     type Key = TypedDataDomain;
     fn order_key(&self) -> TypedDataDomain {
         *self
+    }
+}
+
+impl ListEntry for TokenRule {
+    type Key = Address;
+    fn order_key(&self) -> Address {
+        self.token
     }
 }
 

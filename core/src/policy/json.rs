@@ -15,9 +15,24 @@
 //!   "allow_messages": true,
 //!   "selectors": {"0xdAC17F958D2ee523a2206206994597C13D831ec7": ["0xa9059cbb"]},
 //!   "typed_data_domains": [{"chain_id": 14, "verifying_contract": "0x..."}],
-//!   "allow_raw_hashes": false
+//!   "allow_raw_hashes": false,
+//!   "default": "deny",
+//!   "tokens": {"0x1D80c49BbBCd1C0911346656B529DF9E5c2F783d": {
+//!     "max_amount": "1000000000000000000000",
+//!     "daily_limit": "5000000000000000000000",
+//!     "recipients_allow": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+//!     "spenders_allow": ["0x000000000022D473030F116dDEE9F6B43aC78BA3"],
+//!     "allow_unlimited_approval": false}},
+//!   "permit_max_lifetime_seconds": 3600,
+//!   "allow_any_chain_authorization": false
 //! }
 //! ```
+//!
+//! - `default` is `"allow"` or `"deny"`; left out it is `allow`. In `deny`
+//!   mode, `allow_contract_creation` and `allow_messages` left out are
+//!   `false` (in `allow` mode they are `true`).
+//! - Each token's object takes only the five keys shown, each optional
+//!   (`allow_unlimited_approval` defaults to `false`).
 //!
 //! - `allow_raw_hashes` left out (or `null`) is `false`: a stated policy
 //!   does not sign digests it cannot look into unless it says so
@@ -49,8 +64,9 @@ use std::vec::Vec;
 use serde_json::{Map, Value};
 
 use super::{
-    Policy, PolicyError, PolicyField, TypedDataDomain, MAX_CHAIN_IDS, MAX_DELEGATIONS,
-    MAX_RECIPIENTS, MAX_SELECTORS_PER_CONTRACT, MAX_SELECTOR_CONTRACTS, MAX_TYPED_DATA_DOMAINS,
+    DefaultMode, Policy, PolicyError, PolicyField, TokenRule, TypedDataDomain, MAX_CHAIN_IDS,
+    MAX_DELEGATIONS, MAX_RECIPIENTS, MAX_SELECTORS_PER_CONTRACT, MAX_SELECTOR_CONTRACTS,
+    MAX_TOKENS, MAX_TOKEN_ADDRESSES, MAX_TYPED_DATA_DOMAINS,
 };
 use crate::signer::{Address, SignerError};
 use crate::tx::{MAX_CHAIN_ID, U256};
@@ -63,7 +79,7 @@ pub const MAX_JSON_LEN: usize = 256 * 1024;
 pub const JSON_KEY_LEN: usize = 48;
 
 /// The rules' keys, in the order the error message lists them.
-const KEYS: [PolicyField; 13] = [
+const KEYS: [PolicyField; 17] = [
     PolicyField::ChainIds,
     PolicyField::MaxValueWei,
     PolicyField::MaxFeeWei,
@@ -77,6 +93,22 @@ const KEYS: [PolicyField; 13] = [
     PolicyField::TypedDataDomains,
     PolicyField::DailyLimitWei,
     PolicyField::AllowRawHashes,
+    PolicyField::Default,
+    PolicyField::Tokens,
+    PolicyField::PermitMaxLifetimeSeconds,
+    PolicyField::AllowAnyChainAuthorization,
+];
+
+/// The keys of one token's object, and the rule each is.
+const TOKEN_KEYS: [(&str, PolicyField); 5] = [
+    ("max_amount", PolicyField::TokenMaxAmount),
+    ("daily_limit", PolicyField::TokenDailyLimit),
+    ("recipients_allow", PolicyField::TokenRecipientsAllow),
+    ("spenders_allow", PolicyField::TokenSpendersAllow),
+    (
+        "allow_unlimited_approval",
+        PolicyField::TokenAllowUnlimitedApproval,
+    ),
 ];
 
 const DOMAIN_CHAIN_ID: &str = "chain_id";
@@ -169,6 +201,14 @@ pub enum Expected {
     DomainObject,
     /// An integer from 0 to `2^64 - 1`.
     DomainChainId,
+    /// `"allow"` or `"deny"`.
+    DefaultMode,
+    /// The object of `tokens`.
+    TokenMap,
+    /// A token's rule object with only its five keys.
+    TokenObject,
+    /// A number of seconds from 0 to `2^64 - 1`.
+    Seconds,
 }
 
 impl fmt::Display for Expected {
@@ -197,6 +237,14 @@ impl fmt::Display for Expected {
                 "an object with exactly the keys {DOMAIN_CHAIN_ID} and {DOMAIN_VERIFYING_CONTRACT}"
             ),
             Self::DomainChainId => write!(f, "an integer from 0 to {}", u64::MAX),
+            Self::DefaultMode => f.write_str("\"allow\" or \"deny\""),
+            Self::TokenMap => {
+                f.write_str("an object mapping token addresses to token rules, or null")
+            }
+            Self::TokenObject => f.write_str(
+                "an object with only the keys max_amount, daily_limit, recipients_allow, spenders_allow, allow_unlimited_approval",
+            ),
+            Self::Seconds => write!(f, "a number of seconds from 0 to {}", u64::MAX),
         }
     }
 }
@@ -222,6 +270,17 @@ pub enum JsonPosition {
     DomainChainId(usize),
     /// `verifying_contract` of entry `n` of `typed_data_domains`.
     DomainVerifyingContract(usize),
+    /// A key of `tokens`, which must be a token address.
+    TokenKey(JsonKey),
+    /// The value of one token's key (the error's field names the key).
+    Token(Address),
+    /// Entry `index` of a list of one token.
+    TokenEntry {
+        /// The token.
+        token: Address,
+        /// The entry's index.
+        index: usize,
+    },
 }
 
 /// Why a policy JSON text was refused. Every variant names the key and, for
@@ -282,6 +341,15 @@ pub enum PolicyJsonError {
     /// `selectors` names the same contract twice (keys that differ only in
     /// letter case).
     DuplicateSelectorContract(Address),
+    /// `tokens` names the same token twice (keys that differ only in letter case).
+    DuplicateToken(Address),
+    /// A key of a token's object that is not one of its rules.
+    UnknownTokenKey {
+        /// The token.
+        token: Address,
+        /// The key.
+        key: JsonKey,
+    },
 }
 
 impl PolicyJsonError {
@@ -293,6 +361,7 @@ impl PolicyJsonError {
             Self::TooManySelectors { .. } | Self::DuplicateSelectorContract(_) => {
                 Some(PolicyField::Selectors)
             }
+            Self::DuplicateToken(_) | Self::UnknownTokenKey { .. } => Some(PolicyField::Tokens),
             _ => None,
         }
     }
@@ -313,6 +382,11 @@ impl fmt::Display for Position {
             JsonPosition::DomainChainId(n) => write!(f, "{field}[{n}].{DOMAIN_CHAIN_ID}"),
             JsonPosition::DomainVerifyingContract(n) => {
                 write!(f, "{field}[{n}].{DOMAIN_VERIFYING_CONTRACT}")
+            }
+            JsonPosition::TokenKey(key) => write!(f, "{field} key {key}"),
+            JsonPosition::Token(token) => write!(f, "{field} of token {token}"),
+            JsonPosition::TokenEntry { token, index } => {
+                write!(f, "{field}[{index}] of token {token}")
             }
         }
     }
@@ -377,6 +451,20 @@ impl fmt::Display for PolicyJsonError {
                 f,
                 "policy JSON: selectors names contract {contract} twice (keys differing only in letter case)"
             ),
+            Self::DuplicateToken(token) => write!(
+                f,
+                "policy JSON: tokens names token {token} twice (keys differing only in letter case)"
+            ),
+            Self::UnknownTokenKey { token, key } => {
+                write!(f, "policy JSON: unknown key {key} in the rule of token {token}; the keys are ")?;
+                for (i, (name, _)) in TOKEN_KEYS.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(name)?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -705,6 +793,87 @@ fn typed_data_domains(value: &Value) -> Result<Vec<TypedDataDomain>, PolicyJsonE
         .collect()
 }
 
+fn token_rule(key: &str, value: &Value) -> Result<TokenRule, PolicyJsonError> {
+    let field = PolicyField::Tokens;
+    let token = address_text(key)
+        .map_err(|expected| invalid(field, JsonPosition::TokenKey(JsonKey::new(key)), expected))?;
+    let object = value.as_object().ok_or(invalid(
+        field,
+        JsonPosition::TokenKey(JsonKey::new(key)),
+        Expected::TokenObject,
+    ))?;
+    let mut rule = TokenRule::new(token);
+    for (name, value) in object {
+        let Some((_, field)) = TOKEN_KEYS.iter().find(|(known, _)| known == name) else {
+            return Err(PolicyJsonError::UnknownTokenKey {
+                token,
+                key: JsonKey::new(name),
+            });
+        };
+        let field = *field;
+        if value.is_null() {
+            continue;
+        }
+        let at = JsonPosition::Token(token);
+        let token_addresses = |value: &Value| -> Result<Vec<Address>, PolicyJsonError> {
+            value
+                .as_array()
+                .ok_or(invalid(field, at, Expected::List))?
+                .iter()
+                .enumerate()
+                .map(|(index, entry)| {
+                    address(entry, field, JsonPosition::TokenEntry { token, index })
+                })
+                .collect()
+        };
+        match field {
+            PolicyField::TokenMaxAmount => {
+                rule.set_max_amount(Some(token_amount(value, field, at)?))
+            }
+            PolicyField::TokenDailyLimit => {
+                rule.set_daily_limit(Some(token_amount(value, field, at)?));
+            }
+            PolicyField::TokenRecipientsAllow => rule
+                .set_recipients_allow(Some(&token_addresses(value)?))
+                .map_err(capacity(field, MAX_TOKEN_ADDRESSES))?,
+            PolicyField::TokenSpendersAllow => rule
+                .set_spenders_allow(Some(&token_addresses(value)?))
+                .map_err(capacity(field, MAX_TOKEN_ADDRESSES))?,
+            _ => rule.set_allow_unlimited_approval(value.as_bool().ok_or(invalid(
+                field,
+                at,
+                Expected::Bool,
+            ))?),
+        }
+    }
+    Ok(rule)
+}
+
+fn token_amount(
+    value: &Value,
+    field: PolicyField,
+    at: JsonPosition,
+) -> Result<U256, PolicyJsonError> {
+    amount(value, field).map_err(|_| invalid(field, at, Expected::Amount))
+}
+
+fn tokens(value: &Value, policy: &mut Policy) -> Result<(), PolicyJsonError> {
+    let field = PolicyField::Tokens;
+    let map = value
+        .as_object()
+        .ok_or(invalid(field, JsonPosition::Value, Expected::TokenMap))?;
+    for (key, value) in map {
+        let rule = token_rule(key, value)?;
+        if policy.token_rule(&rule.token()).is_some() {
+            return Err(PolicyJsonError::DuplicateToken(rule.token()));
+        }
+        policy
+            .set_token_rule(rule)
+            .map_err(capacity(field, MAX_TOKENS))?;
+    }
+    Ok(())
+}
+
 fn field_of(key: &str) -> Option<PolicyField> {
     KEYS.iter().copied().find(|field| field.name() == key)
 }
@@ -759,7 +928,29 @@ fn read_rule(
         PolicyField::TypedDataDomains => policy
             .set_typed_data_domains(Some(&typed_data_domains(value)?))
             .map_err(capacity(field, MAX_TYPED_DATA_DOMAINS)),
-        PolicyField::Header => Ok(()),
+        PolicyField::Default => {
+            let mode = match value.as_str() {
+                Some("allow") => DefaultMode::Allow,
+                Some("deny") => DefaultMode::Deny,
+                _ => return Err(invalid(field, JsonPosition::Value, Expected::DefaultMode)),
+            };
+            policy.set_default_mode(mode);
+            Ok(())
+        }
+        PolicyField::Tokens => tokens(value, policy),
+        PolicyField::PermitMaxLifetimeSeconds => {
+            let seconds =
+                value
+                    .as_u64()
+                    .ok_or(invalid(field, JsonPosition::Value, Expected::Seconds))?;
+            policy.set_permit_max_lifetime_seconds(seconds);
+            Ok(())
+        }
+        PolicyField::AllowAnyChainAuthorization => {
+            policy.set_allow_any_chain_authorization(boolean(value, field)?);
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -811,9 +1002,23 @@ impl Policy {
             rules.push((field, value));
         }
         let mut policy = Policy::default();
-        for (field, value) in rules {
+        for (field, value) in &rules {
             if !value.is_null() {
-                read_rule(&mut policy, field, value)?;
+                read_rule(&mut policy, *field, value)?;
+            }
+        }
+        // In deny mode, what is not stated is not allowed.
+        if policy.default_mode() == DefaultMode::Deny {
+            let stated = |wanted: PolicyField| {
+                rules
+                    .iter()
+                    .any(|(field, value)| *field == wanted && !value.is_null())
+            };
+            if !stated(PolicyField::AllowContractCreation) {
+                policy.set_allow_contract_creation(false);
+            }
+            if !stated(PolicyField::AllowMessages) {
+                policy.set_allow_messages(false);
             }
         }
         Ok(policy)
@@ -918,6 +1123,47 @@ impl Policy {
                         .collect(),
                 )
             }),
+        );
+        put(
+            PolicyField::Default,
+            Value::String(self.default_mode().name().to_owned()),
+        );
+        put(
+            PolicyField::Tokens,
+            Value::Object(
+                self.tokens()
+                    .iter()
+                    .map(|rule| {
+                        let mut object = Map::new();
+                        object.insert("max_amount".to_owned(), amount_json(rule.max_amount()));
+                        object.insert("daily_limit".to_owned(), amount_json(rule.daily_limit()));
+                        object.insert(
+                            "recipients_allow".to_owned(),
+                            rule.recipients_allow().map_or(Value::Null, addresses_json),
+                        );
+                        object.insert(
+                            "spenders_allow".to_owned(),
+                            rule.spenders_allow().map_or(Value::Null, addresses_json),
+                        );
+                        object.insert(
+                            "allow_unlimited_approval".to_owned(),
+                            Value::Bool(rule.allow_unlimited_approval()),
+                        );
+                        (
+                            rule.token().checksum().as_str().to_owned(),
+                            Value::Object(object),
+                        )
+                    })
+                    .collect(),
+            ),
+        );
+        put(
+            PolicyField::PermitMaxLifetimeSeconds,
+            Value::from(self.permit_max_lifetime_seconds()),
+        );
+        put(
+            PolicyField::AllowAnyChainAuthorization,
+            Value::Bool(self.allow_any_chain_authorization()),
         );
         std::format!("{:#}", Value::Object(root))
     }

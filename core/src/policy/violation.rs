@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use super::token::CalldataError;
 use super::PolicyField;
 use crate::signer::Address;
 use crate::tx::U256;
@@ -93,6 +94,86 @@ pub enum PolicyViolation {
         /// `daily_limit_wei`.
         limit: U256,
     },
+    /// `default` is `deny` and no rule allows this call.
+    DeniedByDefault {
+        /// The called contract.
+        contract: Address,
+        /// The calldata's selector, if it has one.
+        selector: Option<[u8; 4]>,
+    },
+    /// A call with a token selector whose calldata does not decode strictly.
+    MalformedTokenCall {
+        /// The called contract.
+        contract: Address,
+        /// The selector.
+        selector: [u8; 4],
+        /// What is wrong with the arguments.
+        error: CalldataError,
+    },
+    /// `default` is `deny` and a permit grants a token without a rule in `tokens`.
+    TokenNotListed {
+        /// The token.
+        token: Address,
+    },
+    /// A token transfer to a recipient not on the token's `recipients_allow`.
+    TokenRecipientNotAllowed {
+        /// The token.
+        token: Address,
+        /// The refused recipient.
+        recipient: Address,
+    },
+    /// An approval or permit for a spender not on the token's `spenders_allow`.
+    TokenSpenderNotAllowed {
+        /// The token.
+        token: Address,
+        /// The refused spender.
+        spender: Address,
+    },
+    /// A token transfer above the token's `max_amount`.
+    TokenAmountAboveCap {
+        /// The token.
+        token: Address,
+        /// The amount.
+        amount: U256,
+        /// `max_amount`.
+        cap: U256,
+    },
+    /// An unlimited approval, or one above `max_amount`, while the token's
+    /// `allow_unlimited_approval` is false.
+    TokenApprovalAboveCap {
+        /// The token.
+        token: Address,
+        /// The amount; `None`: unlimited.
+        amount: Option<U256>,
+        /// `max_amount`, if set.
+        cap: Option<U256>,
+    },
+    /// The transfer would take the last 24 hours on this chain above the
+    /// token's `daily_limit`.
+    TokenDailyLimitExceeded {
+        /// The token.
+        token: Address,
+        /// Already moved in the window.
+        spent: U256,
+        /// This transfer.
+        spend: U256,
+        /// `daily_limit`.
+        limit: U256,
+    },
+    /// A permit stays usable beyond `permit_max_lifetime_seconds` from now.
+    PermitLifetimeTooLong {
+        /// The token of the grant.
+        token: Address,
+        /// Its latest deadline or expiration; `None`: never expires.
+        valid_until: Option<U256>,
+        /// Now (Unix seconds).
+        now: u64,
+        /// `permit_max_lifetime_seconds`.
+        limit: u64,
+    },
+    /// An EIP-7702 authorization with chain id 0 (every chain), and
+    /// `allow_any_chain_authorization` is false.
+    AnyChainAuthorizationNotAllowed,
 }
 
 impl PolicyViolation {
@@ -117,6 +198,15 @@ impl PolicyViolation {
             }
             Self::DailyLimitExceeded { .. } => PolicyField::DailyLimitWei,
             Self::RawHashNotAllowed => PolicyField::AllowRawHashes,
+            Self::DeniedByDefault { .. } => PolicyField::Default,
+            Self::MalformedTokenCall { .. } | Self::TokenNotListed { .. } => PolicyField::Tokens,
+            Self::TokenRecipientNotAllowed { .. } => PolicyField::TokenRecipientsAllow,
+            Self::TokenSpenderNotAllowed { .. } => PolicyField::TokenSpendersAllow,
+            Self::TokenAmountAboveCap { .. } => PolicyField::TokenMaxAmount,
+            Self::TokenApprovalAboveCap { .. } => PolicyField::TokenAllowUnlimitedApproval,
+            Self::TokenDailyLimitExceeded { .. } => PolicyField::TokenDailyLimit,
+            Self::PermitLifetimeTooLong { .. } => PolicyField::PermitMaxLifetimeSeconds,
+            Self::AnyChainAuthorizationNotAllowed => PolicyField::AllowAnyChainAuthorization,
         }
     }
 }
@@ -219,6 +309,78 @@ impl fmt::Display for PolicyViolation {
                     " would exceed {rule} {limit} ({spent} wei spent in the last 24 hours)"
                 )
             }
+            Self::DeniedByDefault { contract, selector } => {
+                write!(f, "call to {contract} ")?;
+                match selector {
+                    Some([a, b, c, d]) => {
+                        write!(f, "with selector 0x{a:02x}{b:02x}{c:02x}{d:02x}")?;
+                    }
+                    None => f.write_str("without a selector")?,
+                }
+                write!(
+                    f,
+                    " is allowed by no rule and {rule} is deny (list it in selectors or tokens)"
+                )
+            }
+            Self::MalformedTokenCall {
+                contract,
+                selector: [a, b, c, d],
+                error,
+            } => write!(
+                f,
+                "call 0x{a:02x}{b:02x}{c:02x}{d:02x} to {contract} does not decode strictly ({error}); {rule} refuses calldata it cannot read"
+            ),
+            Self::TokenNotListed { token } => write!(
+                f,
+                "permit of token {token}, which has no rule in {rule}, and default is deny"
+            ),
+            Self::TokenRecipientNotAllowed { token, recipient } => {
+                write!(f, "transfer of token {token} to {recipient}, which is not in {rule}")
+            }
+            Self::TokenSpenderNotAllowed { token, spender } => {
+                write!(f, "approval of token {token} for spender {spender}, which is not in {rule}")
+            }
+            Self::TokenAmountAboveCap { token, amount, cap } => {
+                write!(f, "transfer of {amount} of token {token} exceeds {rule} {cap}")
+            }
+            Self::TokenApprovalAboveCap { token, amount, cap } => {
+                f.write_str("approval of ")?;
+                match amount {
+                    Some(amount) => write!(f, "{amount}")?,
+                    None => f.write_str("an unlimited amount")?,
+                }
+                write!(f, " of token {token}")?;
+                if let Some(cap) = cap {
+                    write!(f, " (tokens.max_amount {cap})")?;
+                }
+                write!(f, " is refused: {rule} is false")
+            }
+            Self::TokenDailyLimitExceeded {
+                token,
+                spent,
+                spend,
+                limit,
+            } => write!(
+                f,
+                "transfer of {spend} of token {token} would exceed {rule} {limit} ({spent} moved on this chain in the last 24 hours)"
+            ),
+            Self::PermitLifetimeTooLong {
+                token,
+                valid_until,
+                now,
+                limit,
+            } => {
+                write!(f, "permit of token {token} is usable until ")?;
+                match valid_until {
+                    Some(until) => write!(f, "{until}")?,
+                    None => f.write_str("forever")?,
+                }
+                write!(f, ", more than {rule} {limit} after now ({now})")
+            }
+            Self::AnyChainAuthorizationNotAllowed => write!(
+                f,
+                "EIP-7702 authorization with chain id 0 (valid on every chain) is refused: {rule} is false"
+            ),
         }
     }
 }

@@ -10,6 +10,10 @@ use tpm2_protocol::data::{
     TpmtHa, TpmtPublic, TpmuHa, TpmuPublicId,
 };
 use tpm2_protocol::frame::{
+    TpmClearCommand, TpmClearResponse, TpmNvReadCommand, TpmNvReadPublicCommand,
+    TpmNvReadPublicResponse, TpmNvReadResponse,
+};
+use tpm2_protocol::frame::{
     TpmCreatePrimaryCommand, TpmCreatePrimaryResponse, TpmCreateResponse,
     TpmDictionaryAttackParametersCommand, TpmDictionaryAttackParametersResponse,
     TpmGetRandomCommand, TpmGetRandomResponse, TpmHeader, TpmLoadResponse, TpmPcrExtendCommand,
@@ -77,6 +81,86 @@ impl Srk {
         &self.y
     }
 }
+
+/// Which TCG default EK template a key was made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EkKind {
+    /// Template L-1: RSA 2048 (certificate at NV `0x01c00002`).
+    Rsa2048,
+    /// Template L-2: ECC NIST P-256 (certificate at NV `0x01c0000a`).
+    EccP256,
+}
+
+impl EkKind {
+    /// The TCG default template of this kind.
+    #[must_use]
+    pub fn template(self) -> TpmtPublic {
+        match self {
+            Self::Rsa2048 => template::ek_rsa_2048(),
+            Self::EccP256 => template::ek_ecc_p256(),
+        }
+    }
+
+    /// The byte the account file records for this kind.
+    #[must_use]
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Rsa2048 => 1,
+            Self::EccP256 => 2,
+        }
+    }
+
+    /// The kind a recorded byte names.
+    #[must_use]
+    pub const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Self::Rsa2048),
+            2 => Some(Self::EccP256),
+            _ => None,
+        }
+    }
+}
+
+/// An endorsement key's public key, as the TPM returned it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EkPublic {
+    /// RSA 2048, exponent 65537: the modulus, big-endian.
+    Rsa2048 {
+        /// The 256-byte modulus.
+        modulus: [u8; 256],
+    },
+    /// ECC NIST P-256: the point.
+    EccP256 {
+        /// x coordinate, big-endian.
+        x: [u8; 32],
+        /// y coordinate, big-endian.
+        y: [u8; 32],
+    },
+}
+
+/// A loaded endorsement key: handle, Name, public key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EkKey {
+    /// The transient handle.
+    pub handle: u32,
+    /// The Name, computed from the public area and checked against the TPM's.
+    pub name: Name,
+    /// The public key.
+    pub public: EkPublic,
+}
+
+/// What `TPM2_NV_ReadPublic` says about an NV index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NvIndexInfo {
+    /// The index's data size in bytes.
+    pub data_size: u16,
+    /// The index's attributes (`TPMA_NV`).
+    pub attributes: u32,
+}
+
+/// The largest chunk one `TPM2_NV_Read` asks for: below every TPM's
+/// `TPM_PT_NV_BUFFER_MAX` we know of (swtpm and most chips answer 1024).
+pub const NV_READ_CHUNK: u16 = 768;
 
 /// A loaded primary key: handle, Name and marshalled public area.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -369,6 +453,149 @@ impl<T: Transport> Tpm<T> {
                 ))
             }
         }
+    }
+
+    /// Creates (or re-derives) the endorsement key of `kind` from the TCG
+    /// default template under `TPM_RH_ENDORSEMENT` (empty endorsement auth).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Tpm::create_primary`]; an answer whose key is not of
+    /// the template's kind and size is a malformed response (flushed).
+    pub fn create_ek(&mut self, kind: EkKind) -> Result<EkKey, TpmError> {
+        let key = self.create_primary(TpmRh::Endorsement, &kind.template())?;
+        let public = match (&key.public.unique, kind) {
+            (TpmuPublicId::Rsa(modulus), EkKind::Rsa2048) => <[u8; 256]>::try_from(&modulus[..])
+                .ok()
+                .map(|modulus| EkPublic::Rsa2048 { modulus }),
+            (TpmuPublicId::Ecc(point), EkKind::EccP256) => left_pad_32(&point.x)
+                .zip(left_pad_32(&point.y))
+                .map(|(x, y)| EkPublic::EccP256 { x, y }),
+            _ => None,
+        };
+        match public {
+            Some(public) => Ok(EkKey {
+                handle: key.handle,
+                name: key.name,
+                public,
+            }),
+            None => {
+                self.flush_or_defer(key.handle);
+                Err(malformed(
+                    CC_CREATE_PRIMARY,
+                    ResponseDefect::UnexpectedValue,
+                ))
+            }
+        }
+    }
+
+    /// `TPM2_NV_ReadPublic`: the data size and attributes of an NV index.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command (`TPM_RC_HANDLE` for an index that is not
+    /// defined); a response about another index is malformed.
+    pub fn nv_read_public(&mut self, index: u32) -> Result<NvIndexInfo, TpmError> {
+        let command = TpmNvReadPublicCommand {
+            handles: [TpmHandle::new(index)],
+        };
+        let response: TpmNvReadPublicResponse = self.run(&command, &[], Authorization::None)?;
+        let public = &response.nv_public.inner;
+        if public.nv_index.value() != index {
+            return Err(malformed(
+                TpmNvReadPublicCommand::CC as u32,
+                ResponseDefect::UnexpectedValue,
+            ));
+        }
+        Ok(NvIndexInfo {
+            data_size: public.data_size.value(),
+            attributes: public.attributes.bits(),
+        })
+    }
+
+    /// `TPM2_NV_Read` of `out.len()` bytes from `offset`, authorized by the
+    /// index itself with the empty password, in chunks of [`NV_READ_CHUNK`].
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; an answer shorter or longer than asked.
+    pub fn nv_read(&mut self, index: u32, offset: u16, out: &mut [u8]) -> Result<(), TpmError> {
+        let code = TpmNvReadCommand::CC as u32;
+        let mut done = 0usize;
+        while done < out.len() {
+            let want = u16::try_from((out.len() - done).min(usize::from(NV_READ_CHUNK)))
+                .map_err(|_| TpmError::CommandTooLarge)?;
+            let at =
+                u16::try_from(usize::from(offset) + done).map_err(|_| TpmError::CommandTooLarge)?;
+            let command = TpmNvReadCommand {
+                handles: [TpmHandle::new(index), TpmHandle::new(index)],
+                size: want.into(),
+                offset: at.into(),
+            };
+            let response: TpmNvReadResponse = self.run(&command, &[], Authorization::Password)?;
+            let data: &[u8] = &response.data;
+            if data.len() != usize::from(want) {
+                return Err(malformed(code, ResponseDefect::UnexpectedValue));
+            }
+            out.get_mut(done..done + data.len())
+                .ok_or(TpmError::CommandTooLarge)?
+                .copy_from_slice(data);
+            done += data.len();
+        }
+        self.wipe_response();
+        Ok(())
+    }
+
+    /// `TPM2_Clear` authorized by the platform hierarchy (empty password): a
+    /// new storage seed, so a new SRK; the endorsement seed, and so the EK and
+    /// its certificate, stay. The simulator uses it to give each copy of a
+    /// provisioned TPM its own storage hierarchy.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command.
+    pub fn clear_with_platform_auth(&mut self) -> Result<(), TpmError> {
+        let command = TpmClearCommand {
+            handles: [TpmHandle::new(TpmRh::Platform as u32)],
+        };
+        let _: TpmClearResponse = self.run(&command, &[], Authorization::Password)?;
+        Ok(())
+    }
+
+    /// `TPM2_ReadPublic` of `handle` through `session` (its answer encrypted
+    /// and HMAC-checked with the session key): the Name the TPM that holds
+    /// the session's salt key gives the object. With a session salted to the
+    /// verified EK this proves which key the real TPM has at `handle`.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command, [`TpmError::ResponseHmacMismatch`] for an
+    /// answer the session's TPM did not give.
+    pub fn read_public_in_session(
+        &mut self,
+        handle: u32,
+        expected_name: &Name,
+        session: &mut Session,
+    ) -> Result<Name, TpmError> {
+        let command = TpmReadPublicCommand {
+            handles: [TpmHandle::new(handle)],
+        };
+        let (_, layout) = self.run_with_layout::<_, TpmReadPublicResponse>(
+            &command,
+            &[expected_name.as_bytes()],
+            Authorization::Session {
+                session,
+                decrypt: false,
+                encrypt: true,
+            },
+        )?;
+        let code = TpmReadPublicCommand::CC as u32;
+        let parameters = self.response_bytes(layout.parameters);
+        let name = frame::take_sized(parameters)
+            .map(|(public_area, _)| Name::of_public_area(public_area))
+            .map_err(|defect| malformed(code, defect));
+        self.wipe_response();
+        name
     }
 
     /// `TPM2_ReadPublic`: the Name and marshalled public area of a loaded object,

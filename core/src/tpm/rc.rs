@@ -48,6 +48,14 @@ impl TpmRc {
     pub const INITIALIZE: Self = Self(VERSION_ONE);
     /// `TPM_RC_POLICY_FAIL` without an index.
     pub const POLICY_FAIL: Self = Self(FORMAT_ONE | 0x01D);
+    /// `TPM_RC_HANDLE` without an index: the handle (an undefined NV index,
+    /// say) is not known.
+    pub const HANDLE: Self = Self(FORMAT_ONE | 0x00B);
+    /// `TPM_RC_BAD_AUTH` without an index: an HMAC (over a cpHash with the
+    /// handles' Names) does not verify.
+    pub const BAD_AUTH: Self = Self(FORMAT_ONE | 0x022);
+    /// `TPM_RC_AUTH_FAIL` without an index.
+    pub const AUTH_FAIL: Self = Self(FORMAT_ONE | 0x00E);
     /// `TPM_RC_OBJECT_MEMORY`: no free transient object slot.
     pub const OBJECT_MEMORY: Self = Self(WARNING | 0x002);
     /// `TPM_RC_SESSION_MEMORY`: no free session slot.

@@ -26,7 +26,7 @@ use tpm2_protocol::data::{TpmAlgId, TpmRh, TpmSe, TpmtSymDef, TpmuSymKeyBits, Tp
 use tpm2_protocol::frame::{TpmStartAuthSessionCommand, TpmStartAuthSessionResponse};
 use zeroize::Zeroize;
 
-use super::command::Srk;
+use super::command::{EkPublic, Srk};
 use super::frame::ResponseDefect;
 use super::{kdf, Authorization, Tpm, TpmError, Transport};
 
@@ -42,6 +42,28 @@ const ENCRYPT: u8 = 0x40;
 
 type Aes128CfbEnc = cfb_mode::Encryptor<aes::Aes128>;
 type Aes128CfbDec = cfb_mode::Decryptor<aes::Aes128>;
+
+/// What secret-bearing sessions are salted to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SessionSalt {
+    /// Nothing yet: secret-bearing sessions are refused
+    /// ([`TpmError::NoTpmIdentity`]).
+    #[default]
+    Unset,
+    /// The endorsement key of this kind and Name, re-derived (and its Name
+    /// checked) for each session: only the TPM whose EK certificate verified
+    /// can compute the session key.
+    Ek {
+        /// The EK template.
+        kind: super::command::EkKind,
+        /// The verified EK's Name.
+        name: super::Name,
+    },
+    /// The SRK the caller passes, whose key nothing authenticates: an
+    /// interposer can play the TPM. Only when an unverified TPM was allowed
+    /// explicitly.
+    UnverifiedSrk,
+}
 
 /// Whether the secret-bearing parameters travel encrypted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -385,11 +407,73 @@ impl<T: Transport> Tpm<T> {
         srk: &Srk,
         kind: SessionKind,
     ) -> Result<Session, TpmError> {
-        let srk_point = EncodedPoint::from_affine_coordinates(
-            srk.point_x().into(),
-            srk.point_y().into(),
-            false,
-        );
+        match *self.session_salt() {
+            SessionSalt::Unset => Err(TpmError::NoTpmIdentity),
+            SessionSalt::UnverifiedSrk => {
+                self.start_session_salted_to_point(srk.handle(), srk.point_x(), srk.point_y(), kind)
+            }
+            SessionSalt::Ek {
+                kind: ek_kind,
+                name,
+            } => {
+                let ek = self.create_ek(ek_kind)?;
+                if !bool::from(ek.name.as_bytes().ct_eq(name.as_bytes())) {
+                    self.flush_or_defer(ek.handle);
+                    return Err(TpmError::EkNameMismatch);
+                }
+                let session = match &ek.public {
+                    EkPublic::EccP256 { x, y } => {
+                        self.start_session_salted_to_point(ek.handle, x, y, kind)
+                    }
+                    #[cfg(feature = "std")]
+                    EkPublic::Rsa2048 { modulus } => {
+                        self.start_session_salted_to_rsa(ek.handle, modulus, kind)
+                    }
+                    #[cfg(not(feature = "std"))]
+                    EkPublic::Rsa2048 { .. } => Err(TpmError::InvalidEkKey),
+                };
+                self.flush_or_defer(ek.handle);
+                session
+            }
+        }
+    }
+
+    /// A session salted by RSA-OAEP (SHA-256, label `"SECRET\0"`) to the RSA
+    /// key at `handle` (Part 1, Annex B.10.3).
+    #[cfg(feature = "std")]
+    fn start_session_salted_to_rsa(
+        &mut self,
+        handle: u32,
+        modulus: &[u8; 256],
+        kind: SessionKind,
+    ) -> Result<Session, TpmError> {
+        let key = rsa::RsaPublicKey::new(
+            rsa::BigUint::from_bytes_be(modulus),
+            rsa::BigUint::from(65_537u32),
+        )
+        .map_err(|_| TpmError::InvalidEkKey)?;
+        let mut salt = [0u8; 32];
+        self.fill_random(&mut salt);
+        let padding = rsa::Oaep::new_with_label::<Sha256, _>("SECRET\0");
+        let encrypted = key.encrypt(self.rng(), padding, &salt);
+        let result = match encrypted {
+            Ok(encrypted) => {
+                self.start_session(handle, &encrypted, kind, aes_128_cfb(), Some(&salt))
+            }
+            Err(_) => Err(TpmError::InvalidEkKey),
+        };
+        salt.zeroize();
+        result
+    }
+
+    fn start_session_salted_to_point(
+        &mut self,
+        handle: u32,
+        x: &[u8; 32],
+        y: &[u8; 32],
+        kind: SessionKind,
+    ) -> Result<Session, TpmError> {
+        let srk_point = EncodedPoint::from_affine_coordinates(x.into(), y.into(), false);
         let srk_key = Option::<PublicKey>::from(PublicKey::from_encoded_point(&srk_point))
             .ok_or(TpmError::InvalidSrkPoint)?;
 
@@ -402,13 +486,7 @@ impl<T: Transport> Tpm<T> {
         };
 
         let mut salt = [0u8; 32];
-        kdf::kdfe(
-            shared.raw_secret_bytes(),
-            b"SECRET",
-            qe_x,
-            srk.point_x(),
-            &mut salt,
-        );
+        kdf::kdfe(shared.raw_secret_bytes(), b"SECRET", qe_x, x, &mut salt);
 
         // encryptedSalt is the marshalled TPMS_ECC_POINT of Qe.
         let mut point = [0u8; 68];
@@ -417,7 +495,7 @@ impl<T: Transport> Tpm<T> {
         point[34..36].copy_from_slice(&32u16.to_be_bytes());
         point[36..].copy_from_slice(qe_y);
 
-        let result = self.start_session(srk.handle(), &point, kind, aes_128_cfb(), Some(&salt));
+        let result = self.start_session(handle, &point, kind, aes_128_cfb(), Some(&salt));
         salt.zeroize();
         result
     }
@@ -454,6 +532,17 @@ impl<T: Transport> Tpm<T> {
             null_symmetric(),
             None,
         )
+    }
+
+    /// Starts an unsalted, unbound session without parameter encryption, for
+    /// policies that carry no secret (such as `PolicySecret` on a hierarchy
+    /// with an empty auth value).
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command.
+    pub fn start_unsalted_session(&mut self, kind: SessionKind) -> Result<Session, TpmError> {
+        self.start_session(TpmRh::Null as u32, &[], kind, null_symmetric(), None)
     }
 
     fn start_session(

@@ -1,10 +1,21 @@
 //! A private software TPM for tests and demos (std): `swtpm socket --tpm2` on
 //! a Unix socket in a state directory, stopped by PID.
 //!
-//! Each [`Swtpm`] is a different TPM (its own seeds) unless it is restarted on
-//! the same state directory with [`Swtpm::restart`], which keeps the seeds and
-//! so gives the same SRK and AK. Nothing here is chosen silently: a caller asks
-//! for a simulator by name.
+//! Each [`Swtpm`] is a different TPM (its own storage seed) unless it is
+//! restarted on the same state directory with [`Swtpm::restart`], which keeps
+//! the seeds and so gives the same SRK and AK. Nothing here is chosen
+//! silently: a caller asks for a simulator by name.
+//!
+//! Every simulator is certified like a real TPM: an EK certificate from a
+//! local CA (`swtpm_setup --create-ek-cert --create-platform-cert` with
+//! `swtpm_localca`) sits in NV, and [`Swtpm::ek_ca_pem_path`] names the CA's
+//! certificates, the roots a wallet must be given to trust it. Provisioning
+//! takes about a second, so one certified state is made per process and each
+//! simulator starts from a copy of it, given a storage seed of its own by
+//! `TPM2_Clear` (the endorsement seed, so the EK and its certificate, stay:
+//! simulators of one process share one EK). [`Swtpm::start_temporary_with_new_ek`]
+//! provisions a TPM with an EK of its own, and
+//! [`Swtpm::start_temporary_without_ek_cert`] one with no certificate at all.
 
 use std::fmt;
 use std::fs;
@@ -14,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::string::String;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -34,6 +46,9 @@ pub enum SimulatorError {
     NotAnswering,
     /// swtpm could not be stopped.
     Stop,
+    /// `swtpm_setup` could not provision an EK certificate (is swtpm-tools
+    /// installed?).
+    Provision,
 }
 
 impl fmt::Display for SimulatorError {
@@ -45,6 +60,9 @@ impl fmt::Display for SimulatorError {
             Self::StateDir => f.write_str("could not create the swtpm state directory"),
             Self::NotAnswering => f.write_str("swtpm was started but does not answer on its socket"),
             Self::Stop => f.write_str("could not stop swtpm"),
+            Self::Provision => f.write_str(
+                "swtpm_setup could not provision an EK certificate (apt-get install swtpm-tools)",
+            ),
         }
     }
 }
@@ -64,6 +82,7 @@ pub struct Swtpm {
     owns_dir: bool,
     channel: DataChannel,
     child: Option<Child>,
+    ca: Option<PathBuf>,
 }
 
 impl fmt::Debug for Swtpm {
@@ -90,9 +109,132 @@ impl Swtpm {
             owns_dir: false,
             channel: DataChannel::Unix,
             child: None,
+            ca: None,
+        };
+        swtpm.start_certified()?;
+        Ok(swtpm)
+    }
+
+    /// Starts swtpm on `dir` with no EK certificate: a TPM that cannot prove
+    /// itself, for the tests of its refusal.
+    ///
+    /// # Errors
+    ///
+    /// As [`Swtpm::start`].
+    pub fn start_without_ek_cert(dir: impl AsRef<Path>) -> Result<Self, SimulatorError> {
+        let mut swtpm = Self {
+            dir: dir.as_ref().to_path_buf(),
+            owns_dir: false,
+            channel: DataChannel::Unix,
+            child: None,
+            ca: None,
         };
         swtpm.launch()?;
         Ok(swtpm)
+    }
+
+    /// As [`Swtpm::start_temporary`], without an EK certificate.
+    ///
+    /// # Errors
+    ///
+    /// As [`Swtpm::start`].
+    pub fn start_temporary_without_ek_cert() -> Result<Self, SimulatorError> {
+        let mut swtpm = Self::start_without_ek_cert(temporary_dir())?;
+        swtpm.owns_dir = true;
+        Ok(swtpm)
+    }
+
+    /// As [`Swtpm::start_temporary`], provisioned anew: an EK (and EK
+    /// certificate from the same local CA) of its own, unlike every other
+    /// simulator of this process.
+    ///
+    /// # Errors
+    ///
+    /// As [`Swtpm::start`]; [`SimulatorError::Provision`].
+    pub fn start_temporary_with_new_ek() -> Result<Self, SimulatorError> {
+        let certified = certified_template()?;
+        let dir = temporary_dir();
+        provision(&dir.join("state"), &certified.ca_dir)?;
+        let mut swtpm = Self {
+            dir,
+            owns_dir: true,
+            channel: DataChannel::Unix,
+            child: None,
+            ca: Some(certified.roots.clone()),
+        };
+        swtpm.launch()?;
+        Ok(swtpm)
+    }
+
+    /// As [`Swtpm::start_temporary`], provisioned with an EK certificate from
+    /// a local CA of its own in `ca_dir` (created if missing): a TPM that
+    /// chains to another CA.
+    ///
+    /// # Errors
+    ///
+    /// As [`Swtpm::start`]; [`SimulatorError::Provision`].
+    pub fn start_temporary_with_ca(ca_dir: &Path) -> Result<Self, SimulatorError> {
+        let dir = temporary_dir();
+        provision(&dir.join("state"), ca_dir)?;
+        let mut swtpm = Self {
+            dir,
+            owns_dir: true,
+            channel: DataChannel::Unix,
+            child: None,
+            ca: Some(roots_bundle(ca_dir)?),
+        };
+        swtpm.launch()?;
+        Ok(swtpm)
+    }
+
+    /// A PEM file with the certificates of the local CA that issued this
+    /// TPM's EK certificate (its root and its intermediate): the trust roots
+    /// a wallet needs for it. `None` for a TPM without an EK certificate.
+    #[must_use]
+    pub fn ek_ca_pem_path(&self) -> Option<&Path> {
+        self.ca.as_deref()
+    }
+
+    /// The trust a wallet needs for this simulator: its CA's roots (none
+    /// for a TPM without an EK certificate, which is then refused).
+    #[must_use]
+    pub fn trust(&self) -> crate::tpm::ek::TpmTrust {
+        let roots = self
+            .ca
+            .as_deref()
+            .and_then(|path| crate::x509::TrustRoots::from_path(path).ok())
+            .unwrap_or_default();
+        crate::tpm::ek::TpmTrust::roots(roots)
+    }
+
+    /// Installs a copy of this process's certified state unless `dir` already
+    /// holds a TPM state, starts swtpm, and gives a new copy a storage seed of
+    /// its own.
+    fn start_certified(&mut self) -> Result<(), SimulatorError> {
+        let certified = certified_template()?;
+        let state = self.dir.join("state");
+        let permall = state.join(STATE_FILE);
+        let fresh = !permall.exists();
+        if fresh {
+            fs::create_dir_all(&state).map_err(|_| SimulatorError::StateDir)?;
+            fs::copy(certified.state_dir.join(STATE_FILE), &permall)
+                .map_err(|_| SimulatorError::StateDir)?;
+        }
+        self.ca = Some(certified.roots.clone());
+        self.launch()?;
+        if fresh {
+            self.clear_storage_seed()?;
+        }
+        Ok(())
+    }
+
+    fn clear_storage_seed(&self) -> Result<(), SimulatorError> {
+        let transport =
+            crate::tpm::transport::open(&self.tcti()).map_err(|_| SimulatorError::NotAnswering)?;
+        let mut tpm = crate::tpm::Tpm::new(transport).map_err(|_| SimulatorError::NotAnswering)?;
+        tpm.startup().map_err(|_| SimulatorError::NotAnswering)?;
+        tpm.clear_with_platform_auth()
+            .map_err(|_| SimulatorError::Provision)
     }
 
     /// Starts swtpm with its data channel on a free TCP port of 127.0.0.1
@@ -111,8 +253,9 @@ impl Swtpm {
             owns_dir: true,
             channel: DataChannel::Tcp { port },
             child: None,
+            ca: None,
         };
-        swtpm.launch()?;
+        swtpm.start_certified()?;
         Ok(swtpm)
     }
 
@@ -285,6 +428,105 @@ impl Swtpm {
         }
         Ok(())
     }
+}
+
+/// swtpm's TPM 2.0 state file.
+const STATE_FILE: &str = "tpm2-00.permall";
+
+/// The certified TPM state every simulator of this process starts from.
+struct CertifiedTemplate {
+    state_dir: PathBuf,
+    ca_dir: PathBuf,
+    roots: PathBuf,
+}
+
+static CERTIFIED: OnceLock<Result<CertifiedTemplate, SimulatorError>> = OnceLock::new();
+
+fn certified_template() -> Result<&'static CertifiedTemplate, SimulatorError> {
+    CERTIFIED
+        .get_or_init(|| {
+            let base = std::env::temp_dir()
+                .join(std::format!("flare-wallet-swtpm-ca-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&base);
+            let ca_dir = base.join("ca");
+            let state_dir = base.join("state");
+            provision(&state_dir, &ca_dir)?;
+            let roots = roots_bundle(&ca_dir)?;
+            Ok(CertifiedTemplate {
+                state_dir,
+                ca_dir,
+                roots,
+            })
+        })
+        .as_ref()
+        .map_err(|e| *e)
+}
+
+/// Manufactures a TPM state in `state_dir` with EK certificates (RSA 2048
+/// and ECC) and a platform certificate, signed by the local CA in `ca_dir`
+/// (created on first use).
+fn provision(state_dir: &Path, ca_dir: &Path) -> Result<(), SimulatorError> {
+    fs::create_dir_all(state_dir).map_err(|_| SimulatorError::StateDir)?;
+    fs::create_dir_all(ca_dir).map_err(|_| SimulatorError::StateDir)?;
+    let localca_conf = ca_dir.join("swtpm-localca.conf");
+    let setup_conf = ca_dir.join("swtpm_setup.conf");
+    let options = ca_dir.join("swtpm-localca.options");
+    let ca = ca_dir.display();
+    fs::write(
+        &localca_conf,
+        std::format!(
+            "statedir = {ca}\nsigningkey = {ca}/signkey.pem\nissuercert = {ca}/issuercert.pem\ncertserial = {ca}/certserial\n"
+        ),
+    )
+    .map_err(|_| SimulatorError::StateDir)?;
+    fs::write(
+        &options,
+        "--platform-manufacturer flare-wallet-test\n--platform-version 2.1\n--platform-model swtpm\n",
+    )
+    .map_err(|_| SimulatorError::StateDir)?;
+    fs::write(
+        &setup_conf,
+        std::format!(
+            "create_certs_tool = swtpm_localca\ncreate_certs_tool_config = {}\ncreate_certs_tool_options = {}\nactive_pcr_banks = sha256\n",
+            localca_conf.display(),
+            options.display()
+        ),
+    )
+    .map_err(|_| SimulatorError::StateDir)?;
+    let status = Command::new("swtpm_setup")
+        .arg("--tpm2")
+        .arg("--tpmstate")
+        .arg(state_dir)
+        .arg("--create-ek-cert")
+        .arg("--create-platform-cert")
+        .arg("--config")
+        .arg(&setup_conf)
+        .arg("--overwrite")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|error| {
+            if error.kind() == std::io::ErrorKind::NotFound {
+                SimulatorError::NotInstalled
+            } else {
+                SimulatorError::Provision
+            }
+        })?;
+    if !status.success() || !state_dir.join(STATE_FILE).exists() {
+        return Err(SimulatorError::Provision);
+    }
+    Ok(())
+}
+
+/// The local CA's root and intermediate, in one PEM file.
+fn roots_bundle(ca_dir: &Path) -> Result<PathBuf, SimulatorError> {
+    let mut bundle = fs::read(ca_dir.join("swtpm-localca-rootca-cert.pem"))
+        .map_err(|_| SimulatorError::Provision)?;
+    bundle.extend(fs::read(ca_dir.join("issuercert.pem")).map_err(|_| SimulatorError::Provision)?);
+    let path = ca_dir.join("roots.pem");
+    fs::write(&path, bundle).map_err(|_| SimulatorError::Provision)?;
+    Ok(path)
 }
 
 fn temporary_dir() -> PathBuf {

@@ -8,9 +8,9 @@
 use tpm2_protocol::basic::TpmBuffer;
 use tpm2_protocol::data::{
     TpmAlgId, TpmEccCurve, TpmaObject, TpmsEccParms, TpmsEccPoint, TpmsKeyedhashParms,
-    TpmsSchemeHash, TpmtEccScheme, TpmtKdfScheme, TpmtKeyedhashScheme, TpmtPublic, TpmtSymDef,
-    TpmuAsymScheme, TpmuKdfScheme, TpmuKeyedhashScheme, TpmuPublicId, TpmuPublicParms,
-    TpmuSymKeyBits, TpmuSymMode,
+    TpmsRsaParms, TpmsSchemeHash, TpmtEccScheme, TpmtKdfScheme, TpmtKeyedhashScheme, TpmtPublic,
+    TpmtRsaScheme, TpmtSymDef, TpmuAsymScheme, TpmuKdfScheme, TpmuKeyedhashScheme, TpmuPublicId,
+    TpmuPublicParms, TpmuSymKeyBits, TpmuSymMode,
 };
 
 /// Object attributes of the storage root key.
@@ -148,5 +148,80 @@ pub fn sealed_data(auth_policy: &[u8], pin_locked: bool) -> TpmtPublic {
             },
         }),
         unique: TpmuPublicId::KeyedHash(TpmBuffer::default()),
+    }
+}
+
+/// `authPolicy` of the TCG default EK templates: `PolicySecret(TPM_RH_ENDORSEMENT)`
+/// (TCG EK Credential Profile, section B.3.3, Table 3).
+pub const EK_AUTH_POLICY: [u8; 32] = [
+    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC, 0x8D, 0x46, 0xA5, 0xD7, 0x24,
+    0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52, 0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14, 0x69, 0xAA,
+];
+
+/// Object attributes of the TCG default EK templates: fixedTPM, fixedParent,
+/// sensitiveDataOrigin, adminWithPolicy, restricted, decrypt (`0x000300B2`).
+#[must_use]
+pub fn ek_attributes() -> TpmaObject {
+    TpmaObject::FIXED_TPM
+        | TpmaObject::FIXED_PARENT
+        | TpmaObject::SENSITIVE_DATA_ORIGIN
+        | TpmaObject::ADMIN_WITH_POLICY
+        | TpmaObject::RESTRICTED
+        | TpmaObject::DECRYPT
+}
+
+fn aes_128_cfb() -> TpmtSymDef {
+    TpmtSymDef {
+        algorithm: TpmAlgId::Aes,
+        key_bits: TpmuSymKeyBits::Aes(128.into()),
+        mode: TpmuSymMode::Aes(TpmAlgId::Cfb),
+    }
+}
+
+/// The TCG default EK template L-1: RSA 2048, AES-128-CFB, SHA-256 Names,
+/// `unique` 256 zero bytes (TCG EK Credential Profile, section B.3.3).
+#[must_use]
+pub fn ek_rsa_2048() -> TpmtPublic {
+    TpmtPublic {
+        object_type: TpmAlgId::Rsa,
+        name_alg: TpmAlgId::Sha256,
+        object_attributes: ek_attributes(),
+        auth_policy: TpmBuffer::try_from(&EK_AUTH_POLICY[..]).unwrap_or_default(),
+        parameters: TpmuPublicParms::Rsa(TpmsRsaParms {
+            symmetric: aes_128_cfb(),
+            scheme: TpmtRsaScheme {
+                scheme: TpmAlgId::Null,
+                details: TpmuAsymScheme::Null,
+            },
+            key_bits: 2048.into(),
+            exponent: 0.into(),
+        }),
+        unique: TpmuPublicId::Rsa(TpmBuffer::try_from(&[0u8; 256][..]).unwrap_or_default()),
+    }
+}
+
+/// The TCG default EK template L-2: ECC NIST P-256, AES-128-CFB, SHA-256
+/// Names, `unique` two 32-byte zero coordinates (TCG EK Credential Profile,
+/// section B.3.4).
+#[must_use]
+pub fn ek_ecc_p256() -> TpmtPublic {
+    TpmtPublic {
+        object_type: TpmAlgId::Ecc,
+        name_alg: TpmAlgId::Sha256,
+        object_attributes: ek_attributes(),
+        auth_policy: TpmBuffer::try_from(&EK_AUTH_POLICY[..]).unwrap_or_default(),
+        parameters: TpmuPublicParms::Ecc(TpmsEccParms {
+            symmetric: aes_128_cfb(),
+            scheme: TpmtEccScheme {
+                scheme: TpmAlgId::Null,
+                details: TpmuAsymScheme::Null,
+            },
+            curve_id: TpmEccCurve::NistP256,
+            kdf: no_kdf(),
+        }),
+        unique: TpmuPublicId::Ecc(TpmsEccPoint {
+            x: TpmBuffer::try_from(&[0u8; 32][..]).unwrap_or_default(),
+            y: TpmBuffer::try_from(&[0u8; 32][..]).unwrap_or_default(),
+        }),
     }
 }

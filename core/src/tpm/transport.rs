@@ -32,11 +32,22 @@ pub trait Transport {
     /// answer is not a whole frame that fits `response`. TPM response codes are
     /// not transport errors: a response carrying an error code is returned as is.
     fn transact(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, TransportError>;
+
+    /// Marks the end of one operation: a run of commands whose objects and
+    /// sessions are flushed again by its end. A transport to a TPM that
+    /// serves one client at a time (swtpm) disconnects here so other
+    /// clients get their turn; the next command connects again. The
+    /// default does nothing.
+    fn end_operation(&mut self) {}
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
     fn transact(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
         (**self).transact(command, response)
+    }
+
+    fn end_operation(&mut self) {
+        (**self).end_operation();
     }
 }
 
@@ -44,6 +55,10 @@ impl<T: Transport + ?Sized> Transport for &mut T {
 impl<T: Transport + ?Sized> Transport for std::boxed::Box<T> {
     fn transact(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
         (**self).transact(command, response)
+    }
+
+    fn end_operation(&mut self) {
+        (**self).end_operation();
     }
 }
 
@@ -74,6 +89,10 @@ pub enum TransportError {
     ResponseTruncated,
     /// A test double refused the command on purpose.
     InjectedFailure,
+    /// The TPM serves another client and did not take this one within the
+    /// busy bound ([`Timeouts::busy`], swtpm), or a device is held open
+    /// exclusively by another process (`/dev/tpm0`, `EBUSY`).
+    Busy,
 }
 
 impl fmt::Display for TransportError {
@@ -98,6 +117,9 @@ impl fmt::Display for TransportError {
             ),
             Self::ResponseTruncated => f.write_str("the TPM response frame is truncated"),
             Self::InjectedFailure => f.write_str("the test transport refused this command on purpose"),
+            Self::Busy => f.write_str(
+                "TPM busy (held by another client): it did not take this connection in time; retry later",
+            ),
         }
     }
 }
@@ -145,6 +167,13 @@ impl Transport for StdTransport {
         match self {
             Self::Device(device) => device.transact(command, response),
             Self::Socket(socket) => socket.transact(command, response),
+        }
+    }
+
+    fn end_operation(&mut self) {
+        match self {
+            Self::Device(device) => device.end_operation(),
+            Self::Socket(socket) => socket.end_operation(),
         }
     }
 }

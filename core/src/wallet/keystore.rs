@@ -164,6 +164,10 @@ impl Wallet {
         approvals: &[[u8; 65]],
     ) -> Result<Keystore> {
         self.require_account()?;
+        // Under the lock from the nonce check to the advanced nonce on disk,
+        // so one approval exports once.
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
         let params_hash = self.export_keystore_params_hash(password, params)?;
         self.authorize(AdminAction::ExportKeystore, params_hash, request, approvals)?;
         let address = self.address()?;
@@ -184,7 +188,7 @@ impl Wallet {
                 &mut OsEntropy,
             )?)
         })?;
-        self.rebind(policy, next, event)?;
+        self.rebind(&lock, policy, next, event)?;
         Ok(exported)
     }
 

@@ -275,3 +275,7 @@ pub const SEALED_DATA_KEY: [u8; 32] = *b"flare-wallet fuzz: sealed data k";
 /// carries them as opaque length-prefixed fields, so any in-bound bytes do;
 /// these have the lengths a P-256 SRK's Name and a sealed data key have.
 pub const SEALED_DATA_PARTS: (&[u8], &[u8], &[u8]) = (&[0x0b; 34], &[0x23; 78], &[0x9e; 126]);
+
+/// A self-signed P-256 root (DER) the `enrollment_decode` target verifies
+/// records against; its key was discarded, so it issued nothing in any input.
+pub const ENROLLMENT_ROOT_DER: &[u8] = include_bytes!("../recorded/enrollment_root.der");

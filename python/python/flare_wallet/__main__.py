@@ -11,6 +11,7 @@
     python -m flare_wallet restore @backup.txt
     python -m flare_wallet import-keystore account.json         (asks for its password)
     python -m flare_wallet policy                               (the account's policy, JSON)
+    python -m flare_wallet policy-template > policy.json   (a deny-by-default policy to edit)
     python -m flare_wallet owners                 (owners, threshold, admin nonce, JSON)
 
 Admin actions take the approval of the account's owners (M of them, EIP-712):
@@ -96,7 +97,22 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--nonce", required=True, help="the nonce the evidence answers, hex")
     verify.add_argument("--address", help="the address the evidence must speak for")
     verify.add_argument("--chain-id", type=int, help="the chain id it must be bound to")
-    verify.add_argument("--trusted-ak", help="the attestation key's Name or public area, hex")
+    verify.add_argument(
+        "--trust-roots",
+        required=True,
+        help="PEM file of the TPM trust roots the enrollment (or AK certificate) chains to",
+    )
+    anchor = verify.add_mutually_exclusive_group(required=True)
+    anchor.add_argument("--enrollment", help="the enrollment record file of the wallet's AK")
+    anchor.add_argument("--ak-certificate", help="the AK certificate file (DER)")
+    verify.add_argument(
+        "--pcrs", default="0-7", help="the PCRs the quote must cover (SHA-256), e.g. 0-7 or 0,2,4"
+    )
+    verify.add_argument(
+        "--accept-unverified-tpm",
+        action="store_true",
+        help="accept evidence from an account created on an UNVERIFIED TPM",
+    )
     verify.add_argument("--policy-hash", help="the policy hash the key must be bound to, hex")
     commands.add_parser("backup", help="print a TPM-bound backup of the account")
     restore = commands.add_parser("restore", help="restore a backup, print the address")
@@ -111,6 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     import_keystore.add_argument("--policy", type=Path, metavar="FILE.json", help=policy_help)
     _owner_arguments(import_keystore, "an owner of the account (repeat for each, 1 to 16)")
     commands.add_parser("policy", help="print the account's signing policy and its hash")
+    commands.add_parser(
+        "policy-template",
+        help="print a deny-by-default policy to edit (recommended for agents)",
+    )
     commands.add_parser("owners", help="print the account's owners, threshold and admin nonce")
     request = commands.add_parser(
         "admin-request",
@@ -306,7 +326,45 @@ def _open_vtpm(args: argparse.Namespace) -> Vtpm:
     return Vtpm(args.tcti, state_dir=args.state_dir)
 
 
+# A starting point for an agent's policy: nothing is signed unless a rule allows it.
+# Replace the example addresses; amounts are in base units, as decimal strings.
+POLICY_TEMPLATE: dict[str, Any] = {
+    "default": "deny",
+    "chain_ids": [14, 114],
+    "recipients_allow": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+    "max_value_wei": "1000000000000000000",
+    "daily_limit_wei": "5000000000000000000",
+    "tokens": {
+        "0x1D80c49BbBCd1C0911346656B529DF9E5c2F783d": {
+            "max_amount": "1000000000000000000000",
+            "daily_limit": "5000000000000000000000",
+            "recipients_allow": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+            "spenders_allow": ["0x000000000022D473030F116dDEE9F6B43aC78BA3"],
+            "allow_unlimited_approval": False,
+        }
+    },
+    "permit_max_lifetime_seconds": 3600,
+    "allow_contract_creation": False,
+    "allow_messages": False,
+}
+
+
+def _pcr_list(text: str) -> list[int]:
+    """PCR indices from ``0-7`` or ``0,2,4`` (or both, comma-separated)."""
+    indices: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        try:
+            indices.extend(range(int(first), int(last or first) + 1))
+        except ValueError:
+            raise SystemExit(f"--pcrs: {text!r} is not a PCR list like 0-7 or 0,2,4") from None
+    return indices
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "policy-template":
+        print(json.dumps(POLICY_TEMPLATE, indent=2))
+        return 0
     if args.command == "demo":
         from flare_wallet._demo import run_demo
 
@@ -319,7 +377,11 @@ def _run(args: argparse.Namespace) -> int:
             _hex_bytes(args.nonce, "--nonce"),
             expected_address=args.address,
             expected_chain_id=args.chain_id,
-            trusted_ak=args.trusted_ak,
+            trust_roots=Path(args.trust_roots),
+            enrollment=None if args.enrollment is None else Path(args.enrollment),
+            ak_certificate=None if args.ak_certificate is None else Path(args.ak_certificate),
+            pcrs=_pcr_list(args.pcrs),
+            accept_unverified_tpm=args.accept_unverified_tpm,
             expected_policy_hash=args.policy_hash,
         )
         print(json.dumps(facts, indent=2))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from flare_wallet import _native
@@ -64,6 +66,9 @@ def _facts_to_python(facts: Mapping[str, Any]) -> dict[str, Any]:
         "reset_count": facts["reset_count"],
         "restart_count": facts["restart_count"],
         "firmware_version": facts["firmware_version"],
+        "tpm_verified": facts["tpm_verified"],
+        "enrollment_method": facts["enrollment_method"],
+        "root_sha256": None if facts["root_sha256"] is None else _hex(facts["root_sha256"]),
     }
 
 
@@ -97,13 +102,42 @@ def _check_stated_facts(evidence: Mapping[str, Any], facts: dict[str, Any]) -> N
             raise AttestationError("the evidence dict's 'pcrs' differ from its signed evidence")
 
 
+def _pem(value: bytes | str | os.PathLike[str], what: str) -> bytes:
+    """PEM text as bytes: given as bytes, as PEM text, or as the path of a PEM file."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    text = os.fspath(value)
+    if "-----BEGIN" in text:
+        return text.encode()
+    try:
+        return Path(text).read_bytes()
+    except OSError as error:
+        raise AttestationError(f"{what}: cannot read {text!r}: {error.strerror}") from None
+
+
+def _blob(value: bytes | str | os.PathLike[str], what: str) -> bytes:
+    """Bytes given as bytes, hex text, or the path of a file holding them."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, str) and not Path(value).exists():
+        return _bytes(value, what)
+    try:
+        return Path(os.fspath(value)).read_bytes()
+    except OSError as error:
+        raise AttestationError(f"{what}: cannot read {value!r}: {error.strerror}") from None
+
+
 def verify_attestation(
     evidence: Mapping[str, Any] | bytes | str,
     nonce: bytes | str,
     *,
+    trust_roots: bytes | str | os.PathLike[str] | None = None,
+    enrollment: bytes | str | os.PathLike[str] | None = None,
+    ak_certificate: bytes | str | os.PathLike[str] | None = None,
+    pcrs: Iterable[int] | None = None,
+    accept_unverified_tpm: bool = False,
     expected_address: str | None = None,
     expected_pcrs: Mapping[int, bytes | str] | None = None,
-    trusted_ak: bytes | str | None = None,
     expected_chain_id: int | None = None,
     expected_policy_hash: Policy | bytes | str | None = None,
     expected_owners_hash: bytes | str | None = None,
@@ -111,24 +145,34 @@ def verify_attestation(
     expected_admin_nonce: int | None = None,
     expected_audit_head: bytes | str | None = None,
 ) -> dict[str, Any]:
-    """Verify attestation evidence for ``nonce`` and return the verified facts.
+    """Verify attestation evidence for ``nonce`` against a trust anchor and return the
+    verified facts.
+
+    The trust anchor is required: ``trust_roots`` (a PEM bundle of the TPM vendors' EK
+    roots, or of the AK certificate's roots: PEM bytes or text, or a file path) and
+    either ``enrollment`` (the enrollment record you stored when you enrolled the
+    wallet's attestation key: bytes, hex or a file path) or ``ak_certificate`` (a DER
+    AK certificate, e.g. a GCE vTPM's). Without one, :class:`AttestationError` is
+    raised: evidence proves nothing about a TPM without it. There is no
+    trust-on-first-use.
 
     ``evidence`` is the dict ``SecureWalletManager.attest()`` returned (or its canonical
-    ``evidence`` bytes / hex). The checks: the attestation key's signature over the TPM
-    quote, the quote's magic and type, the challenge binding ``nonce``, chain id, address
-    and policy hash, the PCR digest recomputed from the PCR values, and the wallet's own
-    signature over the same challenge. ``expected_address``, ``expected_pcrs``
-    (index -> 32-byte value), ``trusted_ak`` (the AK's Name or public area),
-    ``expected_chain_id`` and ``expected_policy_hash`` (a :class:`Policy`, or its hash as
-    bytes or hex: the signing policy that must bind the key) add requirements, and so do
-    the owner facts the evidence binds: ``expected_owners_hash`` (32 bytes or hex; all
-    zeros for an ownerless account), ``expected_threshold`` (0: ownerless),
-    ``expected_admin_nonce`` and ``expected_audit_head`` (the audit log's head, which
-    :func:`verify_audit_log` checks a log against).
+    ``evidence`` bytes / hex). The checks: the enrollment record (or AK certificate)
+    chains to the roots, the quote's attestation key is the enrolled one, its signature
+    over the TPM quote, the quote's magic and type, the challenge binding ``nonce`` and
+    every account fact, the PCR selection (``pcrs``, SHA-256 bank, PCRs 0-7 by default)
+    and the PCR digest recomputed from the PCR values, the wallet's own signature over
+    the same challenge, and that the account was created on a verified TPM (unless
+    ``accept_unverified_tpm``). ``expected_address``, ``expected_pcrs`` (index ->
+    32-byte value), ``expected_chain_id``, ``expected_policy_hash`` (a :class:`Policy`,
+    or its hash), ``expected_owners_hash``, ``expected_threshold``,
+    ``expected_admin_nonce`` and ``expected_audit_head`` add requirements.
 
     Returns ``address``, ``chain_id``, ``pcrs`` (index -> hex), ``ak_name``,
-    ``policy_hash`` and the TPM's ``clock``, ``reset_count``, ``restart_count`` and
-    ``firmware_version``. Raises :class:`AttestationError` on any failure.
+    ``policy_hash``, the owner facts, the TPM's ``clock``, ``reset_count``,
+    ``restart_count`` and ``firmware_version``, ``tpm_verified``,
+    ``enrollment_method`` and ``root_sha256``. Raises :class:`AttestationError` on any
+    failure.
     """
     if isinstance(evidence, Mapping):
         if "evidence" not in evidence:
@@ -136,9 +180,9 @@ def verify_attestation(
         encoded = _bytes(evidence["evidence"], "evidence")
     else:
         encoded = _bytes(evidence, "evidence")
-    pcrs = None
+    expected = None
     if expected_pcrs is not None:
-        pcrs = [
+        expected = [
             (int(index), _bytes(value, f"expected PCR {index}"))
             for index, value in expected_pcrs.items()
         ]
@@ -147,10 +191,14 @@ def verify_attestation(
     facts = _native.verify_evidence(
         encoded,
         _bytes(nonce, "nonce"),
+        trust_roots=None if trust_roots is None else _pem(trust_roots, "trust_roots"),
+        enrollment=None if enrollment is None else _blob(enrollment, "enrollment"),
+        ak_certificate=None if ak_certificate is None else _blob(ak_certificate, "ak_certificate"),
+        pcrs=None if pcrs is None else bytes(sorted({int(i) for i in pcrs})),
+        accept_unverified_tpm=accept_unverified_tpm,
         expected_address=expected_address,
         expected_chain_id=expected_chain_id,
-        expected_pcrs=pcrs,
-        trusted_ak=None if trusted_ak is None else _bytes(trusted_ak, "trusted_ak"),
+        expected_pcrs=expected,
         expected_policy_hash=None
         if expected_policy_hash is None
         else _bytes(expected_policy_hash, "expected_policy_hash"),

@@ -19,6 +19,7 @@ from typing import Any, Self
 from flare_wallet._attestation import verify_attestation
 from flare_wallet._demo_contract import ABI, INIT_CODE
 from flare_wallet._manager import SecureWalletManager
+from flare_wallet._simulated_ca import SimulatedEkCa
 from flare_wallet._vtpm import Vtpm
 from flare_wallet.exceptions import WalletError
 
@@ -180,10 +181,27 @@ def run_demo(
                 seen["address"] = address
                 say("create", f"account {address}, sealed by the TPM")
 
+                # The simulator has no vendor: a local CA certifies its EK, and the
+                # wallet's attestation key is enrolled against that root.
+                vendor = SimulatedEkCa()
+                request = vtpm.enrollment_request()
+                ek_public = request["ek_public"]
+                assert ek_public is not None
+                record = manager.enroll(
+                    vendor.root_pem, ek_certificate=vendor.certify_ek(ek_public)
+                )
+                say("enroll", f"attestation key enrolled ({len(record)}-byte record)")
+
                 nonce = secrets.token_bytes(32)
                 evidence = manager.attest(nonce)
                 facts = verify_attestation(
-                    evidence, nonce, expected_address=address, expected_chain_id=chain_id
+                    evidence,
+                    nonce,
+                    trust_roots=vendor.root_pem,
+                    enrollment=record,
+                    expected_address=address,
+                    expected_chain_id=chain_id,
+                    accept_unverified_tpm=True,
                 )
                 seen["attestation"] = facts
                 say(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -27,6 +28,7 @@ from flare_wallet._attestation import evidence_from_native
 from flare_wallet._flaretrade import ExternalWallets, wallet_logger
 from flare_wallet._keystore import kdf_arguments, keystore_text, password_buffer
 from flare_wallet._native import Policy
+from flare_wallet._native import harden_process as _native_harden_process
 from flare_wallet._native import owners_hash as _native_owners_hash
 from flare_wallet._policy import as_policy
 from flare_wallet._signed import SignedRawTransaction
@@ -128,14 +130,89 @@ def _domain_fields(domain: object) -> dict[str, Any] | None:
     return fields
 
 
+def _json_value(value: Any) -> Any:
+    """A typed-data value as the core reads it: integers as decimal strings (exact at
+    any size), bytes as 0x-hex; mappings and sequences element by element."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Mapping):
+        return {str(key): _json_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(item) for item in value]
+    raise WalletError(f"typed data holds a {type(value).__name__}, which EIP-712 has no type for")
+
+
+def _primary_type(types: Mapping[str, Any]) -> str:
+    """The one struct type no other type refers to (eth-account's rule for the
+    three-argument form)."""
+    names = [name for name in types if name != "EIP712Domain"]
+    referenced = {
+        str(member.get("type", "")).split("[")[0]
+        for name in names
+        for member in types[name]
+        if isinstance(member, Mapping)
+    }
+    roots = [name for name in names if name not in referenced]
+    if len(roots) != 1:
+        raise WalletError(
+            "typed data: the primary type cannot be inferred (give full_message with primaryType)"
+        )
+    return roots[0]
+
+
+def _typed_data_document(
+    domain_data: Mapping[str, Any] | None,
+    message_types: Mapping[str, Any] | None,
+    message_data: Mapping[str, Any] | None,
+    full_message: Mapping[str, Any] | None,
+) -> str:
+    """The typed-data document as the JSON text the core parses, checks and hashes."""
+    if full_message is not None:
+        document = {
+            "types": full_message.get("types"),
+            "primaryType": full_message.get("primaryType"),
+            "domain": full_message.get("domain"),
+            "message": full_message.get("message"),
+        }
+    else:
+        if message_types is None or message_data is None:
+            raise WalletError("typed data needs message_types and message_data, or full_message")
+        document = {
+            "types": dict(message_types),
+            "primaryType": _primary_type(message_types),
+            "domain": domain_data if domain_data is not None else {},
+            "message": message_data,
+        }
+    return json.dumps(_json_value(document))
+
+
+def _decision(native: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "allowed": bool(native["allowed"]),
+        "mode": native["mode"],
+        "rules": list(native["rules"]),
+        "reason": native["reason"],
+    }
+
+
 class SecureWalletManager(ExternalWallets, LocalAccountProvider):
     """An Ethereum account sealed by a TPM, with the FlareTrade wallet manager's API.
 
     ``web3`` (optional) fills a missing ``chainId`` from ``web3.eth.chain_id`` and binds
     attestations to the node's chain. ``vtpm`` is the :class:`Vtpm` holding the account
     (``Vtpm()``, the default TPM, when None; it is then closed with the manager).
-    ``key_mode`` is ``"cached"`` (the unsealed key stays in the core's zeroizing memory
-    until :meth:`close`) or ``"strict"`` (unsealed for each signature, then wiped).
+    ``key_mode`` is ``"cached"`` (the unsealed key stays until :meth:`close` on a page of
+    its own that is locked in RAM, left out of core dumps and wiped when the key goes) or
+    ``"strict"`` (unsealed for each signature, then wiped).
+
+    ``harden_process`` (on by default) makes this process non-dumpable when the key is
+    cached (``PR_SET_DUMPABLE 0``: no core dump, no ``ptrace`` by other processes of the
+    same user, ``/proc/PID/mem`` for root only). It changes the host process, which is
+    why it is an option: pass False to keep core dumps, or to attach a debugger.
 
     ``policy`` (a :class:`Policy` or its dict) is the signing policy an account created
     or imported by this manager is bound to (the default policy when None: everything
@@ -187,6 +264,7 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         key_lock: str | None = None,
         pin: str | None = None,
         pcrs: Sequence[int] | None = None,
+        harden_process: bool = True,
     ):
         if key_mode not in KEY_MODES:
             raise WalletError(f"key_mode must be 'cached' or 'strict', not {key_mode!r}")
@@ -200,6 +278,8 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         self._native = self.vtpm._native
         self._native.key_mode = key_mode
         self._key_mode = key_mode
+        if harden_process and key_mode == "cached":
+            _native_harden_process()
         self._closed = False
         self._account_mode = account
         self._key_lock = key_lock
@@ -468,19 +548,97 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
             full_message=dict(full_message) if full_message is not None else None,
         )
         domain = full_message.get("domain") if full_message is not None else domain_data
-        fields = _domain_fields(domain)
-        if fields is None:
+        if _domain_fields(domain) is None:
+            # A domain with other members than the five EIP-712 ones: only its hash
+            # can be signed, which a policy allows only with allow_raw_hashes.
             return self._sign_signable(signable)
-        header, body = signable.header, signable.body
-        message_hash = keccak(b"\x19" + signable.version + header + body)
-        rsv = self._native.sign_typed_data(header, body, **fields)
+        document = _typed_data_document(domain_data, message_types, message_data, full_message)
+        message_hash = keccak(b"\x19" + signable.version + signable.header + signable.body)
+        rsv = self._native.sign_typed_data_json(document)
         return _signed_message(message_hash, rsv)
+
+    def check_transaction(self, tx_params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a transaction dict against the policy as :meth:`sign_transaction`
+        would, signing nothing. Returns ``{"allowed", "mode", "rules", "reason"}``:
+        the policy's default mode, the rules that allowed it (or the one that refused)
+        and, for a refusal, the reason naming the rule and the value."""
+        self._check_open()
+        if "chainId" in tx_params or self.web3 is None:
+            native = self._native.check_transaction(tx_params)
+        else:
+            native = self._native.check_transaction(tx_params, chain_id=self._web3_chain_id())
+        return _decision(native)
+
+    def check_typed_data(
+        self,
+        domain_data: Mapping[str, Any] | None = None,
+        message_types: Mapping[str, Any] | None = None,
+        message_data: Mapping[str, Any] | None = None,
+        full_message: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Check EIP-712 typed data (as :meth:`sign_typed_data` takes it) against the
+        policy, signing nothing; returns the decision dict of :meth:`check_transaction`."""
+        self._check_open()
+        if (
+            full_message is None
+            and message_types is None
+            and message_data is None
+            and isinstance(domain_data, Mapping)
+            and "primaryType" in domain_data
+        ):
+            full_message, domain_data = domain_data, None
+        document = _typed_data_document(domain_data, message_types, message_data, full_message)
+        return _decision(self._native.check_typed_data_json(document))
+
+    def check_authorization(self, chain_id: int, address: str) -> dict[str, Any]:
+        """Check an EIP-7702 authorization against the policy as
+        :meth:`sign_authorization` would; returns the decision dict."""
+        self._check_open()
+        return _decision(self._native.check_authorization(chain_id, address))
+
+    def sign_authorization(self, chain_id: int, address: str, nonce: int) -> Any:
+        """Sign an EIP-7702 authorization (``keccak256(0x05 || rlp([chain_id, address,
+        nonce]))``) if the policy allows the delegate (``delegations_allow``) and the
+        chain (0, every chain, only with ``allow_any_chain_authorization``). Returns
+        eth-account's ``SignedSetCodeAuthorization``, equal to
+        ``Account.sign_authorization``'s for the same key."""
+        from eth_account.datastructures import SignedSetCodeAuthorization
+        from eth_account.typed_transactions.set_code_transaction import Authorization
+        from eth_keys.datatypes import Signature
+
+        self._check_open()
+        y_parity, r, s = self._native.sign_authorization(chain_id, address, nonce)
+        unsigned = Authorization(chain_id, bytes(HexBytes(address)), nonce)
+        return SignedSetCodeAuthorization(
+            chain_id=chain_id,
+            address=bytes(HexBytes(address)),
+            nonce=nonce,
+            y_parity=y_parity,
+            r=int.from_bytes(r, "big"),
+            s=int.from_bytes(s, "big"),
+            signature=Signature(vrs=(y_parity, int.from_bytes(r, "big"), int.from_bytes(s, "big"))),
+            authorization_hash=unsigned.hash(),
+        )
 
     # ------------------------------------------------------------ attestation, backup
 
+    def enroll(
+        self,
+        trust_roots: bytes | str | os.PathLike[str] | None = None,
+        *,
+        ek_certificate: bytes | None = None,
+    ) -> bytes:
+        """Enroll the TPM's attestation key against ``trust_roots`` (see
+        :meth:`Vtpm.enroll`) and return the enrollment record a verifier stores;
+        :meth:`validate_wallet_state` verifies against it from then on."""
+        self._check_open()
+        return self.vtpm.enroll(trust_roots, ek_certificate=ek_certificate)
+
     def validate_wallet_state(self) -> bool:
-        """Attest with a fresh nonce and verify the result: True when the TPM quote and
-        the wallet's signature check out; False when they do not, when no account is
+        """Attest with a fresh nonce and verify the result against the trust roots and
+        enrollment record of :meth:`enroll`: True when the enrollment chains to the
+        roots, the quote is by the enrolled AK and the wallet's signature checks out;
+        False when they do not, when the AK was never enrolled, when no account is
         loaded, or when the TPM cannot be reached (logged)."""
         self._check_open()
         try:

@@ -17,12 +17,16 @@ from types import TracebackType
 from typing import NoReturn, Self, cast, overload
 
 from flare_wallet import _native
+from flare_wallet._attestation import _pem
 from flare_wallet._attestation import verify_attestation as _verify
 from flare_wallet._confidential_space import ConfidentialSpaceTokens
 from flare_wallet._remote import SIGNER_PREFIX, RemoteWallet
 from flare_wallet.exceptions import AttestationError, KeyExportForbidden, WalletError
 
 __all__ = ["Vtpm", "default_state_dir"]
+
+ROOTS_ENV = "FLARE_WALLET_TPM_ROOTS"
+"""The environment variable naming the TPM trust roots (a PEM bundle or a folder)."""
 
 logger = logging.getLogger("flare_wallet")
 
@@ -166,6 +170,10 @@ class Vtpm(ConfidentialSpaceTokens):
     ) -> None:
         self._init_token_client(url=url, unix_socket_path=unix_socket_path, simulate=simulate)
         self._native = native
+        # The trust anchor verify_attestation() checks its own evidence against:
+        # the roots and the enrollment record of the last enroll().
+        self._trust_roots: bytes | None = None
+        self._enrollment: bytes | None = None
         # Temporary directories go when the Vtpm is closed, or collected unclosed.
         self._cleanups = [
             weakref.finalize(self, shutil.rmtree, path, ignore_errors=True) for path in owned_dirs
@@ -242,21 +250,88 @@ class Vtpm(ConfidentialSpaceTokens):
             "backup_wallet() for a TPM-bound backup"
         )
 
+    def enroll(
+        self,
+        trust_roots: bytes | str | os.PathLike[str] | None = None,
+        *,
+        ek_certificate: bytes | None = None,
+    ) -> bytes:
+        """Enroll this TPM's attestation key: the EK certificate (``ek_certificate``,
+        DER, or the one the TPM keeps in NV) must chain to ``trust_roots`` (PEM bytes,
+        text or a file path; ``$FLARE_WALLET_TPM_ROOTS`` when None) and certify the
+        TPM's EK; a credential wrapped to that EK for the AK is then activated by the
+        TPM. Returns the enrollment record (bytes) a verifier stores and passes to
+        :func:`flare_wallet.verify_attestation`; :meth:`verify_attestation` uses it
+        from then on. Raises :class:`AttestationError` when no roots are given."""
+        if trust_roots is None:
+            configured = os.environ.get(ROOTS_ENV)
+            if not configured:
+                raise AttestationError(
+                    f"enroll() needs TPM trust roots: pass trust_roots or set ${ROOTS_ENV}"
+                )
+            trust_roots = configured
+        roots = _pem(trust_roots, "trust_roots")
+        record = self._native.enroll(roots, ek_certificate)
+        self._trust_roots = roots
+        self._enrollment = bytes(record)
+        return self._enrollment
+
+    @property
+    def trust_roots(self) -> bytes | None:
+        """The PEM trust roots of the last :meth:`enroll`, or None."""
+        return self._trust_roots
+
+    @property
+    def enrollment(self) -> bytes | None:
+        """The enrollment record of the last :meth:`enroll`, or None."""
+        return self._enrollment
+
+    def enrollment_request(self) -> dict[str, bytes | None]:
+        """What a verifier needs to challenge this TPM: ``ek_public`` and ``ak_public``
+        (``TPMT_PUBLIC`` bytes) and ``ek_certificate`` (DER, or None when the TPM keeps
+        none)."""
+        request: dict[str, bytes | None] = self._native.enrollment_request()
+        return request
+
     def verify_attestation(self) -> bool:
-        """Quote with a fresh nonce and verify the evidence (the TPM's signature, the
-        nonce, the PCR digest and the wallet's signature). False when it does not verify
-        or no account is loaded; TPM failures raise :class:`TpmError`."""
+        """Quote with a fresh nonce and verify the evidence against the trust roots and
+        enrollment record of :meth:`enroll` (the enrollment chain, the enrolled AK, its
+        signature over the quote, the nonce, the PCR selection and digest, the wallet's
+        signature and the verified-TPM marker). False when it does not verify, when the
+        AK was never enrolled (there is no trust-on-first-use) or no account is loaded;
+        TPM failures raise :class:`TpmError`."""
         address = self._native.address
         if address is None:
             logger.warning("verify_attestation(): no account loaded, nothing to attest")
             return False
+        if self._enrollment is None or self._trust_roots is None:
+            logger.warning(
+                "verify_attestation(): no trust anchor: enroll() the attestation key "
+                "against the TPM trust roots first"
+            )
+            return False
         nonce = secrets.token_bytes(32)
         evidence = self._native.attest(nonce, 0)
         try:
-            _verify(evidence["evidence"], nonce, expected_address=address)
+            # The account file records whether the TPM was verified when the key was
+            # created; an unverified one was an explicit choice of this wallet's
+            # owner, so the self-check accepts it and says so.
+            facts = _verify(
+                evidence["evidence"],
+                nonce,
+                trust_roots=self._trust_roots,
+                enrollment=self._enrollment,
+                expected_address=address,
+                accept_unverified_tpm=True,
+            )
         except AttestationError as error:
             logger.warning("verify_attestation(): %s", error)
             return False
+        if not facts["tpm_verified"]:
+            logger.warning(
+                "verify_attestation(): the account was created on an UNVERIFIED TPM "
+                "(no verified EK certificate at creation)"
+            )
         return True
 
     @overload

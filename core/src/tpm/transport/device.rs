@@ -3,6 +3,11 @@
 //! The kernel driver takes one whole command per `write` and hands back one whole
 //! response per `read`. Device I/O has no time limit of its own: the kernel
 //! driver applies the TPM's command timeouts.
+//!
+//! The device stays open across operations: `/dev/tpmrm0` is shared by the
+//! kernel's resource manager (each open file has its own virtual handles), so
+//! there is no turn to give up. `/dev/tpm0` admits one open file at a time;
+//! a second opener gets [`TransportError::Busy`] at once.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -37,7 +42,12 @@ impl DeviceTransport {
             .read(true)
             .write(true)
             .open(path)
-            .map_err(|_| TransportError::ConnectFailed)
+            .map_err(|e| match e.kind() {
+                // `/dev/tpm0` admits one open file at a time; `/dev/tpmrm0`
+                // (the kernel resource manager) shares the TPM instead.
+                std::io::ErrorKind::ResourceBusy => TransportError::Busy,
+                _ => TransportError::ConnectFailed,
+            })
     }
 }
 

@@ -3,6 +3,21 @@
 //! swtpm in `--tpm2` socket mode speaks the plain TPM command stream: the command
 //! frame is written as is and the response is read as a 10-byte header followed
 //! by the rest of the frame, whose size the header gives.
+//!
+//! # Sharing one swtpm
+//!
+//! swtpm serves one connection at a time; a second client's connection
+//! waits in the listen queue, unanswered, until the first one closes. So by
+//! default this transport holds a connection for one operation only
+//! ([`Transport::end_operation`] closes it), and every new connection first
+//! sends a probe command (`TPM2_GetRandom` of 0 bytes) that must be
+//! answered within [`Timeouts::busy`]: a TPM held by another client for
+//! longer gives [`TransportError::Busy`] within that bound, instead of a
+//! command that waits out the I/O time limit. A process that connects per
+//! operation holds swtpm for milliseconds, so processes that share it take
+//! turns. [`SocketTransport::persistent`] keeps one connection for the
+//! transport's lifetime instead (the behaviour before sharing; faster per
+//! operation, but every other client is busy-refused meanwhile).
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -20,6 +35,9 @@ pub struct Timeouts {
     pub connect: Duration,
     /// Time allowed for each read or write on an established connection.
     pub io: Duration,
+    /// Time a new connection's probe may wait for its answer: how long
+    /// another client may hold the TPM before this one reports it busy.
+    pub busy: Duration,
 }
 
 impl Default for Timeouts {
@@ -28,9 +46,16 @@ impl Default for Timeouts {
             connect: Duration::from_secs(5),
             // Key generation on a slow chip can take seconds; 60 s leaves room.
             io: Duration::from_secs(60),
+            // Another client's operation takes milliseconds; 2 s is far above
+            // that and well inside "a few seconds".
+            busy: Duration::from_secs(2),
         }
     }
 }
+
+/// `TPM2_GetRandom` of 0 bytes: the cheapest command every TPM answers, even
+/// before `TPM2_Startup` (with an error code, which is an answer too).
+const PROBE: [u8; 12] = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7b, 0, 0];
 
 #[derive(Clone, Debug)]
 enum Endpoint {
@@ -58,6 +83,13 @@ impl Stream {
             Self::Unix(stream) => stream.read_exact(bytes),
         }
     }
+
+    fn set_read_timeout(&self, timeout: Duration) -> io::Result<()> {
+        match self {
+            Self::Tcp(stream) => stream.set_read_timeout(Some(timeout)),
+            Self::Unix(stream) => stream.set_read_timeout(Some(timeout)),
+        }
+    }
 }
 
 /// A connection to swtpm's data channel that reconnects after a drop.
@@ -66,6 +98,8 @@ pub struct SocketTransport {
     endpoint: Endpoint,
     timeouts: Timeouts,
     stream: Option<Stream>,
+    /// Keep the connection across operations (see the module documentation).
+    persistent: bool,
 }
 
 impl SocketTransport {
@@ -79,6 +113,7 @@ impl SocketTransport {
             },
             timeouts: Timeouts::default(),
             stream: None,
+            persistent: false,
         }
     }
 
@@ -89,6 +124,7 @@ impl SocketTransport {
             endpoint: Endpoint::Unix(path.into()),
             timeouts: Timeouts::default(),
             stream: None,
+            persistent: false,
         }
     }
 
@@ -96,6 +132,14 @@ impl SocketTransport {
     #[must_use]
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
+        self
+    }
+
+    /// Keeps one connection for the transport's lifetime instead of one per
+    /// operation: fewer connects, but no other client gets the TPM meanwhile.
+    #[must_use]
+    pub fn persistent(mut self) -> Self {
+        self.persistent = true;
         self
     }
 
@@ -108,6 +152,24 @@ impl SocketTransport {
     /// Closes the connection; the next command opens a new one.
     pub fn disconnect(&mut self) {
         self.stream = None;
+    }
+
+    /// Connects, then waits at most [`Timeouts::busy`] for the probe's answer.
+    fn connect_and_probe(&self) -> Result<Stream, TransportError> {
+        let mut stream = self.connect()?;
+        let mut answer = [0u8; 64];
+        stream
+            .set_read_timeout(self.timeouts.busy)
+            .map_err(|_| TransportError::ConnectFailed)?;
+        match exchange(&mut stream, &PROBE, &mut answer) {
+            Ok(_) => {}
+            Err(TransportError::Timeout) => return Err(TransportError::Busy),
+            Err(e) => return Err(e),
+        }
+        stream
+            .set_read_timeout(self.timeouts.io)
+            .map_err(|_| TransportError::ConnectFailed)?;
+        Ok(stream)
     }
 
     fn connect(&self) -> Result<Stream, TransportError> {
@@ -193,7 +255,7 @@ impl Transport for SocketTransport {
     fn transact(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
         let mut stream = match self.stream.take() {
             Some(stream) => stream,
-            None => self.connect()?,
+            None => self.connect_and_probe()?,
         };
         let result = exchange(&mut stream, command, response);
         // Any failure leaves the stream mid-frame: drop it so the next command
@@ -202,5 +264,11 @@ impl Transport for SocketTransport {
             self.stream = Some(stream);
         }
         result
+    }
+
+    fn end_operation(&mut self) {
+        if !self.persistent {
+            self.stream = None;
+        }
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use wallet_core::attest::{verify, Expectations, MAX_EVIDENCE_LEN};
 use wallet_core::policy::audit::{PolicyEvent, PolicyLogEntry};
-use wallet_core::policy::ledger::SpendLedger;
+use wallet_core::policy::ledger::{Asset, SpendLedger};
 use wallet_core::policy::{Policy, TypedDataDomain};
 use wallet_core::sealed_data::{encrypt_with_data_key, seal_data, SealedDataBlob};
 use wallet_core::signer::Address;
@@ -66,6 +66,7 @@ fn record(scenario: Scenario) -> Vec<u8> {
         },
         &SEED,
     );
+    tpm.salt_sessions_to_unverified_srk();
     let outcome = run(&mut tpm, scenario);
     assert!(
         matches!(outcome, Outcome::Completed(_)),
@@ -76,6 +77,7 @@ fn record(scenario: Scenario) -> Vec<u8> {
     {
         let double = wallet_fuzz_support::ReplayTransportDouble::new(&frames);
         let mut replay = Tpm::with_seed(double, &SEED);
+        replay.salt_sessions_to_unverified_srk();
         assert_eq!(
             run(&mut replay, scenario),
             outcome,
@@ -152,13 +154,67 @@ fn policy_seeds() {
         "ledger-empty",
         &[&[1u8][..], &ledger.encode()].concat(),
     );
-    ledger.record(Some(14), U256::from_u64(10u64.pow(18)), 1_700_000_000);
-    ledger.record(None, U256::from_u64(7), 1_700_000_100);
+    ledger
+        .record(
+            Some(14),
+            Asset::Eth,
+            U256::from_u64(10u64.pow(18)),
+            1_700_000_000,
+        )
+        .expect("room");
+    ledger
+        .record(None, Asset::Eth, U256::from_u64(7), 1_700_000_100)
+        .expect("room");
     write(
         "policy_decode",
         "ledger-two",
         &[&[1u8][..], &ledger.encode()].concat(),
     );
+
+    // ledger_decode: flags (bit 0: fix the digest), length, file, script.
+    let ledger_seed = |file: &[u8], script: &[u8]| {
+        let mut input = vec![0u8];
+        input.extend_from_slice(&u16::try_from(file.len()).expect("short").to_be_bytes());
+        input.extend_from_slice(file);
+        input.extend_from_slice(script);
+        input
+    };
+    let script = [0, 0x45, 1, 0, 0x65, 1, 1, 0, 2, 2, 0, 3, 3, 0x9f, 0];
+    write("ledger_decode", "empty-script", &ledger_seed(&[], &script));
+    write(
+        "ledger_decode",
+        "two-committed",
+        &ledger_seed(&ledger.encode(), &script),
+    );
+    let mut reserved = ledger.clone();
+    reserved
+        .reserve(
+            Some(14),
+            Asset::Token(LEDGER_OWNER),
+            U256::from_u64(5),
+            1_700_000_200,
+        )
+        .expect("room");
+    reserved
+        .reserve(None, Asset::Eth, U256::MAX, 1_700_000_300)
+        .expect("room");
+    reserved.set_counter(42);
+    write(
+        "ledger_decode",
+        "reserved",
+        &ledger_seed(&reserved.encode(), &script),
+    );
+    let mut v1 = b"FLWSPND\0\0\x01".to_vec();
+    v1.extend_from_slice(&LEDGER_OWNER.0);
+    v1.extend_from_slice(&1u32.to_be_bytes());
+    v1.extend_from_slice(&1_700_000_000u64.to_be_bytes());
+    v1.extend_from_slice(&14u64.to_be_bytes());
+    v1.extend_from_slice(&U256::from_u64(9).0);
+    // A zero trailer, recomputed by the target (flag bit 0).
+    v1.extend_from_slice(&[0u8; 32]);
+    let mut v1_seed = ledger_seed(&v1, &script);
+    v1_seed[0] = 1;
+    write("ledger_decode", "version-1", &v1_seed);
 
     let entries = [
         PolicyLogEntry {
@@ -345,6 +401,7 @@ fn sealed_data_seeds() {
     let swtpm = Swtpm::start_temporary().expect("swtpm starts");
     let mut tpm =
         Tpm::new(transport::open(&swtpm.tcti()).expect("swtpm answers")).expect("entropy");
+    tpm.salt_sessions_to_unverified_srk();
     tpm.startup().expect("startup");
     let srk_name = wallet_core::seal::srk_name(&mut tpm).expect("SRK name");
     let data: [(&str, &[u8]); 4] = [

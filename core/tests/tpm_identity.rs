@@ -1,0 +1,350 @@
+//! The TPM's identity: EK certificates read from NV, verified against the
+//! roots a caller gives, and refusals of every TPM that cannot prove itself.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use wallet_core::backup::SealedKeyFile;
+use wallet_core::seal::SealError;
+use wallet_core::state::ACCOUNT_FILE;
+use wallet_core::tpm::{Transport, TransportError};
+use wallet_core::wallet::{AccountOptions, Wallet};
+use wallet_core::Error;
+
+#[path = "wallet_support/transports.rs"]
+mod transports;
+use transports::TempDir;
+
+use wallet_core::tpm::ek::{self, TpmIdentityError, TpmTrust};
+use wallet_core::tpm::simulator::Swtpm;
+use wallet_core::tpm::{transport, Tpm};
+use wallet_core::x509::ChainErrorKind;
+
+fn tpm_of(swtpm: &Swtpm) -> Tpm<transport::StdTransport> {
+    let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).unwrap()).unwrap();
+    tpm.startup().unwrap();
+    tpm
+}
+
+#[test]
+fn a_certified_simulator_proves_its_ek_against_its_ca() {
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let mut tpm = tpm_of(&swtpm);
+    let started = Instant::now();
+    let identity = ek::establish(&mut tpm, &swtpm.trust()).unwrap();
+    eprintln!("establish: {:?}", started.elapsed());
+    assert!(identity.verified);
+    let cert = identity.certificate.as_ref().unwrap();
+    assert_eq!(cert.root_subject, "CN=swtpm-localca-rootca");
+    assert_eq!(
+        cert.chain_der.len(),
+        2,
+        "intermediate from the roots file, then the root"
+    );
+    let started = Instant::now();
+    let again = tpm.create_ek(identity.kind).unwrap();
+    eprintln!("create_ek: {:?}", started.elapsed());
+    tpm.flush_context(again.handle).unwrap();
+    assert_eq!(again.name, identity.ek_name);
+}
+
+#[test]
+fn a_simulator_without_an_ek_certificate_is_refused_unless_allowed() {
+    let swtpm = Swtpm::start_temporary_without_ek_cert().unwrap();
+    let mut tpm = tpm_of(&swtpm);
+    let trust = Swtpm::start_temporary().unwrap().trust();
+    let err = ek::establish(&mut tpm, &trust).unwrap_err();
+    assert_eq!(err.kind, TpmIdentityError::NoEkCertificate);
+    assert!(err.to_string().contains("no EK certificate"), "{err}");
+    let identity = ek::establish(&mut tpm, &TpmTrust::allow_unverified_tpm()).unwrap();
+    assert!(!identity.verified);
+}
+
+#[test]
+fn a_tpm_whose_ek_chains_to_another_ca_is_refused() {
+    let other_ca = std::env::temp_dir().join(format!("flare-other-ca-{}", std::process::id()));
+    let other = Swtpm::start_temporary_with_ca(&other_ca).unwrap();
+    let ours = Swtpm::start_temporary().unwrap();
+    let mut tpm = tpm_of(&other);
+    let err = ek::establish(&mut tpm, &ours.trust()).unwrap_err();
+    assert_eq!(
+        err.kind,
+        TpmIdentityError::Chain(ChainErrorKind::BadSignature)
+    );
+    assert!(err.to_string().contains("swtpm-localca"), "{err}");
+    // Its own CA accepts it.
+    ek::establish(&mut tpm, &other.trust()).unwrap();
+    drop(tpm);
+    let _ = std::fs::remove_dir_all(&other_ca);
+}
+
+const CC_CREATE_PRIMARY: u32 = 0x131;
+const CC_CREATE: u32 = 0x153;
+const CC_IMPORT: u32 = 0x156;
+const CC_NV_READ: u32 = 0x14E;
+const RH_OWNER: u32 = 0x4000_0001;
+const RH_ENDORSEMENT: u32 = 0x4000_000B;
+
+/// What a [`HostileTransport`] substitutes once armed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Substitute {
+    /// Its own P-256 point in the SRK's CreatePrimary answer.
+    Srk,
+    /// Its own RSA modulus in the EK's CreatePrimary answer.
+    Ek,
+    /// Other bytes in the EK certificate's NV_Read answers.
+    NvCertificate,
+}
+
+#[derive(Default)]
+struct HostileControl {
+    armed: Mutex<Option<Substitute>>,
+    /// Command codes sent while armed.
+    seen: Mutex<Vec<u32>>,
+}
+
+impl HostileControl {
+    fn arm(&self, substitute: Substitute) {
+        *self.armed.lock().unwrap() = Some(substitute);
+    }
+    fn seen(&self) -> Vec<u32> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// A man in the middle between the wallet and a real swtpm: it forwards
+/// every frame, and once armed replaces the public key in the answers that
+/// name the SRK or the EK with its own (recomputing their Names, so the
+/// answers stay self-consistent), or the EK certificate's bytes.
+struct HostileTransport {
+    inner: transport::StdTransport,
+    control: Arc<HostileControl>,
+}
+
+impl HostileTransport {
+    fn new(swtpm: &Swtpm) -> (Self, Arc<HostileControl>) {
+        let control = Arc::new(HostileControl::default());
+        let inner = transport::open(&swtpm.tcti()).unwrap();
+        (
+            Self {
+                inner,
+                control: control.clone(),
+            },
+            control,
+        )
+    }
+}
+
+fn name_of(area: &[u8]) -> Vec<u8> {
+    let mut name = vec![0x00, 0x0b];
+    name.extend_from_slice(&Sha256::digest(area));
+    name
+}
+
+/// Replaces the last `own.len()` bytes of the CreatePrimary answer's public
+/// area (the `unique` key) with `own` and the Name with the new one.
+fn substitute_key(response: &mut [u8], n: usize, own: &[u8], coordinates: bool) {
+    let size = usize::from(u16::from_be_bytes([response[18], response[19]]));
+    let area = 20..20 + size;
+    let old_name = name_of(&response[area.clone()]);
+    let end = area.end;
+    if coordinates {
+        // TPMS_ECC_POINT: x (2 + 32), y (2 + 32).
+        response[end - 66..end - 34].copy_from_slice(&own[..32]);
+        response[end - 32..end].copy_from_slice(&own[32..]);
+    } else {
+        response[end - own.len()..end].copy_from_slice(own);
+    }
+    let new_name = name_of(&response[area]);
+    let at = (end..n - old_name.len())
+        .find(|&i| response[i..i + old_name.len()] == old_name[..])
+        .expect("the Name is in the answer");
+    response[at..at + new_name.len()].copy_from_slice(&new_name);
+}
+
+impl Transport for HostileTransport {
+    fn transact(&mut self, command: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+        let code = u32::from_be_bytes(command[6..10].try_into().unwrap());
+        let armed = *self.control.armed.lock().unwrap();
+        if armed.is_some() {
+            self.control.seen.lock().unwrap().push(code);
+        }
+        let n = self.inner.transact(command, response)?;
+        let ok = response[6..10] == [0, 0, 0, 0];
+        let hierarchy = command
+            .get(10..14)
+            .map(|h| u32::from_be_bytes(h.try_into().unwrap()));
+        match armed {
+            Some(Substitute::Srk)
+                if ok && code == CC_CREATE_PRIMARY && hierarchy == Some(RH_OWNER) =>
+            {
+                // Its own key: a point whose private scalar it knows.
+                let own = p256::SecretKey::from_slice(&[0x42; 32])
+                    .unwrap()
+                    .public_key();
+                use p256::elliptic_curve::sec1::ToEncodedPoint;
+                let point = own.to_encoded_point(false);
+                substitute_key(response, n, &point.as_bytes()[1..], true);
+            }
+            Some(Substitute::Ek)
+                if ok && code == CC_CREATE_PRIMARY && hierarchy == Some(RH_ENDORSEMENT) =>
+            {
+                let mut own = [0x5a; 256];
+                own[0] = 0xc3;
+                substitute_key(response, n, &own, false);
+            }
+            Some(Substitute::NvCertificate) if ok && code == CC_NV_READ && n > 40 => {
+                response[n - 20] ^= 0x01;
+            }
+            _ => {}
+        }
+        Ok(n)
+    }
+}
+
+/// A wallet whose every SRK answer, from the first command on, is the
+/// hostile transport's own key (so the SRK Name it records is the fake one).
+fn hostile_wallet(swtpm: &Swtpm, state: &std::path::Path) -> (Wallet, Arc<HostileControl>) {
+    let (hostile, control) = HostileTransport::new(swtpm);
+    control.arm(Substitute::Srk);
+    let wallet =
+        Wallet::with_transport_and_trust(Box::new(hostile), state, &swtpm.trust()).unwrap();
+    (wallet, control)
+}
+
+fn assert_no_secret_sent(control: &HostileControl) {
+    let seen = control.seen();
+    assert!(!seen.is_empty(), "the hostile transport saw the operation");
+    assert!(
+        !seen.contains(&CC_CREATE) && !seen.contains(&CC_IMPORT),
+        "a secret-bearing command reached the hostile transport: {seen:x?}"
+    );
+}
+
+#[test]
+fn a_substituted_srk_at_create_account_is_caught_before_the_key_is_sent() {
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let dir = TempDir::new("hostile-create");
+    // (A substitution after the wallet opened is caught earlier still: the
+    // SRK Name differs from the one recorded at open.)
+    let (mut wallet, control) = hostile_wallet(&swtpm, &dir.state("s"));
+    let err = wallet
+        .create_account(AccountOptions::default())
+        .unwrap_err();
+    assert_eq!(err, Error::Seal(SealError::SrkNotResident));
+    assert!(err.to_string().contains("nothing secret was sent"), "{err}");
+    assert_no_secret_sent(&control);
+    assert!(!dir.state("s").join(ACCOUNT_FILE).exists());
+}
+
+#[test]
+fn a_substituted_srk_at_import_is_caught_before_the_key_is_sent() {
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let dir = TempDir::new("hostile-import");
+    let (mut wallet, control) = hostile_wallet(&swtpm, &dir.state("s"));
+    let err = wallet
+        .import_key(&[0x11; 32], AccountOptions::default())
+        .unwrap_err();
+    assert_eq!(err, Error::Seal(SealError::SrkNotResident));
+    assert_no_secret_sent(&control);
+}
+
+#[test]
+fn a_substituted_srk_at_encrypt_data_is_caught_before_the_data_key_is_sent() {
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let (hostile, control) = HostileTransport::new(&swtpm);
+    let mut tpm = Tpm::new(hostile).unwrap();
+    tpm.startup().unwrap();
+    ek::establish(&mut tpm, &swtpm.trust()).unwrap();
+    control.arm(Substitute::Srk);
+    let srk_name = wallet_core::seal::srk_name(&mut tpm).unwrap();
+    let err = wallet_core::sealed_data::seal_data(
+        &mut tpm,
+        &srk_name,
+        b"secret data",
+        wallet_core::tpm::ParameterEncryption::Aes128Cfb,
+    )
+    .unwrap_err();
+    assert_eq!(err, Error::Seal(SealError::SrkNotResident));
+    assert_no_secret_sent(&control);
+}
+
+#[test]
+fn a_substituted_ek_or_ek_certificate_is_refused_at_open() {
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let dir = TempDir::new("hostile-ek");
+    for (substitute, expected) in [
+        (Substitute::Ek, TpmIdentityError::EkKeyMismatch),
+        (
+            Substitute::NvCertificate,
+            TpmIdentityError::Chain(ChainErrorKind::BadSignature),
+        ),
+    ] {
+        let (hostile, control) = HostileTransport::new(&swtpm);
+        control.arm(substitute);
+        let err =
+            Wallet::with_transport_and_trust(Box::new(hostile), &dir.state("s"), &swtpm.trust())
+                .unwrap_err();
+        assert_eq!(err, Error::TpmIdentity(expected), "{substitute:?}");
+        assert_no_secret_sent(&control);
+    }
+}
+
+#[test]
+fn a_wallet_refuses_a_tpm_without_ek_certificate_unless_allowed_and_records_it() {
+    let swtpm = Swtpm::start_temporary_without_ek_cert().unwrap();
+    let certified = Swtpm::start_temporary().unwrap();
+    let dir = TempDir::new("unverified");
+    let state = dir.state("s");
+    let err = Wallet::open_with_trust(&swtpm.tcti(), &state, &certified.trust()).unwrap_err();
+    assert_eq!(err, Error::TpmIdentity(TpmIdentityError::NoEkCertificate));
+    assert!(err.to_string().contains("allow-unverified"), "{err}");
+
+    let mut wallet =
+        Wallet::open_with_trust(&swtpm.tcti(), &state, &TpmTrust::allow_unverified_tpm()).unwrap();
+    assert!(!wallet.tpm_identity().1, "reported as unverified");
+    wallet.create_account(AccountOptions::default()).unwrap();
+    drop(wallet);
+    let bytes = std::fs::read(state.join(ACCOUNT_FILE)).unwrap();
+    let view = SealedKeyFile::parse(&bytes).unwrap();
+    assert_eq!(view.version(), 3);
+    assert!(
+        !view.tpm_identity().unwrap().verified,
+        "recorded as unverified"
+    );
+}
+
+#[test]
+fn a_verified_account_is_bound_to_its_ek_and_refused_on_another_tpm() {
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let dir = TempDir::new("bound");
+    let state = dir.state("s");
+    let mut wallet = Wallet::open_with_trust(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
+    let (ek_name, verified) = wallet.tpm_identity();
+    assert!(verified);
+    let address = wallet.create_account(AccountOptions::default()).unwrap();
+    drop(wallet);
+    let bytes = std::fs::read(state.join(ACCOUNT_FILE)).unwrap();
+    let view = SealedKeyFile::parse(&bytes).unwrap();
+    let section = view.tpm_identity().unwrap();
+    assert_eq!(section.ek_name, ek_name.as_bytes());
+    assert!(section.verified);
+
+    // The same TPM loads it.
+    let mut wallet = Wallet::open_with_trust(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
+    assert_eq!(wallet.load_account().unwrap(), address);
+    drop(wallet);
+
+    // A TPM with another EK (same CA, so verified) refuses it, saying why.
+    let other = Swtpm::start_temporary_with_new_ek().unwrap();
+    let mut wallet = Wallet::open_with_trust(&other.tcti(), &state, &other.trust()).unwrap();
+    let err = wallet.load_account().unwrap_err();
+    assert_eq!(err, Error::TpmIdentity(TpmIdentityError::EkChanged));
+    assert!(
+        err.to_string()
+            .contains("differs from the one this account is bound to"),
+        "{err}"
+    );
+}
