@@ -399,7 +399,7 @@ fn forged_evidence_from_a_software_ak_is_refused() {
 fn the_wallets_evidence_verifies_against_its_enrollment_and_not_another_tpms() {
     let tpm_a = swtpm();
     let enrolled_a = enroll(&tpm_a);
-    let tpm_b = swtpm();
+    let tpm_b = wallet_core::tpm::simulator::Swtpm::start_temporary_with_new_ek().unwrap();
     let enrolled_b = enroll(&tpm_b);
     let dir = TempDir::new("enrolled-wallet");
     let mut wallet = open_wallet(&tpm_a, &dir.state("s"));

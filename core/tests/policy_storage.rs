@@ -124,11 +124,11 @@ fn each_malformed_policy_section_has_its_error() {
         })
     );
     let mut bad = good.clone();
-    bad[FLAGS_OFFSET + 1] = 0x0a;
+    bad[FLAGS_OFFSET + 1] = 0x22;
     reseal(&mut bad);
     assert_eq!(
         SealedKeyFile::parse(&bad),
-        Err(BackupError::UnknownFlags(0x000a))
+        Err(BackupError::UnknownFlags(0x0022))
     );
     // The encoder refuses what the parser would.
     let empty = BoundPolicy {

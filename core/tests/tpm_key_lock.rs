@@ -456,9 +456,10 @@ fn command_counts_of_a_pin_unseal_and_a_counter_increment() {
         ENC,
     )
     .expect("unseal");
-    // CreatePrimary, StartAuthSession, Load, PolicyAuthValue, Unseal (ends
-    // its session), FlushContext of the object and of the SRK.
-    assert_eq!(tpm.commands_sent() - before, 7);
+    // CreatePrimary (SRK), CreatePrimary of the EK the session is salted
+    // to, StartAuthSession, FlushContext of the EK, Load, PolicyAuthValue,
+    // Unseal (ends its session), FlushContext of the object and of the SRK.
+    assert_eq!(tpm.commands_sent() - before, 9);
 
     let srk_name = seal::srk_name(&mut tpm).expect("srk");
     let auth = CounterAuth::derive(&SecretKey::from_bytes(&SECRET).expect("key"));
