@@ -59,14 +59,14 @@
  * Attestation evidence from `wallet_attest` is never longer than this
  * many bytes (every variable field of the encoding at its bound).
  */
-#define WALLET_EVIDENCE_MAX_LEN 2076
+#define WALLET_EVIDENCE_MAX_LEN 2077
 
 /**
  * A buffer of this many bytes always holds the text `wallet_backup`
  * writes, terminating NUL included: base64 of the longest sealed-key file
  * (every field at its bound, the largest signing policy included).
  */
-#define WALLET_BACKUP_MAX_LEN 13337
+#define WALLET_BACKUP_MAX_LEN 13537
 
 /**
  * A canonical policy encoding (`wallet_policy_from_json`,

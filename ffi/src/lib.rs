@@ -49,12 +49,12 @@ pub const WALLET_SIGNED_TX_MAX_OVERHEAD: usize = 73;
 
 /// Attestation evidence from `wallet_attest` is never longer than this
 /// many bytes (every variable field of the encoding at its bound).
-pub const WALLET_EVIDENCE_MAX_LEN: usize = 2076;
+pub const WALLET_EVIDENCE_MAX_LEN: usize = 2077;
 
 /// A buffer of this many bytes always holds the text `wallet_backup`
 /// writes, terminating NUL included: base64 of the longest sealed-key file
 /// (every field at its bound, the largest signing policy included).
-pub const WALLET_BACKUP_MAX_LEN: usize = 13337;
+pub const WALLET_BACKUP_MAX_LEN: usize = 13537;
 
 /// A canonical policy encoding (`wallet_policy_from_json`,
 /// `wallet_account_policy`) is never longer than this many bytes (every list
