@@ -66,7 +66,7 @@
  * writes, terminating NUL included: base64 of the longest sealed-key file
  * (every field at its bound, the largest signing policy included).
  */
-#define WALLET_BACKUP_MAX_LEN 13337
+#define WALLET_BACKUP_MAX_LEN 13537
 
 /**
  * A canonical policy encoding (`wallet_policy_from_json`,
@@ -126,6 +126,22 @@
  * `wallet_evidence_facts.tpm_verified`).
  */
 #define WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM 1
+
+/**
+ * Key-lock bit: a PIN (`TPM2_PolicyAuthValue`; wrong PINs count towards the
+ * TPM's dictionary-attack lockout).
+ */
+#define WALLET_KEY_LOCK_PIN 1
+
+/**
+ * Key-lock bit: the PCRs of `pcr_bitmap`.
+ */
+#define WALLET_KEY_LOCK_PCR 2
+
+/**
+ * Key-lock bit: unseal once per boot (PCR 14 is extended after the unseal).
+ */
+#define WALLET_KEY_LOCK_BOOT_ONCE 4
 
 /**
  * The result of every fallible `wallet_*` function: `WALLET_OK` (0) or an
@@ -462,6 +478,25 @@ enum wallet_result
    */
   WALLET_SEAL_NO_VALID_SCALAR = 604,
   /**
+   * The key is PIN-locked and no PIN was set (`wallet_set_pin`). Nothing
+   * was sent to the TPM.
+   */
+  WALLET_SEAL_PIN_REQUIRED = 605,
+  /**
+   * The TPM refused the PIN; the failure counts towards its
+   * dictionary-attack lockout.
+   */
+  WALLET_SEAL_WRONG_PIN = 606,
+  /**
+   * The TPM is in dictionary-attack lockout: too many wrong PINs.
+   */
+  WALLET_SEAL_LOCKED_OUT = 607,
+  /**
+   * The boot-once key was already unsealed once in this boot; it unseals
+   * again only after a reboot.
+   */
+  WALLET_SEAL_BOOT_ONCE_SPENT = 608,
+  /**
    * Not a sealed-key file (bad magic).
    */
   WALLET_BACKUP_BAD_MAGIC = 620,
@@ -572,6 +607,11 @@ enum wallet_result
    * `n = 2^17, r = 8` or pbkdf2 `c = 600000`.
    */
   WALLET_EXPORT_WEAK_KDF = 668,
+  /**
+   * The account file is older than the account's anti-rollback TPM
+   * counter: an older copy was put back. Nothing was signed.
+   */
+  WALLET_ACCOUNT_ROLLED_BACK = 669,
   /**
    * A sealed-key, state or wallet error this build has no specific code for.
    */
@@ -2575,6 +2615,41 @@ wallet_result wallet_address_checksum(const uint8_t *address,
                                       char *out,
                                       size_t out_cap,
                                       size_t *out_len);
+
+/**
+ * As `wallet_create_account`, with a key lock: `key_lock` is a sum of
+ * `WALLET_KEY_LOCK_PIN`, `WALLET_KEY_LOCK_PCR` (with `pcr_bitmap`) and
+ * `WALLET_KEY_LOCK_BOOT_ONCE`; 0 means unlocked: any local process with TPM
+ * access and the account file can unseal the key. `pin` (`pin_len` bytes)
+ * is the PIN of a `WALLET_KEY_LOCK_PIN` lock, NULL otherwise; the wallet
+ * keeps it for later unseals.
+ *
+ * Errors: as `wallet_create_account`, and `WALLET_INVALID_PARAMETER` for
+ * unknown bits, a PIN without the PIN bit or the reverse, or the PCR bit
+ * without PCRs.
+ *
+ * # Safety
+ * As `wallet_create_account`; `pin` readable for `pin_len` bytes or NULL.
+ */
+wallet_result wallet_create_account_locked(const wallet *handle,
+                                           uint32_t pcr_bitmap,
+                                           uint32_t key_lock,
+                                           const uint8_t *pin,
+                                           size_t pin_len,
+                                           uint8_t *out,
+                                           size_t out_cap,
+                                           size_t *out_len);
+
+/**
+ * Sets the PIN presented to a PIN-locked key by `wallet_load_account`,
+ * `wallet_restore` and every later unseal; NULL clears it.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` for an empty PIN.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `pin` readable for `pin_len` bytes or NULL.
+ */
+wallet_result wallet_set_pin(const wallet *handle, const uint8_t *pin, size_t pin_len);
 
 /**
  * Opens the TPM named by `tcti` and the state directory `state_dir`

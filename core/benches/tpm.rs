@@ -11,11 +11,15 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use wallet_core::attest::{verify, Expectations};
+use wallet_core::counter::{self, CounterAuth};
 use wallet_core::credential::make_credential;
 use wallet_core::enrollment::ActivationChallenge;
 use wallet_core::policy::Policy;
+use wallet_core::seal::{self, KeyLock, PinAuth};
+use wallet_core::signer::SecretKey;
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::SocketTransport;
+use wallet_core::tpm::Tpm;
 use wallet_core::tx::U256;
 use wallet_core::wallet::{AccountOptions, KeyMode, Wallet};
 
@@ -105,6 +109,54 @@ fn tpm_benches(c: &mut Criterion) {
         });
     });
 
+    // The same strict signature with a PIN-locked key: the unseal adds
+    // PolicyAuthValue to its policy session. Run side by side with the above.
+    drop(wallet);
+    let mut pinned = bench.open();
+    pinned
+        .create_account(AccountOptions {
+            key_lock: KeyLock::PIN,
+            pin: Some(PinAuth::from_pin(b"1234").expect("pin")),
+            ..AccountOptions::default()
+        })
+        .expect("create with a PIN");
+    report_commands(&mut pinned, "strict signature, PIN-locked", |w| {
+        w.sign_transaction(&payload, &mut [0u8; 512]).expect("sign");
+    });
+    c.bench_function("tpm/sign_transaction/strict_pin", |b| {
+        b.iter(|| {
+            pinned
+                .sign_transaction(black_box(&payload), &mut out)
+                .expect("sign")
+        });
+    });
+    drop(pinned);
+
+    // One anti-rollback counter increment (StartAuthSession, NV_Increment):
+    // what a counter commit per signature would add.
+    {
+        let transport = wallet_core::tpm::transport::open(&bench.swtpm.tcti()).expect("tcti");
+        let mut tpm = Tpm::new(transport).expect("entropy");
+        wallet_core::tpm::ek::establish(&mut tpm, &bench.swtpm.trust()).expect("EK");
+        let srk_name = seal::srk_name(&mut tpm).expect("srk");
+        let key = SecretKey::from_bytes(&[0x42; 32]).expect("key");
+        let auth = CounterAuth::derive(&key);
+        let (index, _) = counter::define(&mut tpm, &srk_name, &[0x42; 20], &auth).expect("define");
+        let before = tpm.commands_sent();
+        counter::increment(&mut tpm, index, &auth).expect("increment");
+        eprintln!(
+            "TPM commands per counter increment: {}",
+            tpm.commands_sent() - before
+        );
+        c.bench_function("tpm/nv_counter/increment", |b| {
+            b.iter(|| counter::increment(&mut tpm, index, &auth).expect("increment"));
+        });
+    }
+
+    let mut wallet = bench.open();
+    wallet
+        .create_account(AccountOptions::default())
+        .expect("create");
     wallet.set_key_mode(KeyMode::Cached);
     report_commands(&mut wallet, "cached signature", |w| {
         w.sign_transaction(&payload, &mut [0u8; 512]).expect("sign");

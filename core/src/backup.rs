@@ -40,6 +40,13 @@
 //! | ... | 2 | `e`: length of the EK Name, `1..=`[`MAX_SRK_NAME_LEN`] |
 //! | ... | `e` | the Name of the TPM endorsement key the account is bound to |
 //! | ... | 1 | `1`: the EK was verified through its certificate chain; `0`: an unverified TPM, allowed explicitly |
+//! | ... | | only when bit 4 of flags is set (version 3): the key-lock section |
+//! | ... | 1 | key-lock mode: bit 0 PIN, bit 1 PCRs (then bit 0 of flags is set too), bit 2 boot-once; other bits 0, at least one set |
+//! | ... | 1 | the boot-once PCR: 8..=15 with mode bit 2, else 0 |
+//! | ... | 4 | the anti-rollback NV counter index (0: none) |
+//! | ... | 8 | the counter value the file was written at |
+//! | ... | 2 | `d`: policy digest length, `1..=`[`MAX_POLICY_DIGEST_LEN`] |
+//! | ... | `d` | the sealed object's authPolicy (the combined lock policy) |
 //! | end - 32 | 32 | SHA-256 of every byte before this field ([`INTEGRITY_LEN`]) |
 //!
 //! Each length prefix of the public and private blobs is also the TPM2B size
@@ -68,6 +75,16 @@ use subtle::ConstantTimeEq;
 pub const MAGIC: [u8; 8] = *b"FLWSEAL\0";
 /// The version of a file with owners.
 pub const VERSION: u16 = 2;
+/// Flag bit (version 3): the key-lock section follows the owner section.
+pub const FLAG_KEY_LOCK: u16 = 0x0010;
+/// Key-lock mode bit: a PIN.
+pub const KEY_LOCK_PIN: u8 = 0x01;
+/// Key-lock mode bit: PCRs (the selection is in the PCR policy, flag bit 0).
+pub const KEY_LOCK_PCRS: u8 = 0x02;
+/// Key-lock mode bit: unseal once per boot.
+pub const KEY_LOCK_BOOT_ONCE: u8 = 0x04;
+/// Length of the key-lock section's fixed part (mode, PCR, NV index, counter).
+pub const KEY_LOCK_FIXED_LEN: usize = 1 + 1 + 4 + 8;
 /// The version of a file without owners (read and written).
 pub const VERSION_1: u16 = 1;
 /// Flag bit: the object is sealed to a PCR policy, stored after the blobs.
@@ -79,11 +96,14 @@ pub const FLAG_OWNERS: u16 = 0x0004;
 /// Flag bit (version 3): the TPM identity section (EK Name and verified
 /// marker) follows the owner section.
 pub const FLAG_TPM_IDENTITY: u16 = 0x0008;
-/// The version of a file with a TPM identity section.
+/// The version of a file with a TPM identity section (flag bit 3) or a
+/// key-lock section (flag bit 4).
 pub const VERSION_3: u16 = 3;
 /// Every flag bit version 3 defines.
 pub const KNOWN_FLAGS: u16 =
-    FLAG_PCR_POLICY | FLAG_SIGNING_POLICY | FLAG_OWNERS | FLAG_TPM_IDENTITY;
+    FLAG_PCR_POLICY | FLAG_SIGNING_POLICY | FLAG_OWNERS | FLAG_TPM_IDENTITY | FLAG_KEY_LOCK;
+/// Every flag bit version 3 defines (the same as [`KNOWN_FLAGS`]).
+pub const KNOWN_FLAGS_V3: u16 = KNOWN_FLAGS;
 /// Every flag bit version 2 defines.
 pub const KNOWN_FLAGS_V2: u16 = FLAG_PCR_POLICY | FLAG_SIGNING_POLICY | FLAG_OWNERS;
 /// Every flag bit version 1 defines.
@@ -152,6 +172,9 @@ pub const MAX_FILE_LEN: usize = SRK_NAME_OFFSET
     + LENGTH_PREFIX_LEN
     + MAX_SRK_NAME_LEN
     + 1
+    + KEY_LOCK_FIXED_LEN
+    + LENGTH_PREFIX_LEN
+    + MAX_POLICY_DIGEST_LEN
     + INTEGRITY_LEN;
 
 /// What is wrong with a sealed-key file, or why one cannot be encoded.
@@ -178,6 +201,9 @@ pub enum BackupError {
     IntegrityMismatch,
     /// The caller's output buffer is shorter than the encoding.
     BufferTooSmall,
+    /// The key-lock section's mode or boot-once PCR is out of range, or its
+    /// PCR bit disagrees with the PCR policy's presence.
+    InvalidKeyLock,
     /// The flags do not fit the version: owners in a version 1 file, a
     /// version 2 file without owners, or owners without a signing policy.
     FlagsDoNotFitVersion {
@@ -210,6 +236,8 @@ pub enum Field {
     Owners,
     /// The TPM identity section (EK Name, verified marker).
     TpmIdentity,
+    /// The key-lock section.
+    KeyLock,
     /// The trailing SHA-256.
     Integrity,
 }
@@ -226,6 +254,7 @@ impl Field {
             Field::SigningPolicy => "signing policy",
             Field::Owners => "owner section",
             Field::TpmIdentity => "TPM identity section",
+            Field::KeyLock => "key-lock section",
             Field::Integrity => "integrity check",
         }
     }
@@ -269,9 +298,12 @@ impl fmt::Display for BackupError {
             BackupError::BufferTooSmall => {
                 f.write_str("output buffer too small for the sealed-key file")
             }
+            BackupError::InvalidKeyLock => f.write_str(
+                "sealed-key file: the key-lock section's mode or boot-once PCR is invalid",
+            ),
             BackupError::FlagsDoNotFitVersion { version, flags } => write!(
                 f,
-                "sealed-key file version {version} cannot have flags {flags:#06x} (owners need version 2 or 3 and a signing policy; a TPM identity section needs version 3 and a signing policy)"
+                "sealed-key file version {version} cannot have flags {flags:#06x} (owners need version 2 or 3 and a signing policy; a TPM identity section needs version 3 and a signing policy; a key-lock section needs version 3)"
             ),
         }
     }
@@ -286,6 +318,56 @@ pub struct PcrPolicy<'a> {
     pub select: &'a [u8],
     /// The policy digest the object was sealed with.
     pub policy_digest: &'a [u8],
+}
+
+/// The key-lock section (version 3, flag bit 4): what an unsealer must
+/// present, and the anti-rollback counter the file was written at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyLockSection<'a> {
+    /// Mode bits: [`KEY_LOCK_PIN`], [`KEY_LOCK_PCRS`], [`KEY_LOCK_BOOT_ONCE`].
+    pub mode: u8,
+    /// The boot-once PCR (8..=15) with [`KEY_LOCK_BOOT_ONCE`], else 0.
+    pub boot_once_pcr: u8,
+    /// The anti-rollback NV counter index, 0 for none.
+    pub nv_counter_index: u32,
+    /// The counter value the file was written at.
+    pub counter: u64,
+    /// The sealed object's authPolicy.
+    pub policy_digest: &'a [u8],
+}
+
+impl KeyLockSection<'_> {
+    /// The section's bytes as the file and the binding tag carry them.
+    ///
+    /// # Errors
+    /// As the encoder: a mode or PCR out of range, an empty or over-long digest.
+    pub fn to_bytes(&self, out: &mut [u8]) -> Result<usize, BackupError> {
+        self.check()?;
+        let mut w = Writer { out, pos: 0 };
+        w.put(&[self.mode, self.boot_once_pcr])?;
+        w.put(&self.nv_counter_index.to_be_bytes())?;
+        w.put(&self.counter.to_be_bytes())?;
+        w.sized(self.policy_digest)?;
+        Ok(w.pos)
+    }
+
+    fn check(&self) -> Result<(), BackupError> {
+        let known = KEY_LOCK_PIN | KEY_LOCK_PCRS | KEY_LOCK_BOOT_ONCE;
+        let boot_once = self.mode & KEY_LOCK_BOOT_ONCE != 0;
+        let pcr_fits = if boot_once {
+            (8..=15).contains(&self.boot_once_pcr)
+        } else {
+            self.boot_once_pcr == 0
+        };
+        if self.mode == 0 || self.mode & !known != 0 || !pcr_fits {
+            return Err(BackupError::InvalidKeyLock);
+        }
+        check_len(
+            self.policy_digest.len(),
+            MAX_POLICY_DIGEST_LEN,
+            Field::KeyLock,
+        )
+    }
 }
 
 /// A signing policy as the file carries it: its canonical encoding (not
@@ -344,9 +426,16 @@ pub struct SealedKeyFileView<'a> {
     bound_policy: Option<BoundPolicy<'a>>,
     owner_section: Option<OwnerSection<'a>>,
     tpm_identity: Option<TpmIdentitySection<'a>>,
+    key_lock: Option<KeyLockSection<'a>>,
 }
 
 impl<'a> SealedKeyFileView<'a> {
+    /// The key-lock section (version 3), `None` for a file without one.
+    #[must_use]
+    pub fn key_lock(&self) -> Option<KeyLockSection<'a>> {
+        self.key_lock
+    }
+
     /// The format version the file was written with.
     #[must_use]
     pub fn version(&self) -> u16 {
@@ -499,7 +588,7 @@ impl<'a> SealedKeyFile<'a> {
             return Err(BackupError::UnsupportedVersion(version));
         }
         let flags = r.u16(Field::Header)?;
-        if flags & !KNOWN_FLAGS != 0 {
+        if flags & !KNOWN_FLAGS_V3 != 0 {
             return Err(BackupError::UnknownFlags(flags));
         }
         check_flags(version, flags)?;
@@ -571,6 +660,28 @@ impl<'a> SealedKeyFile<'a> {
         } else {
             None
         };
+        let key_lock = if flags & FLAG_KEY_LOCK != 0 {
+            let fixed = r.take(KEY_LOCK_FIXED_LEN, Field::KeyLock)?;
+            let mut index = [0u8; 4];
+            let mut counter = [0u8; 8];
+            index.copy_from_slice(fixed.get(2..6).unwrap_or(&[0; 4]));
+            counter.copy_from_slice(fixed.get(6..14).unwrap_or(&[0; 8]));
+            let (_, policy_digest) = r.sized(MAX_POLICY_DIGEST_LEN, Field::KeyLock)?;
+            let section = KeyLockSection {
+                mode: fixed.first().copied().unwrap_or(0),
+                boot_once_pcr: fixed.get(1).copied().unwrap_or(0),
+                nv_counter_index: u32::from_be_bytes(index),
+                counter: u64::from_be_bytes(counter),
+                policy_digest,
+            };
+            section.check()?;
+            if (section.mode & KEY_LOCK_PCRS != 0) != (flags & FLAG_PCR_POLICY != 0) {
+                return Err(BackupError::InvalidKeyLock);
+            }
+            Some(section)
+        } else {
+            None
+        };
         let covered = r.pos;
         let integrity = r.take(INTEGRITY_LEN, Field::Integrity)?;
         if r.pos != bytes.len() {
@@ -597,6 +708,7 @@ impl<'a> SealedKeyFile<'a> {
             bound_policy,
             owner_section,
             tpm_identity,
+            key_lock,
         })
     }
 
@@ -645,6 +757,22 @@ impl<'a> SealedKeyFile<'a> {
         bound_policy: Option<BoundPolicy<'_>>,
         owners: Option<OwnerSection<'_>>,
         identity: Option<TpmIdentitySection<'_>>,
+    ) -> Result<usize, BackupError> {
+        self.encoded_len_with_all(bound_policy, owners, identity, None)
+    }
+
+    /// The number of bytes [`encode_with_all`](Self::encode_with_all) writes.
+    ///
+    /// # Errors
+    /// As [`encoded_len_with_sections`](Self::encoded_len_with_sections), and
+    /// [`BackupError::InvalidKeyLock`] for a key-lock section out of range or
+    /// whose PCR bit disagrees with the PCR policy.
+    pub fn encoded_len_with_all(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
+        identity: Option<TpmIdentitySection<'_>>,
+        key_lock: Option<KeyLockSection<'_>>,
     ) -> Result<usize, BackupError> {
         check_len(self.srk_name.len(), MAX_SRK_NAME_LEN, Field::SrkName)?;
         check_len(self.public.len(), MAX_PUBLIC_LEN, Field::Public)?;
@@ -698,6 +826,13 @@ impl<'a> SealedKeyFile<'a> {
             check_len(identity.ek_name.len(), MAX_SRK_NAME_LEN, Field::TpmIdentity)?;
             len += LENGTH_PREFIX_LEN + identity.ek_name.len() + 1;
         }
+        if let Some(section) = &key_lock {
+            section.check()?;
+            if (section.mode & KEY_LOCK_PCRS != 0) != self.pcr_policy.is_some() {
+                return Err(BackupError::InvalidKeyLock);
+            }
+            len += KEY_LOCK_FIXED_LEN + LENGTH_PREFIX_LEN + section.policy_digest.len();
+        }
         Ok(len)
     }
 
@@ -738,7 +873,7 @@ impl<'a> SealedKeyFile<'a> {
         owners: Option<OwnerSection<'_>>,
         out: &mut [u8],
     ) -> Result<usize, BackupError> {
-        self.encode_with_sections(bound_policy, owners, None, out)
+        self.encode_with_all(bound_policy, owners, None, None, out)
     }
 
     /// As [`encode_with_owners`](Self::encode_with_owners), carrying the TPM
@@ -754,11 +889,44 @@ impl<'a> SealedKeyFile<'a> {
         identity: Option<TpmIdentitySection<'_>>,
         out: &mut [u8],
     ) -> Result<usize, BackupError> {
-        let len = self.encoded_len_with_sections(bound_policy, owners, identity)?;
+        self.encode_with_all(bound_policy, owners, identity, None, out)
+    }
+
+    /// As [`encode_with_owners`](Self::encode_with_owners), carrying the
+    /// key-lock section (version 3, flag bit 4) when `key_lock` is given.
+    ///
+    /// # Errors
+    /// As [`encode_with_all`](Self::encode_with_all).
+    pub fn encode_with_key_lock(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
+        key_lock: Option<KeyLockSection<'_>>,
+        out: &mut [u8],
+    ) -> Result<usize, BackupError> {
+        self.encode_with_all(bound_policy, owners, None, key_lock, out)
+    }
+
+    /// Encodes the file with every optional section: the TPM identity
+    /// section (flag bit 3) and then the key-lock section (flag bit 4);
+    /// version 3 when either is given.
+    ///
+    /// # Errors
+    /// As [`encode_with_owners`](Self::encode_with_owners) and
+    /// [`encoded_len_with_all`](Self::encoded_len_with_all).
+    pub fn encode_with_all(
+        &self,
+        bound_policy: Option<BoundPolicy<'_>>,
+        owners: Option<OwnerSection<'_>>,
+        identity: Option<TpmIdentitySection<'_>>,
+        key_lock: Option<KeyLockSection<'_>>,
+        out: &mut [u8],
+    ) -> Result<usize, BackupError> {
+        let len = self.encoded_len_with_all(bound_policy, owners, identity, key_lock)?;
         let out = out.get_mut(..len).ok_or(BackupError::BufferTooSmall)?;
         let mut w = Writer { out, pos: 0 };
         w.put(&MAGIC)?;
-        let version = if identity.is_some() {
+        let version = if identity.is_some() || key_lock.is_some() {
             VERSION_3
         } else if owners.is_some() {
             VERSION
@@ -778,6 +946,9 @@ impl<'a> SealedKeyFile<'a> {
         }
         if identity.is_some() {
             flags |= FLAG_TPM_IDENTITY;
+        }
+        if key_lock.is_some() {
+            flags |= FLAG_KEY_LOCK;
         }
         w.put(&flags.to_be_bytes())?;
         w.put(&self.address)?;
@@ -804,6 +975,11 @@ impl<'a> SealedKeyFile<'a> {
             w.sized(identity.ek_name)?;
             w.put(&[u8::from(identity.verified)])?;
         }
+        if let Some(section) = &key_lock {
+            let mut bytes = [0u8; KEY_LOCK_FIXED_LEN + LENGTH_PREFIX_LEN + MAX_POLICY_DIGEST_LEN];
+            let section_len = section.to_bytes(&mut bytes)?;
+            w.put(bytes.get(..section_len).unwrap_or(&[]))?;
+        }
         let covered = w.pos;
         let body = w.out.get(..covered).ok_or(BackupError::BufferTooSmall)?;
         let digest = Sha256::digest(body);
@@ -812,19 +988,26 @@ impl<'a> SealedKeyFile<'a> {
     }
 }
 
-/// Owners exist only in version 2, always with a signing policy, and a
-/// version 2 file always has them.
+/// Owners exist only in versions 2 and 3, always with a signing policy, and a
+/// version 2 file always has them. The TPM identity section (with a signing
+/// policy) and the key-lock section exist only in version 3, which always has
+/// at least one of them.
 fn check_flags(version: u16, flags: u16) -> Result<(), BackupError> {
     let has_owners = flags & FLAG_OWNERS != 0;
     let has_policy = flags & FLAG_SIGNING_POLICY != 0;
+    let has_identity = flags & FLAG_TPM_IDENTITY != 0;
+    let has_key_lock = flags & FLAG_KEY_LOCK != 0;
     let fits = if version == VERSION_1 {
         flags & !KNOWN_FLAGS_V1 == 0
     } else if version == VERSION {
         flags & !KNOWN_FLAGS_V2 == 0 && has_owners && has_policy
     } else {
-        // Version 3: the TPM identity section, covered by the binding tag
-        // (so a signing policy); owners optional, and only with the policy.
-        flags & FLAG_TPM_IDENTITY != 0 && has_policy
+        // Version 3: a TPM identity section (covered by the binding tag, so
+        // with a signing policy) or a key-lock section, or both; owners only
+        // with the signing policy.
+        (has_identity || has_key_lock)
+            && (!has_identity || has_policy)
+            && (!has_owners || has_policy)
     };
     if fits {
         Ok(())

@@ -19,6 +19,7 @@ pub mod attest;
 pub mod audit;
 pub mod authority;
 pub mod backup;
+pub mod counter;
 pub mod credential;
 pub mod enrollment;
 pub mod error;

@@ -53,6 +53,10 @@ const CC_FLUSH_CONTEXT: u32 = 0x165;
 const CC_GET_CAPABILITY: u32 = 0x17A;
 /// `TPM_CAP_HANDLES`.
 const CAP_HANDLES: u32 = 0x0000_0001;
+/// `TPM_RC_RETRY`.
+const RC_RETRY: u32 = 0x922;
+/// How many times a command answered with `TPM_RC_RETRY` is sent.
+const MAX_RETRIES: u32 = 4;
 /// How many failed flushes are remembered for a retry.
 const MAX_PENDING_FLUSHES: usize = 16;
 
@@ -937,11 +941,27 @@ impl<T: Transport> Tpm<T> {
         let size = u32::try_from(at).map_err(|_| TpmError::CommandTooLarge)?;
         frame::put_u32(out, 2, size)?;
 
-        self.commands_sent += 1;
-        let received = match self
-            .transport
-            .transact(self.command.get(..at).unwrap_or(&[]), &mut self.response)
-        {
+        // TPM_RC_RETRY: the TPM did not run the command (a DA-protected object's
+        // first use after startup makes it write NV first) and asks for the very
+        // same command again; sessions and nonces are untouched.
+        let mut attempts = 0;
+        let received = loop {
+            self.commands_sent += 1;
+            let sent = self
+                .transport
+                .transact(self.command.get(..at).unwrap_or(&[]), &mut self.response);
+            attempts += 1;
+            match sent {
+                Ok(received)
+                    if attempts < MAX_RETRIES
+                        && self.response.get(6..10) == Some(&RC_RETRY.to_be_bytes()[..]) =>
+                {
+                    let _ = received;
+                }
+                other => break other,
+            }
+        };
+        let received = match received {
             Ok(received) => received,
             Err(error) => {
                 // The TPM may have run the command: a handle it created is

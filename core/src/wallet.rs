@@ -101,13 +101,15 @@ use crate::attest::{self, AkSignature, Evidence, NO_POLICY_HASH};
 use crate::audit::{self, AuditEntry, AuditEvent, RefusedRequest};
 use crate::authority::{self, AdminAction, AdminRequest, AuthorityError, OwnerSet, NO_OWNERS_HASH};
 use crate::backup::{
-    BoundPolicy, OwnerSection, PcrPolicy, SealedKeyFile, SealedKeyFileView, MAX_FILE_LEN,
+    self, BoundPolicy, KeyLockSection, OwnerSection, PcrPolicy, SealedKeyFile, SealedKeyFileView,
+    MAX_FILE_LEN,
 };
+use crate::counter::{self, CounterAuth};
 use crate::policy::ledger::{
     Asset, Clock, ReservationId, SpendLedger, SystemClock, MAX_LEDGER_LEN,
 };
 use crate::policy::{self, Decision, Eip712Domain, Policy, PolicyError};
-use crate::seal::{self, SealError, SealedObject};
+use crate::seal::{self, KeyLock, PinAuth, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
 use crate::state::{SealedAccount, StateDir, StateError, StateLock, SPEND_LEDGER_FILE};
 use crate::tpm::command::SECRET_LEN;
@@ -140,7 +142,7 @@ pub const ACCOUNT_BINDING_KEY_LABEL: &[u8] = b"flare-wallet/account-binding/v2";
 pub const TEST_HOOK_PAUSE_AFTER_RESERVE: &str = "FLARE_WALLET_TEST_HOOK_PAUSE_AFTER_RESERVE";
 
 /// The label of the binding key of a version 3 account file, whose tag also
-/// covers the TPM identity section.
+/// covers the TPM identity section and the key-lock section.
 pub const ACCOUNT_BINDING_KEY_LABEL_V3: &[u8] = b"flare-wallet/account-binding/v3";
 
 /// The TPM an account is bound to: its EK Name and whether that EK was
@@ -177,6 +179,14 @@ pub struct AccountOptions {
     /// The account's owners and threshold; `None` makes an ownerless
     /// account, whose policy never changes and whose key never leaves the TPM.
     pub owners: Option<OwnerSet>,
+    /// What an unsealer must present besides TPM access and the account file:
+    /// a PIN, PCR values, the first unseal of a boot (see [`KeyLock`]). The
+    /// PCRs of [`Self::pcrs`] join it. [`KeyLock::UNLOCKED`] with no `pcrs`
+    /// means any local process with TPM access and the account file can
+    /// unseal the key.
+    pub key_lock: KeyLock,
+    /// The PIN, exactly when `key_lock.pin`.
+    pub pin: Option<PinAuth>,
 }
 
 impl Default for AccountOptions {
@@ -186,6 +196,8 @@ impl Default for AccountOptions {
             pcrs: None,
             policy: Policy::plain_wallet(),
             owners: None,
+            key_lock: KeyLock::UNLOCKED,
+            pin: None,
         }
     }
 }
@@ -218,6 +230,22 @@ pub enum WalletError {
     EmptyExportPassword,
     /// A keystore export was asked with a KDF weaker than the export minimums.
     WeakExportKdf,
+    /// The account file was written at an anti-rollback counter value below
+    /// the TPM counter's: an older copy was put back. Nothing was signed.
+    RolledBack {
+        /// The counter value the file was written at.
+        file: u64,
+        /// The TPM counter's value.
+        counter: u64,
+    },
+    /// The account file claims a counter value more than one above the TPM
+    /// counter's: it was not written by this account's wallet.
+    CounterAhead {
+        /// The counter value the file was written at.
+        file: u64,
+        /// The TPM counter's value.
+        counter: u64,
+    },
     /// The state directory's account file now holds another sealed key than
     /// the loaded one (another process replaced it). Nothing was signed.
     AccountReplaced,
@@ -225,7 +253,23 @@ pub enum WalletError {
 
 impl fmt::Display for WalletError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            WalletError::RolledBack { file, counter } => {
+                return write!(
+                    f,
+                    "the account file was rolled back: it was written at anti-rollback counter {file}, and the TPM counter is at {counter}; nothing was signed"
+                )
+            }
+            WalletError::CounterAhead { file, counter } => {
+                return write!(
+                    f,
+                    "the account file claims anti-rollback counter {file}, beyond the TPM counter at {counter}: it was not written by this wallet"
+                )
+            }
+            _ => {}
+        }
         f.write_str(match self {
+            WalletError::RolledBack { .. } | WalletError::CounterAhead { .. } => "",
             WalletError::Closed => "the wallet is closed",
             WalletError::NoAccount => {
                 "no account loaded: create, import, load or restore an account first"
@@ -306,6 +350,7 @@ struct Account {
     /// `None` for an account file written before the TPM identity section.
     identity: Option<AccountTpmBinding>,
     ledger: SpendLedger,
+    rollback: Rollback,
 }
 
 /// The tag that binds an account's policy (and owners and admin nonce, for
@@ -318,10 +363,13 @@ fn binding_tag(
     policy_encoding: &[u8],
     admin: Option<(&[u8], u64)>,
     identity: Option<&AccountTpmBinding>,
+    key_lock: Option<&[u8]>,
 ) -> [u8; 32] {
     use hmac::Mac as _;
-    if let Some(identity) = identity {
+    if identity.is_some() || key_lock.is_some() {
         // Version 3: every section, each length-prefixed or marked present.
+        // A file with the TPM identity section and no key-lock section is
+        // tagged exactly as before the key-lock section existed.
         let binding_key = policy::derive_binding_key(key, ACCOUNT_BINDING_KEY_LABEL_V3);
         let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
         mac.update(&address.0);
@@ -336,11 +384,21 @@ fn binding_tag(
                 mac.update(&nonce.to_be_bytes());
             }
         }
-        let name = identity.ek_name.as_bytes();
-        let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX);
-        mac.update(&name_len.to_be_bytes());
-        mac.update(name);
-        mac.update(&[u8::from(identity.verified)]);
+        match identity {
+            // An EK Name is never empty: length 0 marks the section absent.
+            None => mac.update(&0u16.to_be_bytes()),
+            Some(identity) => {
+                let name = identity.ek_name.as_bytes();
+                let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX);
+                mac.update(&name_len.to_be_bytes());
+                mac.update(name);
+                mac.update(&[u8::from(identity.verified)]);
+            }
+        }
+        if let Some(section) = key_lock {
+            mac.update(&[1]);
+            mac.update(section);
+        }
         return mac.finalize().into_bytes().into();
     }
     let label = match admin {
@@ -387,6 +445,8 @@ pub struct Wallet {
     cached_key: Option<LockedBox<SecretKey>>,
     encryption: ParameterEncryption,
     clock: Box<dyn Clock>,
+    /// The PIN of a PIN-locked account, for every unseal.
+    pin: Option<PinAuth>,
 }
 
 /// Where the audit log ends: the next entry's sequence number and the
@@ -438,12 +498,33 @@ fn sealed_object_of(view: &SealedKeyFileView<'_>) -> Result<SealedObject> {
         Some((pcrs, digest)) => (Some(pcrs), Some(digest)),
         None => (None, None),
     };
-    Ok(SealedObject::from_parts(
+    let Some(section) = view.key_lock() else {
+        return Ok(SealedObject::from_parts(
+            view.public_tpm2b(),
+            view.private_tpm2b(),
+            srk_name,
+            pcrs,
+            digest,
+        )?);
+    };
+    let invalid = Error::Seal(SealError::InvalidSealedObject);
+    let lock_digest: [u8; 32] = section.policy_digest.try_into().map_err(|_| invalid)?;
+    // The PCR policy, when present, records the same combined digest.
+    if digest.is_some_and(|digest| digest != lock_digest) {
+        return Err(Error::Seal(SealError::InvalidSealedObject));
+    }
+    let lock = KeyLock {
+        pin: section.mode & backup::KEY_LOCK_PIN != 0,
+        pcrs,
+        boot_once_pcr: (section.mode & backup::KEY_LOCK_BOOT_ONCE != 0)
+            .then_some(section.boot_once_pcr),
+    };
+    Ok(SealedObject::from_locked_parts(
         view.public_tpm2b(),
         view.private_tpm2b(),
         srk_name,
-        pcrs,
-        digest,
+        lock,
+        Some(lock_digest),
     )?)
 }
 
@@ -455,6 +536,7 @@ fn encode_sealed(
     policy: Option<&BoundAccountPolicy>,
     admin: Option<&AdminState>,
     identity: Option<&AccountTpmBinding>,
+    rollback: Rollback,
 ) -> Result<SealedAccount> {
     let strip = |blob: &[u8]| -> Result<std::vec::Vec<u8>> {
         // The engine's blobs are TPM2Bs; the file stores their contents after
@@ -506,7 +588,13 @@ fn encode_sealed(
         ek_name: identity.ek_name.as_bytes(),
         verified: identity.verified,
     });
-    let len = file.encode_with_sections(bound, section, identity_section, &mut out)?;
+    let len = file.encode_with_all(
+        bound,
+        section,
+        identity_section,
+        key_lock_section(sealed, rollback),
+        &mut out,
+    )?;
     out.truncate(len);
     Ok(SealedAccount::from_bytes(out)?)
 }
@@ -577,6 +665,7 @@ impl Wallet {
             cached_key: None,
             encryption: ParameterEncryption::Aes128Cfb,
             clock: Box::new(SystemClock),
+            pin: None,
         })
     }
 
@@ -612,10 +701,37 @@ impl Wallet {
         self.clock = clock;
     }
 
+    /// Sets the PIN presented to the TPM when a PIN-locked account is
+    /// loaded, restored and (in strict mode) unsealed for each signature.
+    /// Set it before [`load_account`](Self::load_account) or
+    /// [`restore`](Self::restore); the wallet keeps it (wiped on drop) for
+    /// later unseals.
+    pub fn set_pin(&mut self, pin: Option<PinAuth>) {
+        self.pin = pin;
+    }
+
+    /// What an unsealer of the loaded account's key must present.
+    ///
+    /// # Errors
+    /// [`WalletError::NoAccount`].
+    pub fn key_lock(&self) -> Result<KeyLock> {
+        Ok(self.account()?.sealed.lock())
+    }
+
+    /// The TPM's dictionary-attack parameters and current failure count:
+    /// how many wrong PINs it takes before the TPM locks out.
+    ///
+    /// # Errors
+    /// [`WalletError::Closed`], TPM errors.
+    pub fn dictionary_attack_state(&mut self) -> Result<tpm::command::DictionaryAttackState> {
+        Ok(seal::dictionary_attack_state(self.tpm()?)?)
+    }
+
     /// Wipes any cached key and releases the TPM connection. Every later
     /// call fails with [`WalletError::Closed`].
     pub fn close(&mut self) {
         self.cached_key = None;
+        self.pin = None;
         self.account = None;
         self.tpm = None;
     }
@@ -655,10 +771,16 @@ impl Wallet {
         self.key_mode
     }
 
-    /// Sets the key mode; going back to strict wipes the cached key at once.
+    /// Sets the key mode; going back to strict wipes the cached key at once,
+    /// except for a boot-once locked account, whose key cannot be unsealed
+    /// again before a reboot and stays cached.
     pub fn set_key_mode(&mut self, mode: KeyMode) {
         self.key_mode = mode;
-        if mode == KeyMode::Strict {
+        let boot_once = self
+            .account
+            .as_ref()
+            .is_some_and(|account| account.sealed.lock().boot_once_pcr.is_some());
+        if mode == KeyMode::Strict && !boot_once {
             self.cached_key = None;
         }
     }
@@ -749,46 +871,74 @@ impl Wallet {
             pcrs,
             policy,
             owners,
+            key_lock,
+            pin,
         } = options;
+        let lock = KeyLock {
+            pcrs: pcrs.or(key_lock.pcrs),
+            ..key_lock
+        };
         let admin = owners.map(|owners| AdminState { owners, nonce: 0 });
         let mut bound = BoundAccountPolicy::new(policy);
         let identity = Some(AccountTpmBinding {
             ek_name: self.identity.ek_name,
             verified: self.identity.verified,
         });
-        bound.tag = account_tag(&key, &address, &bound, admin.as_ref(), identity.as_ref())?;
         let srk_name = self.srk_name;
         let encryption = self.encryption;
         // The TPM is free again before the lock is taken: the lock is always
         // taken first, so two processes never wait on each other.
-        let sealed = self.tpm_operation(|wallet| {
-            Ok(seal::seal_secret(
+        let (sealed, rollback) = self.tpm_operation(|wallet| {
+            let sealed = seal::seal_locked(
                 wallet.tpm()?,
                 Some(&srk_name),
                 secret,
-                pcrs,
+                lock,
+                pin.as_ref(),
                 encryption,
-            )?)
+            )?;
+            let rollback = if sealed.lock().is_unlocked() {
+                Rollback::default()
+            } else {
+                let auth = CounterAuth::derive(&key);
+                let (nv_index, counter) =
+                    counter::define(wallet.tpm()?, &srk_name, &address.0, &auth)?;
+                Rollback { nv_index, counter }
+            };
+            Ok((sealed, rollback))
         })?;
+        bound.tag = account_tag(
+            &key,
+            &address,
+            &bound,
+            admin.as_ref(),
+            identity.as_ref(),
+            &sealed,
+            rollback,
+        )?;
         let file = encode_sealed(
             &address,
             &sealed,
             Some(&bound),
             admin.as_ref(),
             identity.as_ref(),
+            rollback,
         )?;
-        let lock = self.state.lock()?;
+        let state_lock = self.state.lock()?;
         if self.state.has_account()? {
             return Err(Error::State(StateError::AccountExists));
         }
         self.append_audit(
-            &lock,
+            &state_lock,
             &address,
             event.entry(&bound.policy.hash(), admin.as_ref()),
         )?;
-        self.state.create_account_locked(&lock, file.bytes())?;
+        self.state
+            .create_account_locked(&state_lock, file.bytes())?;
         let ledger = self.ledger_for_new_account(&address);
-        drop(lock);
+        drop(state_lock);
+        // A boot-once key was unsealed for this boot: it stays cached.
+        let keep = self.key_mode == KeyMode::Cached || lock.boot_once_pcr.is_some();
         self.account = Some(Account {
             address,
             sealed,
@@ -797,8 +947,10 @@ impl Wallet {
             admin,
             identity,
             ledger,
+            rollback,
         });
-        if self.key_mode == KeyMode::Cached {
+        self.pin = pin;
+        if keep {
             self.cached_key = locked_key(key);
         }
         Ok(address)
@@ -884,15 +1036,18 @@ impl Wallet {
             .tpm
             .as_mut()
             .ok_or(Error::Wallet(WalletError::Closed))?;
+        let rollback = rollback_of(&view);
         let key = unseal_checked(
             tpm,
-            self.encryption,
+            (self.encryption, self.pin.as_ref()),
             &sealed,
             &address,
             policy.as_ref(),
             admin.as_ref(),
-            identity.as_ref(),
+            (identity.as_ref(), rollback),
         )?;
+        check_rollback(tpm, &key, rollback)?;
+        let boot_once = sealed.lock().boot_once_pcr.is_some();
         let ledger = match ledger_source {
             LedgerSource::Existing => self.existing_ledger(&address, policy.as_ref())?,
             LedgerSource::New => self.ledger_for_new_account(&address),
@@ -905,9 +1060,11 @@ impl Wallet {
             admin,
             identity,
             ledger,
+            rollback,
         });
         self.cached_key = None;
-        if self.key_mode == KeyMode::Cached {
+        // A boot-once key unseals once per boot: it stays cached.
+        if self.key_mode == KeyMode::Cached || boot_once {
             self.cached_key = locked_key(key);
         }
         Ok(address)
@@ -943,18 +1100,36 @@ impl Wallet {
         // The TPM identity section cannot change under a loaded account: the
         // tag is checked against the identity this account was loaded with.
         let identity = account.identity;
+        // The key-lock mode is the sealed object's, which cannot change; the
+        // counter value the file was written at can.
+        let rollback = rollback_of(&view);
+        let sealed = account.sealed.clone();
         if let Some(bound) = policy.as_ref() {
             let expected = self.with_key(|key| {
-                account_tag(key, &address, bound, admin.as_ref(), identity.as_ref())
+                account_tag(
+                    key,
+                    &address,
+                    bound,
+                    admin.as_ref(),
+                    identity.as_ref(),
+                    &sealed,
+                    rollback,
+                )
             })?;
             if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &bound.tag[..])) {
                 return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
             }
         }
+        if rollback.nv_index != 0 {
+            // A file put back from an older copy is refused here too.
+            let auth = self.with_key(|key| Ok(CounterAuth::derive(key)))?;
+            self.tpm_operation(|wallet| check_counter(wallet.tpm()?, &auth, rollback))?;
+        }
         if let Some(account) = self.account.as_mut() {
             account.file = on_disk;
             account.policy = policy;
             account.admin = admin;
+            account.rollback = rollback;
         }
         Ok(())
     }
@@ -1040,12 +1215,12 @@ impl Wallet {
             .ok_or(Error::Wallet(WalletError::Closed))?;
         let key = unseal_checked(
             tpm,
-            self.encryption,
+            (self.encryption, self.pin.as_ref()),
             &account.sealed,
             &account.address,
             account.policy.as_ref(),
             account.admin.as_ref(),
-            account.identity.as_ref(),
+            (account.identity.as_ref(), account.rollback),
         );
         tpm.transport_mut().end_operation();
         let key = key?;
@@ -1184,16 +1359,41 @@ impl Wallet {
     ) -> Result<()> {
         let address = self.address()?;
         let mut bound = BoundAccountPolicy::new(policy);
+        let sealed = self.account()?.sealed.clone();
         let identity = self.account()?.identity;
-        let tag = self
-            .with_key(|key| account_tag(key, &address, &bound, Some(&admin), identity.as_ref()))?;
+        let current = self.account()?.rollback;
+        // The file carries the next counter value; the counter follows it,
+        // still under the state lock.
+        let rollback = Rollback {
+            counter: if current.nv_index == 0 {
+                0
+            } else {
+                current.counter.saturating_add(1)
+            },
+            ..current
+        };
+        let (tag, auth) = self.with_key(|key| {
+            Ok((
+                account_tag(
+                    key,
+                    &address,
+                    &bound,
+                    Some(&admin),
+                    identity.as_ref(),
+                    &sealed,
+                    rollback,
+                )?,
+                CounterAuth::derive(key),
+            ))
+        })?;
         bound.tag = tag;
         let file = encode_sealed(
             &address,
-            &self.account()?.sealed,
+            &sealed,
             Some(&bound),
             Some(&admin),
             identity.as_ref(),
+            rollback,
         )?;
         self.append_audit(lock, &address, event)?;
         self.state.replace_account_locked(lock, file.bytes())?;
@@ -1201,6 +1401,12 @@ impl Wallet {
             account.file = file;
             account.policy = Some(bound);
             account.admin = Some(admin);
+            account.rollback = rollback;
+        }
+        if rollback.nv_index != 0 {
+            self.tpm_operation(|wallet| {
+                Ok(counter::increment(wallet.tpm()?, rollback.nv_index, &auth)?)
+            })?;
         }
         Ok(())
     }
@@ -1895,25 +2101,80 @@ enum LedgerSource {
     New,
 }
 
+/// Compares the counter value a file was written at with the TPM counter:
+/// behind it is a rollback; one ahead is a crash between writing the file
+/// and incrementing, and the counter catches up.
+fn check_rollback(
+    tpm: &mut Tpm<BoxedTransport>,
+    key: &SecretKey,
+    rollback: Rollback,
+) -> Result<()> {
+    if rollback.nv_index == 0 {
+        return Ok(());
+    }
+    check_counter(tpm, &CounterAuth::derive(key), rollback)
+}
+
+/// The anti-rollback counter and the value its file was written at, from
+/// the file's key-lock section (both 0 without one).
+fn rollback_of(view: &crate::backup::SealedKeyFileView<'_>) -> Rollback {
+    view.key_lock()
+        .map_or(Rollback::default(), |section| Rollback {
+            nv_index: section.nv_counter_index,
+            counter: section.counter,
+        })
+}
+
+/// Compares the value a file was written at with the TPM counter: older is
+/// rolled back; one ahead is a write whose increment did not happen (it is
+/// completed); further ahead was not written by this account's wallet.
+fn check_counter(
+    tpm: &mut Tpm<BoxedTransport>,
+    auth: &CounterAuth,
+    rollback: Rollback,
+) -> Result<()> {
+    if rollback.nv_index == 0 {
+        return Ok(());
+    }
+    let counter = counter::read(tpm, rollback.nv_index, auth)?;
+    if rollback.counter < counter {
+        return Err(Error::Wallet(WalletError::RolledBack {
+            file: rollback.counter,
+            counter,
+        }));
+    }
+    if rollback.counter == counter.saturating_add(1) {
+        counter::increment(tpm, rollback.nv_index, auth)?;
+    } else if rollback.counter != counter {
+        return Err(Error::Wallet(WalletError::CounterAhead {
+            file: rollback.counter,
+            counter,
+        }));
+    }
+    Ok(())
+}
+
 /// Unseals the key of `sealed` and checks it: it must belong to `address`,
 /// and the account's policy, if it has one, must carry a binding tag made
 /// with it.
 fn unseal_checked(
     tpm: &mut Tpm<BoxedTransport>,
-    encryption: ParameterEncryption,
+    (encryption, pin): (ParameterEncryption, Option<&PinAuth>),
     sealed: &SealedObject,
     address: &Address,
     policy: Option<&BoundAccountPolicy>,
     admin: Option<&AdminState>,
-    identity: Option<&AccountTpmBinding>,
+    (identity, rollback): (Option<&AccountTpmBinding>, Rollback),
 ) -> Result<SecretKey> {
-    let secret = seal::unseal_secret(tpm, sealed.srk_name(), sealed, encryption)?;
+    // A PIN set for the wallet is presented only to a PIN-locked key.
+    let pin = pin.filter(|_| sealed.lock().pin);
+    let secret = seal::unseal_locked(tpm, sealed.srk_name(), sealed, pin, encryption)?;
     let key = SecretKey::from_bytes(&secret)?;
     if key.address() != *address {
         return Err(Error::Wallet(WalletError::AddressMismatch));
     }
     if let Some(bound) = policy {
-        let expected = account_tag(&key, address, bound, admin, identity)?;
+        let expected = account_tag(&key, address, bound, admin, identity, sealed, rollback)?;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &bound.tag[..])) {
             return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
         }
@@ -1921,26 +2182,76 @@ fn unseal_checked(
     Ok(key)
 }
 
-/// The binding tag of `bound` (and `admin`) for `key` and `address`.
+/// The binding tag of `bound` (and `admin`, and the key-lock section of
+/// `sealed` if it is locked) for `key` and `address`.
 fn account_tag(
     key: &SecretKey,
     address: &Address,
     bound: &BoundAccountPolicy,
     admin: Option<&AdminState>,
     identity: Option<&AccountTpmBinding>,
+    sealed: &SealedObject,
+    rollback: Rollback,
 ) -> Result<[u8; 32]> {
     let owners = admin.map(AdminState::owners_encoding).transpose()?;
     let section = match (admin, &owners) {
         (Some(admin), Some(owners)) => Some((owners.as_slice(), admin.nonce)),
         _ => None,
     };
+    let lock = key_lock_bytes(sealed, rollback)?;
     Ok(binding_tag(
         key,
         address,
         &bound.encoding,
         section,
         identity,
+        lock.as_deref(),
     ))
+}
+
+/// The anti-rollback NV counter of an account and the value its files were
+/// written at (both 0 without a counter).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Rollback {
+    nv_index: u32,
+    counter: u64,
+}
+
+/// The key-lock section of a locked sealed object, `None` when unlocked.
+fn key_lock_section(sealed: &SealedObject, rollback: Rollback) -> Option<KeyLockSection<'_>> {
+    let lock = sealed.lock();
+    let digest = sealed.policy_digest()?;
+    if lock.is_unlocked() {
+        return None;
+    }
+    let mut mode = 0;
+    if lock.pin {
+        mode |= backup::KEY_LOCK_PIN;
+    }
+    if lock.pcrs.is_some() {
+        mode |= backup::KEY_LOCK_PCRS;
+    }
+    if lock.boot_once_pcr.is_some() {
+        mode |= backup::KEY_LOCK_BOOT_ONCE;
+    }
+    Some(KeyLockSection {
+        mode,
+        boot_once_pcr: lock.boot_once_pcr.unwrap_or(0),
+        nv_counter_index: rollback.nv_index,
+        counter: rollback.counter,
+        policy_digest: digest,
+    })
+}
+
+/// The key-lock section's bytes, as the binding tag covers them.
+fn key_lock_bytes(sealed: &SealedObject, rollback: Rollback) -> Result<Option<std::vec::Vec<u8>>> {
+    let Some(section) = key_lock_section(sealed, rollback) else {
+        return Ok(None);
+    };
+    let mut out = std::vec![0u8; backup::KEY_LOCK_FIXED_LEN + 2 + backup::MAX_POLICY_DIGEST_LEN];
+    let len = section.to_bytes(&mut out)?;
+    out.truncate(len);
+    Ok(Some(out))
 }
 
 /// The next sequence number and head of a parsed log.

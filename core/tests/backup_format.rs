@@ -9,6 +9,9 @@ use wallet_core::backup::{
     MAX_PUBLIC_LEN, MAX_SIGNING_POLICY_LEN, MAX_SRK_NAME_LEN, MIN_FILE_LEN, SRK_NAME_OFFSET,
     VERSION_OFFSET,
 };
+use wallet_core::backup::{
+    KeyLockSection, KEY_LOCK_BOOT_ONCE, KEY_LOCK_PCRS, KEY_LOCK_PIN, VERSION_3,
+};
 
 fn sample_file<'a>(srk: &'a [u8], public: &'a [u8], private: &'a [u8]) -> SealedKeyFile<'a> {
     SealedKeyFile {
@@ -92,11 +95,24 @@ fn maximal_file_has_max_len_and_parses() {
     };
     let mut bytes = vec![0u8; MAX_FILE_LEN];
     let n = file
-        .encode_with_sections(Some(bound), Some(section), Some(identity), &mut bytes)
+        .encode_with_all(
+            Some(bound),
+            Some(section),
+            Some(identity),
+            Some(KeyLockSection {
+                mode: KEY_LOCK_PIN | KEY_LOCK_PCRS | KEY_LOCK_BOOT_ONCE,
+                boot_once_pcr: 15,
+                nv_counter_index: u32::MAX,
+                counter: u64::MAX,
+                policy_digest: &[9u8; MAX_POLICY_DIGEST_LEN],
+            }),
+            &mut bytes,
+        )
         .unwrap();
     assert_eq!(n, MAX_FILE_LEN);
     let view = SealedKeyFile::parse(&bytes).unwrap();
     assert_eq!(view.version(), 3);
+    assert_eq!(view.key_lock().unwrap().counter, u64::MAX);
     assert_eq!(view.tpm_identity(), Some(identity));
     assert_eq!(view.contents(), file);
     assert_eq!(view.bound_policy(), Some(bound));
@@ -398,4 +414,78 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1400)) {
         let _ = SealedKeyFile::parse(&bytes);
     }
+}
+
+#[test]
+fn key_lock_section_round_trips_and_each_malformation_is_refused() {
+    let file = sample_file(&[1, 2], &[3], &[4]);
+    let digest = [5u8; 32];
+    let section = KeyLockSection {
+        mode: KEY_LOCK_PIN | KEY_LOCK_BOOT_ONCE,
+        boot_once_pcr: 14,
+        nv_counter_index: 0x0180_0001,
+        counter: 42,
+        policy_digest: &digest,
+    };
+    let mut bytes = vec![0u8; MAX_FILE_LEN];
+    let n = file
+        .encode_with_key_lock(None, None, Some(section), &mut bytes)
+        .unwrap();
+    bytes.truncate(n);
+    let view = SealedKeyFile::parse(&bytes).unwrap();
+    assert_eq!(view.version(), VERSION_3);
+    assert_eq!(view.key_lock(), Some(section));
+    assert_eq!(view.contents(), file);
+
+    let refused = [
+        KeyLockSection {
+            mode: 0,
+            boot_once_pcr: 0,
+            ..section
+        },
+        KeyLockSection {
+            mode: 0x08,
+            ..section
+        },
+        KeyLockSection {
+            boot_once_pcr: 16,
+            ..section
+        },
+        KeyLockSection {
+            boot_once_pcr: 7,
+            ..section
+        },
+        KeyLockSection {
+            mode: KEY_LOCK_PIN,
+            ..section
+        },
+        // The PCR bit without a PCR policy in the file.
+        KeyLockSection {
+            mode: KEY_LOCK_PIN | KEY_LOCK_PCRS,
+            boot_once_pcr: 0,
+            ..section
+        },
+    ];
+    for bad in refused {
+        let mut out = vec![0u8; MAX_FILE_LEN];
+        assert_eq!(
+            file.encode_with_key_lock(None, None, Some(bad), &mut out),
+            Err(BackupError::InvalidKeyLock),
+            "{bad:?}"
+        );
+    }
+    // The parser refuses the same: rewrite the mode byte of a good file.
+    let mode_at = n - 32 - (1 + 1 + 4 + 8 + 2 + 32);
+    let mut bad = bytes.clone();
+    bad[mode_at] = 0;
+    reseal(&mut bad);
+    assert_eq!(SealedKeyFile::parse(&bad), Err(BackupError::InvalidKeyLock));
+    // A version 3 file without the key-lock flag does not fit its version.
+    let mut bad = bytes.clone();
+    bad[FLAGS_OFFSET + 1] &= !0x10;
+    reseal(&mut bad);
+    assert!(matches!(
+        SealedKeyFile::parse(&bad),
+        Err(BackupError::FlagsDoNotFitVersion { .. })
+    ));
 }

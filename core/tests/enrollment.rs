@@ -27,7 +27,6 @@ use wallet_core::enrollment::{
     EnrollmentTrust, TrustAnchor,
 };
 use wallet_core::signer::SecretKey;
-use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::wallet::AccountOptions;
 use wallet_core::x509::ChainErrorKind;
 
@@ -400,8 +399,7 @@ fn forged_evidence_from_a_software_ak_is_refused() {
 fn the_wallets_evidence_verifies_against_its_enrollment_and_not_another_tpms() {
     let tpm_a = swtpm();
     let enrolled_a = enroll(&tpm_a);
-    // Simulators of one test process share one EK unless asked for a new one.
-    let tpm_b = Swtpm::start_temporary_with_new_ek().expect("a second swtpm with its own EK");
+    let tpm_b = wallet_core::tpm::simulator::Swtpm::start_temporary_with_new_ek().unwrap();
     let enrolled_b = enroll(&tpm_b);
     let dir = TempDir::new("enrolled-wallet");
     let mut wallet = open_wallet(&tpm_a, &dir.state("s"));

@@ -187,7 +187,6 @@ fn ecc_ek_activates_a_credential_made_in_software_and_by_the_tpm() {
 #[test]
 fn a_credential_for_another_tpms_ek_cannot_be_activated() {
     for template_ek in [ek_ecc_template(), ek_rsa_template()] {
-        // Simulators of one test process share one EK unless asked for a new one.
         let other_swtpm = Swtpm::start_temporary_with_new_ek().expect("swtpm");
         let other_ek_public = {
             let mut other = open(&other_swtpm);

@@ -54,7 +54,7 @@ pub const WALLET_EVIDENCE_MAX_LEN: usize = 2077;
 /// A buffer of this many bytes always holds the text `wallet_backup`
 /// writes, terminating NUL included: base64 of the longest sealed-key file
 /// (every field at its bound, the largest signing policy included).
-pub const WALLET_BACKUP_MAX_LEN: usize = 13337;
+pub const WALLET_BACKUP_MAX_LEN: usize = 13537;
 
 /// A canonical policy encoding (`wallet_policy_from_json`,
 /// `wallet_account_policy`) is never longer than this many bytes (every list

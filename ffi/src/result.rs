@@ -231,6 +231,17 @@ pub enum wallet_result {
     WALLET_SEAL_UNSEAL_MISMATCH = 603,
     /// No valid secp256k1 key after several draws: entropy is broken.
     WALLET_SEAL_NO_VALID_SCALAR = 604,
+    /// The key is PIN-locked and no PIN was set (`wallet_set_pin`). Nothing
+    /// was sent to the TPM.
+    WALLET_SEAL_PIN_REQUIRED = 605,
+    /// The TPM refused the PIN; the failure counts towards its
+    /// dictionary-attack lockout.
+    WALLET_SEAL_WRONG_PIN = 606,
+    /// The TPM is in dictionary-attack lockout: too many wrong PINs.
+    WALLET_SEAL_LOCKED_OUT = 607,
+    /// The boot-once key was already unsealed once in this boot; it unseals
+    /// again only after a reboot.
+    WALLET_SEAL_BOOT_ONCE_SPENT = 608,
     // 62x: the sealed-key file (the account file and the backup).
     /// Not a sealed-key file (bad magic).
     WALLET_BACKUP_BAD_MAGIC = 620,
@@ -293,6 +304,9 @@ pub enum wallet_result {
     /// A keystore export was asked with a KDF weaker than scrypt
     /// `n = 2^17, r = 8` or pbkdf2 `c = 600000`.
     WALLET_EXPORT_WEAK_KDF = 668,
+    /// The account file is older than the account's anti-rollback TPM
+    /// counter: an older copy was put back. Nothing was signed.
+    WALLET_ACCOUNT_ROLLED_BACK = 669,
     /// A sealed-key, state or wallet error this build has no specific code for.
     WALLET_STORAGE_OTHER = 699,
 
@@ -759,6 +773,10 @@ impl wallet_result {
         WALLET_SEAL_INVALID_SEALED_OBJECT,
         WALLET_SEAL_UNSEAL_MISMATCH,
         WALLET_SEAL_NO_VALID_SCALAR,
+        WALLET_SEAL_PIN_REQUIRED,
+        WALLET_SEAL_WRONG_PIN,
+        WALLET_SEAL_LOCKED_OUT,
+        WALLET_SEAL_BOOT_ONCE_SPENT,
         WALLET_BACKUP_BAD_MAGIC,
         WALLET_BACKUP_UNSUPPORTED_VERSION,
         WALLET_BACKUP_UNKNOWN_FLAGS,
@@ -785,6 +803,7 @@ impl wallet_result {
         WALLET_ACCOUNT_POLICY_UNBOUND,
         WALLET_EXPORT_EMPTY_PASSWORD,
         WALLET_EXPORT_WEAK_KDF,
+        WALLET_ACCOUNT_ROLLED_BACK,
         WALLET_STORAGE_OTHER,
         WALLET_ATTEST_EVIDENCE_BAD_MAGIC,
         WALLET_ATTEST_EVIDENCE_UNSUPPORTED_VERSION,
@@ -1108,6 +1127,18 @@ impl wallet_result {
             WALLET_SEAL_UNSEAL_MISMATCH => c"the TPM unsealed different bytes than were sealed",
             WALLET_SEAL_NO_VALID_SCALAR => {
                 c"could not draw a valid secp256k1 key: the entropy source is broken"
+            }
+            WALLET_SEAL_PIN_REQUIRED => {
+                c"the key is PIN-locked: set the PIN first; nothing was sent to the TPM"
+            }
+            WALLET_SEAL_WRONG_PIN => {
+                c"wrong PIN (TPM_RC_AUTH_FAIL): the failure counts towards the TPM's dictionary-attack lockout"
+            }
+            WALLET_SEAL_LOCKED_OUT => {
+                c"the TPM is in dictionary-attack lockout (TPM_RC_LOCKOUT) after too many wrong PINs"
+            }
+            WALLET_SEAL_BOOT_ONCE_SPENT => {
+                c"the key was already unsealed once in this boot; it unseals again only after a reboot"
             }
             WALLET_BACKUP_BAD_MAGIC => c"not a sealed-key file or backup (bad magic)",
             WALLET_BACKUP_UNSUPPORTED_VERSION => {
@@ -1436,6 +1467,9 @@ impl wallet_result {
             WALLET_EXPORT_WEAK_KDF => {
                 c"keystore export refuses a KDF weaker than scrypt n=2^17 r=8 or pbkdf2 c=600000"
             }
+            WALLET_ACCOUNT_ROLLED_BACK => {
+                c"the account file was rolled back: it is older than the account's TPM anti-rollback counter; nothing was signed"
+            }
             WALLET_AUDIT_NOT_TEXT => c"audit log is not UTF-8 text ending in a newline",
             WALLET_AUDIT_MALFORMED => c"an audit log line is not an entry the wallet writes",
             WALLET_AUDIT_ENTRY_HASH_MISMATCH => {
@@ -1703,6 +1737,10 @@ impl From<SealError> for wallet_result {
             SealError::InvalidSealedObject => WALLET_SEAL_INVALID_SEALED_OBJECT,
             SealError::UnsealMismatch => WALLET_SEAL_UNSEAL_MISMATCH,
             SealError::NoValidScalar => WALLET_SEAL_NO_VALID_SCALAR,
+            SealError::PinRequired => WALLET_SEAL_PIN_REQUIRED,
+            SealError::WrongPin { .. } => WALLET_SEAL_WRONG_PIN,
+            SealError::LockedOut { .. } => WALLET_SEAL_LOCKED_OUT,
+            SealError::BootOnceSpent { .. } => WALLET_SEAL_BOOT_ONCE_SPENT,
             _ => WALLET_STORAGE_OTHER,
         }
     }
@@ -1759,6 +1797,7 @@ impl From<WalletError> for wallet_result {
             WalletError::PolicyUnbound => WALLET_ACCOUNT_POLICY_UNBOUND,
             WalletError::EmptyExportPassword => WALLET_EXPORT_EMPTY_PASSWORD,
             WalletError::WeakExportKdf => WALLET_EXPORT_WEAK_KDF,
+            WalletError::RolledBack { .. } => WALLET_ACCOUNT_ROLLED_BACK,
             _ => WALLET_STORAGE_OTHER,
         }
     }

@@ -19,6 +19,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use wallet_core::policy::{Decision, DefaultMode, Policy, PolicyError};
+use wallet_core::seal::{KeyLock, PinAuth};
 use wallet_core::signer::Address;
 use wallet_core::tpm::{transport, PcrSelection};
 use wallet_core::tx::{TxError, U256};
@@ -104,7 +105,108 @@ pub(crate) fn account_options(
         pcrs,
         policy,
         owners: None,
+        ..AccountOptions::default()
     })
+}
+
+/// Key-lock bit: a PIN (`TPM2_PolicyAuthValue`; wrong PINs count towards the
+/// TPM's dictionary-attack lockout).
+pub const WALLET_KEY_LOCK_PIN: u32 = 1;
+/// Key-lock bit: the PCRs of `pcr_bitmap`.
+pub const WALLET_KEY_LOCK_PCR: u32 = 2;
+/// Key-lock bit: unseal once per boot (PCR 14 is extended after the unseal).
+pub const WALLET_KEY_LOCK_BOOT_ONCE: u32 = 4;
+
+/// As `wallet_create_account`, with a key lock: `key_lock` is a sum of
+/// `WALLET_KEY_LOCK_PIN`, `WALLET_KEY_LOCK_PCR` (with `pcr_bitmap`) and
+/// `WALLET_KEY_LOCK_BOOT_ONCE`; 0 means unlocked: any local process with TPM
+/// access and the account file can unseal the key. `pin` (`pin_len` bytes)
+/// is the PIN of a `WALLET_KEY_LOCK_PIN` lock, NULL otherwise; the wallet
+/// keeps it for later unseals.
+///
+/// Errors: as `wallet_create_account`, and `WALLET_INVALID_PARAMETER` for
+/// unknown bits, a PIN without the PIN bit or the reverse, or the PCR bit
+/// without PCRs.
+///
+/// # Safety
+/// As `wallet_create_account`; `pin` readable for `pin_len` bytes or NULL.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn wallet_create_account_locked(
+    handle: *const wallet,
+    pcr_bitmap: u32,
+    key_lock: u32,
+    pin: *const u8,
+    pin_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.require(crate::WALLET_ADDRESS_LEN)?;
+        // SAFETY: the caller's contract above.
+        let pin = unsafe { pin_of(pin, pin_len) }?;
+        let known = WALLET_KEY_LOCK_PIN | WALLET_KEY_LOCK_PCR | WALLET_KEY_LOCK_BOOT_ONCE;
+        let wants_pin = key_lock & WALLET_KEY_LOCK_PIN != 0;
+        let wants_pcrs = key_lock & WALLET_KEY_LOCK_PCR != 0;
+        if key_lock & !known != 0 || wants_pin != pin.is_some() || wants_pcrs != (pcr_bitmap != 0) {
+            return Err(WALLET_INVALID_PARAMETER);
+        }
+        let mut options = account_options(pcr_bitmap, Policy::plain_wallet())?;
+        options.key_lock = KeyLock {
+            pin: wants_pin,
+            pcrs: options.pcrs,
+            boot_once_pcr: (key_lock & WALLET_KEY_LOCK_BOOT_ONCE != 0)
+                .then_some(KeyLock::DEFAULT_BOOT_ONCE_PCR),
+        };
+        options.pin = pin;
+        let address = wallet.run(|w| w.create_account(options))?;
+        out.write(&address.0)
+    })
+}
+
+/// Sets the PIN presented to a PIN-locked key by `wallet_load_account`,
+/// `wallet_restore` and every later unseal; NULL clears it.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` for an empty PIN.
+///
+/// # Safety
+/// `handle` must be a live wallet; `pin` readable for `pin_len` bytes or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_set_pin(
+    handle: *const wallet,
+    pin: *const u8,
+    pin_len: usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let pin = unsafe { pin_of(pin, pin_len) }?;
+        wallet.run(|w| {
+            w.set_pin(pin);
+            Ok(())
+        })
+    })
+}
+
+/// The PIN at `pin` (`pin_len` bytes) as an authorization value; NULL is none.
+///
+/// # Safety
+/// `pin` readable for `pin_len` bytes or NULL.
+unsafe fn pin_of(pin: *const u8, pin_len: usize) -> Result<Option<PinAuth>, wallet_result> {
+    if pin.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: the caller's contract above.
+    let bytes = unsafe { core::slice::from_raw_parts(pin, pin_len) };
+    PinAuth::from_pin(bytes)
+        .map(Some)
+        .map_err(|_| WALLET_INVALID_PARAMETER)
 }
 
 #[cfg(unix)]

@@ -2,8 +2,8 @@
 //!
 //! The input is a mode byte, then the file. `SealedKeyFile::parse` must
 //! never panic, and whatever it accepts must encode back to the exact file
-//! (`encode_with_owners` with the signing policy, binding tag and owner
-//! section the view carries beside its contents; the policy encoding also
+//! (`encode_with_all` with the signing policy, binding tag, owner, TPM identity
+//! and key-lock section the view carries beside its contents; the policy encoding also
 //! goes through `Policy::decode`, the owners through `OwnerSet::decode`).
 //! A file's last 32 bytes are a SHA-256 of the rest, which random mutations
 //! almost never keep; so when the mode byte is odd the digest is recomputed
@@ -44,19 +44,22 @@ fuzz_target!(|data: &[u8]| {
     let contents = view.contents();
     let bound = view.bound_policy();
     let owners = view.owner_section();
-    let len = contents
-        .encoded_len_with_owners(bound, owners)
-        .expect("a parsed file has an encoded length");
-    assert_eq!(len, bytes.len());
-    let mut out = vec![0u8; len];
+    let identity = view.tpm_identity();
+    let key_lock = view.key_lock();
+    let mut out = vec![0u8; bytes.len()];
     assert_eq!(
-        contents.encode_with_owners(bound, owners, &mut out),
-        Ok(len)
+        contents.encode_with_all(bound, owners, identity, key_lock, &mut out),
+        Ok(bytes.len())
     );
     assert_eq!(out, bytes, "parse then encode changed the file");
-    assert_eq!(view.version(), if owners.is_some() { 2 } else { 1 });
+    let expected_version = match (identity.is_some() || key_lock.is_some(), owners) {
+        (true, _) => 3,
+        (false, Some(_)) => 2,
+        (false, None) => 1,
+    };
+    assert_eq!(view.version(), expected_version);
     assert!(contents
-        .encode_with_owners(bound, owners, &mut out[..len - 1])
+        .encode_with_all(bound, owners, identity, key_lock, &mut out[..bytes.len() - 1])
         .is_err());
     if let Some(bound) = bound {
         let _ = Policy::decode(bound.encoding);

@@ -23,6 +23,7 @@ use wallet_core::attest::Evidence;
 use wallet_core::authority::{AdminAction, APPROVAL_LEN};
 use wallet_core::backup::SealedKeyFile;
 use wallet_core::policy::{Decision, DefaultMode, Eip712Domain, Policy, PolicyError};
+use wallet_core::seal::{KeyLock, PinAuth};
 use wallet_core::sealed_data;
 use wallet_core::signer::{Address, Signature};
 use wallet_core::tpm::simulator::Swtpm;
@@ -108,11 +109,86 @@ fn parse_key_mode(name: &str) -> Result<KeyMode> {
     }
 }
 
+/// The PIN's authorization value; `None` for no PIN.
+fn pin_auth(pin: Option<&str>) -> Result<Option<PinAuth>> {
+    pin.map(|pin| {
+        PinAuth::from_pin(pin.as_bytes())
+            .map_err(|_| BindingError::invalid_argument("the PIN must not be empty"))
+    })
+    .transpose()
+}
+
+/// Parses `key_lock`: `"none"` / `"unlocked"`, or `"pin"`, `"pcr"`,
+/// `"boot-once"` joined by `+` (`"pin+boot-once"`). Without it, a PIN alone
+/// makes a PIN lock and nothing makes an unlocked key.
+fn parse_key_lock(
+    key_lock: Option<&str>,
+    pcrs: Option<PcrSelection>,
+    pin: bool,
+) -> Result<KeyLock> {
+    let Some(text) = key_lock else {
+        return Ok(KeyLock {
+            pin,
+            ..KeyLock::UNLOCKED
+        });
+    };
+    let mut lock = KeyLock::UNLOCKED;
+    if !matches!(text, "none" | "unlocked") {
+        for part in text.split('+') {
+            match part.trim() {
+                "pin" => lock.pin = true,
+                "pcr" => {
+                    lock.pcrs = Some(pcrs.ok_or_else(|| {
+                        BindingError::invalid_argument(
+                            "key_lock 'pcr' needs pcrs=[...]: the PCRs the key is bound to",
+                        )
+                    })?);
+                }
+                "boot-once" => lock.boot_once_pcr = Some(KeyLock::DEFAULT_BOOT_ONCE_PCR),
+                other => {
+                    return Err(BindingError::invalid_argument(format!(
+                        "key_lock parts are 'pin', 'pcr' and 'boot-once' (joined by '+'), or 'none'; not {other:?}"
+                    )))
+                }
+            }
+        }
+    }
+    if lock.pin != pin {
+        return Err(BindingError::invalid_argument(if lock.pin {
+            "key_lock 'pin' needs pin=..."
+        } else {
+            "pin=... needs key_lock to include 'pin'"
+        }));
+    }
+    Ok(lock)
+}
+
+/// The name of a key lock, as `key_lock` takes it.
+fn key_lock_name(lock: KeyLock) -> String {
+    let mut parts = Vec::new();
+    if lock.pin {
+        parts.push("pin");
+    }
+    if lock.pcrs.is_some() {
+        parts.push("pcr");
+    }
+    if lock.boot_once_pcr.is_some() {
+        parts.push("boot-once");
+    }
+    if parts.is_empty() {
+        "unlocked".to_owned()
+    } else {
+        parts.join("+")
+    }
+}
+
 fn account_options(
     pcrs: Option<Vec<u8>>,
     policy: Option<&Bound<'_, PyPolicy>>,
     owners: Option<Vec<String>>,
     threshold: Option<u64>,
+    key_lock: Option<&str>,
+    pin: Option<&str>,
 ) -> Result<AccountOptions> {
     let owners = match (owners, threshold) {
         (None, None) => None,
@@ -134,10 +210,14 @@ fn account_options(
         })?),
         None => None,
     };
+    let pin = pin_auth(pin)?;
+    let key_lock = parse_key_lock(key_lock, pcrs, pin.is_some())?;
     Ok(AccountOptions {
         pcrs,
         policy: policy.map_or_else(Policy::plain_wallet, |p| p.get().policy.clone()),
         owners,
+        key_lock,
+        pin,
     })
 }
 
@@ -403,8 +483,11 @@ impl TpmWallet {
 
     /// Creates a new key with TPM entropy, sealed by the TPM (optionally to
     /// the current values of `pcrs`), bound to `policy` and, with `owners`
-    /// and `threshold`, administered by those owners.
-    #[pyo3(signature = (*, pcrs = None, policy = None, owners = None, threshold = None))]
+    /// and `threshold`, administered by those owners. `key_lock` says what an
+    /// unsealer must present (`"pin"`, `"pcr"`, `"boot-once"`, joined by
+    /// `+`, or `"none"`); `pin` is the PIN of a `"pin"` lock.
+    #[pyo3(signature = (*, pcrs = None, policy = None, owners = None, threshold = None, key_lock = None, pin = None))]
+    #[allow(clippy::too_many_arguments)]
     fn create_account(
         &self,
         py: Python<'_>,
@@ -412,15 +495,18 @@ impl TpmWallet {
         policy: Option<&Bound<'_, PyPolicy>>,
         owners: Option<Vec<String>>,
         threshold: Option<u64>,
+        key_lock: Option<&str>,
+        pin: Option<&str>,
     ) -> PyResult<String> {
-        let options = account_options(pcrs, policy, owners, threshold)?;
+        let options = account_options(pcrs, policy, owners, threshold, key_lock, pin)?;
         let address = self.with_open(py, |open| Ok(open.wallet.create_account(options)?))?;
         Ok(address.checksum().to_string())
     }
 
     /// Seals an existing key (32 bytes) as the account, like
     /// `create_account`.
-    #[pyo3(signature = (key, *, pcrs = None, policy = None, owners = None, threshold = None))]
+    #[pyo3(signature = (key, *, pcrs = None, policy = None, owners = None, threshold = None, key_lock = None, pin = None))]
+    #[allow(clippy::too_many_arguments)]
     fn import_key(
         &self,
         py: Python<'_>,
@@ -429,8 +515,10 @@ impl TpmWallet {
         policy: Option<&Bound<'_, PyPolicy>>,
         owners: Option<Vec<String>>,
         threshold: Option<u64>,
+        key_lock: Option<&str>,
+        pin: Option<&str>,
     ) -> PyResult<String> {
-        let options = account_options(pcrs, policy, owners, threshold)?;
+        let options = account_options(pcrs, policy, owners, threshold, key_lock, pin)?;
         let mut secret = Zeroizing::new([0u8; 32]);
         if key.len() != secret.len() {
             return Err(BindingError::invalid_argument(
@@ -445,10 +533,43 @@ impl TpmWallet {
         Ok(address.checksum().to_string())
     }
 
-    /// Loads the account stored in the state directory.
-    fn load_account(&self, py: Python<'_>) -> PyResult<String> {
-        let address = self.with_open(py, |open| Ok(open.wallet.load_account()?))?;
+    /// Loads the account stored in the state directory, presenting `pin`
+    /// to a PIN-locked key (the wallet keeps it for later unseals).
+    #[pyo3(signature = (*, pin = None))]
+    fn load_account(&self, py: Python<'_>, pin: Option<&str>) -> PyResult<String> {
+        let pin = pin_auth(pin)?;
+        let address = self.with_open(py, move |open| {
+            if pin.is_some() {
+                open.wallet.set_pin(pin);
+            }
+            Ok(open.wallet.load_account()?)
+        })?;
         Ok(address.checksum().to_string())
+    }
+
+    /// What an unsealer of the loaded account's key must present besides
+    /// TPM access and the account file: `"pin"`, `"pcr"`, `"boot-once"`
+    /// joined by `+`, or `"unlocked"` (any local process with TPM access and
+    /// the account file can unseal it).
+    #[getter]
+    fn key_lock(&self, py: Python<'_>) -> PyResult<String> {
+        let lock = self.with_open(py, |open| Ok(open.wallet.key_lock()?))?;
+        Ok(key_lock_name(lock))
+    }
+
+    /// The TPM's dictionary-attack protection: `{"failures", "max_tries",
+    /// "recovery_seconds", "lockout_recovery_seconds"}`. `max_tries` wrong
+    /// PINs lock the TPM out; one failure is forgotten every
+    /// `recovery_seconds`.
+    #[getter]
+    fn dictionary_attack<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let state = self.with_open(py, |open| Ok(open.wallet.dictionary_attack_state()?))?;
+        let dict = PyDict::new(py);
+        dict.set_item("failures", state.failures)?;
+        dict.set_item("max_tries", state.max_tries)?;
+        dict.set_item("recovery_seconds", state.recovery_seconds)?;
+        dict.set_item("lockout_recovery_seconds", state.lockout_recovery_seconds)?;
+        Ok(dict)
     }
 
     /// Signs a transaction dict (eth-account's rules), filling a missing
@@ -868,9 +989,16 @@ impl TpmWallet {
     /// becomes the account; when the same account is already loaded the
     /// backup is checked by unsealing it in a scratch directory, and nothing
     /// changes.
-    fn restore(&self, py: Python<'_>, backup: &str) -> PyResult<String> {
+    #[pyo3(signature = (backup, *, pin = None))]
+    fn restore(&self, py: Python<'_>, backup: &str, pin: Option<&str>) -> PyResult<String> {
         let backup = backup.trim().to_owned();
-        let address = self.with_open(py, move |open| restore(open, &backup))?;
+        let pin = pin_auth(pin)?;
+        let address = self.with_open(py, move |open| {
+            if pin.is_some() {
+                open.wallet.set_pin(pin);
+            }
+            restore(open, &backup)
+        })?;
         Ok(address.checksum().to_string())
     }
 
@@ -935,6 +1063,7 @@ impl TpmWallet {
     /// into this TPM as the account, like `import_key`.
     #[pyo3(signature = (
         keystore, password, *, pcrs = None, policy = None, owners = None, threshold = None,
+        key_lock = None, pin = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn import_keystore(
@@ -946,8 +1075,10 @@ impl TpmWallet {
         policy: Option<&Bound<'_, PyPolicy>>,
         owners: Option<Vec<String>>,
         threshold: Option<u64>,
+        key_lock: Option<&str>,
+        pin: Option<&str>,
     ) -> PyResult<String> {
-        let options = account_options(pcrs, policy, owners, threshold)?;
+        let options = account_options(pcrs, policy, owners, threshold, key_lock, pin)?;
         let password = password_bytes(password)?;
         let keystore = keystore.to_owned();
         let address = self.with_open(py, move |open| {

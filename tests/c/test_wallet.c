@@ -633,6 +633,37 @@ static void test_pcr_bound_account(void) {
   wallet_free(w);
 }
 
+/* A PIN-locked account: it loads only once the PIN is set, a wrong PIN is
+ * WALLET_SEAL_WRONG_PIN, and bad lock arguments are refused before the TPM. */
+static void test_pin_locked_account(void) {
+  static const uint8_t PIN[] = "2718";
+  static const uint8_t WRONG[] = "3141";
+  uint8_t address[20], again[20], raw[400];
+  size_t len = 0;
+  wallet *w = open_on(main_tpm, "pin-locked");
+  if (w == NULL) return;
+  CHECK_RESULT(wallet_create_account_locked(w, 0, WALLET_KEY_LOCK_PIN, NULL, 0, address,
+                                            sizeof address, &len),
+               WALLET_INVALID_PARAMETER);
+  CHECK_RESULT(wallet_create_account_locked(w, 0, WALLET_KEY_LOCK_PCR, NULL, 0, address,
+                                            sizeof address, &len),
+               WALLET_INVALID_PARAMETER);
+  CHECK_OK(wallet_create_account_locked(w, 0, WALLET_KEY_LOCK_PIN, PIN, sizeof PIN - 1, address,
+                                        sizeof address, &len));
+  sign_and_recover(w, EIP1559_PAYLOAD, address, raw, sizeof raw);
+  wallet_free(w);
+  w = open_on(main_tpm, "pin-locked");
+  if (w == NULL) return;
+  CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_SEAL_PIN_REQUIRED);
+  CHECK_OK(wallet_set_pin(w, WRONG, sizeof WRONG - 1));
+  CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_SEAL_WRONG_PIN);
+  CHECK_OK(wallet_set_pin(w, PIN, sizeof PIN - 1));
+  CHECK_OK(wallet_load_account(w, again, sizeof again, &len));
+  CHECK(memcmp(again, address, 20) == 0);
+  sign_and_recover(w, EIP155_SIGNING_DATA, address, raw, sizeof raw);
+  wallet_free(w);
+}
+
 /* ---- NULL arguments and short buffers of every wallet function */
 
 static void test_null_and_short_buffers(void) {
@@ -847,6 +878,7 @@ int main(void) {
   test_created_account();
   test_published_vectors();
   test_pcr_bound_account();
+  test_pin_locked_account();
   test_null_and_short_buffers();
   test_threads();
   return check_summary("test_wallet");

@@ -14,9 +14,11 @@ use tpm2_protocol::frame::{
     TpmNvReadPublicResponse, TpmNvReadResponse,
 };
 use tpm2_protocol::frame::{
-    TpmCreatePrimaryCommand, TpmCreatePrimaryResponse, TpmCreateResponse, TpmGetRandomCommand,
-    TpmGetRandomResponse, TpmHeader, TpmLoadResponse, TpmPcrExtendCommand, TpmPcrExtendResponse,
-    TpmPcrReadCommand, TpmPcrReadResponse, TpmPolicyGetDigestCommand, TpmPolicyGetDigestResponse,
+    TpmCreatePrimaryCommand, TpmCreatePrimaryResponse, TpmCreateResponse,
+    TpmDictionaryAttackParametersCommand, TpmDictionaryAttackParametersResponse,
+    TpmGetRandomCommand, TpmGetRandomResponse, TpmHeader, TpmLoadResponse, TpmPcrExtendCommand,
+    TpmPcrExtendResponse, TpmPcrReadCommand, TpmPcrReadResponse, TpmPolicyAuthValueCommand,
+    TpmPolicyAuthValueResponse, TpmPolicyGetDigestCommand, TpmPolicyGetDigestResponse,
     TpmPolicyPcrCommand, TpmPolicyPcrResponse, TpmReadPublicCommand, TpmReadPublicResponse,
     TpmStartupCommand, TpmStartupResponse, TpmUnmarshalBody,
 };
@@ -189,6 +191,32 @@ pub struct CreatedObject {
     pub public: ObjectBlob,
     /// `TPM2B_PRIVATE`, size field included (encrypted by the parent).
     pub private: ObjectBlob,
+}
+
+/// The TPM's dictionary-attack protection (TPM 2.0 Library Part 1, section
+/// 19.8): after `max_tries` authorization failures on DA-protected objects the
+/// TPM refuses them all (`TPM_RC_LOCKOUT`) until one failure is forgotten,
+/// every `recovery_seconds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DictionaryAttackState {
+    /// `TPM_PT_LOCKOUT_COUNTER`: failures counted now.
+    pub failures: u32,
+    /// `TPM_PT_MAX_AUTH_FAIL`: failures before lockout.
+    pub max_tries: u32,
+    /// `TPM_PT_LOCKOUT_INTERVAL`: seconds after which one failure is forgotten
+    /// (0: never; only `TPM2_DictionaryAttackLockReset` clears them).
+    pub recovery_seconds: u32,
+    /// `TPM_PT_LOCKOUT_RECOVERY`: seconds the lockout hierarchy waits after a
+    /// failed lockout authorization.
+    pub lockout_recovery_seconds: u32,
+}
+
+impl DictionaryAttackState {
+    /// `true` once the TPM refuses DA-protected authorizations.
+    #[must_use]
+    pub const fn locked_out(&self) -> bool {
+        self.failures >= self.max_tries
+    }
 }
 
 /// PCR values read with `TPM2_PCR_Read`, SHA-256 bank.
@@ -709,6 +737,103 @@ impl<T: Transport> Tpm<T> {
             .map(|_| ())
     }
 
+    /// `TPM2_PolicyAuthValue`: the session's policy then requires the object's
+    /// authorization value in the command HMAC (see
+    /// [`Session::include_auth_value`]).
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command.
+    pub fn policy_auth_value(&mut self, session: &Session) -> Result<(), TpmError> {
+        let command = TpmPolicyAuthValueCommand {
+            handles: [TpmHandle::new(session.handle())],
+        };
+        self.run::<_, TpmPolicyAuthValueResponse>(&command, &[], Authorization::None)
+            .map(|_| ())
+    }
+
+    /// The TPM's dictionary-attack state: `TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES)`
+    /// of `TPM_PT_LOCKOUT_COUNTER` through `TPM_PT_LOCKOUT_RECOVERY`.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; an answer without those four properties.
+    pub fn dictionary_attack_state(&mut self) -> Result<DictionaryAttackState, TpmError> {
+        const CC_GET_CAPABILITY: u32 = 0x17A;
+        const CAP_TPM_PROPERTIES: u32 = 6;
+        const PT_LOCKOUT_COUNTER: u32 = 0x20E;
+        let mut command = [0u8; 22];
+        command[..2].copy_from_slice(&frame::TAG_NO_SESSIONS.to_be_bytes());
+        command[2..6].copy_from_slice(&22u32.to_be_bytes());
+        command[6..10].copy_from_slice(&CC_GET_CAPABILITY.to_be_bytes());
+        command[10..14].copy_from_slice(&CAP_TPM_PROPERTIES.to_be_bytes());
+        command[14..18].copy_from_slice(&PT_LOCKOUT_COUNTER.to_be_bytes());
+        command[18..].copy_from_slice(&4u32.to_be_bytes());
+        let layout = self.transact_small(&command, CC_GET_CAPABILITY)?;
+        // moreData (1), capability (4), count (4), then (property, value) pairs.
+        let mut values = [None; 4];
+        let body = self.response_bytes(layout.parameters);
+        let count = body
+            .get(5..9)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        let capability = body
+            .get(1..5)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        if capability == Some(CAP_TPM_PROPERTIES) {
+            let pairs = body.get(9..).unwrap_or(&[]).chunks_exact(8);
+            for pair in pairs.take(count.unwrap_or(0) as usize) {
+                let property = u32::from_be_bytes([pair[0], pair[1], pair[2], pair[3]]);
+                let value = u32::from_be_bytes([pair[4], pair[5], pair[6], pair[7]]);
+                if let Some(slot) = property
+                    .checked_sub(PT_LOCKOUT_COUNTER)
+                    .and_then(|i| values.get_mut(i as usize))
+                {
+                    *slot = Some(value);
+                }
+            }
+        }
+        self.wipe_response();
+        match values {
+            [Some(failures), Some(max_tries), Some(recovery_seconds), Some(lockout_recovery_seconds)] => {
+                Ok(DictionaryAttackState {
+                    failures,
+                    max_tries,
+                    recovery_seconds,
+                    lockout_recovery_seconds,
+                })
+            }
+            _ => Err(malformed(
+                CC_GET_CAPABILITY,
+                ResponseDefect::UnexpectedValue,
+            )),
+        }
+    }
+
+    /// `TPM2_DictionaryAttackParameters` with the lockout hierarchy's empty
+    /// password: at most `max_tries` authorization failures before lockout,
+    /// one failure forgotten every `recovery_seconds`, and `lockout_recovery_seconds`
+    /// before the lockout hierarchy may try again after a failure of its own.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command (`TPM_RC_BAD_AUTH` when the lockout
+    /// hierarchy has a password).
+    pub fn set_dictionary_attack_parameters(
+        &mut self,
+        max_tries: u32,
+        recovery_seconds: u32,
+        lockout_recovery_seconds: u32,
+    ) -> Result<(), TpmError> {
+        let command = TpmDictionaryAttackParametersCommand {
+            handles: [TpmHandle::new(TpmRh::Lockout as u32)],
+            new_max_tries: max_tries.into(),
+            new_recovery_time: recovery_seconds.into(),
+            lockout_recovery: lockout_recovery_seconds.into(),
+        };
+        self.run::<_, TpmDictionaryAttackParametersResponse>(&command, &[], Authorization::Password)
+            .map(|_| ())
+    }
+
     /// `TPM2_PolicyGetDigest`.
     ///
     /// # Errors
@@ -729,7 +854,9 @@ impl<T: Transport> Tpm<T> {
     }
 
     /// `TPM2_Create` of a sealed data object holding `secret` under `parent`,
-    /// authorized by `session` (an HMAC session salted to the parent).
+    /// authorized by `session` (an HMAC session salted to the parent), with
+    /// `user_auth` as its authorization value (empty for none; a non-empty one
+    /// also clears `noDA`, see [`template::sealed_attributes`]).
     ///
     /// `inSensitive` is written by hand into the parameter area rather than
     /// through `tpm2-protocol`'s `Tpm2bSensitiveCreate`, so the secret never sits
@@ -746,14 +873,19 @@ impl<T: Transport> Tpm<T> {
         session: &mut Session,
         secret: &[u8; SECRET_LEN],
         auth_policy: &[u8],
+        user_auth: &[u8],
         encryption: ParameterEncryption,
     ) -> Result<CreatedObject, TpmError> {
-        let template = template::sealed_data(auth_policy);
-        // inSensitive: TPM2B_SENSITIVE_CREATE { userAuth = empty, data = secret }.
-        let sensitive_len = 2 + 2 + SECRET_LEN;
+        if user_auth.len() > super::session::AUTH_VALUE_LEN {
+            return Err(TpmError::CommandTooLarge);
+        }
+        let template = template::sealed_data(auth_policy, !user_auth.is_empty());
+        // inSensitive: TPM2B_SENSITIVE_CREATE { userAuth, data = secret }; both
+        // travel encrypted as the first parameter.
+        let sensitive_len = 2 + user_auth.len() + 2 + SECRET_LEN;
         let out = &mut self.parameters;
         let mut at = frame::put_u16(out, 0, sensitive_len as u16)?;
-        at = frame::put_sized(out, at, &[])?;
+        at = frame::put_sized(out, at, user_auth)?;
         at = frame::put_sized(out, at, secret)?;
         let mut writer = TpmWriter::new(out.get_mut(at..).ok_or(TpmError::CommandTooLarge)?);
         Tpm2bPublic {
@@ -909,4 +1041,164 @@ impl<T: Transport> Tpm<T> {
     {
         self.run_inner(command, names, authorization)
     }
+}
+
+/// `TPM_CC_NV_DefineSpace`.
+const CC_NV_DEFINE_SPACE: u32 = 0x12A;
+/// `TPM_CC_NV_Increment`.
+const CC_NV_INCREMENT: u32 = 0x134;
+/// `TPM_CC_NV_Read`.
+const CC_NV_READ: u32 = 0x14E;
+/// `TPM_RH_OWNER`.
+const RH_OWNER: u32 = 0x4000_0001;
+
+/// The attributes of an anti-rollback counter index: a `TPM_NT_COUNTER`
+/// that only its authorization value increments and reads (`AUTHWRITE`,
+/// `AUTHREAD`; no `OWNERWRITE`, so the owner hierarchy cannot increment it),
+/// without dictionary-attack counting (the value is a 256-bit derived
+/// secret, not a PIN). The owner hierarchy can still delete it
+/// (`TPM2_NV_UndefineSpace`); `POLICY_DELETE` needs the platform hierarchy.
+pub const NV_COUNTER_ATTRIBUTES: u32 = 0x0000_0010 | 0x0000_0004 | 0x0004_0000 | 0x0200_0000;
+/// `TPMA_NV_WRITTEN`.
+const NV_WRITTEN: u32 = 0x2000_0000;
+
+/// The Name of an anti-rollback counter index (after its first increment):
+/// `0x000B || SHA-256(TPMS_NV_PUBLIC)`, computed from the attributes we
+/// define it with, not from what the TPM says.
+#[must_use]
+pub fn nv_counter_name(index: u32) -> Name {
+    let mut public = [0u8; 14];
+    public[..4].copy_from_slice(&index.to_be_bytes());
+    public[4..6].copy_from_slice(&super::ALG_SHA256.to_be_bytes());
+    public[6..10].copy_from_slice(&(NV_COUNTER_ATTRIBUTES | NV_WRITTEN).to_be_bytes());
+    // authPolicy: empty TPM2B; dataSize: 8.
+    public[10..12].copy_from_slice(&0u16.to_be_bytes());
+    public[12..14].copy_from_slice(&8u16.to_be_bytes());
+    Name::of_public_area(&public)
+}
+
+impl<T: Transport> Tpm<T> {
+    /// `TPM2_NV_DefineSpace` of an anti-rollback counter at `index` with
+    /// [`NV_COUNTER_ATTRIBUTES`] and `auth` as its authorization value,
+    /// authorized by the owner hierarchy's empty authorization through
+    /// `session` (salted), which encrypts `auth` on the wire.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command (`TPM_RC_NV_DEFINED` when the index exists).
+    pub fn nv_define_counter(
+        &mut self,
+        session: &mut Session,
+        index: u32,
+        auth: &[u8; 32],
+    ) -> Result<(), TpmError> {
+        let out = &mut self.parameters;
+        let mut at = frame::put_sized(out, 0, auth)?;
+        // TPM2B_NV_PUBLIC { nvIndex, nameAlg, attributes, authPolicy, dataSize }.
+        at = frame::put_u16(out, at, 14)?;
+        at = frame::put_u32(out, at, index)?;
+        at = frame::put_u16(out, at, super::ALG_SHA256)?;
+        at = frame::put_u32(out, at, NV_COUNTER_ATTRIBUTES)?;
+        at = frame::put_u16(out, at, 0)?;
+        at = frame::put_u16(out, at, 8)?;
+        let owner_name = RH_OWNER.to_be_bytes();
+        self.execute(
+            CC_NV_DEFINE_SPACE,
+            &[RH_OWNER],
+            &[&owner_name],
+            at,
+            Authorization::Session {
+                session,
+                decrypt: true,
+                encrypt: false,
+            },
+            0,
+        )?;
+        self.wipe_response();
+        Ok(())
+    }
+
+    /// `TPM2_NV_Increment` of the counter at `index`, authorized by its
+    /// authorization value through `session` (salted; the caller has called
+    /// [`Session::include_auth_value`]). `name` is the index's Name before
+    /// the command (see [`nv_counter_name`]; the first increment sets
+    /// `WRITTEN`, so before it the Name is that of the unwritten index).
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command.
+    pub fn nv_increment(
+        &mut self,
+        session: &mut Session,
+        index: u32,
+        name: &Name,
+    ) -> Result<(), TpmError> {
+        self.execute(
+            CC_NV_INCREMENT,
+            &[index, index],
+            &[name.as_bytes(), name.as_bytes()],
+            0,
+            Authorization::Session {
+                session,
+                decrypt: false,
+                encrypt: false,
+            },
+            0,
+        )?;
+        self.wipe_response();
+        Ok(())
+    }
+
+    /// `TPM2_NV_Read` of the counter at `index`, authorized (and the answer
+    /// authenticated by its response HMAC) through `session`, as for
+    /// [`Tpm::nv_increment`].
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; an answer that is not 8 bytes.
+    pub fn nv_read_counter(
+        &mut self,
+        session: &mut Session,
+        index: u32,
+        name: &Name,
+    ) -> Result<u64, TpmError> {
+        let out = &mut self.parameters;
+        let mut at = frame::put_u16(out, 0, 8)?;
+        at = frame::put_u16(out, at, 0)?;
+        let layout = self.execute(
+            CC_NV_READ,
+            &[index, index],
+            &[name.as_bytes(), name.as_bytes()],
+            at,
+            Authorization::Session {
+                session,
+                decrypt: false,
+                encrypt: false,
+            },
+            0,
+        )?;
+        let value = match frame::take_sized(self.response_bytes(layout.parameters)) {
+            Ok((data, rest)) if rest.is_empty() && data.len() == 8 => {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(data);
+                Ok(u64::from_be_bytes(bytes))
+            }
+            Ok(_) => Err(malformed(CC_NV_READ, ResponseDefect::UnexpectedValue)),
+            Err(defect) => Err(malformed(CC_NV_READ, defect)),
+        };
+        self.wipe_response();
+        value
+    }
+}
+
+/// The Name of a counter index before its first increment (no `WRITTEN`).
+#[must_use]
+pub fn nv_counter_name_unwritten(index: u32) -> Name {
+    let mut public = [0u8; 14];
+    public[..4].copy_from_slice(&index.to_be_bytes());
+    public[4..6].copy_from_slice(&super::ALG_SHA256.to_be_bytes());
+    public[6..10].copy_from_slice(&NV_COUNTER_ATTRIBUTES.to_be_bytes());
+    public[10..12].copy_from_slice(&0u16.to_be_bytes());
+    public[12..14].copy_from_slice(&8u16.to_be_bytes());
+    Name::of_public_area(&public)
 }

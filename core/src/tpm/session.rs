@@ -7,8 +7,11 @@
 //! can compute it, so an observer of the wire cannot derive
 //! `sessionKey = KDFa(SHA-256, salt, "ATH", nonceTPM, nonceCaller, 256)`.
 //!
-//! Every authorization value in this crate is empty, so the HMAC key and the
-//! parameter-encryption key are derived from `sessionKey` alone.
+//! Objects have an empty authorization value, except a sealed key locked by a
+//! PIN: a policy session that passed `TPM2_PolicyAuthValue` for it is keyed
+//! with `sessionKey || authValue` (Part 1, section 19.6.8), for the command and
+//! response HMACs and for parameter encryption alike; see
+//! [`Session::include_auth_value`].
 
 use core::fmt;
 
@@ -101,9 +104,14 @@ pub struct Session {
     keyed: bool,
     nonce_tpm: [u8; NONCE_LEN],
     nonce_tpm_len: usize,
+    auth_value: [u8; AUTH_VALUE_LEN],
+    auth_value_len: usize,
     end_after_next_command: bool,
     ended: bool,
 }
+
+/// Largest authorization value (the SHA-256 digest size).
+pub const AUTH_VALUE_LEN: usize = 32;
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -119,6 +127,7 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.session_key.zeroize();
         self.nonce_tpm.zeroize();
+        self.auth_value.zeroize();
     }
 }
 
@@ -158,6 +167,24 @@ pub fn rp_hash(command_code: u32, parameters: &[u8]) -> [u8; 32] {
     hash.update(command_code.to_be_bytes());
     hash.update(parameters);
     hash.finalize().into()
+}
+
+/// A session's HMAC key, wiped on drop.
+struct HmacKey {
+    bytes: [u8; 32 + AUTH_VALUE_LEN],
+    len: usize,
+}
+
+impl HmacKey {
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl Drop for HmacKey {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
 }
 
 /// The data of the `TPM2B` that opens a parameter area (without its size).
@@ -204,12 +231,36 @@ impl Session {
         !self.end_after_next_command
     }
 
-    fn hmac_key(&self) -> &[u8] {
+    /// Keys the session's HMACs and parameter encryption with
+    /// `sessionKey || auth_value` from now on: what the TPM does once a policy
+    /// session passed `TPM2_PolicyAuthValue` and is used on the object whose
+    /// authorization value this is. Trailing zero bytes are dropped, as the TPM
+    /// drops them.
+    pub fn include_auth_value(&mut self, auth_value: &[u8]) {
+        let len = auth_value
+            .iter()
+            .rposition(|&byte| byte != 0)
+            .map_or(0, |last| last + 1)
+            .min(AUTH_VALUE_LEN);
+        self.auth_value = [0; AUTH_VALUE_LEN];
+        self.auth_value[..len].copy_from_slice(auth_value.get(..len).unwrap_or(&[]));
+        self.auth_value_len = len;
+    }
+
+    /// `sessionKey || authValue` (either part may be empty), wiped on drop.
+    fn hmac_key(&self) -> HmacKey {
+        let mut key = HmacKey {
+            bytes: [0; 32 + AUTH_VALUE_LEN],
+            len: 0,
+        };
         if self.keyed {
-            &self.session_key
-        } else {
-            &[]
+            key.bytes[..32].copy_from_slice(&self.session_key);
+            key.len = 32;
         }
+        let end = key.len + self.auth_value_len;
+        key.bytes[key.len..end].copy_from_slice(&self.auth_value[..self.auth_value_len]);
+        key.len = end;
+        key
     }
 
     fn nonce_tpm(&self) -> &[u8] {
@@ -223,7 +274,7 @@ impl Session {
         nonce_caller: &[u8],
         attributes: u8,
     ) -> [u8; 32] {
-        let mut mac = kdf::hmac_sha256(self.hmac_key());
+        let mut mac = kdf::hmac_sha256(self.hmac_key().as_slice());
         mac.update(cp_hash);
         mac.update(nonce_caller);
         mac.update(self.nonce_tpm());
@@ -250,7 +301,7 @@ impl Session {
             });
         }
         let rp_hash = rp_hash(command_code, parameters);
-        let mut mac = kdf::hmac_sha256(self.hmac_key());
+        let mut mac = kdf::hmac_sha256(self.hmac_key().as_slice());
         mac.update(&rp_hash);
         mac.update(nonce_tpm);
         mac.update(nonce_caller);
@@ -275,8 +326,9 @@ impl Session {
     /// AES-128 key and IV: KDFa(SHA-256, sessionKey, "CFB", nonceNewer, nonceOlder, 256).
     fn cfb_key_iv(&self, nonce_newer: &[u8], nonce_older: &[u8]) -> [u8; 32] {
         let mut key_iv = [0u8; 32];
+        let key = self.hmac_key();
         kdf::kdfa(
-            self.hmac_key(),
+            key.as_slice(),
             b"CFB",
             nonce_newer,
             nonce_older,
@@ -448,6 +500,25 @@ impl<T: Transport> Tpm<T> {
         result
     }
 
+    /// Starts an unsalted, unbound HMAC session with no parameter encryption:
+    /// for commands that carry no secret, authorized by a secret
+    /// authorization value the caller adds with
+    /// [`Session::include_auth_value`], which then alone keys the command and
+    /// response HMACs.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command.
+    pub fn start_unsalted_hmac_session(&mut self) -> Result<Session, TpmError> {
+        self.start_session(
+            TpmRh::Null as u32,
+            &[],
+            SessionKind::Hmac,
+            null_symmetric(),
+            None,
+        )
+    }
+
     /// Starts an unsalted trial session, used only to compute a policy digest.
     ///
     /// # Errors
@@ -517,6 +588,8 @@ impl<T: Transport> Tpm<T> {
             keyed: salt.is_some(),
             nonce_tpm: [0; NONCE_LEN],
             nonce_tpm_len: nonce_tpm.len(),
+            auth_value: [0; AUTH_VALUE_LEN],
+            auth_value_len: 0,
             end_after_next_command: false,
             ended: false,
         };

@@ -39,13 +39,27 @@ pub fn ak_attributes() -> TpmaObject {
 
 /// Object attributes of a sealed key: never leaves this TPM or this parent.
 /// Without a policy the empty auth value authorizes (`userWithAuth`); with a
-/// PCR policy only a satisfied policy session does. `sensitiveDataOrigin` is
-/// clear because we supply the data. `noDA`: a forged command HMAC must not
-/// count towards the dictionary-attack lockout.
+/// policy only a satisfied policy session does. `sensitiveDataOrigin` is
+/// clear because we supply the data.
+///
+/// `noDA` is set only on objects without a PIN (their auth value is empty, so
+/// there is nothing to guess, and a forged command HMAC must not count towards
+/// the dictionary-attack lockout). A PIN-locked object has no `noDA`: every
+/// wrong PIN counts towards the TPM's lockout.
+///
+/// A policy-bound object also has `adminWithPolicy`: its admin role
+/// (`TPM2_ObjectChangeAuth`, `TPM2_Certify`) needs a policy session with
+/// `PolicyCommandCode`, which its policy never contains, so nobody can give it
+/// a new authorization value; a PIN change seals the key again.
 #[must_use]
-pub fn sealed_attributes(policy_bound: bool) -> TpmaObject {
-    let mut attributes = TpmaObject::FIXED_TPM | TpmaObject::FIXED_PARENT | TpmaObject::NO_DA;
-    if !policy_bound {
+pub fn sealed_attributes(policy_bound: bool, pin_locked: bool) -> TpmaObject {
+    let mut attributes = TpmaObject::FIXED_TPM | TpmaObject::FIXED_PARENT;
+    if !pin_locked {
+        attributes |= TpmaObject::NO_DA;
+    }
+    if policy_bound {
+        attributes |= TpmaObject::ADMIN_WITH_POLICY;
+    } else {
         attributes |= TpmaObject::USER_WITH_AUTH;
     }
     attributes
@@ -119,13 +133,13 @@ pub fn attestation_key() -> TpmtPublic {
 }
 
 /// A sealed data object (`KEYEDHASH` with no scheme) with `auth_policy`
-/// (empty for none).
+/// (empty for none), dictionary-attack protected when `pin_locked`.
 #[must_use]
-pub fn sealed_data(auth_policy: &[u8]) -> TpmtPublic {
+pub fn sealed_data(auth_policy: &[u8], pin_locked: bool) -> TpmtPublic {
     TpmtPublic {
         object_type: TpmAlgId::KeyedHash,
         name_alg: TpmAlgId::Sha256,
-        object_attributes: sealed_attributes(!auth_policy.is_empty()),
+        object_attributes: sealed_attributes(!auth_policy.is_empty(), pin_locked),
         auth_policy: TpmBuffer::try_from(auth_policy).unwrap_or_default(),
         parameters: TpmuPublicParms::KeyedHash(TpmsKeyedhashParms {
             scheme: TpmtKeyedhashScheme {

@@ -65,6 +65,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--state-dir", type=Path, help="the wallet state directory")
     parser.add_argument("--key-mode", choices=("cached", "strict"), default="cached")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the account's key is PIN-locked: ask for the PIN (without echo)",
+    )
+    parser.add_argument(
+        "--key-lock",
+        help=(
+            "for create and import-keystore: pin, pcr, boot-once joined by '+', or none "
+            "(none: any local process with TPM access and the account file can unseal "
+            "the key); a lock with 'pin' asks for the PIN twice"
+        ),
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser("demo", help="run the FlareTrade flow on swtpm and anvil")
     demo.add_argument("--anvil", help="the anvil executable (default $FLARE_WALLET_ANVIL)")
@@ -197,6 +210,19 @@ def _hex_bytes(text: str, what: str) -> bytes:
         return bytes.fromhex(digits)
     except ValueError:
         raise WalletError(f"{what} must be hex") from None
+
+
+def _pin(args: argparse.Namespace) -> str | None:
+    """The PIN asked for on the terminal without echo (twice for a new account), when
+    --pin is given or --key-lock has 'pin'."""
+    creating = args.command in ("create", "import-keystore")
+    lock_parts = (args.key_lock or "").split("+") if creating else []
+    if not args.pin and "pin" not in lock_parts:
+        return None
+    pin = getpass.getpass("PIN: ")
+    if creating and getpass.getpass("Repeat the PIN: ") != pin:
+        raise WalletError("the two PINs differ: nothing was done")
+    return pin
 
 
 def _password(password_file: Path | None, *, confirm: bool) -> str:
@@ -367,9 +393,14 @@ def _run(args: argparse.Namespace) -> int:
         if args.policy is not None:
             policy = read_policy_file(args.policy)
         owners = {"owners": args.owners, "threshold": args.threshold}
+        if args.key_lock is not None:
+            owners["key_lock"] = args.key_lock
+    pin = _pin(args)
     with (
         _open_vtpm(args) as vtpm,
-        SecureWalletManager(None, vtpm, key_mode=args.key_mode, policy=policy, **owners) as wm,
+        SecureWalletManager(
+            None, vtpm, key_mode=args.key_mode, policy=policy, pin=pin, **owners
+        ) as wm,
     ):
         if args.command == "create":
             print(wm.create_account())

@@ -242,6 +242,13 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
     state). FlareTrade's external wallets (:meth:`connect_external_wallet` and the rest)
     live beside the TPM account; ``logger`` is a structlog logger when structlog is
     installed (FlareTrade binds it), a stdlib one otherwise.
+
+    ``key_lock`` says what an unsealer of a new account's key must present besides TPM
+    access and the account file: ``"pin"`` (``pin`` below; wrong PINs count towards the
+    TPM's dictionary-attack lockout), ``"pcr"`` (the current values of ``pcrs``),
+    ``"boot-once"`` (the first unseal of each boot; the key then stays cached), joined by
+    ``+``, or ``"none"``: then any local process with TPM access and the account file can
+    unseal it. ``pin`` is also presented when an account is loaded or restored.
     """
 
     def __init__(
@@ -254,6 +261,9 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         owners: Sequence[str] | None = None,
         threshold: int | None = None,
         account: AccountMode | None = None,
+        key_lock: str | None = None,
+        pin: str | None = None,
+        pcrs: Sequence[int] | None = None,
         harden_process: bool = True,
     ):
         if key_mode not in KEY_MODES:
@@ -272,6 +282,9 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
             _native_harden_process()
         self._closed = False
         self._account_mode = account
+        self._key_lock = key_lock
+        self._pin = pin
+        self._pcrs = list(pcrs) if pcrs is not None else None
         self.logger = wallet_logger("flare_wallet.wallet_manager", service="wallet_manager")
         self._init_external_wallets()
         try:
@@ -301,6 +314,16 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         """``"cached"`` or ``"strict"``."""
         return self._key_mode
 
+    @property
+    def key_lock(self) -> str:
+        """What an unsealer of the loaded account's key must present: ``"pin"``,
+        ``"pcr"``, ``"boot-once"`` joined by ``+``, or ``"unlocked"`` (any local process
+        with TPM access and the account file can unseal it)."""
+        return self._native.key_lock
+
+    def _lock_options(self) -> dict[str, Any]:
+        return {"key_lock": self._key_lock, "pin": self._pin, "pcrs": self._pcrs}
+
     def _check_open(self) -> None:
         if self._closed:
             raise WalletError("this SecureWalletManager is closed")
@@ -312,7 +335,9 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         self._check_open()
         if self._account_mode == "load_or_create":
             return self.load_or_create_account()
-        address = self._native.create_account(policy=self._policy, **self._owner_options())
+        address = self._native.create_account(
+            policy=self._policy, **self._owner_options(), **self._lock_options()
+        )
         self.logger.info("created account %s (sealed by the TPM)", address)
         return cast(ChecksumAddress, address)
 
@@ -326,7 +351,9 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         except NoAccountLoaded:
             pass
         try:
-            address = self._native.create_account(policy=self._policy, **self._owner_options())
+            address = self._native.create_account(
+                policy=self._policy, **self._owner_options(), **self._lock_options()
+            )
         except WalletError as create_error:
             # Another process may have created it in between: then it loads; otherwise
             # the creation's own error is the one to report.
@@ -341,7 +368,7 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         """Load the sealed account of the state directory; returns its address. Raises
         :class:`NoAccountLoaded` (also a ``ValueError``) when it holds none."""
         self._check_open()
-        address = cast(ChecksumAddress, self._native.load_account())
+        address = cast(ChecksumAddress, self._native.load_account(pin=self._pin))
         bound = self._native.policy
         if self._policy is not None and bound != self._policy:
             stated = "none" if bound is None else bound.hash
@@ -647,7 +674,7 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         The backup carries the account's policy and owners; with ``owners`` given to this
         manager, a restored account with other owners is refused (it stays restored)."""
         self._check_open()
-        address = self._native.restore(backup_data)
+        address = self._native.restore(backup_data, pin=self._pin)
         self._check_owners(address)
         return cast(ChecksumAddress, address)
 

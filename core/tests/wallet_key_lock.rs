@@ -1,0 +1,259 @@
+//! Key locks through the wallet: a PIN-locked account loads only with its
+//! PIN (wrong PINs are counted by the TPM), a boot-once account loads once
+//! per boot and keeps its key cached, and the account file carries the lock
+//! in its version 3 key-lock section, bound to the key.
+#![allow(clippy::unwrap_used)]
+
+#[path = "wallet_support/owners.rs"]
+mod owners;
+#[path = "wallet_support/transports.rs"]
+mod support;
+
+use support::{open_wallet, swtpm, TempDir};
+use wallet_core::authority::{self, AdminAction};
+use wallet_core::backup::{self, SealedKeyFile};
+use wallet_core::policy::Policy;
+use wallet_core::seal::{KeyLock, PinAuth, SealError};
+use wallet_core::signer::{eip191_hash, recover_address};
+use wallet_core::state::ACCOUNT_FILE as SEALED_KEY_FILE;
+use wallet_core::tpm::PcrSelection;
+use wallet_core::tx::U256;
+use wallet_core::wallet::{AccountOptions, KeyMode, Wallet, WalletError};
+use wallet_core::Error;
+
+fn pin(text: &str) -> PinAuth {
+    PinAuth::from_pin(text.as_bytes()).unwrap()
+}
+
+fn signs(wallet: &mut Wallet) {
+    let address = wallet.address().unwrap();
+    let sig = wallet.sign_message(b"key lock").unwrap();
+    assert_eq!(
+        recover_address(&eip191_hash(b"key lock"), &sig).unwrap(),
+        address
+    );
+}
+
+#[test]
+fn a_pin_locked_account_loads_only_with_its_pin() {
+    let tpm = swtpm();
+    let dir = TempDir::new("pin");
+    let state = dir.state("state");
+    let mut wallet = open_wallet(&tpm, &state);
+    let address = wallet
+        .create_account(AccountOptions {
+            key_lock: KeyLock::PIN,
+            pin: Some(pin("271828")),
+            ..AccountOptions::default()
+        })
+        .unwrap();
+    signs(&mut wallet);
+    assert_eq!(wallet.key_lock().unwrap(), KeyLock::PIN);
+    let limits = wallet.dictionary_attack_state().unwrap();
+    assert!(limits.max_tries > 0);
+    drop(wallet);
+
+    let bytes = std::fs::read(state.join(SEALED_KEY_FILE)).unwrap();
+    let view = SealedKeyFile::parse(&bytes).unwrap();
+    assert_eq!(view.version(), backup::VERSION_3);
+    let section = view.key_lock().unwrap();
+    assert_eq!(section.mode, backup::KEY_LOCK_PIN);
+
+    let mut wallet = open_wallet(&tpm, &state);
+    assert_eq!(
+        wallet.load_account(),
+        Err(Error::Seal(SealError::PinRequired))
+    );
+    wallet.set_pin(Some(pin("314159")));
+    assert!(matches!(
+        wallet.load_account(),
+        Err(Error::Seal(SealError::WrongPin { failures: 1, .. }))
+    ));
+    wallet.set_pin(Some(pin("271828")));
+    assert_eq!(wallet.load_account().unwrap(), address);
+    // Strict mode: each signature unseals with the PIN.
+    assert_eq!(wallet.key_mode(), KeyMode::Strict);
+    signs(&mut wallet);
+    signs(&mut wallet);
+}
+
+#[test]
+fn a_boot_once_account_loads_once_per_boot() {
+    let mut tpm = swtpm();
+    let dir = TempDir::new("boot-once");
+    let state = dir.state("state");
+    let lock = KeyLock {
+        pcrs: Some(PcrSelection::from_indices(&[16]).unwrap()),
+        ..KeyLock::BOOT_ONCE
+    };
+    let mut wallet = open_wallet(&tpm, &state);
+    let address = wallet
+        .create_account(AccountOptions {
+            key_lock: lock,
+            ..AccountOptions::default()
+        })
+        .unwrap();
+    // The key stays cached: strict mode cannot unseal it again this boot.
+    wallet.set_key_mode(KeyMode::Strict);
+    signs(&mut wallet);
+    signs(&mut wallet);
+    drop(wallet);
+
+    let bytes = std::fs::read(state.join(SEALED_KEY_FILE)).unwrap();
+    let view = SealedKeyFile::parse(&bytes).unwrap();
+    let section = view.key_lock().unwrap();
+    assert_eq!(
+        section.mode,
+        backup::KEY_LOCK_BOOT_ONCE | backup::KEY_LOCK_PCRS
+    );
+    assert_eq!(section.boot_once_pcr, KeyLock::DEFAULT_BOOT_ONCE_PCR);
+    assert!(view.pcr_policy().is_some());
+
+    let mut wallet = open_wallet(&tpm, &state);
+    assert_eq!(
+        wallet.load_account(),
+        Err(Error::Seal(SealError::PcrMismatch))
+    );
+    drop(wallet);
+
+    tpm.restart().unwrap();
+    let mut wallet = open_wallet(&tpm, &state);
+    assert_eq!(wallet.load_account().unwrap(), address);
+    assert_eq!(wallet.key_lock().unwrap(), lock);
+    signs(&mut wallet);
+}
+
+#[test]
+fn the_key_lock_section_is_bound_to_the_key() {
+    let tpm = swtpm();
+    let dir = TempDir::new("lock-bound");
+    let state = dir.state("state");
+    let mut wallet = open_wallet(&tpm, &state);
+    wallet
+        .create_account(AccountOptions {
+            key_lock: KeyLock::PIN,
+            pin: Some(pin("1111")),
+            ..AccountOptions::default()
+        })
+        .unwrap();
+    drop(wallet);
+
+    // Rewrite the section's counter field (and the integrity check): the
+    // binding tag no longer verifies, so the file is refused after unsealing.
+    let path = state.join(SEALED_KEY_FILE);
+    let bytes = std::fs::read(&path).unwrap();
+    let view = SealedKeyFile::parse(&bytes).unwrap();
+    let contents = view.contents();
+    let mut section = view.key_lock().unwrap();
+    section.counter = 7;
+    let bound = view.bound_policy();
+    let owners = view.owner_section();
+    let mut out = vec![0u8; backup::MAX_FILE_LEN];
+    let len = contents
+        .encode_with_key_lock(bound, owners, Some(section), &mut out)
+        .unwrap();
+    std::fs::write(&path, &out[..len]).unwrap();
+
+    let mut wallet = open_wallet(&tpm, &state);
+    wallet.set_pin(Some(pin("1111")));
+    assert_eq!(
+        wallet.load_account(),
+        Err(Error::Wallet(WalletError::PolicyBindingMismatch))
+    );
+}
+
+fn capped(cap: u128) -> Policy {
+    let mut policy = Policy::default();
+    policy.set_max_value_wei(Some(U256::from_u128(cap)));
+    policy
+}
+
+#[test]
+fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
+    let tpm = swtpm();
+    let dir = TempDir::new("rollback");
+    let state = dir.state("state");
+    let keys = owners::owner_keys(21, 2);
+    let mut wallet = open_wallet(&tpm, &state);
+    let address = wallet
+        .create_account(AccountOptions {
+            policy: capped(1),
+            owners: Some(owners::owner_set(&keys, 2)),
+            key_lock: KeyLock::PIN,
+            pin: Some(pin("5555")),
+            ..AccountOptions::default()
+        })
+        .unwrap();
+    let path = state.join(SEALED_KEY_FILE);
+    let first = std::fs::read(&path).unwrap();
+    let created_at = SealedKeyFile::parse(&first)
+        .unwrap()
+        .key_lock()
+        .unwrap()
+        .counter;
+
+    // An owner-approved policy change: new policy, admin nonce 1, counter + 1.
+    let second = capped(1_000);
+    let deadline = u64::MAX;
+    let request = wallet
+        .admin_request(
+            AdminAction::ReplacePolicy,
+            authority::replace_policy_params_hash(&second.hash()),
+            deadline,
+        )
+        .unwrap();
+    let approvals = owners::approve(&[&keys[0], &keys[1]], &request);
+    wallet
+        .replace_policy(second.clone(), &request, &approvals)
+        .unwrap();
+    assert_eq!(wallet.admin_nonce().unwrap(), 1);
+    drop(wallet);
+    let changed = std::fs::read(&path).unwrap();
+    let section = SealedKeyFile::parse(&changed).unwrap().key_lock().unwrap();
+    assert_eq!(section.counter, created_at + 1);
+
+    // The current file loads.
+    let mut wallet = open_wallet(&tpm, &state);
+    wallet.set_pin(Some(pin("5555")));
+    assert_eq!(wallet.load_account().unwrap(), address);
+    assert_eq!(wallet.policy().unwrap(), Some(&second));
+    drop(wallet);
+
+    // The older copy (older policy, admin nonce 0) is refused, and nothing is
+    // signed with it.
+    std::fs::write(&path, &first).unwrap();
+    let mut wallet = open_wallet(&tpm, &state);
+    wallet.set_pin(Some(pin("5555")));
+    let error = wallet.load_account().unwrap_err();
+    assert_eq!(
+        error,
+        Error::Wallet(WalletError::RolledBack {
+            file: created_at,
+            counter: created_at + 1
+        })
+    );
+    assert!(error.to_string().contains("rolled back"), "{error}");
+    assert_eq!(
+        wallet.sign_message(b"x").unwrap_err(),
+        Error::Wallet(WalletError::NoAccount)
+    );
+    drop(wallet);
+
+    // Restoring the older copy into a fresh directory is refused the same way.
+    let fresh = dir.state("fresh");
+    let mut wallet = open_wallet(&tpm, &fresh);
+    wallet.set_pin(Some(pin("5555")));
+    let backup = wallet_core::wallet::base64::encode(&first);
+    assert!(matches!(
+        wallet.restore(&backup),
+        Err(Error::Wallet(WalletError::RolledBack { .. }))
+    ));
+    assert!(!fresh.join(SEALED_KEY_FILE).exists());
+    drop(wallet);
+
+    // The current copy restores.
+    let mut wallet = open_wallet(&tpm, &dir.state("fresh2"));
+    wallet.set_pin(Some(pin("5555")));
+    let backup = wallet_core::wallet::base64::encode(&changed);
+    assert_eq!(wallet.restore(&backup).unwrap(), address);
+}
