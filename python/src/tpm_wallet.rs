@@ -385,17 +385,21 @@ impl TpmWallet {
     }
 
     /// Starts a private swtpm (its state in `tpm_state_dir`, or in a
-    /// temporary directory removed when it stops) and opens it.
+    /// temporary directory removed when it stops) and opens it. Temporary
+    /// simulators of one process share one EK unless `new_ek` asks for an
+    /// EK (and certificate) of its own, which takes about a second more.
     #[staticmethod]
-    #[pyo3(signature = (tpm_state_dir, state_dir))]
+    #[pyo3(signature = (tpm_state_dir, state_dir, new_ek = false))]
     fn simulator(
         py: Python<'_>,
         tpm_state_dir: Option<PathBuf>,
         state_dir: PathBuf,
+        new_ek: bool,
     ) -> PyResult<Self> {
         let (open, tcti) = py.detach(|| -> Result<(Open, String)> {
             let swtpm = match &tpm_state_dir {
                 Some(dir) => Swtpm::start(dir),
+                None if new_ek => Swtpm::start_temporary_with_new_ek(),
                 None => Swtpm::start_temporary(),
             }
             .map_err(BindingError::Simulator)?;

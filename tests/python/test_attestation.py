@@ -190,7 +190,7 @@ def test_the_owner_facts_can_be_pinned(vtpm: Vtpm) -> None:
 def test_evidence_from_another_tpm_is_not_the_enrolled_ak(wallet: SecureWalletManager) -> None:
     evidence = wallet.attest(b"nonce")
     trusted = verify_attestation(evidence, b"nonce", **anchor(wallet.vtpm))["ak_name"]
-    with Vtpm.simulator() as other, SecureWalletManager(None, other) as elsewhere:
+    with Vtpm.simulator(new_ek=True) as other, SecureWalletManager(None, other) as elsewhere:
         elsewhere.create_account()
         enroll_simulator(other)
         foreign = elsewhere.attest(b"nonce")

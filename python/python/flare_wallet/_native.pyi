@@ -68,7 +68,9 @@ class TpmWallet:
     def open(tcti: str | None, state_dir: str | PathLike[str]) -> TpmWallet: ...
     @staticmethod
     def simulator(
-        tpm_state_dir: str | PathLike[str] | None, state_dir: str | PathLike[str]
+        tpm_state_dir: str | PathLike[str] | None,
+        state_dir: str | PathLike[str],
+        new_ek: bool = False,
     ) -> TpmWallet: ...
     @property
     def tcti(self) -> str: ...

@@ -57,7 +57,7 @@ def _close_open_vtpms() -> None:
 
 
 def _start_simulator(
-    state_dir: str | os.PathLike[str] | None, tpm_dir: Path | None
+    state_dir: str | os.PathLike[str] | None, tpm_dir: Path | None, new_ek: bool = False
 ) -> tuple[_native.TpmWallet, tuple[Path, ...]]:
     """A private swtpm and the wallet on it, with the temporary directories to remove."""
     owned: list[Path] = []
@@ -68,7 +68,7 @@ def _start_simulator(
     else:
         directory = Path(state_dir)
     try:
-        native = _native.TpmWallet.simulator(tpm_dir, directory)
+        native = _native.TpmWallet.simulator(tpm_dir, directory, new_ek)
     except BaseException:
         for path in owned:
             shutil.rmtree(path, ignore_errors=True)
@@ -187,17 +187,21 @@ class Vtpm(ConfidentialSpaceTokens):
         state_dir: str | os.PathLike[str] | None = None,
         *,
         tpm_state_dir: str | os.PathLike[str] | None = None,
+        new_ek: bool = False,
     ) -> Vtpm:
         """Start a private ``swtpm`` (a software TPM) and open it.
 
         The wallet state goes to ``state_dir`` (a temporary directory when None); the
         simulated TPM keeps its own state, its seeds, in ``tpm_state_dir`` (a temporary
-        directory when None, so each call is a new TPM). The child is stopped by
+        directory when None, so each call has its own storage seed). Temporary
+        simulators of one process share one certified endorsement key (so one
+        attestation key) unless ``new_ek=True`` provisions an EK and certificate of
+        its own, about a second more. The child is stopped by
         :meth:`close`, at context exit and at interpreter exit. Requires the Debian
         package ``swtpm``.
         """
         tpm_dir = Path(tpm_state_dir) if tpm_state_dir is not None else None
-        native, owned = _start_simulator(state_dir, tpm_dir)
+        native, owned = _start_simulator(state_dir, tpm_dir, new_ek)
         vtpm = cls.__new__(cls)
         vtpm._init(native, owned)
         return vtpm
