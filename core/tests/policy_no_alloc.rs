@@ -8,7 +8,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wallet_core::policy::{sign_checked, Eip712Domain, Policy, TypedDataDomain, MAX_ENCODED_LEN};
 use wallet_core::rlp::SliceSink;
@@ -17,17 +16,18 @@ use wallet_core::tx::{TxEip1559, TxKind, TypedTransaction, U256};
 
 struct CountingAllocator;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-static BYTES: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
+    // Counting and its counters are per thread: tests of this binary run on
+    // threads of their own, and one test's reset must not clear another's count.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    static BYTES: Cell<usize> = const { Cell::new(0) };
 }
 
 fn record(size: usize) {
     if COUNTING.with(Cell::get) {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        BYTES.fetch_add(size, Ordering::SeqCst);
+        ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        BYTES.with(|bytes| bytes.set(bytes.get() + size));
     }
 }
 
@@ -63,16 +63,12 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// Runs `f` and returns (allocations, bytes) made on this thread meanwhile.
 fn count<R>(f: impl FnOnce() -> R) -> (R, usize, usize) {
-    ALLOCATIONS.store(0, Ordering::SeqCst);
-    BYTES.store(0, Ordering::SeqCst);
+    ALLOCATIONS.with(|count| count.set(0));
+    BYTES.with(|bytes| bytes.set(0));
     COUNTING.with(|c| c.set(true));
     let result = f();
     COUNTING.with(|c| c.set(false));
-    (
-        result,
-        ALLOCATIONS.load(Ordering::SeqCst),
-        BYTES.load(Ordering::SeqCst),
-    )
+    (result, ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get))
 }
 
 #[test]
