@@ -86,6 +86,7 @@ impl fmt::Display for Error {
             Self::SealedData(e) => write!(f, "{e}"),
             #[cfg(feature = "std")]
             Self::TypedData(e) => write!(f, "{e}"),
+            #[cfg(feature = "std")]
             Self::TpmIdentity(e) => write!(f, "{e}"),
         }
     }
