@@ -5,15 +5,9 @@
 #![allow(clippy::unwrap_used)]
 
 use rand::rngs::OsRng;
-use tpm2_protocol::basic::TpmBuffer;
-use tpm2_protocol::data::{
-    TpmAlgId, TpmEccCurve, TpmRh, TpmaObject, TpmsEccParms, TpmsEccPoint, TpmsRsaParms,
-    TpmtEccScheme, TpmtKdfScheme, TpmtPublic, TpmtRsaScheme, TpmtSymDef, TpmuAsymScheme,
-    TpmuKdfScheme, TpmuPublicId, TpmuPublicParms, TpmuSymKeyBits, TpmuSymMode,
-};
+use tpm2_protocol::data::{TpmRh, TpmtPublic};
 use wallet_core::credential::{make_credential, CredentialError, CredentialSecret};
 use wallet_core::tpm::command::PrimaryKey;
-use wallet_core::tpm::credential::EK_POLICY_DIGEST;
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::{self, StdTransport};
 use wallet_core::tpm::{template, Tpm, TpmError};
@@ -25,66 +19,6 @@ const RC_INTEGRITY: u32 = 0x09f;
 /// fails (`TPM_RC_VALUE` on the reference TPM, `TPM_RC_FAILURE` as a plain
 /// response code on swtpm, whose TPM stays usable, as the test checks).
 const RC_SEED_REFUSED: [u32; 3] = [0x084, 0x09f, 0x101];
-
-fn aes_128_cfb() -> TpmtSymDef {
-    TpmtSymDef {
-        algorithm: TpmAlgId::Aes,
-        key_bits: TpmuSymKeyBits::Aes(128.into()),
-        mode: TpmuSymMode::Aes(TpmAlgId::Cfb),
-    }
-}
-
-fn ek_attributes() -> TpmaObject {
-    TpmaObject::FIXED_TPM
-        | TpmaObject::FIXED_PARENT
-        | TpmaObject::SENSITIVE_DATA_ORIGIN
-        | TpmaObject::ADMIN_WITH_POLICY
-        | TpmaObject::RESTRICTED
-        | TpmaObject::DECRYPT
-}
-
-/// The TCG default EK template L-1 (RSA 2048).
-fn ek_rsa_template() -> TpmtPublic {
-    TpmtPublic {
-        object_type: TpmAlgId::Rsa,
-        name_alg: TpmAlgId::Sha256,
-        object_attributes: ek_attributes(),
-        auth_policy: TpmBuffer::try_from(&EK_POLICY_DIGEST[..]).unwrap(),
-        parameters: TpmuPublicParms::Rsa(TpmsRsaParms {
-            symmetric: aes_128_cfb(),
-            scheme: TpmtRsaScheme::default(),
-            key_bits: 2048.into(),
-            exponent: 0.into(),
-        }),
-        unique: TpmuPublicId::Rsa(TpmBuffer::try_from(&[0u8; 256][..]).unwrap()),
-    }
-}
-
-/// The TCG default EK template L-2 (ECC NIST P-256).
-fn ek_ecc_template() -> TpmtPublic {
-    TpmtPublic {
-        object_type: TpmAlgId::Ecc,
-        name_alg: TpmAlgId::Sha256,
-        object_attributes: ek_attributes(),
-        auth_policy: TpmBuffer::try_from(&EK_POLICY_DIGEST[..]).unwrap(),
-        parameters: TpmuPublicParms::Ecc(TpmsEccParms {
-            symmetric: aes_128_cfb(),
-            scheme: TpmtEccScheme {
-                scheme: TpmAlgId::Null,
-                details: TpmuAsymScheme::Null,
-            },
-            curve_id: TpmEccCurve::NistP256,
-            kdf: TpmtKdfScheme {
-                scheme: TpmAlgId::Null,
-                details: TpmuKdfScheme::Null,
-            },
-        }),
-        unique: TpmuPublicId::Ecc(TpmsEccPoint {
-            x: TpmBuffer::try_from(&[0u8; 32][..]).unwrap(),
-            y: TpmBuffer::try_from(&[0u8; 32][..]).unwrap(),
-        }),
-    }
-}
 
 fn open(swtpm: &Swtpm) -> Tpm<StdTransport> {
     let mut tpm = Tpm::new(transport::open(&swtpm.tcti()).expect("tcti")).expect("entropy");
@@ -176,17 +110,17 @@ fn activation_round_trip(template_ek: &TpmtPublic) {
 
 #[test]
 fn rsa_ek_activates_a_credential_made_in_software_and_by_the_tpm() {
-    activation_round_trip(&ek_rsa_template());
+    activation_round_trip(&template::ek_rsa_2048());
 }
 
 #[test]
 fn ecc_ek_activates_a_credential_made_in_software_and_by_the_tpm() {
-    activation_round_trip(&ek_ecc_template());
+    activation_round_trip(&template::ek_ecc_p256());
 }
 
 #[test]
 fn a_credential_for_another_tpms_ek_cannot_be_activated() {
-    for template_ek in [ek_ecc_template(), ek_rsa_template()] {
+    for template_ek in [template::ek_ecc_p256(), template::ek_rsa_2048()] {
         let other_swtpm = Swtpm::start_temporary_with_new_ek().expect("swtpm");
         let other_ek_public = {
             let mut other = open(&other_swtpm);

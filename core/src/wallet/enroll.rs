@@ -4,12 +4,7 @@
 
 use std::vec::Vec;
 
-use tpm2_protocol::basic::TpmBuffer;
-use tpm2_protocol::data::{
-    TpmAlgId, TpmEccCurve, TpmRh, TpmaObject, TpmsEccParms, TpmsEccPoint, TpmtEccScheme,
-    TpmtKdfScheme, TpmtPublic, TpmtSymDef, TpmuAsymScheme, TpmuKdfScheme, TpmuPublicId,
-    TpmuPublicParms, TpmuSymKeyBits, TpmuSymMode,
-};
+use tpm2_protocol::data::TpmRh;
 
 use super::Wallet;
 use crate::credential::CredentialBlob;
@@ -17,7 +12,6 @@ use crate::enrollment::{
     begin_activation, ActivationResponse, EnrollmentError, EnrollmentRecord, EnrollmentTrust,
 };
 use crate::tpm::command::PrimaryKey;
-use crate::tpm::credential::EK_POLICY_DIGEST;
 use crate::x509::TrustRoots;
 use crate::Result;
 
@@ -35,46 +29,11 @@ pub struct EnrollmentRequest {
     pub ak_public: Vec<u8>,
 }
 
-/// The TCG default EK template L-2 (ECC NIST P-256, EK Credential Profile
-/// 2.0, B.3.4): fixed, restricted decryption key, AES-128-CFB, authorized by
-/// `PolicySecret(TPM_RH_ENDORSEMENT)`.
-fn ek_ecc_p256_template() -> TpmtPublic {
-    let zeros = TpmBuffer::try_from(&[0u8; 32][..]).unwrap_or_default();
-    TpmtPublic {
-        object_type: TpmAlgId::Ecc,
-        name_alg: TpmAlgId::Sha256,
-        object_attributes: TpmaObject::FIXED_TPM
-            | TpmaObject::FIXED_PARENT
-            | TpmaObject::SENSITIVE_DATA_ORIGIN
-            | TpmaObject::ADMIN_WITH_POLICY
-            | TpmaObject::RESTRICTED
-            | TpmaObject::DECRYPT,
-        auth_policy: TpmBuffer::try_from(&EK_POLICY_DIGEST[..]).unwrap_or_default(),
-        parameters: TpmuPublicParms::Ecc(TpmsEccParms {
-            symmetric: TpmtSymDef {
-                algorithm: TpmAlgId::Aes,
-                key_bits: TpmuSymKeyBits::Aes(128.into()),
-                mode: TpmuSymMode::Aes(TpmAlgId::Cfb),
-            },
-            scheme: TpmtEccScheme {
-                scheme: TpmAlgId::Null,
-                details: TpmuAsymScheme::Null,
-            },
-            curve_id: TpmEccCurve::NistP256,
-            kdf: TpmtKdfScheme {
-                scheme: TpmAlgId::Null,
-                details: TpmuKdfScheme::Null,
-            },
-        }),
-        unique: TpmuPublicId::Ecc(TpmsEccPoint { x: zeros, y: zeros }),
-    }
-}
-
 impl Wallet {
     fn load_ek(&mut self) -> Result<PrimaryKey> {
         Ok(self
             .tpm()?
-            .create_primary(TpmRh::Endorsement, &ek_ecc_p256_template())?)
+            .create_primary(TpmRh::Endorsement, &crate::tpm::template::ek_ecc_p256())?)
     }
 
     /// What a verifier needs to challenge this TPM (see [`EnrollmentRequest`]).

@@ -17,8 +17,8 @@ use rand::rngs::OsRng;
 use wallet_core::attest::{wire, AkSignature, PcrSelection, PinnedAk};
 use wallet_core::credential::CredentialBlob;
 use wallet_core::enrollment::{activation_digest, ActivationChallenge, ActivationResponse};
-use wallet_core::tpm::credential::EK_POLICY_DIGEST;
 use wallet_core::tpm::kdf;
+use wallet_core::tpm::template::EK_AUTH_POLICY;
 
 /// A TPMS_ATTEST (Part 2, 10.12.12) quote with `extra` as qualifying data
 /// over PCRs 0-7 all zero.
@@ -78,7 +78,7 @@ impl SoftwareEkDouble {
         out.extend_from_slice(&0x000bu16.to_be_bytes()); // SHA-256
         out.extend_from_slice(&0x0003_00b2u32.to_be_bytes()); // EK attributes
         out.extend_from_slice(&32u16.to_be_bytes());
-        out.extend_from_slice(&EK_POLICY_DIGEST);
+        out.extend_from_slice(&EK_AUTH_POLICY);
         out.extend_from_slice(&0x0006u16.to_be_bytes()); // AES
         out.extend_from_slice(&128u16.to_be_bytes());
         out.extend_from_slice(&0x0043u16.to_be_bytes()); // CFB

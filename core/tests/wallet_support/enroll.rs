@@ -9,83 +9,18 @@ use std::time::{Duration, SystemTime};
 use der::{Decode, Encode};
 use rand::rngs::OsRng;
 use spki::{EncodePublicKey, SubjectPublicKeyInfoOwned};
-use tpm2_protocol::basic::TpmBuffer;
-use tpm2_protocol::data::{
-    TpmAlgId, TpmEccCurve, TpmRh, TpmaObject, TpmsEccParms, TpmsEccPoint, TpmsRsaParms,
-    TpmtEccScheme, TpmtKdfScheme, TpmtPublic, TpmtRsaScheme, TpmtSymDef, TpmuAsymScheme,
-    TpmuKdfScheme, TpmuPublicId, TpmuPublicParms, TpmuSymKeyBits, TpmuSymMode,
-};
+use tpm2_protocol::data::{TpmRh, TpmtPublic};
 use wallet_core::attest::PinnedAk;
 use wallet_core::credential::EkPublicKey;
 use wallet_core::enrollment::{begin_activation, EnrollmentRecord, EnrollmentTrust};
-use wallet_core::tpm::credential::EK_POLICY_DIGEST;
 use wallet_core::tpm::simulator::Swtpm;
+use wallet_core::tpm::template;
 use wallet_core::tpm::{transport, Tpm};
 use wallet_core::x509::TrustRoots;
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
-
-fn aes_128_cfb() -> TpmtSymDef {
-    TpmtSymDef {
-        algorithm: TpmAlgId::Aes,
-        key_bits: TpmuSymKeyBits::Aes(128.into()),
-        mode: TpmuSymMode::Aes(TpmAlgId::Cfb),
-    }
-}
-
-fn ek_attributes() -> TpmaObject {
-    TpmaObject::FIXED_TPM
-        | TpmaObject::FIXED_PARENT
-        | TpmaObject::SENSITIVE_DATA_ORIGIN
-        | TpmaObject::ADMIN_WITH_POLICY
-        | TpmaObject::RESTRICTED
-        | TpmaObject::DECRYPT
-}
-
-/// The TCG default EK template L-1 (RSA 2048).
-pub fn ek_rsa_template() -> TpmtPublic {
-    TpmtPublic {
-        object_type: TpmAlgId::Rsa,
-        name_alg: TpmAlgId::Sha256,
-        object_attributes: ek_attributes(),
-        auth_policy: TpmBuffer::try_from(&EK_POLICY_DIGEST[..]).unwrap(),
-        parameters: TpmuPublicParms::Rsa(TpmsRsaParms {
-            symmetric: aes_128_cfb(),
-            scheme: TpmtRsaScheme::default(),
-            key_bits: 2048.into(),
-            exponent: 0.into(),
-        }),
-        unique: TpmuPublicId::Rsa(TpmBuffer::try_from(&[0u8; 256][..]).unwrap()),
-    }
-}
-
-/// The TCG default EK template L-2 (ECC NIST P-256).
-pub fn ek_ecc_template() -> TpmtPublic {
-    TpmtPublic {
-        object_type: TpmAlgId::Ecc,
-        name_alg: TpmAlgId::Sha256,
-        object_attributes: ek_attributes(),
-        auth_policy: TpmBuffer::try_from(&EK_POLICY_DIGEST[..]).unwrap(),
-        parameters: TpmuPublicParms::Ecc(TpmsEccParms {
-            symmetric: aes_128_cfb(),
-            scheme: TpmtEccScheme {
-                scheme: TpmAlgId::Null,
-                details: TpmuAsymScheme::Null,
-            },
-            curve_id: TpmEccCurve::NistP256,
-            kdf: TpmtKdfScheme {
-                scheme: TpmAlgId::Null,
-                details: TpmuKdfScheme::Null,
-            },
-        }),
-        unique: TpmuPublicId::Ecc(TpmsEccPoint {
-            x: TpmBuffer::try_from(&[0u8; 32][..]).unwrap(),
-            y: TpmBuffer::try_from(&[0u8; 32][..]).unwrap(),
-        }),
-    }
-}
 
 /// A certificate authority made in the test (P-256).
 pub struct TestCa {
@@ -190,7 +125,7 @@ pub struct Enrolled {
 pub fn enroll(swtpm: &Swtpm) -> Enrolled {
     enroll_with(
         swtpm,
-        &ek_ecc_template(),
+        &template::ek_ecc_p256(),
         TestCa::new("CN=flare-wallet test EK CA"),
     )
 }
@@ -242,4 +177,9 @@ pub fn enroll_with(swtpm: &Swtpm, template: &TpmtPublic, ca: TestCa) -> Enrolled
         record,
         pinned: trust.pinned_ak,
     }
+}
+
+/// The TCG default EK template L-1 (RSA 2048), as the core defines it.
+pub fn ek_rsa_template() -> TpmtPublic {
+    template::ek_rsa_2048()
 }
