@@ -32,7 +32,8 @@
 //!
 //! # Size and rotation
 //!
-//! The wallet keeps the log under [`MAX_LOG_LEN`]. An append that would pass
+//! The wallet keeps the log under [`MAX_LOG_LEN`] (or the smaller limit its
+//! operator set). An append that would pass
 //! it first moves the log to `<name>.1` (replacing an older `.1`) and starts
 //! a new one with a `rotate` entry whose `prev` is the old head, so the
 //! chain continues across files: the old file followed by the new one
@@ -56,6 +57,9 @@ use crate::signer::Address;
 
 /// The longest log file the wallet reads or extends (about 1,500 entries).
 pub const MAX_LOG_LEN: usize = 256 * 1024;
+/// The smallest rotation size a wallet accepts
+/// (`Wallet::set_audit_log_limit`): room for a few dozen entries.
+pub const MIN_LOG_LEN: usize = 4 * 1024;
 /// The `prev` of the first entry of a log.
 pub const GENESIS: [u8; 32] = [0u8; 32];
 /// Domain-separation label of an entry's hash.

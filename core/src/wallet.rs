@@ -447,6 +447,8 @@ pub struct Wallet {
     clock: Box<dyn Clock>,
     /// The PIN of a PIN-locked account, for every unseal.
     pin: Option<PinAuth>,
+    /// The audit log size past which it rotates.
+    audit_log_limit: usize,
 }
 
 /// Where the audit log ends: the next entry's sequence number and the
@@ -666,6 +668,7 @@ impl Wallet {
             encryption: ParameterEncryption::Aes128Cfb,
             clock: Box::new(SystemClock),
             pin: None,
+            audit_log_limit: audit::MAX_LOG_LEN,
         })
     }
 
@@ -699,6 +702,14 @@ impl Wallet {
     /// clock by default); tests inject their own.
     pub fn set_clock(&mut self, clock: Box<dyn Clock>) {
         self.clock = clock;
+    }
+
+    /// Sets the size at which the audit log rotates to `<log>.1`: at most
+    /// [`audit::MAX_LOG_LEN`] (the default), at least
+    /// [`audit::MIN_LOG_LEN`]. A smaller log costs less to extend (each entry
+    /// rewrites the file atomically) and keeps fewer entries on disk.
+    pub fn set_audit_log_limit(&mut self, bytes: usize) {
+        self.audit_log_limit = bytes.clamp(audit::MIN_LOG_LEN, audit::MAX_LOG_LEN);
     }
 
     /// Sets the PIN presented to the TPM when a PIN-locked account is
@@ -1499,7 +1510,8 @@ impl Wallet {
     }
 
     /// Appends one entry to the audit log, atomically (rotating the log
-    /// first when it would pass [`audit::MAX_LOG_LEN`]).
+    /// first when it would pass the limit, [`audit::MAX_LOG_LEN`] unless
+    /// [`set_audit_log_limit`](Self::set_audit_log_limit) lowered it).
     fn append_audit(&self, lock: &StateLock, address: &Address, event: AuditEvent) -> Result<()> {
         let mut log = self
             .state
@@ -1509,7 +1521,7 @@ impl Wallet {
         let tail = audit_tail(&entries);
         let now = self.clock.now_unix_seconds();
         let mut entry = AuditEntry::new(tail.next_seq, now, *address, event, tail.head);
-        if log.len() + entry.to_line().len() > audit::MAX_LOG_LEN {
+        if log.len() + entry.to_line().len() > self.audit_log_limit {
             let rotated = std::format!("{AUDIT_LOG_FILE}{}", audit::ROTATED_SUFFIX);
             self.state.replace_file(lock, &rotated, &log)?;
             let marker =

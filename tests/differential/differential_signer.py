@@ -57,12 +57,14 @@ class CoreSigner:
 
 
 def build_sign_json() -> str:
-    """Builds the example in release once and returns the executable's path."""
+    """Builds the example once and returns the executable's path.
+
+    The dev profile: `cargo test --workspace` (test-rust) has built it already, so
+    this is a no-op in `make test` instead of a release build of the whole core."""
     build = subprocess.run(
         [
             "cargo",
             "build",
-            "--release",
             "--locked",
             "-p",
             "wallet-core",

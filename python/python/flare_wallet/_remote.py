@@ -188,7 +188,10 @@ class RemoteWallet:
                 return str(account)
         raise WalletError(f"the signing service has no account {self._account}")
 
-    def load_account(self) -> str:
+    def load_account(self, pin: str | None = None) -> str:
+        if pin is not None:
+            # The service holds the sealed key and presents its PIN itself.
+            self._operator_only("setting an account's PIN")
         self._loaded = self._chosen_account()
         return self._loaded
 

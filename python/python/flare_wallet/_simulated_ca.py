@@ -28,10 +28,16 @@ class SimulatedEkCa:
     """A throw-away P-256 CA that certifies software TPMs' EKs."""
 
     def __init__(self, name: str = "flare-wallet simulated TPM vendor CA") -> None:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
+        try:
+            from cryptography import x509
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import ec
+            from cryptography.x509.oid import NameOID
+        except ImportError as missing:
+            raise ImportError(
+                "the simulated TPM's EK certificate authority needs the cryptography "
+                "package: pip install 'flare-wallet[attestation]'"
+            ) from missing
 
         self._x509: Any = x509
         self._hashes: Any = hashes
