@@ -335,7 +335,7 @@ static void test_json_and_encoding(void) {
   CHECK_RESULT(wallet_policy_encoding_hash(again.bytes, p.len + 1, hash, 32, &len),
                WALLET_POLICY_TRAILING_BYTES);
   memcpy(again.bytes, p.bytes, p.len);
-  again.bytes[8] = 0x00, again.bytes[9] = 0x03; /* version 3 */
+  again.bytes[8] = 0x00, again.bytes[9] = 0x04; /* version 4: after the newest */
   CHECK_RESULT(wallet_policy_encoding_hash(again.bytes, p.len, hash, 32, &len),
                WALLET_POLICY_UNSUPPORTED_VERSION);
   memcpy(again.bytes, p.bytes, p.len);
