@@ -65,7 +65,7 @@ impl Bench {
 
     fn open(&mut self) -> Wallet {
         let state = self.fresh_state();
-        Wallet::open(&self.swtpm.tcti(), &state).expect("open")
+        Wallet::open(&self.swtpm.tcti(), &state, &self.swtpm.trust()).expect("open")
     }
 }
 
@@ -174,7 +174,7 @@ fn tpm_benches(c: &mut Criterion) {
     let state = wallet.state_dir().to_path_buf();
     drop(wallet);
     let persistent = SocketTransport::unix(bench.swtpm.socket_path()).persistent();
-    let mut held = Wallet::with_transport(Box::new(persistent), &state).expect("open");
+    let mut held = Wallet::with_transport(Box::new(persistent), &state, &bench.swtpm.trust()).expect("open");
     held.load_account().expect("load");
     c.bench_function("tpm/sign_transaction/strict_persistent_connection", |b| {
         b.iter(|| {
@@ -205,7 +205,7 @@ fn tpm_benches(c: &mut Criterion) {
     });
     drop(limited);
 
-    let mut wallet = Wallet::open(&bench.swtpm.tcti(), &state).expect("open");
+    let mut wallet = Wallet::open(&bench.swtpm.tcti(), &state, &bench.swtpm.trust()).expect("open");
     wallet.load_account().expect("load");
     report_commands(&mut wallet, "strict attestation", |w| {
         w.attest(b"nonce", 14).expect("attest");

@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use zeroize::Zeroizing;
 
-use wallet_core::attest::Evidence;
+use wallet_core::attest::{Evidence, TpmIdentity};
 use wallet_core::authority::{AdminAction, APPROVAL_LEN};
 use wallet_core::backup::SealedKeyFile;
 use wallet_core::policy::{Decision, DefaultMode, Eip712Domain, Policy, PolicyError};
@@ -1209,6 +1209,8 @@ pub(crate) fn evidence_dict<'py>(
     dict.set_item("threshold", facts.threshold)?;
     dict.set_item("admin_nonce", facts.admin_nonce)?;
     dict.set_item("audit_head", PyBytes::new(py, &facts.audit_head))?;
+    dict.set_item("tpm_verified", facts.tpm_identity == TpmIdentity::Verified)?;
+    dict.set_item("tpm_identity", facts.tpm_identity.to_string())?;
     dict.set_item(
         "ak_name",
         PyBytes::new(py, &wallet_core::attest::sha256_name(&evidence.ak_public)),

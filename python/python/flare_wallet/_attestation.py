@@ -67,6 +67,7 @@ def _facts_to_python(facts: Mapping[str, Any]) -> dict[str, Any]:
         "restart_count": facts["restart_count"],
         "firmware_version": facts["firmware_version"],
         "tpm_verified": facts["tpm_verified"],
+        "tpm_identity": facts["tpm_identity"],
         "enrollment_method": facts["enrollment_method"],
         "root_sha256": None if facts["root_sha256"] is None else _hex(facts["root_sha256"]),
     }
@@ -170,8 +171,9 @@ def verify_attestation(
 
     Returns ``address``, ``chain_id``, ``pcrs`` (index -> hex), ``ak_name``,
     ``policy_hash``, the owner facts, the TPM's ``clock``, ``reset_count``,
-    ``restart_count`` and ``firmware_version``, ``tpm_verified``,
-    ``enrollment_method`` and ``root_sha256``. Raises :class:`AttestationError` on any
+    ``restart_count`` and ``firmware_version``, ``tpm_verified`` and ``tpm_identity``
+    (``"verified TPM"`` or ``"unverified TPM"``), ``enrollment_method`` and
+    ``root_sha256``. Raises :class:`AttestationError` on any
     failure.
     """
     if isinstance(evidence, Mapping):
