@@ -15,10 +15,10 @@ use std::process::Command;
 
 use support::{swtpm, TempDir};
 use wallet_core::tpm::ek::TpmTrust;
-use wallet_core::x509::TPM_ROOTS_ENV;
 use wallet_core::wallet::{
     make_process_non_dumpable, process_is_dumpable, AccountOptions, KeyMode, Wallet,
 };
+use wallet_core::x509::TPM_ROOTS_ENV;
 
 const CHILD_ROLE: &str = "FLARE_WALLET_TEST_KEY_MEMORY_CHILD";
 
@@ -61,7 +61,8 @@ fn child_process() {
         return;
     };
     let tcti = std::env::var("FLARE_WALLET_TEST_KEY_MEMORY_TCTI").unwrap();
-    let mut wallet = Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()).unwrap();
+    let mut wallet =
+        Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()).unwrap();
     wallet.set_key_mode(KeyMode::Cached);
     report("before");
     wallet.load_account().unwrap();

@@ -26,10 +26,10 @@ use wallet_core::policy::{Policy, PolicyError, PolicyViolation};
 use wallet_core::state::SPEND_LEDGER_FILE;
 use wallet_core::tpm::ek::TpmTrust;
 use wallet_core::tpm::simulator::Swtpm;
-use wallet_core::x509::TPM_ROOTS_ENV;
 use wallet_core::tpm::transport::{SocketTransport, Transport, TransportError};
 use wallet_core::tx::U256;
 use wallet_core::wallet::{AccountOptions, KeyMode, Wallet, TEST_HOOK_PAUSE_AFTER_RESERVE};
+use wallet_core::x509::TPM_ROOTS_ENV;
 use wallet_core::Error;
 
 /// Which role a child process plays: `sign:<attempts>:<strict|cached>`.
@@ -129,7 +129,8 @@ fn child_process() {
         Some("cached") => KeyMode::Cached,
         _ => KeyMode::Strict,
     };
-    let mut wallet = Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()).unwrap();
+    let mut wallet =
+        Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()).unwrap();
     wallet.set_key_mode(mode);
     wallet.load_account().unwrap();
     let (mut signed, mut refused) = (0, 0);

@@ -210,8 +210,7 @@ impl Transport for HostileTransport {
 fn hostile_wallet(swtpm: &Swtpm, state: &std::path::Path) -> (Wallet, Arc<HostileControl>) {
     let (hostile, control) = HostileTransport::new(swtpm);
     control.arm(Substitute::Srk);
-    let wallet =
-        Wallet::with_transport(Box::new(hostile), state, &swtpm.trust()).unwrap();
+    let wallet = Wallet::with_transport(Box::new(hostile), state, &swtpm.trust()).unwrap();
     (wallet, control)
 }
 
@@ -286,8 +285,7 @@ fn a_substituted_ek_or_ek_certificate_is_refused_at_open() {
         let (hostile, control) = HostileTransport::new(&swtpm);
         control.arm(substitute);
         let err =
-            Wallet::with_transport(Box::new(hostile), &dir.state("s"), &swtpm.trust())
-                .unwrap_err();
+            Wallet::with_transport(Box::new(hostile), &dir.state("s"), &swtpm.trust()).unwrap_err();
         assert_eq!(err, Error::TpmIdentity(expected), "{substitute:?}");
         assert_no_secret_sent(&control);
     }

@@ -211,7 +211,8 @@ fn a_thousand_signatures_when_every_7th_response_is_lost_leak_nothing() {
         .unwrap();
     let (transport, control) = EveryNthFailsTestDouble::new(&tpm, 7);
     let mut wallet =
-        Wallet::with_transport(Box::new(transport.losing_responses()), &state, &tpm.trust()).unwrap();
+        Wallet::with_transport(Box::new(transport.losing_responses()), &state, &tpm.trust())
+            .unwrap();
     wallet.load_account().unwrap();
     control.arm(true);
     let (mut ok, mut failed) = (0u32, 0u32);

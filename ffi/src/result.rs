@@ -28,8 +28,6 @@
 use core::ffi::{c_char, CStr};
 
 use wallet_core::attest::AttestError;
-use wallet_core::tpm::ek::TpmIdentityError;
-use wallet_core::x509::ChainErrorKind;
 use wallet_core::audit::AuditError;
 use wallet_core::authority::AuthorityError;
 use wallet_core::backup::BackupError;
@@ -41,10 +39,12 @@ use wallet_core::rlp::RlpError;
 use wallet_core::seal::SealError;
 use wallet_core::signer::SignerError;
 use wallet_core::state::StateError;
+use wallet_core::tpm::ek::TpmIdentityError;
 use wallet_core::tpm::{TpmError, TransportError};
 use wallet_core::tx::TxError;
 use wallet_core::wallet::typed_data::TypedDataError;
 use wallet_core::wallet::WalletError;
+use wallet_core::x509::ChainErrorKind;
 use wallet_core::Error;
 
 /// The result of every fallible `wallet_*` function: `WALLET_OK` (0) or an
@@ -231,9 +231,6 @@ pub enum wallet_result {
     WALLET_TPM_EK_CHANGED = 533,
     /// The account was created on a verified TPM and this one is unverified.
     WALLET_TPM_NOW_UNVERIFIED = 534,
-    /// The trust roots (a PEM file or a folder) are unreadable or hold a bad
-    /// certificate.
-    WALLET_TPM_TRUST_ROOTS_INVALID = 535,
     /// A TPM error this build has no specific code for.
     WALLET_TPM_OTHER = 599,
 
@@ -437,7 +434,9 @@ pub enum wallet_result {
     WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH = 751,
     /// Credential activation returned another secret than the one wrapped.
     WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH = 752,
-    /// The trust roots are not a PEM bundle of X.509 certificates.
+    /// The trust roots are not a PEM bundle of X.509 certificates (or, for
+    /// `wallet_open_with_trust`, the roots file or folder is unreadable or
+    /// holds one that is not).
     WALLET_TRUST_ROOTS_INVALID = 753,
     /// An attestation error this build has no specific code for.
     WALLET_ATTEST_OTHER = 799,
@@ -791,7 +790,6 @@ impl wallet_result {
         WALLET_TPM_EK_KEY_MISMATCH,
         WALLET_TPM_EK_CHANGED,
         WALLET_TPM_NOW_UNVERIFIED,
-        WALLET_TPM_TRUST_ROOTS_INVALID,
         WALLET_TPM_OTHER,
         WALLET_SEAL_SRK_NAME_MISMATCH,
         WALLET_SEAL_PCR_MISMATCH,
@@ -1153,9 +1151,6 @@ impl wallet_result {
             }
             WALLET_TPM_NOW_UNVERIFIED => {
                 c"TPM refused: the account was created on a verified TPM and this one is unverified"
-            }
-            WALLET_TPM_TRUST_ROOTS_INVALID => {
-                c"the TPM trust roots are unreadable or hold a certificate that is not valid X.509"
             }
             WALLET_TPM_OTHER => c"TPM error (no specific code in this build)",
             WALLET_SEAL_SRK_NAME_MISMATCH => {
@@ -2108,9 +2103,7 @@ impl From<TpmIdentityError> for wallet_result {
     fn from(e: TpmIdentityError) -> Self {
         match e {
             TpmIdentityError::NoEkCertificate => WALLET_TPM_NO_EK_CERTIFICATE,
-            TpmIdentityError::Chain(ChainErrorKind::RootsUnreadable) => {
-                WALLET_TPM_TRUST_ROOTS_INVALID
-            }
+            TpmIdentityError::Chain(ChainErrorKind::RootsUnreadable) => WALLET_TRUST_ROOTS_INVALID,
             TpmIdentityError::Chain(_) => WALLET_TPM_EK_CHAIN_INVALID,
             TpmIdentityError::EkKeyMismatch => WALLET_TPM_EK_KEY_MISMATCH,
             TpmIdentityError::EkChanged => WALLET_TPM_EK_CHANGED,
@@ -2575,7 +2568,6 @@ mod tests {
             TpmIdentityError::EkKeyMismatch,
             TpmIdentityError::EkChanged,
             TpmIdentityError::NowUnverified,
-            TpmIdentityError::Chain(ChainErrorKind::RootsUnreadable),
         ];
         codes.extend(identity.map(|e| wallet_result::from(Error::from(e))));
         let fallbacks = [

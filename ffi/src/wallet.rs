@@ -280,7 +280,7 @@ pub unsafe extern "C" fn wallet_open(
 /// Errors: `WALLET_NULL_PARAMETER` (`state_dir` or `wallet_out`),
 /// `WALLET_INVALID_PARAMETER` (`tcti` is not UTF-8, unknown `flags` bits),
 /// `WALLET_TPM_NO_EK_CERTIFICATE`, `WALLET_TPM_EK_CHAIN_INVALID`,
-/// `WALLET_TPM_EK_KEY_MISMATCH`, `WALLET_TPM_TRUST_ROOTS_INVALID`,
+/// `WALLET_TPM_EK_KEY_MISMATCH`, `WALLET_TRUST_ROOTS_INVALID`,
 /// `WALLET_TPM_*` (`WALLET_TPM_INVALID_TCTI`, `WALLET_TPM_NO_DEFAULT_TPM`,
 /// `WALLET_TPM_CONNECT_FAILED`...), `WALLET_STATE_*`
 /// (`WALLET_STATE_NOT_A_DIRECTORY`, `WALLET_STATE_INSECURE_PERMISSIONS`,
@@ -312,7 +312,7 @@ pub unsafe extern "C" fn wallet_open_with_trust(
         let state_dir = path_of(state_dir)?;
         let roots = trust_roots.map(path_of).transpose()?;
         let mut trust =
-            TpmTrust::from_path_or_env(roots).map_err(|_| WALLET_TPM_TRUST_ROOTS_INVALID)?;
+            TpmTrust::from_path_or_env(roots).map_err(|_| WALLET_TRUST_ROOTS_INVALID)?;
         if flags & WALLET_OPEN_ALLOW_UNVERIFIED_TPM != 0 {
             trust = trust.allowing_unverified_tpm();
         }
@@ -1009,6 +1009,109 @@ pub unsafe extern "C" fn wallet_attest(
         let mut encoded = vec![0u8; evidence.encoded_len()];
         let written = evidence.encode(&mut encoded)?;
         out.write(encoded.get(..written).ok_or(WALLET_PANIC)?)
+    })
+}
+
+/// `wallet_enrollment_request` writes each public area (`TPMT_PUBLIC`) in at
+/// most this many bytes.
+pub const WALLET_TPM_PUBLIC_MAX_LEN: usize = 1024;
+
+/// `wallet_enroll` writes an enrollment record of at most this many bytes.
+pub const WALLET_ENROLLMENT_MAX_LEN: usize = 16384;
+
+/// What a verifier needs to challenge this TPM for enrollment: the public
+/// areas (`TPMT_PUBLIC`) of the endorsement key (ECC P-256, TCG template
+/// L-2) into `ek_public_out` and of the attestation key into
+/// `ak_public_out`, each at most `WALLET_TPM_PUBLIC_MAX_LEN` bytes. A
+/// verifier checks the EK's certificate, wraps a credential to the EK and
+/// the AK's Name, and has the wallet activate it (`wallet_enroll` plays that
+/// verifier locally). No account needs to be loaded.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (the length
+/// needed in the `*_len` of the buffer too small), `WALLET_TPM_*`.
+///
+/// # Safety
+/// `handle` must be a live wallet; each `*_out` writable for its `*_cap`
+/// bytes; each `*_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_enrollment_request(
+    handle: *const wallet,
+    ek_public_out: *mut u8,
+    ek_public_cap: usize,
+    ek_public_len: *mut usize,
+    ak_public_out: *mut u8,
+    ak_public_cap: usize,
+    ak_public_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let ek_out = unsafe { BytesOut::new(ek_public_out, ek_public_cap, ek_public_len) }?;
+        // SAFETY: the caller's contract above.
+        let ak_out = unsafe { BytesOut::new(ak_public_out, ak_public_cap, ak_public_len) }?;
+        let request = wallet.run(Wallet::enrollment_request)?;
+        let ek_result = ek_out.write(&request.ek_public);
+        let ak_result = ak_out.write(&request.ak_public);
+        ek_result.and(ak_result)
+    })
+}
+
+/// Enrolls this TPM's attestation key, as Python's `Vtpm.enroll`: the EK
+/// certificate (`ek_certificate`, DER; NULL for the one the TPM keeps) must
+/// chain to `trust_roots_pem` (a PEM bundle: the TPM vendor's EK CA) and
+/// certify the TPM's EK; a credential wrapped to that EK and the AK's Name
+/// is then activated by the TPM and its proof checked. Writes the
+/// enrollment record (the `FLWENROL` encoding, at most
+/// `WALLET_ENROLLMENT_MAX_LEN` bytes) a verifier stores, pins and passes to
+/// `wallet_verify_evidence`. No account needs to be loaded.
+///
+/// Errors: `WALLET_NULL_PARAMETER` (no roots), `WALLET_TRUST_ROOTS_INVALID`,
+/// `WALLET_BUFFER_TOO_SMALL` (checked after the activation: the record's
+/// length is stored), `WALLET_ENROLLMENT_*` (no certificate, a certificate
+/// that does not chain or does not certify the EK, an activation that
+/// fails), `WALLET_TPM_*`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `ek_certificate` NULL or readable for
+/// `ek_certificate_len` bytes; `trust_roots_pem` readable for
+/// `trust_roots_pem_len` bytes; `out` writable for `out_cap` bytes;
+/// `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_enroll(
+    handle: *const wallet,
+    ek_certificate: *const u8,
+    ek_certificate_len: usize,
+    trust_roots_pem: *const u8,
+    trust_roots_pem_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        let ek_certificate = if ek_certificate.is_null() {
+            None
+        } else {
+            // SAFETY: the caller's contract above.
+            Some(unsafe { bytes_in(ek_certificate, ek_certificate_len) }?)
+        };
+        if trust_roots_pem.is_null() {
+            return Err(WALLET_NULL_PARAMETER);
+        }
+        // SAFETY: the caller's contract above.
+        let roots_pem = unsafe { bytes_in(trust_roots_pem, trust_roots_pem_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(roots_pem)?;
+        if let Some(certificate) = ek_certificate {
+            out.disjoint_from(certificate)?;
+        }
+        let roots = wallet_core::x509::TrustRoots::from_pem_bundle(roots_pem)
+            .map_err(|_| WALLET_TRUST_ROOTS_INVALID)?;
+        let record = wallet.run(|w| w.enroll_with_certificate(ek_certificate, &[], &roots))?;
+        out.write(&record)
     })
 }
 

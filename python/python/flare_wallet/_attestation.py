@@ -48,6 +48,7 @@ def evidence_from_native(native: Mapping[str, Any], nonce: bytes) -> dict[str, A
         "threshold": native["threshold"],
         "admin_nonce": native["admin_nonce"],
         "audit_head": _hex(native["audit_head"]),
+        "tpm_identity": native["tpm_identity"],
     }
 
 
@@ -84,6 +85,7 @@ def _check_stated_facts(evidence: Mapping[str, Any], facts: dict[str, Any]) -> N
         "threshold": evidence.get("threshold"),
         "admin_nonce": evidence.get("admin_nonce"),
         "audit_head": evidence.get("audit_head"),
+        "tpm_identity": evidence.get("tpm_identity"),
     }
     for key, value in stated.items():
         if value is None:
