@@ -102,14 +102,13 @@ def enroll_simulator(vtpm: Vtpm) -> bytes:
 
 
 def anchor(vtpm: Vtpm) -> dict[str, Any]:
-    """verify_attestation's trust anchor for an enrolled simulator. Accounts are made
-    on simulators whose EK the account file does not record as verified yet, so the
-    unverified-TPM marker is accepted explicitly."""
+    """verify_attestation's trust anchor for an enrolled simulator. Simulators are
+    certified, so their accounts are on a verified TPM: unverified TPMs are not
+    accepted."""
     assert vtpm.enrollment is not None
     return {
         "trust_roots": vtpm.trust_roots,
         "enrollment": vtpm.enrollment,
-        "accept_unverified_tpm": True,
     }
 
 
