@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location(
     "simulated_ca", ROOT / "python/python/flare_wallet/_simulated_ca.py"
 )
-assert spec is not None and spec.loader is not None
+assert spec is not None
+assert spec.loader is not None
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 vendor = module.SimulatedEkCa()

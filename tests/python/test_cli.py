@@ -114,7 +114,9 @@ def test_a_tpm_that_cannot_prove_itself_is_refused_unless_allowed(
     assert not (tmp_path / "u" / "account.flwseal").exists()
     created = cli(*uncertified, "--allow-unverified-tpm", "create")
     assert "0x" in created.stdout
-    evidence = json.loads(cli(*uncertified, "--allow-unverified-tpm", "attest", "--nonce", "ab").stdout)
+    evidence = json.loads(
+        cli(*uncertified, "--allow-unverified-tpm", "attest", "--nonce", "ab").stdout
+    )
     assert evidence["tpm_identity"] == "unverified TPM"
 
     # A certified TPM under roots of another CA is refused; under its own, it opens.

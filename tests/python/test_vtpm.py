@@ -181,7 +181,7 @@ def test_a_tpm_without_ek_certificate_is_refused_unless_allowed_and_then_reporte
     from flare_wallet import AttestationError, SecureWalletManager, verify_attestation
 
     state = tmp_path / "wallet"
-    with pytest.raises(TpmError, match="no EK certificate.*allow_unverified_tpm"):
+    with pytest.raises(TpmError, match=r"no EK certificate.*allow_unverified_tpm"):
         Vtpm(uncertified_swtpm.tcti, state_dir=state)
     # Roots of a real CA do not help a TPM that has no certificate at all.
     with Vtpm.simulator() as certified:
@@ -228,12 +228,10 @@ def test_a_tpm_certified_by_another_ca_is_refused(
     monkeypatch.delenv("FLARE_WALLET_TPM_ROOTS")
     with Vtpm(swtpm.tcti, state_dir=tmp_path / "param", trust_roots=swtpm.roots) as vtpm:
         assert vtpm.tpm_verified
-    with Vtpm(
-        swtpm.tcti, state_dir=tmp_path / "pem", trust_roots=swtpm.roots.read_bytes()
-    ) as vtpm:
+    with Vtpm(swtpm.tcti, state_dir=tmp_path / "pem", trust_roots=swtpm.roots.read_bytes()) as vtpm:
         assert vtpm.tpm_verified
     # No roots at all: refused, saying how to fix it.
-    with pytest.raises(TpmError, match="does not verify.*--trust-roots"):
+    with pytest.raises(TpmError, match=r"does not verify.*--trust-roots"):
         Vtpm(swtpm.tcti, state_dir=tmp_path / "none")
     # The simulator's CA is another CA.
     with Vtpm.simulator() as other:

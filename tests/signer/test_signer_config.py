@@ -28,7 +28,8 @@ def test_check_config(start_signer: Callable[..., Signer], tmp_path: Path) -> No
     good = _check("--account", account, "--ipc", ipc)
     assert good.returncode == 0, good.stderr
     assert "configuration ok" in good.stdout
-    assert "trust roots:" in good.stdout and "swtpm-localca" in good.stdout
+    assert "trust roots:" in good.stdout
+    assert "swtpm-localca" in good.stdout
 
     # No silent fallback: without roots the configuration is refused, unless an
     # unverified TPM is allowed explicitly (and then said so).

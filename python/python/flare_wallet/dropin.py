@@ -13,7 +13,6 @@ one default: ``account="load_or_create"``, because FlareTrade calls
 from __future__ import annotations
 
 import os
-
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
