@@ -1290,9 +1290,19 @@ mod tests {
     fn open(swtpm: &Swtpm, dir: &Path) -> *mut wallet {
         let tcti = CString::new(swtpm.tcti()).unwrap();
         let dir = CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+        let roots = CString::new(
+            swtpm
+                .ek_ca_pem_path()
+                .unwrap()
+                .as_os_str()
+                .as_encoded_bytes(),
+        )
+        .unwrap();
         let mut handle: *mut wallet = core::ptr::null_mut();
         // SAFETY: NUL-terminated strings and a writable out-pointer.
-        let rc = unsafe { wallet_open(tcti.as_ptr(), dir.as_ptr(), &mut handle) };
+        let rc = unsafe {
+            wallet_open_with_trust(tcti.as_ptr(), dir.as_ptr(), roots.as_ptr(), 0, &mut handle)
+        };
         assert_eq!(rc, WALLET_OK);
         handle
     }
