@@ -662,17 +662,18 @@ static void test_created_account(void) {
   }
   wallet_free(w);
 
-  /* Another TPM: neither the backup nor the account directory unseal. */
+  /* Another TPM: neither the backup nor the account directory unseal. Both are
+   * bound to the first TPM's endorsement key, which is checked first. */
   w = open_on(other_tpm, "other-tpm");
   if (w == NULL) return;
   CHECK_RESULT(wallet_restore(w, backup, backup_len, again, sizeof again, &len),
-               WALLET_SEAL_SRK_NAME_MISMATCH);
+               WALLET_TPM_EK_CHANGED);
   CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_STATE_NO_ACCOUNT);
   wallet_free(w);
   w = open_on(other_tpm, "created");
   if (w == NULL) return;
-  CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_SEAL_SRK_NAME_MISMATCH);
-  check_last_error_mentions(w, "TPM");
+  CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_TPM_EK_CHANGED);
+  check_last_error_mentions(w, "endorsement key");
   wallet_free(w);
 }
 
