@@ -92,7 +92,12 @@ def main() -> int:
     rows: list[tuple[str, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="flare-bench-signer-") as scratch:
         work = Path(scratch)
-        (work / "tpm").mkdir()
+        # A certified software TPM (EK certificates from a local CA): the signer verifies it.
+        subprocess.run(
+            [str(ROOT / "tests/support/certified-swtpm-template.sh"), str(work / "certified")],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        (work / "certified" / "state").rename(work / "tpm")
         tpm_socket = work / "swtpm.sock"
         swtpm = subprocess.Popen(
             ["swtpm", "socket", "--tpm2", "--server", f"type=unixio,path={tpm_socket}",
@@ -109,7 +114,8 @@ def main() -> int:
                 ipc = work / f"signer-{mode}.ipc"
                 port = free_port()
                 signer = subprocess.Popen(
-                    [SIGNER, "--tpm", f"swtpm:path={tpm_socket}", "--account",
+                    [SIGNER, "--tpm", f"swtpm:path={tpm_socket}",
+                     "--trust-roots", str(work / "certified" / "roots.pem"), "--account",
                      str(work / "account"), "--create-missing", "--ipc", str(ipc),
                      "--key-mode", mode, "--http-listen", f"127.0.0.1:{port}",
                      "--http-token-file", str(token)],

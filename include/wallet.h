@@ -144,6 +144,33 @@
 #define WALLET_KEY_LOCK_BOOT_ONCE 4
 
 /**
+ * `flags` bit of `wallet_open_with_trust`: **insecure**, accept a TPM that
+ * has no EK certificate or whose certificate does not chain to the trust
+ * roots. Nothing then authenticates the TPM: a fake TPM or an interposer on
+ * its transport can read every key sealed or unsealed through it. An account
+ * created this way records it, and its evidence says "unverified TPM"
+ * (`wallet_evidence_facts.tpm_verified` 0).
+ */
+#define WALLET_OPEN_ALLOW_UNVERIFIED_TPM 1
+
+/**
+ * Length of an endorsement key's Name (`wallet_tpm_identity`): the 2-byte
+ * name algorithm (SHA-256) and a 32-byte digest.
+ */
+#define WALLET_EK_NAME_LEN 34
+
+/**
+ * `wallet_enrollment_request` writes each public area (`TPMT_PUBLIC`) in at
+ * most this many bytes.
+ */
+#define WALLET_TPM_PUBLIC_MAX_LEN 1024
+
+/**
+ * `wallet_enroll` writes an enrollment record of at most this many bytes.
+ */
+#define WALLET_ENROLLMENT_MAX_LEN 16384
+
+/**
  * The result of every fallible `wallet_*` function: `WALLET_OK` (0) or an
  * error code. Codes keep their numbers forever; `wallet_result_message`
  * describes each one.
@@ -452,6 +479,29 @@ enum wallet_result
    * The storage root key's public point is not on P-256.
    */
   WALLET_TPM_INVALID_SRK_POINT = 525,
+  /**
+   * The TPM has no EK certificate: nothing proves it is a real TPM.
+   * Refused unless the caller explicitly allows an unverified TPM
+   * (`WALLET_OPEN_ALLOW_UNVERIFIED_TPM`).
+   */
+  WALLET_TPM_NO_EK_CERTIFICATE = 530,
+  /**
+   * The TPM's EK certificate does not chain to the trust roots (none
+   * configured, another CA, a bad signature, expired...).
+   */
+  WALLET_TPM_EK_CHAIN_INVALID = 531,
+  /**
+   * The TPM's endorsement key is not the key its EK certificate certifies.
+   */
+  WALLET_TPM_EK_KEY_MISMATCH = 532,
+  /**
+   * The TPM's endorsement key differs from the one the account is bound to.
+   */
+  WALLET_TPM_EK_CHANGED = 533,
+  /**
+   * The account was created on a verified TPM and this one is unverified.
+   */
+  WALLET_TPM_NOW_UNVERIFIED = 534,
   /**
    * A TPM error this build has no specific code for.
    */
@@ -830,7 +880,9 @@ enum wallet_result
    */
   WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH = 752,
   /**
-   * The trust roots are not a PEM bundle of X.509 certificates.
+   * The trust roots are not a PEM bundle of X.509 certificates (or, for
+   * `wallet_open_with_trust`, the roots file or folder is unreadable or
+   * holds one that is not).
    */
   WALLET_TRUST_ROOTS_INVALID = 753,
   /**
@@ -2652,6 +2704,19 @@ wallet_result wallet_create_account_locked(const wallet *handle,
 wallet_result wallet_set_pin(const wallet *handle, const uint8_t *pin, size_t pin_len);
 
 /**
+ * Opens the TPM named by `tcti` and the state directory `state_dir`, with
+ * the TPM trust roots of `$FLARE_WALLET_TPM_ROOTS`: as
+ * `wallet_open_with_trust(tcti, state_dir, NULL, 0, wallet_out)`. A TPM
+ * that cannot prove itself through its EK certificate is refused.
+ *
+ * Errors: as `wallet_open_with_trust`.
+ *
+ * # Safety
+ * As `wallet_open_with_trust`.
+ */
+wallet_result wallet_open(const char *tcti, const char *state_dir, wallet **wallet_out);
+
+/**
  * Opens the TPM named by `tcti` and the state directory `state_dir`
  * (created with mode 0700 if missing; refused if group or others can
  * access it). No account is loaded yet: call `wallet_load_account`,
@@ -2663,25 +2728,57 @@ wallet_result wallet_set_pin(const wallet *handle, const uint8_t *pin, size_t pi
  * `$FLARE_WALLET_TPM`, else `/dev/tpmrm0` if it exists (a software TPM is
  * never chosen silently). `state_dir` is a NUL-terminated path.
  *
- * Opening talks to the TPM (`TPM2_Startup`, and `TPM2_CreatePrimary` of
- * the storage root key). A software TPM serves one client at a time: free
- * one `wallet` before opening another on the same swtpm.
+ * The TPM must prove itself: its EK certificate (from its TCG NV index)
+ * must chain to one of the trust roots in `trust_roots` (a NUL-terminated
+ * path of a PEM file or a folder of certificates: the TPM vendor's EK CA;
+ * NULL takes `$FLARE_WALLET_TPM_ROOTS`) and certify the endorsement key the
+ * TPM derives. Every session that carries a secret is then salted to that
+ * key. A TPM without an EK certificate, or one that fails the chain, is
+ * refused unless `flags` has `WALLET_OPEN_ALLOW_UNVERIFIED_TPM`.
+ *
+ * Opening talks to the TPM (`TPM2_Startup`, the EK certificate's
+ * `TPM2_NV_Read`, `TPM2_CreatePrimary` of the EK and of the storage root
+ * key). A software TPM serves one client at a time: free one `wallet`
+ * before opening another on the same swtpm.
  *
  * `*wallet_out` is set only on success and must be released with
  * `wallet_free`.
  *
  * Errors: `WALLET_NULL_PARAMETER` (`state_dir` or `wallet_out`),
- * `WALLET_INVALID_PARAMETER` (`tcti` is not UTF-8), `WALLET_TPM_*`
- * (`WALLET_TPM_INVALID_TCTI`, `WALLET_TPM_NO_DEFAULT_TPM`,
+ * `WALLET_INVALID_PARAMETER` (`tcti` is not UTF-8, unknown `flags` bits),
+ * `WALLET_TPM_NO_EK_CERTIFICATE`, `WALLET_TPM_EK_CHAIN_INVALID`,
+ * `WALLET_TPM_EK_KEY_MISMATCH`, `WALLET_TRUST_ROOTS_INVALID`,
+ * `WALLET_TPM_*` (`WALLET_TPM_INVALID_TCTI`, `WALLET_TPM_NO_DEFAULT_TPM`,
  * `WALLET_TPM_CONNECT_FAILED`...), `WALLET_STATE_*`
  * (`WALLET_STATE_NOT_A_DIRECTORY`, `WALLET_STATE_INSECURE_PERMISSIONS`,
  * `WALLET_STATE_IO_ERROR`).
  *
  * # Safety
- * `tcti` must be NULL or a NUL-terminated string; `state_dir` a
- * NUL-terminated string; `wallet_out` writable.
+ * `tcti` and `trust_roots` must be NULL or NUL-terminated strings;
+ * `state_dir` a NUL-terminated string; `wallet_out` writable.
  */
-wallet_result wallet_open(const char *tcti, const char *state_dir, wallet **wallet_out);
+wallet_result wallet_open_with_trust(const char *tcti,
+                                     const char *state_dir,
+                                     const char *trust_roots,
+                                     uint32_t flags,
+                                     wallet **wallet_out);
+
+/**
+ * Whether the wallet's TPM proved itself through its EK certificate chain:
+ * 1 verified, 0 an unverified TPM (opened with
+ * `WALLET_OPEN_ALLOW_UNVERIFIED_TPM`). Writes the endorsement key's Name
+ * (`WALLET_EK_NAME_LEN` bytes: the name algorithm, then the SHA-256 of its
+ * public area) to `ek_name_out` unless it is NULL.
+ *
+ * Errors: `WALLET_NULL_PARAMETER` (`handle` or `verified_out`).
+ *
+ * # Safety
+ * `handle` must be a live wallet; `verified_out` writable;
+ * `ek_name_out` NULL or writable for `WALLET_EK_NAME_LEN` bytes.
+ */
+wallet_result wallet_tpm_identity(const wallet *handle,
+                                  uint8_t *verified_out,
+                                  uint8_t *ek_name_out);
 
 /**
  * Releases a wallet: wipes a cached key and closes the TPM connection.
@@ -3012,6 +3109,61 @@ wallet_result wallet_attest(const wallet *handle,
                             const uint8_t *nonce,
                             size_t nonce_len,
                             uint64_t chain_id,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+/**
+ * What a verifier needs to challenge this TPM for enrollment: the public
+ * areas (`TPMT_PUBLIC`) of the endorsement key (ECC P-256, TCG template
+ * L-2) into `ek_public_out` and of the attestation key into
+ * `ak_public_out`, each at most `WALLET_TPM_PUBLIC_MAX_LEN` bytes. A
+ * verifier checks the EK's certificate, wraps a credential to the EK and
+ * the AK's Name, and has the wallet activate it (`wallet_enroll` plays that
+ * verifier locally). No account needs to be loaded.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (the length
+ * needed in the `*_len` of the buffer too small), `WALLET_TPM_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; each `*_out` writable for its `*_cap`
+ * bytes; each `*_len` writable.
+ */
+wallet_result wallet_enrollment_request(const wallet *handle,
+                                        uint8_t *ek_public_out,
+                                        size_t ek_public_cap,
+                                        size_t *ek_public_len,
+                                        uint8_t *ak_public_out,
+                                        size_t ak_public_cap,
+                                        size_t *ak_public_len);
+
+/**
+ * Enrolls this TPM's attestation key, as Python's `Vtpm.enroll`: the EK
+ * certificate (`ek_certificate`, DER; NULL for the one the TPM keeps) must
+ * chain to `trust_roots_pem` (a PEM bundle: the TPM vendor's EK CA) and
+ * certify the TPM's EK; a credential wrapped to that EK and the AK's Name
+ * is then activated by the TPM and its proof checked. Writes the
+ * enrollment record (the `FLWENROL` encoding, at most
+ * `WALLET_ENROLLMENT_MAX_LEN` bytes) a verifier stores, pins and passes to
+ * `wallet_verify_evidence`. No account needs to be loaded.
+ *
+ * Errors: `WALLET_NULL_PARAMETER` (no roots), `WALLET_TRUST_ROOTS_INVALID`,
+ * `WALLET_BUFFER_TOO_SMALL` (checked after the activation: the record's
+ * length is stored), `WALLET_ENROLLMENT_*` (no certificate, a certificate
+ * that does not chain or does not certify the EK, an activation that
+ * fails), `WALLET_TPM_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `ek_certificate` NULL or readable for
+ * `ek_certificate_len` bytes; `trust_roots_pem` readable for
+ * `trust_roots_pem_len` bytes; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_enroll(const wallet *handle,
+                            const uint8_t *ek_certificate,
+                            size_t ek_certificate_len,
+                            const uint8_t *trust_roots_pem,
+                            size_t trust_roots_pem_len,
                             uint8_t *out,
                             size_t out_cap,
                             size_t *out_len);

@@ -42,6 +42,8 @@ fn eip1559_payload() -> Vec<u8> {
 
 struct Bench {
     swtpm: Swtpm,
+    /// The simulator's CA as trust roots, parsed once as a service would.
+    trust: wallet_core::tpm::ek::TpmTrust,
     root: PathBuf,
     next: u64,
 }
@@ -52,6 +54,7 @@ impl Bench {
         let root = std::env::temp_dir().join(format!("flw-bench-{}", std::process::id()));
         std::fs::create_dir_all(&root).expect("bench dir");
         Self {
+            trust: swtpm.trust(),
             swtpm,
             root,
             next: 0,
@@ -65,7 +68,7 @@ impl Bench {
 
     fn open(&mut self) -> Wallet {
         let state = self.fresh_state();
-        Wallet::open(&self.swtpm.tcti(), &state).expect("open")
+        Wallet::open(&self.swtpm.tcti(), &state, &self.trust).expect("open")
     }
 }
 
@@ -174,7 +177,8 @@ fn tpm_benches(c: &mut Criterion) {
     let state = wallet.state_dir().to_path_buf();
     drop(wallet);
     let persistent = SocketTransport::unix(bench.swtpm.socket_path()).persistent();
-    let mut held = Wallet::with_transport(Box::new(persistent), &state).expect("open");
+    let mut held =
+        Wallet::with_transport(Box::new(persistent), &state, &bench.swtpm.trust()).expect("open");
     held.load_account().expect("load");
     c.bench_function("tpm/sign_transaction/strict_persistent_connection", |b| {
         b.iter(|| {
@@ -205,7 +209,7 @@ fn tpm_benches(c: &mut Criterion) {
     });
     drop(limited);
 
-    let mut wallet = Wallet::open(&bench.swtpm.tcti(), &state).expect("open");
+    let mut wallet = Wallet::open(&bench.swtpm.tcti(), &state, &bench.swtpm.trust()).expect("open");
     wallet.load_account().expect("load");
     report_commands(&mut wallet, "strict attestation", |w| {
         w.attest(b"nonce", 14).expect("attest");
@@ -282,6 +286,48 @@ fn tpm_benches(c: &mut Criterion) {
     group.bench_function("open", |b| {
         b.iter(|| bench.open());
     });
+    // The TPM's identity at open, side by side: the verified open above
+    // (EK certificate read from NV, chain check, EK re-derived and compared,
+    // sessions salted to it) against the same TPM allowed as unverified with
+    // no roots (the certificate is still read; the chain check fails at once),
+    // and the pieces alone.
+    let allow_unverified = wallet_core::tpm::ek::TpmTrust::allow_unverified_tpm();
+    group.bench_function("open/unverified_allowed", |b| {
+        b.iter(|| {
+            let state = bench.fresh_state();
+            Wallet::open(&bench.swtpm.tcti(), &state, &allow_unverified).expect("open")
+        });
+    });
+    {
+        let transport = wallet_core::tpm::transport::open(&bench.swtpm.tcti()).expect("tcti");
+        let mut tpm = Tpm::new(transport).expect("entropy");
+        tpm.startup().expect("startup");
+        let trust = bench.trust.clone();
+        group.bench_function("ek/establish", |b| {
+            b.iter(|| wallet_core::tpm::ek::establish(&mut tpm, &trust).expect("EK"));
+        });
+        let cert = wallet_core::tpm::ek::read_certificate(
+            &mut tpm,
+            wallet_core::tpm::ek::NV_EK_CERT_RSA_2048,
+        )
+        .expect("NV read")
+        .expect("an EK certificate");
+        group.bench_function("ek/read_certificate", |b| {
+            b.iter(|| {
+                wallet_core::tpm::ek::read_certificate(
+                    &mut tpm,
+                    wallet_core::tpm::ek::NV_EK_CERT_RSA_2048,
+                )
+                .expect("NV read")
+            });
+        });
+        group.bench_function("x509/verify_chain", |b| {
+            b.iter(|| {
+                wallet_core::x509::verify_chain(black_box(&cert), &[], trust.trust_roots())
+                    .expect("chain")
+            });
+        });
+    }
     group.finish();
     let mut w = bench.open();
     eprintln!(

@@ -189,6 +189,17 @@ impl TpmIdentity {
     }
 }
 
+/// "verified TPM" or "unverified TPM": how evidence and its verifiers name
+/// the account's TPM identity to people.
+impl fmt::Display for TpmIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Verified => "verified TPM",
+            Self::Unverified => "unverified TPM",
+        })
+    }
+}
+
 /// What evidence says about the account, all bound into the [`challenge`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AccountFacts {

@@ -606,42 +606,30 @@ impl Wallet {
     /// `swtpm:host=H,port=P`, `swtpm:path=SOCK`) and the state directory
     /// (created with mode 0700 if missing). No account is loaded yet.
     ///
-    /// # Errors
-    /// Transport, TPM and state-directory errors.
-    ///
-    /// The TPM's identity comes from the roots of `$FLARE_WALLET_TPM_ROOTS`;
-    /// a TPM that fails them (or any TPM, when the variable is unset) is
-    /// accepted as **unverified** and [`tpm_identity`](Self::tpm_identity)
-    /// says so. Use [`open_with_trust`](Self::open_with_trust) to refuse it.
-    pub fn open(tcti: &str, state_dir: &Path) -> Result<Self> {
-        let transport = tpm::transport::open(tcti)?;
-        Self::with_transport(Box::new(transport), state_dir)
-    }
-
-    /// Opens the TPM named by `tcti` and the state directory, refusing a TPM
-    /// that does not prove itself under `trust`: its EK certificate must chain
-    /// to one of the roots and certify the EK the TPM derives (unless `trust`
-    /// explicitly allows an unverified TPM). Every secret-bearing session is
-    /// then salted to that EK.
+    /// The TPM must prove itself under `trust`: its EK certificate must chain
+    /// to one of the roots and certify the EK the TPM derives. A TPM with no
+    /// EK certificate, or one that fails the chain, is refused unless `trust`
+    /// explicitly allows an unverified TPM
+    /// ([`TpmTrust::allow_unverified_tpm`](crate::tpm::ek::TpmTrust::allow_unverified_tpm));
+    /// an account created on it then records it as unverified and its
+    /// evidence says "unverified TPM". Every secret-bearing session is salted
+    /// to the verified EK. [`TpmTrust::from_env`](crate::tpm::ek::TpmTrust::from_env)
+    /// takes the roots from `$FLARE_WALLET_TPM_ROOTS`.
     ///
     /// # Errors
     /// [`TpmIdentityError`](crate::tpm::ek::TpmIdentityError) for a TPM that
     /// cannot prove itself; transport, TPM and state-directory errors.
-    pub fn open_with_trust(
-        tcti: &str,
-        state_dir: &Path,
-        trust: &crate::tpm::ek::TpmTrust,
-    ) -> Result<Self> {
+    pub fn open(tcti: &str, state_dir: &Path, trust: &crate::tpm::ek::TpmTrust) -> Result<Self> {
         let transport = tpm::transport::open(tcti)?;
-        Self::with_transport_and_trust(Box::new(transport), state_dir, trust)
+        Self::with_transport(Box::new(transport), state_dir, trust)
     }
 
-    /// As [`open_with_trust`](Self::open_with_trust), over a transport the
-    /// caller built.
+    /// As [`open`](Self::open), over a transport the caller built (a
+    /// recording or fault-injecting transport in tests, for example).
     ///
     /// # Errors
-    /// As [`open_with_trust`](Self::open_with_trust).
-    pub fn with_transport_and_trust(
+    /// As [`open`](Self::open).
+    pub fn with_transport(
         transport: BoxedTransport,
         state_dir: &Path,
         trust: &crate::tpm::ek::TpmTrust,
@@ -673,8 +661,7 @@ impl Wallet {
     }
 
     /// The TPM's endorsement key Name and whether it was verified through
-    /// its certificate chain (`false`: an unverified TPM, allowed explicitly
-    /// or through [`open`](Self::open) without matching roots).
+    /// its certificate chain (`false`: an unverified TPM, allowed explicitly).
     #[must_use]
     pub fn tpm_identity(&self) -> (Name, bool) {
         (self.identity.ek_name, self.identity.verified)
@@ -684,18 +671,6 @@ impl Wallet {
     #[must_use]
     pub fn tpm_identity_details(&self) -> &crate::tpm::ek::TpmIdentity {
         &self.identity
-    }
-
-    /// As [`open`](Self::open), over a transport the caller built (a
-    /// recording or fault-injecting transport in tests, for example).
-    ///
-    /// # Errors
-    /// As [`open`](Self::open).
-    pub fn with_transport(transport: BoxedTransport, state_dir: &Path) -> Result<Self> {
-        let trust = crate::tpm::ek::TpmTrust::from_env()
-            .unwrap_or_default()
-            .allowing_unverified_tpm();
-        Self::with_transport_and_trust(transport, state_dir, &trust)
     }
 
     /// Sets the clock the spend history and the audit log use (the system

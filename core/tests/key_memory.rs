@@ -14,9 +14,11 @@ use std::path::Path;
 use std::process::Command;
 
 use support::{swtpm, TempDir};
+use wallet_core::tpm::ek::TpmTrust;
 use wallet_core::wallet::{
     make_process_non_dumpable, process_is_dumpable, AccountOptions, KeyMode, Wallet,
 };
+use wallet_core::x509::TPM_ROOTS_ENV;
 
 const CHILD_ROLE: &str = "FLARE_WALLET_TEST_KEY_MEMORY_CHILD";
 
@@ -59,7 +61,8 @@ fn child_process() {
         return;
     };
     let tcti = std::env::var("FLARE_WALLET_TEST_KEY_MEMORY_TCTI").unwrap();
-    let mut wallet = Wallet::open(&tcti, Path::new(&state)).unwrap();
+    let mut wallet =
+        Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()).unwrap();
     wallet.set_key_mode(KeyMode::Cached);
     report("before");
     wallet.load_account().unwrap();
@@ -84,7 +87,7 @@ fn a_cached_key_is_locked_and_left_out_of_core_dumps() {
     let swtpm = swtpm();
     let tmp = TempDir::new("key-memory");
     let state = tmp.state("s");
-    let mut wallet = Wallet::open(&swtpm.tcti(), &state).unwrap();
+    let mut wallet = Wallet::open(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
     wallet.create_account(AccountOptions::default()).unwrap();
     wallet.close();
 
@@ -97,6 +100,7 @@ fn a_cached_key_is_locked_and_left_out_of_core_dumps() {
         ])
         .env(CHILD_ROLE, &state)
         .env("FLARE_WALLET_TEST_KEY_MEMORY_TCTI", swtpm.tcti())
+        .env(TPM_ROOTS_ENV, swtpm.ek_ca_pem_path().unwrap())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

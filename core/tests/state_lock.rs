@@ -24,10 +24,12 @@ use support::{eip1559_payload, swtpm, TempDir};
 use wallet_core::policy::ledger::{EntryState, SpendLedger};
 use wallet_core::policy::{Policy, PolicyError, PolicyViolation};
 use wallet_core::state::SPEND_LEDGER_FILE;
+use wallet_core::tpm::ek::TpmTrust;
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::{SocketTransport, Transport, TransportError};
 use wallet_core::tx::U256;
 use wallet_core::wallet::{AccountOptions, KeyMode, Wallet, TEST_HOOK_PAUSE_AFTER_RESERVE};
+use wallet_core::x509::TPM_ROOTS_ENV;
 use wallet_core::Error;
 
 /// Which role a child process plays: `sign:<attempts>:<strict|cached>`.
@@ -49,7 +51,7 @@ fn account_with_limit(swtpm: &Swtpm, state: &Path, whole_spends: u128) -> U256 {
     let limit = U256::from_u128(whole_spends * spend() + spend() / 2);
     let mut policy = Policy::default();
     policy.set_daily_limit_wei(Some(limit));
-    let mut wallet = Wallet::open(&swtpm.tcti(), state).unwrap();
+    let mut wallet = Wallet::open(&swtpm.tcti(), state, &swtpm.trust()).unwrap();
     wallet
         .create_account(AccountOptions {
             policy,
@@ -71,6 +73,7 @@ fn spawn_child(role: &str, swtpm: &Swtpm, state: &Path, pause_file: Option<&Path
         ])
         .env(CHILD_ROLE, role)
         .env(CHILD_TCTI, swtpm.tcti())
+        .env(TPM_ROOTS_ENV, swtpm.ek_ca_pem_path().unwrap())
         .env(CHILD_STATE, state)
         .env_remove(TEST_HOOK_PAUSE_AFTER_RESERVE)
         .stdout(Stdio::piped())
@@ -113,7 +116,7 @@ fn child_process() {
     let tcti = std::env::var(CHILD_TCTI).unwrap();
     let state = std::env::var(CHILD_STATE).unwrap();
     if role == "open" {
-        match Wallet::open(&tcti, Path::new(&state)) {
+        match Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()) {
             Ok(_) => println!("child: opened"),
             Err(e) => println!("child: error={e}"),
         }
@@ -126,7 +129,8 @@ fn child_process() {
         Some("cached") => KeyMode::Cached,
         _ => KeyMode::Strict,
     };
-    let mut wallet = Wallet::open(&tcti, Path::new(&state)).unwrap();
+    let mut wallet =
+        Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()).unwrap();
     wallet.set_key_mode(mode);
     wallet.load_account().unwrap();
     let (mut signed, mut refused) = (0, 0);
@@ -170,7 +174,7 @@ fn two_processes_signing_at_once_never_pass_the_daily_limit() {
             "run {run} ({mode}): {counts:?}"
         );
         assert_eq!(signed + refused, 20);
-        let mut wallet = Wallet::open(&swtpm.tcti(), &state).unwrap();
+        let mut wallet = Wallet::open(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
         wallet.load_account().unwrap();
         let spent = wallet.daily_spent(Some(14)).unwrap();
         assert_eq!(spent, U256::from_u128(u128::from(signed) * spend()));
@@ -277,7 +281,7 @@ fn a_process_killed_between_reserve_and_commit_never_lets_the_limit_be_passed() 
 
         // The reservation is on disk and counts.
         let bytes = std::fs::read(state.join(SPEND_LEDGER_FILE)).unwrap();
-        let mut wallet = Wallet::open(&swtpm.tcti(), &state).unwrap();
+        let mut wallet = Wallet::open(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
         let address = wallet.load_account().unwrap();
         let ledger = SpendLedger::decode(&bytes, &address).unwrap();
         let reserved = ledger

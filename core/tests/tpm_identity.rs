@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
+use wallet_core::attest::TpmIdentity as AttestedTpm;
 use wallet_core::backup::SealedKeyFile;
 use wallet_core::seal::SealError;
 use wallet_core::state::ACCOUNT_FILE;
@@ -209,8 +210,7 @@ impl Transport for HostileTransport {
 fn hostile_wallet(swtpm: &Swtpm, state: &std::path::Path) -> (Wallet, Arc<HostileControl>) {
     let (hostile, control) = HostileTransport::new(swtpm);
     control.arm(Substitute::Srk);
-    let wallet =
-        Wallet::with_transport_and_trust(Box::new(hostile), state, &swtpm.trust()).unwrap();
+    let wallet = Wallet::with_transport(Box::new(hostile), state, &swtpm.trust()).unwrap();
     (wallet, control)
 }
 
@@ -285,8 +285,7 @@ fn a_substituted_ek_or_ek_certificate_is_refused_at_open() {
         let (hostile, control) = HostileTransport::new(&swtpm);
         control.arm(substitute);
         let err =
-            Wallet::with_transport_and_trust(Box::new(hostile), &dir.state("s"), &swtpm.trust())
-                .unwrap_err();
+            Wallet::with_transport(Box::new(hostile), &dir.state("s"), &swtpm.trust()).unwrap_err();
         assert_eq!(err, Error::TpmIdentity(expected), "{substitute:?}");
         assert_no_secret_sent(&control);
     }
@@ -298,14 +297,27 @@ fn a_wallet_refuses_a_tpm_without_ek_certificate_unless_allowed_and_records_it()
     let certified = Swtpm::start_temporary().unwrap();
     let dir = TempDir::new("unverified");
     let state = dir.state("s");
-    let err = Wallet::open_with_trust(&swtpm.tcti(), &state, &certified.trust()).unwrap_err();
+    let err = Wallet::open(&swtpm.tcti(), &state, &certified.trust()).unwrap_err();
     assert_eq!(err, Error::TpmIdentity(TpmIdentityError::NoEkCertificate));
     assert!(err.to_string().contains("allow-unverified"), "{err}");
 
+    // No roots at all (nothing configured) is refused the same way.
+    let err = Wallet::open(&swtpm.tcti(), &state, &TpmTrust::default()).unwrap_err();
+    assert_eq!(err, Error::TpmIdentity(TpmIdentityError::NoEkCertificate));
+
     let mut wallet =
-        Wallet::open_with_trust(&swtpm.tcti(), &state, &TpmTrust::allow_unverified_tpm()).unwrap();
+        Wallet::open(&swtpm.tcti(), &state, &TpmTrust::allow_unverified_tpm()).unwrap();
     assert!(!wallet.tpm_identity().1, "reported as unverified");
+    assert!(
+        ek::describe(wallet.tpm_identity_details()).contains("UNVERIFIED TPM"),
+        "{}",
+        ek::describe(wallet.tpm_identity_details())
+    );
     wallet.create_account(AccountOptions::default()).unwrap();
+    // The evidence says so too, in its signed account facts.
+    let evidence = wallet.attest(&[7u8; 32], 1).unwrap();
+    assert_eq!(evidence.account.tpm_identity, AttestedTpm::Unverified);
+    assert_eq!(evidence.account.tpm_identity.to_string(), "unverified TPM");
     drop(wallet);
     let bytes = std::fs::read(state.join(ACCOUNT_FILE)).unwrap();
     let view = SealedKeyFile::parse(&bytes).unwrap();
@@ -314,6 +326,63 @@ fn a_wallet_refuses_a_tpm_without_ek_certificate_unless_allowed_and_records_it()
         !view.tpm_identity().unwrap().verified,
         "recorded as unverified"
     );
+
+    // Reopened with the allowance, the account loads and still says unverified.
+    let mut wallet =
+        Wallet::open(&swtpm.tcti(), &state, &TpmTrust::allow_unverified_tpm()).unwrap();
+    wallet.load_account().unwrap();
+    let evidence = wallet.attest(&[8u8; 32], 1).unwrap();
+    assert_eq!(evidence.account.tpm_identity.to_string(), "unverified TPM");
+    drop(wallet);
+    // Without it, the TPM is refused before the account is touched.
+    let err = Wallet::open(&swtpm.tcti(), &state, &certified.trust()).unwrap_err();
+    assert_eq!(err, Error::TpmIdentity(TpmIdentityError::NoEkCertificate));
+}
+
+#[test]
+fn a_wallet_refuses_a_tpm_whose_ek_chains_to_another_ca() {
+    let other_ca = std::env::temp_dir().join(format!("flare-wallet-ca-{}", std::process::id()));
+    let other = Swtpm::start_temporary_with_ca(&other_ca).unwrap();
+    let ours = Swtpm::start_temporary().unwrap();
+    let dir = TempDir::new("other-ca");
+    let state = dir.state("s");
+    let err = Wallet::open(&other.tcti(), &state, &ours.trust()).unwrap_err();
+    assert_eq!(
+        err,
+        Error::TpmIdentity(TpmIdentityError::Chain(ChainErrorKind::BadSignature))
+    );
+    assert!(err.to_string().contains("--trust-roots"), "{err}");
+    // Explicitly allowed, it opens as unverified and its evidence says so.
+    let mut wallet = Wallet::open(
+        &other.tcti(),
+        &state,
+        &ours.trust().allowing_unverified_tpm(),
+    )
+    .unwrap();
+    assert!(!wallet.tpm_identity().1);
+    wallet.create_account(AccountOptions::default()).unwrap();
+    let evidence = wallet.attest(&[9u8; 32], 1).unwrap();
+    assert_eq!(evidence.account.tpm_identity, AttestedTpm::Unverified);
+    drop(wallet);
+    // Its own CA verifies it.
+    let wallet = Wallet::open(&other.tcti(), &dir.state("t"), &other.trust()).unwrap();
+    assert!(wallet.tpm_identity().1);
+    drop(wallet);
+    let _ = std::fs::remove_dir_all(&other_ca);
+}
+
+#[test]
+fn trust_roots_come_from_a_path_or_the_environment() {
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let roots = swtpm.ek_ca_pem_path().unwrap().to_path_buf();
+    let dir = TempDir::new("roots-path");
+    let trust = TpmTrust::from_path_or_env(Some(&roots)).unwrap();
+    assert!(!trust.allows_unverified_tpm());
+    let wallet = Wallet::open(&swtpm.tcti(), &dir.state("s"), &trust).unwrap();
+    assert!(wallet.tpm_identity().1);
+    drop(wallet);
+    let err = TpmTrust::from_path_or_env(Some(&dir.state("missing.pem"))).unwrap_err();
+    assert!(err.to_string().contains("unreadable"), "{err}");
 }
 
 #[test]
@@ -321,7 +390,7 @@ fn a_verified_account_is_bound_to_its_ek_and_refused_on_another_tpm() {
     let swtpm = Swtpm::start_temporary().unwrap();
     let dir = TempDir::new("bound");
     let state = dir.state("s");
-    let mut wallet = Wallet::open_with_trust(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
+    let mut wallet = Wallet::open(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
     let (ek_name, verified) = wallet.tpm_identity();
     assert!(verified);
     let address = wallet.create_account(AccountOptions::default()).unwrap();
@@ -333,13 +402,13 @@ fn a_verified_account_is_bound_to_its_ek_and_refused_on_another_tpm() {
     assert!(section.verified);
 
     // The same TPM loads it.
-    let mut wallet = Wallet::open_with_trust(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
+    let mut wallet = Wallet::open(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
     assert_eq!(wallet.load_account().unwrap(), address);
     drop(wallet);
 
     // A TPM with another EK (same CA, so verified) refuses it, saying why.
     let other = Swtpm::start_temporary_with_new_ek().unwrap();
-    let mut wallet = Wallet::open_with_trust(&other.tcti(), &state, &other.trust()).unwrap();
+    let mut wallet = Wallet::open(&other.tcti(), &state, &other.trust()).unwrap();
     let err = wallet.load_account().unwrap_err();
     assert_eq!(err, Error::TpmIdentity(TpmIdentityError::EkChanged));
     assert!(

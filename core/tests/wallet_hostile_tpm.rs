@@ -209,7 +209,7 @@ fn enrolled_ak(tpm: &Swtpm) -> PinnedAk {
         return *pin;
     }
     let dir = TempDir::new("enroll");
-    let mut wallet = Wallet::open(&tpm.tcti(), &dir.state("clean")).unwrap();
+    let mut wallet = Wallet::open(&tpm.tcti(), &dir.state("clean"), &tpm.trust()).unwrap();
     let request = wallet.enrollment_request().unwrap();
     let challenge = ActivationChallenge::new(
         &request.ek_public,
@@ -228,7 +228,7 @@ fn full_run(tpm: &Swtpm, target: usize, corruption: Corruption) -> Run {
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let corrupted = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let open = |dir: &std::path::Path| {
-        Wallet::with_transport_and_trust(
+        Wallet::with_transport(
             Box::new(HostileTpmDouble {
                 inner: transport::open(&tpm.tcti()).unwrap(),
                 counter: counter.clone(),

@@ -200,7 +200,8 @@ fn the_key_never_crosses_the_tpm_interface_in_clear() {
     let tpm = swtpm();
     let dir = TempDir::new("ks-wire");
     let (transport, transcript) = RecordingTransport::new(&tpm);
-    let mut wallet = Wallet::with_transport(Box::new(transport), &dir.state("s")).unwrap();
+    let mut wallet =
+        Wallet::with_transport(Box::new(transport), &dir.state("s"), &tpm.trust()).unwrap();
     wallet
         .import_keystore(&keystore_for(&key, CHEAP_IMPORT), PASSWORD, owned())
         .unwrap();

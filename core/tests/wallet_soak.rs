@@ -30,7 +30,7 @@ fn is_memory_exhaustion(error: &Error) -> bool {
 fn a_thousand_strict_signatures_leak_nothing() {
     let tpm = swtpm();
     let dir = TempDir::new("soak");
-    let mut wallet = Wallet::open(&tpm.tcti(), &dir.state("s")).unwrap();
+    let mut wallet = Wallet::open(&tpm.tcti(), &dir.state("s"), &tpm.trust()).unwrap();
     assert_eq!(wallet.key_mode(), KeyMode::Strict);
     let address = wallet.create_account(AccountOptions::default()).unwrap();
     let before = wallet.tpm_commands_sent();
@@ -135,13 +135,13 @@ fn a_thousand_signatures_through_a_failing_transport_leak_nothing() {
     let tpm = swtpm();
     let dir = TempDir::new("flaky");
     let state = dir.state("s");
-    let address = Wallet::open(&tpm.tcti(), &state)
+    let address = Wallet::open(&tpm.tcti(), &state, &tpm.trust())
         .unwrap()
         .create_account(AccountOptions::default())
         .unwrap();
 
     let (transport, control) = EveryNthFailsTestDouble::new(&tpm, PERIOD);
-    let mut wallet = Wallet::with_transport(Box::new(transport), &state).unwrap();
+    let mut wallet = Wallet::with_transport(Box::new(transport), &state, &tpm.trust()).unwrap();
     wallet.load_account().unwrap();
 
     // 1,000 calls while every 7th command fails. A strict signature is about
@@ -189,7 +189,7 @@ fn a_thousand_signatures_through_a_failing_transport_leak_nothing() {
     drop(wallet);
 
     // A clean connection afterwards: no slot or session is left occupied.
-    let mut clean = Wallet::open(&tpm.tcti(), &state).unwrap();
+    let mut clean = Wallet::open(&tpm.tcti(), &state, &tpm.trust()).unwrap();
     clean.load_account().unwrap();
     for i in 0..20u32 {
         clean.sign_message(&i.to_be_bytes()).unwrap();
@@ -205,13 +205,14 @@ fn a_thousand_signatures_when_every_7th_response_is_lost_leak_nothing() {
     let tpm = swtpm();
     let dir = TempDir::new("lost");
     let state = dir.state("s");
-    let address = Wallet::open(&tpm.tcti(), &state)
+    let address = Wallet::open(&tpm.tcti(), &state, &tpm.trust())
         .unwrap()
         .create_account(AccountOptions::default())
         .unwrap();
     let (transport, control) = EveryNthFailsTestDouble::new(&tpm, 7);
     let mut wallet =
-        Wallet::with_transport(Box::new(transport.losing_responses()), &state).unwrap();
+        Wallet::with_transport(Box::new(transport.losing_responses()), &state, &tpm.trust())
+            .unwrap();
     wallet.load_account().unwrap();
     control.arm(true);
     let (mut ok, mut failed) = (0u32, 0u32);
@@ -245,7 +246,7 @@ fn a_thousand_signatures_when_every_7th_response_is_lost_leak_nothing() {
     assert!(ok >= SIGNATURES / 5, "too few successes: {ok}");
     place_one_failure_on_each_command(&mut wallet, &control);
     drop(wallet);
-    let mut clean = Wallet::open(&tpm.tcti(), &state).unwrap();
+    let mut clean = Wallet::open(&tpm.tcti(), &state, &tpm.trust()).unwrap();
     clean.load_account().unwrap();
     for i in 0..20u32 {
         clean.sign_message(&i.to_be_bytes()).unwrap();

@@ -28,7 +28,7 @@ fn recorded_wallet(
     let (transport, t) = RecordingTransport::new(tpm);
     let transport = transport.with_transcript(transcript.clone());
     drop(t);
-    let mut wallet = Wallet::with_transport(Box::new(transport), state).unwrap();
+    let mut wallet = Wallet::with_transport(Box::new(transport), state, &tpm.trust()).unwrap();
     wallet.set_parameter_encryption(encryption);
     wallet
 }

@@ -66,8 +66,13 @@ def main() -> int:
         work = Path(scratch)
         try:
             print("flare-wallet-signer demo: the wallet as a separate JSON-RPC service")
-            tpm_state = work / "tpm"
-            tpm_state.mkdir()
+            # A software TPM certified like a real one: EK certificates from a local CA,
+            # whose roots the signer is given as its TPM trust roots.
+            subprocess.run(
+                [str(ROOT / "tests/support/certified-swtpm-template.sh"), str(work / "certified")],
+                check=True, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            tpm_state = work / "certified" / "state"
             tpm_socket = work / "swtpm.sock"
             swtpm = subprocess.Popen(
                 ["swtpm", "socket", "--tpm2", "--server", f"type=unixio,path={tpm_socket}",
@@ -100,7 +105,9 @@ def main() -> int:
             policy = work / "policy.json"
             policy.write_text(json.dumps({"max_value_wei": 2 * 10**18, "chain_ids": [31337]}))
             signer = subprocess.Popen(
-                [SIGNER, "--tpm", f"swtpm:path={tpm_socket}", "--account", str(work / "account"),
+                [SIGNER, "--tpm", f"swtpm:path={tpm_socket}",
+                 "--trust-roots", str(work / "certified" / "roots.pem"),
+                 "--account", str(work / "account"),
                  "--create-missing", "--policy", str(policy), "--ipc", str(ipc),
                  "--upstream", url, "--log-format", "json"],
                 stdout=subprocess.DEVNULL, stderr=(work / "signer.log").open("wb"),

@@ -14,7 +14,7 @@
 //! | 2xx | RLP (`wallet_core::rlp::RlpError`) |
 //! | 3xx | transactions (`wallet_core::tx::TxError`) |
 //! | 4xx | keys and signatures (`wallet_core::signer::SignerError`) |
-//! | 5xx | TPM: transport (50x) and commands (52x) (`wallet_core::tpm`) |
+//! | 5xx | TPM: transport (50x), commands (52x) and identity: EK certificate and trust roots (53x) (`wallet_core::tpm`) |
 //! | 6xx | sealed key (60x), sealed-key file and backup (62x), state directory (64x), wallet (66x) |
 //! | 7xx | attestation evidence and its verification (`wallet_core::attest`) |
 //! | 8xx | signing policy: rules that refused (80x-81x), encodings and state files (82x), its JSON form (84x) |
@@ -39,10 +39,12 @@ use wallet_core::rlp::RlpError;
 use wallet_core::seal::SealError;
 use wallet_core::signer::SignerError;
 use wallet_core::state::StateError;
+use wallet_core::tpm::ek::TpmIdentityError;
 use wallet_core::tpm::{TpmError, TransportError};
 use wallet_core::tx::TxError;
 use wallet_core::wallet::typed_data::TypedDataError;
 use wallet_core::wallet::WalletError;
+use wallet_core::x509::ChainErrorKind;
 use wallet_core::Error;
 
 /// The result of every fallible `wallet_*` function: `WALLET_OK` (0) or an
@@ -215,6 +217,20 @@ pub enum wallet_result {
     WALLET_TPM_INVALID_PCR_SELECTION = 524,
     /// The storage root key's public point is not on P-256.
     WALLET_TPM_INVALID_SRK_POINT = 525,
+    // 53x: the TPM's identity (its endorsement key and EK certificate).
+    /// The TPM has no EK certificate: nothing proves it is a real TPM.
+    /// Refused unless the caller explicitly allows an unverified TPM
+    /// (`WALLET_OPEN_ALLOW_UNVERIFIED_TPM`).
+    WALLET_TPM_NO_EK_CERTIFICATE = 530,
+    /// The TPM's EK certificate does not chain to the trust roots (none
+    /// configured, another CA, a bad signature, expired...).
+    WALLET_TPM_EK_CHAIN_INVALID = 531,
+    /// The TPM's endorsement key is not the key its EK certificate certifies.
+    WALLET_TPM_EK_KEY_MISMATCH = 532,
+    /// The TPM's endorsement key differs from the one the account is bound to.
+    WALLET_TPM_EK_CHANGED = 533,
+    /// The account was created on a verified TPM and this one is unverified.
+    WALLET_TPM_NOW_UNVERIFIED = 534,
     /// A TPM error this build has no specific code for.
     WALLET_TPM_OTHER = 599,
 
@@ -418,7 +434,9 @@ pub enum wallet_result {
     WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH = 751,
     /// Credential activation returned another secret than the one wrapped.
     WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH = 752,
-    /// The trust roots are not a PEM bundle of X.509 certificates.
+    /// The trust roots are not a PEM bundle of X.509 certificates (or, for
+    /// `wallet_open_with_trust`, the roots file or folder is unreadable or
+    /// holds one that is not).
     WALLET_TRUST_ROOTS_INVALID = 753,
     /// An attestation error this build has no specific code for.
     WALLET_ATTEST_OTHER = 799,
@@ -767,6 +785,11 @@ impl wallet_result {
         WALLET_TPM_COMMAND_TOO_LARGE,
         WALLET_TPM_INVALID_PCR_SELECTION,
         WALLET_TPM_INVALID_SRK_POINT,
+        WALLET_TPM_NO_EK_CERTIFICATE,
+        WALLET_TPM_EK_CHAIN_INVALID,
+        WALLET_TPM_EK_KEY_MISMATCH,
+        WALLET_TPM_EK_CHANGED,
+        WALLET_TPM_NOW_UNVERIFIED,
         WALLET_TPM_OTHER,
         WALLET_SEAL_SRK_NAME_MISMATCH,
         WALLET_SEAL_PCR_MISMATCH,
@@ -1113,6 +1136,21 @@ impl wallet_result {
             }
             WALLET_TPM_INVALID_SRK_POINT => {
                 c"the TPM storage root key public point is not a valid P-256 point"
+            }
+            WALLET_TPM_NO_EK_CERTIFICATE => {
+                c"TPM refused: it has no EK certificate, so nothing proves it is a real TPM; only WALLET_OPEN_ALLOW_UNVERIFIED_TPM accepts it"
+            }
+            WALLET_TPM_EK_CHAIN_INVALID => {
+                c"TPM refused: its EK certificate does not verify against the trust roots (give its vendor's EK CA as roots, or set FLARE_WALLET_TPM_ROOTS)"
+            }
+            WALLET_TPM_EK_KEY_MISMATCH => {
+                c"TPM refused: its endorsement key is not the key its EK certificate certifies"
+            }
+            WALLET_TPM_EK_CHANGED => {
+                c"TPM refused: its endorsement key differs from the one this account is bound to (another TPM, or a replaced one)"
+            }
+            WALLET_TPM_NOW_UNVERIFIED => {
+                c"TPM refused: the account was created on a verified TPM and this one is unverified"
             }
             WALLET_TPM_OTHER => c"TPM error (no specific code in this build)",
             WALLET_SEAL_SRK_NAME_MISMATCH => {
@@ -2061,6 +2099,21 @@ impl From<EnrollmentError> for wallet_result {
     }
 }
 
+impl From<TpmIdentityError> for wallet_result {
+    fn from(e: TpmIdentityError) -> Self {
+        match e {
+            TpmIdentityError::NoEkCertificate => WALLET_TPM_NO_EK_CERTIFICATE,
+            TpmIdentityError::Chain(ChainErrorKind::RootsUnreadable) => WALLET_TRUST_ROOTS_INVALID,
+            TpmIdentityError::Chain(_) => WALLET_TPM_EK_CHAIN_INVALID,
+            TpmIdentityError::EkKeyMismatch => WALLET_TPM_EK_KEY_MISMATCH,
+            TpmIdentityError::EkChanged => WALLET_TPM_EK_CHANGED,
+            TpmIdentityError::NowUnverified => WALLET_TPM_NOW_UNVERIFIED,
+            TpmIdentityError::Tpm(e) => e.into(),
+            _ => WALLET_TPM_OTHER,
+        }
+    }
+}
+
 impl From<Error> for wallet_result {
     fn from(e: Error) -> Self {
         match e {
@@ -2068,6 +2121,7 @@ impl From<Error> for wallet_result {
             Error::Rlp(e) => e.into(),
             Error::Tx(e) => e.into(),
             Error::Tpm(e) => e.into(),
+            Error::TpmIdentity(e) => e.into(),
             Error::Seal(e) => e.into(),
             Error::Backup(e) => e.into(),
             Error::State(e) => e.into(),
@@ -2508,6 +2562,14 @@ mod tests {
         codes.extend(keystore.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(authority.map(|e| wallet_result::from(Error::from(e))));
         codes.extend(audit.map(|e| wallet_result::from(Error::from(e))));
+        let identity = [
+            TpmIdentityError::NoEkCertificate,
+            TpmIdentityError::Chain(ChainErrorKind::NoIssuer),
+            TpmIdentityError::EkKeyMismatch,
+            TpmIdentityError::EkChanged,
+            TpmIdentityError::NowUnverified,
+        ];
+        codes.extend(identity.map(|e| wallet_result::from(Error::from(e))));
         let fallbacks = [
             WALLET_OK,
             WALLET_UNKNOWN_ERROR,

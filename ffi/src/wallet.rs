@@ -21,6 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 use wallet_core::policy::{Decision, DefaultMode, Policy, PolicyError};
 use wallet_core::seal::{KeyLock, PinAuth};
 use wallet_core::signer::Address;
+use wallet_core::tpm::ek::TpmTrust;
 use wallet_core::tpm::{transport, PcrSelection};
 use wallet_core::tx::{TxError, U256};
 use wallet_core::wallet::typed_data::TypedDataError;
@@ -222,6 +223,33 @@ fn path_of(text: &CStr) -> Result<&Path, wallet_result> {
         .map_err(|_| WALLET_INVALID_PARAMETER)
 }
 
+/// `flags` bit of `wallet_open_with_trust`: **insecure**, accept a TPM that
+/// has no EK certificate or whose certificate does not chain to the trust
+/// roots. Nothing then authenticates the TPM: a fake TPM or an interposer on
+/// its transport can read every key sealed or unsealed through it. An account
+/// created this way records it, and its evidence says "unverified TPM"
+/// (`wallet_evidence_facts.tpm_verified` 0).
+pub const WALLET_OPEN_ALLOW_UNVERIFIED_TPM: u32 = 1;
+
+/// Opens the TPM named by `tcti` and the state directory `state_dir`, with
+/// the TPM trust roots of `$FLARE_WALLET_TPM_ROOTS`: as
+/// `wallet_open_with_trust(tcti, state_dir, NULL, 0, wallet_out)`. A TPM
+/// that cannot prove itself through its EK certificate is refused.
+///
+/// Errors: as `wallet_open_with_trust`.
+///
+/// # Safety
+/// As `wallet_open_with_trust`.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_open(
+    tcti: *const c_char,
+    state_dir: *const c_char,
+    wallet_out: *mut *mut wallet,
+) -> wallet_result {
+    // SAFETY: the caller's contract above, forwarded unchanged.
+    unsafe { wallet_open_with_trust(tcti, state_dir, core::ptr::null(), 0, wallet_out) }
+}
+
 /// Opens the TPM named by `tcti` and the state directory `state_dir`
 /// (created with mode 0700 if missing; refused if group or others can
 /// access it). No account is loaded yet: call `wallet_load_account`,
@@ -233,27 +261,40 @@ fn path_of(text: &CStr) -> Result<&Path, wallet_result> {
 /// `$FLARE_WALLET_TPM`, else `/dev/tpmrm0` if it exists (a software TPM is
 /// never chosen silently). `state_dir` is a NUL-terminated path.
 ///
-/// Opening talks to the TPM (`TPM2_Startup`, and `TPM2_CreatePrimary` of
-/// the storage root key). A software TPM serves one client at a time: free
-/// one `wallet` before opening another on the same swtpm.
+/// The TPM must prove itself: its EK certificate (from its TCG NV index)
+/// must chain to one of the trust roots in `trust_roots` (a NUL-terminated
+/// path of a PEM file or a folder of certificates: the TPM vendor's EK CA;
+/// NULL takes `$FLARE_WALLET_TPM_ROOTS`) and certify the endorsement key the
+/// TPM derives. Every session that carries a secret is then salted to that
+/// key. A TPM without an EK certificate, or one that fails the chain, is
+/// refused unless `flags` has `WALLET_OPEN_ALLOW_UNVERIFIED_TPM`.
+///
+/// Opening talks to the TPM (`TPM2_Startup`, the EK certificate's
+/// `TPM2_NV_Read`, `TPM2_CreatePrimary` of the EK and of the storage root
+/// key). A software TPM serves one client at a time: free one `wallet`
+/// before opening another on the same swtpm.
 ///
 /// `*wallet_out` is set only on success and must be released with
 /// `wallet_free`.
 ///
 /// Errors: `WALLET_NULL_PARAMETER` (`state_dir` or `wallet_out`),
-/// `WALLET_INVALID_PARAMETER` (`tcti` is not UTF-8), `WALLET_TPM_*`
-/// (`WALLET_TPM_INVALID_TCTI`, `WALLET_TPM_NO_DEFAULT_TPM`,
+/// `WALLET_INVALID_PARAMETER` (`tcti` is not UTF-8, unknown `flags` bits),
+/// `WALLET_TPM_NO_EK_CERTIFICATE`, `WALLET_TPM_EK_CHAIN_INVALID`,
+/// `WALLET_TPM_EK_KEY_MISMATCH`, `WALLET_TRUST_ROOTS_INVALID`,
+/// `WALLET_TPM_*` (`WALLET_TPM_INVALID_TCTI`, `WALLET_TPM_NO_DEFAULT_TPM`,
 /// `WALLET_TPM_CONNECT_FAILED`...), `WALLET_STATE_*`
 /// (`WALLET_STATE_NOT_A_DIRECTORY`, `WALLET_STATE_INSECURE_PERMISSIONS`,
 /// `WALLET_STATE_IO_ERROR`).
 ///
 /// # Safety
-/// `tcti` must be NULL or a NUL-terminated string; `state_dir` a
-/// NUL-terminated string; `wallet_out` writable.
+/// `tcti` and `trust_roots` must be NULL or NUL-terminated strings;
+/// `state_dir` a NUL-terminated string; `wallet_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn wallet_open(
+pub unsafe extern "C" fn wallet_open_with_trust(
     tcti: *const c_char,
     state_dir: *const c_char,
+    trust_roots: *const c_char,
+    flags: u32,
     wallet_out: *mut *mut wallet,
 ) -> wallet_result {
     guard(|| {
@@ -262,16 +303,27 @@ pub unsafe extern "C" fn wallet_open(
         // SAFETY: the caller's contract above.
         let state_dir = unsafe { c_str_in(state_dir) }.ok_or(WALLET_NULL_PARAMETER)?;
         // SAFETY: the caller's contract above.
+        let trust_roots = unsafe { c_str_in(trust_roots) };
+        // SAFETY: the caller's contract above.
         let wallet_out = unsafe { HandleOut::new(wallet_out) }?;
+        if flags & !WALLET_OPEN_ALLOW_UNVERIFIED_TPM != 0 {
+            return Err(WALLET_INVALID_PARAMETER);
+        }
         let state_dir = path_of(state_dir)?;
+        let roots = trust_roots.map(path_of).transpose()?;
+        let mut trust =
+            TpmTrust::from_path_or_env(roots).map_err(|_| WALLET_TRUST_ROOTS_INVALID)?;
+        if flags & WALLET_OPEN_ALLOW_UNVERIFIED_TPM != 0 {
+            trust = trust.allowing_unverified_tpm();
+        }
         let opened = match tcti {
             Some(tcti) => {
                 let tcti = tcti.to_str().map_err(|_| WALLET_INVALID_PARAMETER)?;
-                Wallet::open(tcti, state_dir)
+                Wallet::open(tcti, state_dir, &trust)
             }
             None => transport::open_default()
                 .map_err(Error::from)
-                .and_then(|t| Wallet::with_transport(Box::new(t), state_dir)),
+                .and_then(|t| Wallet::with_transport(Box::new(t), state_dir, &trust)),
         };
         let opened = opened.map_err(wallet_result::from)?;
         wallet_out.set(wallet {
@@ -283,6 +335,49 @@ pub unsafe extern "C" fn wallet_open(
         Ok(())
     })
 }
+
+/// Whether the wallet's TPM proved itself through its EK certificate chain:
+/// 1 verified, 0 an unverified TPM (opened with
+/// `WALLET_OPEN_ALLOW_UNVERIFIED_TPM`). Writes the endorsement key's Name
+/// (`WALLET_EK_NAME_LEN` bytes: the name algorithm, then the SHA-256 of its
+/// public area) to `ek_name_out` unless it is NULL.
+///
+/// Errors: `WALLET_NULL_PARAMETER` (`handle` or `verified_out`).
+///
+/// # Safety
+/// `handle` must be a live wallet; `verified_out` writable;
+/// `ek_name_out` NULL or writable for `WALLET_EK_NAME_LEN` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_tpm_identity(
+    handle: *const wallet,
+    verified_out: *mut u8,
+    ek_name_out: *mut u8,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        if verified_out.is_null() {
+            return Err(WALLET_NULL_PARAMETER);
+        }
+        let inner = wallet.lock()?;
+        let (name, verified) = inner.wallet.tpm_identity();
+        let name = name.as_bytes();
+        if !ek_name_out.is_null() {
+            if name.len() != WALLET_EK_NAME_LEN {
+                return Err(WALLET_TPM_OTHER);
+            }
+            // SAFETY: the caller's contract above: WALLET_EK_NAME_LEN bytes.
+            unsafe { core::ptr::copy_nonoverlapping(name.as_ptr(), ek_name_out, name.len()) };
+        }
+        // SAFETY: the caller's contract above.
+        unsafe { verified_out.write(u8::from(verified)) };
+        Ok(())
+    })
+}
+
+/// Length of an endorsement key's Name (`wallet_tpm_identity`): the 2-byte
+/// name algorithm (SHA-256) and a 32-byte digest.
+pub const WALLET_EK_NAME_LEN: usize = 34;
 
 /// Releases a wallet: wipes a cached key and closes the TPM connection.
 /// NULL is ignored. The handle must not be used again, by any thread.
@@ -917,6 +1012,109 @@ pub unsafe extern "C" fn wallet_attest(
     })
 }
 
+/// `wallet_enrollment_request` writes each public area (`TPMT_PUBLIC`) in at
+/// most this many bytes.
+pub const WALLET_TPM_PUBLIC_MAX_LEN: usize = 1024;
+
+/// `wallet_enroll` writes an enrollment record of at most this many bytes.
+pub const WALLET_ENROLLMENT_MAX_LEN: usize = 16384;
+
+/// What a verifier needs to challenge this TPM for enrollment: the public
+/// areas (`TPMT_PUBLIC`) of the endorsement key (ECC P-256, TCG template
+/// L-2) into `ek_public_out` and of the attestation key into
+/// `ak_public_out`, each at most `WALLET_TPM_PUBLIC_MAX_LEN` bytes. A
+/// verifier checks the EK's certificate, wraps a credential to the EK and
+/// the AK's Name, and has the wallet activate it (`wallet_enroll` plays that
+/// verifier locally). No account needs to be loaded.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL` (the length
+/// needed in the `*_len` of the buffer too small), `WALLET_TPM_*`.
+///
+/// # Safety
+/// `handle` must be a live wallet; each `*_out` writable for its `*_cap`
+/// bytes; each `*_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_enrollment_request(
+    handle: *const wallet,
+    ek_public_out: *mut u8,
+    ek_public_cap: usize,
+    ek_public_len: *mut usize,
+    ak_public_out: *mut u8,
+    ak_public_cap: usize,
+    ak_public_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let ek_out = unsafe { BytesOut::new(ek_public_out, ek_public_cap, ek_public_len) }?;
+        // SAFETY: the caller's contract above.
+        let ak_out = unsafe { BytesOut::new(ak_public_out, ak_public_cap, ak_public_len) }?;
+        let request = wallet.run(Wallet::enrollment_request)?;
+        let ek_result = ek_out.write(&request.ek_public);
+        let ak_result = ak_out.write(&request.ak_public);
+        ek_result.and(ak_result)
+    })
+}
+
+/// Enrolls this TPM's attestation key, as Python's `Vtpm.enroll`: the EK
+/// certificate (`ek_certificate`, DER; NULL for the one the TPM keeps) must
+/// chain to `trust_roots_pem` (a PEM bundle: the TPM vendor's EK CA) and
+/// certify the TPM's EK; a credential wrapped to that EK and the AK's Name
+/// is then activated by the TPM and its proof checked. Writes the
+/// enrollment record (the `FLWENROL` encoding, at most
+/// `WALLET_ENROLLMENT_MAX_LEN` bytes) a verifier stores, pins and passes to
+/// `wallet_verify_evidence`. No account needs to be loaded.
+///
+/// Errors: `WALLET_NULL_PARAMETER` (no roots), `WALLET_TRUST_ROOTS_INVALID`,
+/// `WALLET_BUFFER_TOO_SMALL` (checked after the activation: the record's
+/// length is stored), `WALLET_ENROLLMENT_*` (no certificate, a certificate
+/// that does not chain or does not certify the EK, an activation that
+/// fails), `WALLET_TPM_*`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `ek_certificate` NULL or readable for
+/// `ek_certificate_len` bytes; `trust_roots_pem` readable for
+/// `trust_roots_pem_len` bytes; `out` writable for `out_cap` bytes;
+/// `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_enroll(
+    handle: *const wallet,
+    ek_certificate: *const u8,
+    ek_certificate_len: usize,
+    trust_roots_pem: *const u8,
+    trust_roots_pem_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        let ek_certificate = if ek_certificate.is_null() {
+            None
+        } else {
+            // SAFETY: the caller's contract above.
+            Some(unsafe { bytes_in(ek_certificate, ek_certificate_len) }?)
+        };
+        if trust_roots_pem.is_null() {
+            return Err(WALLET_NULL_PARAMETER);
+        }
+        // SAFETY: the caller's contract above.
+        let roots_pem = unsafe { bytes_in(trust_roots_pem, trust_roots_pem_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(roots_pem)?;
+        if let Some(certificate) = ek_certificate {
+            out.disjoint_from(certificate)?;
+        }
+        let roots = wallet_core::x509::TrustRoots::from_pem_bundle(roots_pem)
+            .map_err(|_| WALLET_TRUST_ROOTS_INVALID)?;
+        let record = wallet.run(|w| w.enroll_with_certificate(ek_certificate, &[], &roots))?;
+        out.write(&record)
+    })
+}
+
 /// Writes the TPM-bound backup of the loaded account: the sealed-key file
 /// as base64 text (RFC 4648, padded), followed by a NUL. It holds no key in
 /// clear and restores only on the same TPM (`wallet_restore`).
@@ -1092,9 +1290,19 @@ mod tests {
     fn open(swtpm: &Swtpm, dir: &Path) -> *mut wallet {
         let tcti = CString::new(swtpm.tcti()).unwrap();
         let dir = CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+        let roots = CString::new(
+            swtpm
+                .ek_ca_pem_path()
+                .unwrap()
+                .as_os_str()
+                .as_encoded_bytes(),
+        )
+        .unwrap();
         let mut handle: *mut wallet = core::ptr::null_mut();
         // SAFETY: NUL-terminated strings and a writable out-pointer.
-        let rc = unsafe { wallet_open(tcti.as_ptr(), dir.as_ptr(), &mut handle) };
+        let rc = unsafe {
+            wallet_open_with_trust(tcti.as_ptr(), dir.as_ptr(), roots.as_ptr(), 0, &mut handle)
+        };
         assert_eq!(rc, WALLET_OK);
         handle
     }

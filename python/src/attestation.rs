@@ -149,6 +149,7 @@ pub(crate) fn verify_evidence<'py>(
     dict.set_item("restart_count", facts.restart_count)?;
     dict.set_item("firmware_version", facts.firmware_version)?;
     dict.set_item("tpm_verified", facts.tpm_identity == TpmIdentity::Verified)?;
+    dict.set_item("tpm_identity", facts.tpm_identity.to_string())?;
     dict.set_item(
         "enrollment_method",
         match facts.enrollment_method {

@@ -219,7 +219,7 @@ fn core_to_pyerr(e: wallet_core::Error) -> PyErr {
         | E::State(StateError::NoAccount) => NoAccountLoaded::new_err(message),
         E::Attest(_) | E::Enrollment(_) | E::Credential(_) => AttestationError::new_err(message),
         E::Keystore(_) => KeystoreError::new_err(message),
-        E::Tpm(_) | E::Seal(_) | E::State(StateError::SrkNameMismatch) => {
+        E::Tpm(_) | E::TpmIdentity(_) | E::Seal(_) | E::State(StateError::SrkNameMismatch) => {
             TpmError::new_err(message)
         }
         _ => WalletError::new_err(message),

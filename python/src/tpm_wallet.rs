@@ -19,18 +19,20 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use zeroize::Zeroizing;
 
-use wallet_core::attest::Evidence;
+use wallet_core::attest::{Evidence, TpmIdentity};
 use wallet_core::authority::{AdminAction, APPROVAL_LEN};
 use wallet_core::backup::SealedKeyFile;
 use wallet_core::policy::{Decision, DefaultMode, Eip712Domain, Policy, PolicyError};
 use wallet_core::seal::{KeyLock, PinAuth};
 use wallet_core::sealed_data;
 use wallet_core::signer::{Address, Signature};
+use wallet_core::tpm::ek::TpmTrust;
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::{self, StdTransport, TransportError};
 use wallet_core::tpm::{ParameterEncryption, PcrSelection, Tpm, Transport};
 use wallet_core::tx::U256;
 use wallet_core::wallet::{base64, AccountOptions, KeyMode, Wallet, WalletError};
+use wallet_core::x509::TrustRoots;
 use wallet_core::Error;
 
 use crate::admin::{
@@ -72,6 +74,8 @@ struct Open {
     wallet: Wallet,
     transport: SharedTransport,
     data_tpm: Option<Tpm<SharedTransport>>,
+    /// What the wallet was opened with (a restore check opens a second one).
+    trust: TpmTrust,
     /// Declared last: the simulator stops after the wallet let go of it.
     simulator: Option<Swtpm>,
 }
@@ -234,13 +238,57 @@ fn default_tcti() -> Result<String> {
     )))
 }
 
-fn open_wallet(tcti: &str, state_dir: &Path, simulator: Option<Swtpm>) -> Result<Open> {
+/// What a face trusts about its TPM: `trust_roots` (PEM bytes or text, or
+/// the path of a PEM file or of a folder of certificates;
+/// `$FLARE_WALLET_TPM_ROOTS` when None) and, only when asked, an
+/// unverified TPM.
+fn tpm_trust(
+    trust_roots: Option<&Bound<'_, PyAny>>,
+    allow_unverified_tpm: bool,
+) -> Result<TpmTrust> {
+    let bad = |e: wallet_core::x509::ChainError| {
+        BindingError::invalid_argument(format!("trust_roots: {e}"))
+    };
+    let trust = match trust_roots {
+        None => TpmTrust::from_env().map_err(bad)?,
+        Some(value) => {
+            if let Ok(bytes) = value.cast::<PyBytes>() {
+                TpmTrust::roots(TrustRoots::from_pem_bundle(bytes.as_bytes()).map_err(bad)?)
+            } else {
+                let path: PathBuf = value.extract().map_err(|_| {
+                    BindingError::invalid_argument(
+                        "trust_roots must be PEM bytes, PEM text or the path of a PEM file or folder",
+                    )
+                })?;
+                match path.to_str() {
+                    Some(text) if text.contains("-----BEGIN") => {
+                        TpmTrust::roots(TrustRoots::from_pem_bundle(text.as_bytes()).map_err(bad)?)
+                    }
+                    _ => TpmTrust::from_path_or_env(Some(&path)).map_err(bad)?,
+                }
+            }
+        }
+    };
+    Ok(if allow_unverified_tpm {
+        trust.allowing_unverified_tpm()
+    } else {
+        trust
+    })
+}
+
+fn open_wallet(
+    tcti: &str,
+    state_dir: &Path,
+    trust: TpmTrust,
+    simulator: Option<Swtpm>,
+) -> Result<Open> {
     let transport = SharedTransport(Arc::new(Mutex::new(transport::open(tcti)?)));
-    let wallet = Wallet::with_transport(Box::new(transport.clone()), state_dir)?;
+    let wallet = Wallet::with_transport(Box::new(transport.clone()), state_dir, &trust)?;
     Ok(Open {
         wallet,
         transport,
         data_tpm: None,
+        trust,
         simulator,
     })
 }
@@ -372,15 +420,26 @@ impl TpmWallet {
 #[pymethods]
 impl TpmWallet {
     /// Opens the TPM named by `tcti` (the default TPM when None) with the
-    /// wallet state in `state_dir` (created, mode 0700, when missing).
+    /// wallet state in `state_dir` (created, mode 0700, when missing). The
+    /// TPM's EK certificate must chain to `trust_roots` (PEM bytes or text,
+    /// or the path of a PEM file or folder; `$FLARE_WALLET_TPM_ROOTS` when
+    /// None): a TPM that cannot prove itself is refused unless
+    /// `allow_unverified_tpm` (insecure) is true.
     #[staticmethod]
-    #[pyo3(signature = (tcti, state_dir))]
-    fn open(py: Python<'_>, tcti: Option<String>, state_dir: PathBuf) -> PyResult<Self> {
+    #[pyo3(signature = (tcti, state_dir, *, trust_roots = None, allow_unverified_tpm = false))]
+    fn open(
+        py: Python<'_>,
+        tcti: Option<String>,
+        state_dir: PathBuf,
+        trust_roots: Option<&Bound<'_, PyAny>>,
+        allow_unverified_tpm: bool,
+    ) -> PyResult<Self> {
         let tcti = match tcti {
             Some(tcti) => tcti,
             None => default_tcti()?,
         };
-        let open = py.detach(|| open_wallet(&tcti, &state_dir, None))?;
+        let trust = tpm_trust(trust_roots, allow_unverified_tpm)?;
+        let open = py.detach(|| open_wallet(&tcti, &state_dir, trust, None))?;
         Ok(Self::from_open(open, tcti))
     }
 
@@ -388,6 +447,8 @@ impl TpmWallet {
     /// temporary directory removed when it stops) and opens it. Temporary
     /// simulators of one process share one EK unless `new_ek` asks for an
     /// EK (and certificate) of its own, which takes about a second more.
+    /// The simulator is certified by a local CA, and that CA is the trust
+    /// root it is opened with: the verified path, as for a real TPM.
     #[staticmethod]
     #[pyo3(signature = (tpm_state_dir, state_dir, new_ek = false))]
     fn simulator(
@@ -404,9 +465,27 @@ impl TpmWallet {
             }
             .map_err(BindingError::Simulator)?;
             let tcti = swtpm.tcti();
-            Ok((open_wallet(&tcti, &state_dir, Some(swtpm))?, tcti))
+            let trust = swtpm.trust();
+            Ok((open_wallet(&tcti, &state_dir, trust, Some(swtpm))?, tcti))
         })?;
         Ok(Self::from_open(open, tcti))
+    }
+
+    /// The PEM file of the local CA that certified the private swtpm's EK
+    /// (the simulator's trust roots), if this wallet started one.
+    #[getter]
+    fn simulator_trust_roots(&self, py: Python<'_>) -> Option<PathBuf> {
+        self.peek(py, |open| {
+            open.and_then(|open| open.simulator.as_ref())
+                .and_then(|swtpm| swtpm.ek_ca_pem_path().map(Path::to_path_buf))
+        })
+    }
+
+    /// Whether the TPM proved itself through its EK certificate chain
+    /// (False: an unverified TPM, allowed explicitly).
+    #[getter]
+    fn tpm_verified(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.with_open(py, |open| Ok(open.wallet.tpm_identity().1))?)
     }
 
     /// The TCTI string of the TPM.
@@ -1165,8 +1244,8 @@ fn restore(open: &mut Open, backup: &str) -> Result<Address> {
     // Prove the backup restores: unseal it through a second wallet in a
     // scratch state directory on the same connection.
     let scratch = scratch_dir(open.wallet.state_dir())?;
-    let result =
-        Wallet::with_transport(Box::new(open.transport.clone()), &scratch).and_then(|mut check| {
+    let result = Wallet::with_transport(Box::new(open.transport.clone()), &scratch, &open.trust)
+        .and_then(|mut check| {
             let address = check.restore(backup);
             check.close();
             address
@@ -1209,6 +1288,8 @@ pub(crate) fn evidence_dict<'py>(
     dict.set_item("threshold", facts.threshold)?;
     dict.set_item("admin_nonce", facts.admin_nonce)?;
     dict.set_item("audit_head", PyBytes::new(py, &facts.audit_head))?;
+    dict.set_item("tpm_verified", facts.tpm_identity == TpmIdentity::Verified)?;
+    dict.set_item("tpm_identity", facts.tpm_identity.to_string())?;
     dict.set_item(
         "ak_name",
         PyBytes::new(py, &wallet_core::attest::sha256_name(&evidence.ak_public)),

@@ -203,9 +203,10 @@ pub fn open_account(
     state_dir: &Path,
     key_mode: KeyMode,
     missing: &MissingAccount,
+    trust: &wallet_core::tpm::ek::TpmTrust,
 ) -> Result<Account, String> {
     let _gate = tpm.gate();
-    let mut wallet = Wallet::with_transport(Box::new(tpm.handle()), state_dir)
+    let mut wallet = Wallet::with_transport(Box::new(tpm.handle()), state_dir, trust)
         .map_err(|e| format!("{}: {e}", state_dir.display()))?;
     wallet.set_key_mode(key_mode);
     let has_account = state_dir.join(wallet_core::state::ACCOUNT_FILE).exists();

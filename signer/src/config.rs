@@ -22,6 +22,19 @@ pub struct Args {
     #[arg(long, value_name = "TCTI", env = "FLARE_WALLET_TPM")]
     pub tpm: Option<String>,
 
+    /// The TPM trust roots: a PEM file or a folder of certificates (the TPM
+    /// vendor's EK CA; Google's EK/AK CA for GCE vTPMs). The TPM's EK
+    /// certificate must chain to one of them, or the TPM is refused.
+    #[arg(long, value_name = "PATH", env = "FLARE_WALLET_TPM_ROOTS")]
+    pub trust_roots: Option<PathBuf>,
+
+    /// INSECURE: accept a TPM with no EK certificate, or one that does not
+    /// chain to --trust-roots. Nothing then authenticates the TPM: a fake
+    /// TPM or an interposer can read the keys. Accounts created this way
+    /// record it, and their evidence says "unverified TPM".
+    #[arg(long)]
+    pub allow_unverified_tpm: bool,
+
     /// The IPC socket path.
     #[arg(
         long,
@@ -174,6 +187,36 @@ impl Args {
         }
     }
 
+    /// What the service trusts about its TPM: `--trust-roots` (or
+    /// `$FLARE_WALLET_TPM_ROOTS`) and `--allow-unverified-tpm`.
+    ///
+    /// # Errors
+    /// The roots are unreadable or hold a bad certificate; no roots and no
+    /// `--allow-unverified-tpm`.
+    pub fn tpm_trust(&self) -> Result<wallet_core::tpm::ek::TpmTrust, String> {
+        let path = self
+            .trust_roots
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty());
+        let trust = match path {
+            Some(path) => wallet_core::tpm::ek::TpmTrust::from_path_or_env(Some(path))
+                .map_err(|e| format!("--trust-roots: {e}"))?,
+            None if self.allow_unverified_tpm => wallet_core::tpm::ek::TpmTrust::default(),
+            None => {
+                return Err(
+                    "no TPM trust roots: give --trust-roots (or set FLARE_WALLET_TPM_ROOTS) \
+                     to the TPM vendor's EK CA; --allow-unverified-tpm accepts any TPM, insecurely"
+                        .into(),
+                )
+            }
+        };
+        Ok(if self.allow_unverified_tpm {
+            trust.allowing_unverified_tpm()
+        } else {
+            trust
+        })
+    }
+
     /// Seconds as durations.
     #[must_use]
     pub fn request_timeout(&self) -> Duration {
@@ -187,6 +230,22 @@ impl Args {
     pub fn check(&self) -> Result<Vec<String>, String> {
         let mut notes = Vec::new();
         notes.push(format!("tpm: {}", self.tcti()?));
+        let trust = self.tpm_trust()?;
+        match &self.trust_roots {
+            Some(path) if !trust.trust_roots().is_empty() => notes.push(format!(
+                "trust roots: {} ({})",
+                path.display(),
+                trust.trust_roots().anchor_subjects().join("; ")
+            )),
+            Some(path) => notes.push(format!(
+                "trust roots: {} (no root certificate)",
+                path.display()
+            )),
+            None => {}
+        }
+        if self.allow_unverified_tpm {
+            notes.push("allow-unverified-tpm: an unverified TPM is accepted (INSECURE)".into());
+        }
         for dir in &self.accounts {
             let account = dir.join(wallet_core::state::ACCOUNT_FILE);
             let meta = std::fs::metadata(dir);

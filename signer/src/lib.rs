@@ -72,15 +72,25 @@ pub async fn run(args: Args) -> Result<(), String> {
     } else {
         MissingAccount::Refuse
     };
+    let trust = Arc::new(args.tpm_trust()?);
+    if args.allow_unverified_tpm {
+        tracing::warn!(
+            "--allow-unverified-tpm: a TPM that cannot prove itself is accepted; keys sealed \
+             through it may be exposed to a fake TPM or an interposer"
+        );
+    }
     let mut accounts = Vec::new();
     for dir in &args.accounts {
         let opened = {
             let tpm = tpm.clone();
             let dir = dir.clone();
             let missing = missing.clone();
-            tokio::task::spawn_blocking(move || open_account(&tpm, &dir, key_mode, &missing))
-                .await
-                .map_err(|_| "opening an account failed".to_string())??
+            let trust = trust.clone();
+            tokio::task::spawn_blocking(move || {
+                open_account(&tpm, &dir, key_mode, &missing, &trust)
+            })
+            .await
+            .map_err(|_| "opening an account failed".to_string())??
         };
         if accounts
             .iter()

@@ -19,6 +19,11 @@
 # two fresh software TPMs (swtpm on Unix sockets in a new temp directory,
 # started here, outside valgrind, and stopped by PID) and an empty scratch
 # directory: FLARE_WALLET_TPM, WALLET_TEST_OTHER_TPM and WALLET_TEST_DIR.
+# Both TPMs are certified like real ones: copies of two TPM states with EK
+# certificates from one local CA (tests/support/certified-swtpm-template.sh,
+# made once per run), whose roots are FLARE_WALLET_TPM_ROOTS. A third TPM
+# without any EK certificate, WALLET_TEST_UNCERTIFIED_TPM, is one that cannot
+# prove itself.
 # test_keystore also runs eth-account, from FLARE_WALLET_PYTHON (default:
 # the project venv), outside valgrind.
 #
@@ -83,13 +88,26 @@ stop_all_swtpm() {
   for dir in "${swtpm_dirs[@]}"; do rm -rf "$dir"; done
   swtpm_dirs=()
 }
-trap stop_all_swtpm EXIT
 
-# start_swtpm DIR: serves a new TPM on DIR/swtpm.sock and sets swtpm_tcti.
+# Two certified TPM states (two different TPMs) from one local CA.
+templates=$(mktemp -d)
+trap 'stop_all_swtpm; rm -rf "$templates"' EXIT
+"$root/tests/support/certified-swtpm-template.sh" "$templates/main" "$templates/ca"
+"$root/tests/support/certified-swtpm-template.sh" "$templates/other" "$templates/ca"
+export FLARE_WALLET_TPM_ROOTS=$templates/main/roots.pem
+# test_wallet's enrollment has a throw-away vendor CA certify the EK (cryptography).
+export WALLET_TEST_CERTIFY_EK=$here/certify_ek.py
+"$FLARE_WALLET_PYTHON" -c 'import cryptography' 2>/dev/null ||
+  { echo "cryptography is missing ($FLARE_WALLET_PYTHON): run 'make deps-python'" >&2; exit 1; }
+
+# start_swtpm DIR [TEMPLATE]: serves a new TPM on DIR/swtpm.sock and sets
+# swtpm_tcti; a copy of TEMPLATE's certified state, or, without one, a TPM
+# with no EK certificate.
 # (Not run in a $(...) subshell: the PID must be recorded in this shell.)
 start_swtpm() {
-  local dir=$1 i
+  local dir=$1 template=${2:-} i
   mkdir -p "$dir/state"
+  [ -z "$template" ] || cp "$template/state/tpm2-00.permall" "$dir/state/"
   swtpm socket --tpm2 \
     --server type=unixio,path="$dir/swtpm.sock" \
     --ctrl type=unixio,path="$dir/swtpm.ctrl" \
@@ -113,16 +131,18 @@ start_swtpm() {
 
 # with_tpms COMMAND...: runs COMMAND with two fresh TPMs and a scratch dir.
 with_tpms() {
-  local dir main other status=0
+  local dir main other uncertified status=0
   dir=$(mktemp -d)
   swtpm_dirs+=("$dir")
-  start_swtpm "$dir/main"
+  start_swtpm "$dir/main" "$templates/main"
   main=$swtpm_tcti
-  start_swtpm "$dir/other"
+  start_swtpm "$dir/other" "$templates/other"
   other=$swtpm_tcti
+  start_swtpm "$dir/uncertified"
+  uncertified=$swtpm_tcti
   mkdir -m 0700 "$dir/scratch"
-  FLARE_WALLET_TPM=$main WALLET_TEST_OTHER_TPM=$other WALLET_TEST_DIR=$dir/scratch "$@" ||
-    status=$?
+  FLARE_WALLET_TPM=$main WALLET_TEST_OTHER_TPM=$other WALLET_TEST_UNCERTIFIED_TPM=$uncertified \
+    WALLET_TEST_DIR=$dir/scratch "$@" || status=$?
   stop_all_swtpm
   return "$status"
 }

@@ -206,6 +206,157 @@ static void test_open_errors(void) {
   wallet_free(NULL);
 }
 
+/* ---- the TPM must prove itself: no silent fallback to an unverified TPM */
+
+static void test_tpm_identity(void) {
+  char dir[1024], empty_roots[1024], missing_roots[1024];
+  wallet *w = NULL, *untouched = (wallet *)&untouched;
+  uint8_t verified = 7, ek_name[WALLET_EK_NAME_LEN], address[20], nonce[32];
+  uint8_t evidence[WALLET_EVIDENCE_MAX_LEN];
+  size_t len = 0;
+  const char *roots = getenv("FLARE_WALLET_TPM_ROOTS");
+  const char *uncertified_tpm = getenv("WALLET_TEST_UNCERTIFIED_TPM");
+
+  CHECK(roots != NULL && uncertified_tpm != NULL);
+  if (roots == NULL || uncertified_tpm == NULL) return;
+  memset(nonce, 0x42, sizeof nonce);
+
+  /* A certified TPM proves itself under the roots of $FLARE_WALLET_TPM_ROOTS, or
+   * of a path given explicitly. */
+  w = open_on(main_tpm, "identity-verified");
+  CHECK_OK(wallet_tpm_identity(w, &verified, ek_name));
+  CHECK(verified == 1);
+  CHECK(ek_name[0] == 0x00 && ek_name[1] == 0x0b); /* SHA-256 name algorithm */
+  CHECK_RESULT(wallet_tpm_identity(w, NULL, ek_name), WALLET_NULL_PARAMETER);
+  wallet_free(w);
+  scratch_path(dir, sizeof dir, "identity-path");
+  CHECK_OK(wallet_open_with_trust(main_tpm, dir, roots, 0, &w));
+  wallet_free(w);
+
+  /* Roots that trust nothing, unreadable roots, unknown flags. */
+  scratch_path(empty_roots, sizeof empty_roots, "identity-empty-roots");
+  CHECK(mkdir(empty_roots, 0700) == 0);
+  CHECK_RESULT(wallet_open_with_trust(main_tpm, dir, empty_roots, 0, &untouched),
+               WALLET_TPM_EK_CHAIN_INVALID);
+  scratch_path(missing_roots, sizeof missing_roots, "no-such-roots.pem");
+  CHECK_RESULT(wallet_open_with_trust(main_tpm, dir, missing_roots, 0, &untouched),
+               WALLET_TRUST_ROOTS_INVALID);
+  CHECK_RESULT(wallet_open_with_trust(main_tpm, dir, roots, 2, &untouched),
+               WALLET_INVALID_PARAMETER);
+
+  /* A TPM without an EK certificate is refused, with or without roots... */
+  scratch_path(dir, sizeof dir, "identity-unverified");
+  CHECK_RESULT(wallet_open(uncertified_tpm, dir, &untouched), WALLET_TPM_NO_EK_CERTIFICATE);
+  CHECK_RESULT(wallet_open_with_trust(uncertified_tpm, dir, empty_roots, 0, &untouched),
+               WALLET_TPM_NO_EK_CERTIFICATE);
+  CHECK(strstr(wallet_result_message(WALLET_TPM_NO_EK_CERTIFICATE),
+               "WALLET_OPEN_ALLOW_UNVERIFIED_TPM") != NULL);
+  CHECK(untouched == (wallet *)&untouched);
+
+  /* ...unless explicitly allowed: then it says so, and so does its evidence. */
+  CHECK_OK(wallet_open_with_trust(uncertified_tpm, dir, NULL, WALLET_OPEN_ALLOW_UNVERIFIED_TPM, &w));
+  CHECK_OK(wallet_tpm_identity(w, &verified, NULL));
+  CHECK(verified == 0);
+  CHECK_OK(wallet_create_account(w, 0, address, sizeof address, &len));
+  CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 1, evidence, sizeof evidence, &len));
+  CHECK(evidence[EVIDENCE_TPM_IDENTITY_OFFSET] == 0);
+  wallet_free(w);
+  /* Reopened without the allowance, the same TPM is refused again. */
+  CHECK_RESULT(wallet_open(uncertified_tpm, dir, &untouched), WALLET_TPM_NO_EK_CERTIFICATE);
+
+  /* A verified TPM's evidence says verified. */
+  w = open_on(main_tpm, "identity-verified-evidence");
+  CHECK_OK(wallet_create_account(w, 0, address, sizeof address, &len));
+  CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 1, evidence, sizeof evidence, &len));
+  CHECK(evidence[EVIDENCE_TPM_IDENTITY_OFFSET] == 1);
+  wallet_free(w);
+}
+
+/* ---- enrollment of the attestation key, as Python's Vtpm.enroll */
+
+static size_t read_file(const char *path, uint8_t *out, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  size_t got = 0;
+  CHECK(f != NULL);
+  if (f == NULL) return 0;
+  got = fread(out, 1, cap, f);
+  CHECK(got > 0 && got < cap);
+  fclose(f);
+  return got;
+}
+
+static void test_enrollment(void) {
+  wallet *w = open_on(main_tpm, "enrollment");
+  uint8_t ek_public[WALLET_TPM_PUBLIC_MAX_LEN], ak_public[WALLET_TPM_PUBLIC_MAX_LEN];
+  uint8_t ek_cert[4096], root_pem[4096], record[WALLET_ENROLLMENT_MAX_LEN], small[4];
+  uint8_t evidence[WALLET_EVIDENCE_MAX_LEN], nonce[32], address[20];
+  size_t ek_len = 0, ak_len = 0, cert_len, root_len, record_len = 0, len = 0, i;
+  char command[4096], hex[2 * WALLET_TPM_PUBLIC_MAX_LEN + 1], dir[1024], path[1100];
+  const char *python = getenv("FLARE_WALLET_PYTHON");
+  const char *certify = getenv("WALLET_TEST_CERTIFY_EK");
+  wallet_evidence_facts facts;
+
+  CHECK(python != NULL && certify != NULL);
+  if (python == NULL || certify == NULL) {
+    wallet_free(w);
+    return;
+  }
+  CHECK_OK(wallet_enrollment_request(w, ek_public, sizeof ek_public, &ek_len, ak_public,
+                                     sizeof ak_public, &ak_len));
+  /* TPMT_PUBLIC: the EK is an ECC key (TPM_ALG_ECC 0x0023), so is the AK. */
+  CHECK(ek_len > 68 && ek_public[0] == 0x00 && ek_public[1] == 0x23);
+  CHECK(ak_len > 68 && ak_public[0] == 0x00 && ak_public[1] == 0x23);
+  CHECK_RESULT(wallet_enrollment_request(w, small, sizeof small, &len, ak_public,
+                                         sizeof ak_public, &ak_len),
+               WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == ek_len);
+
+  /* A vendor CA certifies the EK (tests/c/certify_ek.py). */
+  for (i = 0; i < ek_len; i++) snprintf(hex + 2 * i, 3, "%02x", ek_public[i]);
+  scratch_path(dir, sizeof dir, "enrollment-vendor");
+  CHECK(mkdir(dir, 0700) == 0);
+  CHECK(snprintf(command, sizeof command, "'%s' '%s' %s '%s'", python, certify, hex, dir) <
+        (int)sizeof command);
+  CHECK(system(command) == 0);
+  snprintf(path, sizeof path, "%s/ek.der", dir);
+  cert_len = read_file(path, ek_cert, sizeof ek_cert);
+  snprintf(path, sizeof path, "%s/root.pem", dir);
+  root_len = read_file(path, root_pem, sizeof root_pem);
+
+  /* Roots that do not hold the vendor's CA refuse the certificate; so does no root. */
+  CHECK_RESULT(wallet_enroll(w, ek_cert, cert_len, (const uint8_t *)UNRELATED_ROOT_PEM,
+                             sizeof UNRELATED_ROOT_PEM - 1, record, sizeof record, &record_len),
+               WALLET_ENROLLMENT_EK_CHAIN);
+  CHECK_RESULT(wallet_enroll(w, ek_cert, cert_len, NULL, 0, record, sizeof record, &record_len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_enroll(w, ek_cert, cert_len, (const uint8_t *)"not pem", 7, record,
+                             sizeof record, &record_len),
+               WALLET_TRUST_ROOTS_INVALID);
+  CHECK_OK(wallet_enroll(w, ek_cert, cert_len, root_pem, root_len, record, sizeof record,
+                         &record_len));
+  CHECK(record_len > 8 && memcmp(record, "FLWENROL", 8) == 0);
+  CHECK_RESULT(wallet_enroll(w, ek_cert, cert_len, root_pem, root_len, small, sizeof small, &len),
+               WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == record_len);
+
+  /* The record is the trust anchor a verifier pins: the wallet's evidence verifies
+   * against it and the vendor's root, and says verified TPM. */
+  CHECK_OK(wallet_create_account(w, 0, address, sizeof address, &len));
+  memset(nonce, 0x5a, sizeof nonce);
+  CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 14, evidence, sizeof evidence, &len));
+  memset(&facts, 0, sizeof facts);
+  CHECK_OK(wallet_verify_evidence(evidence, len, nonce, sizeof nonce, root_pem, root_len, record,
+                                  record_len, NULL, 0, 0, 0, address, sizeof address, &facts));
+  CHECK(facts.tpm_verified == 1);
+  CHECK(facts.enrollment_method == 1);
+  CHECK(memcmp(facts.address, address, 20) == 0);
+  /* Another root does not verify it. */
+  CHECK(wallet_verify_evidence(evidence, len, nonce, sizeof nonce,
+                               (const uint8_t *)UNRELATED_ROOT_PEM, sizeof UNRELATED_ROOT_PEM - 1,
+                               record, record_len, NULL, 0, 0, 0, NULL, 0, &facts) != WALLET_OK);
+  wallet_free(w);
+}
+
 /* ---- an account created by the TPM, through its whole life */
 
 static void test_before_any_account(const wallet *w) {
@@ -511,17 +662,18 @@ static void test_created_account(void) {
   }
   wallet_free(w);
 
-  /* Another TPM: neither the backup nor the account directory unseal. */
+  /* Another TPM: neither the backup nor the account directory unseal. Both are
+   * bound to the first TPM's endorsement key, which is checked first. */
   w = open_on(other_tpm, "other-tpm");
   if (w == NULL) return;
   CHECK_RESULT(wallet_restore(w, backup, backup_len, again, sizeof again, &len),
-               WALLET_SEAL_SRK_NAME_MISMATCH);
+               WALLET_TPM_EK_CHANGED);
   CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_STATE_NO_ACCOUNT);
   wallet_free(w);
   w = open_on(other_tpm, "created");
   if (w == NULL) return;
-  CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_SEAL_SRK_NAME_MISMATCH);
-  check_last_error_mentions(w, "TPM");
+  CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_TPM_EK_CHANGED);
+  check_last_error_mentions(w, "endorsement key");
   wallet_free(w);
 }
 
@@ -875,6 +1027,8 @@ int main(void) {
     return 2;
   }
   test_open_errors();
+  test_tpm_identity();
+  test_enrollment();
   test_created_account();
   test_published_vectors();
   test_pcr_bound_account();

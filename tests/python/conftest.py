@@ -89,6 +89,7 @@ def _no_ambient_tpm(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may reach a TPM it did not start itself."""
     monkeypatch.delenv("FLARE_WALLET_TPM", raising=False)
     monkeypatch.delenv("FLARE_WALLET_STATE_DIR", raising=False)
+    monkeypatch.delenv("FLARE_WALLET_TPM_ROOTS", raising=False)
 
 
 def enroll_simulator(vtpm: Vtpm) -> bytes:
@@ -101,14 +102,13 @@ def enroll_simulator(vtpm: Vtpm) -> bytes:
 
 
 def anchor(vtpm: Vtpm) -> dict[str, Any]:
-    """verify_attestation's trust anchor for an enrolled simulator. Accounts are made
-    on simulators whose EK the account file does not record as verified yet, so the
-    unverified-TPM marker is accepted explicitly."""
+    """verify_attestation's trust anchor for an enrolled simulator. Simulators are
+    certified, so their accounts are on a verified TPM: unverified TPMs are not
+    accepted."""
     assert vtpm.enrollment is not None
     return {
         "trust_roots": vtpm.trust_roots,
         "enrollment": vtpm.enrollment,
-        "accept_unverified_tpm": True,
     }
 
 
@@ -143,13 +143,35 @@ def owned(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
         yield manager
 
 
-class SwtpmProcess:
-    """A bare swtpm on a Unix socket, for code that opens the TPM by TCTI itself."""
+CERTIFIED_TEMPLATE_SCRIPT = ROOT / "tests/support/certified-swtpm-template.sh"
+
+
+class CertifiedTemplate:
+    """A TPM state with EK certificates from a local CA (made once per session by
+    tests/support/certified-swtpm-template.sh) and that CA's roots."""
 
     def __init__(self, directory: Path):
+        done = subprocess.run(
+            [str(CERTIFIED_TEMPLATE_SCRIPT), str(directory)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        self.permall = directory / "state" / "tpm2-00.permall"
+        self.roots = directory / "roots.pem"
+
+
+class SwtpmProcess:
+    """A swtpm on a Unix socket, for code that opens the TPM by TCTI itself: a copy of
+    the certified template (an EK certificate from a local CA whose roots are
+    ``roots``), or, with no template, a TPM without any EK certificate."""
+
+    def __init__(self, directory: Path, template: CertifiedTemplate | None = None):
         self.directory = directory
         state = directory / "state"
         state.mkdir(parents=True)
+        self.roots = template.roots if template is not None else None
+        if template is not None:
+            shutil.copyfile(template.permall, state / template.permall.name)
         self.socket = directory / "swtpm.sock"
         self.process = subprocess.Popen(
             ["swtpm", "socket", "--tpm2",
@@ -188,11 +210,31 @@ class SwtpmProcess:
             self.process.wait(timeout=10)
 
 
-@pytest.fixture
-def swtpm(tmp_path: Path) -> Iterator[SwtpmProcess]:
+@pytest.fixture(scope="session")
+def certified_template(tmp_path_factory: pytest.TempPathFactory) -> CertifiedTemplate:
     if shutil.which("swtpm") is None:
         pytest.fail("swtpm is missing: apt-get install swtpm swtpm-tools (make deps does it)")
-    process = SwtpmProcess(tmp_path / "swtpm")
+    return CertifiedTemplate(tmp_path_factory.mktemp("certified-swtpm"))
+
+
+@pytest.fixture
+def swtpm(
+    tmp_path: Path, certified_template: CertifiedTemplate, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SwtpmProcess]:
+    """A certified swtpm; its CA is the TPM trust roots ($FLARE_WALLET_TPM_ROOTS) of
+    code that opens it by TCTI."""
+    process = SwtpmProcess(tmp_path / "swtpm", certified_template)
+    monkeypatch.setenv("FLARE_WALLET_TPM_ROOTS", str(certified_template.roots))
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def uncertified_swtpm(tmp_path: Path) -> Iterator[SwtpmProcess]:
+    """A swtpm with no EK certificate: a TPM that cannot prove itself."""
+    if shutil.which("swtpm") is None:
+        pytest.fail("swtpm is missing: apt-get install swtpm swtpm-tools (make deps does it)")
+    process = SwtpmProcess(tmp_path / "uncertified-swtpm")
     yield process
     process.stop()
 

@@ -34,7 +34,9 @@ def test_evidence_verifies_and_states_the_facts(wallet: SecureWalletManager) -> 
         expected_chain_id=14,
     )
     assert facts["enrollment_method"] == "credential_activation"
-    assert facts["tpm_verified"] is False  # no verified EK at account creation
+    # The simulator proved itself through its EK certificate when the account was made.
+    assert facts["tpm_verified"] is True
+    assert facts["tpm_identity"] == "verified TPM"
     assert facts["root_sha256"] is not None
     assert facts["address"] == wallet.address == evidence["address"]
     assert facts["chain_id"] == 14
@@ -66,14 +68,15 @@ def test_no_trust_anchor_no_verification(wallet: SecureWalletManager) -> None:
     ):
         with pytest.raises(AttestationError, match="no trust anchor"):
             verify_attestation(evidence, b"nonce", accept_unverified_tpm=True, **partial)
-    # The unverified-TPM marker is refused unless accepted explicitly.
-    with pytest.raises(AttestationError, match="unverified TPM"):
-        verify_attestation(
-            evidence,
-            b"nonce",
-            trust_roots=full["trust_roots"],
-            enrollment=full["enrollment"],
-        )
+    # The simulator's account is on a verified TPM: the full anchor verifies it without
+    # accepting unverified TPMs (their refusal: tests/python/test_vtpm.py).
+    facts = verify_attestation(
+        evidence,
+        b"nonce",
+        trust_roots=full["trust_roots"],
+        enrollment=full["enrollment"],
+    )
+    assert facts["tpm_identity"] == "verified TPM"
 
 
 def test_an_enrollment_under_another_root_is_refused(wallet: SecureWalletManager) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import KEY, enroll_simulator
+from conftest import KEY, SwtpmProcess, enroll_simulator
 from eth_account import Account
 from flare_wallet import Vtpm
 
@@ -101,3 +101,33 @@ def test_demo_runs_end_to_end() -> None:
     restored = next(line for line in lines if " restore " in line).split()[3]
     assert created == restored
     assert "SOFTWARE TPM" in demo.stderr
+
+
+def test_a_tpm_that_cannot_prove_itself_is_refused_unless_allowed(
+    uncertified_swtpm: SwtpmProcess, swtpm: SwtpmProcess, tmp_path: Path
+) -> None:
+    uncertified = ["--tcti", uncertified_swtpm.tcti, "--state-dir", str(tmp_path / "u")]
+    refused = cli(*uncertified, "create", check=False)
+    assert refused.returncode == 1
+    assert "no EK certificate" in refused.stderr
+    assert "--allow-unverified-tpm" in refused.stderr
+    assert not (tmp_path / "u" / "account.flwseal").exists()
+    created = cli(*uncertified, "--allow-unverified-tpm", "create")
+    assert "0x" in created.stdout
+    evidence = json.loads(
+        cli(*uncertified, "--allow-unverified-tpm", "attest", "--nonce", "ab").stdout
+    )
+    assert evidence["tpm_identity"] == "unverified TPM"
+
+    # A certified TPM under roots of another CA is refused; under its own, it opens.
+    certified = ["--tcti", swtpm.tcti, "--state-dir", str(tmp_path / "c")]
+    other_roots = tmp_path / "other-roots.pem"
+    with Vtpm.simulator() as simulator:
+        roots = simulator.simulator_trust_roots
+        assert roots is not None
+        other_roots.write_bytes(roots.read_bytes())
+    wrong = cli(*certified, "--trust-roots", str(other_roots), "create", check=False)
+    assert wrong.returncode == 1
+    assert "does not verify against the configured roots" in wrong.stderr
+    assert swtpm.roots is not None
+    cli(*certified, "--trust-roots", str(swtpm.roots), "create")

@@ -169,3 +169,89 @@ def test_repr_shows_no_secret(vtpm: Vtpm) -> None:
     assert KEY[2:] not in text
     assert base64.b64encode(bytes.fromhex(KEY[2:])).decode() not in text
     assert "simulator" in repr(vtpm)
+
+
+# ---------------------------------------------------------------- no silent fallback
+
+
+def test_a_tpm_without_ek_certificate_is_refused_unless_allowed_and_then_reported(
+    uncertified_swtpm: SwtpmProcess, tmp_path: Path
+) -> None:
+    from conftest import enroll_simulator
+    from flare_wallet import AttestationError, SecureWalletManager, verify_attestation
+
+    state = tmp_path / "wallet"
+    with pytest.raises(TpmError, match=r"no EK certificate.*allow_unverified_tpm"):
+        Vtpm(uncertified_swtpm.tcti, state_dir=state)
+    # Roots of a real CA do not help a TPM that has no certificate at all.
+    with Vtpm.simulator() as certified:
+        roots = certified.simulator_trust_roots
+        assert certified.tpm_verified
+    assert roots is not None
+    with pytest.raises(TpmError, match="no EK certificate"):
+        Vtpm(uncertified_swtpm.tcti, state_dir=state, trust_roots=roots)
+
+    with (
+        Vtpm(uncertified_swtpm.tcti, state_dir=state, allow_unverified_tpm=True) as vtpm,
+        SecureWalletManager(None, vtpm) as manager,
+    ):
+        assert vtpm.tpm_verified is False
+        manager.import_private_key(KEY)
+        enroll_simulator(vtpm)
+        nonce = os.urandom(32)
+        evidence = manager.attest(nonce)
+        assert evidence["tpm_identity"] == "unverified TPM"
+        anchor = {"trust_roots": vtpm.trust_roots, "enrollment": vtpm.enrollment}
+        with pytest.raises(AttestationError, match="unverified TPM"):
+            verify_attestation(evidence, nonce, **anchor)
+        facts = verify_attestation(evidence, nonce, accept_unverified_tpm=True, **anchor)
+        assert facts["tpm_verified"] is False
+        assert facts["tpm_identity"] == "unverified TPM"
+        # The readable field cannot claim otherwise than the signed evidence.
+        with pytest.raises(AttestationError, match="tpm_identity"):
+            verify_attestation(
+                {**evidence, "tpm_identity": "verified TPM"},
+                nonce,
+                accept_unverified_tpm=True,
+                **anchor,
+            )
+
+
+def test_a_tpm_certified_by_another_ca_is_refused(
+    swtpm: SwtpmProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Verified under its own CA ($FLARE_WALLET_TPM_ROOTS, set by the fixture)...
+    with Vtpm(swtpm.tcti, state_dir=tmp_path / "own") as vtpm:
+        assert vtpm.tpm_verified
+    # ...and given as a parameter.
+    assert swtpm.roots is not None
+    monkeypatch.delenv("FLARE_WALLET_TPM_ROOTS")
+    with Vtpm(swtpm.tcti, state_dir=tmp_path / "param", trust_roots=swtpm.roots) as vtpm:
+        assert vtpm.tpm_verified
+    with Vtpm(swtpm.tcti, state_dir=tmp_path / "pem", trust_roots=swtpm.roots.read_bytes()) as vtpm:
+        assert vtpm.tpm_verified
+    # No roots at all: refused, saying how to fix it.
+    with pytest.raises(TpmError, match=r"does not verify.*--trust-roots"):
+        Vtpm(swtpm.tcti, state_dir=tmp_path / "none")
+    # The simulator's CA is another CA.
+    with Vtpm.simulator() as other:
+        other_roots = other.simulator_trust_roots
+    with pytest.raises(TpmError, match="does not verify against the configured roots"):
+        Vtpm(swtpm.tcti, state_dir=tmp_path / "other", trust_roots=other_roots)
+    with pytest.raises(WalletError, match="trust_roots"):
+        Vtpm(swtpm.tcti, state_dir=tmp_path / "bad", trust_roots=tmp_path / "missing.pem")
+
+
+def test_the_manager_passes_trust_to_the_tpm_it_opens(
+    uncertified_swtpm: SwtpmProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flare_wallet import SecureWalletManager
+
+    monkeypatch.setenv("FLARE_WALLET_TPM", uncertified_swtpm.tcti)
+    monkeypatch.setenv("FLARE_WALLET_STATE_DIR", str(tmp_path / "wallet"))
+    with pytest.raises(TpmError, match="no EK certificate"):
+        SecureWalletManager(None)
+    with SecureWalletManager(None, allow_unverified_tpm=True) as manager:
+        assert manager.vtpm.tpm_verified is False
+    with Vtpm.simulator() as vtpm, pytest.raises(WalletError, match="pass them to Vtpm"):
+        SecureWalletManager(None, vtpm, allow_unverified_tpm=True)

@@ -8,12 +8,15 @@ the way any Ethereum client uses it, over IPC and HTTP.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -60,14 +63,43 @@ def run_as(user: str | None) -> list[str]:
     return ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
 
 
-class Swtpm:
-    """A private swtpm on a Unix socket (optionally as another user), stopped by PID."""
+CERTIFIED_TEMPLATE_SCRIPT = ROOT / "tests/support/certified-swtpm-template.sh"
 
-    def __init__(self, directory: Path, user: str | None = None):
+
+@functools.cache
+def certified_template() -> Path:
+    """A TPM state with EK certificates from a local CA, made once per session
+    (tests/support/certified-swtpm-template.sh): ``state/tpm2-00.permall`` and the CA's
+    ``roots.pem``, readable by every user (the service may run as another)."""
+    directory = Path(tempfile.mkdtemp(prefix="flare-signer-certified-swtpm-"))
+    directory.chmod(0o755)
+    done = subprocess.run(
+        [str(CERTIFIED_TEMPLATE_SCRIPT), str(directory)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (directory / "roots.pem").chmod(0o644)
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory
+
+
+class Swtpm:
+    """A private swtpm on a Unix socket (optionally as another user), stopped by PID: a
+    copy of the certified template, whose CA's roots are ``roots`` (or, not
+    ``certified``, a TPM without any EK certificate)."""
+
+    def __init__(self, directory: Path, user: str | None = None, certified: bool = True):
         self.directory = directory
         self.user = user
         self.state = directory / "tpm-state"
         self.state.mkdir(parents=True, exist_ok=True)
+        template = certified_template()
+        self.roots = template / "roots.pem"
+        if certified:
+            permall = self.state / "tpm2-00.permall"
+            shutil.copyfile(template / "state" / "tpm2-00.permall", permall)
+            if user is not None:
+                shutil.chown(permall, user, user)
         self.socket = directory / "swtpm.sock"
         self.process: subprocess.Popen[bytes] | None = None
         self.start()
@@ -165,7 +197,8 @@ class Signer:
         self.user = user
         self.log = directory / "signer.log"
         self.arguments = [
-            signer_binary(), "--tpm", tpm.tcti, "--ipc", str(self.ipc), "--create-missing",
+            signer_binary(), "--tpm", tpm.tcti, "--trust-roots", str(tpm.roots),
+            "--ipc", str(self.ipc), "--create-missing",
             "--request-timeout", "2", "--drain-timeout", "10",
         ]  # fmt: skip
         for account in self.accounts:

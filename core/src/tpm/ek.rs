@@ -81,6 +81,19 @@ impl TpmTrust {
         Ok(Self::roots(TrustRoots::from_env()?))
     }
 
+    /// The roots of `path` (a PEM file or a folder of certificates), or of
+    /// `$FLARE_WALLET_TPM_ROOTS` when `path` is `None`: what every face does
+    /// with its roots parameter.
+    ///
+    /// # Errors
+    /// The roots file or folder is unreadable or holds a bad certificate.
+    pub fn from_path_or_env(path: Option<&std::path::Path>) -> Result<Self, ChainError> {
+        match path {
+            Some(path) => Ok(Self::roots(TrustRoots::from_path(path)?)),
+            None => Self::from_env(),
+        }
+    }
+
     /// **Insecure.** Accepts a TPM whose EK certificate is missing or does not
     /// verify. Its sessions are then salted to a key nothing authenticates, so
     /// a fake TPM or an interposer on the transport can read every key sealed
@@ -146,12 +159,15 @@ impl fmt::Display for TpmIdentityError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoEkCertificate => f.write_str(
-                "TPM refused: it has no EK certificate (NV 0x01c00002 or 0x01c0000a); \
-                 only an explicit allow-unverified-TPM option accepts it",
+                "TPM refused: it has no EK certificate (NV 0x01c00002 or 0x01c0000a), so \
+                 nothing proves it is a real TPM; only an explicit allow-unverified-TPM option \
+                 (allow_unverified_tpm, --allow-unverified-tpm) accepts it",
             ),
             Self::Chain(kind) => write!(
                 f,
-                "TPM refused: its EK certificate does not verify against the configured roots ({kind})"
+                "TPM refused: its EK certificate does not verify against the configured roots \
+                 ({kind}); give its vendor's EK CA as trust roots (trust_roots, --trust-roots, \
+                 $FLARE_WALLET_TPM_ROOTS) or explicitly allow an unverified TPM"
             ),
             Self::EkKeyMismatch => f.write_str(
                 "TPM refused: its endorsement key is not the key its EK certificate certifies",

@@ -211,16 +211,24 @@ impl Swtpm {
     /// holds a TPM state, starts swtpm, and gives a new copy a storage seed of
     /// its own.
     fn start_certified(&mut self) -> Result<(), SimulatorError> {
-        let certified = certified_template()?;
         let state = self.dir.join("state");
         let permall = state.join(STATE_FILE);
+        // The roots of the CA that certified this state, kept beside it: a
+        // state made by another process (another CA) is reopened under its own.
+        let roots = self.dir.join(ROOTS_FILE);
         let fresh = !permall.exists();
         if fresh {
+            let certified = certified_template()?;
             fs::create_dir_all(&state).map_err(|_| SimulatorError::StateDir)?;
             fs::copy(certified.state_dir.join(STATE_FILE), &permall)
                 .map_err(|_| SimulatorError::StateDir)?;
+            fs::copy(&certified.roots, &roots).map_err(|_| SimulatorError::StateDir)?;
         }
-        self.ca = Some(certified.roots.clone());
+        self.ca = Some(if roots.exists() {
+            roots
+        } else {
+            certified_template()?.roots.clone()
+        });
         self.launch()?;
         if fresh {
             self.clear_storage_seed()?;
@@ -432,6 +440,8 @@ impl Swtpm {
 
 /// swtpm's TPM 2.0 state file.
 const STATE_FILE: &str = "tpm2-00.permall";
+/// Beside a simulator's state: the PEM roots of the CA that certified it.
+const ROOTS_FILE: &str = "ek-ca-roots.pem";
 
 /// The certified TPM state every simulator of this process starts from.
 struct CertifiedTemplate {

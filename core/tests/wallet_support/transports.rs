@@ -192,7 +192,7 @@ pub fn swtpm() -> Swtpm {
 }
 
 pub fn open_wallet(swtpm: &Swtpm, state: &std::path::Path) -> Wallet {
-    Wallet::open_with_trust(&swtpm.tcti(), state, &swtpm.trust()).unwrap()
+    Wallet::open(&swtpm.tcti(), state, &swtpm.trust()).unwrap()
 }
 
 /// An EIP-1559 unsigned signing payload (chain 14), built with the rlp crate.

@@ -64,6 +64,25 @@ def _parser() -> argparse.ArgumentParser:
         "--simulator", action="store_true", help="start a private swtpm (a software TPM)"
     )
     parser.add_argument("--state-dir", type=Path, help="the wallet state directory")
+    parser.add_argument(
+        "--trust-roots",
+        dest="tpm_trust_roots",
+        metavar="PATH",
+        help=(
+            "the TPM trust roots: a PEM file or folder with the TPM vendor's EK CA (default "
+            "$FLARE_WALLET_TPM_ROOTS); a TPM whose EK certificate does not chain to them is "
+            "refused (--simulator uses its own local CA)"
+        ),
+    )
+    parser.add_argument(
+        "--allow-unverified-tpm",
+        action="store_true",
+        help=(
+            "INSECURE: accept a TPM with no EK certificate or one that fails the chain; "
+            "a fake TPM or an interposer could read the key, the account records it and "
+            "its evidence says 'unverified TPM'"
+        ),
+    )
     parser.add_argument("--key-mode", choices=("cached", "strict"), default="cached")
     parser.add_argument(
         "--pin",
@@ -323,7 +342,12 @@ def _open_vtpm(args: argparse.Namespace) -> Vtpm:
         if args.state_dir is None:
             return Vtpm.simulator()
         return Vtpm.simulator(args.state_dir / "wallet", tpm_state_dir=args.state_dir / "tpm")
-    return Vtpm(args.tcti, state_dir=args.state_dir)
+    return Vtpm(
+        args.tcti,
+        state_dir=args.state_dir,
+        trust_roots=args.tpm_trust_roots,
+        allow_unverified_tpm=args.allow_unverified_tpm,
+    )
 
 
 # A starting point for an agent's policy: nothing is signed unless a rule allows it.

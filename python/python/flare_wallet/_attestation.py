@@ -48,6 +48,7 @@ def evidence_from_native(native: Mapping[str, Any], nonce: bytes) -> dict[str, A
         "threshold": native["threshold"],
         "admin_nonce": native["admin_nonce"],
         "audit_head": _hex(native["audit_head"]),
+        "tpm_identity": native["tpm_identity"],
     }
 
 
@@ -67,6 +68,7 @@ def _facts_to_python(facts: Mapping[str, Any]) -> dict[str, Any]:
         "restart_count": facts["restart_count"],
         "firmware_version": facts["firmware_version"],
         "tpm_verified": facts["tpm_verified"],
+        "tpm_identity": facts["tpm_identity"],
         "enrollment_method": facts["enrollment_method"],
         "root_sha256": None if facts["root_sha256"] is None else _hex(facts["root_sha256"]),
     }
@@ -83,6 +85,7 @@ def _check_stated_facts(evidence: Mapping[str, Any], facts: dict[str, Any]) -> N
         "threshold": evidence.get("threshold"),
         "admin_nonce": evidence.get("admin_nonce"),
         "audit_head": evidence.get("audit_head"),
+        "tpm_identity": evidence.get("tpm_identity"),
     }
     for key, value in stated.items():
         if value is None:
@@ -170,8 +173,9 @@ def verify_attestation(
 
     Returns ``address``, ``chain_id``, ``pcrs`` (index -> hex), ``ak_name``,
     ``policy_hash``, the owner facts, the TPM's ``clock``, ``reset_count``,
-    ``restart_count`` and ``firmware_version``, ``tpm_verified``,
-    ``enrollment_method`` and ``root_sha256``. Raises :class:`AttestationError` on any
+    ``restart_count`` and ``firmware_version``, ``tpm_verified`` and ``tpm_identity``
+    (``"verified TPM"`` or ``"unverified TPM"``), ``enrollment_method`` and
+    ``root_sha256``. Raises :class:`AttestationError` on any
     failure.
     """
     if isinstance(evidence, Mapping):

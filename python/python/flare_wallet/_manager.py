@@ -249,6 +249,13 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
     ``"boot-once"`` (the first unseal of each boot; the key then stays cached), joined by
     ``+``, or ``"none"``: then any local process with TPM access and the account file can
     unseal it. ``pin`` is also presented when an account is loaded or restored.
+
+    ``trust_roots`` and ``allow_unverified_tpm`` apply when the manager opens the default
+    TPM itself (``vtpm`` None) and are passed to :class:`Vtpm`: the TPM's EK certificate
+    must chain to ``trust_roots`` (PEM, or a PEM file or folder; ``$FLARE_WALLET_TPM_ROOTS``
+    when None), or the TPM is refused unless ``allow_unverified_tpm=True`` (insecure: the
+    account then records an unverified TPM and its evidence says so). Given with a
+    ``vtpm``, they raise :class:`WalletError`: that TPM was opened with its own.
     """
 
     def __init__(
@@ -265,6 +272,8 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         pin: str | None = None,
         pcrs: Sequence[int] | None = None,
         harden_process: bool = True,
+        trust_roots: bytes | str | os.PathLike[str] | None = None,
+        allow_unverified_tpm: bool = False,
     ):
         if key_mode not in KEY_MODES:
             raise WalletError(f"key_mode must be 'cached' or 'strict', not {key_mode!r}")
@@ -273,8 +282,17 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         self._policy = as_policy(policy)
         self._owners = owner_arguments(owners, threshold)
         self.web3 = web3
+        if vtpm is not None and (trust_roots is not None or allow_unverified_tpm):
+            raise WalletError(
+                "trust_roots and allow_unverified_tpm are for the TPM the manager opens: "
+                "pass them to Vtpm(...) when you give a vtpm"
+            )
         self._owns_vtpm = vtpm is None
-        self.vtpm = vtpm if vtpm is not None else Vtpm()
+        self.vtpm = (
+            vtpm
+            if vtpm is not None
+            else Vtpm(trust_roots=trust_roots, allow_unverified_tpm=allow_unverified_tpm)
+        )
         self._native = self.vtpm._native
         self._native.key_mode = key_mode
         self._key_mode = key_mode

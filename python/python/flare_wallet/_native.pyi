@@ -65,7 +65,13 @@ class Policy:
 @final
 class TpmWallet:
     @staticmethod
-    def open(tcti: str | None, state_dir: str | PathLike[str]) -> TpmWallet: ...
+    def open(
+        tcti: str | None,
+        state_dir: str | PathLike[str],
+        *,
+        trust_roots: bytes | str | PathLike[str] | None = None,
+        allow_unverified_tpm: bool = False,
+    ) -> TpmWallet: ...
     @staticmethod
     def simulator(
         tpm_state_dir: str | PathLike[str] | None,
@@ -78,6 +84,10 @@ class TpmWallet:
     def state_dir(self) -> Path: ...
     @property
     def simulator_pid(self) -> int | None: ...
+    @property
+    def simulator_trust_roots(self) -> Path | None: ...
+    @property
+    def tpm_verified(self) -> bool: ...
     @property
     def closed(self) -> bool: ...
     @property

@@ -98,6 +98,23 @@ def _key_bytes(key: str | bytes | bytearray) -> bytes:
     return raw
 
 
+def _roots_argument(
+    trust_roots: bytes | str | os.PathLike[str] | None,
+) -> bytes | str | None:
+    """Trust roots as the core takes them: PEM bytes, PEM text or a path (file or
+    folder); None leaves them to ``$FLARE_WALLET_TPM_ROOTS``."""
+    if trust_roots is None or isinstance(trust_roots, bytes):
+        return trust_roots
+    if isinstance(trust_roots, bytearray | memoryview):
+        return bytes(trust_roots)
+    if isinstance(trust_roots, str | os.PathLike):
+        return os.fspath(trust_roots)
+    raise WalletError(
+        "trust_roots must be PEM bytes, PEM text or the path of a PEM file or folder, "
+        f"not {type(trust_roots).__name__}"
+    )
+
+
 def _tpm_configured() -> bool:
     return bool(os.environ.get(TPM_ENV)) or Path("/dev/tpmrm0").exists()
 
@@ -115,6 +132,15 @@ class Vtpm(ConfidentialSpaceTokens):
     constructor raises :class:`TpmError` naming both. ``state_dir`` defaults to
     :func:`default_state_dir`. A software TPM is never chosen silently: use
     :meth:`Vtpm.simulator` for one, or ``simulate=True``.
+
+    The TPM must prove itself: its EK certificate must chain to ``trust_roots`` (PEM
+    bytes or text, or the path of a PEM file or of a folder of certificates: the TPM
+    vendor's EK CA, or Google's for a GCE vTPM; ``$FLARE_WALLET_TPM_ROOTS`` when None)
+    and certify the TPM's endorsement key. A TPM with no EK certificate, or one that
+    fails the chain, raises :class:`TpmError` unless ``allow_unverified_tpm=True``
+    (**insecure**: nothing then authenticates the TPM, so a fake TPM or an interposer
+    can read the keys; accounts created so record it and their evidence says
+    "unverified TPM"). A simulator is certified by its own local CA and opened with it.
 
     Attestation tokens (:meth:`get_token`, upstream's ``Vtpm`` client) come from the
     launcher's teeserver: over ``unix_socket_path`` (default
@@ -134,6 +160,8 @@ class Vtpm(ConfidentialSpaceTokens):
         url: str | None = None,
         unix_socket_path: str | None = None,
         simulate: bool = False,
+        trust_roots: bytes | str | os.PathLike[str] | None = None,
+        allow_unverified_tpm: bool = False,
     ):
         connection = tcti if tcti is not None else os.environ.get(TPM_ENV, "")
         if connection.startswith(SIGNER_PREFIX):
@@ -151,8 +179,18 @@ class Vtpm(ConfidentialSpaceTokens):
             self._init(native, owned, url=url, unix_socket_path=unix_socket_path, simulate=True)
             return
         directory = Path(state_dir) if state_dir is not None else default_state_dir()
+        if allow_unverified_tpm:
+            logger.warning(
+                "Vtpm(allow_unverified_tpm=True): a TPM without a verified EK certificate is "
+                "accepted; a fake TPM or an interposer could read the keys sealed through it"
+            )
         self._init(
-            _native.TpmWallet.open(tcti, directory),
+            _native.TpmWallet.open(
+                tcti,
+                directory,
+                trust_roots=_roots_argument(trust_roots),
+                allow_unverified_tpm=allow_unverified_tpm,
+            ),
             owned_dirs=(),
             url=url,
             unix_socket_path=unix_socket_path,
@@ -222,6 +260,18 @@ class Vtpm(ConfidentialSpaceTokens):
     def is_simulator(self) -> bool:
         """Whether this is a private swtpm started by :meth:`simulator`."""
         return self._native.simulator_pid is not None
+
+    @property
+    def tpm_verified(self) -> bool:
+        """Whether the TPM proved itself through its EK certificate chain (False: an
+        unverified TPM, accepted because ``allow_unverified_tpm=True`` was given)."""
+        return bool(self._native.tpm_verified)
+
+    @property
+    def simulator_trust_roots(self) -> Path | None:
+        """The PEM file of the local CA that certified a :meth:`simulator`'s EK: the
+        simulator's trust roots. None for other TPMs."""
+        return self._native.simulator_trust_roots
 
     @property
     def simulator_pid(self) -> int | None:

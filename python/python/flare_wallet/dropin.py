@@ -12,6 +12,7 @@ one default: ``account="load_or_create"``, because FlareTrade calls
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -61,5 +62,15 @@ class SecureWalletManager(_BaseManager):
         key_mode: str = "cached",
         policy: Policy | Mapping[str, Any] | None = None,
         account: AccountMode | None = "load_or_create",
+        trust_roots: bytes | str | os.PathLike[str] | None = None,
+        allow_unverified_tpm: bool = False,
     ):
-        super().__init__(web3, vtpm, key_mode=key_mode, policy=policy, account=account)
+        super().__init__(
+            web3,
+            vtpm,
+            key_mode=key_mode,
+            policy=policy,
+            account=account,
+            trust_roots=trust_roots,
+            allow_unverified_tpm=allow_unverified_tpm,
+        )

@@ -321,7 +321,7 @@ fn wallet_seeds() {
     ] {
         let swtpm = Swtpm::start_temporary().expect("swtpm starts");
         let state = swtpm.dir().join(format!("state-{label}"));
-        let mut wallet = Wallet::open(&swtpm.tcti(), &state).expect("wallet opens");
+        let mut wallet = Wallet::open(&swtpm.tcti(), &state, &swtpm.trust()).expect("wallet opens");
         wallet.create_account(options).expect("account");
         let file = fs::read(state.join(ACCOUNT_FILE)).expect("sealed-key file");
         // Mode byte 0: the file as written, integrity check included.
