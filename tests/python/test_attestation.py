@@ -232,6 +232,7 @@ class GcePlatformDouble:
 
     def _run(self, frame: bytes) -> bytes:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(10)
             connection.connect(self._path)
             connection.sendall(frame)
             response = connection.recv(10)

@@ -93,18 +93,6 @@ fn read_index<T: Transport>(
     Ok(Some(data))
 }
 
-/// Whether the TPM publishes a platform AK template (GCE ECC index).
-///
-/// # Errors
-/// TPM errors other than an undefined index.
-pub fn is_published<T: Transport>(tpm: &mut Tpm<T>) -> Result<bool, TpmError> {
-    match tpm.nv_read_public(NV_GCE_AK_TEMPLATE_ECC) {
-        Ok(_) => Ok(true),
-        Err(TpmError::Tpm { rc, .. }) if rc.is(TpmRc::HANDLE) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
 /// Reads the platform's ECC AK template and certificate, re-creates the AK
 /// (a primary in the endorsement hierarchy, flushed again) and checks that it
 /// is a restricted, fixed, TPM-generated ECDSA P-256 signing key and that the

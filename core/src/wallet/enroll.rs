@@ -59,7 +59,7 @@ impl Wallet {
                 let above = verified.chain_der.len().saturating_sub(1);
                 (
                     Some(verified.leaf_der.clone()),
-                    verified.chain_der[..above].to_vec(),
+                    verified.chain_der.iter().take(above).cloned().collect(),
                 )
             }
             None => (None, Vec::new()),
