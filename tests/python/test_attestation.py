@@ -252,7 +252,7 @@ class GcePlatformDouble:
     def key_of(self, template: bytes) -> bytes:
         """The TPMT_PUBLIC of the key ``template`` yields in the endorsement hierarchy."""
         parameters = (
-            struct.pack(">HH", 4, 0)  # inSensitive: empty auth and data
+            struct.pack(">HHH", 4, 0, 0)  # inSensitive: empty auth and data
             + struct.pack(">H", len(template))
             + template
             + struct.pack(">HI", 0, 0)  # outsideInfo, creationPCR

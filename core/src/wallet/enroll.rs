@@ -74,16 +74,18 @@ impl Wallet {
     /// [`TpmIdentityError::EkChanged`] when the TPM no longer derives the EK
     /// established at open; TPM errors.
     pub fn enrollment_request(&mut self) -> Result<EnrollmentRequest> {
-        let ek = self.load_ek()?;
-        let tpm = self.tpm()?;
-        tpm.flush_or_defer(ek.handle);
-        let (_, ak_public) = tpm.attestation_key_public()?;
-        let (ek_certificate, ek_intermediates) = self.ek_certificate_chain();
-        Ok(EnrollmentRequest {
-            ek_public: ek.public_area.to_vec(),
-            ek_certificate,
-            ek_intermediates,
-            ak_public: ak_public.to_vec(),
+        self.tpm_operation(|wallet| {
+            let ek = wallet.load_ek()?;
+            let tpm = wallet.tpm()?;
+            tpm.flush_or_defer(ek.handle);
+            let (_, ak_public) = tpm.attestation_key_public()?;
+            let (ek_certificate, ek_intermediates) = wallet.ek_certificate_chain();
+            Ok(EnrollmentRequest {
+                ek_public: ek.public_area.to_vec(),
+                ek_certificate,
+                ek_intermediates,
+                ak_public: ak_public.to_vec(),
+            })
         })
     }
 
@@ -97,11 +99,13 @@ impl Wallet {
     /// [`TpmIdentityError::EkChanged`]; TPM errors: a blob made for another
     /// TPM's EK or another AK fails `TPM2_ActivateCredential`.
     pub fn answer_activation(&mut self, blob: &CredentialBlob) -> Result<ActivationResponse> {
-        let ek = self.load_ek()?;
-        let tpm = self.tpm()?;
-        let response = tpm.answer_activation(ek.handle, &ek.name, blob);
-        tpm.flush_or_defer(ek.handle);
-        Ok(response?)
+        self.tpm_operation(|wallet| {
+            let ek = wallet.load_ek()?;
+            let tpm = wallet.tpm()?;
+            let response = tpm.answer_activation(ek.handle, &ek.name, blob);
+            tpm.flush_or_defer(ek.handle);
+            Ok(response?)
+        })
     }
 
     /// Enrolls this TPM's AK locally, playing the verifier: the EK
@@ -174,9 +178,11 @@ impl Wallet {
         ak_intermediates: &[&[u8]],
         roots: &TrustRoots,
     ) -> Result<Vec<u8>> {
-        let ek = self.load_ek()?;
-        self.tpm()?.flush_or_defer(ek.handle);
-        let platform = self.tpm_operation(|wallet| crate::tpm::platform_ak::read(wallet.tpm()?))?;
+        let (ek, platform) = self.tpm_operation(|wallet| {
+            let ek = wallet.load_ek()?;
+            wallet.tpm()?.flush_or_defer(ek.handle);
+            Ok((ek, crate::tpm::platform_ak::read(wallet.tpm()?)?))
+        })?;
         let (ek_certificate, ek_chain) = self.ek_certificate_chain();
         let ek_certificate = ek_certificate.unwrap_or_default();
         let ek_intermediates: Vec<&[u8]> = ek_chain.iter().map(Vec::as_slice).collect();
