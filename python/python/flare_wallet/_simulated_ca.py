@@ -3,8 +3,9 @@
 A real TPM's EK certificate comes from its vendor's CA; a fresh swtpm has none. For
 demos and tests this module plays the vendor: it makes a throw-away CA and certifies
 the simulator's EK (RSA 2048 or ECC P-256, whichever the wallet verified), so the
-simulator can be enrolled against a root like a real TPM. Needs the ``cryptography`` package. Never use it with a real TPM: a
-certificate you issue yourself proves nothing about the hardware.
+simulator can be enrolled against a root like a real TPM. Needs the ``cryptography``
+package. Never use it with a real TPM: a certificate you issue yourself proves nothing
+about the hardware.
 """
 
 from __future__ import annotations
