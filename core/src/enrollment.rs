@@ -119,6 +119,12 @@ pub enum EnrollmentError {
     AkChain(ChainErrorKind),
     /// The AK certificate certifies another key than the record's AK.
     AkCertificateKeyMismatch,
+    /// The TPM publishes no platform AK template (GCE NV `0x01c10003`).
+    AkTemplateMissing,
+    /// The platform's AK template is not one well-formed `TPMT_PUBLIC`.
+    AkTemplateMalformed,
+    /// The TPM publishes an AK template but no AK certificate (GCE NV `0x01c10002`).
+    AkCertificateMissing,
 }
 
 impl fmt::Display for EnrollmentError {
@@ -172,6 +178,15 @@ impl fmt::Display for EnrollmentError {
             ),
             E::AkCertificateKeyMismatch => f.write_str(
                 "enrollment record: the AK certificate certifies another key than the AK",
+            ),
+            E::AkTemplateMissing => f.write_str(
+                "platform AK: the TPM has no AK template in NV (GCE index 0x01c10003)",
+            ),
+            E::AkTemplateMalformed => {
+                f.write_str("platform AK: the AK template in NV is not a well-formed TPMT_PUBLIC")
+            }
+            E::AkCertificateMissing => f.write_str(
+                "platform AK: the TPM has an AK template but no AK certificate (GCE index 0x01c10002)",
             ),
         }
     }

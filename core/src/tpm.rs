@@ -23,6 +23,8 @@ pub mod credential;
 pub mod ek;
 pub mod frame;
 pub mod kdf;
+#[cfg(feature = "std")]
+pub mod platform_ak;
 pub mod quote;
 pub mod rc;
 pub mod session;

@@ -1920,6 +1920,46 @@ impl Wallet {
         chain_id: u64,
         pcrs: PcrSelection,
     ) -> Result<Evidence> {
+        self.attest_with_template(nonce, chain_id, pcrs, None)
+    }
+
+    /// As [`attest_pcrs`](Self::attest_pcrs), quoted by the attestation key
+    /// the platform certifies (GCE Shielded VM: AK template and certificate
+    /// in NV, see [`crate::tpm::platform_ak`]) instead of the wallet's own
+    /// AK. Returns the evidence and the AK certificate (DER): a verifier with
+    /// the platform's roots checks the evidence against it
+    /// ([`crate::enrollment::TrustAnchor::AkCertificate`]) without any
+    /// credential activation.
+    ///
+    /// # Errors
+    /// The errors of [`crate::tpm::platform_ak::read`] (no template, a
+    /// template that is not an AK, no certificate, a certificate over another
+    /// key); as [`attest`](Self::attest).
+    pub fn attest_with_platform_ak(
+        &mut self,
+        nonce: &[u8],
+        chain_id: u64,
+        pcrs: PcrSelection,
+    ) -> Result<(Evidence, std::vec::Vec<u8>)> {
+        self.require_account()?;
+        let platform = self.tpm_operation(|wallet| crate::tpm::platform_ak::read(wallet.tpm()?))?;
+        let evidence =
+            self.attest_with_template(nonce, chain_id, pcrs, Some(&platform.template))?;
+        if evidence.ak_public.as_slice() != platform.ak_public.as_slice() {
+            // The TPM derived another key from the same template between two
+            // commands: not the key the certificate certifies.
+            return Err(crate::enrollment::EnrollmentError::AkCertificateKeyMismatch.into());
+        }
+        Ok((evidence, platform.certificate))
+    }
+
+    fn attest_with_template(
+        &mut self,
+        nonce: &[u8],
+        chain_id: u64,
+        pcrs: PcrSelection,
+        ak_template: Option<&tpm2_protocol::data::TpmtPublic>,
+    ) -> Result<Evidence> {
         self.require_account()?;
         let admin = self.account()?.admin.as_ref();
         let account = attest::AccountFacts {
@@ -1933,8 +1973,13 @@ impl Wallet {
             tpm_identity: self.account_tpm_identity(),
         };
         let challenge = attest::challenge(nonce, &account);
-        let quote = self
-            .tpm_operation(|wallet| Ok(wallet.tpm()?.create_ak_and_quote(&challenge, pcrs)?))?;
+        let quote = self.tpm_operation(|wallet| {
+            let tpm = wallet.tpm()?;
+            Ok(match ak_template {
+                Some(template) => tpm.create_ak_from_and_quote(template, &challenge, pcrs)?,
+                None => tpm.create_ak_and_quote(&challenge, pcrs)?,
+            })
+        })?;
         let wallet_signature = self.with_key(|key| Ok(key.sign_hash(&eip191_hash(&challenge))?))?;
         let too_long = Error::Attest(attest::AttestError::EvidenceLengthOutOfBounds);
         Ok(Evidence {

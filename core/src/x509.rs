@@ -500,6 +500,16 @@ pub struct VerifiedCertificate {
     pub root_sha256: [u8; 32],
 }
 
+/// The public key `der` certifies, read without verifying any chain: for
+/// comparing a certificate with a key before (or apart from) the chain
+/// check, never as a trust decision.
+///
+/// # Errors
+/// [`ChainError::Unparseable`] or [`ChainError::UnsupportedAlgorithm`].
+pub fn certificate_key(der: &[u8]) -> Result<CertifiedKey, ChainError> {
+    certified_key(&ParsedCert::parse(der, &|| "certificate".to_owned())?)
+}
+
 /// Verifies `leaf_der` against `roots` at the current time.
 ///
 /// See [`verify_chain_at`].

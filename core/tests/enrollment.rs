@@ -12,8 +12,13 @@ mod enroll;
 #[path = "support/software_ek.rs"]
 mod software_ek;
 
+#[path = "wallet_support/gce_platform.rs"]
+mod gce_platform;
+
 use enroll::{ek_rsa_template, enroll, enroll_with, Enrolled, TestCa};
+use gce_platform::{ak_spki, gce_ecc_ak_template, key_of_template, GcePlatformDouble};
 use rand::rngs::OsRng;
+use sha2::Digest;
 use software_ek::{ak_sign, quote_bytes, SoftwareEkDouble};
 use support::{open_wallet, swtpm, TempDir};
 use wallet_core::attest::{
@@ -28,7 +33,7 @@ use wallet_core::enrollment::{
 };
 use wallet_core::signer::SecretKey;
 use wallet_core::wallet::AccountOptions;
-use wallet_core::x509::ChainErrorKind;
+use wallet_core::x509::{ChainErrorKind, TrustRoots};
 
 const NONCE: &[u8] = b"enrollment test nonce";
 
@@ -448,4 +453,225 @@ fn the_wallets_evidence_verifies_against_its_enrollment_and_not_another_tpms() {
             ChainErrorKind::BadSignature | ChainErrorKind::NoIssuer
         )))
     ));
+}
+
+#[test]
+fn the_enrollment_request_and_activation_use_the_ek_verified_at_open() {
+    let tpm = swtpm();
+    let roots = TrustRoots::from_path(tpm.ek_ca_pem_path().unwrap()).unwrap();
+    let dir = TempDir::new("enroll-verified-ek");
+    let mut wallet = open_wallet(&tpm, &dir.state("s"));
+    let identity = wallet.tpm_identity_details().clone();
+    assert!(identity.verified);
+    let request = wallet.enrollment_request().unwrap();
+    // The request's EK is the identity's: same Name, and the certificate
+    // and intermediates that verified it at open.
+    assert_eq!(
+        sha256_name(&request.ek_public).as_slice(),
+        identity.ek_name.as_bytes()
+    );
+    assert_eq!(request.ek_certificate, identity.ek_certificate_der);
+    let verified = identity.certificate.as_ref().unwrap();
+    assert_eq!(
+        request.ek_intermediates.as_slice(),
+        &verified.chain_der[..verified.chain_der.len() - 1]
+    );
+    assert!(!request.ek_intermediates.is_empty());
+    // Enrolled with nothing but the roots: the TPM's own chain is used, the
+    // credential activated under that EK, and the record pins its chain.
+    let record = wallet.enroll_with_certificate(None, &[], &roots).unwrap();
+    let parsed = EnrollmentRecord::parse(&record).unwrap();
+    assert_eq!(parsed.ek_public, request.ek_public.as_slice());
+    assert_eq!(
+        Some(parsed.ek_certificate),
+        request.ek_certificate.as_deref()
+    );
+    assert_eq!(
+        parsed.ek_intermediates.len(),
+        request.ek_intermediates.len()
+    );
+    let trust = EnrollmentTrust::verify(&record, &roots).unwrap();
+    assert_eq!(
+        trust.pinned_ak.method(),
+        EnrollmentMethod::CredentialActivation
+    );
+    assert_eq!(
+        trust.ek_certificate.unwrap().root_sha256,
+        verified.root_sha256
+    );
+    // Another CA's roots refuse the record.
+    assert!(matches!(
+        EnrollmentTrust::verify(&record, &TestCa::new("CN=stranger").roots()),
+        Err(EnrollmentError::EkChain(_))
+    ));
+}
+
+fn union(a: &TrustRoots, b: &TrustRoots) -> TrustRoots {
+    let mut roots = a.clone();
+    roots.extend(b);
+    roots
+}
+
+#[test]
+fn evidence_by_the_platform_ak_verifies_with_its_certificate_chain_alone() {
+    let tpm = swtpm();
+    let platform = GcePlatformDouble::provision(&tpm, TestCa::new("CN=GCE EK/AK CA double"));
+    let dir = TempDir::new("platform-ak");
+    let mut wallet = open_wallet(&tpm, &dir.state("s"));
+    wallet.create_account(AccountOptions::default()).unwrap();
+    let (evidence, certificate) = wallet
+        .attest_with_platform_ak(NONCE, 14, wallet_core::tpm::PcrSelection::DEFAULT_QUOTE)
+        .unwrap();
+    assert_eq!(certificate, platform.certificate);
+    assert_eq!(evidence.ak_public.as_slice(), platform.ak_public.as_slice());
+    // Not the wallet's own AK.
+    let own = wallet.attest(NONCE, 14).unwrap();
+    assert_ne!(own.ak_public, evidence.ak_public);
+
+    let roots = platform.ca.roots();
+    let anchor = |roots, certificate| {
+        Some(TrustAnchor::AkCertificate {
+            roots,
+            certificate,
+            intermediates: &[],
+        })
+    };
+    let facts =
+        verify_evidence(&evidence, NONCE, anchor(&roots, &certificate), &accepting()).unwrap();
+    assert_eq!(facts.enrollment_method, EnrollmentMethod::AkCertificate);
+    assert_eq!(
+        facts.root_sha256,
+        Some(<[u8; 32]>::from(sha2::Sha256::digest(&platform.ca.der)))
+    );
+    assert_eq!(facts.tpm_identity, TpmIdentity::Verified);
+    // The wallet's own AK's evidence is not covered by the AK certificate.
+    assert_eq!(
+        verify_evidence(&own, NONCE, anchor(&roots, &certificate), &accepting()),
+        Err(wallet_core::Error::Enrollment(
+            EnrollmentError::AkCertificateKeyMismatch
+        ))
+    );
+    // A certificate from the right CA over another key.
+    let other = platform
+        .ca
+        .issue("CN=GCE AK double", &ak_spki(&own.ak_public));
+    assert_eq!(
+        verify_evidence(&evidence, NONCE, anchor(&roots, &other), &accepting()),
+        Err(wallet_core::Error::Enrollment(
+            EnrollmentError::AkCertificateKeyMismatch
+        ))
+    );
+    // The same certificate checked against another CA of the same name.
+    let impostor = TestCa::new("CN=GCE EK/AK CA double").roots();
+    assert!(matches!(
+        verify_evidence(
+            &evidence,
+            NONCE,
+            anchor(&impostor, &certificate),
+            &accepting()
+        ),
+        Err(wallet_core::Error::Enrollment(EnrollmentError::AkChain(
+            ChainErrorKind::BadSignature | ChainErrorKind::NoIssuer
+        )))
+    ));
+    // No anchor, no verification.
+    assert_eq!(
+        verify_evidence(&evidence, NONCE, None, &accepting()),
+        Err(wallet_core::Error::Attest(AttestError::NoTrustAnchor))
+    );
+
+    // The enrollment record of the platform AK: EK chain and AK certificate.
+    let ek_roots = TrustRoots::from_path(tpm.ek_ca_pem_path().unwrap()).unwrap();
+    let both = union(&ek_roots, &roots);
+    let record = wallet.enroll_platform_ak(&[], &both).unwrap();
+    let trust = EnrollmentTrust::verify(&record, &both).unwrap();
+    assert_eq!(trust.pinned_ak.method(), EnrollmentMethod::AkCertificate);
+    assert_eq!(trust.pinned_ak.ak_name(), &sha256_name(&platform.ak_public));
+    assert!(trust.ek_certificate.is_some());
+    let facts = verify_evidence(
+        &evidence,
+        NONCE,
+        Some(TrustAnchor::Enrollment {
+            roots: &both,
+            record: &record,
+        }),
+        &accepting(),
+    )
+    .unwrap();
+    assert_eq!(facts.enrollment_method, EnrollmentMethod::AkCertificate);
+    // Without the AK CA the record's AK certificate does not chain.
+    assert!(matches!(
+        EnrollmentTrust::verify(&record, &ek_roots),
+        Err(EnrollmentError::AkChain(_))
+    ));
+    assert!(matches!(
+        wallet.enroll_platform_ak(&[], &ek_roots),
+        Err(wallet_core::Error::Enrollment(EnrollmentError::AkChain(_)))
+    ));
+}
+
+#[test]
+fn the_wallet_refuses_a_platform_ak_it_cannot_match_to_its_certificate() {
+    let platform_refusal = |tpm: &wallet_core::tpm::simulator::Swtpm| {
+        let dir = TempDir::new("platform-ak-refused");
+        let mut wallet = open_wallet(tpm, &dir.state("s"));
+        wallet.create_account(AccountOptions::default()).unwrap();
+        wallet
+            .attest_with_platform_ak(NONCE, 14, wallet_core::tpm::PcrSelection::DEFAULT_QUOTE)
+            .unwrap_err()
+    };
+    let ca = TestCa::new("CN=GCE EK/AK CA double");
+
+    // No platform AK at all (every ordinary TPM).
+    let plain = swtpm();
+    assert_eq!(
+        platform_refusal(&plain),
+        wallet_core::Error::Enrollment(EnrollmentError::AkTemplateMissing)
+    );
+
+    // A certificate over another key than the one the template yields.
+    let tpm = swtpm();
+    let template = gce_ecc_ak_template(0x11);
+    let other_key = key_of_template(&tpm, &gce_ecc_ak_template(0x22));
+    GcePlatformDouble::provision_raw(
+        &tpm,
+        &template,
+        &ca.issue("CN=GCE AK double", &ak_spki(&other_key)),
+    );
+    assert_eq!(
+        platform_refusal(&tpm),
+        wallet_core::Error::Enrollment(EnrollmentError::AkCertificateKeyMismatch)
+    );
+    drop(tpm);
+
+    // A template that is not a restricted signing key (decrypt instead of sign).
+    let tpm = swtpm();
+    let mut decrypting = Vec::new();
+    // ECC, SHA-256, restricted decrypt; AES-128-CFB; no scheme; P-256; no kdf.
+    for v in [0x0023u16, 0x000b, 0x0003, 0x0472, 0, 0x0006, 0x0080, 0x0043] {
+        decrypting.extend_from_slice(&v.to_be_bytes());
+    }
+    for v in [0x0010u16, 0x0003, 0x0010] {
+        decrypting.extend_from_slice(&v.to_be_bytes());
+    }
+    for _ in 0..2 {
+        decrypting.extend_from_slice(&32u16.to_be_bytes());
+        decrypting.extend_from_slice(&[0x33; 32]);
+    }
+    GcePlatformDouble::provision_raw(&tpm, &decrypting, &ca.der);
+    assert!(matches!(
+        platform_refusal(&tpm),
+        wallet_core::Error::Enrollment(EnrollmentError::AkPublic(_))
+    ));
+    drop(tpm);
+
+    // A template with trailing garbage.
+    let tpm = swtpm();
+    let mut garbage = gce_ecc_ak_template(0x44);
+    garbage.extend_from_slice(b"junk");
+    GcePlatformDouble::provision_raw(&tpm, &garbage, &ca.der);
+    assert_eq!(
+        platform_refusal(&tpm),
+        wallet_core::Error::Enrollment(EnrollmentError::AkTemplateMalformed)
+    );
 }

@@ -52,6 +52,43 @@ fn a_certified_simulator_proves_its_ek_against_its_ca() {
 }
 
 #[test]
+fn the_p384_ek_of_template_h3_is_the_key_its_certificate_certifies() {
+    // swtpm_setup certifies an ECC P-384 EK at 0x01c00016 with the TCG
+    // high-range template H-3: re-deriving it from our H-3 template must give
+    // exactly the certified key, with a SHA-384 Name.
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let mut tpm = tpm_of(&swtpm);
+    let verified = ek::verify_ecc_p384(&mut tpm, &swtpm.trust())
+        .unwrap()
+        .expect("swtpm_setup writes a P-384 EK certificate at 0x01c00016");
+    assert_eq!(verified.name[..2], [0x00, 0x0c]);
+    assert_eq!(
+        verified.name[2..],
+        sha2::Sha384::digest(&verified.public_area)[..]
+    );
+    assert!(matches!(
+        verified.certificate.key,
+        wallet_core::x509::CertifiedKey::P384(_)
+    ));
+    assert_eq!(verified.certificate.root_subject, "CN=swtpm-localca-rootca");
+    // The template is deterministic: the same EK again.
+    let again = ek::verify_ecc_p384(&mut tpm, &swtpm.trust())
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.name, verified.name);
+    // Sessions are still salted to the RSA EK.
+    let identity = ek::establish(&mut tpm, &swtpm.trust()).unwrap();
+    assert_eq!(identity.kind, wallet_core::tpm::command::EkKind::Rsa2048);
+    // A TPM without EK certificates has no P-384 EK to verify.
+    drop(tpm);
+    let bare = Swtpm::start_temporary_without_ek_cert().unwrap();
+    let mut tpm = tpm_of(&bare);
+    assert!(ek::verify_ecc_p384(&mut tpm, &swtpm.trust())
+        .unwrap()
+        .is_none());
+}
+
+#[test]
 fn a_simulator_without_an_ek_certificate_is_refused_unless_allowed() {
     let swtpm = Swtpm::start_temporary_without_ek_cert().unwrap();
     let mut tpm = tpm_of(&swtpm);
@@ -77,6 +114,15 @@ fn a_tpm_whose_ek_chains_to_another_ca_is_refused() {
     assert!(err.to_string().contains("swtpm-localca"), "{err}");
     // Its own CA accepts it.
     ek::establish(&mut tpm, &other.trust()).unwrap();
+    // The same for its high-range P-384 EK certificate.
+    let err = ek::verify_ecc_p384(&mut tpm, &ours.trust()).unwrap_err();
+    assert_eq!(
+        err.kind,
+        TpmIdentityError::Chain(ChainErrorKind::BadSignature)
+    );
+    assert!(ek::verify_ecc_p384(&mut tpm, &other.trust())
+        .unwrap()
+        .is_some());
     drop(tpm);
     let _ = std::fs::remove_dir_all(&other_ca);
 }

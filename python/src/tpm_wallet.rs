@@ -1011,17 +1011,34 @@ impl TpmWallet {
     }
 
     /// Attestation evidence for `nonce` and `chain_id`, as a dict holding the
-    /// canonical encoding and the facts it states.
+    /// canonical encoding and the facts it states. With `platform_ak` the
+    /// quote is by the attestation key the platform certifies (GCE AK
+    /// template and certificate in NV) and the dict also holds
+    /// `ak_certificate` (DER).
+    #[pyo3(signature = (nonce, chain_id, platform_ak = false))]
     fn attest<'py>(
         &self,
         py: Python<'py>,
         nonce: &[u8],
         chain_id: u64,
+        platform_ak: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let nonce = nonce.to_vec();
-        let evidence =
-            self.with_open(py, move |open| Ok(open.wallet.attest(&nonce, chain_id)?))?;
-        evidence_dict(py, &evidence)
+        if !platform_ak {
+            let evidence =
+                self.with_open(py, move |open| Ok(open.wallet.attest(&nonce, chain_id)?))?;
+            return evidence_dict(py, &evidence);
+        }
+        let (evidence, certificate) = self.with_open(py, move |open| {
+            Ok(open.wallet.attest_with_platform_ak(
+                &nonce,
+                chain_id,
+                wallet_core::tpm::PcrSelection::DEFAULT_QUOTE,
+            )?)
+        })?;
+        let dict = evidence_dict(py, &evidence)?;
+        dict.set_item("ak_certificate", PyBytes::new(py, &certificate))?;
+        Ok(dict)
     }
 
     /// Enrolls this TPM's attestation key against `trust_roots` (a PEM

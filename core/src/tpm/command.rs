@@ -149,6 +149,33 @@ pub struct EkKey {
     pub public: EkPublic,
 }
 
+/// `TPM_ALG_SHA384`.
+pub const ALG_SHA384: u16 = 0x000c;
+/// Length of a Name with a SHA-384 nameAlg.
+pub const EK_P384_NAME_LEN: usize = 2 + 48;
+
+/// A loaded ECC P-384 endorsement key (template H-3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EkP384Key {
+    /// The transient handle.
+    pub handle: u32,
+    /// The SHA-384 Name, computed from the public area and checked against the TPM's.
+    pub name: [u8; EK_P384_NAME_LEN],
+    /// The marshalled `TPMT_PUBLIC`.
+    pub public_area: PublicArea,
+    /// x coordinate, big-endian.
+    pub x: [u8; 48],
+    /// y coordinate, big-endian.
+    pub y: [u8; 48],
+}
+
+fn left_pad<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    let offset = N.checked_sub(bytes.len())?;
+    out.get_mut(offset..)?.copy_from_slice(bytes);
+    Some(out)
+}
+
 /// What `TPM2_NV_ReadPublic` says about an NV index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NvIndexInfo {
@@ -414,6 +441,70 @@ impl<T: Transport> Tpm<T> {
                 name,
                 public_area,
                 public: public.clone(),
+            })
+        })();
+        self.wipe_response();
+        match checked {
+            Ok(key) => Ok(key),
+            Err(defect) => {
+                self.flush_or_defer(handle);
+                Err(malformed(CC_CREATE_PRIMARY, defect))
+            }
+        }
+    }
+
+    /// Creates (or re-derives) the ECC P-384 endorsement key of the TCG
+    /// high-range template H-3 ([`template::ek_ecc_p384`]). Its nameAlg is
+    /// SHA-384, so its Name (`0x000C || SHA-384(TPMT_PUBLIC)`) is computed
+    /// here and compared with the TPM's; it is not a [`Name`].
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command; [`ResponseDefect::UnexpectedValue`] when the
+    /// key is not what was asked for or its Name differs (it is flushed).
+    pub fn create_ek_p384(&mut self) -> Result<EkP384Key, TpmError> {
+        let template = template::ek_ecc_p384();
+        let command = TpmCreatePrimaryCommand {
+            handles: [TpmHandle::new(TpmRh::Endorsement as u32)],
+            in_sensitive: Tpm2bSensitiveCreate::default(),
+            in_public: Tpm2bPublic {
+                inner: template.clone(),
+            },
+            outside_info: TpmBuffer::default(),
+            creation_pcr: TpmlPcrSelection::default(),
+        };
+        let (response, layout) = self.run_with_layout::<_, TpmCreatePrimaryResponse>(
+            &command,
+            &[],
+            Authorization::Password,
+        )?;
+        let handle = response.handles[0].value();
+        let checked = (|| {
+            let parameters = self.response_bytes(layout.parameters);
+            let (public_area, _) = frame::take_sized(parameters)?;
+            let mut name = [0u8; EK_P384_NAME_LEN];
+            name[..2].copy_from_slice(&ALG_SHA384.to_be_bytes());
+            name[2..].copy_from_slice(&sha2::Sha384::digest(public_area));
+            let public = &response.out_public.inner;
+            let point = match &public.unique {
+                TpmuPublicId::Ecc(point) => left_pad::<48>(&point.x).zip(left_pad::<48>(&point.y)),
+                _ => None,
+            };
+            let (x, y) = point.ok_or(ResponseDefect::UnexpectedValue)?;
+            if handle >> 24 != 0x80
+                || !matches_template(public, &template)
+                || response.name.as_ref() != &name[..]
+            {
+                return Err(ResponseDefect::UnexpectedValue);
+            }
+            let public_area = PublicArea::from_slice(public_area)
+                .map_err(|()| ResponseDefect::UnexpectedValue)?;
+            Ok(EkP384Key {
+                handle,
+                name,
+                public_area,
+                x,
+                y,
             })
         })();
         self.wipe_response();

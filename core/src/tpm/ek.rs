@@ -44,9 +44,9 @@ const EK_CHAIN_MAX: u32 = 8;
 const MAX_EK_CERT_LEN: u16 = 4096;
 
 /// The EK certificates [`establish`] uses, in order of preference: each
-/// with the template whose key it certifies. The high-range indices (other
-/// templates, unique from the template index) are read by [`read_certificate`]
-/// but not used for salting.
+/// with the template whose key it certifies. The high-range ECC P-384 EK
+/// (H-3, `0x01c00016`) is verified by [`verify_ecc_p384`] but not used for
+/// salting; the other high-range indices are read by [`read_certificate`].
 pub const EK_CERTIFICATES: [(u32, EkKind); 2] = [
     (NV_EK_CERT_RSA_2048, EkKind::Rsa2048),
     (NV_EK_CERT_ECC_P256, EkKind::EccP256),
@@ -378,6 +378,64 @@ pub fn establish<T: Transport>(tpm: &mut Tpm<T>, trust: &TpmTrust) -> Result<Tpm
         certificate: None,
         ek_certificate_der: cert,
     })
+}
+
+/// An ECC P-384 EK (high-range template H-3) whose certificate at NV
+/// `0x01c00016` verified and certifies it.
+#[derive(Clone, Debug)]
+pub struct VerifiedP384Ek {
+    /// The EK's SHA-384 Name.
+    pub name: [u8; super::command::EK_P384_NAME_LEN],
+    /// The EK's marshalled `TPMT_PUBLIC`.
+    pub public_area: Vec<u8>,
+    /// The verified certificate and its chain.
+    pub certificate: x509::VerifiedCertificate,
+}
+
+/// Verifies the TPM's ECC P-384 EK: reads its certificate from NV
+/// `0x01c00016`, verifies the chain against `trust`'s roots (intermediates
+/// from NV `0x01c00100`+ too), re-derives the EK from the TCG template H-3
+/// and checks that its key is the certified one. `None` when the TPM has no
+/// certificate at that index. This proves the P-384 EK only; sessions are
+/// salted by [`establish`] to the RSA 2048 or P-256 EK.
+///
+/// # Errors
+/// [`TpmIdentityError::Chain`] (with the chain's text);
+/// [`TpmIdentityError::EkKeyMismatch`]; TPM errors.
+pub fn verify_ecc_p384<T: Transport>(
+    tpm: &mut Tpm<T>,
+    trust: &TpmTrust,
+) -> Result<Option<VerifiedP384Ek>, EkError> {
+    let Some(cert) = read_certificate(tpm, NV_EK_CERT_ECC_P384_HIGH)? else {
+        return Ok(None);
+    };
+    let intermediates = read_chain(tpm)?;
+    let verified =
+        x509::verify_chain_at(&cert, &intermediates, &trust.roots, trust.at).map_err(|chain| {
+            EkError {
+                kind: TpmIdentityError::Chain(chain.kind()),
+                chain: Some(chain),
+            }
+        })?;
+    let ek = tpm.create_ek_p384()?;
+    tpm.flush_or_defer(ek.handle);
+    let same = match &verified.key {
+        CertifiedKey::P384(key) => {
+            use p384::elliptic_curve::sec1::ToEncodedPoint;
+            let point = key.to_encoded_point(false);
+            point.x().map(|px| px.as_slice()) == Some(&ek.x[..])
+                && point.y().map(|py| py.as_slice()) == Some(&ek.y[..])
+        }
+        _ => false,
+    };
+    if !same {
+        return Err(TpmIdentityError::EkKeyMismatch.into());
+    }
+    Ok(Some(VerifiedP384Ek {
+        name: ek.name,
+        public_area: ek.public_area.to_vec(),
+        certificate: verified,
+    }))
 }
 
 /// Re-derives the EK of an already established identity and checks it is

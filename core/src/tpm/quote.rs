@@ -2,7 +2,7 @@
 
 use tpm2_protocol::basic::{TpmBuffer, TpmHandle};
 use tpm2_protocol::data::{
-    TpmAlgId, TpmRh, TpmsSchemeHash, TpmtSigScheme, TpmuSigScheme, TpmuSignature,
+    TpmAlgId, TpmRh, TpmsSchemeHash, TpmtPublic, TpmtSigScheme, TpmuSigScheme, TpmuSignature,
 };
 use tpm2_protocol::frame::{TpmHeader, TpmQuoteCommand, TpmQuoteResponse};
 
@@ -66,7 +66,23 @@ impl<T: Transport> Tpm<T> {
         qualifying_data: &[u8; 32],
         pcrs: PcrSelection,
     ) -> Result<Quote, TpmError> {
-        let ak = self.create_primary(TpmRh::Endorsement, &template::attestation_key())?;
+        self.create_ak_from_and_quote(&template::attestation_key(), qualifying_data, pcrs)
+    }
+
+    /// As [`create_ak_and_quote`](Self::create_ak_and_quote), with the AK
+    /// made from `ak_template` (e.g. the platform's, see
+    /// [`super::platform_ak`]). The key must sign ECDSA with SHA-256.
+    ///
+    /// # Errors
+    ///
+    /// As [`create_ak_and_quote`](Self::create_ak_and_quote).
+    pub fn create_ak_from_and_quote(
+        &mut self,
+        ak_template: &TpmtPublic,
+        qualifying_data: &[u8; 32],
+        pcrs: PcrSelection,
+    ) -> Result<Quote, TpmError> {
+        let ak = self.create_primary(TpmRh::Endorsement, ak_template)?;
         let result =
             self.quote_with(ak.handle, qualifying_data, pcrs)
                 .and_then(|(attest, r, s)| {

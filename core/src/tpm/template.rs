@@ -225,3 +225,41 @@ pub fn ek_ecc_p256() -> TpmtPublic {
         }),
     }
 }
+
+/// `authPolicy` of the TCG high-range EK templates hashed with SHA-384
+/// ("PolicyB" SHA-384: `PolicyOR` of `PolicySecret(TPM_RH_ENDORSEMENT)` and
+/// the policy-NV branch; TCG EK Credential Profile 2.x, section B.6, the
+/// value swtpm's provisioning uses too).
+pub const EK_AUTH_POLICY_B_SHA384: [u8; 48] = [
+    0xB2, 0x6E, 0x7D, 0x28, 0xD1, 0x1A, 0x50, 0xBC, 0x53, 0xD8, 0x82, 0xBC, 0xF5, 0xFD, 0x3A, 0x1A,
+    0x07, 0x41, 0x48, 0xBB, 0x35, 0xD3, 0xB4, 0xE4, 0xCB, 0x1C, 0x0A, 0xD9, 0xBD, 0xE4, 0x19, 0xCA,
+    0xCB, 0x47, 0xBA, 0x09, 0x69, 0x96, 0x46, 0x15, 0x0F, 0x9F, 0xC0, 0x00, 0xF3, 0xF8, 0x0E, 0x12,
+];
+
+/// The TCG high-range EK template H-3 (certificate at NV `0x01c00016`): ECC
+/// NIST P-384, SHA-384 Names, AES-256-CFB, the default EK attributes plus
+/// `userWithAuth` (`0x000300F2`), [`EK_AUTH_POLICY_B_SHA384`], and an empty
+/// `unique` (the high-range templates take no zero-filled unique).
+#[must_use]
+pub fn ek_ecc_p384() -> TpmtPublic {
+    TpmtPublic {
+        object_type: TpmAlgId::Ecc,
+        name_alg: TpmAlgId::Sha384,
+        object_attributes: ek_attributes() | TpmaObject::USER_WITH_AUTH,
+        auth_policy: TpmBuffer::try_from(&EK_AUTH_POLICY_B_SHA384[..]).unwrap_or_default(),
+        parameters: TpmuPublicParms::Ecc(TpmsEccParms {
+            symmetric: TpmtSymDef {
+                algorithm: TpmAlgId::Aes,
+                key_bits: TpmuSymKeyBits::Aes(256.into()),
+                mode: TpmuSymMode::Aes(TpmAlgId::Cfb),
+            },
+            scheme: TpmtEccScheme {
+                scheme: TpmAlgId::Null,
+                details: TpmuAsymScheme::Null,
+            },
+            curve_id: TpmEccCurve::NistP384,
+            kdf: no_kdf(),
+        }),
+        unique: empty_ecc_point(),
+    }
+}

@@ -34,8 +34,9 @@ def _bytes(value: bytes | bytearray | str, what: str) -> bytes:
 
 def evidence_from_native(native: Mapping[str, Any], nonce: bytes) -> dict[str, Any]:
     """The evidence dict ``attest()`` returns: the canonical encoding (the only part a
-    verifier trusts) and, for people reading it, the facts it states."""
-    return {
+    verifier trusts) and, for people reading it, the facts it states. Evidence quoted
+    by a platform-certified AK also carries ``ak_certificate`` (hex DER)."""
+    evidence = {
         "format": EVIDENCE_FORMAT,
         "evidence": _hex(native["evidence"]),
         "nonce": _hex(nonce),
@@ -50,6 +51,9 @@ def evidence_from_native(native: Mapping[str, Any], nonce: bytes) -> dict[str, A
         "audit_head": _hex(native["audit_head"]),
         "tpm_identity": native["tpm_identity"],
     }
+    if "ak_certificate" in native:
+        evidence["ak_certificate"] = _hex(native["ak_certificate"])
+    return evidence
 
 
 def _facts_to_python(facts: Mapping[str, Any]) -> dict[str, Any]:

@@ -665,17 +665,24 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
             self.logger.warning("validate_wallet_state(): the TPM did not answer: %s", error)
             return False
 
-    def attest(self, nonce: bytes, *, chain_id: int | None = None) -> dict[str, Any]:
+    def attest(
+        self, nonce: bytes, *, chain_id: int | None = None, platform_ak: bool = False
+    ) -> dict[str, Any]:
         """Attestation evidence for a verifier's ``nonce``: a TPM quote of PCRs 0-7 and
         the wallet's signature over a challenge binding the nonce, the chain id (from
         web3 when not given, else 0), the address and the policy hash. Check it with
-        :func:`flare_wallet.verify_attestation`."""
+        :func:`flare_wallet.verify_attestation`.
+
+        With ``platform_ak=True`` the quote is by the attestation key the platform
+        certifies (a GCE Shielded VM vTPM's AK template and certificate in NV), and the
+        evidence carries that ``ak_certificate``: a verifier with Google's roots checks
+        it with ``verify_attestation(..., trust_roots=..., ak_certificate=...)``."""
         self._check_open()
         if not isinstance(nonce, bytes | bytearray):
             raise WalletError("the attestation nonce is bytes")
         if chain_id is None:
             chain_id = self._web3_chain_id() if self.web3 is not None else 0
-        native = self._native.attest(bytes(nonce), chain_id)
+        native = self._native.attest(bytes(nonce), chain_id, platform_ak)
         return evidence_from_native(native, bytes(nonce))
 
     def backup_wallet(self) -> str:

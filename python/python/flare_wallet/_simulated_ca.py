@@ -2,9 +2,10 @@
 
 A real TPM's EK certificate comes from its vendor's CA; a fresh swtpm has none. For
 demos and tests this module plays the vendor: it makes a throw-away CA and certifies
-the simulator's ECC P-256 EK, so the simulator can be enrolled against a root like a
-real TPM. Needs the ``cryptography`` package. Never use it with a real TPM: a
-certificate you issue yourself proves nothing about the hardware.
+the simulator's EK (RSA 2048 or ECC P-256, whichever the wallet verified), so the
+simulator can be enrolled against a root like a real TPM. Needs the ``cryptography``
+package. Never use it with a real TPM: a certificate you issue yourself proves nothing
+about the hardware.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ def _ek_point(ek_public: bytes) -> tuple[int, int]:
     x = ek_public[-66:-34]
     y = ek_public[-32:]
     return int.from_bytes(x, "big"), int.from_bytes(y, "big")
+
+
+def _ek_rsa(ek_public: bytes) -> tuple[int, int]:
+    """The modulus and exponent of an RSA 2048 EK ``TPMT_PUBLIC``: the area ends with
+    the exponent (u32, 0 meaning 65537) and the 256-byte modulus as a ``TPM2B``."""
+    if len(ek_public) < 262 or ek_public[:2] != b"\x00\x01" or ek_public[-258:-256] != b"\x01\x00":
+        raise ValueError("the simulator's EK is not an RSA 2048 key")
+    exponent = int.from_bytes(ek_public[-262:-258], "big") or 65537
+    return int.from_bytes(ek_public[-256:], "big"), exponent
 
 
 class SimulatedEkCa:
@@ -74,12 +84,19 @@ class SimulatedEkCa:
         """The CA's certificate, PEM: the trust root to enroll against."""
 
     def certify_ek(self, ek_public: bytes) -> bytes:
-        """A DER EK certificate for the ECC EK whose ``TPMT_PUBLIC`` is ``ek_public``."""
+        """A DER EK certificate for the EK (RSA 2048 or ECC P-256) whose ``TPMT_PUBLIC``
+        is ``ek_public``."""
         x509, ec = self._x509, self._ec
         from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
 
-        x, y = _ek_point(ek_public)
-        key = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+        key: Any
+        if ek_public[:2] == b"\x00\x01":
+            modulus, exponent = _ek_rsa(ek_public)
+            key = rsa.RSAPublicNumbers(exponent, modulus).public_key()
+        else:
+            x, y = _ek_point(ek_public)
+            key = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
         now = datetime.datetime.now(datetime.UTC)
         certificate = (
             x509.CertificateBuilder()
