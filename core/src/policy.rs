@@ -1065,14 +1065,7 @@ impl Policy {
         match tx.chain_id() {
             None if !self.allow_unprotected => return Err(PolicyViolation::UnprotectedNotAllowed),
             None => decision.note(PolicyField::AllowUnprotected),
-            Some(chain_id) => {
-                if let Some(allowed) = &self.chain_ids {
-                    if !contains(allowed, &chain_id) {
-                        return Err(PolicyViolation::ChainIdNotAllowed { chain_id });
-                    }
-                    decision.note(PolicyField::ChainIds);
-                }
-            }
+            Some(chain_id) => self.check_chain_id(chain_id, &mut decision)?,
         }
         match tx.to() {
             TxKind::Create => {
@@ -1107,6 +1100,21 @@ impl Policy {
             }
         }
         Ok(decision)
+    }
+
+    /// `chain_ids`, for a transaction's and an authorization's chain id.
+    fn check_chain_id(
+        &self,
+        chain_id: u64,
+        decision: &mut Decision,
+    ) -> Result<(), PolicyViolation> {
+        if let Some(allowed) = &self.chain_ids {
+            if !contains(allowed, &chain_id) {
+                return Err(PolicyViolation::ChainIdNotAllowed { chain_id });
+            }
+            decision.note(PolicyField::ChainIds);
+        }
+        Ok(())
     }
 
     fn check_delegate(&self, delegate: &Address) -> Result<(), PolicyViolation> {
@@ -1508,12 +1516,8 @@ impl Policy {
                 return Err(PolicyViolation::AnyChainAuthorizationNotAllowed);
             }
             decision.note(PolicyField::AllowAnyChainAuthorization);
-        } else if let Some(allowed) = &self.chain_ids {
-            let id = chain_id.to_u64().unwrap_or(u64::MAX);
-            if !contains(allowed, &id) {
-                return Err(PolicyViolation::ChainIdNotAllowed { chain_id: id });
-            }
-            decision.note(PolicyField::ChainIds);
+        } else {
+            self.check_chain_id(chain_id.to_u64().unwrap_or(u64::MAX), &mut decision)?;
         }
         self.check_delegate(delegate)?;
         if self.delegations_allow.is_some() {
