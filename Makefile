@@ -11,6 +11,8 @@ PY          := $(VENV)/bin/python
 NODE_TOOLS  := $(ROOT)/tools/node/node_modules/@foundry-rs
 ANVIL       := $(NODE_TOOLS)/anvil-linux-amd64/bin/anvil
 CAST        := $(NODE_TOOLS)/cast-linux-amd64/bin/cast
+# solc-js: compiles the token contracts the end-to-end tests deploy (tests/contracts).
+SOLCJS      := $(ROOT)/tools/node/node_modules/solc/soljson.js
 NOSTD_TARGET := thumbv7em-none-eabihf
 # The firmware example's second board (lm3s6965evb) is a Cortex-M3.
 FIRMWARE_TARGETS := thumbv7em-none-eabihf thumbv7m-none-eabi
@@ -71,10 +73,10 @@ deps-fuzz:
 	@cargo +nightly --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
 	@cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 
-deps-node: $(ANVIL) $(CAST)
-$(ANVIL) $(CAST): tools/node/package.json
+deps-node: $(ANVIL) $(CAST) $(SOLCJS)
+$(ANVIL) $(CAST) $(SOLCJS): tools/node/package.json
 	cd tools/node && npm install --no-audit --no-fund --loglevel=error
-	@touch $(ANVIL) $(CAST)
+	@touch $(ANVIL) $(CAST) $(SOLCJS)
 
 deps-python: $(VENV)/.installed
 $(VENV)/.installed: requirements-dev.txt

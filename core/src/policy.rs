@@ -1027,24 +1027,45 @@ impl Policy {
     /// allowing rules in `deny` mode), delegations, value cap, fee cap.
     /// Returns the mode and the rules that decided.
     ///
+    /// Without a clock this cannot check the expiration of a Permit2
+    /// `approve` against `permit_max_lifetime_seconds`: a caller that knows
+    /// the time uses [`decide_transaction_at`](Self::decide_transaction_at).
+    ///
     /// # Errors
     /// The first [`PolicyViolation`] found.
     pub fn decide_transaction(
         &self,
         tx: &TypedTransaction<'_>,
     ) -> Result<Decision, PolicyViolation> {
+        self.decide_transaction_inner(tx, None)
+    }
+
+    /// [`decide_transaction`](Self::decide_transaction) at time `now` (Unix
+    /// seconds): also checks that a Permit2 `approve` checked against a
+    /// token rule sets an allowance that expires within
+    /// `permit_max_lifetime_seconds` of `now` (its `expiration` 0 means the
+    /// block's own timestamp, so it passes; a revocation, amount 0, too).
+    ///
+    /// # Errors
+    /// The first [`PolicyViolation`] found.
+    pub fn decide_transaction_at(
+        &self,
+        tx: &TypedTransaction<'_>,
+        now: u64,
+    ) -> Result<Decision, PolicyViolation> {
+        self.decide_transaction_inner(tx, Some(now))
+    }
+
+    fn decide_transaction_inner(
+        &self,
+        tx: &TypedTransaction<'_>,
+        now: Option<u64>,
+    ) -> Result<Decision, PolicyViolation> {
         let mut decision = Decision::new(self.default_mode);
         match tx.chain_id() {
             None if !self.allow_unprotected => return Err(PolicyViolation::UnprotectedNotAllowed),
             None => decision.note(PolicyField::AllowUnprotected),
-            Some(chain_id) => {
-                if let Some(allowed) = &self.chain_ids {
-                    if !contains(allowed, &chain_id) {
-                        return Err(PolicyViolation::ChainIdNotAllowed { chain_id });
-                    }
-                    decision.note(PolicyField::ChainIds);
-                }
-            }
+            Some(chain_id) => self.check_chain_id(chain_id, &mut decision)?,
         }
         match tx.to() {
             TxKind::Create => {
@@ -1053,7 +1074,9 @@ impl Policy {
                 }
                 decision.note(PolicyField::AllowContractCreation);
             }
-            TxKind::Call(recipient) => self.decide_call(&recipient, tx.input(), &mut decision)?,
+            TxKind::Call(recipient) => {
+                self.decide_call(&recipient, tx.input(), now, &mut decision)?;
+            }
         }
         if let Some(authorizations) = tx.authorization_list() {
             for signed in authorizations.iter() {
@@ -1077,6 +1100,21 @@ impl Policy {
             }
         }
         Ok(decision)
+    }
+
+    /// `chain_ids`, for a transaction's and an authorization's chain id.
+    fn check_chain_id(
+        &self,
+        chain_id: u64,
+        decision: &mut Decision,
+    ) -> Result<(), PolicyViolation> {
+        if let Some(allowed) = &self.chain_ids {
+            if !contains(allowed, &chain_id) {
+                return Err(PolicyViolation::ChainIdNotAllowed { chain_id });
+            }
+            decision.note(PolicyField::ChainIds);
+        }
+        Ok(())
     }
 
     fn check_delegate(&self, delegate: &Address) -> Result<(), PolicyViolation> {
@@ -1188,10 +1226,33 @@ impl Policy {
         Ok(())
     }
 
+    /// Checks that an allowance granted until `valid_until` (`None`: never
+    /// expires) ends within `permit_max_lifetime_seconds` of `now`.
+    fn check_lifetime(
+        &self,
+        token: &Address,
+        valid_until: Option<U256>,
+        now: u64,
+    ) -> Result<(), PolicyViolation> {
+        let latest = U256::from_u64(now)
+            .checked_add(U256::from_u64(self.permit_max_lifetime_seconds))
+            .unwrap_or(U256::MAX);
+        if valid_until.is_none_or(|until| until > latest) {
+            return Err(PolicyViolation::PermitLifetimeTooLong {
+                token: *token,
+                valid_until,
+                now,
+                limit: self.permit_max_lifetime_seconds,
+            });
+        }
+        Ok(())
+    }
+
     fn decide_call(
         &self,
         recipient: &Address,
         input: &[u8],
+        now: Option<u64>,
         decision: &mut Decision,
     ) -> Result<(), PolicyViolation> {
         if contains(&self.recipients_deny, recipient) {
@@ -1204,6 +1265,23 @@ impl Policy {
             if let Some(rule) = self.token_rule(&call.token) {
                 self.check_token_action(rule, &call.action)?;
                 decision.note(PolicyField::Tokens);
+                let revocation = matches!(
+                    call.action,
+                    TokenAction::Approve {
+                        amount: Some(U256::ZERO),
+                        ..
+                    }
+                );
+                if let (Some(expiration), Some(now), false) = (call.expiration, now, revocation) {
+                    // Permit2: expiration 0 is the block's timestamp.
+                    let until = if expiration.is_zero() {
+                        U256::from_u64(now)
+                    } else {
+                        expiration
+                    };
+                    self.check_lifetime(&call.token, Some(until), now)?;
+                    decision.note(PolicyField::PermitMaxLifetimeSeconds);
+                }
                 allowed_by_token = true;
             }
         }
@@ -1406,17 +1484,7 @@ impl Policy {
                         amount: grant.amount,
                     },
                 )?;
-                let latest = U256::from_u64(now)
-                    .checked_add(U256::from_u64(self.permit_max_lifetime_seconds))
-                    .unwrap_or(U256::MAX);
-                if grant.valid_until.is_none_or(|until| until > latest) {
-                    return Err(PolicyViolation::PermitLifetimeTooLong {
-                        token: grant.token,
-                        valid_until: grant.valid_until,
-                        now,
-                        limit: self.permit_max_lifetime_seconds,
-                    });
-                }
+                self.check_lifetime(&grant.token, grant.valid_until, now)?;
                 decision.note(PolicyField::Tokens);
                 decision.note(PolicyField::PermitMaxLifetimeSeconds);
             }
@@ -1448,12 +1516,8 @@ impl Policy {
                 return Err(PolicyViolation::AnyChainAuthorizationNotAllowed);
             }
             decision.note(PolicyField::AllowAnyChainAuthorization);
-        } else if let Some(allowed) = &self.chain_ids {
-            let id = chain_id.to_u64().unwrap_or(u64::MAX);
-            if !contains(allowed, &id) {
-                return Err(PolicyViolation::ChainIdNotAllowed { chain_id: id });
-            }
-            decision.note(PolicyField::ChainIds);
+        } else {
+            self.check_chain_id(chain_id.to_u64().unwrap_or(u64::MAX), &mut decision)?;
         }
         self.check_delegate(delegate)?;
         if self.delegations_allow.is_some() {

@@ -1604,7 +1604,7 @@ impl Wallet {
         now: u64,
     ) -> Result<(Decision, Option<PendingSpends>)> {
         let policy = self.account()?.bound_policy()?;
-        let mut decision = policy.decide_transaction(transaction)?;
+        let mut decision = policy.decide_transaction_at(transaction, now)?;
         let token_spend = policy.token_spend(transaction);
         if policy.daily_limit_wei().is_none() && token_spend.is_none() {
             return Ok((decision, None));

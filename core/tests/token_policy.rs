@@ -20,7 +20,7 @@ use wallet_core::policy::token::{
 };
 use wallet_core::policy::{
     decode_token_call, CalldataError, DefaultMode, Eip712Domain, Permit, PermitGrant, PermitKind,
-    Policy, PolicyField, TokenRule,
+    Policy, PolicyField, PolicyViolation, TokenRule,
 };
 use wallet_core::signer::Address;
 use wallet_core::tx::{TxEip1559, TxKind, TypedTransaction, U256};
@@ -853,4 +853,71 @@ fn refusals_name_the_rule_and_the_value() {
         text.contains("shorter") && text.contains("tokens"),
         "{text}"
     );
+}
+
+#[test]
+fn a_permit2_approval_expires_within_the_permit_lifetime() {
+    let permit2 = addr(9);
+    let token = addr(0);
+    let spender = addr(4);
+    let mut policy = Policy::default();
+    policy.set_default_mode(DefaultMode::Deny);
+    policy.set_permit_max_lifetime_seconds(3600);
+    let mut rule = TokenRule::new(token);
+    rule.set_max_amount(Some(U256::from_u64(1_000)));
+    rule.set_spenders_allow(Some(&[spender])).unwrap();
+    policy.set_token_rule(rule).unwrap();
+    let now = 1_700_000_000u64;
+    let approve = |amount: u64, expiration: u64| {
+        calldata(
+            PERMIT2_APPROVE,
+            &[
+                word_address(&token),
+                word_address(&spender),
+                U256::from_u64(amount).0,
+                U256::from_u64(expiration).0,
+            ],
+        )
+    };
+    // At the limit, and 0 (Permit2: the block's own timestamp): allowed.
+    for expiration in [now + 3600, now, 0] {
+        let input = approve(1_000, expiration);
+        let decision = policy
+            .decide_transaction_at(&tx_to(permit2, &input), now)
+            .unwrap();
+        assert!(decision
+            .rules
+            .contains(&PolicyField::PermitMaxLifetimeSeconds));
+        assert!(decision.rules.contains(&PolicyField::Tokens));
+    }
+    let input = approve(1_000, now + 3601);
+    let refusal = policy
+        .decide_transaction_at(&tx_to(permit2, &input), now)
+        .unwrap_err();
+    assert_eq!(
+        refusal,
+        PolicyViolation::PermitLifetimeTooLong {
+            token,
+            valid_until: Some(U256::from_u64(now + 3601)),
+            now,
+            limit: 3600,
+        }
+    );
+    assert!(refusal.to_string().contains("permit_max_lifetime_seconds"));
+    // The largest uint48: an allowance that never expires in practice.
+    let input = approve(1_000, (1 << 48) - 1);
+    assert!(policy
+        .decide_transaction_at(&tx_to(permit2, &input), now)
+        .is_err());
+    // A revocation (amount 0) is allowed whatever its expiration.
+    let input = approve(0, (1 << 48) - 1);
+    assert!(policy
+        .decide_transaction_at(&tx_to(permit2, &input), now)
+        .is_ok());
+    // The other rules still come first.
+    let input = approve(1_001, now);
+    assert!(matches!(
+        policy.decide_transaction_at(&tx_to(permit2, &input), now),
+        Err(PolicyViolation::TokenApprovalAboveCap { .. })
+    ));
 }

@@ -235,7 +235,11 @@ fn sign_payload_with_policy(
     policy: &Policy,
 ) -> Result<Vec<u8>, wallet_result> {
     let transaction = tx::decode_unsigned(payload)?;
-    policy.check_transaction(&transaction)?;
+    // The system clock, for a Permit2 approval's expiration.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    policy.decide_transaction_at(&transaction, now)?;
     policy.check_daily_limit(
         transaction.chain_id(),
         tx::U256::ZERO,

@@ -4,7 +4,8 @@
 //! - calldata: `decode_token_call` never panics; what it accepts is exactly
 //!   4 + 32·n bytes with a token selector, and a deny-mode policy with a
 //!   token rule decides a transaction carrying it without panicking (a
-//!   malformed token call is refused, never allowed);
+//!   malformed token call is refused, never allowed), and deciding at a
+//!   known time never allows what deciding without one refuses;
 //! - typed data: `TypedData::from_json_slice` never panics; for what it
 //!   accepts, the digest, the permit reading and the policy decision do not
 //!   panic, and a permit's grants never exceed `MAX_PERMIT_GRANTS`.
@@ -55,9 +56,12 @@ fuzz_target!(|data: &[u8]| {
         }
         .into();
         let decision = policy.decide_transaction(&tx);
+        let at_time = policy.decide_transaction_at(&tx, 1_800_000_000);
         if decoded.is_err() {
             assert!(decision.is_err(), "a malformed token call is never allowed");
         }
+        // A clock only adds a check (a Permit2 approval's expiration).
+        assert!(at_time.is_err() || decision.is_ok());
         let _ = policy.token_spend(&tx);
     } else if let Ok(typed) = TypedData::from_json_slice(rest) {
         let _ = typed.signing_hash();

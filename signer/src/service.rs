@@ -10,8 +10,8 @@ use tokio::sync::OnceCell;
 use wallet_core::attest::sha256_name;
 use wallet_core::policy::{self, PolicyError, PolicyViolation};
 use wallet_core::signer::{Address, Signature};
-use wallet_core::tx::{self, U256};
-use wallet_core::wallet::{Wallet, WalletError};
+use wallet_core::tx::U256;
+use wallet_core::wallet::Wallet;
 use wallet_core::Error as CoreError;
 
 use crate::accounts::{Account, Accounts};
@@ -22,7 +22,8 @@ use crate::transaction::{TransactionRequest, TxFlavour};
 use crate::typed_data::{hash_typed_data, DomainFields};
 use crate::upstream::Upstream;
 use crate::values::{
-    address_value, bytes_value, hex_bytes, parse_hex_bytes, quantity, quantity_u64,
+    address_value, bytes_value, hex_bytes, hex_quantity, hex_quantity_u64, parse_hex_bytes,
+    quantity, quantity_u64,
 };
 
 /// How long an admin request stays valid when the caller names no deadline.
@@ -67,6 +68,9 @@ const OWN_METHODS: &[&str] = &[
     "eth_sendTransaction",
     "flare_attest",
     "flare_checkTransaction",
+    "flare_checkTypedData",
+    "flare_checkAuthorization",
+    "flare_signAuthorization",
     "flare_policy",
     "flare_health",
     "flare_signTypedDataHash",
@@ -89,6 +93,43 @@ pub struct Service {
     metrics: Arc<Metrics>,
     chain_id: OnceCell<u64>,
     started: Instant,
+}
+
+/// A typed-data parameter as JSON text: a string as given, an object serialized.
+fn typed_data_text(document: &Value) -> String {
+    match document {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The `{chainId, address, nonce}` object of an EIP-7702 authorization
+/// (`nonce` required only when `with_nonce`; 0 when absent otherwise).
+fn authorization_params(value: &Value, with_nonce: bool) -> Result<(U256, Address, u64), RpcError> {
+    let object = value.as_object().ok_or_else(|| {
+        RpcError::invalid_params("an authorization is an object with chainId, address and nonce")
+    })?;
+    let allowed = ["chainId", "address", "nonce"];
+    if let Some(other) = object.keys().find(|key| !allowed.contains(&key.as_str())) {
+        return Err(RpcError::invalid_params(format!(
+            "authorization member {other:?} is not chainId, address or nonce"
+        )));
+    }
+    let field = |name: &str| {
+        object
+            .get(name)
+            .ok_or_else(|| RpcError::invalid_params(format!("authorization {name} is missing")))
+    };
+    let chain_id = quantity(field("chainId")?, "authorization chainId")?;
+    let delegate = address_value(field("address")?, "authorization address")?;
+    let nonce = match object.get("nonce") {
+        Some(value) => quantity_u64(value, "authorization nonce")?,
+        None if with_nonce => {
+            return Err(RpcError::invalid_params("authorization nonce is missing"))
+        }
+        None => 0,
+    };
+    Ok((chain_id, delegate, nonce))
 }
 
 fn rsv_hex(signature: &Signature) -> Value {
@@ -333,15 +374,17 @@ impl Service {
             }
             "eth_signTypedData" | "eth_signTypedData_v4" => {
                 let account = self.account(params.required(0, "address")?)?;
-                let hashed = hash_typed_data(params.required(1, "typed data")?)?;
+                let document = params.required(1, "typed data")?;
+                let hashed = hash_typed_data(document)?;
+                // The core parses the document itself, checks what it grants
+                // (permits) and signs the digest of the very message it checked.
+                let text = typed_data_text(document);
                 let signature = self
                     .blocking(
                         &account,
                         account.signing_uses_tpm(),
                         move |wallet| match hashed.domain {
-                            Some(fields) => {
-                                wallet.sign_typed_data(&fields.as_domain(), &hashed.struct_hash)
-                            }
+                            Some(_) => wallet.sign_typed_data_json(&text),
                             None => wallet.sign_typed_data_hash(
                                 &hashed.domain_separator,
                                 &hashed.struct_hash,
@@ -359,6 +402,48 @@ impl Service {
             "flare_checkTransaction" => {
                 let request = TransactionRequest::from_json(params.required(0, "transaction")?)?;
                 self.check_transaction(request).await
+            }
+            "flare_checkTypedData" => {
+                let account = self.account(params.required(0, "address")?)?;
+                let document = params.required(1, "typed data")?;
+                hash_typed_data(document)?;
+                let text = typed_data_text(document);
+                let outcome = self
+                    .blocking_raw(&account, false, move |wallet| {
+                        wallet.check_typed_data_json(&text)
+                    })
+                    .await?;
+                self.decision_value(outcome)
+            }
+            "flare_checkAuthorization" => {
+                let account = self.account(params.required(0, "address")?)?;
+                let (chain_id, delegate, _) =
+                    authorization_params(params.required(1, "authorization")?, false)?;
+                let outcome = self
+                    .blocking_raw(&account, false, move |wallet| {
+                        wallet.check_authorization(&chain_id, &delegate)
+                    })
+                    .await?;
+                self.decision_value(outcome)
+            }
+            "flare_signAuthorization" => {
+                let account = self.account(params.required(0, "address")?)?;
+                let (chain_id, delegate, nonce) =
+                    authorization_params(params.required(1, "authorization")?, true)?;
+                let signed = self
+                    .blocking(&account, account.signing_uses_tpm(), move |wallet| {
+                        wallet.sign_authorization(chain_id, delegate, nonce)
+                    })
+                    .await?;
+                self.count_signature("authorization");
+                Ok(json!({
+                    "chainId": hex_quantity(&signed.authorization.chain_id),
+                    "address": signed.authorization.address.to_string(),
+                    "nonce": hex_quantity_u64(signed.authorization.nonce),
+                    "yParity": hex_quantity_u64(u64::from(signed.y_parity)),
+                    "r": hex_quantity(&signed.r),
+                    "s": hex_quantity(&signed.s),
+                }))
             }
             "flare_policy" => {
                 let account = self.optional_account(params.optional(0))?;
@@ -716,25 +801,29 @@ impl Service {
         // The nonce does not matter to the policy.
         request.nonce.get_or_insert(0);
         let payload = request.signing_payload()?;
+        // The wallet's own check: every rule, the daily limits of wei and
+        // of tokens (the ledger), and Permit2 expirations against its clock.
         let outcome = self
             .blocking_raw(&account, false, move |wallet| {
-                let transaction = tx::decode_unsigned(&payload)?;
-                let policy = wallet
-                    .policy()?
-                    .ok_or(CoreError::Wallet(WalletError::PolicyUnbound))?;
-                policy.check_transaction(&transaction)?;
-                let chain_id = transaction.chain_id();
-                let spent = wallet.daily_spent(chain_id)?;
-                policy.check_daily_limit(
-                    chain_id,
-                    spent,
-                    policy::worst_case_spend(&transaction),
-                )?;
-                Ok(())
+                wallet.check_transaction(&payload)
             })
             .await?;
+        self.decision_value(outcome)
+    }
+
+    /// The answer of a `flare_check*` method: `{"allowed": true, "mode",
+    /// "rules"}` (the rules that allowed), or the refusal's
+    /// [`violation_data`] with `"allowed": false`.
+    fn decision_value(
+        &self,
+        outcome: Result<policy::Decision, CoreError>,
+    ) -> Result<Value, RpcError> {
         match outcome {
-            Ok(()) => Ok(json!({"allowed": true})),
+            Ok(decision) => Ok(json!({
+                "allowed": true,
+                "mode": decision.mode.name(),
+                "rules": decision.rules.iter().map(|rule| rule.name()).collect::<Vec<_>>(),
+            })),
             Err(CoreError::Policy(PolicyError::Violation(violation))) => {
                 let mut data = violation_data(&violation);
                 data["allowed"] = json!(false);

@@ -15,7 +15,6 @@
 //!  "message":{"action":"replace_policy","paramsHash":"0x<64 hex>","nonce":0,"deadline":1700000000}}
 //! ```
 
-use std::collections::BTreeSet;
 use std::format;
 use std::string::String;
 use std::vec::Vec;
@@ -271,52 +270,7 @@ fn integer(value: &Value, field: &'static str) -> Result<u64, AuthorityError> {
 }
 
 /// Refuses an object that gives a key twice (a `Value` keeps the last one
-/// silently). Runs on text `serde_json` has accepted, so strings are well
-/// formed and containers balanced.
+/// silently), with the policy reader's scanner.
 fn refuse_duplicate_keys(text: &str) -> Result<(), AuthorityError> {
-    let bytes = text.as_bytes();
-    // One entry per open container: the keys of an object, `None` for a list.
-    let mut open: Vec<Option<BTreeSet<String>>> = Vec::new();
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'"' => {
-                let mut end = i + 1;
-                while let Some(&b) = bytes.get(end) {
-                    match b {
-                        b'\\' => end += 2,
-                        b'"' => break,
-                        _ => end += 1,
-                    }
-                }
-                let mut next = end + 1;
-                while bytes.get(next).is_some_and(u8::is_ascii_whitespace) {
-                    next += 1;
-                }
-                if let (Some(Some(keys)), Some(b':')) = (open.last_mut(), bytes.get(next)) {
-                    let token = text.get(i..=end).ok_or(AuthorityError::JsonDuplicateKey)?;
-                    let key: String = serde_json::from_str(token)
-                        .map_err(|_| AuthorityError::JsonDuplicateKey)?;
-                    if !keys.insert(key) {
-                        return Err(AuthorityError::JsonDuplicateKey);
-                    }
-                }
-                i = end + 1;
-            }
-            b'{' => {
-                open.push(Some(BTreeSet::new()));
-                i += 1;
-            }
-            b'[' => {
-                open.push(None);
-                i += 1;
-            }
-            b'}' | b']' => {
-                open.pop();
-                i += 1;
-            }
-            _ => i += 1,
-        }
-    }
-    Ok(())
+    crate::policy::json::scan_json_text(text, |_| {}).map_err(|_| AuthorityError::JsonDuplicateKey)
 }

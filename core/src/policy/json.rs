@@ -473,19 +473,28 @@ impl std::error::Error for PolicyJsonError {}
 
 // ---------------------------------------------------------------- reading
 
-/// A pass over text that `serde_json` has already accepted: it finds what a
-/// `Value` hides. Object keys given twice are refused (a `Value` keeps the
-/// last silently), and integers that do not fit a `u64` are turned into
-/// strings of the same digits (a `Value` would round them to a float), which
-/// the amount reader takes exactly. Returns the rewritten text, if any
-/// integer needed it.
-fn prescan(text: &str) -> Result<Option<String>, PolicyJsonError> {
+/// What [`scan_json_text`] refuses.
+#[derive(Debug)]
+pub(crate) enum JsonScanError {
+    /// An object gives this key twice.
+    DuplicateKey(String),
+    /// A key that does not read as a JSON string (text `serde_json` did not accept).
+    BadKey,
+}
+
+/// A walk over JSON text that `serde_json` has already accepted (strings
+/// well formed, containers balanced), for what a `Value` hides: an object
+/// that gives a key twice is refused (a `Value` keeps the last one
+/// silently), and the byte range of every number token goes to
+/// `on_number`. The one scanner of the policy and the admin-request readers.
+pub(crate) fn scan_json_text(
+    text: &str,
+    mut on_number: impl FnMut(core::ops::Range<usize>),
+) -> Result<(), JsonScanError> {
     let bytes = text.as_bytes();
     // One entry per open container: the keys seen so far for an object,
     // `None` for a list.
     let mut open: Vec<Option<BTreeSet<String>>> = Vec::new();
-    let mut rewritten: Option<String> = None;
-    let mut copied = 0;
     let mut i = 0;
     while let Some(&byte) = bytes.get(i) {
         match byte {
@@ -498,16 +507,16 @@ fn prescan(text: &str) -> Result<Option<String>, PolicyJsonError> {
                         _ => end += 1,
                     }
                 }
-                let token = text.get(i..=end).unwrap_or_default();
                 let mut next = end + 1;
                 while bytes.get(next).is_some_and(u8::is_ascii_whitespace) {
                     next += 1;
                 }
                 if let (Some(Some(keys)), Some(b':')) = (open.last_mut(), bytes.get(next)) {
-                    let key: String = serde_json::from_str(token)
-                        .map_err(|_| PolicyJsonError::Syntax { line: 0, column: 0 })?;
+                    let token = text.get(i..=end).ok_or(JsonScanError::BadKey)?;
+                    let key: String =
+                        serde_json::from_str(token).map_err(|_| JsonScanError::BadKey)?;
                     if keys.contains(&key) {
-                        return Err(PolicyJsonError::DuplicateKey(JsonKey::new(&key)));
+                        return Err(JsonScanError::DuplicateKey(key));
                     }
                     keys.insert(key);
                 }
@@ -533,21 +542,40 @@ fn prescan(text: &str) -> Result<Option<String>, PolicyJsonError> {
                 {
                     end += 1;
                 }
-                let token = text.get(i..end).unwrap_or_default();
-                let integer = !token.contains(['.', 'e', 'E']);
-                if integer && token.parse::<u64>().is_err() {
-                    let out = rewritten.get_or_insert_with(|| String::with_capacity(text.len()));
-                    out.push_str(text.get(copied..i).unwrap_or_default());
-                    out.push('"');
-                    out.push_str(token);
-                    out.push('"');
-                    copied = end;
-                }
+                on_number(i..end);
                 i = end;
             }
             _ => i += 1,
         }
     }
+    Ok(())
+}
+
+/// A pass over text that `serde_json` has already accepted: it finds what a
+/// `Value` hides. Object keys given twice are refused (a `Value` keeps the
+/// last silently), and integers that do not fit a `u64` are turned into
+/// strings of the same digits (a `Value` would round them to a float), which
+/// the amount reader takes exactly. Returns the rewritten text, if any
+/// integer needed it.
+fn prescan(text: &str) -> Result<Option<String>, PolicyJsonError> {
+    let mut rewritten: Option<String> = None;
+    let mut copied = 0;
+    scan_json_text(text, |range| {
+        let token = text.get(range.clone()).unwrap_or_default();
+        let integer = !token.contains(['.', 'e', 'E']);
+        if integer && token.parse::<u64>().is_err() {
+            let out = rewritten.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(text.get(copied..range.start).unwrap_or_default());
+            out.push('"');
+            out.push_str(token);
+            out.push('"');
+            copied = range.end;
+        }
+    })
+    .map_err(|error| match error {
+        JsonScanError::DuplicateKey(key) => PolicyJsonError::DuplicateKey(JsonKey::new(&key)),
+        JsonScanError::BadKey => PolicyJsonError::Syntax { line: 0, column: 0 },
+    })?;
     if let Some(out) = rewritten.as_mut() {
         out.push_str(text.get(copied..).unwrap_or_default());
     }

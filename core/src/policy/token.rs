@@ -115,6 +115,10 @@ pub struct TokenCall {
     pub token: Address,
     /// What the call does.
     pub action: TokenAction,
+    /// The `expiration` argument of a Permit2 `approve` (Unix seconds; 0
+    /// is Permit2's "the block's timestamp": the allowance expires in the
+    /// block that sets it). `None` for every other call.
+    pub expiration: Option<U256>,
 }
 
 /// Whether `selector` is one [`decode_token_call`] reads.
@@ -199,6 +203,7 @@ pub fn decode_token_call(to: &Address, input: &[u8]) -> Result<Option<TokenCall>
             selector,
             token,
             action,
+            expiration: None,
         }))
     };
     match selector {
@@ -250,14 +255,16 @@ pub fn decode_token_call(to: &Address, input: &[u8]) -> Result<Option<TokenCall>
             let token = address(token, 0)?;
             let spender = address(spender, 1)?;
             let amount = narrow(amount, 12, 2)?;
-            narrow(expiration, 26, 3)?;
-            call(
+            let expiration = narrow(expiration, 26, 3)?;
+            Ok(Some(TokenCall {
+                selector,
                 token,
-                TokenAction::Approve {
+                action: TokenAction::Approve {
                     spender,
                     amount: approval(amount, UINT160_MAX),
                 },
-            )
+                expiration: Some(expiration),
+            }))
         }
         PERMIT2_TRANSFER_FROM => {
             let [from, recipient, amount, token] = words::<4>(input)?;
