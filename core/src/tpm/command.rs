@@ -282,6 +282,31 @@ fn malformed(command: u32, defect: ResponseDefect) -> TpmError {
     TpmError::MalformedResponse { command, defect }
 }
 
+/// Whether an NV index's Name, as `TPM2_NV_ReadPublic` returned it, is the
+/// Name of the public area returned beside it (nameAlg, then the hash of the
+/// marshalled `TPMS_NV_PUBLIC`). Only SHA-256 and SHA-384 Names are checked;
+/// any other nameAlg, or an area that does not marshal, is a mismatch.
+fn nv_name_matches(public: &tpm2_protocol::data::TpmsNvPublic, name: &[u8]) -> bool {
+    let mut bytes = [0u8; 128];
+    let mut writer = TpmWriter::new(&mut bytes);
+    if public.marshal(&mut writer).is_err() {
+        return false;
+    }
+    let len = writer.len();
+    let area = bytes.get(..len).unwrap_or(&[]);
+    let alg = (public.name_alg as u16).to_be_bytes();
+    match public.name_alg {
+        TpmAlgId::Sha256 => {
+            name.get(..2) == Some(&alg[..]) && name.get(2..) == Some(&Sha256::digest(area)[..])
+        }
+        TpmAlgId::Sha384 => {
+            name.get(..2) == Some(&alg[..])
+                && name.get(2..) == Some(&sha2::Sha384::digest(area)[..])
+        }
+        _ => false,
+    }
+}
+
 /// Marshals a `TPMT_PUBLIC` into a bounded buffer.
 ///
 /// # Errors
@@ -592,7 +617,7 @@ impl<T: Transport> Tpm<T> {
         };
         let response: TpmNvReadPublicResponse = self.run(&command, &[], Authorization::None)?;
         let public = &response.nv_public.inner;
-        if public.nv_index.value() != index {
+        if public.nv_index.value() != index || !nv_name_matches(public, &response.nv_name) {
             return Err(malformed(
                 TpmNvReadPublicCommand::CC as u32,
                 ResponseDefect::UnexpectedValue,

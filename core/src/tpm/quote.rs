@@ -38,6 +38,9 @@ pub struct Quote {
     pub pcrs: PcrValues,
 }
 
+/// `TPM_CC_PCR_Read`.
+const CC_PCR_READ: u32 = 0x17E;
+
 fn malformed(defect: ResponseDefect) -> TpmError {
     TpmError::MalformedResponse {
         command: TpmQuoteCommand::CC as u32,
@@ -87,6 +90,18 @@ impl<T: Transport> Tpm<T> {
             self.quote_with(ak.handle, qualifying_data, pcrs)
                 .and_then(|(attest, r, s)| {
                     let values = self.pcr_read(pcrs)?;
+                    // PCR_Read's answer is not authenticated: values that do
+                    // not hash to the digest the AK signed are not the ones
+                    // quoted, and evidence made of them would not verify.
+                    let quoted = crate::attest::wire::parse_quote(&attest).is_ok_and(|quote| {
+                        quote.pcr_digest == crate::attest::pcr_digest(&values.values)
+                    });
+                    if !quoted {
+                        return Err(TpmError::MalformedResponse {
+                            command: CC_PCR_READ,
+                            defect: ResponseDefect::UnexpectedValue,
+                        });
+                    }
                     Ok(Quote {
                         attest,
                         signature_r: r,
