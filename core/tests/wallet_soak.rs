@@ -182,7 +182,10 @@ fn a_thousand_signatures_through_a_failing_transport_leak_nothing() {
         histogram(&refused).join(" "),
         started.elapsed()
     );
-    assert!(ok >= SIGNATURES / 5, "too few successes: {ok}");
+    // Since sessions are salted to the verified EK, a strict signature is 8
+    // commands and an attestation more, both longer than the period, so most
+    // calls meet a failure; still, at least one in ten must get through.
+    assert!(ok >= SIGNATURES / 10, "too few successes: {ok}");
     assert!(ok_after_failure > 0);
 
     place_one_failure_on_each_command(&mut wallet, &control);
@@ -243,7 +246,10 @@ fn a_thousand_signatures_when_every_7th_response_is_lost_leak_nothing() {
         histogram(&refused).join(" "),
         started.elapsed()
     );
-    assert!(ok >= SIGNATURES / 5, "too few successes: {ok}");
+    // Since sessions are salted to the verified EK, a strict signature is 8
+    // commands and an attestation more, both longer than the period, so most
+    // calls meet a failure; still, at least one in ten must get through.
+    assert!(ok >= SIGNATURES / 10, "too few successes: {ok}");
     place_one_failure_on_each_command(&mut wallet, &control);
     drop(wallet);
     let mut clean = Wallet::open(&tpm.tcti(), &state, &tpm.trust()).unwrap();
