@@ -133,7 +133,7 @@ WHEEL_DIR    := $(ROOT)/target/wheels/flare_wallet
 WHEEL_STAMP  := $(VENV)/.flare_wallet-wheel-$(WHEEL_PROFILE)
 WHEEL_INPUTS := $(shell find python/src python/python core/src -type f -not -path '*/__pycache__/*' 2>/dev/null) \
                 python/Cargo.toml python/pyproject.toml python/README.md core/Cargo.toml Cargo.toml Cargo.lock
-PY_SOURCES   := python/python tests/python tests/signer benchmarks examples/signer
+PY_SOURCES   := python/python tests/python tests/signer tests/support benchmarks examples/signer
 
 wheel: $(WHEEL_STAMP)
 $(WHEEL_STAMP): $(VENV)/.installed $(WHEEL_INPUTS)

@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,9 @@ from eth_account.signers.local import LocalAccount
 from flare_wallet import SecureWalletManager, Vtpm
 from flare_wallet._simulated_ca import SimulatedEkCa
 from hypothesis import HealthCheck, settings
+
+# The suites' shared helpers (tests/support/*.py), importable from every test module.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 
 # Signing goes through a TPM and a node: examples are not microseconds, and the suite
 # must stay within a few minutes on two cores. A wallet fixture is reused across the

@@ -20,6 +20,7 @@ from conftest import KEY, ROOT
 from eth_account import Account
 from flare_wallet import PolicyViolation, SecureWalletManager, Vtpm
 from flare_wallet._demo_contract import ABI, INIT_CODE
+from permits import eip2612_permit_document
 
 SPENDER = "0x000000000022D473030F116dDEE9F6B43aC78BA3"
 FRIEND = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -136,31 +137,13 @@ def deploy(web3: Any, compiled: dict[str, Any], *args: Any) -> Any:
 
 
 def eip2612_permit(token: Any, chain_id: int, message: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {
-            "name": token.functions.name().call(),
-            "version": "1",
-            "chainId": chain_id,
-            "verifyingContract": token.address,
-        },
-        "message": message,
+    domain = {
+        "name": token.functions.name().call(),
+        "version": "1",
+        "chainId": chain_id,
+        "verifyingContract": token.address,
     }
+    return eip2612_permit_document(domain, message)
 
 
 def permit_single(permit2: Any, chain_id: int, message: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from eth_account import Account
 from flare_wallet import PolicyViolation, SecureWalletManager, Vtpm
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from permits import eip2612_permit_document
 
 OWNER = Account.from_key(KEY).address
 TOKEN = "0x1D80c49BbBCd1C0911346656B529DF9E5c2F783d"  # noqa: S105 (an address)
@@ -166,32 +167,15 @@ def word(value: int | str) -> str:
 
 
 def permit_document(token: str, spender: str, amount: int, deadline: int) -> dict[str, Any]:
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {"name": "Token", "version": "1", "chainId": CHAIN, "verifyingContract": token},
-        "message": {
-            "owner": OWNER,
-            "spender": spender,
-            "value": amount,
-            "nonce": 0,
-            "deadline": deadline,
-        },
+    domain = {"name": "Token", "version": "1", "chainId": CHAIN, "verifyingContract": token}
+    message = {
+        "owner": OWNER,
+        "spender": spender,
+        "value": amount,
+        "nonce": 0,
+        "deadline": deadline,
     }
+    return eip2612_permit_document(domain, message)
 
 
 def wallet_decision(

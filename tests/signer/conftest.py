@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -33,6 +34,9 @@ CHAIN_ID = 31337
 # anvil's first dev account (its well-known test key), used only to fund.
 DEV_ACCOUNT = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 RECIPIENT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+# The suites' shared helpers (tests/support/*.py), importable from every test module.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 
 
 def signer_binary() -> str:

@@ -17,6 +17,7 @@ from eth_account.datastructures import SignedSetCodeAuthorization
 from eth_account.messages import encode_typed_data
 from eth_account.typed_transactions.set_code_transaction import Authorization
 from eth_keys.datatypes import Signature
+from permits import eip2612_permit_document
 
 CHAIN_ID = 14
 TOKEN = "0x1D80c49BbBCd1C0911346656B529DF9E5c2F783d"  # noqa: S105 (an address)
@@ -35,37 +36,9 @@ POLICY: dict[str, Any] = {
 
 
 def permit(owner: str, spender: str, value: int, deadline: int) -> dict[str, Any]:
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {
-            "name": "Token",
-            "version": "1",
-            "chainId": CHAIN_ID,
-            "verifyingContract": TOKEN,
-        },
-        "message": {
-            "owner": owner,
-            "spender": spender,
-            "value": value,
-            "nonce": 0,
-            "deadline": deadline,
-        },
-    }
+    domain = {"name": "Token", "version": "1", "chainId": CHAIN_ID, "verifyingContract": TOKEN}
+    message = {"owner": owner, "spender": spender, "value": value, "nonce": 0, "deadline": deadline}
+    return eip2612_permit_document(domain, message)
 
 
 def permit2_approve(expiration: int) -> dict[str, Any]:
