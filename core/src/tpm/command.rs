@@ -433,6 +433,31 @@ impl<T: Transport> Tpm<T> {
         hierarchy: TpmRh,
         template: &TpmtPublic,
     ) -> Result<PrimaryKey, TpmError> {
+        self.create_primary_checked(hierarchy, template, |handle, area, public, tpm_name| {
+            let name = Name::of_public_area(area);
+            if Name::from_bytes(tpm_name) != Some(name) {
+                return Err(ResponseDefect::UnexpectedValue);
+            }
+            Ok(PrimaryKey {
+                handle,
+                name,
+                public_area: PublicArea::from_slice(area)
+                    .map_err(|()| ResponseDefect::UnexpectedValue)?,
+                public: public.clone(),
+            })
+        })
+    }
+
+    /// `TPM2_CreatePrimary` of `template` under `hierarchy`, empty auth: the
+    /// key's handle must be transient and its public area match the template;
+    /// `key` then checks the TPM's Name against the marshalled public area and
+    /// builds the result. A key that fails a check is flushed.
+    fn create_primary_checked<K>(
+        &mut self,
+        hierarchy: TpmRh,
+        template: &TpmtPublic,
+        key: impl FnOnce(u32, &[u8], &TpmtPublic, &[u8]) -> Result<K, ResponseDefect>,
+    ) -> Result<K, TpmError> {
         let command = TpmCreatePrimaryCommand {
             handles: [TpmHandle::new(hierarchy as u32)],
             in_sensitive: Tpm2bSensitiveCreate::default(),
@@ -451,22 +476,11 @@ impl<T: Transport> Tpm<T> {
         let checked = (|| {
             let parameters = self.response_bytes(layout.parameters);
             let (public_area, _) = frame::take_sized(parameters)?;
-            let name = Name::of_public_area(public_area);
             let public = &response.out_public.inner;
-            if handle >> 24 != 0x80
-                || !matches_template(public, template)
-                || Name::from_bytes(&response.name) != Some(name)
-            {
+            if handle >> 24 != 0x80 || !matches_template(public, template) {
                 return Err(ResponseDefect::UnexpectedValue);
             }
-            let public_area = PublicArea::from_slice(public_area)
-                .map_err(|()| ResponseDefect::UnexpectedValue)?;
-            Ok(PrimaryKey {
-                handle,
-                name,
-                public_area,
-                public: public.clone(),
-            })
+            key(handle, public_area, public, response.name.as_ref())
         })();
         self.wipe_response();
         match checked {
@@ -489,57 +503,33 @@ impl<T: Transport> Tpm<T> {
     /// key is not what was asked for or its Name differs (it is flushed).
     pub fn create_ek_p384(&mut self) -> Result<EkP384Key, TpmError> {
         let template = template::ek_ecc_p384();
-        let command = TpmCreatePrimaryCommand {
-            handles: [TpmHandle::new(TpmRh::Endorsement as u32)],
-            in_sensitive: Tpm2bSensitiveCreate::default(),
-            in_public: Tpm2bPublic {
-                inner: template.clone(),
+        self.create_primary_checked(
+            TpmRh::Endorsement,
+            &template,
+            |handle, area, public, tpm_name| {
+                let mut name = [0u8; EK_P384_NAME_LEN];
+                name[..2].copy_from_slice(&ALG_SHA384.to_be_bytes());
+                name[2..].copy_from_slice(&sha2::Sha384::digest(area));
+                let (x, y) = match &public.unique {
+                    TpmuPublicId::Ecc(point) => {
+                        left_pad::<48>(&point.x).zip(left_pad::<48>(&point.y))
+                    }
+                    _ => None,
+                }
+                .ok_or(ResponseDefect::UnexpectedValue)?;
+                if tpm_name != &name[..] {
+                    return Err(ResponseDefect::UnexpectedValue);
+                }
+                Ok(EkP384Key {
+                    handle,
+                    name,
+                    public_area: PublicArea::from_slice(area)
+                        .map_err(|()| ResponseDefect::UnexpectedValue)?,
+                    x,
+                    y,
+                })
             },
-            outside_info: TpmBuffer::default(),
-            creation_pcr: TpmlPcrSelection::default(),
-        };
-        let (response, layout) = self.run_with_layout::<_, TpmCreatePrimaryResponse>(
-            &command,
-            &[],
-            Authorization::Password,
-        )?;
-        let handle = response.handles[0].value();
-        let checked = (|| {
-            let parameters = self.response_bytes(layout.parameters);
-            let (public_area, _) = frame::take_sized(parameters)?;
-            let mut name = [0u8; EK_P384_NAME_LEN];
-            name[..2].copy_from_slice(&ALG_SHA384.to_be_bytes());
-            name[2..].copy_from_slice(&sha2::Sha384::digest(public_area));
-            let public = &response.out_public.inner;
-            let point = match &public.unique {
-                TpmuPublicId::Ecc(point) => left_pad::<48>(&point.x).zip(left_pad::<48>(&point.y)),
-                _ => None,
-            };
-            let (x, y) = point.ok_or(ResponseDefect::UnexpectedValue)?;
-            if handle >> 24 != 0x80
-                || !matches_template(public, &template)
-                || response.name.as_ref() != &name[..]
-            {
-                return Err(ResponseDefect::UnexpectedValue);
-            }
-            let public_area = PublicArea::from_slice(public_area)
-                .map_err(|()| ResponseDefect::UnexpectedValue)?;
-            Ok(EkP384Key {
-                handle,
-                name,
-                public_area,
-                x,
-                y,
-            })
-        })();
-        self.wipe_response();
-        match checked {
-            Ok(key) => Ok(key),
-            Err(defect) => {
-                self.flush_or_defer(handle);
-                Err(malformed(CC_CREATE_PRIMARY, defect))
-            }
-        }
+        )
     }
 
     /// Creates (or re-derives: the template is deterministic) the SRK under the
