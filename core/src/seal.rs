@@ -596,6 +596,176 @@ pub fn unseal_locked<T: Transport>(
     result
 }
 
+/// The persistent handle the SRK is kept at between unseals (owner range).
+pub const PERSISTENT_SRK_HANDLE: u32 = 0x8100_0002;
+
+/// A sealed key kept loaded between unseals, under an SRK proven resident in
+/// the TPM, so that an unseal costs `StartAuthSession` (salted to that SRK),
+/// the lock's policy commands and `Unseal`: 2 commands for an unlocked key, 3
+/// with a PIN or PCRs, 4 with both.
+///
+/// The SRK is made persistent at [`PERSISTENT_SRK_HANDLE`] when that handle
+/// is free and the owner hierarchy has no authorization value (or is found
+/// there already, with the recorded Name), so it occupies no transient slot;
+/// otherwise nothing is made resident. The sealed object occupies one transient slot until
+/// [`release_resident`].
+///
+/// Nothing about the handles is trusted: sessions are salted to the SRK's
+/// public point, whose Name was checked through an EK-salted session when the
+/// key was made resident, and the `Unseal` HMAC covers the sealed object's
+/// Name. A handle flushed or taken by another object since (a restarted TPM,
+/// another client's sweep, `/dev/tpmrm0` after a reconnect) makes the TPM
+/// refuse the command; nothing secret was sent, and the caller reloads with
+/// [`make_resident`].
+#[derive(Debug)]
+pub struct ResidentKey {
+    srk: Srk,
+    object: command::LoadedObject,
+}
+
+impl ResidentKey {
+    /// The sealed object's transient handle.
+    #[must_use]
+    pub const fn object_handle(&self) -> u32 {
+        self.object.handle
+    }
+
+    /// The SRK's handle ([`PERSISTENT_SRK_HANDLE`]).
+    #[must_use]
+    pub const fn srk_handle(&self) -> u32 {
+        self.srk.handle()
+    }
+
+    /// Whether this holds `sealed`, under the SRK it was sealed under.
+    #[must_use]
+    pub fn holds(&self, sealed: &SealedObject) -> bool {
+        self.srk.name() == sealed.srk_name() && self.object.name == sealed.object_name()
+    }
+}
+
+/// Makes `sealed` resident: finds or makes the persistent SRK (its Name must
+/// be `expected_srk_name`), proves it resident through an EK-salted session
+/// when sessions are salted to the verified EK, and loads the sealed object.
+/// Returns `None` when the SRK cannot be made persistent (the handle holds
+/// another key, or the owner hierarchy has a password): the caller unseals
+/// with [`unseal_locked`] instead.
+///
+/// # Errors
+///
+/// [`SealError::SrkNameMismatch`], [`SealError::SrkNotResident`], and the TPM
+/// errors of the commands. Nothing is left loaded on an error.
+pub fn make_resident<T: Transport>(
+    tpm: &mut Tpm<T>,
+    expected_srk_name: &Name,
+    sealed: &SealedObject,
+) -> Result<Option<ResidentKey>, SealError> {
+    if sealed.srk_name != *expected_srk_name {
+        return Err(SealError::SrkNameMismatch);
+    }
+    let Some(srk) = persistent_srk(tpm, expected_srk_name)? else {
+        return Ok(None);
+    };
+    if matches!(tpm.session_salt(), SessionSalt::Ek { .. }) {
+        let mut session = tpm.start_salted_session(&srk, SessionKind::Hmac)?;
+        session.end_after_next_command();
+        let checked = check_srk_resident(tpm, &srk, &mut session);
+        if !session.is_ended() {
+            tpm.flush_or_defer(session.handle());
+        }
+        checked?;
+    }
+    let object = tpm.load(&srk, &sealed.public, &sealed.private)?;
+    Ok(Some(ResidentKey { srk, object }))
+}
+
+/// The SRK at [`PERSISTENT_SRK_HANDLE`]: read back when it is there with the
+/// expected Name, else created and made persistent there. `None` when the
+/// handle holds another key or the owner hierarchy has a password.
+fn persistent_srk<T: Transport>(
+    tpm: &mut Tpm<T>,
+    expected_srk_name: &Name,
+) -> Result<Option<Srk>, SealError> {
+    match tpm.read_public(PERSISTENT_SRK_HANDLE) {
+        Ok((name, area)) => {
+            if !bool::from(name.as_bytes().ct_eq(expected_srk_name.as_bytes())) {
+                return Ok(None);
+            }
+            return Ok(Some(Srk::from_public_area(PERSISTENT_SRK_HANDLE, &area)?));
+        }
+        // TPM_RC_HANDLE: nothing persistent there yet.
+        Err(TpmError::Tpm { rc, .. }) if rc.is(TpmRc::HANDLE) => {}
+        Err(other) => return Err(other.into()),
+    }
+    if tpm.owner_auth_is_set()? {
+        return Ok(None);
+    }
+    let transient = create_srk(tpm, Some(expected_srk_name))?;
+    let persisted = tpm.evict_control(transient.handle(), PERSISTENT_SRK_HANDLE);
+    tpm.flush_or_defer(transient.handle());
+    match persisted {
+        Ok(()) => Ok(Some(Srk::at_handle(&transient, PERSISTENT_SRK_HANDLE))),
+        // TPM_RC_NV_DEFINED: another client persisted a key there meanwhile.
+        Err(TpmError::Tpm { rc, .. }) if rc.base() == 0x14C => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Unseals the key of `resident` (made resident for `sealed` by
+/// [`make_resident`]), presenting `pin` when it is PIN-locked. A boot-once
+/// locked key's PCR is extended after the unseal.
+///
+/// # Errors
+///
+/// As [`unseal_locked`]; [`SealError::SrkNameMismatch`] when `resident` does
+/// not hold `sealed`. A TPM refusal other than a PIN, lockout or boot-once
+/// failure may mean the handles went stale: release and make resident again.
+pub fn unseal_resident<T: Transport>(
+    tpm: &mut Tpm<T>,
+    resident: &ResidentKey,
+    sealed: &SealedObject,
+    pin: Option<&PinAuth>,
+    encryption: ParameterEncryption,
+) -> Result<Zeroizing<[u8; SECRET_LEN]>, SealError> {
+    check_pin(sealed.lock, pin)?;
+    if !resident.holds(sealed) {
+        return Err(SealError::SrkNameMismatch);
+    }
+    let kind = if sealed.lock.is_unlocked() {
+        SessionKind::Hmac
+    } else {
+        SessionKind::Policy
+    };
+    let mut session = tpm.start_session_salted_to_proven_srk(&resident.srk, kind)?;
+    session.end_after_next_command();
+    let result = apply_policy(tpm, &session, sealed.lock).and_then(|()| {
+        if let Some(pin) = pin {
+            session.include_auth_value(pin.as_bytes());
+        }
+        tpm.unseal(&resident.object, &mut session, encryption)
+    });
+    if !session.is_ended() {
+        tpm.flush_or_defer(session.handle());
+    }
+    let secret = result.map_err(|error| explain_unseal_failure(tpm, sealed, error))?;
+    if let Some(index) = sealed.lock.boot_once_pcr {
+        tpm.pcr_extend(index, &BOOT_ONCE_EVENT)
+            .map_err(SealError::BootOnceLockFailed)?;
+    }
+    Ok(secret)
+}
+
+/// Flushes the sealed object of `resident`, after checking the handle still
+/// holds it (so another client's object that took a freed handle is left
+/// alone). The persistent SRK stays: it is the owner hierarchy's SRK, which
+/// any process can derive again.
+pub fn release_resident<T: Transport>(tpm: &mut Tpm<T>, resident: ResidentKey) {
+    if let Ok((name, _)) = tpm.read_public(resident.object.handle) {
+        if name == resident.object.name {
+            tpm.flush_or_defer(resident.object.handle);
+        }
+    }
+}
+
 /// The TPM's dictionary-attack parameters and failure count.
 ///
 /// # Errors

@@ -109,7 +109,7 @@ use crate::policy::ledger::{
     Asset, Clock, ReservationId, SpendLedger, SystemClock, MAX_LEDGER_LEN,
 };
 use crate::policy::{self, Decision, Eip712Domain, Policy, PolicyError};
-use crate::seal::{self, KeyLock, PinAuth, SealError, SealedObject};
+use crate::seal::{self, KeyLock, PinAuth, ResidentKey, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
 use crate::state::{SealedAccount, StateDir, StateError, StateLock, SPEND_LEDGER_FILE};
 use crate::tpm::command::SECRET_LEN;
@@ -447,6 +447,8 @@ pub struct Wallet {
     clock: Box<dyn Clock>,
     /// The PIN of a PIN-locked account, for every unseal.
     pin: Option<PinAuth>,
+    /// The sealed key kept loaded between strict-mode unseals.
+    resident: Option<ResidentKey>,
 }
 
 /// Where the audit log ends: the next entry's sequence number and the
@@ -455,6 +457,14 @@ pub struct Wallet {
 struct AuditTail {
     next_seq: u64,
     head: [u8; 32],
+}
+
+impl Drop for Wallet {
+    /// Flushes the sealed key kept loaded for strict-mode unseals, so it does
+    /// not hold one of the TPM's few transient slots after the wallet.
+    fn drop(&mut self) {
+        self.release_resident();
+    }
 }
 
 impl fmt::Debug for Wallet {
@@ -666,6 +676,7 @@ impl Wallet {
             encryption: ParameterEncryption::Aes128Cfb,
             clock: Box::new(SystemClock),
             pin: None,
+            resident: None,
         })
     }
 
@@ -730,6 +741,7 @@ impl Wallet {
     /// Wipes any cached key and releases the TPM connection. Every later
     /// call fails with [`WalletError::Closed`].
     pub fn close(&mut self) {
+        self.release_resident();
         self.cached_key = None;
         self.pin = None;
         self.account = None;
@@ -782,6 +794,17 @@ impl Wallet {
             .is_some_and(|account| account.sealed.lock().boot_once_pcr.is_some());
         if mode == KeyMode::Strict && !boot_once {
             self.cached_key = None;
+        }
+        if mode == KeyMode::Cached {
+            self.release_resident();
+        }
+    }
+
+    /// Flushes the sealed key kept loaded for strict-mode unseals, if any.
+    fn release_resident(&mut self) {
+        if let (Some(resident), Some(tpm)) = (self.resident.take(), self.tpm.as_mut()) {
+            seal::release_resident(tpm, resident);
+            tpm.transport_mut().end_operation();
         }
     }
 
@@ -1037,8 +1060,10 @@ impl Wallet {
             .as_mut()
             .ok_or(Error::Wallet(WalletError::Closed))?;
         let rollback = rollback_of(&view);
+        let keep_resident = self.key_mode == KeyMode::Strict;
         let key = unseal_checked(
             tpm,
+            (&mut self.resident, keep_resident),
             (self.encryption, self.pin.as_ref()),
             &sealed,
             &address,
@@ -1215,6 +1240,7 @@ impl Wallet {
             .ok_or(Error::Wallet(WalletError::Closed))?;
         let key = unseal_checked(
             tpm,
+            (&mut self.resident, self.key_mode == KeyMode::Strict),
             (self.encryption, self.pin.as_ref()),
             &account.sealed,
             &account.address,
@@ -2159,6 +2185,7 @@ fn check_counter(
 /// with it.
 fn unseal_checked(
     tpm: &mut Tpm<BoxedTransport>,
+    (resident, keep_resident): (&mut Option<ResidentKey>, bool),
     (encryption, pin): (ParameterEncryption, Option<&PinAuth>),
     sealed: &SealedObject,
     address: &Address,
@@ -2168,7 +2195,7 @@ fn unseal_checked(
 ) -> Result<SecretKey> {
     // A PIN set for the wallet is presented only to a PIN-locked key.
     let pin = pin.filter(|_| sealed.lock().pin);
-    let secret = seal::unseal_locked(tpm, sealed.srk_name(), sealed, pin, encryption)?;
+    let secret = unseal_key(tpm, (resident, keep_resident), sealed, pin, encryption)?;
     let key = SecretKey::from_bytes(&secret)?;
     if key.address() != *address {
         return Err(Error::Wallet(WalletError::AddressMismatch));
@@ -2180,6 +2207,43 @@ fn unseal_checked(
         }
     }
     Ok(key)
+}
+
+/// Unseals `sealed`: through the key kept resident (made resident first)
+/// when `keep_resident` and the key has no boot-once lock, else loading it
+/// for this unseal alone. A resident key the TPM refuses for any reason but
+/// the PIN, the lockout or the boot-once lock (its handles may have gone
+/// stale) is released, made resident again and tried once more.
+fn unseal_key(
+    tpm: &mut Tpm<BoxedTransport>,
+    (resident, keep_resident): (&mut Option<ResidentKey>, bool),
+    sealed: &SealedObject,
+    pin: Option<&PinAuth>,
+    encryption: ParameterEncryption,
+) -> core::result::Result<Zeroizing<[u8; SECRET_LEN]>, SealError> {
+    if !keep_resident || sealed.lock().boot_once_pcr.is_some() {
+        if let Some(stale) = resident.take() {
+            seal::release_resident(tpm, stale);
+        }
+        return seal::unseal_locked(tpm, sealed.srk_name(), sealed, pin, encryption);
+    }
+    if let Some(held) = resident.as_ref().filter(|held| held.holds(sealed)) {
+        match seal::unseal_resident(tpm, held, sealed, pin, encryption) {
+            Err(SealError::Tpm(tpm::TpmError::Tpm { .. }) | SealError::PcrMismatch) => {}
+            done => return done,
+        }
+    }
+    if let Some(stale) = resident.take() {
+        seal::release_resident(tpm, stale);
+    }
+    match seal::make_resident(tpm, sealed.srk_name(), sealed)? {
+        Some(held) => {
+            let secret = seal::unseal_resident(tpm, &held, sealed, pin, encryption);
+            *resident = Some(held);
+            secret
+        }
+        None => seal::unseal_locked(tpm, sealed.srk_name(), sealed, pin, encryption),
+    }
 }
 
 /// The binding tag of `bound` (and `admin`, and the key-lock section of

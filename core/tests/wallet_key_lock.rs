@@ -257,3 +257,146 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     let backup = wallet_core::wallet::base64::encode(&changed);
     assert_eq!(wallet.restore(&backup).unwrap(), address);
 }
+
+/// TPM commands of one strict-mode signature of `wallet`, after a first
+/// signature made its key resident.
+fn commands_per_strict_signature(wallet: &mut Wallet) -> u64 {
+    signs(wallet);
+    let before = wallet.tpm_commands_sent();
+    signs(wallet);
+    wallet.tpm_commands_sent() - before
+}
+
+#[test]
+fn a_strict_signature_costs_at_most_four_tpm_commands() {
+    let tpm = swtpm();
+    let dir = TempDir::new("strict-count");
+    let cases = [
+        // StartAuthSession (salted to the resident SRK), Unseal.
+        ("unlocked", KeyLock::UNLOCKED, None, 2),
+        // StartAuthSession, PolicyAuthValue, Unseal.
+        ("pin", KeyLock::PIN, Some("1618"), 3),
+        // StartAuthSession, PolicyPCR, Unseal.
+        (
+            "pcr",
+            KeyLock {
+                pcrs: Some(PcrSelection::from_indices(&[16]).unwrap()),
+                ..KeyLock::UNLOCKED
+            },
+            None,
+            3,
+        ),
+        // StartAuthSession, PolicyPCR, PolicyAuthValue, Unseal.
+        (
+            "pin-and-pcr",
+            KeyLock {
+                pin: true,
+                pcrs: Some(PcrSelection::from_indices(&[16]).unwrap()),
+                boot_once_pcr: None,
+            },
+            Some("1618"),
+            4,
+        ),
+    ];
+    for (name, key_lock, code, expected) in cases {
+        let state = dir.state(name);
+        let mut wallet = open_wallet(&tpm, &state);
+        wallet
+            .create_account(AccountOptions {
+                key_lock,
+                pin: code.map(pin),
+                ..AccountOptions::default()
+            })
+            .unwrap();
+        assert_eq!(
+            commands_per_strict_signature(&mut wallet),
+            expected,
+            "{name}, new account"
+        );
+        drop(wallet);
+        // Loading the account makes the key resident: the first signature
+        // is already the short one.
+        let mut wallet = open_wallet(&tpm, &state);
+        wallet.set_pin(code.map(pin));
+        wallet.load_account().unwrap();
+        let before = wallet.tpm_commands_sent();
+        signs(&mut wallet);
+        assert_eq!(
+            wallet.tpm_commands_sent() - before,
+            expected,
+            "{name}, loaded account"
+        );
+    }
+}
+
+#[test]
+fn a_strict_signature_reloads_a_key_whose_handles_went_stale_or_were_taken() {
+    use wallet_core::seal::{self, PERSISTENT_SRK_HANDLE};
+    use wallet_core::tpm::{transport, Tpm};
+
+    let tpm = swtpm();
+    let dir = TempDir::new("strict-stale");
+    let mut wallet = open_wallet(&tpm, &dir.state("s"));
+    wallet.create_account(AccountOptions::default()).unwrap();
+    assert_eq!(commands_per_strict_signature(&mut wallet), 2);
+
+    let raw = || {
+        let mut raw = Tpm::new(transport::open(&tpm.tcti()).unwrap()).unwrap();
+        raw.salt_sessions_to_unverified_srk();
+        raw
+    };
+    // Another client flushes every transient object and evicts the
+    // persistent SRK: the next signature loads both again.
+    {
+        let mut other = raw();
+        assert!(other.flush_all_transient().unwrap() >= 1);
+        other
+            .evict_control(PERSISTENT_SRK_HANDLE, PERSISTENT_SRK_HANDLE)
+            .unwrap();
+        assert!(other.read_public(PERSISTENT_SRK_HANDLE).is_err());
+    }
+    let before = wallet.tpm_commands_sent();
+    signs(&mut wallet);
+    assert!(wallet.tpm_commands_sent() - before > 2, "reloaded");
+    assert!(
+        raw().read_public(PERSISTENT_SRK_HANDLE).is_ok(),
+        "persistent again"
+    );
+    assert_eq!(commands_per_strict_signature(&mut wallet), 2);
+
+    // Another client's sealed object takes the freed handle: the Unseal
+    // HMAC covers the Name of ours, so the TPM refuses it and the wallet
+    // reloads its own key; the signature is still by the account's key.
+    {
+        let mut other = raw();
+        other.flush_all_transient().unwrap();
+        let srk = seal::create_srk(&mut other, None).unwrap();
+        let foreign = seal::seal_secret(
+            &mut other,
+            None,
+            &[0x42; 32],
+            None,
+            wallet_core::tpm::ParameterEncryption::Aes128Cfb,
+        )
+        .unwrap();
+        let loaded = other
+            .load(&srk, foreign.public_blob(), foreign.private_blob())
+            .unwrap();
+        other.flush_context(srk.handle()).unwrap();
+        assert_eq!(loaded.handle >> 24, 0x80);
+        // Left loaded for the wallet to meet.
+    }
+    let before = wallet.tpm_commands_sent();
+    signs(&mut wallet);
+    assert!(wallet.tpm_commands_sent() - before > 2, "reloaded");
+    assert_eq!(commands_per_strict_signature(&mut wallet), 2);
+
+    // Closing flushes the resident object (and leaves the other client's).
+    wallet.close();
+    let mut other = raw();
+    assert_eq!(
+        other.flush_all_transient().unwrap(),
+        1,
+        "only the foreign object was left"
+    );
+}
