@@ -401,26 +401,21 @@ fn binding_tag(
         }
         return mac.finalize().into_bytes().into();
     }
-    let label = match admin {
-        None => policy::BINDING_KEY_LABEL,
-        Some(_) => ACCOUNT_BINDING_KEY_LABEL,
+    let Some((owners, nonce)) = admin else {
+        // Version 1: the policy's own tag, over the stored encoding.
+        return policy::policy_binding_tag(key, address, |mac| mac.update(policy_encoding));
     };
-    // Version 1 (no owners) and version 2 alike: the MAC is keyed with a key
-    // derived from the wallet key, never the wallet key itself.
-    let binding_key = policy::derive_binding_key(key, label);
+    // Version 2: like every version, the MAC is keyed with a key derived
+    // from the wallet key, never the wallet key itself.
+    let binding_key = policy::derive_binding_key(key, ACCOUNT_BINDING_KEY_LABEL);
     let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
     mac.update(&address.0);
-    match admin {
-        None => mac.update(policy_encoding),
-        Some((owners, nonce)) => {
-            // Lengths make the concatenation unambiguous.
-            let policy_len = u16::try_from(policy_encoding.len()).unwrap_or(u16::MAX);
-            mac.update(&policy_len.to_be_bytes());
-            mac.update(policy_encoding);
-            mac.update(owners);
-            mac.update(&nonce.to_be_bytes());
-        }
-    }
+    // Lengths make the concatenation unambiguous.
+    let policy_len = u16::try_from(policy_encoding.len()).unwrap_or(u16::MAX);
+    mac.update(&policy_len.to_be_bytes());
+    mac.update(policy_encoding);
+    mac.update(owners);
+    mac.update(&nonce.to_be_bytes());
     mac.finalize().into_bytes().into()
 }
 
@@ -1060,11 +1055,14 @@ impl Wallet {
             .as_mut()
             .ok_or(Error::Wallet(WalletError::Closed))?;
         let rollback = rollback_of(&view);
-        let keep_resident = self.key_mode == KeyMode::Strict;
         let key = unseal_checked(
             tpm,
-            (&mut self.resident, keep_resident),
-            (self.encryption, self.pin.as_ref()),
+            Unsealing {
+                resident: &mut self.resident,
+                keep_resident: self.key_mode == KeyMode::Strict,
+                encryption: self.encryption,
+                pin: self.pin.as_ref(),
+            },
             &sealed,
             &address,
             policy.as_ref(),
@@ -1240,8 +1238,12 @@ impl Wallet {
             .ok_or(Error::Wallet(WalletError::Closed))?;
         let key = unseal_checked(
             tpm,
-            (&mut self.resident, self.key_mode == KeyMode::Strict),
-            (self.encryption, self.pin.as_ref()),
+            Unsealing {
+                resident: &mut self.resident,
+                keep_resident: self.key_mode == KeyMode::Strict,
+                encryption: self.encryption,
+                pin: self.pin.as_ref(),
+            },
             &account.sealed,
             &account.address,
             account.policy.as_ref(),
@@ -1970,6 +1972,14 @@ impl Wallet {
             admin_nonce: admin.map_or(0, |admin| admin.nonce),
             audit_head: self.audit_head()?,
             tpm_identity: self.account_tpm_identity(),
+            key_lock: {
+                let lock = self.key_lock()?;
+                attest::KeyLockFacts::Reported {
+                    pin: lock.pin,
+                    pcrs: lock.pcrs.is_some(),
+                    boot_once: lock.boot_once_pcr.is_some(),
+                }
+            },
         };
         let challenge = attest::challenge(nonce, &account);
         let quote = self
@@ -2183,10 +2193,25 @@ fn check_counter(
 /// Unseals the key of `sealed` and checks it: it must belong to `address`,
 /// and the account's policy, if it has one, must carry a binding tag made
 /// with it.
+/// How a key is unsealed.
+struct Unsealing<'a> {
+    /// The key kept loaded between strict-mode unseals.
+    resident: &'a mut Option<ResidentKey>,
+    /// Whether to keep (or make) the key resident (strict mode).
+    keep_resident: bool,
+    encryption: ParameterEncryption,
+    /// The wallet's PIN, presented only to a PIN-locked key.
+    pin: Option<&'a PinAuth>,
+}
+
 fn unseal_checked(
     tpm: &mut Tpm<BoxedTransport>,
-    (resident, keep_resident): (&mut Option<ResidentKey>, bool),
-    (encryption, pin): (ParameterEncryption, Option<&PinAuth>),
+    Unsealing {
+        resident,
+        keep_resident,
+        encryption,
+        pin,
+    }: Unsealing<'_>,
     sealed: &SealedObject,
     address: &Address,
     policy: Option<&BoundAccountPolicy>,

@@ -273,7 +273,7 @@ fn a_strict_signature_costs_at_most_four_tpm_commands() {
     let dir = TempDir::new("strict-count");
     let cases = [
         // StartAuthSession (salted to the resident SRK), Unseal.
-        ("unlocked", KeyLock::UNLOCKED, None, 2),
+        ("none", KeyLock::UNLOCKED, None, 2),
         // StartAuthSession, PolicyAuthValue, Unseal.
         ("pin", KeyLock::PIN, Some("1618"), 3),
         // StartAuthSession, PolicyPCR, Unseal.
@@ -288,7 +288,7 @@ fn a_strict_signature_costs_at_most_four_tpm_commands() {
         ),
         // StartAuthSession, PolicyPCR, PolicyAuthValue, Unseal.
         (
-            "pin-and-pcr",
+            "pin+pcr",
             KeyLock {
                 pin: true,
                 pcrs: Some(PcrSelection::from_indices(&[16]).unwrap()),
@@ -326,6 +326,9 @@ fn a_strict_signature_costs_at_most_four_tpm_commands() {
             expected,
             "{name}, loaded account"
         );
+        // The evidence reports the lock.
+        let evidence = wallet.attest(b"key lock", 1).unwrap();
+        assert_eq!(evidence.account.key_lock.name(), name);
     }
 }
 

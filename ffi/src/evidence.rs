@@ -74,9 +74,25 @@ pub struct wallet_evidence_facts {
     pub tpm_verified: u8,
     /// How the AK was enrolled: 1 credential activation, 2 AK certificate.
     pub enrollment_method: u8,
+    /// What an unsealer of the account's key must present:
+    /// `WALLET_KEY_LOCK_REPORTED` with any of `WALLET_KEY_LOCK_PIN`,
+    /// `WALLET_KEY_LOCK_PCR` and `WALLET_KEY_LOCK_BOOT_ONCE`. Exactly
+    /// `WALLET_KEY_LOCK_REPORTED` means no lock: any local process with TPM
+    /// access and the account file can unseal the key. 0: the evidence does
+    /// not report it (made before key locks were reported).
+    pub key_lock: u8,
     /// Zero; keeps the structure free of padding.
-    pub reserved: [u8; 5],
+    pub reserved: [u8; 4],
 }
+
+/// `wallet_evidence_facts.key_lock` bit: the evidence reports the key lock.
+pub const WALLET_KEY_LOCK_REPORTED: u8 = 0x80;
+/// `wallet_evidence_facts.key_lock` bit: a PIN unseals the key.
+pub const WALLET_KEY_LOCK_PIN: u8 = 0x02;
+/// `wallet_evidence_facts.key_lock` bit: the key is bound to PCR values.
+pub const WALLET_KEY_LOCK_PCR: u8 = 0x04;
+/// `wallet_evidence_facts.key_lock` bit: the key unseals once per boot.
+pub const WALLET_KEY_LOCK_BOOT_ONCE: u8 = 0x08;
 
 /// `flags` bit of `wallet_verify_evidence`: accept evidence from an account
 /// created on an unverified TPM (it is reported in
@@ -111,7 +127,8 @@ impl wallet_evidence_facts {
                 EnrollmentMethod::CredentialActivation => 1,
                 EnrollmentMethod::AkCertificate => 2,
             },
-            reserved: [0; 5],
+            key_lock: facts.key_lock.to_bits(),
+            reserved: [0; 4],
         })
     }
 }

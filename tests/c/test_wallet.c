@@ -331,7 +331,11 @@ static void test_attestation(const wallet *w, const uint8_t address[20]) {
     CHECK(hash_len == 32 && !all_bytes(policy_hash, 32, 0));
     CHECK(memcmp(evidence + EVIDENCE_POLICY_HASH_OFFSET, policy_hash, 32) == 0);
   }
-  CHECK(evidence[EVIDENCE_TPM_IDENTITY_OFFSET] <= 1);
+  /* Bit 0: verified TPM; the key lock rides in the same signed byte. */
+  CHECK((evidence[EVIDENCE_TPM_IDENTITY_OFFSET] & WALLET_KEY_LOCK_REPORTED) != 0);
+  CHECK((evidence[EVIDENCE_TPM_IDENTITY_OFFSET] &
+         ~(WALLET_KEY_LOCK_REPORTED | WALLET_KEY_LOCK_PIN | WALLET_KEY_LOCK_PCR |
+           WALLET_KEY_LOCK_BOOT_ONCE | 1)) == 0);
 
   /* Another attestation has the same length; a length query reports it. */
   CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 1337, second, sizeof second, &second_len));

@@ -35,6 +35,13 @@ def test_evidence_verifies_and_states_the_facts(wallet: SecureWalletManager) -> 
     )
     assert facts["enrollment_method"] == "credential_activation"
     assert facts["tpm_verified"] is False  # no verified EK at account creation
+    # The evidence reports the key lock ("unlocked" is the wallet's word for none).
+    lock = "none" if wallet.key_lock == "unlocked" else wallet.key_lock
+    assert facts["key_lock"] == lock
+    if lock == "none":
+        assert "any local process with TPM access and the account file can unseal" in (
+            facts["key_lock_meaning"]
+        )
     assert facts["root_sha256"] is not None
     assert facts["address"] == wallet.address == evidence["address"]
     assert facts["chain_id"] == 14

@@ -67,6 +67,8 @@ def _facts_to_python(facts: Mapping[str, Any]) -> dict[str, Any]:
         "restart_count": facts["restart_count"],
         "firmware_version": facts["firmware_version"],
         "tpm_verified": facts["tpm_verified"],
+        "key_lock": facts["key_lock"],
+        "key_lock_meaning": facts["key_lock_meaning"],
         "enrollment_method": facts["enrollment_method"],
         "root_sha256": None if facts["root_sha256"] is None else _hex(facts["root_sha256"]),
     }
@@ -170,8 +172,11 @@ def verify_attestation(
 
     Returns ``address``, ``chain_id``, ``pcrs`` (index -> hex), ``ak_name``,
     ``policy_hash``, the owner facts, the TPM's ``clock``, ``reset_count``,
-    ``restart_count`` and ``firmware_version``, ``tpm_verified``,
-    ``enrollment_method`` and ``root_sha256``. Raises :class:`AttestationError` on any
+    ``restart_count`` and ``firmware_version``, ``tpm_verified``, ``key_lock`` (what
+    an unsealer of the key must present: ``"pin"``, ``"pcr"``, ``"boot-once"`` joined
+    by ``+``, ``"none"`` when any local process with TPM access and the account file can
+    unseal it, ``"not reported"`` for evidence from before key locks were reported) with
+    ``key_lock_meaning`` saying so in words, ``enrollment_method`` and ``root_sha256``. Raises :class:`AttestationError` on any
     failure.
     """
     if isinstance(evidence, Mapping):
