@@ -126,26 +126,27 @@
 #define WALLET_KEY_LOCK_REPORTED 128
 
 /**
- * `wallet_evidence_facts.key_lock` bit: a PIN unseals the key.
- */
-#define WALLET_KEY_LOCK_PIN 2
-
-/**
- * `wallet_evidence_facts.key_lock` bit: the key is bound to PCR values.
- */
-#define WALLET_KEY_LOCK_PCR 4
-
-/**
- * `wallet_evidence_facts.key_lock` bit: the key unseals once per boot.
- */
-#define WALLET_KEY_LOCK_BOOT_ONCE 8
-
-/**
  * `flags` bit of `wallet_verify_evidence`: accept evidence from an account
  * created on an unverified TPM (it is reported in
  * `wallet_evidence_facts.tpm_verified`).
  */
 #define WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM 1
+
+/**
+ * Key-lock bit: a PIN (`TPM2_PolicyAuthValue`; wrong PINs count towards the
+ * TPM's dictionary-attack lockout).
+ */
+#define WALLET_KEY_LOCK_PIN 1
+
+/**
+ * Key-lock bit: the PCRs of `pcr_bitmap`.
+ */
+#define WALLET_KEY_LOCK_PCR 2
+
+/**
+ * Key-lock bit: unseal once per boot (PCR 14 is extended after the unseal).
+ */
+#define WALLET_KEY_LOCK_BOOT_ONCE 4
 
 /**
  * The result of every fallible `wallet_*` function: `WALLET_OK` (0) or an
@@ -1532,11 +1533,12 @@ typedef struct {
   uint8_t enrollment_method;
   /**
    * What an unsealer of the account's key must present:
-   * `WALLET_KEY_LOCK_REPORTED` with any of `WALLET_KEY_LOCK_PIN`,
-   * `WALLET_KEY_LOCK_PCR` and `WALLET_KEY_LOCK_BOOT_ONCE`. Exactly
-   * `WALLET_KEY_LOCK_REPORTED` means no lock: any local process with TPM
-   * access and the account file can unseal the key. 0: the evidence does
-   * not report it (made before key locks were reported).
+   * `WALLET_KEY_LOCK_REPORTED` with the `wallet_create_account` lock bits
+   * (`WALLET_KEY_LOCK_PIN`, `WALLET_KEY_LOCK_PCR`,
+   * `WALLET_KEY_LOCK_BOOT_ONCE`). Exactly `WALLET_KEY_LOCK_REPORTED` means
+   * no lock: any local process with TPM access and the account file can
+   * unseal the key. 0: the evidence does not report it (made before key
+   * locks were reported).
    */
   uint8_t key_lock;
   /**
