@@ -599,69 +599,58 @@ pub fn unseal_locked<T: Transport>(
 /// The persistent handle the SRK is kept at between unseals (owner range).
 pub const PERSISTENT_SRK_HANDLE: u32 = 0x8100_0002;
 
-/// A sealed key kept loaded between unseals, under an SRK proven resident in
-/// the TPM, so that an unseal costs `StartAuthSession` (salted to that SRK),
-/// the lock's policy commands and `Unseal`: 2 commands for an unlocked key, 3
-/// with a PIN or PCRs, 4 with both.
+/// The SRK made persistent and proven resident in the TPM, kept between
+/// unseals so that an unseal costs `StartAuthSession` (salted to this SRK,
+/// without re-deriving the EK), `Load`, the lock's policy commands, `Unseal`
+/// and the object's `FlushContext`: 4 commands for an unlocked key, 5 with a
+/// PIN or PCRs, 6 with both.
 ///
 /// The SRK is made persistent at [`PERSISTENT_SRK_HANDLE`] when that handle
-/// is free and the owner hierarchy has no authorization value (or is found
-/// there already, with the recorded Name), so it occupies no transient slot;
-/// otherwise nothing is made resident. The sealed object occupies one transient slot until
-/// [`release_resident`].
+/// is free and the owner hierarchy accepts the empty password (or is found
+/// there already, with the recorded Name); it occupies no transient slot, and
+/// no object stays loaded between unseals, so a process that dies leaves
+/// nothing behind.
 ///
-/// Nothing about the handles is trusted: sessions are salted to the SRK's
-/// public point, whose Name was checked through an EK-salted session when the
-/// key was made resident, and the `Unseal` HMAC covers the sealed object's
-/// Name. A handle flushed or taken by another object since (a restarted TPM,
-/// another client's sweep, `/dev/tpmrm0` after a reconnect) makes the TPM
-/// refuse the command; nothing secret was sent, and the caller reloads with
-/// [`make_resident`].
+/// Nothing about the handle is trusted: sessions are salted to the SRK's
+/// public point, whose Name the EK-verified TPM confirmed through an
+/// EK-salted session when this was made, the sealed object loads only under
+/// its own parent, and the `Unseal` HMAC covers the object's Name. A handle
+/// evicted or taken by another key since makes the TPM refuse a command;
+/// nothing secret was sent, and the caller makes the SRK resident again with
+/// [`resident_srk`].
 #[derive(Debug)]
-pub struct ResidentKey {
+pub struct ResidentSrk {
     srk: Srk,
-    object: command::LoadedObject,
 }
 
-impl ResidentKey {
-    /// The sealed object's transient handle.
-    #[must_use]
-    pub const fn object_handle(&self) -> u32 {
-        self.object.handle
-    }
-
+impl ResidentSrk {
     /// The SRK's handle ([`PERSISTENT_SRK_HANDLE`]).
     #[must_use]
-    pub const fn srk_handle(&self) -> u32 {
+    pub const fn handle(&self) -> u32 {
         self.srk.handle()
     }
 
-    /// Whether this holds `sealed`, under the SRK it was sealed under.
+    /// The SRK's Name.
     #[must_use]
-    pub fn holds(&self, sealed: &SealedObject) -> bool {
-        self.srk.name() == sealed.srk_name() && self.object.name == sealed.object_name()
+    pub const fn name(&self) -> &Name {
+        self.srk.name()
     }
 }
 
-/// Makes `sealed` resident: finds or makes the persistent SRK (its Name must
-/// be `expected_srk_name`), proves it resident through an EK-salted session
-/// when sessions are salted to the verified EK, and loads the sealed object.
-/// Returns `None` when the SRK cannot be made persistent (the handle holds
-/// another key, or the owner hierarchy has a password): the caller unseals
-/// with [`unseal_locked`] instead.
+/// Finds or makes the persistent SRK (its Name must be `expected_srk_name`)
+/// and, when sessions are salted to the verified EK, proves it resident
+/// through an EK-salted session. Returns `None` when the SRK cannot be made
+/// persistent (the handle holds another key, or the owner hierarchy has a
+/// password): the caller unseals with [`unseal_locked`] instead.
 ///
 /// # Errors
 ///
 /// [`SealError::SrkNameMismatch`], [`SealError::SrkNotResident`], and the TPM
-/// errors of the commands. Nothing is left loaded on an error.
-pub fn make_resident<T: Transport>(
+/// errors of the commands.
+pub fn resident_srk<T: Transport>(
     tpm: &mut Tpm<T>,
     expected_srk_name: &Name,
-    sealed: &SealedObject,
-) -> Result<Option<ResidentKey>, SealError> {
-    if sealed.srk_name != *expected_srk_name {
-        return Err(SealError::SrkNameMismatch);
-    }
+) -> Result<Option<ResidentSrk>, SealError> {
     let Some(srk) = persistent_srk(tpm, expected_srk_name)? else {
         return Ok(None);
     };
@@ -674,8 +663,7 @@ pub fn make_resident<T: Transport>(
         }
         checked?;
     }
-    let object = tpm.load(&srk, &sealed.public, &sealed.private)?;
-    Ok(Some(ResidentKey { srk, object }))
+    Ok(Some(ResidentSrk { srk }))
 }
 
 /// The SRK at [`PERSISTENT_SRK_HANDLE`]: read back when it is there with the
@@ -696,38 +684,42 @@ fn persistent_srk<T: Transport>(
         Err(TpmError::Tpm { rc, .. }) if rc.is(TpmRc::HANDLE) => {}
         Err(other) => return Err(other.into()),
     }
-    if tpm.owner_auth_is_set()? {
-        return Ok(None);
-    }
     let transient = create_srk(tpm, Some(expected_srk_name))?;
+    // With the owner hierarchy's empty password. A hierarchy with a password
+    // refuses it (TPM_RC_BAD_AUTH / TPM_RC_AUTH_FAIL); permanent handles other
+    // than the lockout hierarchy are exempt from dictionary-attack counting.
     let persisted = tpm.evict_control(transient.handle(), PERSISTENT_SRK_HANDLE);
     tpm.flush_or_defer(transient.handle());
     match persisted {
         Ok(()) => Ok(Some(Srk::at_handle(&transient, PERSISTENT_SRK_HANDLE))),
         // TPM_RC_NV_DEFINED: another client persisted a key there meanwhile.
-        Err(TpmError::Tpm { rc, .. }) if rc.base() == 0x14C => Ok(None),
+        Err(TpmError::Tpm { rc, .. })
+            if rc.base() == 0x14C || rc.is(TpmRc::BAD_AUTH) || rc.is(TpmRc::AUTH_FAIL) =>
+        {
+            Ok(None)
+        }
         Err(other) => Err(other.into()),
     }
 }
 
-/// Unseals the key of `resident` (made resident for `sealed` by
-/// [`make_resident`]), presenting `pin` when it is PIN-locked. A boot-once
-/// locked key's PCR is extended after the unseal.
+/// Unseals `sealed` under `resident` (its SRK), presenting `pin` when it is
+/// PIN-locked. A boot-once locked key's PCR is extended after the unseal.
 ///
 /// # Errors
 ///
-/// As [`unseal_locked`]; [`SealError::SrkNameMismatch`] when `resident` does
-/// not hold `sealed`. A TPM refusal other than a PIN, lockout or boot-once
-/// failure may mean the handles went stale: release and make resident again.
+/// As [`unseal_locked`]; [`SealError::SrkNameMismatch`] when `sealed` was
+/// sealed under another SRK. A TPM refusal other than a PIN, lockout or
+/// boot-once failure may mean the handle went stale: make the SRK resident
+/// again and retry.
 pub fn unseal_resident<T: Transport>(
     tpm: &mut Tpm<T>,
-    resident: &ResidentKey,
+    resident: &ResidentSrk,
     sealed: &SealedObject,
     pin: Option<&PinAuth>,
     encryption: ParameterEncryption,
 ) -> Result<Zeroizing<[u8; SECRET_LEN]>, SealError> {
     check_pin(sealed.lock, pin)?;
-    if !resident.holds(sealed) {
+    if resident.srk.name() != sealed.srk_name() {
         return Err(SealError::SrkNameMismatch);
     }
     let kind = if sealed.lock.is_unlocked() {
@@ -736,13 +728,7 @@ pub fn unseal_resident<T: Transport>(
         SessionKind::Policy
     };
     let mut session = tpm.start_session_salted_to_proven_srk(&resident.srk, kind)?;
-    session.end_after_next_command();
-    let result = apply_policy(tpm, &session, sealed.lock).and_then(|()| {
-        if let Some(pin) = pin {
-            session.include_auth_value(pin.as_bytes());
-        }
-        tpm.unseal(&resident.object, &mut session, encryption)
-    });
+    let result = load_and_unseal(tpm, &resident.srk, sealed, pin, &mut session, encryption);
     if !session.is_ended() {
         tpm.flush_or_defer(session.handle());
     }
@@ -752,18 +738,6 @@ pub fn unseal_resident<T: Transport>(
             .map_err(SealError::BootOnceLockFailed)?;
     }
     Ok(secret)
-}
-
-/// Flushes the sealed object of `resident`, after checking the handle still
-/// holds it (so another client's object that took a freed handle is left
-/// alone). The persistent SRK stays: it is the owner hierarchy's SRK, which
-/// any process can derive again.
-pub fn release_resident<T: Transport>(tpm: &mut Tpm<T>, resident: ResidentKey) {
-    if let Ok((name, _)) = tpm.read_public(resident.object.handle) {
-        if name == resident.object.name {
-            tpm.flush_or_defer(resident.object.handle);
-        }
-    }
 }
 
 /// The TPM's dictionary-attack parameters and failure count.

@@ -109,7 +109,7 @@ use crate::policy::ledger::{
     Asset, Clock, ReservationId, SpendLedger, SystemClock, MAX_LEDGER_LEN,
 };
 use crate::policy::{self, Decision, Eip712Domain, Policy, PolicyError};
-use crate::seal::{self, KeyLock, PinAuth, ResidentKey, SealError, SealedObject};
+use crate::seal::{self, KeyLock, PinAuth, ResidentSrk, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
 use crate::state::{SealedAccount, StateDir, StateError, StateLock, SPEND_LEDGER_FILE};
 use crate::tpm::command::SECRET_LEN;
@@ -442,8 +442,8 @@ pub struct Wallet {
     clock: Box<dyn Clock>,
     /// The PIN of a PIN-locked account, for every unseal.
     pin: Option<PinAuth>,
-    /// The sealed key kept loaded between strict-mode unseals.
-    resident: Option<ResidentKey>,
+    /// The persistent SRK proven resident, kept between unseals.
+    resident: Option<ResidentSrk>,
 }
 
 /// Where the audit log ends: the next entry's sequence number and the
@@ -452,14 +452,6 @@ pub struct Wallet {
 struct AuditTail {
     next_seq: u64,
     head: [u8; 32],
-}
-
-impl Drop for Wallet {
-    /// Flushes the sealed key kept loaded for strict-mode unseals, so it does
-    /// not hold one of the TPM's few transient slots after the wallet.
-    fn drop(&mut self) {
-        self.release_resident();
-    }
 }
 
 impl fmt::Debug for Wallet {
@@ -736,7 +728,7 @@ impl Wallet {
     /// Wipes any cached key and releases the TPM connection. Every later
     /// call fails with [`WalletError::Closed`].
     pub fn close(&mut self) {
-        self.release_resident();
+        self.resident = None;
         self.cached_key = None;
         self.pin = None;
         self.account = None;
@@ -789,17 +781,6 @@ impl Wallet {
             .is_some_and(|account| account.sealed.lock().boot_once_pcr.is_some());
         if mode == KeyMode::Strict && !boot_once {
             self.cached_key = None;
-        }
-        if mode == KeyMode::Cached {
-            self.release_resident();
-        }
-    }
-
-    /// Flushes the sealed key kept loaded for strict-mode unseals, if any.
-    fn release_resident(&mut self) {
-        if let (Some(resident), Some(tpm)) = (self.resident.take(), self.tpm.as_mut()) {
-            seal::release_resident(tpm, resident);
-            tpm.transport_mut().end_operation();
         }
     }
 
@@ -1059,7 +1040,6 @@ impl Wallet {
             tpm,
             Unsealing {
                 resident: &mut self.resident,
-                keep_resident: self.key_mode == KeyMode::Strict,
                 encryption: self.encryption,
                 pin: self.pin.as_ref(),
             },
@@ -1240,7 +1220,6 @@ impl Wallet {
             tpm,
             Unsealing {
                 resident: &mut self.resident,
-                keep_resident: self.key_mode == KeyMode::Strict,
                 encryption: self.encryption,
                 pin: self.pin.as_ref(),
             },
@@ -2195,10 +2174,8 @@ fn check_counter(
 /// with it.
 /// How a key is unsealed.
 struct Unsealing<'a> {
-    /// The key kept loaded between strict-mode unseals.
-    resident: &'a mut Option<ResidentKey>,
-    /// Whether to keep (or make) the key resident (strict mode).
-    keep_resident: bool,
+    /// The persistent SRK proven resident, kept between unseals.
+    resident: &'a mut Option<ResidentSrk>,
     encryption: ParameterEncryption,
     /// The wallet's PIN, presented only to a PIN-locked key.
     pin: Option<&'a PinAuth>,
@@ -2208,7 +2185,6 @@ fn unseal_checked(
     tpm: &mut Tpm<BoxedTransport>,
     Unsealing {
         resident,
-        keep_resident,
         encryption,
         pin,
     }: Unsealing<'_>,
@@ -2220,7 +2196,7 @@ fn unseal_checked(
 ) -> Result<SecretKey> {
     // A PIN set for the wallet is presented only to a PIN-locked key.
     let pin = pin.filter(|_| sealed.lock().pin);
-    let secret = unseal_key(tpm, (resident, keep_resident), sealed, pin, encryption)?;
+    let secret = unseal_key(tpm, resident, sealed, pin, encryption)?;
     let key = SecretKey::from_bytes(&secret)?;
     if key.address() != *address {
         return Err(Error::Wallet(WalletError::AddressMismatch));
@@ -2234,34 +2210,38 @@ fn unseal_checked(
     Ok(key)
 }
 
-/// Unseals `sealed`: through the key kept resident (made resident first)
-/// when `keep_resident` and the key has no boot-once lock, else loading it
-/// for this unseal alone. A resident key the TPM refuses for any reason but
-/// the PIN, the lockout or the boot-once lock (its handles may have gone
-/// stale) is released, made resident again and tried once more.
+/// Unseals `sealed` under the persistent SRK proven resident (found, made
+/// and proven first when there is none yet), or, when the SRK cannot be made
+/// persistent, under an SRK created for this unseal alone. A refusal of the
+/// commands that use the SRK's handle (`StartAuthSession`, `Load`), which
+/// may mean the persistent SRK went stale (evicted, or another key at its
+/// handle), makes it resident again and is tried once more; nothing else is
+/// retried (`Unseal`'s refusals, `TPM_RC_FAILURE`).
 fn unseal_key(
     tpm: &mut Tpm<BoxedTransport>,
-    (resident, keep_resident): (&mut Option<ResidentKey>, bool),
+    resident: &mut Option<ResidentSrk>,
     sealed: &SealedObject,
     pin: Option<&PinAuth>,
     encryption: ParameterEncryption,
 ) -> core::result::Result<Zeroizing<[u8; SECRET_LEN]>, SealError> {
-    if !keep_resident || sealed.lock().boot_once_pcr.is_some() {
-        if let Some(stale) = resident.take() {
-            seal::release_resident(tpm, stale);
-        }
-        return seal::unseal_locked(tpm, sealed.srk_name(), sealed, pin, encryption);
-    }
-    if let Some(held) = resident.as_ref().filter(|held| held.holds(sealed)) {
+    if let Some(held) = resident
+        .as_ref()
+        .filter(|held| held.name() == sealed.srk_name())
+    {
+        // `TPM2_StartAuthSession`, `TPM2_Load`: the commands that use the
+        // SRK's handle. `TPM_RC_FAILURE`: the TPM is in failure mode.
+        const CC_START_AUTH_SESSION: u32 = 0x176;
+        const CC_LOAD: u32 = 0x157;
+        const RC_FAILURE: u32 = 0x101;
         match seal::unseal_resident(tpm, held, sealed, pin, encryption) {
-            Err(SealError::Tpm(tpm::TpmError::Tpm { .. }) | SealError::PcrMismatch) => {}
+            Err(SealError::Tpm(tpm::TpmError::Tpm { command, rc }))
+                if matches!(command, CC_START_AUTH_SESSION | CC_LOAD)
+                    && rc.base() != RC_FAILURE => {}
             done => return done,
         }
     }
-    if let Some(stale) = resident.take() {
-        seal::release_resident(tpm, stale);
-    }
-    match seal::make_resident(tpm, sealed.srk_name(), sealed)? {
+    *resident = None;
+    match seal::resident_srk(tpm, sealed.srk_name())? {
         Some(held) => {
             let secret = seal::unseal_resident(tpm, &held, sealed, pin, encryption);
             *resident = Some(held);

@@ -259,7 +259,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
 }
 
 /// TPM commands of one strict-mode signature of `wallet`, after a first
-/// signature made its key resident.
+/// signature made its SRK persistent and proved it resident.
 fn commands_per_strict_signature(wallet: &mut Wallet) -> u64 {
     signs(wallet);
     let before = wallet.tpm_commands_sent();
@@ -268,15 +268,16 @@ fn commands_per_strict_signature(wallet: &mut Wallet) -> u64 {
 }
 
 #[test]
-fn a_strict_signature_costs_at_most_four_tpm_commands() {
+fn a_strict_signature_costs_four_tpm_commands_and_one_per_policy_part() {
     let tpm = swtpm();
     let dir = TempDir::new("strict-count");
     let cases = [
-        // StartAuthSession (salted to the resident SRK), Unseal.
-        ("none", KeyLock::UNLOCKED, None, 2),
-        // StartAuthSession, PolicyAuthValue, Unseal.
-        ("pin", KeyLock::PIN, Some("1618"), 3),
-        // StartAuthSession, PolicyPCR, Unseal.
+        // StartAuthSession (salted to the persistent SRK), Load, Unseal,
+        // FlushContext of the object.
+        ("none", KeyLock::UNLOCKED, None, 4),
+        // The same and PolicyAuthValue.
+        ("pin", KeyLock::PIN, Some("1618"), 5),
+        // The same and PolicyPCR.
         (
             "pcr",
             KeyLock {
@@ -284,9 +285,9 @@ fn a_strict_signature_costs_at_most_four_tpm_commands() {
                 ..KeyLock::UNLOCKED
             },
             None,
-            3,
+            5,
         ),
-        // StartAuthSession, PolicyPCR, PolicyAuthValue, Unseal.
+        // Both.
         (
             "pin+pcr",
             KeyLock {
@@ -295,7 +296,7 @@ fn a_strict_signature_costs_at_most_four_tpm_commands() {
                 boot_once_pcr: None,
             },
             Some("1618"),
-            4,
+            6,
         ),
     ];
     for (name, key_lock, code, expected) in cases {
@@ -314,7 +315,7 @@ fn a_strict_signature_costs_at_most_four_tpm_commands() {
             "{name}, new account"
         );
         drop(wallet);
-        // Loading the account makes the key resident: the first signature
+        // Loading the account proves the SRK resident: the first signature
         // is already the short one.
         let mut wallet = open_wallet(&tpm, &state);
         wallet.set_pin(code.map(pin));
@@ -333,73 +334,52 @@ fn a_strict_signature_costs_at_most_four_tpm_commands() {
 }
 
 #[test]
-fn a_strict_signature_reloads_a_key_whose_handles_went_stale_or_were_taken() {
-    use wallet_core::seal::{self, PERSISTENT_SRK_HANDLE};
-    use wallet_core::tpm::{transport, Tpm};
+fn a_strict_signature_survives_an_evicted_or_substituted_srk() {
+    use wallet_core::seal::PERSISTENT_SRK_HANDLE;
+    use wallet_core::tpm::{template, transport, Tpm};
 
     let tpm = swtpm();
     let dir = TempDir::new("strict-stale");
     let mut wallet = open_wallet(&tpm, &dir.state("s"));
     wallet.create_account(AccountOptions::default()).unwrap();
-    assert_eq!(commands_per_strict_signature(&mut wallet), 2);
+    assert_eq!(commands_per_strict_signature(&mut wallet), 4);
+    let raw = || Tpm::new(transport::open(&tpm.tcti()).unwrap()).unwrap();
 
-    let raw = || {
-        let mut raw = Tpm::new(transport::open(&tpm.tcti()).unwrap()).unwrap();
-        raw.salt_sessions_to_unverified_srk();
-        raw
-    };
-    // Another client flushes every transient object and evicts the
-    // persistent SRK: the next signature loads both again.
+    // Another client evicts the persistent SRK: the next signature makes it
+    // persistent again and proves it resident.
+    raw()
+        .evict_control(PERSISTENT_SRK_HANDLE, PERSISTENT_SRK_HANDLE)
+        .unwrap();
+    let before = wallet.tpm_commands_sent();
+    signs(&mut wallet);
+    assert!(
+        wallet.tpm_commands_sent() - before > 4,
+        "made resident again"
+    );
+    assert!(raw().read_public(PERSISTENT_SRK_HANDLE).is_ok());
+    assert_eq!(commands_per_strict_signature(&mut wallet), 4);
+
+    // Another key at the SRK's handle: the session salted to the recorded
+    // SRK point gives the TPM a salt it cannot use and the sealed object does
+    // not load under that key, so nothing is unsealed through it; the wallet
+    // sees the Name differ and unseals under an SRK of its own for each
+    // signature, by the account's key.
     {
         let mut other = raw();
-        assert!(other.flush_all_transient().unwrap() >= 1);
         other
             .evict_control(PERSISTENT_SRK_HANDLE, PERSISTENT_SRK_HANDLE)
             .unwrap();
-        assert!(other.read_public(PERSISTENT_SRK_HANDLE).is_err());
-    }
-    let before = wallet.tpm_commands_sent();
-    signs(&mut wallet);
-    assert!(wallet.tpm_commands_sent() - before > 2, "reloaded");
-    assert!(
-        raw().read_public(PERSISTENT_SRK_HANDLE).is_ok(),
-        "persistent again"
-    );
-    assert_eq!(commands_per_strict_signature(&mut wallet), 2);
-
-    // Another client's sealed object takes the freed handle: the Unseal
-    // HMAC covers the Name of ours, so the TPM refuses it and the wallet
-    // reloads its own key; the signature is still by the account's key.
-    {
-        let mut other = raw();
-        other.flush_all_transient().unwrap();
-        let srk = seal::create_srk(&mut other, None).unwrap();
-        let foreign = seal::seal_secret(
-            &mut other,
-            None,
-            &[0x42; 32],
-            None,
-            wallet_core::tpm::ParameterEncryption::Aes128Cfb,
-        )
-        .unwrap();
-        let loaded = other
-            .load(&srk, foreign.public_blob(), foreign.private_blob())
+        let foreign = other
+            .create_primary(tpm2_protocol::data::TpmRh::Owner, &template::ek_ecc_p256())
             .unwrap();
-        other.flush_context(srk.handle()).unwrap();
-        assert_eq!(loaded.handle >> 24, 0x80);
-        // Left loaded for the wallet to meet.
+        other
+            .evict_control(foreign.handle, PERSISTENT_SRK_HANDLE)
+            .unwrap();
+        other.flush_context(foreign.handle).unwrap();
     }
-    let before = wallet.tpm_commands_sent();
     signs(&mut wallet);
-    assert!(wallet.tpm_commands_sent() - before > 2, "reloaded");
-    assert_eq!(commands_per_strict_signature(&mut wallet), 2);
-
-    // Closing flushes the resident object (and leaves the other client's).
-    wallet.close();
-    let mut other = raw();
-    assert_eq!(
-        other.flush_all_transient().unwrap(),
-        1,
-        "only the foreign object was left"
-    );
+    let per_signature = commands_per_strict_signature(&mut wallet);
+    assert!(per_signature > 4, "{per_signature} commands");
+    let (name, _) = raw().read_public(PERSISTENT_SRK_HANDLE).unwrap();
+    assert_ne!(&name, wallet.srk_name(), "the foreign key stays");
 }

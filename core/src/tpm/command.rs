@@ -848,50 +848,9 @@ impl<T: Transport> Tpm<T> {
         }
     }
 
-    /// Whether the owner hierarchy has an authorization value
-    /// (`TPM_PT_PERMANENT`'s `ownerAuthSet`): trying the empty password on a
-    /// hierarchy that has one would count towards dictionary-attack lockout.
-    ///
-    /// # Errors
-    ///
-    /// The errors of `TPM2_GetCapability`; an answer without the property.
-    pub fn owner_auth_is_set(&mut self) -> Result<bool, TpmError> {
-        const CC_GET_CAPABILITY: u32 = 0x17A;
-        const CAP_TPM_PROPERTIES: u32 = 6;
-        const PT_PERMANENT: u32 = 0x200;
-        const OWNER_AUTH_SET: u32 = 1;
-        let mut command = [0u8; 22];
-        command[..2].copy_from_slice(&frame::TAG_NO_SESSIONS.to_be_bytes());
-        command[2..6].copy_from_slice(&22u32.to_be_bytes());
-        command[6..10].copy_from_slice(&CC_GET_CAPABILITY.to_be_bytes());
-        command[10..14].copy_from_slice(&CAP_TPM_PROPERTIES.to_be_bytes());
-        command[14..18].copy_from_slice(&PT_PERMANENT.to_be_bytes());
-        command[18..].copy_from_slice(&1u32.to_be_bytes());
-        let layout = self.transact_small(&command, CC_GET_CAPABILITY)?;
-        // moreData (1), capability (4), count (4), then (property, value).
-        let body = self.response_bytes(layout.parameters);
-        let word = |at: usize| {
-            body.get(at..at + 4)
-                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        let answer = match (word(1), word(5), word(9), word(13)) {
-            (Some(CAP_TPM_PROPERTIES), Some(count), Some(PT_PERMANENT), Some(value))
-                if count >= 1 =>
-            {
-                Ok(value & OWNER_AUTH_SET != 0)
-            }
-            _ => Err(malformed(
-                CC_GET_CAPABILITY,
-                ResponseDefect::UnexpectedValue,
-            )),
-        };
-        self.wipe_response();
-        answer
-    }
-
     /// `TPM2_EvictControl` with the owner hierarchy's empty password: makes
     /// the transient object at `transient` persistent at `persistent`
-    /// (`0x81xxxxxx`). Check [`Tpm::owner_auth_is_set`] first.
+    /// (`0x81xxxxxx`); with `transient` a persistent handle, evicts it.
     ///
     /// # Errors
     ///

@@ -433,7 +433,7 @@ impl<T: Transport> Tpm<T> {
 
     /// Starts a session salted to `srk` (ECDH P-256) without re-deriving
     /// the EK: for an SRK whose residency in the EK-verified TPM was proven
-    /// through an EK-salted session ([`crate::seal::ResidentKey`]), so only
+    /// through an EK-salted session ([`crate::seal::ResidentSrk`]), so only
     /// that TPM can compute the session key. Refused while no TPM identity is
     /// set.
     ///
