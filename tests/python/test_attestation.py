@@ -39,8 +39,9 @@ def test_evidence_verifies_and_states_the_facts(wallet: SecureWalletManager) -> 
     lock = "none" if wallet.key_lock == "unlocked" else wallet.key_lock
     assert facts["key_lock"] == lock
     if lock == "none":
-        assert "any local process with TPM access and the account file can unseal" in (
-            facts["key_lock_meaning"]
+        assert (
+            "any local process with TPM access and the account file can unseal"
+            in (facts["key_lock_meaning"])
         )
     assert facts["root_sha256"] is not None
     assert facts["address"] == wallet.address == evidence["address"]

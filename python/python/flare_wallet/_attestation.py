@@ -176,8 +176,8 @@ def verify_attestation(
     an unsealer of the key must present: ``"pin"``, ``"pcr"``, ``"boot-once"`` joined
     by ``+``, ``"none"`` when any local process with TPM access and the account file can
     unseal it, ``"not reported"`` for evidence from before key locks were reported) with
-    ``key_lock_meaning`` saying so in words, ``enrollment_method`` and ``root_sha256``. Raises :class:`AttestationError` on any
-    failure.
+    ``key_lock_meaning`` saying so in words, ``enrollment_method`` and ``root_sha256``.
+    Raises :class:`AttestationError` on any failure.
     """
     if isinstance(evidence, Mapping):
         if "evidence" not in evidence:
