@@ -673,10 +673,19 @@ fn persistent_srk<T: Transport>(
     tpm: &mut Tpm<T>,
     expected_srk_name: &Name,
 ) -> Result<Option<Srk>, SealError> {
-    match tpm.read_public(PERSISTENT_SRK_HANDLE) {
-        Ok((name, area)) => {
+    match tpm.read_public_qualified(PERSISTENT_SRK_HANDLE) {
+        Ok((name, area, qualified)) => {
             if !bool::from(name.as_bytes().ct_eq(expected_srk_name.as_bytes())) {
                 return Ok(None);
+            }
+            // A primary key of the owner hierarchy: its qualified Name is
+            // SHA-256(TPM_RH_OWNER || Name). Every byte of the answer is
+            // checked, so a changed answer is noticed rather than ignored.
+            if qualified != owner_primary_qualified_name(&name) {
+                return Err(SealError::Tpm(TpmError::MalformedResponse {
+                    command: CC_READ_PUBLIC,
+                    defect: crate::tpm::frame::ResponseDefect::UnexpectedValue,
+                }));
             }
             return Ok(Some(Srk::from_public_area(PERSISTENT_SRK_HANDLE, &area)?));
         }
@@ -700,6 +709,24 @@ fn persistent_srk<T: Transport>(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// `TPM_CC_ReadPublic`.
+const CC_READ_PUBLIC: u32 = 0x173;
+
+/// The qualified Name of a primary key of the owner hierarchy with `name`:
+/// `0x000B || SHA-256(TPM_RH_OWNER || name)` (TPM 2.0 Part 1, 16).
+fn owner_primary_qualified_name(name: &Name) -> Name {
+    use sha2::{Digest, Sha256};
+    const TPM_RH_OWNER: u32 = 0x4000_0001;
+    let mut hash = Sha256::new();
+    hash.update(TPM_RH_OWNER.to_be_bytes());
+    hash.update(name.as_bytes());
+    let digest: [u8; 32] = hash.finalize().into();
+    let mut bytes = [0u8; 34];
+    bytes[..2].copy_from_slice(&0x000Bu16.to_be_bytes());
+    bytes[2..].copy_from_slice(&digest);
+    Name::from_bytes(&bytes).unwrap_or(*name)
 }
 
 /// Unseals `sealed` under `resident` (its SRK), presenting `pin` when it is

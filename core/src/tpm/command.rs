@@ -644,6 +644,21 @@ impl<T: Transport> Tpm<T> {
     ///
     /// The errors of the command; a Name that does not match the area.
     pub fn read_public(&mut self, handle: u32) -> Result<(Name, PublicArea), TpmError> {
+        self.read_public_qualified(handle)
+            .map(|(name, area, _)| (name, area))
+    }
+
+    /// As [`Tpm::read_public`], also returning the qualified Name the TPM
+    /// reported (unchecked: only a caller that knows the object's parent
+    /// can check it).
+    ///
+    /// # Errors
+    ///
+    /// As [`Tpm::read_public`]; a qualified Name that is not a SHA-256 Name.
+    pub fn read_public_qualified(
+        &mut self,
+        handle: u32,
+    ) -> Result<(Name, PublicArea, Name), TpmError> {
         let command = TpmReadPublicCommand {
             handles: [TpmHandle::new(handle)],
         };
@@ -659,8 +674,10 @@ impl<T: Transport> Tpm<T> {
         }
         let area = PublicArea::from_slice(public_area)
             .map_err(|()| malformed(code, ResponseDefect::UnexpectedValue))?;
+        let qualified = Name::from_bytes(&response.qualified_name)
+            .ok_or_else(|| malformed(code, ResponseDefect::UnexpectedValue))?;
         self.wipe_response();
-        Ok((name, area))
+        Ok((name, area, qualified))
     }
 
     /// `TPM2_PCR_Read` of a SHA-256 selection, repeated until every selected PCR
