@@ -121,6 +121,11 @@
 #define WALLET_MAX_PCRS 32
 
 /**
+ * `wallet_evidence_facts.key_lock` bit: the evidence reports the key lock.
+ */
+#define WALLET_KEY_LOCK_REPORTED 128
+
+/**
  * `flags` bit of `wallet_verify_evidence`: accept evidence from an account
  * created on an unverified TPM (it is reported in
  * `wallet_evidence_facts.tpm_verified`).
@@ -1579,9 +1584,19 @@ typedef struct {
    */
   uint8_t enrollment_method;
   /**
+   * What an unsealer of the account's key must present:
+   * `WALLET_KEY_LOCK_REPORTED` with the `wallet_create_account` lock bits
+   * (`WALLET_KEY_LOCK_PIN`, `WALLET_KEY_LOCK_PCR`,
+   * `WALLET_KEY_LOCK_BOOT_ONCE`). Exactly `WALLET_KEY_LOCK_REPORTED` means
+   * no lock: any local process with TPM access and the account file can
+   * unseal the key. 0: the evidence does not report it (made before key
+   * locks were reported).
+   */
+  uint8_t key_lock;
+  /**
    * Zero; keeps the structure free of padding.
    */
-  uint8_t reserved[5];
+  uint8_t reserved[4];
 } wallet_evidence_facts;
 
 /**

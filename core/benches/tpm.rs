@@ -154,6 +154,58 @@ fn tpm_benches(c: &mut Criterion) {
         c.bench_function("tpm/nv_counter/increment", |b| {
             b.iter(|| counter::increment(&mut tpm, index, &auth).expect("increment"));
         });
+
+        // The unseal alone, side by side: creating the SRK for each unseal
+        // (its session salted to the EK, re-derived each time) against the
+        // persistent SRK proven resident once.
+        let encryption = wallet_core::tpm::ParameterEncryption::Aes128Cfb;
+        for (what, lock, pin) in [
+            ("unlocked", KeyLock::UNLOCKED, None),
+            (
+                "pin",
+                KeyLock::PIN,
+                Some(PinAuth::from_pin(b"1234").expect("pin")),
+            ),
+        ] {
+            let sealed = seal::seal_locked(
+                &mut tpm,
+                Some(&srk_name),
+                &[0x42; 32],
+                lock,
+                pin.as_ref(),
+                encryption,
+            )
+            .expect("seal");
+            let before = tpm.commands_sent();
+            seal::unseal_locked(&mut tpm, &srk_name, &sealed, pin.as_ref(), encryption)
+                .expect("unseal");
+            eprintln!(
+                "TPM commands per unseal, {what}, loaded each time: {}",
+                tpm.commands_sent() - before
+            );
+            c.bench_function(&format!("tpm/unseal/{what}/load_each_time"), |b| {
+                b.iter(|| {
+                    seal::unseal_locked(&mut tpm, &srk_name, &sealed, pin.as_ref(), encryption)
+                        .expect("unseal")
+                });
+            });
+            let resident = seal::resident_srk(&mut tpm, &srk_name)
+                .expect("resident")
+                .expect("persistent SRK");
+            let before = tpm.commands_sent();
+            seal::unseal_resident(&mut tpm, &resident, &sealed, pin.as_ref(), encryption)
+                .expect("unseal");
+            eprintln!(
+                "TPM commands per unseal, {what}, persistent SRK: {}",
+                tpm.commands_sent() - before
+            );
+            c.bench_function(&format!("tpm/unseal/{what}/persistent_srk"), |b| {
+                b.iter(|| {
+                    seal::unseal_resident(&mut tpm, &resident, &sealed, pin.as_ref(), encryption)
+                        .expect("unseal")
+                });
+            });
+        }
     }
 
     let mut wallet = bench.open();

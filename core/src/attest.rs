@@ -200,6 +200,142 @@ impl fmt::Display for TpmIdentity {
     }
 }
 
+/// What an unsealer of the account's key must present besides access to the
+/// TPM and the account file, as evidence reports it. It travels in the high
+/// bits of the TPM identity byte, so evidence stays version 3 and the
+/// challenge binds it: bit 7 marks it present, bits 1, 2 and 3 are the PIN,
+/// PCR and boot-once locks (see [`crate::seal::KeyLock`]). Evidence made
+/// before key locks were reported has bit 7 clear.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyLockFacts {
+    /// The evidence does not say (made before key locks were reported).
+    NotReported,
+    /// The account's key lock. With none of the three, the key has no lock:
+    /// any local process with TPM access and the account file can unseal it.
+    Reported {
+        /// A PIN (`TPM2_PolicyAuthValue`), counted by the TPM's
+        /// dictionary-attack lockout.
+        pin: bool,
+        /// PCR values the key is bound to.
+        pcrs: bool,
+        /// The key unseals once per boot.
+        boot_once: bool,
+    },
+}
+
+/// Bit 7 of the TPM identity byte: a key lock is reported.
+const KEY_LOCK_REPORTED: u8 = 0x80;
+const KEY_LOCK_PIN: u8 = 0x02;
+const KEY_LOCK_PCRS: u8 = 0x04;
+const KEY_LOCK_BOOT_ONCE: u8 = 0x08;
+
+impl KeyLockFacts {
+    /// No lock, reported as such.
+    pub const NONE: Self = Self::Reported {
+        pin: false,
+        pcrs: false,
+        boot_once: false,
+    };
+
+    /// The bits this adds to the TPM identity byte.
+    #[must_use]
+    pub const fn to_bits(self) -> u8 {
+        match self {
+            Self::NotReported => 0,
+            Self::Reported {
+                pin,
+                pcrs,
+                boot_once,
+            } => {
+                let mut bits = KEY_LOCK_REPORTED;
+                if pin {
+                    bits |= KEY_LOCK_PIN;
+                }
+                if pcrs {
+                    bits |= KEY_LOCK_PCRS;
+                }
+                if boot_once {
+                    bits |= KEY_LOCK_BOOT_ONCE;
+                }
+                bits
+            }
+        }
+    }
+
+    /// Splits a TPM identity byte into the identity and the key lock;
+    /// `None` for any other bit set.
+    #[must_use]
+    pub const fn split_identity_byte(byte: u8) -> Option<(TpmIdentity, Self)> {
+        let identity = match TpmIdentity::from_byte(byte & 1) {
+            Some(identity) => identity,
+            None => return None,
+        };
+        if byte & KEY_LOCK_REPORTED == 0 {
+            return if byte & !1 == 0 {
+                Some((identity, Self::NotReported))
+            } else {
+                None
+            };
+        }
+        if byte & 0x70 != 0 {
+            return None;
+        }
+        Some((
+            identity,
+            Self::Reported {
+                pin: byte & KEY_LOCK_PIN != 0,
+                pcrs: byte & KEY_LOCK_PCRS != 0,
+                boot_once: byte & KEY_LOCK_BOOT_ONCE != 0,
+            },
+        ))
+    }
+
+    /// The lock's name: `none`, `pin`, `pcr`, `boot-once`, or a combination
+    /// joined by `+` (`pin+pcr`); `not reported` for older evidence.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::NotReported => "not reported",
+            Self::Reported {
+                pin,
+                pcrs,
+                boot_once,
+            } => match (pin, pcrs, boot_once) {
+                (false, false, false) => "none",
+                (true, false, false) => "pin",
+                (false, true, false) => "pcr",
+                (false, false, true) => "boot-once",
+                (true, true, false) => "pin+pcr",
+                (true, false, true) => "pin+boot-once",
+                (false, true, true) => "pcr+boot-once",
+                (true, true, true) => "pin+pcr+boot-once",
+            },
+        }
+    }
+
+    /// What the lock means for who can unseal the key.
+    #[must_use]
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Self::NotReported => "the evidence does not report the key lock",
+            Self::Reported {
+                pin: false,
+                pcrs: false,
+                boot_once: false,
+            } => "no key lock: any local process with TPM access and the account file can unseal the key",
+            Self::Reported { pin: true, .. } => {
+                "unsealing the key needs the PIN (wrong PINs count towards the TPM's dictionary-attack lockout)"
+            }
+            Self::Reported {
+                boot_once: true, ..
+            } => "the key unseals once per boot; after that only a reboot lets a process unseal it",
+            Self::Reported { .. } => {
+                "the key unseals only while the bound PCRs hold their values; any local process with TPM access and the account file can unseal it then"
+            }
+        }
+    }
+}
+
 /// What evidence says about the account, all bound into the [`challenge`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AccountFacts {
@@ -221,6 +357,8 @@ pub struct AccountFacts {
     pub audit_head: [u8; 32],
     /// Whether the account was created on a verified TPM.
     pub tpm_identity: TpmIdentity,
+    /// What an unsealer of the key must present.
+    pub key_lock: KeyLockFacts,
 }
 
 /// Length of the [`AccountFacts`] as the challenge and the evidence encode them.
@@ -229,8 +367,9 @@ pub const ACCOUNT_FACTS_LEN: usize = 8 + ADDRESS_LEN + 32 + 32 + 1 + 8 + 32 + 1;
 impl AccountFacts {
     /// The fixed-length encoding, big-endian: `chain_id (u64) || address (20)
     /// || policy_hash (32) || owners_hash (32) || threshold (u8) ||
-    /// admin_nonce (u64) || audit_head (32) || tpm_identity (u8: 1 verified,
-    /// 0 unverified)`.
+    /// admin_nonce (u64) || audit_head (32) || tpm_identity (u8: bit 0 set
+    /// for a verified TPM, the key lock in bits 1 to 3 and 7, see
+    /// [`KeyLockFacts`])`.
     #[must_use]
     pub fn to_bytes(&self) -> [u8; ACCOUNT_FACTS_LEN] {
         let mut out = [0u8; ACCOUNT_FACTS_LEN];
@@ -248,7 +387,7 @@ impl AccountFacts {
         admin_nonce.copy_from_slice(&self.admin_nonce.to_be_bytes());
         let (audit_head, tpm_identity) = rest.split_at_mut(32);
         audit_head.copy_from_slice(&self.audit_head);
-        tpm_identity[0] = self.tpm_identity.to_byte();
+        tpm_identity[0] = self.tpm_identity.to_byte() | self.key_lock.to_bits();
         out
     }
 }
@@ -415,6 +554,10 @@ pub struct VerifiedFacts {
     pub firmware_version: u64,
     /// Whether the account was created on a verified TPM.
     pub tpm_identity: TpmIdentity,
+    /// What an unsealer of the account's key must present
+    /// ([`KeyLockFacts::NONE`]: any local process with TPM access and the
+    /// account file can unseal it).
+    pub key_lock: KeyLockFacts,
     /// How the AK was enrolled.
     pub enrollment_method: EnrollmentMethod,
     /// SHA-256 of the trust root the AK's enrollment chains to, when known.
@@ -723,6 +866,7 @@ pub fn verify(
         restart_count: quote.restart_count,
         firmware_version: quote.firmware_version,
         tpm_identity: account.tpm_identity,
+        key_lock: account.key_lock,
         enrollment_method: anchor.method,
         root_sha256: anchor.root_sha256,
     })

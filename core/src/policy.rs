@@ -387,6 +387,24 @@ pub(crate) fn derive_binding_key(key: &SecretKey, label: &[u8]) -> Zeroizing<[u8
     Zeroizing::new(outer.finalize().into())
 }
 
+/// The version 1 binding tag (a policy without owners):
+/// `HMAC-SHA256(K, address || encoding)` with
+/// `K = HMAC-SHA256(secret key, BINDING_KEY_LABEL)` ([`derive_binding_key`]),
+/// the policy's canonical encoding written into the MAC by `write_policy`.
+/// [`Policy::binding_tag`] and the account file's version 1 tag (over the
+/// stored encoding) both come from here.
+pub(crate) fn policy_binding_tag(
+    key: &SecretKey,
+    address: &Address,
+    write_policy: impl FnOnce(&mut hmac::Hmac<Sha256>),
+) -> [u8; 32] {
+    let binding_key = derive_binding_key(key, BINDING_KEY_LABEL);
+    let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
+    mac.update(&address.0);
+    write_policy(&mut mac);
+    mac.finalize().into_bytes().into()
+}
+
 /// The selectors allowed for one contract.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SelectorRule {
@@ -1584,11 +1602,7 @@ impl Policy {
     /// the key can make a tag that [`binding_matches`](Self::binding_matches).
     #[must_use]
     pub fn binding_tag(&self, key: &SecretKey, address: &Address) -> [u8; 32] {
-        let binding_key = derive_binding_key(key, BINDING_KEY_LABEL);
-        let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
-        mac.update(&address.0);
-        self.write_canonical(&mut mac);
-        mac.finalize().into_bytes().into()
+        policy_binding_tag(key, address, |mac| self.write_canonical(mac))
     }
 
     /// Whether `tag` is this policy's [`binding_tag`](Self::binding_tag) for

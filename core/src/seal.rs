@@ -596,6 +596,177 @@ pub fn unseal_locked<T: Transport>(
     result
 }
 
+/// The persistent handle the SRK is kept at between unseals (owner range).
+pub const PERSISTENT_SRK_HANDLE: u32 = 0x8100_0002;
+
+/// The SRK made persistent and proven resident in the TPM, kept between
+/// unseals so that an unseal costs `StartAuthSession` (salted to this SRK,
+/// without re-deriving the EK), `Load`, the lock's policy commands, `Unseal`
+/// and the object's `FlushContext`: 4 commands for an unlocked key, 5 with a
+/// PIN or PCRs, 6 with both.
+///
+/// The SRK is made persistent at [`PERSISTENT_SRK_HANDLE`] when that handle
+/// is free and the owner hierarchy accepts the empty password (or is found
+/// there already, with the recorded Name); it occupies no transient slot, and
+/// no object stays loaded between unseals, so a process that dies leaves
+/// nothing behind.
+///
+/// Nothing about the handle is trusted: sessions are salted to the SRK's
+/// public point, whose Name the EK-verified TPM confirmed through an
+/// EK-salted session when this was made, the sealed object loads only under
+/// its own parent, and the `Unseal` HMAC covers the object's Name. A handle
+/// evicted or taken by another key since makes the TPM refuse a command;
+/// nothing secret was sent, and the caller makes the SRK resident again with
+/// [`resident_srk`].
+#[derive(Debug)]
+pub struct ResidentSrk {
+    srk: Srk,
+}
+
+impl ResidentSrk {
+    /// The SRK's handle ([`PERSISTENT_SRK_HANDLE`]).
+    #[must_use]
+    pub const fn handle(&self) -> u32 {
+        self.srk.handle()
+    }
+
+    /// The SRK's Name.
+    #[must_use]
+    pub const fn name(&self) -> &Name {
+        self.srk.name()
+    }
+}
+
+/// Finds or makes the persistent SRK (its Name must be `expected_srk_name`)
+/// and, when sessions are salted to the verified EK, proves it resident
+/// through an EK-salted session. Returns `None` when the SRK cannot be made
+/// persistent (the handle holds another key, or the owner hierarchy has a
+/// password): the caller unseals with [`unseal_locked`] instead.
+///
+/// # Errors
+///
+/// [`SealError::SrkNameMismatch`], [`SealError::SrkNotResident`], and the TPM
+/// errors of the commands.
+pub fn resident_srk<T: Transport>(
+    tpm: &mut Tpm<T>,
+    expected_srk_name: &Name,
+) -> Result<Option<ResidentSrk>, SealError> {
+    let Some(srk) = persistent_srk(tpm, expected_srk_name)? else {
+        return Ok(None);
+    };
+    if matches!(tpm.session_salt(), SessionSalt::Ek { .. }) {
+        let mut session = tpm.start_salted_session(&srk, SessionKind::Hmac)?;
+        session.end_after_next_command();
+        let checked = check_srk_resident(tpm, &srk, &mut session);
+        if !session.is_ended() {
+            tpm.flush_or_defer(session.handle());
+        }
+        checked?;
+    }
+    Ok(Some(ResidentSrk { srk }))
+}
+
+/// The SRK at [`PERSISTENT_SRK_HANDLE`]: read back when it is there with the
+/// expected Name, else created and made persistent there. `None` when the
+/// handle holds another key or the owner hierarchy has a password.
+fn persistent_srk<T: Transport>(
+    tpm: &mut Tpm<T>,
+    expected_srk_name: &Name,
+) -> Result<Option<Srk>, SealError> {
+    match tpm.read_public_qualified(PERSISTENT_SRK_HANDLE) {
+        Ok((name, area, qualified)) => {
+            if !bool::from(name.as_bytes().ct_eq(expected_srk_name.as_bytes())) {
+                return Ok(None);
+            }
+            // A primary key of the owner hierarchy: its qualified Name is
+            // SHA-256(TPM_RH_OWNER || Name). Every byte of the answer is
+            // checked, so a changed answer is noticed rather than ignored.
+            if qualified != owner_primary_qualified_name(&name) {
+                return Err(SealError::Tpm(TpmError::MalformedResponse {
+                    command: CC_READ_PUBLIC,
+                    defect: crate::tpm::frame::ResponseDefect::UnexpectedValue,
+                }));
+            }
+            return Ok(Some(Srk::from_public_area(PERSISTENT_SRK_HANDLE, &area)?));
+        }
+        // TPM_RC_HANDLE: nothing persistent there yet.
+        Err(TpmError::Tpm { rc, .. }) if rc.is(TpmRc::HANDLE) => {}
+        Err(other) => return Err(other.into()),
+    }
+    let transient = create_srk(tpm, Some(expected_srk_name))?;
+    // With the owner hierarchy's empty password. A hierarchy with a password
+    // refuses it (TPM_RC_BAD_AUTH / TPM_RC_AUTH_FAIL); permanent handles other
+    // than the lockout hierarchy are exempt from dictionary-attack counting.
+    let persisted = tpm.evict_control(transient.handle(), PERSISTENT_SRK_HANDLE);
+    tpm.flush_or_defer(transient.handle());
+    match persisted {
+        Ok(()) => Ok(Some(Srk::at_handle(&transient, PERSISTENT_SRK_HANDLE))),
+        // TPM_RC_NV_DEFINED: another client persisted a key there meanwhile.
+        Err(TpmError::Tpm { rc, .. })
+            if rc.base() == 0x14C || rc.is(TpmRc::BAD_AUTH) || rc.is(TpmRc::AUTH_FAIL) =>
+        {
+            Ok(None)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `TPM_CC_ReadPublic`.
+const CC_READ_PUBLIC: u32 = 0x173;
+
+/// The qualified Name of a primary key of the owner hierarchy with `name`:
+/// `0x000B || SHA-256(TPM_RH_OWNER || name)` (TPM 2.0 Part 1, 16).
+fn owner_primary_qualified_name(name: &Name) -> Name {
+    use sha2::{Digest, Sha256};
+    const TPM_RH_OWNER: u32 = 0x4000_0001;
+    let mut hash = Sha256::new();
+    hash.update(TPM_RH_OWNER.to_be_bytes());
+    hash.update(name.as_bytes());
+    let digest: [u8; 32] = hash.finalize().into();
+    let mut bytes = [0u8; 34];
+    bytes[..2].copy_from_slice(&0x000Bu16.to_be_bytes());
+    bytes[2..].copy_from_slice(&digest);
+    Name::from_bytes(&bytes).unwrap_or(*name)
+}
+
+/// Unseals `sealed` under `resident` (its SRK), presenting `pin` when it is
+/// PIN-locked. A boot-once locked key's PCR is extended after the unseal.
+///
+/// # Errors
+///
+/// As [`unseal_locked`]; [`SealError::SrkNameMismatch`] when `sealed` was
+/// sealed under another SRK. A TPM refusal other than a PIN, lockout or
+/// boot-once failure may mean the handle went stale: make the SRK resident
+/// again and retry.
+pub fn unseal_resident<T: Transport>(
+    tpm: &mut Tpm<T>,
+    resident: &ResidentSrk,
+    sealed: &SealedObject,
+    pin: Option<&PinAuth>,
+    encryption: ParameterEncryption,
+) -> Result<Zeroizing<[u8; SECRET_LEN]>, SealError> {
+    check_pin(sealed.lock, pin)?;
+    if resident.srk.name() != sealed.srk_name() {
+        return Err(SealError::SrkNameMismatch);
+    }
+    let kind = if sealed.lock.is_unlocked() {
+        SessionKind::Hmac
+    } else {
+        SessionKind::Policy
+    };
+    let mut session = tpm.start_session_salted_to_proven_srk(&resident.srk, kind)?;
+    let result = load_and_unseal(tpm, &resident.srk, sealed, pin, &mut session, encryption);
+    if !session.is_ended() {
+        tpm.flush_or_defer(session.handle());
+    }
+    let secret = result.map_err(|error| explain_unseal_failure(tpm, sealed, error))?;
+    if let Some(index) = sealed.lock.boot_once_pcr {
+        tpm.pcr_extend(index, &BOOT_ONCE_EVENT)
+            .map_err(SealError::BootOnceLockFailed)?;
+    }
+    Ok(secret)
+}
+
 /// The TPM's dictionary-attack parameters and failure count.
 ///
 /// # Errors

@@ -109,7 +109,7 @@ use crate::policy::ledger::{
     Asset, Clock, ReservationId, SpendLedger, SystemClock, MAX_LEDGER_LEN,
 };
 use crate::policy::{self, Decision, Eip712Domain, Policy, PolicyError};
-use crate::seal::{self, KeyLock, PinAuth, SealError, SealedObject};
+use crate::seal::{self, KeyLock, PinAuth, ResidentSrk, SealError, SealedObject};
 use crate::signer::{eip191_hash, eip712_hash, Address, SecretKey, Signature};
 use crate::state::{SealedAccount, StateDir, StateError, StateLock, SPEND_LEDGER_FILE};
 use crate::tpm::command::SECRET_LEN;
@@ -401,26 +401,21 @@ fn binding_tag(
         }
         return mac.finalize().into_bytes().into();
     }
-    let label = match admin {
-        None => policy::BINDING_KEY_LABEL,
-        Some(_) => ACCOUNT_BINDING_KEY_LABEL,
+    let Some((owners, nonce)) = admin else {
+        // Version 1: the policy's own tag, over the stored encoding.
+        return policy::policy_binding_tag(key, address, |mac| mac.update(policy_encoding));
     };
-    // Version 1 (no owners) and version 2 alike: the MAC is keyed with a key
-    // derived from the wallet key, never the wallet key itself.
-    let binding_key = policy::derive_binding_key(key, label);
+    // Version 2: like every version, the MAC is keyed with a key derived
+    // from the wallet key, never the wallet key itself.
+    let binding_key = policy::derive_binding_key(key, ACCOUNT_BINDING_KEY_LABEL);
     let mut mac = crate::tpm::kdf::hmac_sha256(&binding_key[..]);
     mac.update(&address.0);
-    match admin {
-        None => mac.update(policy_encoding),
-        Some((owners, nonce)) => {
-            // Lengths make the concatenation unambiguous.
-            let policy_len = u16::try_from(policy_encoding.len()).unwrap_or(u16::MAX);
-            mac.update(&policy_len.to_be_bytes());
-            mac.update(policy_encoding);
-            mac.update(owners);
-            mac.update(&nonce.to_be_bytes());
-        }
-    }
+    // Lengths make the concatenation unambiguous.
+    let policy_len = u16::try_from(policy_encoding.len()).unwrap_or(u16::MAX);
+    mac.update(&policy_len.to_be_bytes());
+    mac.update(policy_encoding);
+    mac.update(owners);
+    mac.update(&nonce.to_be_bytes());
     mac.finalize().into_bytes().into()
 }
 
@@ -449,6 +444,8 @@ pub struct Wallet {
     pin: Option<PinAuth>,
     /// The audit log size past which it rotates.
     audit_log_limit: usize,
+    /// The persistent SRK proven resident, kept between unseals.
+    resident: Option<ResidentSrk>,
 }
 
 /// Where the audit log ends: the next entry's sequence number and the
@@ -657,6 +654,7 @@ impl Wallet {
             clock: Box::new(SystemClock),
             pin: None,
             audit_log_limit: audit::MAX_LOG_LEN,
+            resident: None,
         })
     }
 
@@ -716,6 +714,7 @@ impl Wallet {
     /// Wipes any cached key and releases the TPM connection. Every later
     /// call fails with [`WalletError::Closed`].
     pub fn close(&mut self) {
+        self.resident = None;
         self.cached_key = None;
         self.pin = None;
         self.account = None;
@@ -1025,7 +1024,11 @@ impl Wallet {
         let rollback = rollback_of(&view);
         let key = unseal_checked(
             tpm,
-            (self.encryption, self.pin.as_ref()),
+            Unsealing {
+                resident: &mut self.resident,
+                encryption: self.encryption,
+                pin: self.pin.as_ref(),
+            },
             &sealed,
             &address,
             policy.as_ref(),
@@ -1201,7 +1204,11 @@ impl Wallet {
             .ok_or(Error::Wallet(WalletError::Closed))?;
         let key = unseal_checked(
             tpm,
-            (self.encryption, self.pin.as_ref()),
+            Unsealing {
+                resident: &mut self.resident,
+                encryption: self.encryption,
+                pin: self.pin.as_ref(),
+            },
             &account.sealed,
             &account.address,
             account.policy.as_ref(),
@@ -1971,6 +1978,14 @@ impl Wallet {
             admin_nonce: admin.map_or(0, |admin| admin.nonce),
             audit_head: self.audit_head()?,
             tpm_identity: self.account_tpm_identity(),
+            key_lock: {
+                let lock = self.key_lock()?;
+                attest::KeyLockFacts::Reported {
+                    pin: lock.pin,
+                    pcrs: lock.pcrs.is_some(),
+                    boot_once: lock.boot_once_pcr.is_some(),
+                }
+            },
         };
         let challenge = attest::challenge(nonce, &account);
         let quote = self.tpm_operation(|wallet| {
@@ -2189,9 +2204,22 @@ fn check_counter(
 /// Unseals the key of `sealed` and checks it: it must belong to `address`,
 /// and the account's policy, if it has one, must carry a binding tag made
 /// with it.
+/// How a key is unsealed.
+struct Unsealing<'a> {
+    /// The persistent SRK proven resident, kept between unseals.
+    resident: &'a mut Option<ResidentSrk>,
+    encryption: ParameterEncryption,
+    /// The wallet's PIN, presented only to a PIN-locked key.
+    pin: Option<&'a PinAuth>,
+}
+
 fn unseal_checked(
     tpm: &mut Tpm<BoxedTransport>,
-    (encryption, pin): (ParameterEncryption, Option<&PinAuth>),
+    Unsealing {
+        resident,
+        encryption,
+        pin,
+    }: Unsealing<'_>,
     sealed: &SealedObject,
     address: &Address,
     policy: Option<&BoundAccountPolicy>,
@@ -2200,7 +2228,7 @@ fn unseal_checked(
 ) -> Result<SecretKey> {
     // A PIN set for the wallet is presented only to a PIN-locked key.
     let pin = pin.filter(|_| sealed.lock().pin);
-    let secret = seal::unseal_locked(tpm, sealed.srk_name(), sealed, pin, encryption)?;
+    let secret = unseal_key(tpm, resident, sealed, pin, encryption)?;
     let key = SecretKey::from_bytes(&secret)?;
     if key.address() != *address {
         return Err(Error::Wallet(WalletError::AddressMismatch));
@@ -2212,6 +2240,47 @@ fn unseal_checked(
         }
     }
     Ok(key)
+}
+
+/// Unseals `sealed` under the persistent SRK proven resident (found, made
+/// and proven first when there is none yet), or, when the SRK cannot be made
+/// persistent, under an SRK created for this unseal alone. A refusal of the
+/// commands that use the SRK's handle (`StartAuthSession`, `Load`), which
+/// may mean the persistent SRK went stale (evicted, or another key at its
+/// handle), makes it resident again and is tried once more; nothing else is
+/// retried (`Unseal`'s refusals, `TPM_RC_FAILURE`).
+fn unseal_key(
+    tpm: &mut Tpm<BoxedTransport>,
+    resident: &mut Option<ResidentSrk>,
+    sealed: &SealedObject,
+    pin: Option<&PinAuth>,
+    encryption: ParameterEncryption,
+) -> core::result::Result<Zeroizing<[u8; SECRET_LEN]>, SealError> {
+    if let Some(held) = resident
+        .as_ref()
+        .filter(|held| held.name() == sealed.srk_name())
+    {
+        // `TPM2_StartAuthSession`, `TPM2_Load`: the commands that use the
+        // SRK's handle. `TPM_RC_FAILURE`: the TPM is in failure mode.
+        const CC_START_AUTH_SESSION: u32 = 0x176;
+        const CC_LOAD: u32 = 0x157;
+        const RC_FAILURE: u32 = 0x101;
+        match seal::unseal_resident(tpm, held, sealed, pin, encryption) {
+            Err(SealError::Tpm(tpm::TpmError::Tpm { command, rc }))
+                if matches!(command, CC_START_AUTH_SESSION | CC_LOAD)
+                    && rc.base() != RC_FAILURE => {}
+            done => return done,
+        }
+    }
+    *resident = None;
+    match seal::resident_srk(tpm, sealed.srk_name())? {
+        Some(held) => {
+            let secret = seal::unseal_resident(tpm, &held, sealed, pin, encryption);
+            *resident = Some(held);
+            secret
+        }
+        None => seal::unseal_locked(tpm, sealed.srk_name(), sealed, pin, encryption),
+    }
 }
 
 /// The binding tag of `bound` (and `admin`, and the key-lock section of

@@ -13,7 +13,7 @@ mod software_ek;
 
 use rand::rngs::OsRng;
 use software_ek::SoftwareEkDouble;
-use wallet_core::attest::{PinnedAk, TpmIdentity, VerifiedFacts};
+use wallet_core::attest::{KeyLockFacts, PinnedAk, TpmIdentity, VerifiedFacts};
 use wallet_core::enrollment::{ActivationChallenge, EnrollmentError};
 
 use heapless::Vec as HVec;
@@ -42,6 +42,8 @@ fn facts_for(address: Address) -> AccountFacts {
         admin_nonce: ADMIN_NONCE,
         audit_head: AUDIT_HEAD,
         tpm_identity: TpmIdentity::Verified,
+        // As evidence made before key locks were reported.
+        key_lock: KeyLockFacts::NotReported,
     }
 }
 
@@ -827,5 +829,107 @@ mod fuzzish {
                 let _ = verify(&e, NONCE, &none());
             }
         }
+    }
+}
+
+#[test]
+fn the_key_lock_is_reported_bound_and_strictly_encoded() {
+    let locks = [
+        (KeyLockFacts::NONE, "none"),
+        (
+            KeyLockFacts::Reported {
+                pin: true,
+                pcrs: false,
+                boot_once: false,
+            },
+            "pin",
+        ),
+        (
+            KeyLockFacts::Reported {
+                pin: false,
+                pcrs: true,
+                boot_once: true,
+            },
+            "pcr+boot-once",
+        ),
+        (KeyLockFacts::NotReported, "not reported"),
+    ];
+    for (lock, name) in locks {
+        assert_eq!(lock.name(), name);
+        let wallet = WalletKey::new(9);
+        let ak = TestAk::new(7);
+        let account = AccountFacts {
+            key_lock: lock,
+            ..facts_for(wallet.address())
+        };
+        let chal = challenge(NONCE, &account);
+        let values = pcr_values(8);
+        let attest = quote_bytes(&chal, &PcrSelection::SHA256_0_TO_7, &pcr_digest(&values));
+        let evidence = Evidence {
+            ak_signature: ak.sign(&attest),
+            attest: HVec::from_slice(&attest).unwrap(),
+            ak_public: HVec::from_slice(&ak.public_area()).unwrap(),
+            pcr_selection: PcrSelection::SHA256_0_TO_7,
+            pcr_values: HVec::from_slice(&values).unwrap(),
+            account,
+            wallet_signature: wallet.personal_sign(&chal),
+        };
+        let mut bytes = vec![0u8; evidence.encoded_len()];
+        evidence.encode(&mut bytes).unwrap();
+        // Still version 3: the lock rides in the TPM identity byte.
+        assert_eq!(&bytes[8..10], &[0, 3]);
+        let parsed = Evidence::parse(&bytes).unwrap();
+        assert_eq!(parsed, evidence);
+        let facts = verify(&parsed, NONCE, &none()).unwrap();
+        assert_eq!(facts.key_lock, lock);
+        assert_eq!(facts.tpm_identity, TpmIdentity::Verified);
+
+        // Claiming another lock for the same quote breaks the challenge.
+        let mut claimed = evidence.clone();
+        claimed.account.key_lock = KeyLockFacts::Reported {
+            pin: true,
+            pcrs: true,
+            boot_once: true,
+        };
+        assert_eq!(
+            verify(&claimed, NONCE, &none()),
+            Err(AttestError::ChallengeMismatch)
+        );
+    }
+    assert!(KeyLockFacts::NONE
+        .meaning()
+        .contains("any local process with TPM access and the account file can unseal"));
+
+    // Bits 4 to 6, or lock bits without the "reported" bit, are refused.
+    let built = build();
+    let mut bytes = vec![0u8; built.evidence.encoded_len()];
+    built.evidence.encode(&mut bytes).unwrap();
+    for byte in [0x11u8, 0x21, 0x41, 0x03, 0x09, 0x02] {
+        let mut bad = bytes.clone();
+        bad[143] = byte;
+        assert_eq!(
+            Evidence::parse(&bad),
+            Err(AttestError::EvidenceTpmIdentityInvalid),
+            "identity byte {byte:#04x}"
+        );
+    }
+    for (byte, identity, lock) in [
+        (0x80u8, TpmIdentity::Unverified, KeyLockFacts::NONE),
+        (
+            0x83,
+            TpmIdentity::Verified,
+            KeyLockFacts::Reported {
+                pin: true,
+                pcrs: false,
+                boot_once: false,
+            },
+        ),
+        (0x01, TpmIdentity::Verified, KeyLockFacts::NotReported),
+    ] {
+        let mut good = bytes.clone();
+        good[143] = byte;
+        let parsed = Evidence::parse(&good).unwrap();
+        assert_eq!(parsed.account.tpm_identity, identity);
+        assert_eq!(parsed.account.key_lock, lock);
     }
 }

@@ -338,6 +338,7 @@ fn forged_evidence(pcr_value: u8) -> (Evidence, p256::ecdsa::SigningKey, Vec<u8>
         admin_nonce: 0,
         audit_head: [0; 32],
         tpm_identity: TpmIdentity::Verified,
+        key_lock: wallet_core::attest::KeyLockFacts::NONE,
     };
     let chal = challenge(NONCE, &account);
     let values = [[pcr_value; 32]; 8];

@@ -461,6 +461,30 @@ fn command_counts_of_a_pin_unseal_and_a_counter_increment() {
     // Unseal (ends its session), FlushContext of the object and of the SRK.
     assert_eq!(tpm.commands_sent() - before, 9);
 
+    // Under the persistent SRK proven resident (what the wallet does): each
+    // unseal is StartAuthSession (salted to that SRK, no EK re-derived),
+    // Load, PolicyAuthValue, Unseal and FlushContext of the object.
+    let resident = seal::resident_srk(&mut tpm, sealed.srk_name())
+        .expect("resident")
+        .expect("persistent SRK");
+    assert_eq!(resident.handle(), seal::PERSISTENT_SRK_HANDLE);
+    for _ in 0..3 {
+        let before = tpm.commands_sent();
+        let secret = seal::unseal_resident(&mut tpm, &resident, &sealed, Some(&pin("1357")), ENC)
+            .expect("unseal");
+        assert_eq!(*secret, SECRET);
+        assert_eq!(tpm.commands_sent() - before, 5);
+    }
+    // A wrong PIN is the TPM's refusal, counted; nothing stays loaded.
+    assert!(matches!(
+        seal::unseal_resident(&mut tpm, &resident, &sealed, Some(&pin("0000")), ENC),
+        Err(SealError::WrongPin { failures: 1, .. })
+    ));
+    assert!(tpm
+        .handles_in_range(0x8000_0000)
+        .expect("handles")
+        .is_empty());
+
     let srk_name = seal::srk_name(&mut tpm).expect("srk");
     let auth = CounterAuth::derive(&SecretKey::from_bytes(&SECRET).expect("key"));
     let (index, first) = counter::define(&mut tpm, &srk_name, &[7; 20], &auth).expect("define");

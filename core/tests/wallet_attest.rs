@@ -75,10 +75,18 @@ fn evidence_verifies_through_its_encoding_with_every_expectation() {
     let mut wallet = open_wallet(&tpm, &dir.state("s"));
     let address = wallet.create_account(AccountOptions::default()).unwrap();
     let first = wallet.attest(b"first", CHAIN_ID).unwrap();
-    let ak_name = verify(&first, b"first", &pinned, &accepting())
-        .unwrap()
-        .ak_name;
+    let first_facts = verify(&first, b"first", &pinned, &accepting()).unwrap();
+    let ak_name = first_facts.ak_name;
     assert_eq!(&ak_name, pinned.ak_name());
+    // An account without a key lock says so in its evidence.
+    assert_eq!(
+        first_facts.key_lock,
+        wallet_core::attest::KeyLockFacts::NONE
+    );
+    assert!(first_facts
+        .key_lock
+        .meaning()
+        .contains("any local process with TPM access and the account file can unseal"));
     wallet.set_key_mode(KeyMode::Cached);
     let evidence = wallet.attest(NONCE, CHAIN_ID).unwrap();
 

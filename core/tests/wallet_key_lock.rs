@@ -257,3 +257,129 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     let backup = wallet_core::wallet::base64::encode(&changed);
     assert_eq!(wallet.restore(&backup).unwrap(), address);
 }
+
+/// TPM commands of one strict-mode signature of `wallet`, after a first
+/// signature made its SRK persistent and proved it resident.
+fn commands_per_strict_signature(wallet: &mut Wallet) -> u64 {
+    signs(wallet);
+    let before = wallet.tpm_commands_sent();
+    signs(wallet);
+    wallet.tpm_commands_sent() - before
+}
+
+#[test]
+fn a_strict_signature_costs_four_tpm_commands_and_one_per_policy_part() {
+    let tpm = swtpm();
+    let dir = TempDir::new("strict-count");
+    let cases = [
+        // StartAuthSession (salted to the persistent SRK), Load, Unseal,
+        // FlushContext of the object.
+        ("none", KeyLock::UNLOCKED, None, 4),
+        // The same and PolicyAuthValue.
+        ("pin", KeyLock::PIN, Some("1618"), 5),
+        // The same and PolicyPCR.
+        (
+            "pcr",
+            KeyLock {
+                pcrs: Some(PcrSelection::from_indices(&[16]).unwrap()),
+                ..KeyLock::UNLOCKED
+            },
+            None,
+            5,
+        ),
+        // Both.
+        (
+            "pin+pcr",
+            KeyLock {
+                pin: true,
+                pcrs: Some(PcrSelection::from_indices(&[16]).unwrap()),
+                boot_once_pcr: None,
+            },
+            Some("1618"),
+            6,
+        ),
+    ];
+    for (name, key_lock, code, expected) in cases {
+        let state = dir.state(name);
+        let mut wallet = open_wallet(&tpm, &state);
+        wallet
+            .create_account(AccountOptions {
+                key_lock,
+                pin: code.map(pin),
+                ..AccountOptions::default()
+            })
+            .unwrap();
+        assert_eq!(
+            commands_per_strict_signature(&mut wallet),
+            expected,
+            "{name}, new account"
+        );
+        drop(wallet);
+        // Loading the account proves the SRK resident: the first signature
+        // is already the short one.
+        let mut wallet = open_wallet(&tpm, &state);
+        wallet.set_pin(code.map(pin));
+        wallet.load_account().unwrap();
+        let before = wallet.tpm_commands_sent();
+        signs(&mut wallet);
+        assert_eq!(
+            wallet.tpm_commands_sent() - before,
+            expected,
+            "{name}, loaded account"
+        );
+        // The evidence reports the lock.
+        let evidence = wallet.attest(b"key lock", 1).unwrap();
+        assert_eq!(evidence.account.key_lock.name(), name);
+    }
+}
+
+#[test]
+fn a_strict_signature_survives_an_evicted_or_substituted_srk() {
+    use wallet_core::seal::PERSISTENT_SRK_HANDLE;
+    use wallet_core::tpm::{template, transport, Tpm};
+
+    let tpm = swtpm();
+    let dir = TempDir::new("strict-stale");
+    let mut wallet = open_wallet(&tpm, &dir.state("s"));
+    wallet.create_account(AccountOptions::default()).unwrap();
+    assert_eq!(commands_per_strict_signature(&mut wallet), 4);
+    let raw = || Tpm::new(transport::open(&tpm.tcti()).unwrap()).unwrap();
+
+    // Another client evicts the persistent SRK: the next signature makes it
+    // persistent again and proves it resident.
+    raw()
+        .evict_control(PERSISTENT_SRK_HANDLE, PERSISTENT_SRK_HANDLE)
+        .unwrap();
+    let before = wallet.tpm_commands_sent();
+    signs(&mut wallet);
+    assert!(
+        wallet.tpm_commands_sent() - before > 4,
+        "made resident again"
+    );
+    assert!(raw().read_public(PERSISTENT_SRK_HANDLE).is_ok());
+    assert_eq!(commands_per_strict_signature(&mut wallet), 4);
+
+    // Another key at the SRK's handle: the session salted to the recorded
+    // SRK point gives the TPM a salt it cannot use and the sealed object does
+    // not load under that key, so nothing is unsealed through it; the wallet
+    // sees the Name differ and unseals under an SRK of its own for each
+    // signature, by the account's key.
+    {
+        let mut other = raw();
+        other
+            .evict_control(PERSISTENT_SRK_HANDLE, PERSISTENT_SRK_HANDLE)
+            .unwrap();
+        let foreign = other
+            .create_primary(tpm2_protocol::data::TpmRh::Owner, &template::ek_ecc_p256())
+            .unwrap();
+        other
+            .evict_control(foreign.handle, PERSISTENT_SRK_HANDLE)
+            .unwrap();
+        other.flush_context(foreign.handle).unwrap();
+    }
+    signs(&mut wallet);
+    let per_signature = commands_per_strict_signature(&mut wallet);
+    assert!(per_signature > 4, "{per_signature} commands");
+    let (name, _) = raw().read_public(PERSISTENT_SRK_HANDLE).unwrap();
+    assert_ne!(&name, wallet.srk_name(), "the foreign key stays");
+}

@@ -4,7 +4,7 @@
 #![allow(non_camel_case_types)]
 
 use wallet_core::attest::{
-    AttestError, EnrollmentMethod, Evidence, Expectations, PcrSelection, TpmIdentity,
+    AttestError, EnrollmentMethod, Evidence, Expectations, KeyLockFacts, PcrSelection, TpmIdentity,
     VerifiedFacts, MAX_PCRS, PCR_VALUE_LEN,
 };
 use wallet_core::enrollment::{verify_evidence, TrustAnchor};
@@ -74,8 +74,43 @@ pub struct wallet_evidence_facts {
     pub tpm_verified: u8,
     /// How the AK was enrolled: 1 credential activation, 2 AK certificate.
     pub enrollment_method: u8,
+    /// What an unsealer of the account's key must present:
+    /// `WALLET_KEY_LOCK_REPORTED` with the `wallet_create_account` lock bits
+    /// (`WALLET_KEY_LOCK_PIN`, `WALLET_KEY_LOCK_PCR`,
+    /// `WALLET_KEY_LOCK_BOOT_ONCE`). Exactly `WALLET_KEY_LOCK_REPORTED` means
+    /// no lock: any local process with TPM access and the account file can
+    /// unseal the key. 0: the evidence does not report it (made before key
+    /// locks were reported).
+    pub key_lock: u8,
     /// Zero; keeps the structure free of padding.
-    pub reserved: [u8; 5],
+    pub reserved: [u8; 4],
+}
+
+/// `wallet_evidence_facts.key_lock` bit: the evidence reports the key lock.
+pub const WALLET_KEY_LOCK_REPORTED: u8 = 0x80;
+
+/// `wallet_evidence_facts.key_lock` of `lock`.
+fn key_lock_bits(lock: KeyLockFacts) -> u8 {
+    use crate::wallet::{WALLET_KEY_LOCK_BOOT_ONCE, WALLET_KEY_LOCK_PCR, WALLET_KEY_LOCK_PIN};
+    let KeyLockFacts::Reported {
+        pin,
+        pcrs,
+        boot_once,
+    } = lock
+    else {
+        return 0;
+    };
+    let mut bits = u32::from(WALLET_KEY_LOCK_REPORTED);
+    for (set, bit) in [
+        (pin, WALLET_KEY_LOCK_PIN),
+        (pcrs, WALLET_KEY_LOCK_PCR),
+        (boot_once, WALLET_KEY_LOCK_BOOT_ONCE),
+    ] {
+        if set {
+            bits |= bit;
+        }
+    }
+    u8::try_from(bits).unwrap_or(0)
 }
 
 /// `flags` bit of `wallet_verify_evidence`: accept evidence from an account
@@ -111,7 +146,8 @@ impl wallet_evidence_facts {
                 EnrollmentMethod::CredentialActivation => 1,
                 EnrollmentMethod::AkCertificate => 2,
             },
-            reserved: [0; 5],
+            key_lock: key_lock_bits(facts.key_lock),
+            reserved: [0; 4],
         })
     }
 }

@@ -150,6 +150,10 @@ pub(crate) fn verify_evidence<'py>(
     dict.set_item("firmware_version", facts.firmware_version)?;
     dict.set_item("tpm_verified", facts.tpm_identity == TpmIdentity::Verified)?;
     dict.set_item("tpm_identity", facts.tpm_identity.to_string())?;
+    // "none", "pin", "pcr", "boot-once" or a combination joined by "+";
+    // "not reported" for evidence made before key locks were reported.
+    dict.set_item("key_lock", facts.key_lock.name())?;
+    dict.set_item("key_lock_meaning", facts.key_lock.meaning())?;
     dict.set_item(
         "enrollment_method",
         match facts.enrollment_method {

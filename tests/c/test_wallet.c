@@ -483,7 +483,10 @@ static void test_attestation(const wallet *w, const uint8_t address[20]) {
     CHECK(hash_len == 32 && !all_bytes(policy_hash, 32, 0));
     CHECK(memcmp(evidence + EVIDENCE_POLICY_HASH_OFFSET, policy_hash, 32) == 0);
   }
-  CHECK(evidence[EVIDENCE_TPM_IDENTITY_OFFSET] <= 1);
+  /* Bit 0: verified TPM; the key lock rides in the same signed byte (bit 7
+   * set: reported; bits 1 to 3: PIN, PCR, boot-once; bits 4 to 6 clear). */
+  CHECK((evidence[EVIDENCE_TPM_IDENTITY_OFFSET] & WALLET_KEY_LOCK_REPORTED) != 0);
+  CHECK((evidence[EVIDENCE_TPM_IDENTITY_OFFSET] & 0x70) == 0);
 
   /* Another attestation has the same length; a length query reports it. */
   CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 1337, second, sizeof second, &second_len));

@@ -46,6 +46,14 @@ def test_evidence_verifies_and_states_the_facts(wallet: SecureWalletManager) -> 
     # The simulator proved itself through its EK certificate when the account was made.
     assert facts["tpm_verified"] is True
     assert facts["tpm_identity"] == "verified TPM"
+    # The evidence reports the key lock ("unlocked" is the wallet's word for none).
+    lock = "none" if wallet.key_lock == "unlocked" else wallet.key_lock
+    assert facts["key_lock"] == lock
+    if lock == "none":
+        assert (
+            "any local process with TPM access and the account file can unseal"
+            in (facts["key_lock_meaning"])
+        )
     assert facts["root_sha256"] is not None
     assert facts["address"] == wallet.address == evidence["address"]
     assert facts["chain_id"] == 14

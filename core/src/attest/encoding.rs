@@ -14,7 +14,7 @@
 //! | 102 | 1 | owner threshold |
 //! | 103 | 8 | admin nonce |
 //! | 111 | 32 | audit-log head |
-//! | 143 | 1 | TPM identity: 1 verified, 0 unverified TPM |
+//! | 143 | 1 | TPM identity: bit 0 set for a verified TPM; the key lock in bits 1 to 3 and 7 ([`KeyLockFacts`](super::KeyLockFacts)) |
 //! | 144 | 65 | wallet signature: r, s, v (27 or 28) |
 //! | 209 | 64 | AK signature: r, s (P-256 scalars) |
 //! | 273 | 2 | PCR bank hash algorithm |
@@ -40,8 +40,9 @@ use heapless::Vec;
 
 use super::wire::Reader;
 use super::{
-    AccountFacts, AkSignature, AttestError, Evidence, PcrSelection, TpmIdentity, ACCOUNT_FACTS_LEN,
-    ADDRESS_LEN, MAX_AK_PUBLIC_LEN, MAX_ATTEST_LEN, MAX_PCRS, PCR_VALUE_LEN, WALLET_SIGNATURE_LEN,
+    AccountFacts, AkSignature, AttestError, Evidence, KeyLockFacts, PcrSelection, TpmIdentity,
+    ACCOUNT_FACTS_LEN, ADDRESS_LEN, MAX_AK_PUBLIC_LEN, MAX_ATTEST_LEN, MAX_PCRS, PCR_VALUE_LEN,
+    WALLET_SIGNATURE_LEN,
 };
 use crate::signer::{Address, Signature};
 
@@ -137,8 +138,15 @@ impl Evidence {
             threshold: r.u8()?,
             admin_nonce: r.u64()?,
             audit_head: r.array::<32>()?,
-            tpm_identity: TpmIdentity::from_byte(r.u8()?)
-                .ok_or(AttestError::EvidenceTpmIdentityInvalid)?,
+            tpm_identity: TpmIdentity::Unverified,
+            key_lock: KeyLockFacts::NotReported,
+        };
+        let (tpm_identity, key_lock) = KeyLockFacts::split_identity_byte(r.u8()?)
+            .ok_or(AttestError::EvidenceTpmIdentityInvalid)?;
+        let account = AccountFacts {
+            tpm_identity,
+            key_lock,
+            ..account
         };
         let wallet_rsv = r.array::<WALLET_SIGNATURE_LEN>()?;
         // Only the canonical v (27 or 28) that `encode` writes is accepted.

@@ -82,6 +82,45 @@ impl Srk {
     }
 }
 
+impl Srk {
+    /// The same key at another handle (where it was made persistent).
+    #[must_use]
+    pub fn at_handle(&self, handle: u32) -> Self {
+        Self {
+            handle,
+            ..self.clone()
+        }
+    }
+
+    /// The SRK whose marshalled `TPMT_PUBLIC` is `public_area`, at `handle`
+    /// (a persistent handle read back with `TPM2_ReadPublic`). The caller
+    /// compares the Name with the one it expects.
+    ///
+    /// # Errors
+    ///
+    /// A malformed-response error for an area that is not an ECC P-256 key.
+    pub fn from_public_area(handle: u32, public_area: &[u8]) -> Result<Self, TpmError> {
+        let code = TpmReadPublicCommand::CC as u32;
+        let bad = || malformed(code, ResponseDefect::UnexpectedValue);
+        let (public, rest) = TpmtPublic::unmarshal(public_area).map_err(|_| bad())?;
+        if !rest.is_empty() {
+            return Err(bad());
+        }
+        let (x, y) = match &public.unique {
+            TpmuPublicId::Ecc(point) => left_pad_32(&point.x)
+                .zip(left_pad_32(&point.y))
+                .ok_or_else(bad)?,
+            _ => return Err(bad()),
+        };
+        Ok(Self {
+            handle,
+            name: Name::of_public_area(public_area),
+            x,
+            y,
+        })
+    }
+}
+
 /// Which TCG default EK template a key was made from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EkKind {
@@ -711,6 +750,21 @@ impl<T: Transport> Tpm<T> {
     ///
     /// The errors of the command; a Name that does not match the area.
     pub fn read_public(&mut self, handle: u32) -> Result<(Name, PublicArea), TpmError> {
+        self.read_public_qualified(handle)
+            .map(|(name, area, _)| (name, area))
+    }
+
+    /// As [`Tpm::read_public`], also returning the qualified Name the TPM
+    /// reported (unchecked: only a caller that knows the object's parent
+    /// can check it).
+    ///
+    /// # Errors
+    ///
+    /// As [`Tpm::read_public`]; a qualified Name that is not a SHA-256 Name.
+    pub fn read_public_qualified(
+        &mut self,
+        handle: u32,
+    ) -> Result<(Name, PublicArea, Name), TpmError> {
         let command = TpmReadPublicCommand {
             handles: [TpmHandle::new(handle)],
         };
@@ -726,8 +780,10 @@ impl<T: Transport> Tpm<T> {
         }
         let area = PublicArea::from_slice(public_area)
             .map_err(|()| malformed(code, ResponseDefect::UnexpectedValue))?;
+        let qualified = Name::from_bytes(&response.qualified_name)
+            .ok_or_else(|| malformed(code, ResponseDefect::UnexpectedValue))?;
         self.wipe_response();
-        Ok((name, area))
+        Ok((name, area, qualified))
     }
 
     /// `TPM2_PCR_Read` of a SHA-256 selection, repeated until every selected PCR
@@ -913,6 +969,29 @@ impl<T: Transport> Tpm<T> {
                 ResponseDefect::UnexpectedValue,
             )),
         }
+    }
+
+    /// `TPM2_EvictControl` with the owner hierarchy's empty password: makes
+    /// the transient object at `transient` persistent at `persistent`
+    /// (`0x81xxxxxx`); with `transient` a persistent handle, evicts it.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the command (`TPM_RC_NV_DEFINED` when `persistent` is
+    /// taken).
+    pub fn evict_control(&mut self, transient: u32, persistent: u32) -> Result<(), TpmError> {
+        const CC_EVICT_CONTROL: u32 = 0x120;
+        let parameter_len = frame::put_u32(&mut self.parameters, 0, persistent)?;
+        self.execute(
+            CC_EVICT_CONTROL,
+            &[TpmRh::Owner as u32, transient],
+            &[],
+            parameter_len,
+            Authorization::Password,
+            0,
+        )?;
+        self.wipe_response();
+        Ok(())
     }
 
     /// `TPM2_DictionaryAttackParameters` with the lockout hierarchy's empty

@@ -28,6 +28,7 @@ use zeroize::Zeroize;
 
 use super::command::{EkPublic, Srk};
 use super::frame::ResponseDefect;
+use super::template::aes_128_cfb;
 use super::{kdf, Authorization, Tpm, TpmError, Transport};
 
 /// Size of our nonces (the SHA-256 digest size).
@@ -378,14 +379,6 @@ fn session_type(kind: SessionKind) -> TpmSe {
     }
 }
 
-fn aes_128_cfb() -> TpmtSymDef {
-    TpmtSymDef {
-        algorithm: TpmAlgId::Aes,
-        key_bits: TpmuSymKeyBits::Aes(128.into()),
-        mode: TpmuSymMode::Aes(TpmAlgId::Cfb),
-    }
-}
-
 fn null_symmetric() -> TpmtSymDef {
     TpmtSymDef {
         algorithm: TpmAlgId::Null,
@@ -436,6 +429,27 @@ impl<T: Transport> Tpm<T> {
                 session
             }
         }
+    }
+
+    /// Starts a session salted to `srk` (ECDH P-256) without re-deriving
+    /// the EK: for an SRK whose residency in the EK-verified TPM was proven
+    /// through an EK-salted session ([`crate::seal::ResidentSrk`]), so only
+    /// that TPM can compute the session key. Refused while no TPM identity is
+    /// set.
+    ///
+    /// # Errors
+    ///
+    /// [`TpmError::NoTpmIdentity`], [`TpmError::InvalidSrkPoint`], or the
+    /// errors of the command.
+    pub(crate) fn start_session_salted_to_proven_srk(
+        &mut self,
+        srk: &Srk,
+        kind: SessionKind,
+    ) -> Result<Session, TpmError> {
+        if matches!(self.session_salt(), SessionSalt::Unset) {
+            return Err(TpmError::NoTpmIdentity);
+        }
+        self.start_session_salted_to_point(srk.handle(), srk.point_x(), srk.point_y(), kind)
     }
 
     /// A session salted by RSA-OAEP (SHA-256, label `"SECRET\0"`) to the RSA

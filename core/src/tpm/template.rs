@@ -170,7 +170,9 @@ pub fn ek_attributes() -> TpmaObject {
         | TpmaObject::DECRYPT
 }
 
-fn aes_128_cfb() -> TpmtSymDef {
+/// AES-128 in CFB mode: the symmetric algorithm of our storage keys and of
+/// the sessions' parameter encryption.
+pub(crate) fn aes_128_cfb() -> TpmtSymDef {
     TpmtSymDef {
         algorithm: TpmAlgId::Aes,
         key_bits: TpmuSymKeyBits::Aes(128.into()),

@@ -73,6 +73,8 @@ def _facts_to_python(facts: Mapping[str, Any]) -> dict[str, Any]:
         "firmware_version": facts["firmware_version"],
         "tpm_verified": facts["tpm_verified"],
         "tpm_identity": facts["tpm_identity"],
+        "key_lock": facts["key_lock"],
+        "key_lock_meaning": facts["key_lock_meaning"],
         "enrollment_method": facts["enrollment_method"],
         "root_sha256": None if facts["root_sha256"] is None else _hex(facts["root_sha256"]),
     }
@@ -178,9 +180,12 @@ def verify_attestation(
     Returns ``address``, ``chain_id``, ``pcrs`` (index -> hex), ``ak_name``,
     ``policy_hash``, the owner facts, the TPM's ``clock``, ``reset_count``,
     ``restart_count`` and ``firmware_version``, ``tpm_verified`` and ``tpm_identity``
-    (``"verified TPM"`` or ``"unverified TPM"``), ``enrollment_method`` and
-    ``root_sha256``. Raises :class:`AttestationError` on any
-    failure.
+    (``"verified TPM"`` or ``"unverified TPM"``), ``key_lock`` (what an unsealer of the
+    key must present: ``"pin"``, ``"pcr"``, ``"boot-once"`` joined by ``+``, ``"none"``
+    when any local process with TPM access and the account file can unseal it, ``"not
+    reported"`` for evidence from before key locks were reported) with
+    ``key_lock_meaning`` saying so in words, ``enrollment_method`` and ``root_sha256``.
+    Raises :class:`AttestationError` on any failure.
     """
     if isinstance(evidence, Mapping):
         if "evidence" not in evidence:
