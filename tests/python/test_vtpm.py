@@ -184,10 +184,11 @@ def test_a_tpm_without_ek_certificate_is_refused_unless_allowed_and_then_reporte
     with pytest.raises(TpmError, match=r"no EK certificate.*allow_unverified_tpm"):
         Vtpm(uncertified_swtpm.tcti, state_dir=state)
     # Roots of a real CA do not help a TPM that has no certificate at all.
+    # The simulator's roots file lives as long as the simulator: keep its PEM bytes.
     with Vtpm.simulator() as certified:
-        roots = certified.simulator_trust_roots
         assert certified.tpm_verified
-    assert roots is not None
+        assert certified.simulator_trust_roots is not None
+        roots = certified.simulator_trust_roots.read_bytes()
     with pytest.raises(TpmError, match="no EK certificate"):
         Vtpm(uncertified_swtpm.tcti, state_dir=state, trust_roots=roots)
 
@@ -235,7 +236,8 @@ def test_a_tpm_certified_by_another_ca_is_refused(
         Vtpm(swtpm.tcti, state_dir=tmp_path / "none")
     # The simulator's CA is another CA.
     with Vtpm.simulator() as other:
-        other_roots = other.simulator_trust_roots
+        assert other.simulator_trust_roots is not None
+        other_roots = other.simulator_trust_roots.read_bytes()
     with pytest.raises(TpmError, match="does not verify against the configured roots"):
         Vtpm(swtpm.tcti, state_dir=tmp_path / "other", trust_roots=other_roots)
     with pytest.raises(WalletError, match="trust_roots"):

@@ -270,7 +270,8 @@ class Vtpm(ConfidentialSpaceTokens):
     @property
     def simulator_trust_roots(self) -> Path | None:
         """The PEM file of the local CA that certified a :meth:`simulator`'s EK: the
-        simulator's trust roots. None for other TPMs."""
+        simulator's trust roots. None for other TPMs. The file is removed with the
+        simulator's temporary directory when the Vtpm closes: copy its bytes to keep them."""
         return self._native.simulator_trust_roots
 
     @property
