@@ -141,6 +141,12 @@ pub const ACCOUNT_BINDING_KEY_LABEL: &[u8] = b"flare-wallet/account-binding/v2";
 /// until its process is killed. Never set it outside such a test.
 pub const TEST_HOOK_PAUSE_AFTER_RESERVE: &str = "FLARE_WALLET_TEST_HOOK_PAUSE_AFTER_RESERVE";
 
+/// Test hook, as [`TEST_HOOK_PAUSE_AFTER_RESERVE`], for an account with an
+/// anti-rollback counter: the wallet pauses after writing the reserving
+/// ledger and before incrementing the counter. Never set it outside such a
+/// test.
+pub const TEST_HOOK_PAUSE_BEFORE_INCREMENT: &str = "FLARE_WALLET_TEST_HOOK_PAUSE_BEFORE_INCREMENT";
+
 /// The label of the binding key of a version 3 account file, whose tag also
 /// covers the TPM identity section and the key-lock section.
 pub const ACCOUNT_BINDING_KEY_LABEL_V3: &[u8] = b"flare-wallet/account-binding/v3";
@@ -1324,6 +1330,7 @@ impl Wallet {
             &ledger.encode_bound(&bound.ledger_key),
         )?;
         account.ledger = ledger;
+        test_hook_pause(TEST_HOOK_PAUSE_BEFORE_INCREMENT);
         let incremented = counter::increment(tpm, rollback.nv_index, &bound.counter_auth);
         tpm.transport_mut().end_operation();
         incremented?;
@@ -2340,11 +2347,16 @@ fn bound_parts(
     Ok((policy, admin))
 }
 
-/// The test hook of [`TEST_HOOK_PAUSE_AFTER_RESERVE`]: with the variable
-/// set, announces the pause by creating the file it names, then waits until
-/// the process is killed. Without it, returns at once.
+/// The test hook of [`TEST_HOOK_PAUSE_AFTER_RESERVE`].
 fn test_hook_pause_after_reserve() {
-    let Some(path) = std::env::var_os(TEST_HOOK_PAUSE_AFTER_RESERVE) else {
+    test_hook_pause(TEST_HOOK_PAUSE_AFTER_RESERVE);
+}
+
+/// A pausing test hook: with the environment variable `hook` set,
+/// announces the pause by creating the file it names, then waits until the
+/// process is killed. Without it, returns at once.
+fn test_hook_pause(hook: &str) {
+    let Some(path) = std::env::var_os(hook) else {
         return;
     };
     let _ = std::fs::write(path, b"reserved\n");
