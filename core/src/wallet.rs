@@ -82,12 +82,15 @@
 //! instead would let a writer of the state directory strip a policy by
 //! rewriting the file in the old form.
 //!
-//! What a writer of the state directory that bypasses this code can still do: put back an older
-//! account file with the policy it had then (it was validly bound), delete
-//! the spend ledger (which restarts the 24-hour history) or edit the audit
-//! log. Defeating rollback needs a monotonic counter the writer cannot reset
-//! (a TPM NV counter); the attested policy hash lets a remote party see
-//! which policy is in force.
+//! What a writer of the state directory that bypasses this code can still
+//! do to an account without a key lock: put back an older account file with
+//! the policy it had then (it was validly bound), delete the spend ledger
+//! (which restarts the 24-hour history) or edit the audit log; the attested
+//! policy hash lets a remote party see which policy is in force. An account
+//! with a key lock has a TPM NV counter ([`crate::counter`]) that its
+//! account file and its spend ledger (version 3, authenticated by a key
+//! derived from the wallet key) are written against: an older copy of
+//! either, or a deleted ledger, is refused as rolled back.
 
 use core::fmt;
 use std::boxed::Box;
