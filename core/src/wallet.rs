@@ -2774,3 +2774,121 @@ impl NewAccountEvent {
         }
     }
 }
+
+#[cfg(test)]
+mod state_check_tests {
+    use super::*;
+
+    /// An authenticated ledger written at `written`, recording account
+    /// file value `records`.
+    fn ledger(written: u64, records: u64) -> SpendLedger {
+        let key = SecretKey::from_bytes(&[0x42; 32]).unwrap();
+        let address = key.address();
+        let ledger_key = LedgerKey::derive(&key);
+        let mut ledger = SpendLedger::new(address);
+        ledger.set_counter(written);
+        ledger.set_account_counter(records);
+        SpendLedger::decode_bound(&ledger.encode_bound(&ledger_key), &address, &ledger_key).unwrap()
+    }
+
+    fn account(counter: u64) -> Rollback {
+        Rollback {
+            nv_index: OWNER_NV_INDEX_FOR_TESTS,
+            counter,
+        }
+    }
+
+    const OWNER_NV_INDEX_FOR_TESTS: u32 = crate::counter::OWNER_NV_FIRST;
+
+    fn refused(result: Result<Repair>) -> WalletError {
+        match result {
+            Err(Error::Wallet(error)) => error,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn complete_states_pass_and_interrupted_writes_are_completed() {
+        // Steady: the ledger at the counter, recording the account file.
+        assert_eq!(
+            check_state(account(5), Some(&ledger(9, 5)), 9).unwrap(),
+            Repair::default()
+        );
+        // A reserve (or an admin action) wrote its file, then stopped.
+        let increment = Repair {
+            increment: true,
+            ..Repair::default()
+        };
+        assert_eq!(
+            check_state(account(5), Some(&ledger(10, 5)), 9).unwrap(),
+            increment
+        );
+        assert_eq!(
+            check_state(account(10), Some(&ledger(10, 10)), 9).unwrap(),
+            increment
+        );
+        // An admin action wrote the account file, not yet the ledger.
+        assert_eq!(
+            check_state(account(10), Some(&ledger(9, 5)), 9).unwrap(),
+            Repair {
+                rebase: true,
+                write: true,
+                increment: true
+            }
+        );
+    }
+
+    #[test]
+    fn every_copied_back_or_missing_file_is_refused() {
+        assert_eq!(
+            refused(check_state(account(5), None, 9)),
+            WalletError::LedgerDeleted { counter: 9 }
+        );
+        let unbound = SpendLedger::new(Address([1; 20]));
+        assert_eq!(
+            refused(check_state(account(5), Some(&unbound), 9)),
+            WalletError::LedgerUnbound
+        );
+        // An older ledger.
+        assert_eq!(
+            refused(check_state(account(5), Some(&ledger(8, 5)), 9)),
+            WalletError::LedgerRolledBack {
+                file: 8,
+                counter: 9
+            }
+        );
+        // An older account file than the ledger records.
+        assert_eq!(
+            refused(check_state(account(4), Some(&ledger(9, 5)), 9)),
+            WalletError::RolledBack {
+                file: 4,
+                counter: 9
+            }
+        );
+        // The ledger from before an admin action, once the counter moved on.
+        assert_eq!(
+            refused(check_state(account(9), Some(&ledger(8, 5)), 9)),
+            WalletError::LedgerRolledBack {
+                file: 8,
+                counter: 9
+            }
+        );
+        // During an unfinished admin action, an older ledger still fails.
+        assert_eq!(
+            refused(check_state(account(10), Some(&ledger(8, 5)), 9)),
+            WalletError::LedgerRolledBack {
+                file: 8,
+                counter: 9
+            }
+        );
+        // Files ahead of the counter were not written by this wallet.
+        assert!(matches!(
+            refused(check_state(account(11), Some(&ledger(9, 5)), 9)),
+            WalletError::CounterAhead { .. }
+        ));
+        assert!(matches!(
+            refused(check_state(account(5), Some(&ledger(11, 5)), 9)),
+            WalletError::LedgerAhead { .. }
+        ));
+    }
+}

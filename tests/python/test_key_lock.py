@@ -58,3 +58,48 @@ def test_boot_once_and_pcr_combine(vtpm: Vtpm) -> None:
     # The key stays cached: strict mode cannot unseal it again in this boot.
     vtpm._native.key_mode = "strict"
     vtpm._native.sign_message(b"boot once")
+
+
+def _transfer(nonce: int) -> dict[str, object]:
+    return {
+        "to": "0x" + "11" * 20,
+        "value": 10**15,
+        "gas": 21000,
+        "maxFeePerGas": 2 * 10**9,
+        "maxPriorityFeePerGas": 10**9,
+        "nonce": nonce,
+        "chainId": 1,
+    }
+
+
+def test_an_older_or_deleted_spend_ledger_is_refused_as_rolled_back(tmp_path: Path) -> None:
+    spend = 10**15 + 21000 * 2 * 10**9
+    state, tpm = tmp_path / "state", tmp_path / "tpm"
+    ledger = state / "spend.flwspend"
+    with (
+        Vtpm.simulator(state, tpm_state_dir=tpm) as vtpm,
+        SecureWalletManager(
+            None,
+            vtpm,
+            key_mode="cached",
+            policy={"daily_limit_wei": 2 * spend},
+            key_lock="pin",
+            pin="1470",
+        ) as m,
+    ):
+        m.create_account()
+        m.sign_transaction(_transfer(0))
+        after_one = ledger.read_bytes()
+        m.sign_transaction(_transfer(1))
+        assert m.daily_spent(1) == 2 * spend
+        # The ledger put back to before the second spend: refused, nothing signed.
+        after_two = ledger.read_bytes()
+        ledger.write_bytes(after_one)
+        with pytest.raises(WalletError, match="spend ledger was rolled back"):
+            m.sign_transaction(_transfer(2))
+        ledger.write_bytes(after_two)
+
+    with Vtpm.simulator(state, tpm_state_dir=tpm) as vtpm:
+        ledger.unlink()
+        with pytest.raises(WalletError, match="rolled back: it is missing"):
+            vtpm._native.load_account(pin="1470")
