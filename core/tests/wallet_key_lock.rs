@@ -295,6 +295,8 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     let state = dir.state("state");
     let keys = owners::owner_keys(31, 1);
     let mut wallet = open_wallet(&tpm, &state);
+    // Cached: a signature sends only what the bound ledger costs.
+    wallet.set_key_mode(KeyMode::Cached);
     let address = wallet
         .create_account(AccountOptions {
             policy: limited(3),
@@ -309,7 +311,11 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     // The ledger exists from creation on, bound (version 3).
     let empty = std::fs::read(&ledger_path).unwrap();
     assert!(SpendLedger::decode(&empty, &address).is_err());
+    // The reserve reads the counter and increments it (StartAuthSession and
+    // NV_Read, StartAuthSession and NV_Increment), the commit reads it.
+    let before = wallet.tpm_commands_sent();
     sign_tx(&mut wallet, 0).unwrap();
+    assert_eq!(wallet.tpm_commands_sent() - before, 6);
     let after_one = std::fs::read(&ledger_path).unwrap();
     sign_tx(&mut wallet, 1).unwrap();
     let after_two = std::fs::read(&ledger_path).unwrap();
