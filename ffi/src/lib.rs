@@ -107,7 +107,7 @@ pub extern "C" fn wallet_version() -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wallet_core::{attest, backup, keystore, policy, tpm};
+    use wallet_core::{attest, keystore, policy, tpm};
 
     /// The header's constants are literals (cbindgen cannot evaluate the
     /// core's expressions); here they are checked against the core.
