@@ -63,10 +63,11 @@
 
 /**
  * A buffer of this many bytes always holds the text `wallet_backup`
- * writes, terminating NUL included: base64 of the longest sealed-key file
- * (every field at its bound, the largest signing policy included).
+ * writes, terminating NUL included: base64 of the longest backup (the
+ * longest sealed-key file, every field at its bound, and for an account
+ * with an anti-rollback counter the longest spend ledger).
  */
-#define WALLET_BACKUP_MAX_LEN 13537
+#define WALLET_BACKUP_MAX_LEN 439665
 
 /**
  * A canonical policy encoding (`wallet_policy_from_json`,

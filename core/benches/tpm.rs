@@ -259,7 +259,41 @@ fn tpm_benches(c: &mut Criterion) {
                 .expect("sign")
         });
     });
+    report_commands(&mut limited, "cached signature, daily limit", |w| {
+        w.sign_transaction(&payload, &mut [0u8; 512]).expect("sign");
+    });
     drop(limited);
+
+    // The same with a PIN-locked account: its ledger is bound to the
+    // anti-rollback counter, so the reserve reads and increments the
+    // counter and the commit reads it. Side by side with the above.
+    let mut bound = bench.open();
+    let mut policy = Policy::default();
+    policy.set_daily_limit_wei(Some(U256::MAX));
+    bound
+        .create_account(AccountOptions {
+            policy,
+            key_lock: KeyLock::PIN,
+            pin: Some(PinAuth::from_pin(b"1234").expect("pin")),
+            ..AccountOptions::default()
+        })
+        .expect("create");
+    bound.set_key_mode(KeyMode::Cached);
+    c.bench_function("tpm/sign_transaction/cached_daily_limit_counter", |b| {
+        b.iter(|| {
+            bound
+                .sign_transaction(black_box(&payload), &mut out)
+                .expect("sign")
+        });
+    });
+    report_commands(
+        &mut bound,
+        "cached signature, daily limit, bound ledger",
+        |w| {
+            w.sign_transaction(&payload, &mut [0u8; 512]).expect("sign");
+        },
+    );
+    drop(bound);
 
     let mut wallet = Wallet::open(&bench.swtpm.tcti(), &state, &bench.swtpm.trust()).expect("open");
     wallet.load_account().expect("load");

@@ -82,12 +82,15 @@
 //! instead would let a writer of the state directory strip a policy by
 //! rewriting the file in the old form.
 //!
-//! What a writer of the state directory that bypasses this code can still do: put back an older
-//! account file with the policy it had then (it was validly bound), delete
-//! the spend ledger (which restarts the 24-hour history) or edit the audit
-//! log. Defeating rollback needs a monotonic counter the writer cannot reset
-//! (a TPM NV counter); the attested policy hash lets a remote party see
-//! which policy is in force.
+//! What a writer of the state directory that bypasses this code can still
+//! do to an account without a key lock: put back an older account file with
+//! the policy it had then (it was validly bound), delete the spend ledger
+//! (which restarts the 24-hour history) or edit the audit log; the attested
+//! policy hash lets a remote party see which policy is in force. An account
+//! with a key lock has a TPM NV counter ([`crate::counter`]) that its
+//! account file and its spend ledger (version 3, authenticated by a key
+//! derived from the wallet key) are written against: an older copy of
+//! either, or a deleted ledger, is refused as rolled back.
 
 use core::fmt;
 use std::boxed::Box;
@@ -106,7 +109,7 @@ use crate::backup::{
 };
 use crate::counter::{self, CounterAuth};
 use crate::policy::ledger::{
-    Asset, Clock, ReservationId, SpendLedger, SystemClock, MAX_LEDGER_LEN,
+    Asset, Clock, LedgerKey, ReservationId, SpendLedger, SystemClock, MAX_LEDGER_LEN,
 };
 use crate::policy::{self, Decision, Eip712Domain, Policy, PolicyError};
 use crate::seal::{self, KeyLock, PinAuth, ResidentSrk, SealError, SealedObject};
@@ -140,6 +143,12 @@ pub const ACCOUNT_BINDING_KEY_LABEL: &[u8] = b"flare-wallet/account-binding/v2";
 /// wallet that has just reserved a spend creates that file and then waits
 /// until its process is killed. Never set it outside such a test.
 pub const TEST_HOOK_PAUSE_AFTER_RESERVE: &str = "FLARE_WALLET_TEST_HOOK_PAUSE_AFTER_RESERVE";
+
+/// Test hook, as [`TEST_HOOK_PAUSE_AFTER_RESERVE`], for an account with an
+/// anti-rollback counter: the wallet pauses after writing the reserving
+/// ledger and before incrementing the counter. Never set it outside such a
+/// test.
+pub const TEST_HOOK_PAUSE_BEFORE_INCREMENT: &str = "FLARE_WALLET_TEST_HOOK_PAUSE_BEFORE_INCREMENT";
 
 /// The label of the binding key of a version 3 account file, whose tag also
 /// covers the TPM identity section and the key-lock section.
@@ -249,6 +258,34 @@ pub enum WalletError {
     /// The state directory's account file now holds another sealed key than
     /// the loaded one (another process replaced it). Nothing was signed.
     AccountReplaced,
+    /// The spend ledger was written at an anti-rollback counter value below
+    /// the TPM counter's (or before the account file it must follow): an
+    /// older copy was put back. Nothing was signed.
+    LedgerRolledBack {
+        /// The counter value the ledger was written at.
+        file: u64,
+        /// The TPM counter's value.
+        counter: u64,
+    },
+    /// The spend ledger of an account with an anti-rollback counter is
+    /// missing: it was deleted. Nothing was signed.
+    LedgerDeleted {
+        /// The TPM counter's value.
+        counter: u64,
+    },
+    /// The spend ledger of an account with an anti-rollback counter is not
+    /// authenticated by the account's key (altered, or an unbound older
+    /// format put in its place). Nothing was signed.
+    LedgerUnbound,
+    /// The spend ledger claims a counter value more than one above the TPM
+    /// counter's, or an account file newer than itself: it was not written
+    /// by this account's wallet.
+    LedgerAhead {
+        /// The counter value the ledger was written at.
+        file: u64,
+        /// The TPM counter's value.
+        counter: u64,
+    },
 }
 
 impl fmt::Display for WalletError {
@@ -266,10 +303,35 @@ impl fmt::Display for WalletError {
                     "the account file claims anti-rollback counter {file}, beyond the TPM counter at {counter}: it was not written by this wallet"
                 )
             }
+            WalletError::LedgerRolledBack { file, counter } => {
+                return write!(
+                    f,
+                    "the spend ledger was rolled back: it was written at anti-rollback counter {file}, and the TPM counter is at {counter}; nothing was signed"
+                )
+            }
+            WalletError::LedgerDeleted { counter } => {
+                return write!(
+                    f,
+                    "the spend ledger was rolled back: it is missing, and the TPM counter is at {counter}; nothing was signed"
+                )
+            }
+            WalletError::LedgerAhead { file, counter } => {
+                return write!(
+                    f,
+                    "the spend ledger claims anti-rollback counter {file}, beyond the TPM counter at {counter}: it was not written by this wallet"
+                )
+            }
             _ => {}
         }
         f.write_str(match self {
-            WalletError::RolledBack { .. } | WalletError::CounterAhead { .. } => "",
+            WalletError::RolledBack { .. }
+            | WalletError::CounterAhead { .. }
+            | WalletError::LedgerRolledBack { .. }
+            | WalletError::LedgerDeleted { .. }
+            | WalletError::LedgerAhead { .. } => "",
+            WalletError::LedgerUnbound => {
+                "the spend ledger was rolled back or altered: it is not authenticated by the account's key; nothing was signed"
+            }
             WalletError::Closed => "the wallet is closed",
             WalletError::NoAccount => {
                 "no account loaded: create, import, load or restore an account first"
@@ -351,6 +413,29 @@ struct Account {
     identity: Option<AccountTpmBinding>,
     ledger: SpendLedger,
     rollback: Rollback,
+    /// For an account with an anti-rollback counter: the keys derived from
+    /// the wallet key that authenticate its ledger and its counter, and the
+    /// counter value last checked under the state lock.
+    bound_state: Option<BoundState>,
+}
+
+/// What an account with an anti-rollback counter keeps to check and write
+/// its state without unsealing the key: derived keys that cannot sign.
+struct BoundState {
+    counter_auth: CounterAuth,
+    ledger_key: LedgerKey,
+    /// The TPM counter's value, as last read or incremented under the lock.
+    tpm_counter: u64,
+}
+
+impl BoundState {
+    fn derive(key: &SecretKey, tpm_counter: u64) -> Self {
+        Self {
+            counter_auth: CounterAuth::derive(key),
+            ledger_key: LedgerKey::derive(key),
+            tpm_counter,
+        }
+    }
 }
 
 /// The tag that binds an account's policy (and owners and admin nonce, for
@@ -909,9 +994,24 @@ impl Wallet {
             identity.as_ref(),
             rollback,
         )?;
+        let bound_state =
+            (rollback.nv_index != 0).then(|| BoundState::derive(&key, rollback.counter));
         let state_lock = self.state.lock()?;
         if self.state.has_account()? {
             return Err(Error::State(StateError::AccountExists));
+        }
+        let mut ledger =
+            self.ledger_for_new_account(&address, bound_state.as_ref().map(|b| &b.ledger_key));
+        if let Some(bound_state) = &bound_state {
+            // The ledger starts at the counter's value, with the account
+            // file: from now on it must be there and current.
+            ledger.set_counter(rollback.counter);
+            ledger.set_account_counter(rollback.counter);
+            self.state.replace_file(
+                &state_lock,
+                SPEND_LEDGER_FILE,
+                &ledger.encode_bound(&bound_state.ledger_key),
+            )?;
         }
         self.append_audit(
             &state_lock,
@@ -920,7 +1020,6 @@ impl Wallet {
         )?;
         self.state
             .create_account_locked(&state_lock, file.bytes())?;
-        let ledger = self.ledger_for_new_account(&address);
         drop(state_lock);
         // A boot-once key was unsealed for this boot: it stays cached.
         let keep = self.key_mode == KeyMode::Cached || lock.boot_once_pcr.is_some();
@@ -933,6 +1032,7 @@ impl Wallet {
             identity,
             ledger,
             rollback,
+            bound_state,
         });
         self.pin = pin;
         if keep {
@@ -966,7 +1066,10 @@ impl Wallet {
             }
             other => other?,
         };
-        self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::Existing))
+        // The ledger of an account with an anti-rollback counter is checked,
+        // and an interrupted write completed, under the lock.
+        let lock = self.state.lock()?;
+        self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::Existing, &lock))
     }
 
     /// The refusal for an account file whose SRK Name is not this TPM's:
@@ -993,7 +1096,12 @@ impl Wallet {
 
     /// Checks and unseals `file` once (address and policy binding), then
     /// makes it the loaded account.
-    fn adopt(&mut self, file: SealedAccount, ledger_source: LedgerSource) -> Result<Address> {
+    fn adopt(
+        &mut self,
+        file: SealedAccount,
+        ledger_source: LedgerSource,
+        lock: &StateLock,
+    ) -> Result<Address> {
         let view = file.view()?;
         let address = Address(*view.address());
         let sealed = sealed_object_of(&view)?;
@@ -1035,11 +1143,38 @@ impl Wallet {
             admin.as_ref(),
             (identity.as_ref(), rollback),
         )?;
-        check_rollback(tpm, &key, rollback)?;
         let boot_once = sealed.lock().boot_once_pcr.is_some();
-        let ledger = match ledger_source {
-            LedgerSource::Existing => self.existing_ledger(&address, policy.as_ref())?,
-            LedgerSource::New => self.ledger_for_new_account(&address),
+        let mut bound_state = None;
+        let ledger = if rollback.nv_index == 0 {
+            match ledger_source {
+                LedgerSource::Existing => self.existing_ledger(&address, policy.as_ref())?,
+                LedgerSource::Backup(_) => self.ledger_for_new_account(&address, None),
+            }
+        } else {
+            let mut state = BoundState::derive(&key, 0);
+            let (ledger, repair) = match ledger_source {
+                LedgerSource::Existing => {
+                    let ledger = bound_ledger_on_disk(&self.state, &address, &state.ledger_key)?;
+                    let counter = read_counter(tpm, rollback, &state)?;
+                    state.tpm_counter = counter;
+                    let repair = check_state(rollback, ledger.as_ref(), counter)?;
+                    (ledger, repair)
+                }
+                LedgerSource::Backup(bytes) => {
+                    restored_ledger(tpm, &address, rollback, &mut state, bytes.as_deref())?
+                }
+            };
+            let ledger = ledger.unwrap_or_else(|| SpendLedger::new(address));
+            let ledger = complete_state(
+                &self.state,
+                tpm,
+                lock,
+                (rollback, &mut state),
+                ledger,
+                repair,
+            )?;
+            bound_state = Some(state);
+            ledger
         };
         self.account = Some(Account {
             address,
@@ -1050,6 +1185,7 @@ impl Wallet {
             identity,
             ledger,
             rollback,
+            bound_state,
         });
         self.cached_key = None;
         // A boot-once key unseals once per boot: it stays cached.
@@ -1109,24 +1245,103 @@ impl Wallet {
                 return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
             }
         }
-        if rollback.nv_index != 0 {
-            // A file put back from an older copy is refused here too.
-            let auth = self.with_key(|key| Ok(CounterAuth::derive(key)))?;
-            self.tpm_operation(|wallet| check_counter(wallet.tpm()?, &auth, rollback))?;
-        }
+        // A file put back from an older copy is refused here too: the
+        // ledger records the account file it follows.
+        let ledger = if rollback.nv_index == 0 {
+            None
+        } else {
+            Some(self.checked_ledger(_lock, rollback)?)
+        };
         if let Some(account) = self.account.as_mut() {
             account.file = on_disk;
             account.policy = policy;
             account.admin = admin;
             account.rollback = rollback;
+            if let Some(ledger) = ledger {
+                account.ledger = ledger;
+            }
         }
+        Ok(())
+    }
+
+    /// For an account with an anti-rollback counter, under the lock: reads
+    /// the ledger and the TPM counter and checks them against each other and
+    /// against `rollback` (the account file's counter value), completes a
+    /// write a crash interrupted, and returns the ledger.
+    ///
+    /// # Errors
+    /// [`WalletError::LedgerDeleted`], [`WalletError::LedgerUnbound`],
+    /// [`WalletError::LedgerRolledBack`], [`WalletError::RolledBack`] (the
+    /// account file is older than the ledger records), the `*Ahead` errors,
+    /// TPM and state-directory errors.
+    fn checked_ledger(&mut self, lock: &StateLock, rollback: Rollback) -> Result<SpendLedger> {
+        let account = self
+            .account
+            .as_mut()
+            .ok_or(Error::Wallet(WalletError::NoAccount))?;
+        let bound = account
+            .bound_state
+            .as_mut()
+            .ok_or(Error::Wallet(WalletError::NoAccount))?;
+        let tpm = self
+            .tpm
+            .as_mut()
+            .ok_or(Error::Wallet(WalletError::Closed))?;
+        let checked = (|| {
+            let ledger = bound_ledger_on_disk(&self.state, &account.address, &bound.ledger_key)?;
+            bound.tpm_counter = read_counter(tpm, rollback, bound)?;
+            let repair = check_state(rollback, ledger.as_ref(), bound.tpm_counter)?;
+            let ledger = ledger.unwrap_or_else(|| SpendLedger::new(account.address));
+            complete_state(&self.state, tpm, lock, (rollback, bound), ledger, repair)
+        })();
+        tpm.transport_mut().end_operation();
+        checked
+    }
+
+    /// Writes `ledger` one anti-rollback counter value ahead (with the
+    /// account file's value), then increments the counter: a spend
+    /// reserved this way can never be rolled back. Without a counter, a
+    /// plain write.
+    fn advance_ledger(&mut self, lock: &StateLock, mut ledger: SpendLedger) -> Result<()> {
+        let Some(account) = self.account.as_mut() else {
+            return Err(Error::Wallet(WalletError::NoAccount));
+        };
+        let rollback = account.rollback;
+        let Some(bound) = account.bound_state.as_mut() else {
+            return self.write_ledger(lock, ledger);
+        };
+        let tpm = self
+            .tpm
+            .as_mut()
+            .ok_or(Error::Wallet(WalletError::Closed))?;
+        ledger.set_counter(bound.tpm_counter.saturating_add(1));
+        ledger.set_account_counter(rollback.counter);
+        self.state.replace_file(
+            lock,
+            SPEND_LEDGER_FILE,
+            &ledger.encode_bound(&bound.ledger_key),
+        )?;
+        account.ledger = ledger;
+        test_hook_pause(TEST_HOOK_PAUSE_BEFORE_INCREMENT);
+        let incremented = counter::increment(tpm, rollback.nv_index, &bound.counter_auth);
+        tpm.transport_mut().end_operation();
+        incremented?;
+        bound.tpm_counter = bound.tpm_counter.saturating_add(1);
         Ok(())
     }
 
     /// Re-reads the spend ledger from disk (the caller holds the lock when
     /// it will write it back) and keeps it as the loaded one.
-    fn reread_ledger(&mut self) -> Result<SpendLedger> {
+    fn reread_ledger(&mut self, lock: &StateLock) -> Result<SpendLedger> {
         let account = self.account()?;
+        if account.bound_state.is_some() {
+            let rollback = account.rollback;
+            let ledger = self.checked_ledger(lock, rollback)?;
+            if let Some(account) = self.account.as_mut() {
+                account.ledger = ledger.clone();
+            }
+            return Ok(ledger);
+        }
         let ledger = self.existing_ledger(&account.address, account.policy.as_ref())?;
         if let Some(account) = self.account.as_mut() {
             account.ledger = ledger.clone();
@@ -1136,9 +1351,15 @@ impl Wallet {
 
     /// Writes `ledger` (the caller holds the lock and read it under it) and
     /// keeps it as the loaded one.
+    /// With an anti-rollback counter, the ledger keeps the counter value it
+    /// was read at: a commit or a release only makes it stricter, so a
+    /// copy from before either still counts at least as much.
     fn write_ledger(&mut self, lock: &StateLock, ledger: SpendLedger) -> Result<()> {
-        self.state
-            .replace_file(lock, SPEND_LEDGER_FILE, &ledger.encode())?;
+        let bytes = match self.account()?.bound_state.as_ref() {
+            Some(bound) => ledger.encode_bound(&bound.ledger_key),
+            None => ledger.encode(),
+        };
+        self.state.replace_file(lock, SPEND_LEDGER_FILE, &bytes)?;
         if let Some(account) = self.account.as_mut() {
             account.ledger = ledger;
         }
@@ -1178,13 +1399,18 @@ impl Wallet {
     /// The spend ledger of a new, imported or restored account: a ledger
     /// left in the directory by the same address is kept, anything else is
     /// replaced by an empty one.
-    fn ledger_for_new_account(&self, address: &Address) -> SpendLedger {
-        match self.state.read_file(SPEND_LEDGER_FILE, MAX_LEDGER_LEN) {
-            Ok(Some(bytes)) => {
-                SpendLedger::decode(&bytes, address).unwrap_or_else(|_| SpendLedger::new(*address))
+    /// Its entries only add to what counts, so an unauthenticated one is
+    /// safe to keep.
+    fn ledger_for_new_account(&self, address: &Address, key: Option<&LedgerKey>) -> SpendLedger {
+        let decoded = match self.state.read_file(SPEND_LEDGER_FILE, MAX_LEDGER_LEN) {
+            Ok(Some(bytes)) => match key {
+                Some(key) => SpendLedger::decode_bound(&bytes, address, key),
+                None => SpendLedger::decode(&bytes, address),
             }
-            _ => SpendLedger::new(*address),
-        }
+            .ok(),
+            _ => None,
+        };
+        decoded.unwrap_or_else(|| SpendLedger::new(*address))
     }
 
     /// Runs `f` with the account's key: the cached one, or one unsealed for
@@ -1355,29 +1581,31 @@ impl Wallet {
         let sealed = self.account()?.sealed.clone();
         let identity = self.account()?.identity;
         let current = self.account()?.rollback;
-        // The file carries the next counter value; the counter follows it,
-        // still under the state lock.
+        // The account file, then the ledger (which records it), carry the
+        // next counter value; the counter follows them, still under the
+        // state lock. The ledger and counter are checked first.
+        let ledger = if current.nv_index == 0 {
+            None
+        } else {
+            Some(self.checked_ledger(lock, current)?)
+        };
         let rollback = Rollback {
-            counter: if current.nv_index == 0 {
-                0
-            } else {
-                current.counter.saturating_add(1)
+            counter: match self.account()?.bound_state.as_ref() {
+                Some(state) => state.tpm_counter.saturating_add(1),
+                None => 0,
             },
             ..current
         };
-        let (tag, auth) = self.with_key(|key| {
-            Ok((
-                account_tag(
-                    key,
-                    &address,
-                    &bound,
-                    Some(&admin),
-                    identity.as_ref(),
-                    &sealed,
-                    rollback,
-                )?,
-                CounterAuth::derive(key),
-            ))
+        let tag = self.with_key(|key| {
+            account_tag(
+                key,
+                &address,
+                &bound,
+                Some(&admin),
+                identity.as_ref(),
+                &sealed,
+                rollback,
+            )
         })?;
         bound.tag = tag;
         let file = encode_sealed(
@@ -1396,10 +1624,29 @@ impl Wallet {
             account.admin = Some(admin);
             account.rollback = rollback;
         }
-        if rollback.nv_index != 0 {
-            self.tpm_operation(|wallet| {
-                Ok(counter::increment(wallet.tpm()?, rollback.nv_index, &auth)?)
-            })?;
+        if let Some(mut ledger) = ledger {
+            // Written at the account file's value with it, then the counter
+            // reaches that value.
+            let bytes = match self.account()?.bound_state.as_ref() {
+                Some(state) => {
+                    ledger.set_counter(rollback.counter);
+                    ledger.set_account_counter(rollback.counter);
+                    ledger.encode_bound(&state.ledger_key)
+                }
+                None => ledger.encode(),
+            };
+            self.state.replace_file(lock, SPEND_LEDGER_FILE, &bytes)?;
+            let account = self
+                .account
+                .as_mut()
+                .ok_or(Error::Wallet(WalletError::NoAccount))?;
+            account.ledger = ledger;
+            if let (Some(state), Some(tpm)) = (account.bound_state.as_mut(), self.tpm.as_mut()) {
+                let incremented = counter::increment(tpm, rollback.nv_index, &state.counter_auth);
+                tpm.transport_mut().end_operation();
+                incremented?;
+                state.tpm_counter = rollback.counter;
+            }
         }
         Ok(())
     }
@@ -1597,7 +1844,13 @@ impl Wallet {
         let now = self.clock.now_unix_seconds();
         let account = self.account()?;
         // The file, not the loaded copy: other processes spend too.
-        let ledger = self.existing_ledger(&account.address, account.policy.as_ref())?;
+        let ledger = match account.bound_state.as_ref() {
+            Some(bound) => bound_ledger_on_disk(&self.state, &account.address, &bound.ledger_key)?
+                .ok_or(WalletError::LedgerDeleted {
+                    counter: bound.tpm_counter,
+                })?,
+            None => self.existing_ledger(&account.address, account.policy.as_ref())?,
+        };
         Ok(ledger.spent(chain_id, Asset::Eth, now))
     }
 
@@ -1607,6 +1860,7 @@ impl Wallet {
     /// spends to reserve when a daily limit applies.
     fn decide_spend(
         &mut self,
+        lock: &StateLock,
         transaction: &tx::TypedTransaction<'_>,
         now: u64,
     ) -> Result<(Decision, Option<PendingSpends>)> {
@@ -1616,7 +1870,7 @@ impl Wallet {
         if policy.daily_limit_wei().is_none() && token_spend.is_none() {
             return Ok((decision, None));
         }
-        let ledger = self.reread_ledger()?;
+        let ledger = self.reread_ledger(lock)?;
         let policy = self.account()?.bound_policy()?;
         let chain_id = transaction.chain_id();
         let mut spends = std::vec::Vec::new();
@@ -1652,7 +1906,7 @@ impl Wallet {
         let now = self.clock.now_unix_seconds();
         let lock = self.state.lock()?;
         self.refresh_account(&lock)?;
-        Ok(self.decide_spend(&transaction, now)?.0)
+        Ok(self.decide_spend(&lock, &transaction, now)?.0)
     }
 
     /// Under the lock: re-reads the account and the ledger, checks
@@ -1664,7 +1918,7 @@ impl Wallet {
     ) -> Result<std::vec::Vec<ReservationId>> {
         let lock = self.state.lock()?;
         self.refresh_account(&lock)?;
-        let checked = self.decide_spend(transaction, now);
+        let checked = self.decide_spend(&lock, transaction, now);
         let (_, spends) = self.note_refusal(&lock, RefusedRequest::Transaction, checked)?;
         let Some((mut ledger, spends)) = spends else {
             return Ok(std::vec::Vec::new());
@@ -1674,7 +1928,7 @@ impl Wallet {
             ids.push(ledger.reserve(chain_id, asset, amount, now)?);
         }
         if !ids.is_empty() {
-            self.write_ledger(&lock, ledger)?;
+            self.advance_ledger(&lock, ledger)?;
         }
         Ok(ids)
     }
@@ -1685,7 +1939,7 @@ impl Wallet {
     /// be released keeps counting, which only makes the limit stricter.
     fn settle<T>(&mut self, ids: &[ReservationId], signed: Result<T>) -> Result<T> {
         let lock = self.state.lock()?;
-        let mut ledger = match self.reread_ledger() {
+        let mut ledger = match self.reread_ledger(&lock) {
             Ok(ledger) => ledger,
             Err(e) => return Err(signed.err().unwrap_or(e)),
         };
@@ -2028,7 +2282,27 @@ impl Wallet {
             .account
             .as_ref()
             .ok_or(Error::Wallet(WalletError::NoAccount))?;
-        Ok(base64::encode(account.file.bytes()))
+        if account.bound_state.is_none() {
+            return Ok(base64::encode(account.file.bytes()));
+        }
+        // The ledger goes with the account file: a restore needs the state
+        // the anti-rollback counter is at.
+        let ledger = self
+            .state
+            .read_file(SPEND_LEDGER_FILE, MAX_LEDGER_LEN)?
+            .unwrap_or_default();
+        let mut out = std::vec::Vec::with_capacity(
+            BACKUP_HEADER_LEN + account.file.bytes().len() + ledger.len(),
+        );
+        out.extend_from_slice(&BACKUP_MAGIC);
+        out.extend_from_slice(&BACKUP_VERSION.to_be_bytes());
+        for part in [account.file.bytes(), ledger.as_slice()] {
+            // Both parts are bounded far below 4 GiB.
+            let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(part);
+        }
+        Ok(base64::encode(&out))
     }
 
     /// Restores a backup made by [`backup`](Self::backup) on this TPM into
@@ -2047,7 +2321,8 @@ impl Wallet {
             return Err(Error::Wallet(WalletError::Closed));
         }
         let bytes = base64::decode(backup).ok_or(WalletError::BackupNotBase64)?;
-        let file = SealedAccount::from_bytes(bytes)?;
+        let (account_bytes, ledger_bytes) = split_backup(bytes)?;
+        let file = SealedAccount::from_bytes(account_bytes)?;
         if self.account.is_some() || self.state.has_account()? {
             return Err(Error::Wallet(WalletError::StateNotEmpty));
         }
@@ -2067,7 +2342,9 @@ impl Wallet {
         if self.state.has_account()? {
             return Err(Error::Wallet(WalletError::StateNotEmpty));
         }
-        let address = self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::New))?;
+        let address = self.tpm_operation(|wallet| {
+            wallet.adopt(file, LedgerSource::Backup(ledger_bytes), &lock)
+        })?;
         let logged = match self.account.as_ref() {
             Some(Account {
                 policy: Some(bound),
@@ -2120,11 +2397,16 @@ fn bound_parts(
     Ok((policy, admin))
 }
 
-/// The test hook of [`TEST_HOOK_PAUSE_AFTER_RESERVE`]: with the variable
-/// set, announces the pause by creating the file it names, then waits until
-/// the process is killed. Without it, returns at once.
+/// The test hook of [`TEST_HOOK_PAUSE_AFTER_RESERVE`].
 fn test_hook_pause_after_reserve() {
-    let Some(path) = std::env::var_os(TEST_HOOK_PAUSE_AFTER_RESERVE) else {
+    test_hook_pause(TEST_HOOK_PAUSE_AFTER_RESERVE);
+}
+
+/// A pausing test hook: with the environment variable `hook` set,
+/// announces the pause by creating the file it names, then waits until the
+/// process is killed. Without it, returns at once.
+fn test_hook_pause(hook: &str) {
+    let Some(path) = std::env::var_os(hook) else {
         return;
     };
     let _ = std::fs::write(path, b"reserved\n");
@@ -2140,26 +2422,247 @@ type Spend = (Option<u64>, Asset, tx::U256);
 type PendingSpends = (SpendLedger, std::vec::Vec<Spend>);
 
 /// Where an adopted account's spend ledger comes from.
-#[derive(Clone, Copy)]
 enum LedgerSource {
     /// The account was in the state directory: so is its ledger.
     Existing,
-    /// The account is new to this directory (a restore).
-    New,
+    /// The account is new to this directory (a restore), with the ledger
+    /// the backup carried, if any.
+    Backup(Option<std::vec::Vec<u8>>),
 }
 
-/// Compares the counter value a file was written at with the TPM counter:
-/// behind it is a rollback; one ahead is a crash between writing the file
-/// and incrementing, and the counter catches up.
-fn check_rollback(
-    tpm: &mut Tpm<BoxedTransport>,
-    key: &SecretKey,
-    rollback: Rollback,
-) -> Result<()> {
-    if rollback.nv_index == 0 {
-        return Ok(());
+/// Magic of a backup that carries the spend ledger with the account file.
+const BACKUP_MAGIC: [u8; 8] = *b"FLWBKUP\0";
+/// The backup container version this code writes and reads.
+const BACKUP_VERSION: u16 = 1;
+/// Magic and version of the backup container.
+const BACKUP_HEADER_LEN: usize = 8 + 2;
+
+/// The longest backup text [`Wallet::backup`] returns (without a NUL):
+/// base64 of the container with the longest account file and ledger.
+pub const MAX_BACKUP_TEXT_LEN: usize =
+    (BACKUP_HEADER_LEN + 4 + MAX_FILE_LEN + 4 + MAX_LEDGER_LEN).div_ceil(3) * 4;
+
+/// The account file and the ledger of a decoded backup: the container
+/// (`FLWBKUP\0`, version, then each part as a u32 length and its bytes), or
+/// a bare account file (a backup of an account without a counter, or one
+/// written before the container existed).
+fn split_backup(
+    bytes: std::vec::Vec<u8>,
+) -> Result<(std::vec::Vec<u8>, Option<std::vec::Vec<u8>>)> {
+    use crate::backup::{BackupError, Field};
+    if !bytes.starts_with(&BACKUP_MAGIC) {
+        return Ok((bytes, None));
     }
-    check_counter(tpm, &CounterAuth::derive(key), rollback)
+    let truncated = || Error::State(StateError::Format(BackupError::Truncated(Field::Header)));
+    let mut rest = bytes.get(BACKUP_MAGIC.len()..).ok_or_else(truncated)?;
+    let (version, tail) = rest.split_first_chunk::<2>().ok_or_else(truncated)?;
+    let version = u16::from_be_bytes(*version);
+    if version != BACKUP_VERSION {
+        return Err(Error::State(StateError::Format(
+            BackupError::UnsupportedVersion(version),
+        )));
+    }
+    rest = tail;
+    let mut parts = [std::vec::Vec::new(), std::vec::Vec::new()];
+    for (part, max) in parts.iter_mut().zip([MAX_FILE_LEN, MAX_LEDGER_LEN]) {
+        let (len, tail) = rest.split_first_chunk::<4>().ok_or_else(truncated)?;
+        let len = usize::try_from(u32::from_be_bytes(*len)).unwrap_or(usize::MAX);
+        if len > max {
+            return Err(Error::State(StateError::FileTooLarge));
+        }
+        let (bytes, tail) = tail.split_at_checked(len).ok_or_else(truncated)?;
+        *part = bytes.to_vec();
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(Error::State(StateError::Format(BackupError::TrailingBytes)));
+    }
+    let [account, ledger] = parts;
+    Ok((account, Some(ledger)))
+}
+
+/// The version 3 ledger in `state`, its MAC checked under `key`; `None`
+/// when there is none. Any other ledger (altered, or an older unbound
+/// version) is [`WalletError::LedgerUnbound`].
+fn bound_ledger_on_disk(
+    state: &StateDir,
+    address: &Address,
+    key: &LedgerKey,
+) -> Result<Option<SpendLedger>> {
+    let Some(bytes) = state.read_file(SPEND_LEDGER_FILE, MAX_LEDGER_LEN)? else {
+        return Ok(None);
+    };
+    decode_bound_ledger(&bytes, address, key).map(Some)
+}
+
+/// A version 3 ledger, its MAC checked; anything else is
+/// [`WalletError::LedgerUnbound`].
+fn decode_bound_ledger(bytes: &[u8], address: &Address, key: &LedgerKey) -> Result<SpendLedger> {
+    match SpendLedger::decode_bound(bytes, address, key) {
+        Ok(ledger) if ledger.is_authenticated() => Ok(ledger),
+        _ => Err(Error::Wallet(WalletError::LedgerUnbound)),
+    }
+}
+
+/// The account's TPM counter.
+fn read_counter(
+    tpm: &mut Tpm<BoxedTransport>,
+    rollback: Rollback,
+    state: &BoundState,
+) -> Result<u64> {
+    Ok(counter::read(tpm, rollback.nv_index, &state.counter_auth)?)
+}
+
+/// What the state check found left to do by a write a crash interrupted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Repair {
+    /// Write the ledger at the account file's counter value, recording it
+    /// (an admin action wrote the account file, not yet the ledger).
+    rebase: bool,
+    /// Write the ledger as it is (a restore into a fresh directory).
+    write: bool,
+    /// Increment the counter (the newest file was written, the counter
+    /// not yet incremented).
+    increment: bool,
+}
+
+/// Checks the account file's counter value (`rollback`), the ledger's two
+/// values (its own and the account file's it was written with) and the TPM
+/// counter `tpm_counter` against each other.
+///
+/// Every write stamps its file with the next counter value, then
+/// increments: a reserve writes the ledger at `tpm + 1`; an admin action
+/// writes the account file, then the ledger (recording it), both at
+/// `tpm + 1`. So in a complete state the ledger is at the counter and
+/// records the account file's value; after a crash, the newest file is one
+/// ahead. Anything else had a file copied back (or deleted).
+fn check_state(
+    rollback: Rollback,
+    ledger: Option<&SpendLedger>,
+    tpm_counter: u64,
+) -> Result<Repair> {
+    let account = rollback.counter;
+    let next = tpm_counter.saturating_add(1);
+    let Some(ledger) = ledger else {
+        return Err(Error::Wallet(WalletError::LedgerDeleted {
+            counter: tpm_counter,
+        }));
+    };
+    if !ledger.is_authenticated() {
+        return Err(Error::Wallet(WalletError::LedgerUnbound));
+    }
+    let (written, records) = (ledger.counter(), ledger.account_counter());
+    if account > next {
+        return Err(Error::Wallet(WalletError::CounterAhead {
+            file: account,
+            counter: tpm_counter,
+        }));
+    }
+    if written > next || records > written {
+        return Err(Error::Wallet(WalletError::LedgerAhead {
+            file: written,
+            counter: tpm_counter,
+        }));
+    }
+    if account == next && written == tpm_counter && records < account {
+        // An admin action wrote the account file and stopped before the
+        // ledger: complete it.
+        return Ok(Repair {
+            rebase: true,
+            write: true,
+            increment: true,
+        });
+    }
+    if account < records {
+        return Err(Error::Wallet(WalletError::RolledBack {
+            file: account,
+            counter: tpm_counter,
+        }));
+    }
+    if account > records || written < tpm_counter {
+        // The ledger predates the account file, or the counter.
+        return Err(Error::Wallet(WalletError::LedgerRolledBack {
+            file: written,
+            counter: tpm_counter,
+        }));
+    }
+    Ok(Repair {
+        increment: written == next,
+        ..Repair::default()
+    })
+}
+
+/// Carries out `repair` on `ledger` and returns it.
+fn complete_state(
+    state: &StateDir,
+    tpm: &mut Tpm<BoxedTransport>,
+    lock: &StateLock,
+    (rollback, bound): (Rollback, &mut BoundState),
+    mut ledger: SpendLedger,
+    repair: Repair,
+) -> Result<SpendLedger> {
+    if repair.rebase {
+        ledger.set_counter(rollback.counter);
+        ledger.set_account_counter(rollback.counter);
+    }
+    if repair.rebase || repair.write {
+        state.replace_file(
+            lock,
+            SPEND_LEDGER_FILE,
+            &ledger.encode_bound(&bound.ledger_key),
+        )?;
+    }
+    if repair.increment {
+        counter::increment(tpm, rollback.nv_index, &bound.counter_auth)?;
+        bound.tpm_counter = bound.tpm_counter.saturating_add(1);
+    }
+    Ok(ledger)
+}
+
+/// The ledger of an account restored into a fresh directory: the one its
+/// backup carries, which must be the state the counter is at; without one
+/// (a bare account file), an empty ledger, only when no ledger write
+/// happened after the account file was written.
+fn restored_ledger(
+    tpm: &mut Tpm<BoxedTransport>,
+    address: &Address,
+    rollback: Rollback,
+    state: &mut BoundState,
+    bytes: Option<&[u8]>,
+) -> Result<(Option<SpendLedger>, Repair)> {
+    state.tpm_counter = read_counter(tpm, rollback, state)?;
+    let counter = state.tpm_counter;
+    if let Some(bytes) = bytes {
+        let ledger = decode_bound_ledger(bytes, address, &state.ledger_key)?;
+        let repair = check_state(rollback, Some(&ledger), counter)?;
+        return Ok((
+            Some(ledger),
+            Repair {
+                write: true,
+                ..repair
+            },
+        ));
+    }
+    if rollback.counter < counter {
+        return Err(Error::Wallet(WalletError::RolledBack {
+            file: rollback.counter,
+            counter,
+        }));
+    }
+    if rollback.counter > counter.saturating_add(1) {
+        return Err(Error::Wallet(WalletError::CounterAhead {
+            file: rollback.counter,
+            counter,
+        }));
+    }
+    Ok((
+        Some(SpendLedger::new(*address)),
+        Repair {
+            rebase: true,
+            write: true,
+            increment: rollback.counter > counter,
+        },
+    ))
 }
 
 /// The anti-rollback counter and the value its file was written at, from
@@ -2170,35 +2673,6 @@ fn rollback_of(view: &crate::backup::SealedKeyFileView<'_>) -> Rollback {
             nv_index: section.nv_counter_index,
             counter: section.counter,
         })
-}
-
-/// Compares the value a file was written at with the TPM counter: older is
-/// rolled back; one ahead is a write whose increment did not happen (it is
-/// completed); further ahead was not written by this account's wallet.
-fn check_counter(
-    tpm: &mut Tpm<BoxedTransport>,
-    auth: &CounterAuth,
-    rollback: Rollback,
-) -> Result<()> {
-    if rollback.nv_index == 0 {
-        return Ok(());
-    }
-    let counter = counter::read(tpm, rollback.nv_index, auth)?;
-    if rollback.counter < counter {
-        return Err(Error::Wallet(WalletError::RolledBack {
-            file: rollback.counter,
-            counter,
-        }));
-    }
-    if rollback.counter == counter.saturating_add(1) {
-        counter::increment(tpm, rollback.nv_index, auth)?;
-    } else if rollback.counter != counter {
-        return Err(Error::Wallet(WalletError::CounterAhead {
-            file: rollback.counter,
-            counter,
-        }));
-    }
-    Ok(())
 }
 
 /// Unseals the key of `sealed` and checks it: it must belong to `address`,
@@ -2399,5 +2873,123 @@ impl NewAccountEvent {
                 threshold,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod state_check_tests {
+    use super::*;
+
+    /// An authenticated ledger written at `written`, recording account
+    /// file value `records`.
+    fn ledger(written: u64, records: u64) -> SpendLedger {
+        let key = SecretKey::from_bytes(&[0x42; 32]).unwrap();
+        let address = key.address();
+        let ledger_key = LedgerKey::derive(&key);
+        let mut ledger = SpendLedger::new(address);
+        ledger.set_counter(written);
+        ledger.set_account_counter(records);
+        SpendLedger::decode_bound(&ledger.encode_bound(&ledger_key), &address, &ledger_key).unwrap()
+    }
+
+    fn account(counter: u64) -> Rollback {
+        Rollback {
+            nv_index: OWNER_NV_INDEX_FOR_TESTS,
+            counter,
+        }
+    }
+
+    const OWNER_NV_INDEX_FOR_TESTS: u32 = crate::counter::OWNER_NV_FIRST;
+
+    fn refused(result: Result<Repair>) -> WalletError {
+        match result {
+            Err(Error::Wallet(error)) => error,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn complete_states_pass_and_interrupted_writes_are_completed() {
+        // Steady: the ledger at the counter, recording the account file.
+        assert_eq!(
+            check_state(account(5), Some(&ledger(9, 5)), 9).unwrap(),
+            Repair::default()
+        );
+        // A reserve (or an admin action) wrote its file, then stopped.
+        let increment = Repair {
+            increment: true,
+            ..Repair::default()
+        };
+        assert_eq!(
+            check_state(account(5), Some(&ledger(10, 5)), 9).unwrap(),
+            increment
+        );
+        assert_eq!(
+            check_state(account(10), Some(&ledger(10, 10)), 9).unwrap(),
+            increment
+        );
+        // An admin action wrote the account file, not yet the ledger.
+        assert_eq!(
+            check_state(account(10), Some(&ledger(9, 5)), 9).unwrap(),
+            Repair {
+                rebase: true,
+                write: true,
+                increment: true
+            }
+        );
+    }
+
+    #[test]
+    fn every_copied_back_or_missing_file_is_refused() {
+        assert_eq!(
+            refused(check_state(account(5), None, 9)),
+            WalletError::LedgerDeleted { counter: 9 }
+        );
+        let unbound = SpendLedger::new(Address([1; 20]));
+        assert_eq!(
+            refused(check_state(account(5), Some(&unbound), 9)),
+            WalletError::LedgerUnbound
+        );
+        // An older ledger.
+        assert_eq!(
+            refused(check_state(account(5), Some(&ledger(8, 5)), 9)),
+            WalletError::LedgerRolledBack {
+                file: 8,
+                counter: 9
+            }
+        );
+        // An older account file than the ledger records.
+        assert_eq!(
+            refused(check_state(account(4), Some(&ledger(9, 5)), 9)),
+            WalletError::RolledBack {
+                file: 4,
+                counter: 9
+            }
+        );
+        // The ledger from before an admin action, once the counter moved on.
+        assert_eq!(
+            refused(check_state(account(9), Some(&ledger(8, 5)), 9)),
+            WalletError::LedgerRolledBack {
+                file: 8,
+                counter: 9
+            }
+        );
+        // During an unfinished admin action, an older ledger still fails.
+        assert_eq!(
+            refused(check_state(account(10), Some(&ledger(8, 5)), 9)),
+            WalletError::LedgerRolledBack {
+                file: 8,
+                counter: 9
+            }
+        );
+        // Files ahead of the counter were not written by this wallet.
+        assert!(matches!(
+            refused(check_state(account(11), Some(&ledger(9, 5)), 9)),
+            WalletError::CounterAhead { .. }
+        ));
+        assert!(matches!(
+            refused(check_state(account(5), Some(&ledger(11, 5)), 9)),
+            WalletError::LedgerAhead { .. }
+        ));
     }
 }

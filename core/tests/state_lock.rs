@@ -23,12 +23,16 @@ use std::time::{Duration, Instant};
 use support::{eip1559_payload, swtpm, TempDir};
 use wallet_core::policy::ledger::{EntryState, SpendLedger};
 use wallet_core::policy::{Policy, PolicyError, PolicyViolation};
+use wallet_core::seal::{KeyLock, PinAuth};
 use wallet_core::state::SPEND_LEDGER_FILE;
 use wallet_core::tpm::ek::TpmTrust;
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::{SocketTransport, Transport, TransportError};
 use wallet_core::tx::U256;
-use wallet_core::wallet::{AccountOptions, KeyMode, Wallet, TEST_HOOK_PAUSE_AFTER_RESERVE};
+use wallet_core::wallet::{
+    AccountOptions, KeyMode, Wallet, TEST_HOOK_PAUSE_AFTER_RESERVE,
+    TEST_HOOK_PAUSE_BEFORE_INCREMENT,
+};
 use wallet_core::x509::TPM_ROOTS_ENV;
 use wallet_core::Error;
 
@@ -45,16 +49,31 @@ fn spend() -> u128 {
     1_000_000_000_000_000 + 21_000 * 30_000_000_000
 }
 
+/// The PIN of the PIN-locked accounts (which have an anti-rollback
+/// counter: their ledger is bound to it).
+const PIN: &str = "1357";
+
 /// A state directory holding a new account whose daily limit admits
-/// exactly `whole_spends` payloads (plus half of one more).
-fn account_with_limit(swtpm: &Swtpm, state: &Path, whole_spends: u128) -> U256 {
+/// exactly `whole_spends` payloads (plus half of one more); PIN-locked,
+/// with an anti-rollback counter, when `locked`.
+fn account_with_limit(swtpm: &Swtpm, state: &Path, whole_spends: u128, locked: bool) -> U256 {
     let limit = U256::from_u128(whole_spends * spend() + spend() / 2);
     let mut policy = Policy::default();
     policy.set_daily_limit_wei(Some(limit));
     let mut wallet = Wallet::open(&swtpm.tcti(), state, &swtpm.trust()).unwrap();
+    let (key_lock, pin) = if locked {
+        (
+            KeyLock::PIN,
+            Some(PinAuth::from_pin(PIN.as_bytes()).unwrap()),
+        )
+    } else {
+        (KeyLock::UNLOCKED, None)
+    };
     wallet
         .create_account(AccountOptions {
             policy,
+            key_lock,
+            pin,
             ..AccountOptions::default()
         })
         .unwrap();
@@ -63,6 +82,23 @@ fn account_with_limit(swtpm: &Swtpm, state: &Path, whole_spends: u128) -> U256 {
 }
 
 fn spawn_child(role: &str, swtpm: &Swtpm, state: &Path, pause_file: Option<&Path>) -> Child {
+    spawn_child_paused_at(
+        role,
+        swtpm,
+        state,
+        pause_file,
+        TEST_HOOK_PAUSE_AFTER_RESERVE,
+    )
+}
+
+/// As [`spawn_child`], pausing at test hook `hook`.
+fn spawn_child_paused_at(
+    role: &str,
+    swtpm: &Swtpm,
+    state: &Path,
+    pause_file: Option<&Path>,
+    hook: &str,
+) -> Child {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args([
@@ -76,10 +112,11 @@ fn spawn_child(role: &str, swtpm: &Swtpm, state: &Path, pause_file: Option<&Path
         .env(TPM_ROOTS_ENV, swtpm.ek_ca_pem_path().unwrap())
         .env(CHILD_STATE, state)
         .env_remove(TEST_HOOK_PAUSE_AFTER_RESERVE)
+        .env_remove(TEST_HOOK_PAUSE_BEFORE_INCREMENT)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(path) = pause_file {
-        command.env(TEST_HOOK_PAUSE_AFTER_RESERVE, path);
+        command.env(hook, path);
     }
     command.spawn().unwrap()
 }
@@ -129,8 +166,10 @@ fn child_process() {
         Some("cached") => KeyMode::Cached,
         _ => KeyMode::Strict,
     };
-    let mut wallet =
-        Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()).unwrap();
+    let mut wallet = Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()).unwrap();
+    if parts.next() == Some("pin") {
+        wallet.set_pin(Some(PinAuth::from_pin(PIN.as_bytes()).unwrap()));
+    }
     wallet.set_key_mode(mode);
     wallet.load_account().unwrap();
     let (mut signed, mut refused) = (0, 0);
@@ -154,11 +193,15 @@ fn two_processes_signing_at_once_never_pass_the_daily_limit() {
     let whole_spends = 7;
     for run in 0..6 {
         let state = tmp.state(&format!("run-{run}"));
-        let limit = account_with_limit(&swtpm, &state, whole_spends);
+        // Runs 4 and 5: a PIN-locked account, whose ledger is bound to
+        // the anti-rollback counter (every reserve increments it).
+        let locked = run >= 4;
+        let limit = account_with_limit(&swtpm, &state, whole_spends, locked);
         // Half the runs unseal for every signature, so the processes also
         // take turns on the swtpm while they sign.
         let mode = if run % 2 == 0 { "cached" } else { "strict" };
-        let role = format!("sign:10:{mode}");
+        let lock = if locked { ":pin" } else { "" };
+        let role = format!("sign:10:{mode}{lock}");
         let children = [
             spawn_child(&role, &swtpm, &state, None),
             spawn_child(&role, &swtpm, &state, None),
@@ -175,6 +218,9 @@ fn two_processes_signing_at_once_never_pass_the_daily_limit() {
         );
         assert_eq!(signed + refused, 20);
         let mut wallet = Wallet::open(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
+        if locked {
+            wallet.set_pin(Some(PinAuth::from_pin(PIN.as_bytes()).unwrap()));
+        }
         wallet.load_account().unwrap();
         let spent = wallet.daily_spent(Some(14)).unwrap();
         assert_eq!(spent, U256::from_u128(u128::from(signed) * spend()));
@@ -259,13 +305,24 @@ fn a_process_killed_between_reserve_and_commit_never_lets_the_limit_be_passed() 
     let swtpm = swtpm();
     let tmp = TempDir::new("kill-9");
     let whole_spends = 3;
-    for committed_before in 0..2u32 {
-        let state = tmp.state(&format!("kill-after-{committed_before}"));
-        account_with_limit(&swtpm, &state, whole_spends);
+    // The locked account is also killed between writing its reserving
+    // ledger and incrementing the counter: the next load completes the
+    // increment.
+    let cases = [
+        (0u32, false, TEST_HOOK_PAUSE_AFTER_RESERVE),
+        (1, false, TEST_HOOK_PAUSE_AFTER_RESERVE),
+        (1, true, TEST_HOOK_PAUSE_AFTER_RESERVE),
+        (0, true, TEST_HOOK_PAUSE_BEFORE_INCREMENT),
+        (1, true, TEST_HOOK_PAUSE_BEFORE_INCREMENT),
+    ];
+    for (case, (committed_before, locked, hook)) in cases.into_iter().enumerate() {
+        let state = tmp.state(&format!("kill-{case}"));
+        account_with_limit(&swtpm, &state, whole_spends, locked);
+        let lock = if locked { ":pin" } else { "" };
         // Some signatures first, committed in full.
         if committed_before > 0 {
             let child = spawn_child(
-                &format!("sign:{committed_before}:cached"),
+                &format!("sign:{committed_before}:cached{lock}"),
                 &swtpm,
                 &state,
                 None,
@@ -273,8 +330,14 @@ fn a_process_killed_between_reserve_and_commit_never_lets_the_limit_be_passed() 
             assert_eq!(child_counts(child), (committed_before, 0));
         }
         // Then one that reserves its spend and is killed before committing.
-        let marker = tmp.state(&format!("paused-{committed_before}"));
-        let mut child = spawn_child("sign:1:strict", &swtpm, &state, Some(&marker));
+        let marker = tmp.state(&format!("paused-{case}"));
+        let mut child = spawn_child_paused_at(
+            &format!("sign:1:strict{lock}"),
+            &swtpm,
+            &state,
+            Some(&marker),
+            hook,
+        );
         wait_for_pause(&mut child, &marker, Duration::from_secs(60));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
@@ -282,8 +345,13 @@ fn a_process_killed_between_reserve_and_commit_never_lets_the_limit_be_passed() 
         // The reservation is on disk and counts.
         let bytes = std::fs::read(state.join(SPEND_LEDGER_FILE)).unwrap();
         let mut wallet = Wallet::open(&swtpm.tcti(), &state, &swtpm.trust()).unwrap();
+        if locked {
+            wallet.set_pin(Some(PinAuth::from_pin(PIN.as_bytes()).unwrap()));
+        }
+        // A bound ledger loads, whether the killed process incremented the
+        // counter for its reservation or not.
         let address = wallet.load_account().unwrap();
-        let ledger = SpendLedger::decode(&bytes, &address).unwrap();
+        let ledger = SpendLedger::inspect(&bytes, &address).unwrap();
         let reserved = ledger
             .entries()
             .iter()

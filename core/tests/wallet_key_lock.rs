@@ -383,3 +383,164 @@ fn a_strict_signature_survives_an_evicted_or_substituted_srk() {
     let (name, _) = raw().read_public(PERSISTENT_SRK_HANDLE).unwrap();
     assert_ne!(&name, wallet.srk_name(), "the foreign key stays");
 }
+
+/// What one `eip1559_payload` spends: value plus gas limit times max fee.
+const SPEND: u128 = 1_000_000_000_000_000 + 21_000 * 30_000_000_000;
+
+fn limited(spends: u128) -> Policy {
+    let mut policy = Policy::default();
+    policy.set_daily_limit_wei(Some(U256::from_u128(spends * SPEND + SPEND / 2)));
+    policy
+}
+
+fn sign_tx(wallet: &mut Wallet, nonce: u64) -> Result<usize, Error> {
+    let mut out = [0u8; 512];
+    wallet.sign_transaction(&support::eip1559_payload(nonce), &mut out)
+}
+
+/// Writes a state file as the wallet would (owner-only).
+fn put(path: &std::path::Path, bytes: impl AsRef<[u8]>) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, bytes).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+fn reopen(tpm: &wallet_core::tpm::simulator::Swtpm, state: &std::path::Path) -> Wallet {
+    let mut wallet = open_wallet(tpm, state);
+    wallet.set_pin(Some(pin("2468")));
+    wallet
+}
+
+#[test]
+fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
+    use wallet_core::policy::ledger::SpendLedger;
+    use wallet_core::state::SPEND_LEDGER_FILE;
+
+    let tpm = swtpm();
+    let dir = TempDir::new("ledger-rollback");
+    let state = dir.state("state");
+    let keys = owners::owner_keys(31, 1);
+    let mut wallet = open_wallet(&tpm, &state);
+    // Cached: a signature sends only what the bound ledger costs.
+    wallet.set_key_mode(KeyMode::Cached);
+    let address = wallet
+        .create_account(AccountOptions {
+            policy: limited(3),
+            owners: Some(owners::owner_set(&keys, 1)),
+            key_lock: KeyLock::PIN,
+            pin: Some(pin("2468")),
+            ..AccountOptions::default()
+        })
+        .unwrap();
+    let ledger_path = state.join(SPEND_LEDGER_FILE);
+    let account_path = state.join(SEALED_KEY_FILE);
+    // The ledger exists from creation on, bound (version 3).
+    let empty = std::fs::read(&ledger_path).unwrap();
+    assert!(SpendLedger::decode(&empty, &address).is_err());
+    // The reserve reads the counter and increments it (StartAuthSession and
+    // NV_Read, StartAuthSession and NV_Increment), the commit reads it.
+    let before = wallet.tpm_commands_sent();
+    sign_tx(&mut wallet, 0).unwrap();
+    assert_eq!(wallet.tpm_commands_sent() - before, 6);
+    let after_one = std::fs::read(&ledger_path).unwrap();
+    sign_tx(&mut wallet, 1).unwrap();
+    let after_two = std::fs::read(&ledger_path).unwrap();
+    let backup_now = wallet.backup().unwrap();
+    drop(wallet);
+    let inspected = SpendLedger::inspect(&after_two, &address).unwrap();
+    assert_eq!(inspected.entries().len(), 2);
+
+    // Each older copy of the ledger is refused, at load and nothing signs.
+    for (older, written) in [(&empty, 0u64), (&after_one, 1)] {
+        put(&ledger_path, older);
+        let mut wallet = reopen(&tpm, &state);
+        let error = wallet.load_account().unwrap_err();
+        assert!(
+            matches!(error, Error::Wallet(WalletError::LedgerRolledBack { .. })),
+            "copy {written}: {error:?}"
+        );
+        assert!(error.to_string().contains("rolled back"), "{error}");
+        assert_eq!(
+            sign_tx(&mut wallet, 9).unwrap_err(),
+            Error::Wallet(WalletError::NoAccount)
+        );
+    }
+
+    // Deleted: refused as rolled back.
+    std::fs::remove_file(&ledger_path).unwrap();
+    let mut wallet = reopen(&tpm, &state);
+    let error = wallet.load_account().unwrap_err();
+    assert!(
+        matches!(error, Error::Wallet(WalletError::LedgerDeleted { .. })),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("rolled back"), "{error}");
+    drop(wallet);
+
+    // An unbound (version 2) ledger with the same entries, or one byte
+    // changed: refused.
+    let unbound = inspected.clone();
+    put(&ledger_path, unbound.encode());
+    let mut wallet = reopen(&tpm, &state);
+    assert_eq!(
+        wallet.load_account().unwrap_err(),
+        Error::Wallet(WalletError::LedgerUnbound)
+    );
+    drop(wallet);
+    let mut flipped = after_two.clone();
+    flipped[60] ^= 1;
+    put(&ledger_path, &flipped);
+    let mut wallet = reopen(&tpm, &state);
+    assert_eq!(
+        wallet.load_account().unwrap_err(),
+        Error::Wallet(WalletError::LedgerUnbound)
+    );
+    drop(wallet);
+
+    // The current ledger loads, and exactly one more spend fits.
+    put(&ledger_path, &after_two);
+    let mut wallet = reopen(&tpm, &state);
+    assert_eq!(wallet.load_account().unwrap(), address);
+    sign_tx(&mut wallet, 2).unwrap();
+    let after_three = std::fs::read(&ledger_path).unwrap();
+    assert!(matches!(
+        sign_tx(&mut wallet, 3),
+        Err(Error::Policy(wallet_core::policy::PolicyError::Violation(
+            _
+        )))
+    ));
+
+    // Copied back under a loaded wallet: the next signature is refused too.
+    put(&ledger_path, &after_one);
+    assert!(matches!(
+        sign_tx(&mut wallet, 4),
+        Err(Error::Wallet(WalletError::LedgerRolledBack { .. }))
+    ));
+    put(&ledger_path, &after_three);
+    let backup_current = wallet.backup().unwrap();
+    drop(wallet);
+
+    // A backup taken before the third spend no longer restores: the
+    // counter shows a newer spend. The current one restores with its
+    // spends, so the limit still holds in the new directory.
+    let fresh = dir.state("fresh");
+    let mut wallet = reopen(&tpm, &fresh);
+    assert!(matches!(
+        wallet.restore(&backup_now),
+        Err(Error::Wallet(WalletError::LedgerRolledBack { .. }))
+    ));
+    assert!(!fresh.join(SEALED_KEY_FILE).exists());
+    assert_eq!(wallet.restore(&backup_current).unwrap(), address);
+    assert_eq!(
+        wallet.daily_spent(Some(14)).unwrap(),
+        U256::from_u128(3 * SPEND)
+    );
+    assert!(matches!(
+        sign_tx(&mut wallet, 5),
+        Err(Error::Policy(wallet_core::policy::PolicyError::Violation(
+            _
+        )))
+    ));
+    drop(wallet);
+    assert!(account_path.exists());
+}

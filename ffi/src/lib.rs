@@ -52,9 +52,10 @@ pub const WALLET_SIGNED_TX_MAX_OVERHEAD: usize = 73;
 pub const WALLET_EVIDENCE_MAX_LEN: usize = 2077;
 
 /// A buffer of this many bytes always holds the text `wallet_backup`
-/// writes, terminating NUL included: base64 of the longest sealed-key file
-/// (every field at its bound, the largest signing policy included).
-pub const WALLET_BACKUP_MAX_LEN: usize = 13537;
+/// writes, terminating NUL included: base64 of the longest backup (the
+/// longest sealed-key file, every field at its bound, and for an account
+/// with an anti-rollback counter the longest spend ledger).
+pub const WALLET_BACKUP_MAX_LEN: usize = 439_665;
 
 /// A canonical policy encoding (`wallet_policy_from_json`,
 /// `wallet_account_policy`) is never longer than this many bytes (every list
@@ -106,7 +107,7 @@ pub extern "C" fn wallet_version() -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wallet_core::{attest, backup, keystore, policy, tpm};
+    use wallet_core::{attest, keystore, policy, tpm};
 
     /// The header's constants are literals (cbindgen cannot evaluate the
     /// core's expressions); here they are checked against the core.
@@ -115,7 +116,7 @@ mod tests {
         assert_eq!(WALLET_EVIDENCE_MAX_LEN, attest::MAX_EVIDENCE_LEN);
         assert_eq!(
             WALLET_BACKUP_MAX_LEN,
-            backup::MAX_FILE_LEN.div_ceil(3) * 4 + 1
+            wallet_core::wallet::MAX_BACKUP_TEXT_LEN + 1
         );
         assert_eq!(WALLET_AK_NAME_LEN, attest::SHA256_NAME_LEN);
         assert_eq!(WALLET_AK_NAME_LEN, tpm::NAME_LEN);

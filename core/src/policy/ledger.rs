@@ -48,6 +48,26 @@
 //! Decoding is strict: every byte has one meaning, so a ledger that decodes
 //! encodes back to the same bytes.
 //!
+//! # Version 3: bound to the key and the anti-rollback counter
+//!
+//! An account with an anti-rollback NV counter writes version 3: the
+//! version 2 layout with one more header field after `counter`, and the
+//! trailing 32 bytes an HMAC-SHA-256 under a [`LedgerKey`] (derived from the
+//! wallet key under its own label, never the key itself) instead of a plain
+//! SHA-256, so only a holder of the key writes a ledger that loads.
+//!
+//! | offset | size | field |
+//! | --- | --- | --- |
+//! | 0 | 8 | magic `b"FLWSPND\0"` |
+//! | 8 | 2 | version, `3` |
+//! | 10 | 20 | the account's address |
+//! | 30 | 8 | `counter`: the anti-rollback counter value the ledger was written at |
+//! | 38 | 8 | `account_counter`: the counter value of the account file it was written with |
+//! | 46 | 8 | the next reservation id (at least 1) |
+//! | 54 | 4 | `n`: number of entries |
+//! | 58 | `78n` | entries, as in version 2 |
+//! | end - 32 | 32 | HMAC-SHA-256 of every byte before it under the [`LedgerKey`] |
+//!
 //! Version 1 (written before reservations and assets: a 34-byte header
 //! without counter and next id, 48-byte entries of time, chain id and
 //! amount) still decodes: its entries become committed ETH spends, its
@@ -64,6 +84,7 @@ use std::vec::Vec;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
 use super::PolicyError;
 use crate::signer::Address;
@@ -79,13 +100,52 @@ pub const LEDGER_MAGIC: [u8; 8] = *b"FLWSPND\0";
 pub const LEDGER_VERSION: u16 = 2;
 /// The first ledger version, still read.
 pub const LEDGER_VERSION_1: u16 = 1;
+/// The version written for an account with an anti-rollback counter:
+/// authenticated by a [`LedgerKey`], carrying the account file's counter.
+pub const LEDGER_VERSION_BOUND: u16 = 3;
+/// The label the [`LedgerKey`] is derived under.
+pub(crate) const LEDGER_KEY_LABEL: &[u8] = b"flare-wallet/spend-ledger/v3";
+
+/// The key that authenticates a version 3 ledger: HMAC-SHA-256 of the
+/// wallet key under `flare-wallet/spend-ledger/v3`. It cannot sign; it only
+/// lets its holder write a ledger the account accepts. Wiped on drop;
+/// `Debug` is redacted.
+pub struct LedgerKey([u8; 32]);
+
+impl LedgerKey {
+    /// The ledger key of the account keyed by `key`.
+    #[must_use]
+    pub fn derive(key: &crate::signer::SecretKey) -> Self {
+        Self(*super::derive_binding_key(key, LEDGER_KEY_LABEL))
+    }
+
+    fn mac(&self, bytes: &[u8]) -> [u8; 32] {
+        use hmac::Mac;
+        let mut mac = crate::tpm::kdf::hmac_sha256(&self.0);
+        mac.update(bytes);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl fmt::Debug for LedgerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LedgerKey(<redacted>)")
+    }
+}
+
+impl Drop for LedgerKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
 
 const V1_ENTRY_LEN: usize = 8 + 8 + 32;
 const HEADER_LEN: usize = 8 + 2 + 20 + 8 + 8 + 4;
+const BOUND_HEADER_LEN: usize = HEADER_LEN + 8;
 const ENTRY_LEN: usize = 8 + 8 + 1 + 20 + 32 + 1 + 8;
 const DIGEST_LEN: usize = 32;
 /// The longest ledger file.
-pub const MAX_LEDGER_LEN: usize = HEADER_LEN + ENTRY_LEN * MAX_LEDGER_ENTRIES + DIGEST_LEN;
+pub const MAX_LEDGER_LEN: usize = BOUND_HEADER_LEN + ENTRY_LEN * MAX_LEDGER_ENTRIES + DIGEST_LEN;
 
 const ASSET_ETH: u8 = 0;
 const ASSET_TOKEN: u8 = 1;
@@ -180,6 +240,9 @@ impl SpendEntry {
 pub struct SpendLedger {
     address: Address,
     counter: u64,
+    account_counter: u64,
+    /// Decoded from a version 3 file whose MAC checked.
+    authenticated: bool,
     next_reservation: u64,
     entries: Vec<SpendEntry>,
 }
@@ -191,6 +254,8 @@ impl SpendLedger {
         Self {
             address,
             counter: 0,
+            account_counter: 0,
+            authenticated: false,
             next_reservation: 1,
             entries: Vec::new(),
         }
@@ -211,6 +276,25 @@ impl SpendLedger {
     /// Sets the anti-rollback counter value to write with the ledger.
     pub fn set_counter(&mut self, counter: u64) {
         self.counter = counter;
+    }
+
+    /// The counter value of the account file this ledger was written with
+    /// (version 3; 0 otherwise).
+    #[must_use]
+    pub fn account_counter(&self) -> u64 {
+        self.account_counter
+    }
+
+    /// Sets the account file's counter value to write with the ledger.
+    pub fn set_account_counter(&mut self, account_counter: u64) {
+        self.account_counter = account_counter;
+    }
+
+    /// Whether this ledger was decoded from a version 3 file whose MAC
+    /// checked under the key given to [`decode_bound`](Self::decode_bound).
+    #[must_use]
+    pub fn is_authenticated(&self) -> bool {
+        self.authenticated
     }
 
     /// The entries, in the order they were added.
@@ -374,11 +458,38 @@ impl SpendLedger {
     /// The file bytes (version 2).
     #[must_use]
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER_LEN + ENTRY_LEN * self.entries.len() + DIGEST_LEN);
+        let mut out = self.encode_body(None);
+        let digest = Sha256::digest(&out);
+        out.extend_from_slice(&digest);
+        out
+    }
+
+    /// The file bytes of version 3: with the account file's counter value,
+    /// authenticated under `key`.
+    #[must_use]
+    pub fn encode_bound(&self, key: &LedgerKey) -> Vec<u8> {
+        let mut out = self.encode_body(Some(self.account_counter));
+        let mac = key.mac(&out);
+        out.extend_from_slice(&mac);
+        out
+    }
+
+    /// Everything but the trailing digest or MAC; version 3 when
+    /// `account_counter` is given, else version 2.
+    fn encode_body(&self, account_counter: Option<u64>) -> Vec<u8> {
+        let mut out =
+            Vec::with_capacity(BOUND_HEADER_LEN + ENTRY_LEN * self.entries.len() + DIGEST_LEN);
         out.extend_from_slice(&LEDGER_MAGIC);
-        out.extend_from_slice(&LEDGER_VERSION.to_be_bytes());
+        let version = match account_counter {
+            Some(_) => LEDGER_VERSION_BOUND,
+            None => LEDGER_VERSION,
+        };
+        out.extend_from_slice(&version.to_be_bytes());
         out.extend_from_slice(&self.address.0);
         out.extend_from_slice(&self.counter.to_be_bytes());
+        if let Some(account_counter) = account_counter {
+            out.extend_from_slice(&account_counter.to_be_bytes());
+        }
         out.extend_from_slice(&self.next_reservation.to_be_bytes());
         let count = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
         out.extend_from_slice(&count.to_be_bytes());
@@ -399,36 +510,91 @@ impl SpendLedger {
             out.push(state);
             out.extend_from_slice(&id.to_be_bytes());
         }
-        let digest = Sha256::digest(&out);
-        out.extend_from_slice(&digest);
         out
     }
 
-    /// Parses a ledger file of `address`, version 2 or 1.
+    /// Parses a ledger file of `address`, version 2 or 1. A version 3 file
+    /// is refused: only [`decode_bound`](Self::decode_bound) can check it.
     ///
     /// # Errors
     /// [`PolicyError::SpendLedgerMalformed`] for a wrong magic, version,
     /// count, length, digest or field value, or a ledger of another address.
     pub fn decode(bytes: &[u8], address: &Address) -> Result<Self, PolicyError> {
+        Self::decode_with(bytes, address, Trailer::Digest)
+    }
+
+    /// Parses a ledger file of `address`: version 3 with its MAC checked
+    /// under `key` ([`is_authenticated`](Self::is_authenticated) then
+    /// holds), or version 2 or 1 (not authenticated: the caller decides
+    /// whether an unbound ledger is acceptable).
+    ///
+    /// # Errors
+    /// As [`decode`](Self::decode), and [`PolicyError::SpendLedgerMalformed`]
+    /// for a version 3 file whose MAC does not check under `key`.
+    pub fn decode_bound(
+        bytes: &[u8],
+        address: &Address,
+        key: &LedgerKey,
+    ) -> Result<Self, PolicyError> {
+        Self::decode_with(bytes, address, Trailer::Mac(key))
+    }
+
+    /// Parses a ledger file of `address` of any version without checking a
+    /// version 3 file's MAC: for inspecting a file, never for deciding a
+    /// spend.
+    ///
+    /// # Errors
+    /// As [`decode`](Self::decode).
+    pub fn inspect(bytes: &[u8], address: &Address) -> Result<Self, PolicyError> {
+        Self::decode_with(bytes, address, Trailer::Unchecked)
+    }
+
+    fn decode_with(
+        bytes: &[u8],
+        address: &Address,
+        trailer: Trailer<'_>,
+    ) -> Result<Self, PolicyError> {
         let bad = PolicyError::SpendLedgerMalformed;
         let (body, digest) = bytes
             .split_at_checked(bytes.len().checked_sub(DIGEST_LEN).ok_or(bad)?)
             .ok_or(bad)?;
-        if !bool::from(Sha256::digest(body).as_slice().ct_eq(digest)) {
-            return Err(bad);
-        }
+        let version = match body.get(8..10) {
+            Some(&[high, low]) => u16::from_be_bytes([high, low]),
+            _ => return Err(bad),
+        };
+        let authenticated = if version == LEDGER_VERSION_BOUND {
+            match trailer {
+                Trailer::Digest => return Err(bad),
+                Trailer::Mac(key) => {
+                    if !bool::from(key.mac(body).as_slice().ct_eq(digest)) {
+                        return Err(bad);
+                    }
+                    true
+                }
+                Trailer::Unchecked => false,
+            }
+        } else {
+            if !bool::from(Sha256::digest(body).as_slice().ct_eq(digest)) {
+                return Err(bad);
+            }
+            false
+        };
         let mut reader = Reader(body);
         if reader.take::<8>()? != LEDGER_MAGIC {
             return Err(bad);
         }
-        let version = u16::from_be_bytes(reader.take()?);
+        let _version: [u8; 2] = reader.take()?;
         if reader.take::<20>()? != address.0 {
             return Err(bad);
         }
         let mut ledger = Self::new(*address);
+        ledger.authenticated = authenticated;
         let entry_len = match version {
-            LEDGER_VERSION => {
+            LEDGER_VERSION | LEDGER_VERSION_BOUND => {
                 ledger.counter = reader.u64()?;
+                if version == LEDGER_VERSION_BOUND {
+                    ledger.account_counter = reader.u64()?;
+                }
                 ledger.next_reservation = reader.u64()?;
                 if ledger.next_reservation == 0 {
                     return Err(bad);
@@ -498,6 +664,17 @@ impl SpendLedger {
             state,
         })
     }
+}
+
+/// What the trailing 32 bytes of a ledger are checked as.
+#[derive(Clone, Copy)]
+enum Trailer<'a> {
+    /// SHA-256 (versions 1 and 2); version 3 is refused.
+    Digest,
+    /// SHA-256 for versions 1 and 2, the MAC under this key for version 3.
+    Mac(&'a LedgerKey),
+    /// As `Digest`, but version 3 is parsed without its MAC checked.
+    Unchecked,
 }
 
 /// Reads fixed-size fields off the front of a byte string.
