@@ -55,6 +55,7 @@ fn account_with_limit(swtpm: &Swtpm, state: &Path, whole_spends: u128) -> U256 {
     wallet
         .create_account(AccountOptions {
             policy,
+            key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
             ..AccountOptions::default()
         })
         .unwrap();

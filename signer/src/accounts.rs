@@ -216,6 +216,7 @@ pub fn open_account(
             wallet.create_account(AccountOptions {
                 policy: (**policy).clone(),
                 owners: owners.as_deref().cloned(),
+                key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
                 ..AccountOptions::default()
             })
         }
