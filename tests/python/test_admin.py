@@ -67,8 +67,7 @@ def unchanged(manager: SecureWalletManager, policy_hash: str | None, nonce: int)
 def capped(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
     """KEY administered by OWNERS (2 of 3) under a 1 ether cap."""
     with SecureWalletManager(
-        None, vtpm, policy=CAPPED, owners=OWNER_ADDRESSES, threshold=THRESHOLD
-    ) as manager:
+        None, vtpm, policy=CAPPED, owners=OWNER_ADDRESSES, threshold=THRESHOLD, key_lock="none") as manager:
         manager.import_private_key(KEY)
         yield manager
 
@@ -146,7 +145,7 @@ def test_ownerless_accounts_refuse_every_admin_action(
     # A request made for an account with owners, approved by them, is still refused.
     with (
         Vtpm.simulator(tmp_path / "owned") as other,
-        SecureWalletManager(None, other, owners=OWNER_ADDRESSES, threshold=2) as owned,
+        SecureWalletManager(None, other, owners=OWNER_ADDRESSES, threshold=2, key_lock="none") as owned,
     ):
         owned.import_private_key(KEY)
         request = owned.admin_request("replace_policy", policy={})
@@ -168,8 +167,7 @@ def test_two_of_three_owners_raise_the_cap_and_a_refused_transfer_is_mined(
 ) -> None:
     cap = ETHER // 2
     with SecureWalletManager(
-        web3, vtpm, policy={"max_value_wei": cap}, owners=OWNER_ADDRESSES, threshold=2
-    ) as manager:
+        web3, vtpm, policy={"max_value_wei": cap}, owners=OWNER_ADDRESSES, threshold=2, key_lock="none") as manager:
         sender = manager.create_account()
         fund(sender, 3 * ETHER)
         recipient = Account.create().address
@@ -255,7 +253,7 @@ def test_a_restored_backup_keeps_its_owners(tmp_path: Path) -> None:
     tpm = {"tpm_state_dir": tmp_path / "tpm"}
     with (
         Vtpm.simulator(tmp_path / "first", **tpm) as vtpm,
-        SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2) as wm,
+        SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2, key_lock="none") as wm,
     ):
         address = wm.create_account()
         backup = wm.backup_wallet()
@@ -270,7 +268,7 @@ def test_a_restored_backup_keeps_its_owners(tmp_path: Path) -> None:
         wm.replace_policy(LOOSE, request=request, approvals=approve(request, *OWNERS[:2]))
     with (
         Vtpm.simulator(tmp_path / "third", **tpm) as vtpm,
-        SecureWalletManager(None, vtpm, owners=[STRANGER.address], threshold=1) as wm,
+        SecureWalletManager(None, vtpm, owners=[STRANGER.address], threshold=1, key_lock="none") as wm,
         pytest.raises(WalletError, match="has other owners"),
     ):
         wm.restore_wallet(backup)
@@ -349,15 +347,14 @@ def refusal_cases(other: SecureWalletManager) -> dict[str, Callable[[SecureWalle
 def test_each_refusal_names_its_reason_and_changes_nothing(tmp_path: Path) -> None:
     with (
         Vtpm.simulator(tmp_path / "other") as other_vtpm,
-        SecureWalletManager(None, other_vtpm, owners=OWNER_ADDRESSES, threshold=2) as other,
+        SecureWalletManager(None, other_vtpm, owners=OWNER_ADDRESSES, threshold=2, key_lock="none") as other,
     ):
         other.create_account()
         for name, case in refusal_cases(other).items():
             with (
                 Vtpm.simulator(tmp_path / name) as vtpm,
                 SecureWalletManager(
-                    None, vtpm, policy=CAPPED, owners=OWNER_ADDRESSES, threshold=2
-                ) as wm,
+                    None, vtpm, policy=CAPPED, owners=OWNER_ADDRESSES, threshold=2, key_lock="none") as wm,
             ):
                 wm.import_private_key(KEY)
                 with pytest.raises(AdminApprovalError) as refused:
@@ -384,7 +381,7 @@ def test_owners_are_checked_early(vtpm: Vtpm) -> None:
         ("0x" + "11" * 20, 1, "owners is a list of addresses, not str"),
     ]:
         with pytest.raises(InvalidOwners, match=message):
-            SecureWalletManager(None, vtpm, owners=owners, threshold=threshold)
+            SecureWalletManager(None, vtpm, owners=owners, threshold=threshold, key_lock="none")
     assert issubclass(InvalidOwners, ValueError)
 
 
@@ -441,7 +438,7 @@ def test_raw_hash_signing_needs_allow_raw_hashes(vtpm: Vtpm, tmp_path: Path) -> 
     for policy, allowed in [(None, True), ({}, False), ({"allow_raw_hashes": True}, True)]:
         with (
             Vtpm.simulator(tmp_path / str(policy)) as fresh,
-            SecureWalletManager(None, fresh, policy=policy) as wm,
+            SecureWalletManager(None, fresh, policy=policy, key_lock="none") as wm,
         ):
             wm.import_private_key(KEY)
             # With its domain, typed data is checked by the policy and signed.
