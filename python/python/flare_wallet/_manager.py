@@ -449,7 +449,10 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         address. The caller should then drop its own copy of the key."""
         self._check_open()
         address = self._native.import_key(
-            _key_bytes(private_key), policy=self._policy, **self._owner_options()
+            _key_bytes(private_key),
+            policy=self._policy,
+            **self._owner_options(),
+            **self._lock_options(),
         )
         self.logger.info("imported account %s (now sealed by the TPM)", address)
         return cast(ChecksumAddress, address)
@@ -1030,7 +1033,7 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         text = keystore_text(keystore)
         with password_buffer(password) as secret:
             address = self._native.import_keystore(
-                text, secret, policy=self._policy, **self._owner_options()
+                text, secret, policy=self._policy, **self._owner_options(), **self._lock_options()
             )
         self.logger.info("imported account %s from a keystore (now sealed by the TPM)", address)
         return address
