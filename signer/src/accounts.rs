@@ -222,14 +222,12 @@ pub fn open_account(
                 owners,
                 key_lock,
             },
-        ) => {
-            wallet.create_account(AccountOptions {
-                policy: (**policy).clone(),
-                owners: owners.as_deref().cloned(),
-                key_lock: *key_lock,
-                ..AccountOptions::default()
-            })
-        }
+        ) => wallet.create_account(AccountOptions {
+            policy: (**policy).clone(),
+            owners: owners.as_deref().cloned(),
+            key_lock: *key_lock,
+            ..AccountOptions::default()
+        }),
         (false, MissingAccount::Refuse) => {
             return Err(format!(
             "{}: no account in this state directory (start with --create-missing to create one)",

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import OWNER_ADDRESSES, OWNERS, anchor, approve
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from conftest import OWNER_ADDRESSES, OWNERS, anchor, approve
 from flare_wallet import SecureWalletManager, Vtpm, verify_attestation
 from flare_wallet.exceptions import AdminApprovalError, OwnerlessAccount, WalletError
 
@@ -69,12 +69,12 @@ def test_an_account_with_a_policy_or_owners_names_its_key_lock(vtpm: Vtpm) -> No
         for choice in ("pin", "pcr", "boot-once", "none"):
             assert choice in str(refused.value)
         assert "any local process with TPM access" in str(refused.value)
-    with SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2) as unnamed:
-        with pytest.raises(WalletError, match="needs a key lock chosen"):
-            unnamed.create_account()
-    with SecureWalletManager(
-        None, vtpm, policy={"chain_ids": [14]}, key_lock="none"
-    ) as named:
+    with (
+        SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2) as unnamed,
+        pytest.raises(WalletError, match="needs a key lock chosen"),
+    ):
+        unnamed.create_account()
+    with SecureWalletManager(None, vtpm, policy={"chain_ids": [14]}, key_lock="none") as named:
         named.create_account()
         assert named.key_lock == "none"
         nonce = b"\x01" * 32

@@ -138,7 +138,9 @@ def test_a_scrypt_export_opens_in_eth_account_and_cast(
 def test_a_created_account_exports_to_its_own_address(
     vtpm: Vtpm, cast: Cast, tmp_path: Path
 ) -> None:
-    with SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2, key_lock="none") as manager:
+    with SecureWalletManager(
+        None, vtpm, owners=OWNER_ADDRESSES, threshold=2, key_lock="none"
+    ) as manager:
         address = manager.create_account()
         keystore = approved_export(manager, PASSWORD)
     assert keystore["crypto"]["kdf"] == "pbkdf2"
@@ -162,7 +164,8 @@ def test_each_export_is_fresh_and_the_password_is_utf8(owned: SecureWalletManage
 
 def test_strict_mode_exports_the_same_key(vtpm: Vtpm) -> None:
     with SecureWalletManager(
-        None, vtpm, key_mode="strict", owners=OWNER_ADDRESSES, threshold=2, key_lock="none") as strict:
+        None, vtpm, key_mode="strict", owners=OWNER_ADDRESSES, threshold=2, key_lock="none"
+    ) as strict:
         strict.import_private_key(KEY)
         keystore = approved_export(strict, PASSWORD)
     assert bytes(Account.decrypt(keystore, PASSWORD)) == bytes.fromhex(KEY[2:])
@@ -329,7 +332,9 @@ def test_export_parameters_are_checked(
 
 
 def test_export_needs_an_account_and_a_usable_password(vtpm: Vtpm) -> None:
-    with SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2, key_lock="none") as manager:
+    with SecureWalletManager(
+        None, vtpm, owners=OWNER_ADDRESSES, threshold=2, key_lock="none"
+    ) as manager:
         with pytest.raises(WalletError, match="no account"):
             manager.export_keystore(PASSWORD, kdf_params=FAST_SCRYPT)
         manager.import_private_key(KEY)

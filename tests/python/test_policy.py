@@ -90,7 +90,14 @@ def with_policy(vtpm: Vtpm) -> Iterator[Callable[[dict[str, Any]], SecureWalletM
 
     def make(rules: dict[str, Any]) -> SecureWalletManager:
         manager = SecureWalletManager(
-            None, vtpm, key_mode="strict", policy=rules, owners=OWNER_ADDRESSES, threshold=2, key_lock="none")
+            None,
+            vtpm,
+            key_mode="strict",
+            policy=rules,
+            owners=OWNER_ADDRESSES,
+            threshold=2,
+            key_lock="none",
+        )
         managers.append(manager)
         manager.import_private_key(KEY)
         return manager
@@ -483,7 +490,10 @@ def test_daily_limit_wei(with_policy: Callable[[dict[str, Any]], SecureWalletMan
 def test_the_spend_history_survives_a_reload(tmp_path: Path) -> None:
     places = {"state_dir": tmp_path / "state", "tpm_state_dir": tmp_path / "tpm"}
     rules = {"daily_limit_wei": ETHER}
-    with Vtpm.simulator(**places) as vtpm, SecureWalletManager(None, vtpm, policy=rules, key_lock="none") as wm:
+    with (
+        Vtpm.simulator(**places) as vtpm,
+        SecureWalletManager(None, vtpm, policy=rules, key_lock="none") as wm,
+    ):
         wm.import_private_key(KEY)
         wm.sign_transaction(transfer(value=ETHER - 21000 * 2 * GWEI))
     with Vtpm.simulator(**places) as vtpm, SecureWalletManager(None, vtpm) as wm:
@@ -530,7 +540,10 @@ def test_evidence_carries_the_policy_hash_and_follows_a_replacement(
 def test_an_account_keeps_its_policy_and_refuses_another(tmp_path: Path) -> None:
     places = {"state_dir": tmp_path / "state", "tpm_state_dir": tmp_path / "tpm"}
     rules = {"recipients_deny": [RECIPIENT]}
-    with Vtpm.simulator(**places) as vtpm, SecureWalletManager(None, vtpm, policy=rules, key_lock="none") as wm:
+    with (
+        Vtpm.simulator(**places) as vtpm,
+        SecureWalletManager(None, vtpm, policy=rules, key_lock="none") as wm,
+    ):
         wm.create_account()
     with Vtpm.simulator(**places) as vtpm:
         with (

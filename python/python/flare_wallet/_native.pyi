@@ -163,7 +163,12 @@ class TpmWallet:
     ) -> bytes: ...
     def change_pin_params_hash(self) -> bytes: ...
     def change_pin(
-        self, new_pin: str, request: str, approvals: Sequence[bytes | str], *, pin: str | None = None
+        self,
+        new_pin: str,
+        request: str,
+        approvals: Sequence[bytes | str],
+        *,
+        pin: str | None = None,
     ) -> None: ...
     def replace_owners(
         self,
