@@ -587,7 +587,10 @@ def test_cli_policy_file_on_create_and_replace(tmp_path: Path) -> None:
     policy_file.write_text(json.dumps({"max_value_wei": str(ETHER), "chain_ids": [14]}))
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
     owners = [arg for address in OWNER_ADDRESSES for arg in ("--owner", address)]
-    created = cli(*state, "create", "--policy", str(policy_file), *owners, "--threshold", "2")
+    created = cli(
+        *state, "--key-lock", "none", "create", "--policy", str(policy_file), *owners,
+        "--threshold", "2",
+    )  # fmt: skip
     assert created.returncode == 0, created.stderr
     shown = json.loads(cli(*state, "policy").stdout)
     expected = Policy({"max_value_wei": ETHER, "chain_ids": [14]})
@@ -645,8 +648,8 @@ def test_cli_policy_file_on_import_keystore(tmp_path: Path) -> None:
     policy_file.write_text(json.dumps({"allow_messages": False}))
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
     done = cli(
-        *state, "import-keystore", str(keystore), "--password-file", str(password),
-        "--policy", str(policy_file),
+        *state, "--key-lock", "none", "import-keystore", str(keystore),
+        "--password-file", str(password), "--policy", str(policy_file),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == Account.from_key(KEY).address
