@@ -150,6 +150,12 @@
 #define WALLET_KEY_LOCK_BOOT_ONCE 4
 
 /**
+ * Key-lock choice "none", alone: no PIN, no PCRs, no boot-once lock. Any
+ * local process with TPM access and the account file can unseal the key.
+ */
+#define WALLET_KEY_LOCK_NONE 8
+
+/**
  * `flags` bit of `wallet_open_with_trust`: **insecure**, accept a TPM that
  * has no EK certificate or whose certificate does not chain to the trust
  * roots. Nothing then authenticates the TPM: a fake TPM or an interposer on
@@ -668,6 +674,21 @@ enum wallet_result
    * counter: an older copy was put back. Nothing was signed.
    */
   WALLET_ACCOUNT_ROLLED_BACK = 669,
+  /**
+   * An account with a signing policy or owners was created or imported
+   * without choosing a key lock (`wallet_set_key_lock`): PIN, PCR,
+   * boot-once, or `WALLET_KEY_LOCK_NONE`.
+   */
+  WALLET_KEY_LOCK_NOT_CHOSEN = 670,
+  /**
+   * `wallet_change_pin` on an account that is not PIN-locked.
+   */
+  WALLET_KEY_LOCK_NO_PIN = 671,
+  /**
+   * `wallet_change_pin` on a boot-once account: its key does not unseal
+   * again this boot.
+   */
+  WALLET_KEY_LOCK_PIN_CHANGE_BOOT_ONCE = 672,
   /**
    * A sealed-key, state or wallet error this build has no specific code for.
    */
@@ -1966,6 +1987,59 @@ wallet_result wallet_execute_replace_policy(const wallet *handle,
                                             size_t *out_len);
 
 /**
+ * Writes the admin request that changes the PIN of this PIN-locked
+ * account, as `wallet_admin_request_replace_policy` writes its own. Its
+ * `paramsHash` commits to the account's key lock (which a PIN change
+ * keeps), never to a PIN: a hash of a PIN could be brute-forced.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+ * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_AUTHORITY_OWNERLESS`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_admin_request_change_pin(const wallet *handle,
+                                              uint64_t deadline,
+                                              char *out,
+                                              size_t out_cap,
+                                              size_t *out_len);
+
+/**
+ * Executes an owner-approved `change_pin` request (from
+ * `wallet_admin_request_change_pin`, its approvals checked as by
+ * `wallet_execute_replace_policy`): the key is unsealed with the current
+ * PIN (`current_pin`, `current_pin_len` bytes; NULL: the PIN the handle
+ * holds), sealed again under `new_pin` and checked, the account file is
+ * written one anti-rollback counter value ahead and the counter
+ * incremented, so the old file (which the old PIN opens) is refused
+ * afterwards as rolled back. The handle presents the new PIN from then on.
+ *
+ * Errors: `WALLET_NULL_PARAMETER` (`new_pin`), `WALLET_INVALID_PARAMETER`
+ * (an empty PIN), `WALLET_AUTHORITY_*` (10xx), `WALLET_KEY_LOCK_NO_PIN`,
+ * `WALLET_KEY_LOCK_PIN_CHANGE_BOOT_ONCE`, `WALLET_SEAL_PIN_REQUIRED`,
+ * `WALLET_SEAL_WRONG_PIN` (counted by the TPM's dictionary-attack
+ * lockout), `WALLET_SEAL_LOCKED_OUT`, the errors of sealing and
+ * `WALLET_STATE_*`. On an error before the file is replaced nothing
+ * changes.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `request_json` readable for
+ * `request_json_len` bytes; `approvals` readable for `65 *
+ * approvals_count` bytes; `current_pin` readable for `current_pin_len`
+ * bytes or NULL; `new_pin` readable for `new_pin_len` bytes.
+ */
+wallet_result wallet_change_pin(const wallet *handle,
+                                const char *request_json,
+                                size_t request_json_len,
+                                const uint8_t *approvals,
+                                size_t approvals_count,
+                                const uint8_t *current_pin,
+                                size_t current_pin_len,
+                                const uint8_t *new_pin,
+                                size_t new_pin_len);
+
+/**
  * As `wallet_execute_replace_policy`, replacing the owners with `owners`
  * and `threshold` (exactly those of the request from
  * `wallet_admin_request_replace_owners`). Writes the new owner set's hash
@@ -2685,10 +2759,35 @@ wallet_result wallet_address_checksum(const uint8_t *address,
                                       size_t *out_len);
 
 /**
+ * Chooses the key lock of the next account this handle creates or imports
+ * (every `wallet_create_account*`, `wallet_import_key*` and
+ * `wallet_import_keystore*` function): `key_lock` is
+ * `WALLET_KEY_LOCK_NONE` alone, or a sum of `WALLET_KEY_LOCK_PIN` and
+ * `WALLET_KEY_LOCK_BOOT_ONCE` (the PCRs of a PCR lock are the
+ * `pcr_bitmap` of the creating function); 0 clears the choice. `pin`
+ * (`pin_len` bytes) is the PIN of a `WALLET_KEY_LOCK_PIN` lock, NULL
+ * otherwise. An account with a signing policy or owners must have its key
+ * lock chosen (`WALLET_KEY_LOCK_NOT_CHOSEN` otherwise) unless it is bound
+ * to PCRs; a plain wallet defaults to none.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` for unknown
+ * bits, `WALLET_KEY_LOCK_NONE` with another bit, `WALLET_KEY_LOCK_PCR`, or
+ * a PIN without the PIN bit or the reverse.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `pin` readable for `pin_len` bytes or NULL.
+ */
+wallet_result wallet_set_key_lock(const wallet *handle,
+                                  uint32_t key_lock,
+                                  const uint8_t *pin,
+                                  size_t pin_len);
+
+/**
  * As `wallet_create_account`, with a key lock: `key_lock` is a sum of
  * `WALLET_KEY_LOCK_PIN`, `WALLET_KEY_LOCK_PCR` (with `pcr_bitmap`) and
- * `WALLET_KEY_LOCK_BOOT_ONCE`; 0 means unlocked: any local process with TPM
- * access and the account file can unseal the key. `pin` (`pin_len` bytes)
+ * `WALLET_KEY_LOCK_BOOT_ONCE`, or `WALLET_KEY_LOCK_NONE` alone (any local
+ * process with TPM access and the account file can unseal the key); 0
+ * takes the choice of `wallet_set_key_lock`, if any, else none. `pin` (`pin_len` bytes)
  * is the PIN of a `WALLET_KEY_LOCK_PIN` lock, NULL otherwise; the wallet
  * keeps it for later unseals.
  *

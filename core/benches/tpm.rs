@@ -118,7 +118,7 @@ fn tpm_benches(c: &mut Criterion) {
     let mut pinned = bench.open();
     pinned
         .create_account(AccountOptions {
-            key_lock: KeyLock::PIN,
+            key_lock: Some(KeyLock::PIN),
             pin: Some(PinAuth::from_pin(b"1234").expect("pin")),
             ..AccountOptions::default()
         })
@@ -248,6 +248,7 @@ fn tpm_benches(c: &mut Criterion) {
     limited
         .create_account(AccountOptions {
             policy,
+            key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
             ..AccountOptions::default()
         })
         .expect("create");
@@ -273,7 +274,7 @@ fn tpm_benches(c: &mut Criterion) {
     bound
         .create_account(AccountOptions {
             policy,
-            key_lock: KeyLock::PIN,
+            key_lock: Some(KeyLock::PIN),
             pin: Some(PinAuth::from_pin(b"1234").expect("pin")),
             ..AccountOptions::default()
         })

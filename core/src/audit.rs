@@ -186,6 +186,12 @@ pub enum AuditEvent {
         /// The admin nonce the approvals were for.
         nonce: u64,
     },
+    /// The owners approved a PIN change; the key was sealed again under the
+    /// new PIN (neither PIN is logged).
+    ChangePin {
+        /// The admin nonce the approvals were for.
+        nonce: u64,
+    },
     /// The policy refused a request; nothing was signed.
     Refuse {
         /// What was asked.
@@ -206,6 +212,7 @@ impl AuditEvent {
             Self::ReplacePolicy { .. } => "replace_policy",
             Self::ReplaceOwners { .. } => "replace_owners",
             Self::ExportKeystore { .. } => "export_keystore",
+            Self::ChangePin { .. } => "change_pin",
             Self::Refuse { .. } => "refuse",
             Self::Rotate => "rotate",
         }
@@ -271,7 +278,9 @@ fn body(seq: u64, time: u64, address: &Address, event: &AuditEvent) -> String {
         | AuditEvent::ReplaceOwners { nonce, old, new } => {
             write!(line, " nonce={nonce} old={} new={}", Hex(old), Hex(new))
         }
-        AuditEvent::ExportKeystore { nonce } => write!(line, " nonce={nonce}"),
+        AuditEvent::ExportKeystore { nonce } | AuditEvent::ChangePin { nonce } => {
+            write!(line, " nonce={nonce}")
+        }
         AuditEvent::Refuse { request, rule } => {
             write!(line, " request={} rule={}", request.name(), rule.name())
         }
@@ -353,6 +362,9 @@ impl AuditEntry {
                 }
             }
             "export_keystore" => AuditEvent::ExportKeystore {
+                nonce: next("nonce=")?.parse().ok()?,
+            },
+            "change_pin" => AuditEvent::ChangePin {
                 nonce: next("nonce=")?.parse().ok()?,
             },
             "refuse" => {

@@ -83,6 +83,8 @@ pub const DOMAIN_TYPE: &str = "EIP712Domain(string name,string version,address v
 pub const NO_OWNERS_HASH: [u8; 32] = [0; 32];
 /// Domain separation label of the `export_keystore` params hash.
 pub const EXPORT_KEYSTORE_LABEL: &[u8] = b"flare-wallet/export_keystore/v1";
+/// Domain label of the `change_pin` params hash.
+pub const CHANGE_PIN_LABEL: &[u8] = b"flare-wallet/change_pin/v1";
 /// Length of one approval: `r || s || v`.
 pub const APPROVAL_LEN: usize = 65;
 
@@ -96,14 +98,17 @@ pub enum AdminAction {
     ExportKeystore,
     /// Replace the owners and the threshold.
     ReplaceOwners,
+    /// Seal the key again under a new PIN (a PIN-locked account).
+    ChangePin,
 }
 
 impl AdminAction {
     /// Every action.
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 4] = [
         Self::ReplacePolicy,
         Self::ExportKeystore,
         Self::ReplaceOwners,
+        Self::ChangePin,
     ];
 
     /// The `action` string owners sign.
@@ -113,6 +118,7 @@ impl AdminAction {
             Self::ReplacePolicy => "replace_policy",
             Self::ExportKeystore => "export_keystore",
             Self::ReplaceOwners => "replace_owners",
+            Self::ChangePin => "change_pin",
         }
     }
 
@@ -698,6 +704,25 @@ pub fn export_keystore_params_hash(
     h.update(&len(salt));
     h.update(salt);
     h.update(mac_key);
+    h.finalize()
+}
+
+/// The params hash of `change_pin`: `keccak256(CHANGE_PIN_LABEL ||
+/// key_lock_mode || u32be(pcr_bitmap) || boot_once_pcr)`, the public
+/// descriptor of the key lock the key is sealed under afterwards
+/// ([`crate::backup::KEY_LOCK_PIN`] and the other mode bits; the PCR
+/// bitmap of the bound PCRs; the boot-once PCR or 0).
+///
+/// Neither PIN goes in: a hash of a PIN could be brute-forced by anyone who
+/// sees the approval. The request's wallet, action and admin nonce bind it to
+/// this account and this one change.
+#[must_use]
+pub fn change_pin_params_hash(key_lock_mode: u8, pcr_bitmap: u32, boot_once_pcr: u8) -> [u8; 32] {
+    let mut h = Keccak256::new();
+    h.update(CHANGE_PIN_LABEL);
+    h.update(&[key_lock_mode]);
+    h.update(&pcr_bitmap.to_be_bytes());
+    h.update(&[boot_once_pcr]);
     h.finalize()
 }
 

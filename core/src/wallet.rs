@@ -190,22 +190,29 @@ pub struct AccountOptions {
     pub owners: Option<OwnerSet>,
     /// What an unsealer must present besides TPM access and the account file:
     /// a PIN, PCR values, the first unseal of a boot (see [`KeyLock`]). The
-    /// PCRs of [`Self::pcrs`] join it. [`KeyLock::UNLOCKED`] with no `pcrs`
-    /// means any local process with TPM access and the account file can
-    /// unseal the key.
-    pub key_lock: KeyLock,
+    /// PCRs of [`Self::pcrs`] join it.
+    ///
+    /// `Some(KeyLock::UNLOCKED)` is the named choice "none": any local process
+    /// with TPM access and the account file can unseal the key. `None` means
+    /// no choice was made: that is refused
+    /// ([`WalletError::KeyLockNotChosen`]) for an account with a signing
+    /// policy other than [`Policy::plain_wallet`] or with owners, unless
+    /// [`Self::pcrs`] is given (a PCR lock); a plain wallet with no policy and
+    /// no owners defaults to none.
+    pub key_lock: Option<KeyLock>,
     /// The PIN, exactly when `key_lock.pin`.
     pub pin: Option<PinAuth>,
 }
 
 impl Default for AccountOptions {
-    /// No PCR binding, [`Policy::plain_wallet`], no owners.
+    /// No PCR binding, [`Policy::plain_wallet`], no owners, no key lock
+    /// chosen (which a plain wallet takes as none).
     fn default() -> Self {
         Self {
             pcrs: None,
             policy: Policy::plain_wallet(),
             owners: None,
-            key_lock: KeyLock::UNLOCKED,
+            key_lock: None,
             pin: None,
         }
     }
@@ -286,6 +293,15 @@ pub enum WalletError {
         /// The TPM counter's value.
         counter: u64,
     },
+    /// An account with a signing policy or owners was created or imported
+    /// without choosing a key lock: `pin`, `pcr`, `boot-once`, or `none`.
+    KeyLockNotChosen,
+    /// A PIN change was asked for an account that is not PIN-locked: its
+    /// key lock is fixed when it is created.
+    NotPinLocked,
+    /// A PIN change was asked for a boot-once account: its key cannot be
+    /// unsealed again this boot to be sealed under the new PIN.
+    PinChangeBootOnce,
 }
 
 impl fmt::Display for WalletError {
@@ -358,6 +374,20 @@ impl fmt::Display for WalletError {
             }
             WalletError::AccountReplaced => {
                 "the state directory now holds another sealed key than the loaded account (replaced by another process); nothing was signed"
+            }
+            WalletError::KeyLockNotChosen => {
+                "an account with a signing policy or owners needs a key lock chosen when it is created: \
+                 pin (a PIN, counted by the TPM's dictionary-attack lockout), pcr (PCR values), \
+                 boot-once (one unseal per boot), or none (any local process with TPM access \
+                 and the account file can unseal the key)"
+            }
+            WalletError::NotPinLocked => {
+                "change_pin needs a PIN-locked account; this account's key lock has no PIN, \
+                 and a key lock is fixed when the account is created"
+            }
+            WalletError::PinChangeBootOnce => {
+                "change_pin refuses a boot-once account: its key cannot be unsealed again \
+                 this boot to be sealed under the new PIN"
             }
         })
     }
@@ -944,6 +974,13 @@ impl Wallet {
             key_lock,
             pin,
         } = options;
+        let key_lock = match key_lock {
+            Some(key_lock) => key_lock,
+            // PCRs alone are the choice "pcr".
+            None if pcrs.is_some() => KeyLock::UNLOCKED,
+            None if policy == Policy::plain_wallet() && owners.is_none() => KeyLock::UNLOCKED,
+            None => return Err(Error::Wallet(WalletError::KeyLockNotChosen)),
+        };
         let lock = KeyLock {
             pcrs: pcrs.or(key_lock.pcrs),
             ..key_lock
@@ -1576,9 +1613,22 @@ impl Wallet {
         admin: AdminState,
         event: AuditEvent,
     ) -> Result<()> {
+        let sealed = self.account()?.sealed.clone();
+        self.rebind_sealed(lock, policy, admin, event, sealed)
+    }
+
+    /// As [`rebind`](Self::rebind), with `sealed` as the account's sealed
+    /// key from now on.
+    fn rebind_sealed(
+        &mut self,
+        lock: &StateLock,
+        policy: Policy,
+        admin: AdminState,
+        event: AuditEvent,
+        sealed: SealedObject,
+    ) -> Result<()> {
         let address = self.address()?;
         let mut bound = BoundAccountPolicy::new(policy);
-        let sealed = self.account()?.sealed.clone();
         let identity = self.account()?.identity;
         let current = self.account()?.rollback;
         // The account file, then the ledger (which records it), carry the
@@ -1620,6 +1670,7 @@ impl Wallet {
         self.state.replace_account_locked(lock, file.bytes())?;
         if let Some(account) = self.account.as_mut() {
             account.file = file;
+            account.sealed = sealed;
             account.policy = Some(bound);
             account.admin = Some(admin);
             account.rollback = rollback;
@@ -1736,6 +1787,110 @@ impl Wallet {
         };
         self.rebind(&lock, policy, next, event)?;
         Ok(new_hash)
+    }
+
+    /// The params hash a `change_pin` request for this account commits to:
+    /// [`authority::change_pin_params_hash`] of its key lock, which a PIN
+    /// change keeps. No PIN goes into it.
+    ///
+    /// # Errors
+    /// [`WalletError::Closed`], [`WalletError::NoAccount`].
+    pub fn change_pin_params_hash(&self) -> Result<[u8; 32]> {
+        let lock = self.account()?.sealed.lock();
+        Ok(change_pin_params_hash_of(lock))
+    }
+
+    /// Seals the key again under `new_pin`, with the approval of the
+    /// owners: `request` must be a `change_pin` request
+    /// ([`Wallet::change_pin_params_hash`]) at the current admin nonce. The
+    /// current PIN (`current_pin`, or when `None` the wallet's own:
+    /// [`set_pin`](Self::set_pin), or the one the account was created with)
+    /// unseals the key, a wrong one counting towards the TPM's
+    /// dictionary-attack lockout; the wallet presents `new_pin` from then on; the key is sealed under the same key lock
+    /// and the new PIN, and checked by unsealing it. As with every admin
+    /// action, the account file is written one anti-rollback counter value
+    /// ahead and the counter then incremented: the old account file, which
+    /// the old PIN opens, is refused afterwards as rolled back.
+    ///
+    /// Only a PIN-locked account can change its PIN: a key lock is chosen
+    /// when the account is created, and an unlocked or PCR-only account
+    /// cannot add a PIN this way. A boot-once account is refused too (its
+    /// key does not unseal twice in one boot).
+    ///
+    /// # Errors
+    /// [`AuthorityError::Ownerless`] and the other approval errors,
+    /// [`WalletError::NotPinLocked`], [`WalletError::PinChangeBootOnce`],
+    /// [`SealError::PinRequired`] without a current PIN,
+    /// [`SealError::WrongPin`] and [`SealError::LockedOut`] for the current
+    /// PIN, TPM and state-directory errors; the old PIN stays in force on
+    /// any error before the account file is replaced.
+    pub fn change_pin(
+        &mut self,
+        current_pin: Option<PinAuth>,
+        new_pin: PinAuth,
+        request: &AdminRequest,
+        approvals: &[[u8; 65]],
+    ) -> Result<()> {
+        let lock = self.state.lock()?;
+        self.refresh_account(&lock)?;
+        self.admin_state()?;
+        let key_lock = self.account()?.sealed.lock();
+        if !key_lock.pin {
+            return Err(Error::Wallet(WalletError::NotPinLocked));
+        }
+        if key_lock.boot_once_pcr.is_some() {
+            return Err(Error::Wallet(WalletError::PinChangeBootOnce));
+        }
+        self.authorize(
+            AdminAction::ChangePin,
+            change_pin_params_hash_of(key_lock),
+            request,
+            approvals,
+        )?;
+        let old_pin = current_pin
+            .or_else(|| self.pin.clone())
+            .ok_or(Error::Seal(SealError::PinRequired))?;
+        let old_sealed = self.account()?.sealed.clone();
+        let address = self.address()?;
+        let srk_name = self.srk_name;
+        let encryption = self.encryption;
+        let sealed = self.tpm_operation(|wallet| {
+            let secret = seal::unseal_locked(
+                wallet.tpm()?,
+                &srk_name,
+                &old_sealed,
+                Some(&old_pin),
+                encryption,
+            )?;
+            if SecretKey::from_bytes(&secret)?.address() != address {
+                return Err(Error::Wallet(WalletError::AddressMismatch));
+            }
+            // Sealing checks the new object by unsealing it with the new PIN.
+            let sealed = seal::seal_locked(
+                wallet.tpm()?,
+                Some(&srk_name),
+                &secret,
+                key_lock,
+                Some(&new_pin),
+                encryption,
+            )?;
+            // The authPolicy does not depend on the PIN: a different one
+            // means the bound PCRs moved in between.
+            if sealed.policy_digest() != old_sealed.policy_digest() {
+                return Err(Error::Seal(SealError::PcrMismatch));
+            }
+            Ok(sealed)
+        })?;
+        let policy = self.current_policy()?;
+        let admin = self.admin_state()?;
+        let event = AuditEvent::ChangePin { nonce: admin.nonce };
+        let next = AdminState {
+            owners: admin.owners.clone(),
+            nonce: admin.nonce.saturating_add(1),
+        };
+        self.rebind_sealed(&lock, policy, next, event, sealed)?;
+        self.pin = Some(new_pin);
+        Ok(())
     }
 
     /// Appends one entry to the audit log, atomically (rotating the log
@@ -2782,6 +2937,25 @@ fn account_tag(
         identity,
         lock.as_deref(),
     ))
+}
+
+/// [`authority::change_pin_params_hash`] of `lock`'s public descriptor.
+fn change_pin_params_hash_of(lock: KeyLock) -> [u8; 32] {
+    let mut mode = 0;
+    if lock.pin {
+        mode |= backup::KEY_LOCK_PIN;
+    }
+    if lock.pcrs.is_some() {
+        mode |= backup::KEY_LOCK_PCRS;
+    }
+    if lock.boot_once_pcr.is_some() {
+        mode |= backup::KEY_LOCK_BOOT_ONCE;
+    }
+    authority::change_pin_params_hash(
+        mode,
+        lock.pcrs.map_or(0, |pcrs| pcrs.bitmap()),
+        lock.boot_once_pcr.unwrap_or(0),
+    )
 }
 
 /// The anti-rollback NV counter of an account and the value its files were

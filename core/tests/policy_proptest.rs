@@ -641,6 +641,7 @@ fn the_wallet_signs_exactly_when_every_rule_holds_daily_limit_included() {
     wallet
         .create_account(AccountOptions {
             owners: Some(owners::owner_set(&owner_keys, 1)),
+            key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
             ..AccountOptions::default()
         })
         .unwrap();

@@ -89,6 +89,7 @@ fn capped(cap: u128) -> Policy {
 fn with_policy(policy: Policy) -> AccountOptions {
     AccountOptions {
         policy,
+        key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
         ..AccountOptions::default()
     }
 }
@@ -98,6 +99,7 @@ fn owned(policy: Policy) -> AccountOptions {
     AccountOptions {
         policy,
         owners: Some(owners::owner_set(&owners::owner_keys(7, 3), 2)),
+        key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
         ..AccountOptions::default()
     }
 }

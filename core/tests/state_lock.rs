@@ -72,7 +72,7 @@ fn account_with_limit(swtpm: &Swtpm, state: &Path, whole_spends: u128, locked: b
     wallet
         .create_account(AccountOptions {
             policy,
-            key_lock,
+            key_lock: Some(key_lock),
             pin,
             ..AccountOptions::default()
         })

@@ -42,7 +42,7 @@ fn a_pin_locked_account_loads_only_with_its_pin() {
     let mut wallet = open_wallet(&tpm, &state);
     let address = wallet
         .create_account(AccountOptions {
-            key_lock: KeyLock::PIN,
+            key_lock: Some(KeyLock::PIN),
             pin: Some(pin("271828")),
             ..AccountOptions::default()
         })
@@ -89,7 +89,7 @@ fn a_boot_once_account_loads_once_per_boot() {
     let mut wallet = open_wallet(&tpm, &state);
     let address = wallet
         .create_account(AccountOptions {
-            key_lock: lock,
+            key_lock: Some(lock),
             ..AccountOptions::default()
         })
         .unwrap();
@@ -131,7 +131,7 @@ fn the_key_lock_section_is_bound_to_the_key() {
     let mut wallet = open_wallet(&tpm, &state);
     wallet
         .create_account(AccountOptions {
-            key_lock: KeyLock::PIN,
+            key_lock: Some(KeyLock::PIN),
             pin: Some(pin("1111")),
             ..AccountOptions::default()
         })
@@ -179,7 +179,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
         .create_account(AccountOptions {
             policy: capped(1),
             owners: Some(owners::owner_set(&keys, 2)),
-            key_lock: KeyLock::PIN,
+            key_lock: Some(KeyLock::PIN),
             pin: Some(pin("5555")),
             ..AccountOptions::default()
         })
@@ -304,7 +304,7 @@ fn a_strict_signature_costs_four_tpm_commands_and_one_per_policy_part() {
         let mut wallet = open_wallet(&tpm, &state);
         wallet
             .create_account(AccountOptions {
-                key_lock,
+                key_lock: Some(key_lock),
                 pin: code.map(pin),
                 ..AccountOptions::default()
             })
@@ -427,7 +427,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
         .create_account(AccountOptions {
             policy: limited(3),
             owners: Some(owners::owner_set(&keys, 1)),
-            key_lock: KeyLock::PIN,
+            key_lock: Some(KeyLock::PIN),
             pin: Some(pin("2468")),
             ..AccountOptions::default()
         })
@@ -543,4 +543,222 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     ));
     drop(wallet);
     assert!(account_path.exists());
+}
+
+#[test]
+fn an_account_with_a_policy_or_owners_names_its_key_lock() {
+    let tpm = swtpm();
+    let dir = TempDir::new("named-lock");
+    let keys = owners::owner_keys(31, 2);
+    let unnamed = [
+        ("policy", capped(1), None),
+        (
+            "owners",
+            Policy::plain_wallet(),
+            Some(owners::owner_set(&keys, 1)),
+        ),
+    ];
+    for (name, policy, owner_set) in unnamed {
+        let state = dir.state(name);
+        let mut wallet = open_wallet(&tpm, &state);
+        let refused = wallet
+            .create_account(AccountOptions {
+                policy: policy.clone(),
+                owners: owner_set.clone(),
+                ..AccountOptions::default()
+            })
+            .unwrap_err();
+        assert_eq!(refused, Error::Wallet(WalletError::KeyLockNotChosen));
+        let message = refused.to_string();
+        for choice in ["pin", "pcr", "boot-once", "none"] {
+            assert!(message.contains(choice), "{message}");
+        }
+        assert!(
+            message.contains("any local process with TPM access and the account file can unseal"),
+            "{message}"
+        );
+        assert_eq!(
+            wallet.import_key(
+                &[9; 32],
+                AccountOptions {
+                    policy: policy.clone(),
+                    owners: owner_set.clone(),
+                    ..AccountOptions::default()
+                }
+            ),
+            Err(Error::Wallet(WalletError::KeyLockNotChosen))
+        );
+        assert!(!state.join(SEALED_KEY_FILE).exists(), "{name}");
+
+        // The named choice "none" creates the account, and its evidence says so.
+        wallet
+            .create_account(AccountOptions {
+                policy,
+                owners: owner_set,
+                key_lock: Some(KeyLock::UNLOCKED),
+                ..AccountOptions::default()
+            })
+            .unwrap();
+        signs(&mut wallet);
+        let evidence = wallet.attest(b"named none", 1).unwrap();
+        assert_eq!(evidence.account.key_lock.name(), "none");
+        assert_eq!(
+            evidence.account.key_lock,
+            wallet_core::attest::KeyLockFacts::NONE
+        );
+    }
+
+    // A plain wallet (no policy, no owners) still defaults to none.
+    let mut wallet = open_wallet(&tpm, &dir.state("plain"));
+    wallet.create_account(AccountOptions::default()).unwrap();
+    assert_eq!(wallet.key_lock().unwrap(), KeyLock::UNLOCKED);
+}
+
+#[test]
+fn owners_change_the_pin_and_the_old_pin_and_file_stop_working() {
+    let tpm = swtpm();
+    let dir = TempDir::new("change-pin");
+    let state = dir.state("state");
+    let keys = owners::owner_keys(41, 3);
+    let mut wallet = open_wallet(&tpm, &state);
+    let address = wallet
+        .create_account(AccountOptions {
+            policy: capped(1),
+            owners: Some(owners::owner_set(&keys, 2)),
+            key_lock: Some(KeyLock::PIN),
+            pin: Some(pin("1111")),
+            ..AccountOptions::default()
+        })
+        .unwrap();
+    let path = state.join(SEALED_KEY_FILE);
+    let old_file = std::fs::read(&path).unwrap();
+    let params = wallet.change_pin_params_hash().unwrap();
+    // The params hash is the lock's public descriptor: no PIN in it.
+    assert_eq!(
+        params,
+        authority::change_pin_params_hash(backup::KEY_LOCK_PIN, 0, 0)
+    );
+    let request = wallet
+        .admin_request(AdminAction::ChangePin, params, u64::MAX)
+        .unwrap();
+
+    // Without enough approvals: refused, the old PIN still works.
+    let one = owners::approve(&[&keys[0]], &request);
+    assert!(matches!(
+        wallet.change_pin(None, pin("2222"), &request, &one),
+        Err(Error::Authority(_))
+    ));
+    assert_eq!(std::fs::read(&path).unwrap(), old_file);
+
+    // A wrong current PIN: refused by the TPM, counted towards its lockout.
+    let approvals = owners::approve(&[&keys[0], &keys[2]], &request);
+    let failures_before = wallet.dictionary_attack_state().unwrap().failures;
+    let wrong = wallet
+        .change_pin(Some(pin("9999")), pin("2222"), &request, &approvals)
+        .unwrap_err();
+    assert!(
+        matches!(wrong, Error::Seal(SealError::WrongPin { failures, .. }) if failures == failures_before + 1),
+        "{wrong:?}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), old_file);
+    assert_eq!(wallet.admin_nonce().unwrap(), 0);
+
+    // With the current PIN and the approvals: sealed again under the new PIN.
+    wallet
+        .change_pin(None, pin("2222"), &request, &approvals)
+        .unwrap();
+    assert_eq!(wallet.admin_nonce().unwrap(), 1);
+    signs(&mut wallet);
+    // The approvals are spent.
+    assert!(wallet
+        .change_pin(None, pin("3333"), &request, &approvals)
+        .is_err());
+    let audit = wallet.audit_log().unwrap();
+    assert!(matches!(
+        audit.last().unwrap().event,
+        wallet_core::audit::AuditEvent::ChangePin { nonce: 0 }
+    ));
+    drop(wallet);
+
+    // The old PIN no longer unseals; the new one does; evidence still says pin.
+    let mut wallet = open_wallet(&tpm, &state);
+    wallet.set_pin(Some(pin("1111")));
+    assert!(matches!(
+        wallet.load_account(),
+        Err(Error::Seal(SealError::WrongPin { .. }))
+    ));
+    wallet.set_pin(Some(pin("2222")));
+    assert_eq!(wallet.load_account().unwrap(), address);
+    signs(&mut wallet);
+    let evidence = wallet.attest(b"changed pin", 1).unwrap();
+    assert_eq!(evidence.account.key_lock.name(), "pin");
+    drop(wallet);
+
+    // The old account file, which the old PIN opens, is refused as rolled back.
+    let current = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &old_file).unwrap();
+    let mut wallet = open_wallet(&tpm, &state);
+    wallet.set_pin(Some(pin("1111")));
+    assert!(matches!(
+        wallet.load_account(),
+        Err(Error::Wallet(WalletError::RolledBack { .. }))
+    ));
+    drop(wallet);
+    std::fs::write(&path, &current).unwrap();
+}
+
+#[test]
+fn only_a_pin_locked_account_with_owners_changes_its_pin() {
+    let tpm = swtpm();
+    let dir = TempDir::new("change-pin-refused");
+    let keys = owners::owner_keys(51, 1);
+
+    // Ownerless: refused, like its policy.
+    let mut wallet = open_wallet(&tpm, &dir.state("ownerless"));
+    wallet
+        .create_account(AccountOptions {
+            key_lock: Some(KeyLock::PIN),
+            pin: Some(pin("1234")),
+            ..AccountOptions::default()
+        })
+        .unwrap();
+    let request = wallet_core::authority::AdminRequest {
+        wallet: wallet.address().unwrap(),
+        action: AdminAction::ChangePin,
+        params_hash: wallet.change_pin_params_hash().unwrap(),
+        nonce: 0,
+        deadline: u64::MAX,
+    };
+    let approvals = owners::approve(&[&keys[0]], &request);
+    let ownerless = wallet
+        .change_pin(None, pin("5678"), &request, &approvals)
+        .unwrap_err();
+    assert_eq!(
+        ownerless,
+        Error::Authority(wallet_core::authority::AuthorityError::Ownerless)
+    );
+    drop(wallet);
+
+    // No PIN to change: an unlocked account with owners.
+    let mut wallet = open_wallet(&tpm, &dir.state("unlocked"));
+    wallet
+        .create_account(AccountOptions {
+            owners: Some(owners::owner_set(&keys, 1)),
+            key_lock: Some(KeyLock::UNLOCKED),
+            ..AccountOptions::default()
+        })
+        .unwrap();
+    let request = wallet
+        .admin_request(
+            AdminAction::ChangePin,
+            wallet.change_pin_params_hash().unwrap(),
+            u64::MAX,
+        )
+        .unwrap();
+    let approvals = owners::approve(&[&keys[0]], &request);
+    let refused = wallet
+        .change_pin(None, pin("5678"), &request, &approvals)
+        .unwrap_err();
+    assert_eq!(refused, Error::Wallet(WalletError::NotPinLocked));
+    assert!(refused.to_string().contains("PIN-locked"), "{refused}");
 }

@@ -39,6 +39,7 @@ const CHEAP_IMPORT: KdfParams = KdfParams::Scrypt {
 fn owned() -> AccountOptions {
     AccountOptions {
         owners: Some(owners::owner_set(&owners::owner_keys(5, 1), 1)),
+        key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
         ..AccountOptions::default()
     }
 }

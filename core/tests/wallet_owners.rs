@@ -71,6 +71,7 @@ fn the_policy_changes_only_with_threshold_distinct_owner_approvals() {
         .create_account(AccountOptions {
             policy: first.clone(),
             owners: Some(owners::owner_set(&keys, 2)),
+            key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
             ..AccountOptions::default()
         })
         .unwrap();
@@ -190,6 +191,7 @@ fn replaced_owners_take_over_and_the_old_ones_lose_their_say() {
     wallet
         .create_account(AccountOptions {
             owners: Some(owners::owner_set(&old, 2)),
+            key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
             ..AccountOptions::default()
         })
         .unwrap();
@@ -278,6 +280,7 @@ fn swapped_owners_or_a_rewound_admin_nonce_are_refused() {
     wallet
         .create_account(AccountOptions {
             owners: Some(owners::owner_set(&keys, 2)),
+            key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
             ..AccountOptions::default()
         })
         .unwrap();
@@ -352,6 +355,7 @@ fn an_account_file_from_before_owners_loads_signs_and_refuses_every_admin_action
             &key_bytes,
             AccountOptions {
                 policy: policy.clone(),
+                key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
                 ..AccountOptions::default()
             },
         )
@@ -438,6 +442,7 @@ fn raw_hashes_are_signed_only_when_the_policy_allows_them() {
     stated
         .create_account(AccountOptions {
             policy: Policy::from_json("{\"chain_ids\": [14]}").unwrap(),
+            key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
             ..AccountOptions::default()
         })
         .unwrap();
@@ -464,6 +469,7 @@ fn raw_hashes_are_signed_only_when_the_policy_allows_them() {
     allowed
         .create_account(AccountOptions {
             policy: Policy::from_json("{\"allow_raw_hashes\": true}").unwrap(),
+            key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
             ..AccountOptions::default()
         })
         .unwrap();
@@ -481,6 +487,7 @@ fn the_audit_log_chains_refusals_and_admin_actions_and_shows_any_edit() {
         .create_account(AccountOptions {
             policy: Policy::from_json("{\"allow_messages\": false}").unwrap(),
             owners: Some(owners::owner_set(&keys, 1)),
+            key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
             ..AccountOptions::default()
         })
         .unwrap();
@@ -549,6 +556,7 @@ fn the_audit_log_rotates_without_breaking_its_chain() {
     wallet
         .create_account(AccountOptions {
             policy: Policy::from_json("{\"allow_messages\": false}").unwrap(),
+            key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
             ..AccountOptions::default()
         })
         .unwrap();

@@ -108,7 +108,8 @@ def main() -> int:
                 [SIGNER, "--tpm", f"swtpm:path={tpm_socket}",
                  "--trust-roots", str(work / "certified" / "roots.pem"),
                  "--account", str(work / "account"),
-                 "--create-missing", "--policy", str(policy), "--ipc", str(ipc),
+                 "--create-missing", "--policy", str(policy), "--key-lock", "none",
+                 "--ipc", str(ipc),
                  "--upstream", url, "--log-format", "json"],
                 stdout=subprocess.DEVNULL, stderr=(work / "signer.log").open("wb"),
             )  # fmt: skip

@@ -141,6 +141,7 @@ unsafe fn new_account_with_owners(
     out.disjoint_from(key.map_or(&[][..], |key| &key[..]))?;
     out.require(WALLET_ADDRESS_LEN)?;
     let mut options = account_options(pcr_bitmap, Policy::default())?;
+    wallet.apply_key_lock(&mut options)?;
     let address = wallet.run(|w| {
         options.policy = Policy::decode(policy)?;
         options.owners = Some(owner_set?);
@@ -615,6 +616,93 @@ pub unsafe extern "C" fn wallet_execute_replace_policy(
             w.replace_policy(policy, &approved.request?, &approved.approvals?)
         })?;
         out.write(&hash)
+    })
+}
+
+/// Writes the admin request that changes the PIN of this PIN-locked
+/// account, as `wallet_admin_request_replace_policy` writes its own. Its
+/// `paramsHash` commits to the account's key lock (which a PIN change
+/// keeps), never to a PIN: a hash of a PIN could be brute-forced.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_BUFFER_TOO_SMALL`,
+/// `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_AUTHORITY_OWNERLESS`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `out` writable for `out_cap` bytes;
+/// `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_admin_request_change_pin(
+    handle: *const wallet,
+    deadline: u64,
+    out: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        write_request(
+            wallet,
+            AdminAction::ChangePin,
+            wallet_core::wallet::Wallet::change_pin_params_hash,
+            deadline,
+            out,
+        )
+    })
+}
+
+/// Executes an owner-approved `change_pin` request (from
+/// `wallet_admin_request_change_pin`, its approvals checked as by
+/// `wallet_execute_replace_policy`): the key is unsealed with the current
+/// PIN (`current_pin`, `current_pin_len` bytes; NULL: the PIN the handle
+/// holds), sealed again under `new_pin` and checked, the account file is
+/// written one anti-rollback counter value ahead and the counter
+/// incremented, so the old file (which the old PIN opens) is refused
+/// afterwards as rolled back. The handle presents the new PIN from then on.
+///
+/// Errors: `WALLET_NULL_PARAMETER` (`new_pin`), `WALLET_INVALID_PARAMETER`
+/// (an empty PIN), `WALLET_AUTHORITY_*` (10xx), `WALLET_KEY_LOCK_NO_PIN`,
+/// `WALLET_KEY_LOCK_PIN_CHANGE_BOOT_ONCE`, `WALLET_SEAL_PIN_REQUIRED`,
+/// `WALLET_SEAL_WRONG_PIN` (counted by the TPM's dictionary-attack
+/// lockout), `WALLET_SEAL_LOCKED_OUT`, the errors of sealing and
+/// `WALLET_STATE_*`. On an error before the file is replaced nothing
+/// changes.
+///
+/// # Safety
+/// `handle` must be a live wallet; `request_json` readable for
+/// `request_json_len` bytes; `approvals` readable for `65 *
+/// approvals_count` bytes; `current_pin` readable for `current_pin_len`
+/// bytes or NULL; `new_pin` readable for `new_pin_len` bytes.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn wallet_change_pin(
+    handle: *const wallet,
+    request_json: *const c_char,
+    request_json_len: usize,
+    approvals: *const u8,
+    approvals_count: usize,
+    current_pin: *const u8,
+    current_pin_len: usize,
+    new_pin: *const u8,
+    new_pin_len: usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let (approved, _json) =
+            unsafe { approved_in(request_json, request_json_len, approvals, approvals_count) }?;
+        if new_pin.is_null() {
+            return Err(WALLET_NULL_PARAMETER);
+        }
+        // SAFETY: the caller's contract above.
+        let current = unsafe { crate::wallet::pin_of(current_pin, current_pin_len) }?;
+        // SAFETY: the caller's contract above.
+        let new_pin =
+            unsafe { crate::wallet::pin_of(new_pin, new_pin_len) }?.ok_or(WALLET_NULL_PARAMETER)?;
+        wallet.run(|w| w.change_pin(current, new_pin, &approved.request?, &approved.approvals?))
     })
 }
 

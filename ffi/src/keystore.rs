@@ -280,6 +280,7 @@ unsafe fn import(
     out.disjoint_from(policy.unwrap_or_default())?;
     out.require(WALLET_ADDRESS_LEN)?;
     let mut options = account_options(pcr_bitmap, Policy::plain_wallet())?;
+    wallet.apply_key_lock(&mut options)?;
     let address = wallet.run(|w| {
         if let Some(policy) = policy {
             options.policy = Policy::decode(policy)?;

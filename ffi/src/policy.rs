@@ -201,6 +201,7 @@ pub unsafe extern "C" fn wallet_create_account_with_policy(
         out.disjoint_from(policy)?;
         out.require(WALLET_ADDRESS_LEN)?;
         let mut options = account_options(pcr_bitmap, Policy::default())?;
+        wallet.apply_key_lock(&mut options)?;
         let address = wallet.run(|w| {
             options.policy = Policy::decode(policy)?;
             w.create_account(options)
@@ -244,6 +245,7 @@ pub unsafe extern "C" fn wallet_import_key_with_policy(
         out.disjoint_from(policy)?;
         out.require(WALLET_ADDRESS_LEN)?;
         let mut options = account_options(pcr_bitmap, Policy::default())?;
+        wallet.apply_key_lock(&mut options)?;
         let address = wallet.run(|w| {
             options.policy = Policy::decode(policy)?;
             w.import_key(key, options)

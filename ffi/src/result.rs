@@ -323,6 +323,15 @@ pub enum wallet_result {
     /// The account file is older than the account's anti-rollback TPM
     /// counter: an older copy was put back. Nothing was signed.
     WALLET_ACCOUNT_ROLLED_BACK = 669,
+    /// An account with a signing policy or owners was created or imported
+    /// without choosing a key lock (`wallet_set_key_lock`): PIN, PCR,
+    /// boot-once, or `WALLET_KEY_LOCK_NONE`.
+    WALLET_KEY_LOCK_NOT_CHOSEN = 670,
+    /// `wallet_change_pin` on an account that is not PIN-locked.
+    WALLET_KEY_LOCK_NO_PIN = 671,
+    /// `wallet_change_pin` on a boot-once account: its key does not unseal
+    /// again this boot.
+    WALLET_KEY_LOCK_PIN_CHANGE_BOOT_ONCE = 672,
     /// A sealed-key, state or wallet error this build has no specific code for.
     WALLET_STORAGE_OTHER = 699,
 
@@ -827,6 +836,9 @@ impl wallet_result {
         WALLET_EXPORT_EMPTY_PASSWORD,
         WALLET_EXPORT_WEAK_KDF,
         WALLET_ACCOUNT_ROLLED_BACK,
+        WALLET_KEY_LOCK_NOT_CHOSEN,
+        WALLET_KEY_LOCK_NO_PIN,
+        WALLET_KEY_LOCK_PIN_CHANGE_BOOT_ONCE,
         WALLET_STORAGE_OTHER,
         WALLET_ATTEST_EVIDENCE_BAD_MAGIC,
         WALLET_ATTEST_EVIDENCE_UNSUPPORTED_VERSION,
@@ -1508,6 +1520,15 @@ impl wallet_result {
             WALLET_ACCOUNT_ROLLED_BACK => {
                 c"the account file was rolled back: it is older than the account's TPM anti-rollback counter; nothing was signed"
             }
+            WALLET_KEY_LOCK_NOT_CHOSEN => {
+                c"an account with a signing policy or owners needs a key lock chosen when it is created (wallet_set_key_lock): pin, pcr, boot-once, or none (WALLET_KEY_LOCK_NONE: any local process with TPM access and the account file can unseal the key)"
+            }
+            WALLET_KEY_LOCK_NO_PIN => {
+                c"change_pin needs a PIN-locked account; a key lock is fixed when the account is created"
+            }
+            WALLET_KEY_LOCK_PIN_CHANGE_BOOT_ONCE => {
+                c"change_pin refuses a boot-once account: its key cannot be unsealed again this boot"
+            }
             WALLET_AUDIT_NOT_TEXT => c"audit log is not UTF-8 text ending in a newline",
             WALLET_AUDIT_MALFORMED => c"an audit log line is not an entry the wallet writes",
             WALLET_AUDIT_ENTRY_HASH_MISMATCH => {
@@ -1836,6 +1857,9 @@ impl From<WalletError> for wallet_result {
             WalletError::EmptyExportPassword => WALLET_EXPORT_EMPTY_PASSWORD,
             WalletError::WeakExportKdf => WALLET_EXPORT_WEAK_KDF,
             WalletError::RolledBack { .. } => WALLET_ACCOUNT_ROLLED_BACK,
+            WalletError::KeyLockNotChosen => WALLET_KEY_LOCK_NOT_CHOSEN,
+            WalletError::NotPinLocked => WALLET_KEY_LOCK_NO_PIN,
+            WalletError::PinChangeBootOnce => WALLET_KEY_LOCK_PIN_CHANGE_BOOT_ONCE,
             _ => WALLET_STORAGE_OTHER,
         }
     }
@@ -2319,6 +2343,9 @@ mod tests {
             WalletError::PolicyUnbound,
             WalletError::EmptyExportPassword,
             WalletError::WeakExportKdf,
+            WalletError::KeyLockNotChosen,
+            WalletError::NotPinLocked,
+            WalletError::PinChangeBootOnce,
         ];
         let attest = [
             AttestError::EvidenceBadMagic,

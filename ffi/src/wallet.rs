@@ -45,6 +45,9 @@ pub struct wallet {
 
 struct Inner {
     wallet: Wallet,
+    /// The key lock chosen with `wallet_set_key_lock` for the next account
+    /// this handle creates or imports, with its PIN.
+    key_lock: Option<(KeyLock, Option<PinAuth>)>,
     /// The last error the core reported on this handle, for
     /// `wallet_last_error_message`. Core errors carry no key material.
     last_error: Option<Error>,
@@ -73,6 +76,22 @@ impl wallet {
         f: impl FnOnce(&mut Wallet) -> wallet_core::Result<T>,
     ) -> Result<T, wallet_result> {
         self.run_core(f)?.map_err(wallet_result::from)
+    }
+
+    /// Gives `options` the key lock chosen with `wallet_set_key_lock`, if
+    /// any and if the options name none; the PCRs of `options` join it.
+    pub(crate) fn apply_key_lock(&self, options: &mut AccountOptions) -> Result<(), wallet_result> {
+        let inner = self.lock()?;
+        if options.key_lock.is_none() {
+            if let Some((lock, pin)) = &inner.key_lock {
+                options.key_lock = Some(KeyLock {
+                    pcrs: options.pcrs,
+                    ..*lock
+                });
+                options.pin.clone_from(pin);
+            }
+        }
+        Ok(())
     }
 
     /// As [`run`](Self::run), but hands back the core error itself, for a
@@ -117,11 +136,67 @@ pub const WALLET_KEY_LOCK_PIN: u32 = 1;
 pub const WALLET_KEY_LOCK_PCR: u32 = 2;
 /// Key-lock bit: unseal once per boot (PCR 14 is extended after the unseal).
 pub const WALLET_KEY_LOCK_BOOT_ONCE: u32 = 4;
+/// Key-lock choice "none", alone: no PIN, no PCRs, no boot-once lock. Any
+/// local process with TPM access and the account file can unseal the key.
+pub const WALLET_KEY_LOCK_NONE: u32 = 8;
+
+/// Chooses the key lock of the next account this handle creates or imports
+/// (every `wallet_create_account*`, `wallet_import_key*` and
+/// `wallet_import_keystore*` function): `key_lock` is
+/// `WALLET_KEY_LOCK_NONE` alone, or a sum of `WALLET_KEY_LOCK_PIN` and
+/// `WALLET_KEY_LOCK_BOOT_ONCE` (the PCRs of a PCR lock are the
+/// `pcr_bitmap` of the creating function); 0 clears the choice. `pin`
+/// (`pin_len` bytes) is the PIN of a `WALLET_KEY_LOCK_PIN` lock, NULL
+/// otherwise. An account with a signing policy or owners must have its key
+/// lock chosen (`WALLET_KEY_LOCK_NOT_CHOSEN` otherwise) unless it is bound
+/// to PCRs; a plain wallet defaults to none.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` for unknown
+/// bits, `WALLET_KEY_LOCK_NONE` with another bit, `WALLET_KEY_LOCK_PCR`, or
+/// a PIN without the PIN bit or the reverse.
+///
+/// # Safety
+/// `handle` must be a live wallet; `pin` readable for `pin_len` bytes or NULL.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_set_key_lock(
+    handle: *const wallet,
+    key_lock: u32,
+    pin: *const u8,
+    pin_len: usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let pin = unsafe { pin_of(pin, pin_len) }?;
+        let known = WALLET_KEY_LOCK_PIN | WALLET_KEY_LOCK_BOOT_ONCE | WALLET_KEY_LOCK_NONE;
+        let wants_pin = key_lock & WALLET_KEY_LOCK_PIN != 0;
+        let none_with_other =
+            key_lock & WALLET_KEY_LOCK_NONE != 0 && key_lock != WALLET_KEY_LOCK_NONE;
+        if key_lock & !known != 0 || none_with_other || wants_pin != pin.is_some() {
+            return Err(WALLET_INVALID_PARAMETER);
+        }
+        let choice = (key_lock != 0).then(|| {
+            (
+                KeyLock {
+                    pin: wants_pin,
+                    pcrs: None,
+                    boot_once_pcr: (key_lock & WALLET_KEY_LOCK_BOOT_ONCE != 0)
+                        .then_some(KeyLock::DEFAULT_BOOT_ONCE_PCR),
+                },
+                pin,
+            )
+        });
+        wallet.lock()?.key_lock = choice;
+        Ok(())
+    })
+}
 
 /// As `wallet_create_account`, with a key lock: `key_lock` is a sum of
 /// `WALLET_KEY_LOCK_PIN`, `WALLET_KEY_LOCK_PCR` (with `pcr_bitmap`) and
-/// `WALLET_KEY_LOCK_BOOT_ONCE`; 0 means unlocked: any local process with TPM
-/// access and the account file can unseal the key. `pin` (`pin_len` bytes)
+/// `WALLET_KEY_LOCK_BOOT_ONCE`, or `WALLET_KEY_LOCK_NONE` alone (any local
+/// process with TPM access and the account file can unseal the key); 0
+/// takes the choice of `wallet_set_key_lock`, if any, else none. `pin` (`pin_len` bytes)
 /// is the PIN of a `WALLET_KEY_LOCK_PIN` lock, NULL otherwise; the wallet
 /// keeps it for later unseals.
 ///
@@ -151,20 +226,33 @@ pub unsafe extern "C" fn wallet_create_account_locked(
         out.require(crate::WALLET_ADDRESS_LEN)?;
         // SAFETY: the caller's contract above.
         let pin = unsafe { pin_of(pin, pin_len) }?;
-        let known = WALLET_KEY_LOCK_PIN | WALLET_KEY_LOCK_PCR | WALLET_KEY_LOCK_BOOT_ONCE;
+        let known = WALLET_KEY_LOCK_PIN
+            | WALLET_KEY_LOCK_PCR
+            | WALLET_KEY_LOCK_BOOT_ONCE
+            | WALLET_KEY_LOCK_NONE;
         let wants_pin = key_lock & WALLET_KEY_LOCK_PIN != 0;
         let wants_pcrs = key_lock & WALLET_KEY_LOCK_PCR != 0;
-        if key_lock & !known != 0 || wants_pin != pin.is_some() || wants_pcrs != (pcr_bitmap != 0) {
+        let none_with_other =
+            key_lock & WALLET_KEY_LOCK_NONE != 0 && key_lock != WALLET_KEY_LOCK_NONE;
+        if key_lock & !known != 0
+            || none_with_other
+            || wants_pin != pin.is_some()
+            || wants_pcrs != (pcr_bitmap != 0)
+        {
             return Err(WALLET_INVALID_PARAMETER);
         }
         let mut options = account_options(pcr_bitmap, Policy::plain_wallet())?;
-        options.key_lock = KeyLock {
-            pin: wants_pin,
-            pcrs: options.pcrs,
-            boot_once_pcr: (key_lock & WALLET_KEY_LOCK_BOOT_ONCE != 0)
-                .then_some(KeyLock::DEFAULT_BOOT_ONCE_PCR),
-        };
-        options.pin = pin;
+        if key_lock == 0 {
+            wallet.apply_key_lock(&mut options)?;
+        } else {
+            options.key_lock = Some(KeyLock {
+                pin: wants_pin,
+                pcrs: options.pcrs,
+                boot_once_pcr: (key_lock & WALLET_KEY_LOCK_BOOT_ONCE != 0)
+                    .then_some(KeyLock::DEFAULT_BOOT_ONCE_PCR),
+            });
+            options.pin = pin;
+        }
         let address = wallet.run(|w| w.create_account(options))?;
         out.write(&address.0)
     })
@@ -199,7 +287,10 @@ pub unsafe extern "C" fn wallet_set_pin(
 ///
 /// # Safety
 /// `pin` readable for `pin_len` bytes or NULL.
-unsafe fn pin_of(pin: *const u8, pin_len: usize) -> Result<Option<PinAuth>, wallet_result> {
+pub(crate) unsafe fn pin_of(
+    pin: *const u8,
+    pin_len: usize,
+) -> Result<Option<PinAuth>, wallet_result> {
     if pin.is_null() {
         return Ok(None);
     }
@@ -330,6 +421,7 @@ pub unsafe extern "C" fn wallet_open_with_trust(
             inner: Mutex::new(Inner {
                 wallet: opened,
                 last_error: None,
+                key_lock: None,
             }),
         });
         Ok(())
@@ -428,7 +520,8 @@ pub unsafe extern "C" fn wallet_create_account(
         // A short buffer must not leave an account behind whose address the
         // caller never learnt.
         out.require(crate::WALLET_ADDRESS_LEN)?;
-        let options = account_options(pcr_bitmap, Policy::plain_wallet())?;
+        let mut options = account_options(pcr_bitmap, Policy::plain_wallet())?;
+        wallet.apply_key_lock(&mut options)?;
         let address = wallet.run(|w| w.create_account(options))?;
         out.write(&address.0)
     })
@@ -467,7 +560,8 @@ pub unsafe extern "C" fn wallet_import_key(
         let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
         out.disjoint_from(key)?;
         out.require(crate::WALLET_ADDRESS_LEN)?;
-        let options = account_options(pcr_bitmap, Policy::plain_wallet())?;
+        let mut options = account_options(pcr_bitmap, Policy::plain_wallet())?;
+        wallet.apply_key_lock(&mut options)?;
         let address = wallet.run(|w| w.import_key(key, options))?;
         out.write(&address.0)
     })

@@ -180,6 +180,10 @@ fn audit_entry_to_py<'py>(py: Python<'py>, entry: &AuditEntry) -> PyResult<Bound
             dict.set_item("nonce", nonce)?;
             "export_keystore"
         }
+        AuditEvent::ChangePin { nonce } => {
+            dict.set_item("nonce", nonce)?;
+            "change_pin"
+        }
         AuditEvent::Refuse { request, rule } => {
             dict.set_item("request", request.name())?;
             dict.set_item("rule", rule.name())?;

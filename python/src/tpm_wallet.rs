@@ -122,19 +122,17 @@ fn pin_auth(pin: Option<&str>) -> Result<Option<PinAuth>> {
     .transpose()
 }
 
-/// Parses `key_lock`: `"none"` / `"unlocked"`, or `"pin"`, `"pcr"`,
-/// `"boot-once"` joined by `+` (`"pin+boot-once"`). Without it, a PIN alone
-/// makes a PIN lock and nothing makes an unlocked key.
+/// Parses `key_lock`: `"none"` (`"unlocked"` is the older spelling), or
+/// `"pin"`, `"pcr"`, `"boot-once"` joined by `+` (`"pin+boot-once"`).
+/// Without it, a PIN alone makes a PIN lock, and with neither no lock is
+/// chosen: the core refuses that for an account with a policy or owners.
 fn parse_key_lock(
     key_lock: Option<&str>,
     pcrs: Option<PcrSelection>,
     pin: bool,
-) -> Result<KeyLock> {
+) -> Result<Option<KeyLock>> {
     let Some(text) = key_lock else {
-        return Ok(KeyLock {
-            pin,
-            ..KeyLock::UNLOCKED
-        });
+        return Ok(pin.then_some(KeyLock::PIN));
     };
     let mut lock = KeyLock::UNLOCKED;
     if !matches!(text, "none" | "unlocked") {
@@ -164,7 +162,7 @@ fn parse_key_lock(
             "pin=... needs key_lock to include 'pin'"
         }));
     }
-    Ok(lock)
+    Ok(Some(lock))
 }
 
 /// The name of a key lock, as `key_lock` takes it.
@@ -180,7 +178,8 @@ fn key_lock_name(lock: KeyLock) -> String {
         parts.push("boot-once");
     }
     if parts.is_empty() {
-        "unlocked".to_owned()
+        // As the evidence names it.
+        "none".to_owned()
     } else {
         parts.join("+")
     }
@@ -632,8 +631,8 @@ impl TpmWallet {
 
     /// What an unsealer of the loaded account's key must present besides
     /// TPM access and the account file: `"pin"`, `"pcr"`, `"boot-once"`
-    /// joined by `+`, or `"unlocked"` (any local process with TPM access and
-    /// the account file can unseal it).
+    /// joined by `+`, or `"none"` (any local process with TPM access and
+    /// the account file can unseal it), as the evidence names it.
     #[getter]
     fn key_lock(&self, py: Python<'_>) -> PyResult<String> {
         let lock = self.with_open(py, |open| Ok(open.wallet.key_lock()?))?;
@@ -925,8 +924,8 @@ impl TpmWallet {
     ) -> PyResult<String> {
         let action = AdminAction::parse(action).map_err(|_| {
             BindingError::invalid_argument(format!(
-                "unknown admin action {action:?}: replace_policy, export_keystore or \
-                 replace_owners"
+                "unknown admin action {action:?}: replace_policy, export_keystore, \
+                 replace_owners or change_pin"
             ))
         })?;
         let params_hash: [u8; 32] = params_hash
@@ -977,6 +976,40 @@ impl TpmWallet {
             Ok(open.wallet.replace_owners(owners, &request, &approvals)?)
         })?;
         Ok(PyBytes::new(py, &hash))
+    }
+
+    /// The params hash a `change_pin` request commits to: the account's
+    /// key lock, which a PIN change keeps (no PIN goes into it).
+    fn change_pin_params_hash<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let hash = self.with_open(py, |open| Ok(open.wallet.change_pin_params_hash()?))?;
+        Ok(PyBytes::new(py, &hash))
+    }
+
+    /// Seals the key again under `new_pin` with the owners' approval (a
+    /// `change_pin` request and its approvals). `pin` is the current PIN
+    /// (None: the one the wallet holds); a wrong one counts towards the
+    /// TPM's dictionary-attack lockout. The wallet presents the new PIN
+    /// from then on.
+    #[pyo3(signature = (new_pin, request, approvals, *, pin = None))]
+    fn change_pin<'py>(
+        &self,
+        py: Python<'py>,
+        new_pin: &str,
+        request: &str,
+        approvals: &Bound<'py, PyAny>,
+        pin: Option<&str>,
+    ) -> PyResult<()> {
+        let new_pin = pin_auth(Some(new_pin))?
+            .ok_or_else(|| BindingError::invalid_argument("the new PIN must not be empty"))?;
+        let current = pin_auth(pin)?;
+        let request = admin_request_from_json(request)?;
+        let approvals = approvals_from_py(approvals)?;
+        self.with_open(py, move |open| {
+            Ok(open
+                .wallet
+                .change_pin(current, new_pin, &request, &approvals)?)
+        })?;
+        Ok(())
     }
 
     /// The audit log file's bytes (empty before the first entry).

@@ -191,6 +191,9 @@ pub enum MissingAccount {
         policy: Box<Policy>,
         /// The owners who may approve admin actions.
         owners: Option<Box<OwnerSet>>,
+        /// The key lock (`None`: not chosen, which only a plain wallet
+        /// without owners may leave).
+        key_lock: Option<wallet_core::seal::KeyLock>,
     },
 }
 
@@ -212,13 +215,19 @@ pub fn open_account(
     let has_account = state_dir.join(wallet_core::state::ACCOUNT_FILE).exists();
     let address = match (has_account, missing) {
         (true, _) => wallet.load_account(),
-        (false, MissingAccount::Create { policy, owners }) => {
-            wallet.create_account(AccountOptions {
-                policy: (**policy).clone(),
-                owners: owners.as_deref().cloned(),
-                ..AccountOptions::default()
-            })
-        }
+        (
+            false,
+            MissingAccount::Create {
+                policy,
+                owners,
+                key_lock,
+            },
+        ) => wallet.create_account(AccountOptions {
+            policy: (**policy).clone(),
+            owners: owners.as_deref().cloned(),
+            key_lock: *key_lock,
+            ..AccountOptions::default()
+        }),
         (false, MissingAccount::Refuse) => {
             return Err(format!(
             "{}: no account in this state directory (start with --create-missing to create one)",

@@ -87,6 +87,10 @@ impl AdminParams {
                     .ok_or_else(|| RpcError::invalid_params("export_keystore needs \"password\""))?;
                 Ok(Self::ExportKeystore(Zeroizing::new(password.to_string())))
             }
+            Ok(AdminAction::ChangePin) => Err(RpcError::invalid_params(
+                "change_pin is not offered by the service, whose accounts have no PIN: \
+                 change a PIN with python -m flare_wallet change-pin",
+            )),
             _ => Err(RpcError::invalid_params(format!(
                 "admin action {action:?} is not one of replace_policy, replace_owners, export_keystore"
             ))),

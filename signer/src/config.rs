@@ -103,6 +103,13 @@ pub struct Args {
     #[arg(long, value_name = "FILE", requires = "create_missing")]
     pub owners: Option<PathBuf>,
 
+    /// The key lock of accounts made by --create-missing: none (any local
+    /// process with TPM access and the account file can unseal the key) or
+    /// boot-once (one unseal per boot; the service keeps the key cached).
+    /// Required with --policy or --owners.
+    #[arg(long, value_enum, requires = "create_missing")]
+    pub key_lock: Option<KeyLockArg>,
+
     /// The largest request accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub max_request_bytes: usize,
@@ -144,6 +151,16 @@ pub enum KeyModeArg {
     Cached,
     /// Unseal for every signature.
     Strict,
+}
+
+/// `--key-lock`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyLockArg {
+    /// No lock: any local process with TPM access and the account file can
+    /// unseal the key.
+    None,
+    /// Unseal once per boot (PCR 14 is extended after the unseal).
+    BootOnce,
 }
 
 /// `--log-format`.

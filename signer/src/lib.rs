@@ -65,9 +65,14 @@ pub async fn run(args: Args) -> Result<(), String> {
             .map(config::read_owners)
             .transpose()?
             .map(Box::new);
+        let key_lock = args.key_lock.map(|lock| match lock {
+            config::KeyLockArg::None => wallet_core::seal::KeyLock::UNLOCKED,
+            config::KeyLockArg::BootOnce => wallet_core::seal::KeyLock::BOOT_ONCE,
+        });
         MissingAccount::Create {
             policy: Box::new(policy),
             owners,
+            key_lock,
         }
     } else {
         MissingAccount::Refuse

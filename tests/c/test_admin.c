@@ -271,6 +271,8 @@ static void test_owners_raise_a_cap(void) {
   request_text r, expired, other, export_request;
   wallet *w = open_on(main_tpm, "owned");
   if (w == NULL) return;
+  /* An account with owners names its key lock. */
+  CHECK_OK(wallet_set_key_lock(w, WALLET_KEY_LOCK_NONE, NULL, 0));
 
   CHECK(unhex_or_fail(EIP155_KEY, key, sizeof key) == 32);
   /* Owner-set errors, nothing created. */
@@ -531,6 +533,8 @@ static void test_ownerless(void) {
   request_text r;
   wallet *w = open_on(main_tpm, "ownerless");
   if (w == NULL) return;
+  /* An account with a policy names its key lock. */
+  CHECK_OK(wallet_set_key_lock(w, WALLET_KEY_LOCK_NONE, NULL, 0));
   CHECK_OK(wallet_create_account_with_policy(w, 0, raised.bytes, raised.len, address,
                                              sizeof address, &len));
   CHECK_OK(wallet_owners(w, owners_out, sizeof owners_out, &len, &threshold));
@@ -588,6 +592,88 @@ static void test_ownerless(void) {
   wallet_free(w);
 }
 
+/* ---- the key lock is named; owners change the PIN */
+
+static void test_key_lock_choice_and_change_pin(void) {
+  static const uint8_t OLD_PIN[] = "4321", NEW_PIN[] = "8765", WRONG[] = "0000";
+  uint8_t address[20], again[20], approvals[2 * 65], file[4096], current[4096];
+  size_t len = 0, file_len, current_len;
+  char path[1024];
+  FILE *f;
+  policy_buf capped = policy_from(CAPPED);
+  request_text r;
+  wallet *w = open_on(main_tpm, "change-pin");
+  if (w == NULL) return;
+
+  /* Not chosen: refused, with the choices named. */
+  CHECK_RESULT(wallet_create_account_with_owners(w, 0, capped.bytes, capped.len, owner_addresses,
+                                                 3, 2, address, sizeof address, &len),
+               WALLET_KEY_LOCK_NOT_CHOSEN);
+  {
+    char message[1024];
+    size_t message_len = 0;
+    CHECK_OK(wallet_last_error_message(w, message, sizeof message, &message_len));
+    CHECK(strstr(message, "none") != NULL && strstr(message, "boot-once") != NULL);
+  }
+  CHECK_RESULT(wallet_set_key_lock(w, WALLET_KEY_LOCK_NONE | WALLET_KEY_LOCK_PIN, OLD_PIN, 4),
+               WALLET_INVALID_PARAMETER);
+  CHECK_RESULT(wallet_set_key_lock(w, WALLET_KEY_LOCK_PIN, NULL, 0), WALLET_INVALID_PARAMETER);
+  CHECK_OK(wallet_set_key_lock(w, WALLET_KEY_LOCK_PIN, OLD_PIN, 4));
+  CHECK_OK(wallet_create_account_with_owners(w, 0, capped.bytes, capped.len, owner_addresses, 3, 2,
+                                             address, sizeof address, &len));
+  CHECK(snprintf(path, sizeof path, "%s/change-pin/account.flwseal", scratch) < (int)sizeof path);
+  f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (f == NULL) return;
+  file_len = fread(file, 1, sizeof file, f);
+  fclose(f);
+
+  /* The request commits to the key lock, not to a PIN. */
+  r.len = 0;
+  CHECK_OK(wallet_admin_request_change_pin(w, FAR_DEADLINE, r.text, sizeof r.text, &r.len));
+  CHECK(strstr(r.text, "\"change_pin\"") != NULL);
+  CHECK(strstr(r.text, "4321") == NULL && strstr(r.text, "8765") == NULL);
+  approve(owner[0], &r, approvals);
+  approve(owner[2], &r, approvals + 65);
+  /* One approval of a 2-of-3 account, then a wrong current PIN: refused. */
+  CHECK_RESULT(wallet_change_pin(w, r.text, r.len, approvals, 1, NULL, 0, NEW_PIN, 4),
+               WALLET_AUTHORITY_TOO_FEW_APPROVALS);
+  CHECK_RESULT(wallet_change_pin(w, r.text, r.len, approvals, 2, WRONG, 4, NEW_PIN, 4),
+               WALLET_SEAL_WRONG_PIN);
+  CHECK(admin_nonce(w) == 0);
+  CHECK_OK(wallet_change_pin(w, r.text, r.len, approvals, 2, NULL, 0, NEW_PIN, 4));
+  CHECK(admin_nonce(w) == 1);
+  wallet_free(w);
+
+  /* The old PIN no longer unseals; the new one does. */
+  w = open_on(main_tpm, "change-pin");
+  if (w == NULL) return;
+  CHECK_OK(wallet_set_pin(w, OLD_PIN, 4));
+  CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_SEAL_WRONG_PIN);
+  CHECK_OK(wallet_set_pin(w, NEW_PIN, 4));
+  CHECK_OK(wallet_load_account(w, again, sizeof again, &len));
+  CHECK(memcmp(again, address, 20) == 0);
+  wallet_free(w);
+
+  /* The old account file, copied back, is refused as rolled back. */
+  f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (f == NULL) return;
+  current_len = fread(current, 1, sizeof current, f);
+  fclose(f);
+  f = fopen(path, "wb");
+  CHECK(f != NULL && fwrite(file, 1, file_len, f) == file_len);
+  if (f != NULL) fclose(f);
+  w = open_on(main_tpm, "change-pin");
+  if (w == NULL) return;
+  CHECK_OK(wallet_set_pin(w, OLD_PIN, 4));
+  CHECK_RESULT(wallet_load_account(w, again, sizeof again, &len), WALLET_ACCOUNT_ROLLED_BACK);
+  wallet_free(w);
+  f = fopen(path, "wb");
+  CHECK(f != NULL && fwrite(current, 1, current_len, f) == current_len);
+  if (f != NULL) fclose(f);
+}
+
 /* ---- arguments */
 
 static void test_arguments(void) {
@@ -638,6 +724,7 @@ int main(void) {
   test_arguments();
   test_owners_raise_a_cap();
   test_ownerless();
+  test_key_lock_choice_and_change_pin();
   for (i = 0; i < 3; i++) wallet_signer_free(owner[i]);
   wallet_signer_free(stranger);
   return check_summary("test_admin");

@@ -348,6 +348,8 @@ static void test_import_ours(void) {
   CHECK_OK(wallet_policy_from_json(chain5, strlen(chain5), encoded, sizeof encoded, &encoded_len));
   w = open_on(other_tpm, "imported-pbkdf2");
   if (w == NULL) return;
+  /* An account with a policy names its key lock. */
+  CHECK_OK(wallet_set_key_lock(w, WALLET_KEY_LOCK_NONE, NULL, 0));
   {
     uint8_t bad[WALLET_POLICY_MAX_LEN];
     memcpy(bad, encoded, encoded_len);

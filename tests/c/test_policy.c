@@ -540,6 +540,8 @@ static void test_created_account_with_policy(void) {
   size_t len = 0, raw_len = 0, sender_len = 0, evidence_len = 0;
   wallet *w = open_dir("created-with-policy");
   if (w == NULL) return;
+  /* An account with a policy names its key lock. */
+  CHECK_OK(wallet_set_key_lock(w, WALLET_KEY_LOCK_NONE, NULL, 0));
 
   /* Before any account. */
   CHECK_RESULT(wallet_account_policy(w, raw, sizeof raw, &len), WALLET_ACCOUNT_NOT_LOADED);
@@ -627,6 +629,8 @@ static void test_imported_key_with_policy(void) {
   size_t len = 0, raw_len = 0;
   wallet *w = open_dir("imported-with-policy");
   if (w == NULL) return;
+  /* An account with a policy names its key lock. */
+  CHECK_OK(wallet_set_key_lock(w, WALLET_KEY_LOCK_NONE, NULL, 0));
   CHECK(unhex_or_fail(EIP155_KEY, key, sizeof key) == 32);
 
   CHECK_RESULT(wallet_import_key_with_policy(w, key, 31, 0, deny.bytes, deny.len, address, 20,

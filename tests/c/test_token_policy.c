@@ -97,6 +97,8 @@ static void test_token_policy(void) {
   snprintf(dir, sizeof dir, "%s/token-policy", scratch);
   CHECK_OK(wallet_open(main_tpm, dir, &w));
   if (w == NULL) return;
+  /* An account with a policy names its key lock. */
+  CHECK_OK(wallet_set_key_lock(w, WALLET_KEY_LOCK_NONE, NULL, 0));
   CHECK(unhex_or_fail(COW_KEY, key, sizeof key) == 32);
   CHECK_OK(wallet_import_key_with_policy(w, key, 32, 0, policy, policy_len, address, 20, &len));
   {

@@ -259,7 +259,8 @@ static void test_tpm_identity(void) {
   CHECK(verified == 0);
   CHECK_OK(wallet_create_account(w, 0, address, sizeof address, &len));
   CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 1, evidence, sizeof evidence, &len));
-  CHECK(evidence[EVIDENCE_TPM_IDENTITY_OFFSET] == 0);
+  /* Bit 0: verified; bit 7: the key lock is reported (none here). */
+  CHECK(evidence[EVIDENCE_TPM_IDENTITY_OFFSET] == WALLET_KEY_LOCK_REPORTED);
   wallet_free(w);
   /* Reopened without the allowance, the same TPM is refused again. */
   CHECK_RESULT(wallet_open(uncertified_tpm, dir, &untouched), WALLET_TPM_NO_EK_CERTIFICATE);
@@ -268,7 +269,7 @@ static void test_tpm_identity(void) {
   w = open_on(main_tpm, "identity-verified-evidence");
   CHECK_OK(wallet_create_account(w, 0, address, sizeof address, &len));
   CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 1, evidence, sizeof evidence, &len));
-  CHECK(evidence[EVIDENCE_TPM_IDENTITY_OFFSET] == 1);
+  CHECK(evidence[EVIDENCE_TPM_IDENTITY_OFFSET] == (WALLET_KEY_LOCK_REPORTED | 1));
   wallet_free(w);
 }
 

@@ -142,7 +142,9 @@ def imported(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
 @pytest.fixture
 def owned(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
     """A manager whose account is KEY, administered by OWNERS, 2 of 3."""
-    with SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=THRESHOLD) as manager:
+    with SecureWalletManager(
+        None, vtpm, owners=OWNER_ADDRESSES, threshold=THRESHOLD, key_lock="none"
+    ) as manager:
         manager.import_private_key(KEY)
         yield manager
 

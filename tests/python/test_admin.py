@@ -67,7 +67,7 @@ def unchanged(manager: SecureWalletManager, policy_hash: str | None, nonce: int)
 def capped(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
     """KEY administered by OWNERS (2 of 3) under a 1 ether cap."""
     with SecureWalletManager(
-        None, vtpm, policy=CAPPED, owners=OWNER_ADDRESSES, threshold=THRESHOLD
+        None, vtpm, policy=CAPPED, owners=OWNER_ADDRESSES, threshold=THRESHOLD, key_lock="none"
     ) as manager:
         manager.import_private_key(KEY)
         yield manager
@@ -146,7 +146,9 @@ def test_ownerless_accounts_refuse_every_admin_action(
     # A request made for an account with owners, approved by them, is still refused.
     with (
         Vtpm.simulator(tmp_path / "owned") as other,
-        SecureWalletManager(None, other, owners=OWNER_ADDRESSES, threshold=2) as owned,
+        SecureWalletManager(
+            None, other, owners=OWNER_ADDRESSES, threshold=2, key_lock="none"
+        ) as owned,
     ):
         owned.import_private_key(KEY)
         request = owned.admin_request("replace_policy", policy={})
@@ -168,7 +170,12 @@ def test_two_of_three_owners_raise_the_cap_and_a_refused_transfer_is_mined(
 ) -> None:
     cap = ETHER // 2
     with SecureWalletManager(
-        web3, vtpm, policy={"max_value_wei": cap}, owners=OWNER_ADDRESSES, threshold=2
+        web3,
+        vtpm,
+        policy={"max_value_wei": cap},
+        owners=OWNER_ADDRESSES,
+        threshold=2,
+        key_lock="none",
     ) as manager:
         sender = manager.create_account()
         fund(sender, 3 * ETHER)
@@ -255,7 +262,7 @@ def test_a_restored_backup_keeps_its_owners(tmp_path: Path) -> None:
     tpm = {"tpm_state_dir": tmp_path / "tpm"}
     with (
         Vtpm.simulator(tmp_path / "first", **tpm) as vtpm,
-        SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2) as wm,
+        SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2, key_lock="none") as wm,
     ):
         address = wm.create_account()
         backup = wm.backup_wallet()
@@ -270,7 +277,9 @@ def test_a_restored_backup_keeps_its_owners(tmp_path: Path) -> None:
         wm.replace_policy(LOOSE, request=request, approvals=approve(request, *OWNERS[:2]))
     with (
         Vtpm.simulator(tmp_path / "third", **tpm) as vtpm,
-        SecureWalletManager(None, vtpm, owners=[STRANGER.address], threshold=1) as wm,
+        SecureWalletManager(
+            None, vtpm, owners=[STRANGER.address], threshold=1, key_lock="none"
+        ) as wm,
         pytest.raises(WalletError, match="has other owners"),
     ):
         wm.restore_wallet(backup)
@@ -349,14 +358,16 @@ def refusal_cases(other: SecureWalletManager) -> dict[str, Callable[[SecureWalle
 def test_each_refusal_names_its_reason_and_changes_nothing(tmp_path: Path) -> None:
     with (
         Vtpm.simulator(tmp_path / "other") as other_vtpm,
-        SecureWalletManager(None, other_vtpm, owners=OWNER_ADDRESSES, threshold=2) as other,
+        SecureWalletManager(
+            None, other_vtpm, owners=OWNER_ADDRESSES, threshold=2, key_lock="none"
+        ) as other,
     ):
         other.create_account()
         for name, case in refusal_cases(other).items():
             with (
                 Vtpm.simulator(tmp_path / name) as vtpm,
                 SecureWalletManager(
-                    None, vtpm, policy=CAPPED, owners=OWNER_ADDRESSES, threshold=2
+                    None, vtpm, policy=CAPPED, owners=OWNER_ADDRESSES, threshold=2, key_lock="none"
                 ) as wm,
             ):
                 wm.import_private_key(KEY)
@@ -384,7 +395,7 @@ def test_owners_are_checked_early(vtpm: Vtpm) -> None:
         ("0x" + "11" * 20, 1, "owners is a list of addresses, not str"),
     ]:
         with pytest.raises(InvalidOwners, match=message):
-            SecureWalletManager(None, vtpm, owners=owners, threshold=threshold)
+            SecureWalletManager(None, vtpm, owners=owners, threshold=threshold, key_lock="none")
     assert issubclass(InvalidOwners, ValueError)
 
 
@@ -441,7 +452,7 @@ def test_raw_hash_signing_needs_allow_raw_hashes(vtpm: Vtpm, tmp_path: Path) -> 
     for policy, allowed in [(None, True), ({}, False), ({"allow_raw_hashes": True}, True)]:
         with (
             Vtpm.simulator(tmp_path / str(policy)) as fresh,
-            SecureWalletManager(None, fresh, policy=policy) as wm,
+            SecureWalletManager(None, fresh, policy=policy, key_lock="none") as wm,
         ):
             wm.import_private_key(KEY)
             # With its domain, typed data is checked by the policy and signed.
@@ -506,7 +517,16 @@ def test_cli_owner_workflow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     owners = [arg for address in OWNER_ADDRESSES for arg in ("--owner", address)]
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
     status, _, err = run(
-        capsys, *state, "create", "--policy", str(policy_file), *owners, "--threshold", "2"
+        capsys,
+        *state,
+        "--key-lock",
+        "none",
+        "create",
+        "--policy",
+        str(policy_file),
+        *owners,
+        "--threshold",
+        "2",
     )
     assert status == 0, err
     shown = json.loads(run(capsys, *state, "owners")[1])
@@ -564,7 +584,7 @@ def test_cli_owner_workflow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_cli_owners_replace_themselves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
     owners = [arg for address in OWNER_ADDRESSES for arg in ("--owner", address)]
-    assert run(capsys, *state, "create", *owners, "--threshold", "2")[0] == 0
+    assert run(capsys, *state, "--key-lock", "none", "create", *owners, "--threshold", "2")[0] == 0
     new_owner = ["--owner", STRANGER.address, "--threshold", "1"]
     status, made, err = run(
         capsys, *state, "admin-request", "replace_owners", *new_owner, "--deadline", "60"
@@ -578,3 +598,30 @@ def test_cli_owners_replace_themselves(tmp_path: Path, capsys: pytest.CaptureFix
     status, out, err = run(capsys, *execute, *new_owner)
     assert status == 0, err
     assert json.loads(out) == {"owners": [STRANGER.address], "threshold": 1}
+
+
+def test_cli_change_pin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = ["--simulator", "--state-dir", str(tmp_path / "w")]
+    owners = [arg for address in OWNER_ADDRESSES for arg in ("--owner", address)]
+    answers: list[str] = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": answers.pop(0))
+    answers[:] = ["1357", "1357"]
+    created = run(capsys, *state, "--key-lock", "pin", "create", *owners, "--threshold", "2")
+    assert created[0] == 0, created[2]
+    answers[:] = ["1357"]
+    status, made, err = run(capsys, *state, "--pin", "admin-request", "change_pin")
+    assert status == 0, err
+    assert "1357" not in made
+    (tmp_path / "request.json").write_text(made)
+    signatures = [s.hex() for s in approve(json.loads(made), OWNERS[0], OWNERS[1])]
+    # The current PIN, then the new one twice.
+    answers[:] = ["1357", "2468", "2468"]
+    status, out, err = run(
+        capsys, *state, "change-pin", str(tmp_path / "request.json"), *signatures
+    )
+    assert status == 0, err
+    assert out.strip() == created[1].strip()
+    # (Each command restarts the simulator, which its dictionary-attack counter may count
+    # as a failure: the new PIN's use is tested in test_key_lock.py.)

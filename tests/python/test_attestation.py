@@ -46,8 +46,8 @@ def test_evidence_verifies_and_states_the_facts(wallet: SecureWalletManager) -> 
     # The simulator proved itself through its EK certificate when the account was made.
     assert facts["tpm_verified"] is True
     assert facts["tpm_identity"] == "verified TPM"
-    # The evidence reports the key lock ("unlocked" is the wallet's word for none).
-    lock = "none" if wallet.key_lock == "unlocked" else wallet.key_lock
+    # The evidence reports the key lock, named as the wallet names it.
+    lock = wallet.key_lock
     assert facts["key_lock"] == lock
     if lock == "none":
         assert (
@@ -181,7 +181,7 @@ def test_expectations_are_enforced(wallet: SecureWalletManager) -> None:
 
 def test_the_owner_facts_can_be_pinned(vtpm: Vtpm) -> None:
     owners = [Account.create().address for _ in range(3)]
-    with SecureWalletManager(None, vtpm, owners=owners, threshold=2) as manager:
+    with SecureWalletManager(None, vtpm, owners=owners, threshold=2, key_lock="none") as manager:
         manager.create_account()
         evidence = manager.attest(b"owner facts", chain_id=14)
         facts = verify_attestation(

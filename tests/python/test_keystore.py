@@ -138,7 +138,9 @@ def test_a_scrypt_export_opens_in_eth_account_and_cast(
 def test_a_created_account_exports_to_its_own_address(
     vtpm: Vtpm, cast: Cast, tmp_path: Path
 ) -> None:
-    with SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2) as manager:
+    with SecureWalletManager(
+        None, vtpm, owners=OWNER_ADDRESSES, threshold=2, key_lock="none"
+    ) as manager:
         address = manager.create_account()
         keystore = approved_export(manager, PASSWORD)
     assert keystore["crypto"]["kdf"] == "pbkdf2"
@@ -162,7 +164,7 @@ def test_each_export_is_fresh_and_the_password_is_utf8(owned: SecureWalletManage
 
 def test_strict_mode_exports_the_same_key(vtpm: Vtpm) -> None:
     with SecureWalletManager(
-        None, vtpm, key_mode="strict", owners=OWNER_ADDRESSES, threshold=2
+        None, vtpm, key_mode="strict", owners=OWNER_ADDRESSES, threshold=2, key_lock="none"
     ) as strict:
         strict.import_private_key(KEY)
         keystore = approved_export(strict, PASSWORD)
@@ -330,7 +332,9 @@ def test_export_parameters_are_checked(
 
 
 def test_export_needs_an_account_and_a_usable_password(vtpm: Vtpm) -> None:
-    with SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=2) as manager:
+    with SecureWalletManager(
+        None, vtpm, owners=OWNER_ADDRESSES, threshold=2, key_lock="none"
+    ) as manager:
         with pytest.raises(WalletError, match="no account"):
             manager.export_keystore(PASSWORD, kdf_params=FAST_SCRYPT)
         manager.import_private_key(KEY)
@@ -377,7 +381,9 @@ def test_cli_export_then_import_elsewhere(cast: Cast, tmp_path: Path) -> None:
     password_file = tmp_path / "password"
     password_file.write_text(PASSWORD + "\n")
     first = ["--simulator", "--state-dir", str(tmp_path / "first")]
-    address = cli(*first, "create", *OWNER_FLAGS, "--threshold", "2").stdout.strip()
+    address = cli(
+        *first, "--key-lock", "none", "create", *OWNER_FLAGS, "--threshold", "2"
+    ).stdout.strip()
     out = tmp_path / "account.json"
     export = cli_approved_export(first, password_file, out, tmp_path=tmp_path)
     assert export.returncode == 0, export.stderr
@@ -413,7 +419,7 @@ def test_cli_export_to_an_existing_file_keeps_the_approval(
     password_file.write_text(PASSWORD)  # no newline at the end
     password = ["--password-file", str(password_file)]
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
-    assert cli_main([*state, "create", *OWNER_FLAGS, "--threshold", "2"]) == 0
+    assert cli_main([*state, "--key-lock", "none", "create", *OWNER_FLAGS, "--threshold", "2"]) == 0
     capsys.readouterr()
     assert cli_main([*state, "admin-request", "export_keystore", *EXPORT_FLAGS, *password]) == 0
     request = capsys.readouterr().out
@@ -441,7 +447,7 @@ def test_cli_export_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     password = ["--password-file", str(password_file)]
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
     request = [*state, "admin-request", "export_keystore"]
-    assert cli_main([*state, "create", *OWNER_FLAGS, "--threshold", "2"]) == 0
+    assert cli_main([*state, "--key-lock", "none", "create", *OWNER_FLAGS, "--threshold", "2"]) == 0
     for args, message in [
         (["--kdf-param", "n"], "--kdf-param takes NAME=NUMBER"),
         (["--kdf", "pbkdf2"], "refuses a KDF weaker than"),
@@ -475,7 +481,7 @@ def test_cli_asks_twice_on_export_and_refuses_a_mismatch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
-    assert cli_main([*state, "create", *OWNER_FLAGS, "--threshold", "2"]) == 0
+    assert cli_main([*state, "--key-lock", "none", "create", *OWNER_FLAGS, "--threshold", "2"]) == 0
     address = capsys.readouterr().out.strip()
     request_args = [*state, "admin-request", "export_keystore", *EXPORT_FLAGS]
 

@@ -90,7 +90,13 @@ def with_policy(vtpm: Vtpm) -> Iterator[Callable[[dict[str, Any]], SecureWalletM
 
     def make(rules: dict[str, Any]) -> SecureWalletManager:
         manager = SecureWalletManager(
-            None, vtpm, key_mode="strict", policy=rules, owners=OWNER_ADDRESSES, threshold=2
+            None,
+            vtpm,
+            key_mode="strict",
+            policy=rules,
+            owners=OWNER_ADDRESSES,
+            threshold=2,
+            key_lock="none",
         )
         managers.append(manager)
         manager.import_private_key(KEY)
@@ -256,9 +262,9 @@ def test_unknown_keys_and_wrong_types_are_named(rules: Any, message: str) -> Non
 
 def test_a_manager_refuses_a_bad_policy_at_once(vtpm: Vtpm) -> None:
     with pytest.raises(InvalidPolicy, match='unknown key "max_value"'):
-        SecureWalletManager(None, vtpm, policy={"max_value": 1})
+        SecureWalletManager(None, vtpm, policy={"max_value": 1}, key_lock="none")
     with pytest.raises(InvalidPolicy, match="a policy is a dict or a Policy, not list"):
-        SecureWalletManager(None, vtpm, policy=[("max_value_wei", 1)])  # type: ignore[arg-type]
+        SecureWalletManager(None, vtpm, policy=[("max_value_wei", 1)], key_lock="none")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- one refusal per rule
@@ -484,7 +490,10 @@ def test_daily_limit_wei(with_policy: Callable[[dict[str, Any]], SecureWalletMan
 def test_the_spend_history_survives_a_reload(tmp_path: Path) -> None:
     places = {"state_dir": tmp_path / "state", "tpm_state_dir": tmp_path / "tpm"}
     rules = {"daily_limit_wei": ETHER}
-    with Vtpm.simulator(**places) as vtpm, SecureWalletManager(None, vtpm, policy=rules) as wm:
+    with (
+        Vtpm.simulator(**places) as vtpm,
+        SecureWalletManager(None, vtpm, policy=rules, key_lock="none") as wm,
+    ):
         wm.import_private_key(KEY)
         wm.sign_transaction(transfer(value=ETHER - 21000 * 2 * GWEI))
     with Vtpm.simulator(**places) as vtpm, SecureWalletManager(None, vtpm) as wm:
@@ -531,15 +540,18 @@ def test_evidence_carries_the_policy_hash_and_follows_a_replacement(
 def test_an_account_keeps_its_policy_and_refuses_another(tmp_path: Path) -> None:
     places = {"state_dir": tmp_path / "state", "tpm_state_dir": tmp_path / "tpm"}
     rules = {"recipients_deny": [RECIPIENT]}
-    with Vtpm.simulator(**places) as vtpm, SecureWalletManager(None, vtpm, policy=rules) as wm:
+    with (
+        Vtpm.simulator(**places) as vtpm,
+        SecureWalletManager(None, vtpm, policy=rules, key_lock="none") as wm,
+    ):
         wm.create_account()
     with Vtpm.simulator(**places) as vtpm:
         with (
-            SecureWalletManager(None, vtpm, policy={}) as wm,
+            SecureWalletManager(None, vtpm, policy={}, key_lock="none") as wm,
             pytest.raises(WalletError, match="is bound to policy 0x"),
         ):
             wm.load_account()
-        with SecureWalletManager(None, vtpm, policy=rules) as wm:
+        with SecureWalletManager(None, vtpm, policy=rules, key_lock="none") as wm:
             wm.load_account()
         with SecureWalletManager(None, vtpm) as wm:
             wm.load_account()
@@ -550,7 +562,7 @@ def test_an_account_keeps_its_policy_and_refuses_another(tmp_path: Path) -> None
 
 def test_an_imported_keystore_takes_the_managers_policy(vtpm: Vtpm) -> None:
     keystore = Account.encrypt(KEY, "pw", kdf="pbkdf2", iterations=1000)
-    with SecureWalletManager(None, vtpm, policy={"chain_ids": [14]}) as manager:
+    with SecureWalletManager(None, vtpm, policy={"chain_ids": [14]}, key_lock="none") as manager:
         manager.import_keystore(keystore, "pw")
         assert manager.policy == Policy({"chain_ids": [14]})
         with pytest.raises(PolicyViolation, match="chain id 1 is not in chain_ids"):
@@ -575,7 +587,10 @@ def test_cli_policy_file_on_create_and_replace(tmp_path: Path) -> None:
     policy_file.write_text(json.dumps({"max_value_wei": str(ETHER), "chain_ids": [14]}))
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
     owners = [arg for address in OWNER_ADDRESSES for arg in ("--owner", address)]
-    created = cli(*state, "create", "--policy", str(policy_file), *owners, "--threshold", "2")
+    created = cli(
+        *state, "--key-lock", "none", "create", "--policy", str(policy_file), *owners,
+        "--threshold", "2",
+    )  # fmt: skip
     assert created.returncode == 0, created.stderr
     shown = json.loads(cli(*state, "policy").stdout)
     expected = Policy({"max_value_wei": ETHER, "chain_ids": [14]})
@@ -633,8 +648,8 @@ def test_cli_policy_file_on_import_keystore(tmp_path: Path) -> None:
     policy_file.write_text(json.dumps({"allow_messages": False}))
     state = ["--simulator", "--state-dir", str(tmp_path / "w")]
     done = cli(
-        *state, "import-keystore", str(keystore), "--password-file", str(password),
-        "--policy", str(policy_file),
+        *state, "--key-lock", "none", "import-keystore", str(keystore),
+        "--password-file", str(password), "--policy", str(policy_file),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == Account.from_key(KEY).address
@@ -649,7 +664,7 @@ def test_a_transfer_above_the_cap_is_refused_and_one_at_the_cap_is_mined(
     vtpm: Vtpm, web3: Any, fund: Callable[[str, int], None]
 ) -> None:
     cap = ETHER // 2
-    with SecureWalletManager(web3, vtpm, policy={"max_value_wei": cap}) as manager:
+    with SecureWalletManager(web3, vtpm, policy={"max_value_wei": cap}, key_lock="none") as manager:
         sender = manager.create_account()
         fund(sender, 2 * ETHER)
         recipient = Account.create().address

@@ -42,7 +42,7 @@ POLICY: dict[str, Any] = {
 
 @pytest.fixture
 def deny(vtpm: Vtpm) -> Iterator[SecureWalletManager]:
-    with SecureWalletManager(None, vtpm, policy=POLICY) as manager:
+    with SecureWalletManager(None, vtpm, policy=POLICY, key_lock="none") as manager:
         manager.import_private_key(KEY)
         yield manager
 
@@ -384,7 +384,7 @@ def test_authorizations_outside_the_policy_are_refused(deny: SecureWalletManager
 
 def test_any_chain_authorization_when_allowed(vtpm: Vtpm) -> None:
     rules = {"delegations_allow": [DELEGATE], "allow_any_chain_authorization": True}
-    with SecureWalletManager(None, vtpm, policy=rules) as manager:
+    with SecureWalletManager(None, vtpm, policy=rules, key_lock="none") as manager:
         manager.import_private_key(KEY)
         signed = manager.sign_authorization(0, DELEGATE, 3)
         expected = Account.sign_authorization({"chainId": 0, "address": DELEGATE, "nonce": 3}, KEY)

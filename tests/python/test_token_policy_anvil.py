@@ -47,7 +47,7 @@ def test_approvals_are_mined_or_refused_as_the_token_rule_says(
             }
         },
     }
-    with SecureWalletManager(web3, vtpm, policy=policy) as manager:
+    with SecureWalletManager(web3, vtpm, policy=policy, key_lock="none") as manager:
         manager.import_private_key(KEY)
         owner = Account.from_key(KEY).address
         fund(owner, 10**18)
@@ -196,7 +196,7 @@ def test_a_real_erc20_and_permit2_are_mined_or_refused_as_the_policy_says(
         },
         "permit_max_lifetime_seconds": 3600,
     }
-    with SecureWalletManager(web3, vtpm, policy=policy) as manager:
+    with SecureWalletManager(web3, vtpm, policy=policy, key_lock="none") as manager:
         manager.import_private_key(KEY)
         owner = Account.from_key(KEY).address
         fund(owner, 10**18)

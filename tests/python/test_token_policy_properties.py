@@ -224,7 +224,9 @@ def owned_wallet() -> Iterator[SecureWalletManager]:
     """One swtpm and one account, administered by OWNERS, for every example."""
     with (
         Vtpm.simulator() as vtpm,
-        SecureWalletManager(None, vtpm, owners=OWNER_ADDRESSES, threshold=THRESHOLD) as manager,
+        SecureWalletManager(
+            None, vtpm, owners=OWNER_ADDRESSES, threshold=THRESHOLD, key_lock="none"
+        ) as manager,
     ):
         manager.import_private_key(KEY)
         yield manager

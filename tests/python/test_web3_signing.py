@@ -46,7 +46,9 @@ def test_send_transaction_through_the_signing_middleware(
 def test_the_policy_holds_through_the_middleware(
     vtpm: Vtpm, own_web3: Web3, fund: Callable[[str, int], None]
 ) -> None:
-    with SecureWalletManager(own_web3, vtpm, policy={"max_value_wei": 1000}) as wallet_manager:
+    with SecureWalletManager(
+        own_web3, vtpm, policy={"max_value_wei": 1000}, key_lock="none"
+    ) as wallet_manager:
         address = wallet_manager.create_account()
         fund(address, own_web3.to_wei(1, "ether"))
         own_web3.middleware_onion.inject(

@@ -212,6 +212,9 @@ class Signer:
             policy_file.write_text(json.dumps(policy))
             policy_file.chmod(0o644)
             self.arguments += ["--policy", str(policy_file)]
+        if policy is not None or "--owners" in (extra or []):
+            # An account with a policy or owners names its key lock.
+            self.arguments += ["--key-lock", "none"]
         if upstream is not None:
             self.arguments += ["--upstream", upstream]
         self.arguments += extra or []

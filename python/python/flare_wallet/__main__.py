@@ -23,6 +23,13 @@ Admin actions take the approval of the account's owners (M of them, EIP-712):
     admin-request replace_owners --owner 0x.. --owner 0x.. --threshold 1
     admin-request export_keystore [--kdf scrypt|pbkdf2] [--kdf-param c=600000]
         (asks for the keystore password twice; admin-execute asks again, --out FILE)
+    admin-request change_pin > request.json       (the request holds no PIN)
+    python -m flare_wallet change-pin request.json 0xSIG1 0xSIG2
+        (asks for the current PIN, then the new one twice, without echo)
+
+An account with a policy or owners names its key lock: ``--key-lock pin`` (recommended for
+an agent), ``boot-once`` (a long-lived process that keeps its key cached), ``pcr``, or
+``none`` (any local process with TPM access and the account file can unseal the key).
 
 The TPM is ``--tcti``, else ``$FLARE_WALLET_TPM``, else ``/dev/tpmrm0``; ``--simulator``
 starts a private swtpm instead (with ``--state-dir DIR`` its TPM state is kept in
@@ -148,7 +155,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("policy", help="print the account's signing policy and its hash")
     commands.add_parser(
         "policy-template",
-        help="print a deny-by-default policy to edit (recommended for agents)",
+        help=(
+            "print a deny-by-default policy to edit (recommended for agents; create the "
+            "account with it and --key-lock pin)"
+        ),
     )
     commands.add_parser("owners", help="print the account's owners, threshold and admin nonce")
     request = commands.add_parser(
@@ -172,6 +182,14 @@ def _parser() -> argparse.ArgumentParser:
         "signatures", nargs="+", metavar="SIGNATURE", help="an owner's signature, hex, or @FILE"
     )
     _admin_parameter_arguments(execute, policy_help)
+    change_pin = commands.add_parser(
+        "change-pin",
+        help="seal the key under a new PIN with the owners' signatures of a change_pin request",
+    )
+    change_pin.add_argument("request", help="the request JSON file (admin-request change_pin)")
+    change_pin.add_argument(
+        "signatures", nargs="+", metavar="SIGNATURE", help="an owner's signature, hex, or @FILE"
+    )
     execute.add_argument(
         "--out",
         type=Path,
@@ -236,7 +254,7 @@ def _pin(args: argparse.Namespace) -> str | None:
     --pin is given or --key-lock has 'pin'."""
     creating = args.command in ("create", "import-keystore")
     lock_parts = (args.key_lock or "").split("+") if creating else []
-    if not args.pin and "pin" not in lock_parts:
+    if not args.pin and "pin" not in lock_parts and args.command != "change-pin":
         return None
     pin = getpass.getpass("PIN: ")
     if creating and getpass.getpass("Repeat the PIN: ") != pin:
@@ -281,6 +299,7 @@ def _admin_params(args: argparse.Namespace, action: str, *, confirm: bool) -> di
         "replace_policy": ("--policy",),
         "replace_owners": ("--owner", "--threshold"),
         "export_keystore": ("--kdf", "--kdf-param", "--password-file"),
+        "change_pin": (),
     }[action]
     stray = [flag for flag, present in given.items() if present and flag not in allowed]
     if stray:
@@ -293,6 +312,9 @@ def _admin_params(args: argparse.Namespace, action: str, *, confirm: bool) -> di
         if not args.owners or args.threshold is None:
             raise InvalidOwners("replace_owners needs --owner (one or more) and --threshold")
         return {"owners": args.owners, "threshold": args.threshold}
+    if action == "change_pin":
+        # The request commits to the key lock only; the PINs go to change-pin.
+        return {}
     params = _kdf_params(args.kdf_param)
     password = _password(args.password_file, confirm=confirm)
     if not password:
@@ -311,6 +333,8 @@ def _admin_execute(wm: SecureWalletManager, args: argparse.Namespace) -> None:
     action = request.get("message", {}).get("action") if isinstance(request, dict) else None
     if action not in ADMIN_ACTIONS:
         raise WalletError(f"{args.request} is not an admin request (message.action)")
+    if action == "change_pin":
+        raise WalletError("a change_pin request is executed with change-pin (it asks the PINs)")
     if args.out is not None and action != "export_keystore":
         raise WalletError(f"{action} does not take --out")
     params = _admin_params(args, action, confirm=False)
@@ -328,6 +352,21 @@ def _admin_execute(wm: SecureWalletManager, args: argparse.Namespace) -> None:
         except BaseException:
             args.out.unlink()
             raise
+    print(wm.address)
+
+
+def _change_pin(wm: SecureWalletManager, args: argparse.Namespace) -> None:
+    request: dict[str, Any] = json.loads(_read_text(args.request))
+    action = request.get("message", {}).get("action") if isinstance(request, dict) else None
+    if action != "change_pin":
+        raise WalletError(f"{args.request} is not a change_pin request (message.action)")
+    signatures = [_signature(argument) for argument in args.signatures]
+    new_pin = getpass.getpass("New PIN: ")
+    if not new_pin:
+        raise WalletError("the new PIN is empty: nothing was done")
+    if getpass.getpass("Repeat the new PIN: ") != new_pin:
+        raise WalletError("the two new PINs differ: nothing was done")
+    wm.change_pin(new_pin, request=request, approvals=signatures)
     print(wm.address)
 
 
@@ -462,6 +501,8 @@ def _run(args: argparse.Namespace) -> int:
                 print(json.dumps(wm.admin_request(args.action, deadline=deadline, **params)))
             elif args.command == "admin-execute":
                 _admin_execute(wm, args)
+            elif args.command == "change-pin":
+                _change_pin(wm, args)
     return 0
 
 

@@ -30,12 +30,14 @@ __all__ = [
 ]
 
 # The actions owners approve.
-ADMIN_ACTIONS = ("replace_policy", "export_keystore", "replace_owners")
+ADMIN_ACTIONS = ("replace_policy", "export_keystore", "replace_owners", "change_pin")
 # The parameters each action takes: (required, optional).
 ADMIN_PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "replace_policy": (("policy",), ()),
     "export_keystore": (("password",), ("kdf", "kdf_params")),
     "replace_owners": (("owners", "threshold"), ()),
+    # The request commits to no PIN: the PINs are given only when it is executed.
+    "change_pin": ((), ()),
 }
 # How long a request stays valid when no deadline is given.
 DEFAULT_DEADLINE_SECONDS = 15 * 60

@@ -47,11 +47,15 @@ class AsyncSecureWalletManager:
         *,
         key_mode: str = "cached",
         policy: Policy | Mapping[str, Any] | None = None,
+        key_lock: str | None = None,
+        pin: str | None = None,
     ):
         self.web3 = web3
         # The synchronous manager never sees the AsyncWeb3: every chain id it gets is
         # an int awaited here.
-        self.sync_manager = SecureWalletManager(None, vtpm, key_mode=key_mode, policy=policy)
+        self.sync_manager = SecureWalletManager(
+            None, vtpm, key_mode=key_mode, policy=policy, key_lock=key_lock, pin=pin
+        )
         self.vtpm = self.sync_manager.vtpm
         self.logger = self.sync_manager.logger
 

@@ -248,7 +248,12 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
     TPM's dictionary-attack lockout), ``"pcr"`` (the current values of ``pcrs``),
     ``"boot-once"`` (the first unseal of each boot; the key then stays cached), joined by
     ``+``, or ``"none"``: then any local process with TPM access and the account file can
-    unseal it. ``pin`` is also presented when an account is loaded or restored.
+    unseal it. An account with a ``policy`` or ``owners`` must name its key lock (``"none"``
+    included): creating or importing one without ``key_lock`` (or ``pin``/``pcrs``) raises
+    :class:`WalletError`. For an agent, ``"pin"`` is the recommended choice, or
+    ``"boot-once"`` for a long-lived process that keeps the key cached. A plain wallet (no
+    policy, no owners) defaults to ``"none"``. ``pin`` is also presented when an account is
+    loaded or restored; :meth:`change_pin` changes it with the owners' approval.
 
     ``trust_roots`` and ``allow_unverified_tpm`` apply when the manager opens the default
     TPM itself (``vtpm`` None) and are passed to :class:`Vtpm`: the TPM's EK certificate
@@ -335,8 +340,8 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
     @property
     def key_lock(self) -> str:
         """What an unsealer of the loaded account's key must present: ``"pin"``,
-        ``"pcr"``, ``"boot-once"`` joined by ``+``, or ``"unlocked"`` (any local process
-        with TPM access and the account file can unseal it)."""
+        ``"pcr"``, ``"boot-once"`` joined by ``+``, or ``"none"`` (any local process
+        with TPM access and the account file can unseal it), as the evidence names it."""
         return self._native.key_lock
 
     def _lock_options(self) -> dict[str, Any]:
@@ -444,7 +449,10 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         address. The caller should then drop its own copy of the key."""
         self._check_open()
         address = self._native.import_key(
-            _key_bytes(private_key), policy=self._policy, **self._owner_options()
+            _key_bytes(private_key),
+            policy=self._policy,
+            **self._owner_options(),
+            **self._lock_options(),
         )
         self.logger.info("imported account %s (now sealed by the TPM)", address)
         return cast(ChecksumAddress, address)
@@ -736,7 +744,9 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         ``action`` and its parameters: ``"replace_policy"`` with ``policy=`` (a
         :class:`Policy` or its dict); ``"replace_owners"`` with ``owners=`` and
         ``threshold=``; ``"export_keystore"`` with ``password=``, ``kdf=`` and
-        ``kdf_params=`` (as :meth:`export_keystore` takes them; the KDF runs once here).
+        ``kdf_params=`` (as :meth:`export_keystore` takes them; the KDF runs once here);
+        ``"change_pin"`` with none (the request commits to the account's key lock, never
+        to a PIN; the PINs go to :meth:`change_pin`).
         The message holds only a hash of the parameters (never a password) and is what
         eth-account's ``Account.sign_typed_data(key, full_message=...)``, ``cast wallet
         sign --data`` and ``eth_signTypedData_v4`` sign. Raises
@@ -771,6 +781,8 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
             owners = owner_arguments(params["owners"], params["threshold"])
             assert owners is not None  # both were given
             return _native_owners_hash(*owners)
+        if action == "change_pin":
+            return bytes(self._native.change_pin_params_hash())
         kdf = params.get("kdf", "scrypt")
         arguments = kdf_arguments(kdf, params.get("kdf_params"))
         with password_buffer(params["password"]) as secret:
@@ -809,7 +821,18 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         the admin nonce advances.
         """
         text = request_text(request)
-        return self._execute(request_action(text), text, approvals, params)
+        action = request_action(text)
+        if action == "change_pin":
+            # The PINs are given here only: the request commits to neither.
+            unknown = [name for name in params if name not in ("new_pin", "pin")]
+            if "new_pin" not in params or unknown:
+                raise WalletError(
+                    "change_pin takes new_pin= and pin= (the current PIN, optional)"
+                    + (f"; unknown {', '.join(unknown)}" if unknown else "")
+                )
+            self._change_pin(text, approvals, params["new_pin"], params.get("pin"))
+            return None
+        return self._execute(action, text, approvals, params)
 
     def _execute(
         self,
@@ -879,6 +902,41 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
                 "no_approvals",
             )
         return request_text(request), approvals
+
+    def change_pin(
+        self,
+        new_pin: str,
+        *,
+        request: Mapping[str, Any] | str | None = None,
+        approvals: Sequence[bytes | str | SignedMessage] | None = None,
+        pin: str | None = None,
+    ) -> None:
+        """Seal the key again under ``new_pin``, approved by the owners (a
+        ``change_pin`` request from :meth:`admin_request` and their approvals). ``pin``
+        is the current PIN (None: the manager's). A wrong current PIN raises
+        :class:`WalletError` and counts towards the TPM's dictionary-attack lockout. The
+        old account file, which the old PIN opens, is refused afterwards as rolled back.
+        Only a PIN-locked account with owners can change its PIN; an ownerless account
+        raises :class:`OwnerlessAccount`."""
+        text, approved = self._approved("change_pin", request, approvals)
+        self._change_pin(text, approved, new_pin, pin)
+
+    def _change_pin(
+        self,
+        request: str,
+        approvals: Sequence[bytes | str | SignedMessage],
+        new_pin: str,
+        pin: str | None,
+    ) -> None:
+        self._check_open()
+        if not isinstance(new_pin, str) or not new_pin:
+            raise WalletError("new_pin is the new PIN: a non-empty str")
+        items = approval_items(approvals)
+        self._native.change_pin(new_pin, request, items, pin=pin)
+        self._pin = new_pin
+        self.logger.warning(
+            "the owners changed the PIN of %s: the key is sealed under the new PIN", self.address
+        )
 
     def replace_policy(
         self,
@@ -975,7 +1033,7 @@ class SecureWalletManager(ExternalWallets, LocalAccountProvider):
         text = keystore_text(keystore)
         with password_buffer(password) as secret:
             address = self._native.import_keystore(
-                text, secret, policy=self._policy, **self._owner_options()
+                text, secret, policy=self._policy, **self._owner_options(), **self._lock_options()
             )
         self.logger.info("imported account %s from a keystore (now sealed by the TPM)", address)
         return address

@@ -161,6 +161,15 @@ class TpmWallet:
     def replace_policy(
         self, policy: Policy, request: str, approvals: Sequence[bytes | str]
     ) -> bytes: ...
+    def change_pin_params_hash(self) -> bytes: ...
+    def change_pin(
+        self,
+        new_pin: str,
+        request: str,
+        approvals: Sequence[bytes | str],
+        *,
+        pin: str | None = None,
+    ) -> None: ...
     def replace_owners(
         self,
         owners: Sequence[str],

@@ -315,6 +315,7 @@ fn wallet_seeds() {
                     )
                     .expect("owner set"),
                 ),
+                key_lock: Some(wallet_core::seal::KeyLock::UNLOCKED),
                 ..AccountOptions::default()
             },
         ),
