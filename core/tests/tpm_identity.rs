@@ -182,9 +182,21 @@ fn every_ek_certificate_swtpm_provisions_is_the_key_of_its_template() {
             .unwrap()
             .is_some()
     );
-    // Sessions are salted to an L-1 or L-2 EK only: this TPM has neither.
+    // Sessions are salted to an L-1 or L-2 EK only: this TPM has neither,
+    // and the refusal names the high-range certificate it has.
     let err = ek::establish(&mut tpm, &swtpm.trust()).unwrap_err();
-    assert_eq!(err.kind, TpmIdentityError::NoEkCertificate);
+    assert_eq!(
+        err.kind,
+        TpmIdentityError::OnlyHighRangeEkCertificates(EkTemplate::H3EccP384)
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("H-3 ECC NIST P-384 at NV 0x01c00016") && text.contains("L-1"),
+        "{text}"
+    );
+    // Allowed explicitly, it opens as unverified.
+    let identity = ek::establish(&mut tpm, &TpmTrust::allow_unverified_tpm()).unwrap();
+    assert!(!identity.verified);
     // Another CA's roots refuse its H-6 certificate.
     let other = enroll::TestCa::new("CN=another EK CA");
     let err = ek::verify_ek(

@@ -2123,7 +2123,8 @@ impl From<EnrollmentError> for wallet_result {
 impl From<TpmIdentityError> for wallet_result {
     fn from(e: TpmIdentityError) -> Self {
         match e {
-            TpmIdentityError::NoEkCertificate => WALLET_TPM_NO_EK_CERTIFICATE,
+            TpmIdentityError::NoEkCertificate
+            | TpmIdentityError::OnlyHighRangeEkCertificates(_) => WALLET_TPM_NO_EK_CERTIFICATE,
             TpmIdentityError::Chain(ChainErrorKind::RootsUnreadable) => WALLET_TRUST_ROOTS_INVALID,
             TpmIdentityError::Chain(_) => WALLET_TPM_EK_CHAIN_INVALID,
             TpmIdentityError::EkKeyMismatch => WALLET_TPM_EK_KEY_MISMATCH,

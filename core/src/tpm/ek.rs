@@ -160,6 +160,10 @@ pub enum TpmIdentityError {
     /// The TPM has an EK certificate for a template this verifier cannot
     /// check (ECC P-521, SM2): it is refused, never taken on trust.
     UnsupportedEkTemplate(EkTemplate),
+    /// The TPM has no L-1 or L-2 EK certificate, only high-range ones (the
+    /// first named): its EKs can be verified ([`verify_endorsement_keys`])
+    /// but sessions are salted to an L-1 or L-2 EK only.
+    OnlyHighRangeEkCertificates(EkTemplate),
 }
 
 impl fmt::Display for TpmIdentityError {
@@ -201,6 +205,16 @@ impl fmt::Display for TpmIdentityError {
                     }
                     _ => "this template is not supported by this verifier",
                 }
+            ),
+            Self::OnlyHighRangeEkCertificates(template) => write!(
+                f,
+                "TPM refused: its only EK certificates are for high-range templates ({} at NV \
+                 {:#010x}); sessions are salted to the EK of template L-1 (RSA 2048, NV \
+                 0x01c00002) or L-2 (ECC P-256, NV 0x01c0000a), which it has no certificate for; \
+                 only an explicit allow-unverified-TPM option (allow_unverified_tpm, \
+                 --allow-unverified-tpm) accepts it",
+                template.label(),
+                template.nv_index()
             ),
         }
     }
@@ -382,7 +396,13 @@ pub fn establish<T: Transport>(tpm: &mut Tpm<T>, trust: &TpmTrust) -> Result<Tpm
         }
     }
     if !trust.allow_unverified {
-        return Err(first_failure.unwrap_or_else(|| TpmIdentityError::NoEkCertificate.into()));
+        if let Some(failure) = first_failure {
+            return Err(failure);
+        }
+        return Err(match first_high_range_certificate(tpm)? {
+            Some(template) => TpmIdentityError::OnlyHighRangeEkCertificates(template).into(),
+            None => TpmIdentityError::NoEkCertificate.into(),
+        });
     }
     // Allowed explicitly: the EK of the certificate that failed, or the RSA EK.
     let (kind, cert) = match unverified {
@@ -400,6 +420,27 @@ pub fn establish<T: Transport>(tpm: &mut Tpm<T>, trust: &TpmTrust) -> Result<Tpm
         certificate: None,
         ek_certificate_der: cert,
     })
+}
+
+/// The first high-range EK certificate index the TPM defines, for a refusal
+/// that names it.
+fn first_high_range_certificate<T: Transport>(
+    tpm: &mut Tpm<T>,
+) -> Result<Option<EkTemplate>, TpmError> {
+    for template in EkTemplate::ALL {
+        if EK_CERTIFICATES
+            .iter()
+            .any(|(index, _)| *index == template.nv_index())
+        {
+            continue;
+        }
+        match tpm.nv_read_public(template.nv_index()) {
+            Ok(_) => return Ok(Some(template)),
+            Err(TpmError::Tpm { rc, .. }) if rc.is(TpmRc::HANDLE) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
 }
 
 /// An ECC P-384 EK (high-range template H-3) whose certificate at NV
