@@ -172,6 +172,12 @@
 #define WALLET_EK_NAME_LEN 34
 
 /**
+ * `wallet_attest_platform_ak` writes an AK certificate of at most this
+ * many bytes (the largest certificate read from NV).
+ */
+#define WALLET_AK_CERTIFICATE_MAX_LEN 4096
+
+/**
  * `wallet_enrollment_request` writes each public area (`TPMT_PUBLIC`) in at
  * most this many bytes.
  */
@@ -912,6 +918,18 @@ enum wallet_result
    * holds one that is not).
    */
   WALLET_TRUST_ROOTS_INVALID = 753,
+  /**
+   * The TPM has no platform AK template (GCE Shielded VM: NV `0x01c10003`).
+   */
+  WALLET_ENROLLMENT_AK_TEMPLATE_MISSING = 754,
+  /**
+   * The platform AK template in NV is not a well-formed `TPMT_PUBLIC`.
+   */
+  WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED = 755,
+  /**
+   * The TPM has no platform AK certificate (GCE Shielded VM: NV `0x01c10002`).
+   */
+  WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING = 756,
   /**
    * An attestation error this build has no specific code for.
    */
@@ -3227,6 +3245,44 @@ wallet_result wallet_attest(const wallet *handle,
                             uint8_t *out,
                             size_t out_cap,
                             size_t *out_len);
+
+/**
+ * As `wallet_attest`, quoted by the attestation key the platform certifies
+ * (GCE Shielded VM: the AK template at NV `0x01c10003` and its certificate
+ * at `0x01c10002`) instead of the wallet's own AK: writes the evidence into
+ * `out` and the AK certificate (DER, at most
+ * `WALLET_AK_CERTIFICATE_MAX_LEN` bytes) into `ak_certificate_out`. A
+ * verifier passes both to `wallet_verify_evidence` (`ak_certificate`, with
+ * the platform's AK CA among its roots): no enrollment record is needed.
+ * The TPM re-creates the AK from the template and the certificate must
+ * certify exactly that key.
+ *
+ * Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (an output
+ * overlaps `nonce`), `WALLET_BUFFER_TOO_SMALL` (the length needed in the
+ * `*_len` of each buffer too small, after the quote),
+ * `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ENROLLMENT_AK_TEMPLATE_MISSING`,
+ * `WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED`, `WALLET_ENROLLMENT_AK_REFUSED`
+ * (the template is not a restricted P-256 signing key),
+ * `WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING`,
+ * `WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH`, `WALLET_TPM_*`, the
+ * errors of unsealing.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `nonce` readable for `nonce_len` bytes;
+ * `out` writable for `out_cap` bytes and `ak_certificate_out` for
+ * `ak_certificate_cap` bytes, not overlapping each other; `out_len` and
+ * `ak_certificate_len` writable.
+ */
+wallet_result wallet_attest_platform_ak(const wallet *handle,
+                                        const uint8_t *nonce,
+                                        size_t nonce_len,
+                                        uint64_t chain_id,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len,
+                                        uint8_t *ak_certificate_out,
+                                        size_t ak_certificate_cap,
+                                        size_t *ak_certificate_len);
 
 /**
  * What a verifier needs to challenge this TPM for enrollment: the public

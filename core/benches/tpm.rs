@@ -414,6 +414,47 @@ fn tpm_benches(c: &mut Criterion) {
                     .expect("chain")
             });
         });
+        // The RSA 2048 EK's CreatePrimary alone: what establish pays to
+        // re-derive the EK it compares with the certificate.
+        group.bench_function("ek/create_ek_rsa2048", |b| {
+            b.iter(|| {
+                let ek = tpm
+                    .create_ek(wallet_core::tpm::command::EkKind::Rsa2048)
+                    .expect("EK");
+                tpm.flush_context(ek.handle).expect("flush");
+            });
+        });
+        // Every EK certificate index of the TCG profile: on swtpm the L-1
+        // RSA 2048 and the H-3 P-384 EK, each chain-checked and re-derived.
+        group.bench_function("ek/verify_endorsement_keys", |b| {
+            b.iter(|| {
+                let checks =
+                    wallet_core::tpm::ek::verify_endorsement_keys(&mut tpm, &trust).expect("NV");
+                assert!(checks.iter().all(|c| c.outcome.is_ok()));
+                checks
+            });
+        });
+        for (what, op) in [
+            ("ek::establish", 0),
+            ("ek::read_certificate", 1),
+            ("ek::verify_endorsement_keys", 2),
+        ] {
+            let before = tpm.commands_sent();
+            match op {
+                0 => drop(wallet_core::tpm::ek::establish(&mut tpm, &trust).expect("EK")),
+                1 => drop(
+                    wallet_core::tpm::ek::read_certificate(
+                        &mut tpm,
+                        wallet_core::tpm::ek::NV_EK_CERT_RSA_2048,
+                    )
+                    .expect("NV read"),
+                ),
+                _ => drop(
+                    wallet_core::tpm::ek::verify_endorsement_keys(&mut tpm, &trust).expect("NV"),
+                ),
+            }
+            eprintln!("TPM commands per {what}: {}", tpm.commands_sent() - before);
+        }
     }
     group.finish();
     let mut w = bench.open();

@@ -18,9 +18,15 @@ use wallet_core::Error;
 mod transports;
 use transports::TempDir;
 
+#[path = "wallet_support/enroll.rs"]
+mod enroll;
+#[path = "wallet_support/gce_platform.rs"]
+mod gce_platform;
+
 use wallet_core::tpm::ek::{self, TpmIdentityError, TpmTrust};
 use wallet_core::tpm::simulator::Swtpm;
-use wallet_core::tpm::{transport, Tpm};
+use wallet_core::tpm::template::EkTemplate;
+use wallet_core::tpm::{command, transport, Tpm};
 use wallet_core::x509::ChainErrorKind;
 
 fn tpm_of(swtpm: &Swtpm) -> Tpm<transport::StdTransport> {
@@ -86,6 +92,217 @@ fn the_p384_ek_of_template_h3_is_the_key_its_certificate_certifies() {
     assert!(ek::verify_ecc_p384(&mut tpm, &swtpm.trust())
         .unwrap()
         .is_none());
+}
+
+/// The SubjectPublicKeyInfo (DER) of the key of an EK `TPMT_PUBLIC` (RSA or
+/// P-256), as a CA writes it into the EK certificate.
+fn spki_of_ek(public_area: &[u8]) -> Vec<u8> {
+    use p256::elliptic_curve::sec1::FromEncodedPoint;
+    use spki::EncodePublicKey;
+    use tpm2_protocol::TpmUnmarshal;
+    let (public, _) = tpm2_protocol::data::TpmtPublic::unmarshal(public_area).unwrap();
+    let der = match public.unique {
+        tpm2_protocol::data::TpmuPublicId::Rsa(modulus) => rsa::RsaPublicKey::new(
+            rsa::BigUint::from_bytes_be(&modulus),
+            rsa::BigUint::from(65_537u32),
+        )
+        .unwrap()
+        .to_public_key_der()
+        .unwrap(),
+        tpm2_protocol::data::TpmuPublicId::Ecc(point) => {
+            let mut sec1 = vec![0x04];
+            sec1.extend_from_slice(&point.x);
+            sec1.extend_from_slice(&point.y);
+            let encoded = p256::EncodedPoint::from_bytes(&sec1).unwrap();
+            p256::PublicKey::from_encoded_point(&encoded)
+                .unwrap()
+                .to_public_key_der()
+                .unwrap()
+        }
+        _ => panic!("not an RSA or ECC key"),
+    };
+    der.as_bytes().to_vec()
+}
+
+/// The public area of the EK `template` yields on `swtpm`.
+fn ek_public_of(swtpm: &Swtpm, template: EkTemplate) -> Vec<u8> {
+    let bytes = command::marshal_public(&template.public().unwrap()).unwrap();
+    gce_platform::key_of_template(swtpm, &bytes)
+}
+
+fn outcome_of(
+    checks: &[ek::EkCheck],
+    template: EkTemplate,
+) -> &Result<ek::VerifiedEk, ek::EkError> {
+    &checks
+        .iter()
+        .find(|c| c.template == template)
+        .unwrap_or_else(|| panic!("no outcome for {}", template.label()))
+        .outcome
+}
+
+#[test]
+fn every_ek_certificate_swtpm_provisions_is_the_key_of_its_template() {
+    // swtpm_setup's default: the L-1 RSA 2048 EK and the H-3 P-384 EK.
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let mut tpm = tpm_of(&swtpm);
+    let checks = ek::verify_endorsement_keys(&mut tpm, &swtpm.trust()).unwrap();
+    let templates: Vec<_> = checks.iter().map(|c| c.template).collect();
+    assert_eq!(templates, [EkTemplate::L1Rsa2048, EkTemplate::H3EccP384]);
+    let l1 = outcome_of(&checks, EkTemplate::L1Rsa2048).as_ref().unwrap();
+    assert_eq!(l1.name[..2], [0x00, 0x0b]);
+    assert_eq!(l1.name[2..], Sha256::digest(&l1.public_area)[..]);
+    // The same EK as the identity sessions are salted to.
+    let identity = ek::establish(&mut tpm, &swtpm.trust()).unwrap();
+    assert_eq!(l1.name, identity.ek_name.as_bytes());
+    let h3 = outcome_of(&checks, EkTemplate::H3EccP384).as_ref().unwrap();
+    let p384 = ek::verify_ecc_p384(&mut tpm, &swtpm.trust())
+        .unwrap()
+        .unwrap();
+    assert_eq!(h3.name, p384.name);
+    drop(tpm);
+
+    // --rsa-keysize 3072: the RSA EK is the H-6 key at 0x01c0001c.
+    let swtpm = Swtpm::start_temporary_with_rsa_keysize(3072).unwrap();
+    let mut tpm = tpm_of(&swtpm);
+    let checks = ek::verify_endorsement_keys(&mut tpm, &swtpm.trust()).unwrap();
+    let templates: Vec<_> = checks.iter().map(|c| c.template).collect();
+    assert_eq!(templates, [EkTemplate::H3EccP384, EkTemplate::H6Rsa3072]);
+    let h6 = outcome_of(&checks, EkTemplate::H6Rsa3072).as_ref().unwrap();
+    assert_eq!(h6.name[..2], [0x00, 0x0c], "SHA-384 Name");
+    assert_eq!(h6.name[2..], sha2::Sha384::digest(&h6.public_area)[..]);
+    match &h6.certificate.key {
+        wallet_core::x509::CertifiedKey::Rsa { n, e } => {
+            assert_eq!((n.len(), *e), (384, 65_537));
+        }
+        other => panic!("H-6 certifies {other:?}"),
+    }
+    assert!(
+        ek::verify_ek(&mut tpm, &swtpm.trust(), EkTemplate::H6Rsa3072)
+            .unwrap()
+            .is_some()
+    );
+    // Sessions are salted to an L-1 or L-2 EK only: this TPM has neither,
+    // and the refusal names the high-range certificate it has.
+    let err = ek::establish(&mut tpm, &swtpm.trust()).unwrap_err();
+    assert_eq!(
+        err.kind,
+        TpmIdentityError::OnlyHighRangeEkCertificates(EkTemplate::H3EccP384)
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("H-3 ECC NIST P-384 at NV 0x01c00016") && text.contains("L-1"),
+        "{text}"
+    );
+    // Allowed explicitly, it opens as unverified.
+    let identity = ek::establish(&mut tpm, &TpmTrust::allow_unverified_tpm()).unwrap();
+    assert!(!identity.verified);
+    // Another CA's roots refuse its H-6 certificate.
+    let other = enroll::TestCa::new("CN=another EK CA");
+    let err = ek::verify_ek(
+        &mut tpm,
+        &TpmTrust::roots(other.roots()),
+        EkTemplate::H6Rsa3072,
+    )
+    .unwrap_err();
+    assert!(matches!(err.kind, TpmIdentityError::Chain(_)), "{err}");
+}
+
+#[test]
+fn high_range_ek_certificates_verify_and_p521_sm2_and_wrong_keys_are_refused() {
+    // A platform double writes high-range EK certificates that swtpm_setup
+    // does not make: a test CA certifies the keys our templates yield.
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let ca = enroll::TestCa::new("CN=high-range EK CA");
+    let h1 = ek_public_of(&swtpm, EkTemplate::H1Rsa2048);
+    let h2 = ek_public_of(&swtpm, EkTemplate::H2EccP256);
+    let h2_cert = ca.issue("CN=H-2 EK", &spki_of_ek(&h2));
+    for (template, cert) in [
+        (
+            EkTemplate::H1Rsa2048,
+            ca.issue("CN=H-1 EK", &spki_of_ek(&h1)),
+        ),
+        (EkTemplate::H2EccP256, h2_cert.clone()),
+        // Certificates at the P-521 and SM2 indices: refused unread.
+        (EkTemplate::H4EccP521, h2_cert.clone()),
+        (EkTemplate::H5EccSm2P256, h2_cert.clone()),
+    ] {
+        gce_platform::write_platform_index(&swtpm, template.nv_index(), &cert);
+    }
+    let mut roots = swtpm.trust().trust_roots().clone();
+    roots.extend(&ca.roots());
+    let trust = TpmTrust::roots(roots);
+    let mut tpm = tpm_of(&swtpm);
+    let checks = ek::verify_endorsement_keys(&mut tpm, &trust).unwrap();
+    let templates: Vec<_> = checks.iter().map(|c| c.template).collect();
+    assert_eq!(
+        templates,
+        [
+            EkTemplate::L1Rsa2048,
+            EkTemplate::H1Rsa2048,
+            EkTemplate::H2EccP256,
+            EkTemplate::H3EccP384,
+            EkTemplate::H4EccP521,
+            EkTemplate::H5EccSm2P256
+        ]
+    );
+    for template in [
+        EkTemplate::L1Rsa2048,
+        EkTemplate::H1Rsa2048,
+        EkTemplate::H2EccP256,
+        EkTemplate::H3EccP384,
+    ] {
+        let verified = outcome_of(&checks, template)
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{}: {e}", template.label()));
+        assert_eq!(verified.template, template);
+    }
+    let h1_verified = outcome_of(&checks, EkTemplate::H1Rsa2048).as_ref().unwrap();
+    assert_eq!(h1_verified.public_area, h1);
+    assert_eq!(h1_verified.certificate.root_subject, "CN=high-range EK CA");
+    for (template, words) in [
+        (EkTemplate::H4EccP521, "P-521"),
+        (EkTemplate::H5EccSm2P256, "SM2"),
+    ] {
+        let err = outcome_of(&checks, template).as_ref().unwrap_err();
+        assert_eq!(err.kind, TpmIdentityError::UnsupportedEkTemplate(template));
+        let text = err.to_string();
+        assert!(text.contains(words) && text.contains("refused"), "{text}");
+        assert!(
+            text.contains(&format!("{:#010x}", template.nv_index())),
+            "{text}"
+        );
+    }
+    // The L-1/L-2 identity is unchanged by the high-range certificates.
+    let identity = ek::establish(&mut tpm, &trust).unwrap();
+    assert_eq!(identity.kind, wallet_core::tpm::command::EkKind::Rsa2048);
+    drop(tpm);
+
+    // A certificate over another key than the template's (here the H-2 key
+    // at the H-1 index, and the L-2 key at the H-2 index) is refused.
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let l2 = ek_public_of(&swtpm, EkTemplate::L2EccP256);
+    let h2 = ek_public_of(&swtpm, EkTemplate::H2EccP256);
+    gce_platform::write_platform_index(
+        &swtpm,
+        EkTemplate::H1Rsa2048.nv_index(),
+        &ca.issue("CN=H-1 EK", &spki_of_ek(&h2)),
+    );
+    gce_platform::write_platform_index(
+        &swtpm,
+        EkTemplate::H2EccP256.nv_index(),
+        &ca.issue("CN=H-2 EK", &spki_of_ek(&l2)),
+    );
+    let mut tpm = tpm_of(&swtpm);
+    for template in [EkTemplate::H1Rsa2048, EkTemplate::H2EccP256] {
+        let err = ek::verify_ek(&mut tpm, &TpmTrust::roots(ca.roots()), template).unwrap_err();
+        assert_eq!(
+            err.kind,
+            TpmIdentityError::EkKeyMismatch,
+            "{}",
+            template.label()
+        );
+    }
 }
 
 #[test]

@@ -447,6 +447,12 @@ pub enum wallet_result {
     /// `wallet_open_with_trust`, the roots file or folder is unreadable or
     /// holds one that is not).
     WALLET_TRUST_ROOTS_INVALID = 753,
+    /// The TPM has no platform AK template (GCE Shielded VM: NV `0x01c10003`).
+    WALLET_ENROLLMENT_AK_TEMPLATE_MISSING = 754,
+    /// The platform AK template in NV is not a well-formed `TPMT_PUBLIC`.
+    WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED = 755,
+    /// The TPM has no platform AK certificate (GCE Shielded VM: NV `0x01c10002`).
+    WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING = 756,
     /// An attestation error this build has no specific code for.
     WALLET_ATTEST_OTHER = 799,
 
@@ -894,6 +900,9 @@ impl wallet_result {
         WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH,
         WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH,
         WALLET_TRUST_ROOTS_INVALID,
+        WALLET_ENROLLMENT_AK_TEMPLATE_MISSING,
+        WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED,
+        WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING,
         WALLET_ATTEST_OTHER,
         WALLET_POLICY_CHAIN_ID_NOT_ALLOWED,
         WALLET_POLICY_UNPROTECTED_NOT_ALLOWED,
@@ -1326,6 +1335,15 @@ impl wallet_result {
             WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH => c"the AK certificate certifies another key than the attestation key",
             WALLET_ENROLLMENT_ACTIVATION_SECRET_MISMATCH => c"credential activation failed: the returned secret is not the one wrapped to the EK",
             WALLET_TRUST_ROOTS_INVALID => c"the trust roots are not a PEM bundle of X.509 certificates",
+            WALLET_ENROLLMENT_AK_TEMPLATE_MISSING => {
+                c"platform AK: the TPM has no AK template in NV (GCE index 0x01c10003)"
+            }
+            WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED => {
+                c"platform AK: the AK template in NV is not a well-formed TPMT_PUBLIC"
+            }
+            WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING => {
+                c"platform AK: the TPM has an AK template but no AK certificate (GCE index 0x01c10002)"
+            }
             WALLET_ATTEST_OTHER => c"attestation error (no specific code in this build)",
             WALLET_POLICY_CHAIN_ID_NOT_ALLOWED => {
                 c"policy refused: the chain id is not in chain_ids; nothing was signed"
@@ -2118,6 +2136,9 @@ impl From<EnrollmentError> for wallet_result {
             E::EkKeyMismatch => WALLET_ENROLLMENT_EK_KEY_MISMATCH,
             E::AkChain(_) => WALLET_ENROLLMENT_AK_CHAIN,
             E::AkCertificateKeyMismatch => WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH,
+            E::AkTemplateMissing => WALLET_ENROLLMENT_AK_TEMPLATE_MISSING,
+            E::AkTemplateMalformed => WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED,
+            E::AkCertificateMissing => WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING,
             _ => WALLET_ATTEST_OTHER,
         }
     }
@@ -2126,7 +2147,8 @@ impl From<EnrollmentError> for wallet_result {
 impl From<TpmIdentityError> for wallet_result {
     fn from(e: TpmIdentityError) -> Self {
         match e {
-            TpmIdentityError::NoEkCertificate => WALLET_TPM_NO_EK_CERTIFICATE,
+            TpmIdentityError::NoEkCertificate
+            | TpmIdentityError::OnlyHighRangeEkCertificates(_) => WALLET_TPM_NO_EK_CERTIFICATE,
             TpmIdentityError::Chain(ChainErrorKind::RootsUnreadable) => WALLET_TRUST_ROOTS_INVALID,
             TpmIdentityError::Chain(_) => WALLET_TPM_EK_CHAIN_INVALID,
             TpmIdentityError::EkKeyMismatch => WALLET_TPM_EK_KEY_MISMATCH,

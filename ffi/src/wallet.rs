@@ -1106,6 +1106,71 @@ pub unsafe extern "C" fn wallet_attest(
     })
 }
 
+/// `wallet_attest_platform_ak` writes an AK certificate of at most this
+/// many bytes (the largest certificate read from NV).
+pub const WALLET_AK_CERTIFICATE_MAX_LEN: usize = 4096;
+
+/// As `wallet_attest`, quoted by the attestation key the platform certifies
+/// (GCE Shielded VM: the AK template at NV `0x01c10003` and its certificate
+/// at `0x01c10002`) instead of the wallet's own AK: writes the evidence into
+/// `out` and the AK certificate (DER, at most
+/// `WALLET_AK_CERTIFICATE_MAX_LEN` bytes) into `ak_certificate_out`. A
+/// verifier passes both to `wallet_verify_evidence` (`ak_certificate`, with
+/// the platform's AK CA among its roots): no enrollment record is needed.
+/// The TPM re-creates the AK from the template and the certificate must
+/// certify exactly that key.
+///
+/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_INVALID_PARAMETER` (an output
+/// overlaps `nonce`), `WALLET_BUFFER_TOO_SMALL` (the length needed in the
+/// `*_len` of each buffer too small, after the quote),
+/// `WALLET_ACCOUNT_NOT_LOADED`, `WALLET_ENROLLMENT_AK_TEMPLATE_MISSING`,
+/// `WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED`, `WALLET_ENROLLMENT_AK_REFUSED`
+/// (the template is not a restricted P-256 signing key),
+/// `WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING`,
+/// `WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH`, `WALLET_TPM_*`, the
+/// errors of unsealing.
+///
+/// # Safety
+/// `handle` must be a live wallet; `nonce` readable for `nonce_len` bytes;
+/// `out` writable for `out_cap` bytes and `ak_certificate_out` for
+/// `ak_certificate_cap` bytes, not overlapping each other; `out_len` and
+/// `ak_certificate_len` writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn wallet_attest_platform_ak(
+    handle: *const wallet,
+    nonce: *const u8,
+    nonce_len: usize,
+    chain_id: u64,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+    ak_certificate_out: *mut u8,
+    ak_certificate_cap: usize,
+    ak_certificate_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let nonce = unsafe { bytes_in(nonce, nonce_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        // SAFETY: the caller's contract above.
+        let certificate_out =
+            unsafe { BytesOut::new(ak_certificate_out, ak_certificate_cap, ak_certificate_len) }?;
+        out.disjoint_from(nonce)?;
+        certificate_out.disjoint_from(nonce)?;
+        let (evidence, certificate) = wallet
+            .run(|w| w.attest_with_platform_ak(nonce, chain_id, PcrSelection::DEFAULT_QUOTE))?;
+        let mut encoded = vec![0u8; evidence.encoded_len()];
+        let written = evidence.encode(&mut encoded)?;
+        let evidence_result = out.write(encoded.get(..written).ok_or(WALLET_PANIC)?);
+        let certificate_result = certificate_out.write(&certificate);
+        evidence_result.and(certificate_result)
+    })
+}
+
 /// `wallet_enrollment_request` writes each public area (`TPMT_PUBLIC`) in at
 /// most this many bytes.
 pub const WALLET_TPM_PUBLIC_MAX_LEN: usize = 1024;

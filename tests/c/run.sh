@@ -97,6 +97,8 @@ trap 'stop_all_swtpm; rm -rf "$templates"' EXIT
 export FLARE_WALLET_TPM_ROOTS=$templates/main/roots.pem
 # test_wallet's enrollment has a throw-away vendor CA certify the EK (cryptography).
 export WALLET_TEST_CERTIFY_EK=$here/certify_ek.py
+# test_wallet's platform AK: a GCE platform double writes the AK into NV.
+export WALLET_TEST_GCE_PLATFORM=$here/gce_platform_double.py
 "$FLARE_WALLET_PYTHON" -c 'import cryptography' 2>/dev/null ||
   { echo "cryptography is missing ($FLARE_WALLET_PYTHON): run 'make deps-python'" >&2; exit 1; }
 

@@ -12,7 +12,8 @@
  * EIP-712 vectors (tests/c/README.md); the refusal of unprotected
  * transactions by the account's default signing policy; attestation and
  * verification (the policy hash bound into the evidence), with tampered evidence
- * failing with its own code; backup and restore into a fresh directory on
+ * failing with its own code; evidence quoted by a platform-certified AK (a GCE
+ * platform double writes the AK template and certificate into NV); backup and restore into a fresh directory on
  * the same TPM, refused on the other TPM; PCR-bound accounts; NULL
  * arguments and short buffers of every wallet function; one handle shared
  * by several threads.
@@ -356,6 +357,84 @@ static void test_enrollment(void) {
   CHECK(wallet_verify_evidence(evidence, len, nonce, sizeof nonce,
                                (const uint8_t *)UNRELATED_ROOT_PEM, sizeof UNRELATED_ROOT_PEM - 1,
                                record, record_len, NULL, 0, 0, 0, NULL, 0, &facts) != WALLET_OK);
+  wallet_free(w);
+}
+
+/* ---- evidence quoted by the AK the platform certifies (GCE Shielded VM) */
+
+static void test_platform_ak(void) {
+  uint8_t evidence[WALLET_EVIDENCE_MAX_LEN], own[WALLET_EVIDENCE_MAX_LEN];
+  uint8_t certificate[WALLET_AK_CERTIFICATE_MAX_LEN], root_pem[4096], nonce[32], address[20];
+  uint8_t small[4];
+  size_t len = 0, own_len = 0, cert_len = 0, root_len, small_len = 0, address_len = 0;
+  char command[4096], dir[1024], path[1100];
+  const char *python = getenv("FLARE_WALLET_PYTHON");
+  const char *double_script = getenv("WALLET_TEST_GCE_PLATFORM");
+  wallet_evidence_facts facts;
+  wallet *w = open_on(main_tpm, "platform-ak");
+
+  CHECK(python != NULL && double_script != NULL);
+  if (python == NULL || double_script == NULL) {
+    wallet_free(w);
+    return;
+  }
+  memset(nonce, 0x3c, sizeof nonce);
+  CHECK_OK(wallet_create_account(w, 0, address, sizeof address, &address_len));
+  /* No platform AK in NV yet: refused with its own code. */
+  CHECK_RESULT(wallet_attest_platform_ak(w, nonce, sizeof nonce, 14, evidence, sizeof evidence,
+                                         &len, certificate, sizeof certificate, &cert_len),
+               WALLET_ENROLLMENT_AK_TEMPLATE_MISSING);
+  check_last_error_mentions(w, "AK template");
+  wallet_free(w);
+
+  /* The platform double writes GCE's AK template and an AK certificate into the
+   * TPM's NV (tests/c/gce_platform_double.py); the wallet is closed meanwhile. */
+  scratch_path(dir, sizeof dir, "platform-ak-ca");
+  CHECK(mkdir(dir, 0700) == 0);
+  CHECK(snprintf(command, sizeof command, "'%s' '%s' '%s' '%s'", python, double_script, main_tpm,
+                 dir) < (int)sizeof command);
+  CHECK(system(command) == 0);
+  snprintf(path, sizeof path, "%s/root.pem", dir);
+  root_len = read_file(path, root_pem, sizeof root_pem);
+
+  w = open_on(main_tpm, "platform-ak");
+  CHECK_OK(wallet_load_account(w, address, sizeof address, &address_len));
+  CHECK_OK(wallet_attest_platform_ak(w, nonce, sizeof nonce, 14, evidence, sizeof evidence, &len,
+                                     certificate, sizeof certificate, &cert_len));
+  CHECK(len > 0 && cert_len > 100 && certificate[0] == 0x30);
+  /* Short buffers get the lengths needed. */
+  CHECK_RESULT(wallet_attest_platform_ak(w, nonce, sizeof nonce, 14, small, sizeof small,
+                                         &small_len, certificate, sizeof certificate, &cert_len),
+               WALLET_BUFFER_TOO_SMALL);
+  CHECK(small_len == len);
+  CHECK_RESULT(wallet_attest_platform_ak(w, nonce, sizeof nonce, 14, evidence, sizeof evidence,
+                                         &len, small, sizeof small, &small_len),
+               WALLET_BUFFER_TOO_SMALL);
+  CHECK(small_len == cert_len);
+  CHECK_RESULT(wallet_attest_platform_ak(w, nonce, sizeof nonce, 14, evidence, sizeof evidence,
+                                         &len, certificate, sizeof certificate, NULL),
+               WALLET_NULL_PARAMETER);
+
+  /* The AK certificate and the platform CA's root verify the evidence: no enrollment. */
+  memset(&facts, 0, sizeof facts);
+  CHECK_OK(wallet_verify_evidence(evidence, len, nonce, sizeof nonce, root_pem, root_len, NULL, 0,
+                                  certificate, cert_len, 0, WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM,
+                                  address, sizeof address, &facts));
+  CHECK(facts.enrollment_method == 2);
+  CHECK(memcmp(facts.address, address, 20) == 0);
+  /* The wallet's own AK is not the certified one. */
+  CHECK_OK(wallet_attest(w, nonce, sizeof nonce, 14, own, sizeof own, &own_len));
+  CHECK_RESULT(wallet_verify_evidence(own, own_len, nonce, sizeof nonce, root_pem, root_len, NULL,
+                                      0, certificate, cert_len, 0,
+                                      WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM, NULL, 0, &facts),
+               WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH);
+  /* Another root does not verify the certificate. */
+  CHECK_RESULT(wallet_verify_evidence(evidence, len, nonce, sizeof nonce,
+                                      (const uint8_t *)UNRELATED_ROOT_PEM,
+                                      sizeof UNRELATED_ROOT_PEM - 1, NULL, 0, certificate,
+                                      cert_len, 0, WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM, NULL, 0,
+                                      &facts),
+               WALLET_ENROLLMENT_AK_CHAIN);
   wallet_free(w);
 }
 
@@ -1034,6 +1113,7 @@ int main(void) {
   test_open_errors();
   test_tpm_identity();
   test_enrollment();
+  test_platform_ak();
   test_created_account();
   test_published_vectors();
   test_pcr_bound_account();

@@ -491,7 +491,7 @@ impl<T: Transport> Tpm<T> {
     /// key's handle must be transient and its public area match the template;
     /// `key` then checks the TPM's Name against the marshalled public area and
     /// builds the result. A key that fails a check is flushed.
-    fn create_primary_checked<K>(
+    pub(crate) fn create_primary_checked<K>(
         &mut self,
         hierarchy: TpmRh,
         template: &TpmtPublic,

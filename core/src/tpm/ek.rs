@@ -20,8 +20,12 @@ use std::vec::Vec;
 
 use der::{Reader, SliceReader};
 
+use sha2::Digest;
+use tpm2_protocol::data::{TpmAlgId, TpmRh, TpmtPublic, TpmuPublicId};
+
 use super::command::{EkKind, EkPublic};
-use super::{Name, Tpm, TpmError, TpmRc, Transport};
+use super::template::EkTemplate;
+use super::{Name, ResponseDefect, Tpm, TpmError, TpmRc, Transport};
 use crate::x509::{self, CertifiedKey, ChainError, ChainErrorKind, TrustRoots};
 
 /// NV index of the RSA 2048 EK certificate (template L-1).
@@ -153,6 +157,13 @@ pub enum TpmIdentityError {
     NowUnverified,
     /// A TPM command failed while reading or re-deriving the EK.
     Tpm(TpmError),
+    /// The TPM has an EK certificate for a template this verifier cannot
+    /// check (ECC P-521, SM2): it is refused, never taken on trust.
+    UnsupportedEkTemplate(EkTemplate),
+    /// The TPM has no L-1 or L-2 EK certificate, only high-range ones (the
+    /// first named): its EKs can be verified ([`verify_endorsement_keys`])
+    /// but sessions are salted to an L-1 or L-2 EK only.
+    OnlyHighRangeEkCertificates(EkTemplate),
 }
 
 impl fmt::Display for TpmIdentityError {
@@ -180,6 +191,31 @@ impl fmt::Display for TpmIdentityError {
                 "TPM refused: the account was created on a verified TPM and this one is unverified",
             ),
             Self::Tpm(e) => write!(f, "reading the TPM's endorsement key: {e}"),
+            Self::UnsupportedEkTemplate(template) => write!(
+                f,
+                "EK certificate at NV {:#010x} (template {}) refused: {}",
+                template.nv_index(),
+                template.label(),
+                match template {
+                    EkTemplate::H5EccSm2P256 => {
+                        "SM2 keys and SM3 Names are not supported by this verifier"
+                    }
+                    EkTemplate::H4EccP521 => {
+                        "ECC P-521 keys are not supported by this verifier"
+                    }
+                    _ => "this template is not supported by this verifier",
+                }
+            ),
+            Self::OnlyHighRangeEkCertificates(template) => write!(
+                f,
+                "TPM refused: its only EK certificates are for high-range templates ({} at NV \
+                 {:#010x}); sessions are salted to the EK of template L-1 (RSA 2048, NV \
+                 0x01c00002) or L-2 (ECC P-256, NV 0x01c0000a), which it has no certificate for; \
+                 only an explicit allow-unverified-TPM option (allow_unverified_tpm, \
+                 --allow-unverified-tpm) accepts it",
+                template.label(),
+                template.nv_index()
+            ),
         }
     }
 }
@@ -360,7 +396,13 @@ pub fn establish<T: Transport>(tpm: &mut Tpm<T>, trust: &TpmTrust) -> Result<Tpm
         }
     }
     if !trust.allow_unverified {
-        return Err(first_failure.unwrap_or_else(|| TpmIdentityError::NoEkCertificate.into()));
+        if let Some(failure) = first_failure {
+            return Err(failure);
+        }
+        return Err(match first_high_range_certificate(tpm)? {
+            Some(template) => TpmIdentityError::OnlyHighRangeEkCertificates(template).into(),
+            None => TpmIdentityError::NoEkCertificate.into(),
+        });
     }
     // Allowed explicitly: the EK of the certificate that failed, or the RSA EK.
     let (kind, cert) = match unverified {
@@ -378,6 +420,27 @@ pub fn establish<T: Transport>(tpm: &mut Tpm<T>, trust: &TpmTrust) -> Result<Tpm
         certificate: None,
         ek_certificate_der: cert,
     })
+}
+
+/// The first high-range EK certificate index the TPM defines, for a refusal
+/// that names it.
+fn first_high_range_certificate<T: Transport>(
+    tpm: &mut Tpm<T>,
+) -> Result<Option<EkTemplate>, TpmError> {
+    for template in EkTemplate::ALL {
+        if EK_CERTIFICATES
+            .iter()
+            .any(|(index, _)| *index == template.nv_index())
+        {
+            continue;
+        }
+        match tpm.nv_read_public(template.nv_index()) {
+            Ok(_) => return Ok(Some(template)),
+            Err(TpmError::Tpm { rc, .. }) if rc.is(TpmRc::HANDLE) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
 }
 
 /// An ECC P-384 EK (high-range template H-3) whose certificate at NV
@@ -436,6 +499,187 @@ pub fn verify_ecc_p384<T: Transport>(
         public_area: ek.public_area.to_vec(),
         certificate: verified,
     }))
+}
+
+/// An endorsement key of a TCG default template whose certificate verified
+/// against the roots and certifies exactly this key.
+#[derive(Clone, Debug)]
+pub struct VerifiedEk {
+    /// The template the EK was re-derived from (and its certificate index).
+    pub template: EkTemplate,
+    /// The EK's Name: its nameAlg, then the hash of `public_area`.
+    pub name: Vec<u8>,
+    /// The EK's marshalled `TPMT_PUBLIC`, as the TPM returned it.
+    pub public_area: Vec<u8>,
+    /// The verified certificate and its chain.
+    pub certificate: x509::VerifiedCertificate,
+}
+
+/// The outcome for one EK certificate the TPM holds.
+#[derive(Clone, Debug)]
+pub struct EkCheck {
+    /// The template of the certificate's index.
+    pub template: EkTemplate,
+    /// The verified EK, or why it was refused.
+    pub outcome: Result<VerifiedEk, EkError>,
+}
+
+/// The Name of a public area under `name_alg` (SHA-256, SHA-384, SHA-512).
+fn name_of(name_alg: TpmAlgId, area: &[u8]) -> Option<Vec<u8>> {
+    let digest = match name_alg {
+        TpmAlgId::Sha256 => sha2::Sha256::digest(area).to_vec(),
+        TpmAlgId::Sha384 => sha2::Sha384::digest(area).to_vec(),
+        TpmAlgId::Sha512 => sha2::Sha512::digest(area).to_vec(),
+        _ => return None,
+    };
+    let mut name = (name_alg as u16).to_be_bytes().to_vec();
+    name.extend_from_slice(&digest);
+    Some(name)
+}
+
+/// `0x04 || x || y`, each coordinate left-padded to `size` bytes.
+fn sec1_point(x: &[u8], y: &[u8], size: usize) -> Option<Vec<u8>> {
+    let mut point = std::vec![0u8; 1 + 2 * size];
+    *point.first_mut()? = 0x04;
+    point
+        .get_mut(1 + size.checked_sub(x.len())?..=size)?
+        .copy_from_slice(x);
+    point
+        .get_mut(1 + size + size.checked_sub(y.len())?..)?
+        .copy_from_slice(y);
+    Some(point)
+}
+
+/// `true` when `certified` is the key of the TPM's `public` area: the same
+/// RSA modulus with exponent 65537, or the same point on the same curve.
+fn certifies(certified: &CertifiedKey, public: &TpmtPublic) -> bool {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    match (&public.unique, certified) {
+        (TpmuPublicId::Rsa(modulus), CertifiedKey::Rsa { n, e }) => {
+            let first = modulus
+                .iter()
+                .position(|&b| b != 0)
+                .unwrap_or(modulus.len());
+            *e == 65_537 && modulus.get(first..) == Some(n.as_slice())
+        }
+        (TpmuPublicId::Ecc(point), CertifiedKey::P256(key)) => {
+            sec1_point(&point.x, &point.y, 32).as_deref()
+                == Some(key.to_encoded_point(false).as_bytes())
+        }
+        (TpmuPublicId::Ecc(point), CertifiedKey::P384(key)) => {
+            use p384::elliptic_curve::sec1::ToEncodedPoint as _;
+            sec1_point(&point.x, &point.y, 48).as_deref()
+                == Some(key.to_encoded_point(false).as_bytes())
+        }
+        _ => false,
+    }
+}
+
+/// Re-derives the EK of `template` under `TPM_RH_ENDORSEMENT`: the TPM's
+/// answer must match the template and its Name the public area's; the key is
+/// flushed before returning.
+fn derive_ek<T: Transport>(
+    tpm: &mut Tpm<T>,
+    template: &TpmtPublic,
+) -> Result<(Vec<u8>, Vec<u8>, TpmtPublic), TpmError> {
+    let name_alg = template.name_alg;
+    let (handle, name, area, public) = tpm.create_primary_checked(
+        TpmRh::Endorsement,
+        template,
+        |handle, area, public, tpm_name| {
+            let name = name_of(name_alg, area).ok_or(ResponseDefect::UnexpectedValue)?;
+            if name != tpm_name {
+                return Err(ResponseDefect::UnexpectedValue);
+            }
+            Ok((handle, name, area.to_vec(), public.clone()))
+        },
+    )?;
+    tpm.flush_or_defer(handle);
+    Ok((name, area, public))
+}
+
+/// Verifies the EK of `template`: reads its certificate from the template's
+/// NV index, verifies the chain against `trust`'s roots (intermediates from
+/// NV `0x01c00100`+ too), re-derives the EK from the TCG default template and
+/// checks that the certificate certifies exactly that key. `None` when the
+/// TPM has no certificate at that index. This proves the EK; sessions are
+/// salted by [`establish`] to the L-1 RSA 2048 or L-2 P-256 EK only.
+///
+/// # Errors
+/// [`TpmIdentityError::UnsupportedEkTemplate`] for a P-521 or SM2
+/// certificate; [`TpmIdentityError::Chain`] (with the chain's text);
+/// [`TpmIdentityError::EkKeyMismatch`]; TPM errors.
+pub fn verify_ek<T: Transport>(
+    tpm: &mut Tpm<T>,
+    trust: &TpmTrust,
+    template: EkTemplate,
+) -> Result<Option<VerifiedEk>, EkError> {
+    let Some(cert) = read_certificate(tpm, template.nv_index())? else {
+        return Ok(None);
+    };
+    let intermediates = read_chain(tpm)?;
+    verify_certificate(tpm, trust, template, &cert, &intermediates).map(Some)
+}
+
+fn verify_certificate<T: Transport>(
+    tpm: &mut Tpm<T>,
+    trust: &TpmTrust,
+    template: EkTemplate,
+    cert: &[u8],
+    intermediates: &[Vec<u8>],
+) -> Result<VerifiedEk, EkError> {
+    let public_template = match template.public() {
+        Some(public) if template.is_supported() => public,
+        _ => return Err(TpmIdentityError::UnsupportedEkTemplate(template).into()),
+    };
+    let certificate =
+        x509::verify_chain_at(cert, intermediates, &trust.roots, trust.at).map_err(|chain| {
+            EkError {
+                kind: TpmIdentityError::Chain(chain.kind()),
+                chain: Some(chain),
+            }
+        })?;
+    let (name, public_area, public) = derive_ek(tpm, &public_template)?;
+    if !certifies(&certificate.key, &public) {
+        return Err(TpmIdentityError::EkKeyMismatch.into());
+    }
+    Ok(VerifiedEk {
+        template,
+        name,
+        public_area,
+        certificate,
+    })
+}
+
+/// Verifies every EK certificate the TPM holds at the indices of the TCG EK
+/// Credential Profile ([`EkTemplate::ALL`], low range then high range), each
+/// as [`verify_ek`] does. A TPM may hold several; each has its own outcome,
+/// and one that fails does not hide the others.
+///
+/// # Errors
+/// TPM errors while reading NV (a failure to re-derive one EK is that
+/// certificate's outcome).
+pub fn verify_endorsement_keys<T: Transport>(
+    tpm: &mut Tpm<T>,
+    trust: &TpmTrust,
+) -> Result<Vec<EkCheck>, TpmError> {
+    let mut certificates = Vec::new();
+    for template in EkTemplate::ALL {
+        if let Some(cert) = read_certificate(tpm, template.nv_index())? {
+            certificates.push((template, cert));
+        }
+    }
+    if certificates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let intermediates = read_chain(tpm)?;
+    Ok(certificates
+        .into_iter()
+        .map(|(template, cert)| EkCheck {
+            template,
+            outcome: verify_certificate(tpm, trust, template, &cert, &intermediates),
+        })
+        .collect())
 }
 
 /// Re-derives the EK of an already established identity and checks it is

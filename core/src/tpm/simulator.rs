@@ -166,6 +166,34 @@ impl Swtpm {
         Ok(swtpm)
     }
 
+    /// As [`Swtpm::start_temporary_with_new_ek`], with an RSA EK of `bits`
+    /// bits (`swtpm_setup --rsa-keysize`): 3072 gives an RSA EK of the TCG
+    /// high-range template H-6 certified at NV `0x01c0001c` instead of the
+    /// RSA 2048 EK at `0x01c00002` (the P-384 EK of H-3 is there either way).
+    ///
+    /// # Errors
+    ///
+    /// As [`Swtpm::start`]; [`SimulatorError::Provision`] also when this
+    /// swtpm cannot make RSA keys of that size.
+    pub fn start_temporary_with_rsa_keysize(bits: u16) -> Result<Self, SimulatorError> {
+        let certified = certified_template()?;
+        let dir = temporary_dir();
+        provision_with(
+            &dir.join("state"),
+            &certified.ca_dir,
+            &["--rsa-keysize", &std::format!("{bits}")],
+        )?;
+        let mut swtpm = Self {
+            dir,
+            owns_dir: true,
+            channel: DataChannel::Unix,
+            child: None,
+            ca: Some(certified.roots.clone()),
+        };
+        swtpm.launch()?;
+        Ok(swtpm)
+    }
+
     /// As [`Swtpm::start_temporary`], provisioned with an EK certificate from
     /// a local CA of its own in `ca_dir` (created if missing): a TPM that
     /// chains to another CA.
@@ -476,6 +504,11 @@ fn certified_template() -> Result<&'static CertifiedTemplate, SimulatorError> {
 /// and ECC) and a platform certificate, signed by the local CA in `ca_dir`
 /// (created on first use).
 fn provision(state_dir: &Path, ca_dir: &Path) -> Result<(), SimulatorError> {
+    provision_with(state_dir, ca_dir, &[])
+}
+
+/// As [`provision`], with more `swtpm_setup` arguments.
+fn provision_with(state_dir: &Path, ca_dir: &Path, extra: &[&str]) -> Result<(), SimulatorError> {
     fs::create_dir_all(state_dir).map_err(|_| SimulatorError::StateDir)?;
     fs::create_dir_all(ca_dir).map_err(|_| SimulatorError::StateDir)?;
     let localca_conf = ca_dir.join("swtpm-localca.conf");
@@ -512,6 +545,7 @@ fn provision(state_dir: &Path, ca_dir: &Path) -> Result<(), SimulatorError> {
         .arg("--config")
         .arg(&setup_conf)
         .arg("--overwrite")
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
