@@ -166,7 +166,8 @@ fn child_process() {
         Some("cached") => KeyMode::Cached,
         _ => KeyMode::Strict,
     };
-    let mut wallet = Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()).unwrap();
+    let mut wallet =
+        Wallet::open(&tcti, Path::new(&state), &TpmTrust::from_env().unwrap()).unwrap();
     if parts.next() == Some("pin") {
         wallet.set_pin(Some(PinAuth::from_pin(PIN.as_bytes()).unwrap()));
     }

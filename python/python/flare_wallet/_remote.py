@@ -232,17 +232,64 @@ class RemoteWallet:
         self._operator_only("replacing the policy (an owner-approved admin action)")
 
     def sign_transaction(self, tx: Mapping[str, Any], chain_id: int | None = None) -> bytes:
+        request = self._transaction_request(tx, chain_id)
+        raw = self.call("eth_signTransaction", [request])
+        return bytes.fromhex(str(raw)[2:])
+
+    def _transaction_request(self, tx: Mapping[str, Any], chain_id: int | None) -> dict[str, Any]:
         if not isinstance(tx, Mapping):
             raise InvalidTransaction(f"a transaction is a dict, not {type(tx).__name__}")
-        address = self._require()
         request = _jsonable(dict(tx))
-        request.setdefault("from", address)
+        request.setdefault("from", self._require())
         if "chainId" not in tx and chain_id is not None:
             request["chainId"] = hex(chain_id)
         if request.get("to") in ("", "0x", None):
             request.pop("to", None)
-        raw = self.call("eth_signTransaction", [request])
-        return bytes.fromhex(str(raw)[2:])
+        return request
+
+    @staticmethod
+    def _decision(answer: Mapping[str, Any]) -> dict[str, Any]:
+        """A ``flare_check*`` answer in the shape the local wallet's checks return."""
+        if answer.get("allowed"):
+            return {"allowed": True, "mode": answer["mode"], "rules": list(answer["rules"]),
+                    "reason": None}  # fmt: skip
+        return {
+            "allowed": False,
+            "mode": answer.get("mode"),
+            "rules": [answer["rule"]],
+            "reason": answer.get("message"),
+        }
+
+    def check_transaction(
+        self, tx: Mapping[str, Any], *, chain_id: int | None = None
+    ) -> dict[str, Any]:
+        request = self._transaction_request(tx, chain_id)
+        return self._decision(self.call("flare_checkTransaction", [request]))
+
+    def sign_typed_data_json(self, document: str) -> bytes:
+        # The service's core parses and checks the very message it signs.
+        signature = self.call("eth_signTypedData_v4", [self._require(), json.loads(document)])
+        return bytes.fromhex(str(signature)[2:])
+
+    def check_typed_data_json(self, document: str) -> dict[str, Any]:
+        answer = self.call("flare_checkTypedData", [self._require(), json.loads(document)])
+        return self._decision(answer)
+
+    def check_authorization(self, chain_id: int, address: str) -> dict[str, Any]:
+        authorization = {"chainId": hex(chain_id), "address": address}
+        answer = self.call("flare_checkAuthorization", [self._require(), authorization])
+        return self._decision(answer)
+
+    def sign_authorization(
+        self, chain_id: int, address: str, nonce: int
+    ) -> tuple[int, bytes, bytes]:
+        authorization = {"chainId": hex(chain_id), "address": address, "nonce": hex(nonce)}
+        signed = self.call("flare_signAuthorization", [self._require(), authorization])
+        return (
+            int(signed["yParity"], 16),
+            int(signed["r"], 16).to_bytes(32, "big"),
+            int(signed["s"], 16).to_bytes(32, "big"),
+        )
 
     def sign_message(self, message: bytes) -> bytes:
         signature = self.call("personal_sign", ["0x" + bytes(message).hex(), self._require()])
