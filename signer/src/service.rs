@@ -933,6 +933,8 @@ impl Service {
             "auditHead": hex_bytes(&facts.audit_head),
             "akName": hex_bytes(&sha256_name(&evidence.ak_public)),
             "pcrs": pcrs,
+            "tpmIdentity": facts.tpm_identity.to_string(),
+            "keyLock": facts.key_lock.name(),
         }))
     }
 

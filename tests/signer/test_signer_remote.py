@@ -59,6 +59,20 @@ def test_secure_wallet_manager_over_the_service(
         with pytest.raises(PolicyViolation) as refused:
             manager.sign_transaction(dict(tx, value=10**18))
         assert refused.value.rule == "max_value_wei"
+        # The service's own check answers as the in-process one does, signing nothing.
+        allowed = manager.check_transaction(dict(tx, nonce=tx["nonce"] + 1))
+        assert allowed["allowed"] is True
+        assert allowed["reason"] is None
+        decision = manager.check_transaction(dict(tx, value=10**18))
+        assert decision["allowed"] is False, decision
+        assert decision["rules"] == ["max_value_wei"]
+        assert "max_value_wei" in decision["reason"]
+        # The policy's default mode is allow: an EIP-7702 authorization on its chain
+        # passes, and the service's signature recovers to the account.
+        assert manager.check_authorization(CHAIN_ID, RECIPIENT)["allowed"] is True
+        authorization = manager.sign_authorization(CHAIN_ID, RECIPIENT, 0)
+        assert Web3.to_checksum_address(authorization.authority) == address
+        assert manager.check_authorization(CHAIN_ID + 1, RECIPIENT)["rules"] == ["chain_ids"]
 
         signed = manager.sign_message("hello from the agent")
         assert (

@@ -207,10 +207,10 @@ class RemoteWallet:
             "(see signer/README.md)"
         )
 
-    def create_account(self, policy: Policy | None = None) -> NoReturn:
+    def create_account(self, *args: Any, **kwargs: Any) -> NoReturn:
         self._operator_only("creating an account")
 
-    def import_key(self, key: bytes, policy: Policy | None = None) -> NoReturn:
+    def import_key(self, *args: Any, **kwargs: Any) -> NoReturn:
         self._operator_only("importing a key")
 
     def backup(self) -> NoReturn:
@@ -319,7 +319,9 @@ class RemoteWallet:
             domain[names.get(key, key)] = value
         return self._sign_hashes(header, body, domain)
 
-    def attest(self, nonce: bytes, chain_id: int) -> dict[str, Any]:
+    def attest(self, nonce: bytes, chain_id: int, platform_ak: bool = False) -> dict[str, Any]:
+        if platform_ak:
+            self._operator_only("evidence quoted by the platform's AK")
         result = self.call("flare_attest", ["0x" + bytes(nonce).hex(), chain_id, self._require()])
 
         def raw(text: str) -> bytes:
@@ -336,6 +338,7 @@ class RemoteWallet:
             "audit_head": raw(result["auditHead"]),
             "ak_name": raw(result["akName"]),
             "pcrs": {int(index): raw(value) for index, value in result["pcrs"].items()},
+            "tpm_identity": result["tpmIdentity"],
         }
 
     def _policy_info(self, chain_id: int | None = None) -> dict[str, Any]:
