@@ -239,7 +239,7 @@ class RemoteWallet:
     def _transaction_request(self, tx: Mapping[str, Any], chain_id: int | None) -> dict[str, Any]:
         if not isinstance(tx, Mapping):
             raise InvalidTransaction(f"a transaction is a dict, not {type(tx).__name__}")
-        request = _jsonable(dict(tx))
+        request: dict[str, Any] = _jsonable(dict(tx))
         request.setdefault("from", self._require())
         if "chainId" not in tx and chain_id is not None:
             request["chainId"] = hex(chain_id)
