@@ -2939,8 +2939,8 @@ fn account_tag(
     ))
 }
 
-/// [`authority::change_pin_params_hash`] of `lock`'s public descriptor.
-fn change_pin_params_hash_of(lock: KeyLock) -> [u8; 32] {
+/// The account file's key-lock mode bits of `lock`.
+fn key_lock_mode(lock: KeyLock) -> u8 {
     let mut mode = 0;
     if lock.pin {
         mode |= backup::KEY_LOCK_PIN;
@@ -2951,8 +2951,13 @@ fn change_pin_params_hash_of(lock: KeyLock) -> [u8; 32] {
     if lock.boot_once_pcr.is_some() {
         mode |= backup::KEY_LOCK_BOOT_ONCE;
     }
+    mode
+}
+
+/// [`authority::change_pin_params_hash`] of `lock`'s public descriptor.
+fn change_pin_params_hash_of(lock: KeyLock) -> [u8; 32] {
     authority::change_pin_params_hash(
-        mode,
+        key_lock_mode(lock),
         lock.pcrs.map_or(0, |pcrs| pcrs.bitmap()),
         lock.boot_once_pcr.unwrap_or(0),
     )
@@ -2973,18 +2978,8 @@ fn key_lock_section(sealed: &SealedObject, rollback: Rollback) -> Option<KeyLock
     if lock.is_unlocked() {
         return None;
     }
-    let mut mode = 0;
-    if lock.pin {
-        mode |= backup::KEY_LOCK_PIN;
-    }
-    if lock.pcrs.is_some() {
-        mode |= backup::KEY_LOCK_PCRS;
-    }
-    if lock.boot_once_pcr.is_some() {
-        mode |= backup::KEY_LOCK_BOOT_ONCE;
-    }
     Some(KeyLockSection {
-        mode,
+        mode: key_lock_mode(lock),
         boot_once_pcr: lock.boot_once_pcr.unwrap_or(0),
         nv_counter_index: rollback.nv_index,
         counter: rollback.counter,

@@ -152,18 +152,7 @@ impl Swtpm {
     ///
     /// As [`Swtpm::start`]; [`SimulatorError::Provision`].
     pub fn start_temporary_with_new_ek() -> Result<Self, SimulatorError> {
-        let certified = certified_template()?;
-        let dir = temporary_dir();
-        provision(&dir.join("state"), &certified.ca_dir)?;
-        let mut swtpm = Self {
-            dir,
-            owns_dir: true,
-            channel: DataChannel::Unix,
-            child: None,
-            ca: Some(certified.roots.clone()),
-        };
-        swtpm.launch()?;
-        Ok(swtpm)
+        Self::start_temporary_provisioned(&[])
     }
 
     /// As [`Swtpm::start_temporary_with_new_ek`], with an RSA EK of `bits`
@@ -176,13 +165,15 @@ impl Swtpm {
     /// As [`Swtpm::start`]; [`SimulatorError::Provision`] also when this
     /// swtpm cannot make RSA keys of that size.
     pub fn start_temporary_with_rsa_keysize(bits: u16) -> Result<Self, SimulatorError> {
+        Self::start_temporary_provisioned(&["--rsa-keysize", &std::format!("{bits}")])
+    }
+
+    /// A temporary swtpm provisioned anew by `swtpm_setup` with `extra`
+    /// arguments, its EK certified by this process's local CA.
+    fn start_temporary_provisioned(extra: &[&str]) -> Result<Self, SimulatorError> {
         let certified = certified_template()?;
         let dir = temporary_dir();
-        provision_with(
-            &dir.join("state"),
-            &certified.ca_dir,
-            &["--rsa-keysize", &std::format!("{bits}")],
-        )?;
+        provision_with(&dir.join("state"), &certified.ca_dir, extra)?;
         let mut swtpm = Self {
             dir,
             owns_dir: true,
