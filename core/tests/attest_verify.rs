@@ -146,9 +146,14 @@ struct Built {
 }
 
 fn build_with(ak: TestAk, wallet: WalletKey, nonce: &[u8]) -> Built {
+    let account = facts_for(wallet.address());
+    build_for(ak, wallet, nonce, account)
+}
+
+/// Genuine evidence of `account`'s facts, quoted by `ak` and signed by `wallet`.
+fn build_for(ak: TestAk, wallet: WalletKey, nonce: &[u8], account: AccountFacts) -> Built {
     let selection = PcrSelection::SHA256_0_TO_7;
     let values = pcr_values(8);
-    let account = facts_for(wallet.address());
     let chal = challenge(nonce, &account);
     let attest = quote_bytes(&chal, &selection, &pcr_digest(&values));
     let evidence = Evidence {
@@ -634,23 +639,11 @@ fn unmet_expectations_have_their_errors() {
 #[test]
 fn an_unverified_tpm_is_refused_unless_accepted_and_then_reported() {
     let wallet = WalletKey::new(9);
-    let ak = TestAk::new(7);
     let account = AccountFacts {
         tpm_identity: TpmIdentity::Unverified,
         ..facts_for(wallet.address())
     };
-    let chal = challenge(NONCE, &account);
-    let values = pcr_values(8);
-    let attest = quote_bytes(&chal, &PcrSelection::SHA256_0_TO_7, &pcr_digest(&values));
-    let evidence = Evidence {
-        ak_signature: ak.sign(&attest),
-        attest: HVec::from_slice(&attest).unwrap(),
-        ak_public: HVec::from_slice(&ak.public_area()).unwrap(),
-        pcr_selection: PcrSelection::SHA256_0_TO_7,
-        pcr_values: HVec::from_slice(&values).unwrap(),
-        account,
-        wallet_signature: wallet.personal_sign(&chal),
-    };
+    let Built { evidence, .. } = build_for(TestAk::new(7), wallet, NONCE, account);
     assert_eq!(
         verify(&evidence, NONCE, &none()),
         Err(AttestError::UnverifiedTpm)
@@ -857,23 +850,11 @@ fn the_key_lock_is_reported_bound_and_strictly_encoded() {
     for (lock, name) in locks {
         assert_eq!(lock.name(), name);
         let wallet = WalletKey::new(9);
-        let ak = TestAk::new(7);
         let account = AccountFacts {
             key_lock: lock,
             ..facts_for(wallet.address())
         };
-        let chal = challenge(NONCE, &account);
-        let values = pcr_values(8);
-        let attest = quote_bytes(&chal, &PcrSelection::SHA256_0_TO_7, &pcr_digest(&values));
-        let evidence = Evidence {
-            ak_signature: ak.sign(&attest),
-            attest: HVec::from_slice(&attest).unwrap(),
-            ak_public: HVec::from_slice(&ak.public_area()).unwrap(),
-            pcr_selection: PcrSelection::SHA256_0_TO_7,
-            pcr_values: HVec::from_slice(&values).unwrap(),
-            account,
-            wallet_signature: wallet.personal_sign(&chal),
-        };
+        let Built { evidence, .. } = build_for(TestAk::new(7), wallet, NONCE, account);
         let mut bytes = vec![0u8; evidence.encoded_len()];
         evidence.encode(&mut bytes).unwrap();
         // Still version 3: the lock rides in the TPM identity byte.

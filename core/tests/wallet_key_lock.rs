@@ -162,6 +162,26 @@ fn the_key_lock_section_is_bound_to_the_key() {
     );
 }
 
+/// Creates a PIN-locked account with `policy` and the owners `keys`, of
+/// whom `threshold` must approve.
+fn create_pin_account_with_owners(
+    wallet: &mut Wallet,
+    policy: Policy,
+    keys: &[wallet_core::signer::SecretKey],
+    threshold: u8,
+    code: &str,
+) -> wallet_core::signer::Address {
+    wallet
+        .create_account(AccountOptions {
+            policy,
+            owners: Some(owners::owner_set(keys, threshold)),
+            key_lock: Some(KeyLock::PIN),
+            pin: Some(pin(code)),
+            ..AccountOptions::default()
+        })
+        .unwrap()
+}
+
 fn capped(cap: u128) -> Policy {
     let mut policy = Policy::default();
     policy.set_max_value_wei(Some(U256::from_u128(cap)));
@@ -175,15 +195,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     let state = dir.state("state");
     let keys = owners::owner_keys(21, 2);
     let mut wallet = open_wallet(&tpm, &state);
-    let address = wallet
-        .create_account(AccountOptions {
-            policy: capped(1),
-            owners: Some(owners::owner_set(&keys, 2)),
-            key_lock: Some(KeyLock::PIN),
-            pin: Some(pin("5555")),
-            ..AccountOptions::default()
-        })
-        .unwrap();
+    let address = create_pin_account_with_owners(&mut wallet, capped(1), &keys, 2, "5555");
     let path = state.join(SEALED_KEY_FILE);
     let first = std::fs::read(&path).unwrap();
     let created_at = SealedKeyFile::parse(&first)
@@ -423,15 +435,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     let mut wallet = open_wallet(&tpm, &state);
     // Cached: a signature sends only what the bound ledger costs.
     wallet.set_key_mode(KeyMode::Cached);
-    let address = wallet
-        .create_account(AccountOptions {
-            policy: limited(3),
-            owners: Some(owners::owner_set(&keys, 1)),
-            key_lock: Some(KeyLock::PIN),
-            pin: Some(pin("2468")),
-            ..AccountOptions::default()
-        })
-        .unwrap();
+    let address = create_pin_account_with_owners(&mut wallet, limited(3), &keys, 1, "2468");
     let ledger_path = state.join(SPEND_LEDGER_FILE);
     let account_path = state.join(SEALED_KEY_FILE);
     // The ledger exists from creation on, bound (version 3).
@@ -621,15 +625,7 @@ fn owners_change_the_pin_and_the_old_pin_and_file_stop_working() {
     let state = dir.state("state");
     let keys = owners::owner_keys(41, 3);
     let mut wallet = open_wallet(&tpm, &state);
-    let address = wallet
-        .create_account(AccountOptions {
-            policy: capped(1),
-            owners: Some(owners::owner_set(&keys, 2)),
-            key_lock: Some(KeyLock::PIN),
-            pin: Some(pin("1111")),
-            ..AccountOptions::default()
-        })
-        .unwrap();
+    let address = create_pin_account_with_owners(&mut wallet, capped(1), &keys, 2, "1111");
     let path = state.join(SEALED_KEY_FILE);
     let old_file = std::fs::read(&path).unwrap();
     let params = wallet.change_pin_params_hash().unwrap();

@@ -173,11 +173,7 @@ pub fn ek_attributes() -> TpmaObject {
 /// AES-128 in CFB mode: the symmetric algorithm of our storage keys and of
 /// the sessions' parameter encryption.
 pub(crate) fn aes_128_cfb() -> TpmtSymDef {
-    TpmtSymDef {
-        algorithm: TpmAlgId::Aes,
-        key_bits: TpmuSymKeyBits::Aes(128.into()),
-        mode: TpmuSymMode::Aes(TpmAlgId::Cfb),
-    }
+    aes_cfb(128)
 }
 
 /// The TCG default EK template L-1: RSA 2048, AES-128-CFB, SHA-256 Names,
@@ -244,26 +240,12 @@ pub const EK_AUTH_POLICY_B_SHA384: [u8; 48] = [
 /// `unique` (the high-range templates take no zero-filled unique).
 #[must_use]
 pub fn ek_ecc_p384() -> TpmtPublic {
-    TpmtPublic {
-        object_type: TpmAlgId::Ecc,
-        name_alg: TpmAlgId::Sha384,
-        object_attributes: ek_attributes() | TpmaObject::USER_WITH_AUTH,
-        auth_policy: TpmBuffer::try_from(&EK_AUTH_POLICY_B_SHA384[..]).unwrap_or_default(),
-        parameters: TpmuPublicParms::Ecc(TpmsEccParms {
-            symmetric: TpmtSymDef {
-                algorithm: TpmAlgId::Aes,
-                key_bits: TpmuSymKeyBits::Aes(256.into()),
-                mode: TpmuSymMode::Aes(TpmAlgId::Cfb),
-            },
-            scheme: TpmtEccScheme {
-                scheme: TpmAlgId::Null,
-                details: TpmuAsymScheme::Null,
-            },
-            curve_id: TpmEccCurve::NistP384,
-            kdf: no_kdf(),
-        }),
-        unique: empty_ecc_point(),
-    }
+    ek_high_ecc(
+        TpmAlgId::Sha384,
+        &EK_AUTH_POLICY_B_SHA384,
+        256,
+        TpmEccCurve::NistP384,
+    )
 }
 
 /// `authPolicy` of the TCG high-range EK templates with SHA-256 Names
@@ -284,6 +266,8 @@ pub const EK_AUTH_POLICY_B_SHA512: [u8; 64] = [
     0x56, 0x08, 0xB4, 0x13, 0xCD, 0x61, 0x6A, 0x5F, 0x6D, 0xB5, 0xB6, 0x07, 0x1A, 0xF9, 0x9B, 0xEA,
 ];
 
+/// AES in CFB mode with a `bits`-bit key, the symmetric definition of
+/// storage keys and EKs.
 fn aes_cfb(bits: u16) -> TpmtSymDef {
     TpmtSymDef {
         algorithm: TpmAlgId::Aes,
