@@ -97,7 +97,6 @@ fn the_p384_ek_of_template_h3_is_the_key_its_certificate_certifies() {
 /// The SubjectPublicKeyInfo (DER) of the key of an EK `TPMT_PUBLIC` (RSA or
 /// P-256), as a CA writes it into the EK certificate.
 fn spki_of_ek(public_area: &[u8]) -> Vec<u8> {
-    use p256::elliptic_curve::sec1::FromEncodedPoint;
     use spki::EncodePublicKey;
     use tpm2_protocol::TpmUnmarshal;
     let (public, _) = tpm2_protocol::data::TpmtPublic::unmarshal(public_area).unwrap();
@@ -109,16 +108,7 @@ fn spki_of_ek(public_area: &[u8]) -> Vec<u8> {
         .unwrap()
         .to_public_key_der()
         .unwrap(),
-        tpm2_protocol::data::TpmuPublicId::Ecc(point) => {
-            let mut sec1 = vec![0x04];
-            sec1.extend_from_slice(&point.x);
-            sec1.extend_from_slice(&point.y);
-            let encoded = p256::EncodedPoint::from_bytes(&sec1).unwrap();
-            p256::PublicKey::from_encoded_point(&encoded)
-                .unwrap()
-                .to_public_key_der()
-                .unwrap()
-        }
+        tpm2_protocol::data::TpmuPublicId::Ecc(_) => return gce_platform::ak_spki(public_area),
         _ => panic!("not an RSA or ECC key"),
     };
     der.as_bytes().to_vec()
