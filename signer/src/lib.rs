@@ -138,17 +138,10 @@ pub async fn run(args: Args) -> Result<(), String> {
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         max_connections: args.max_connections.max(1),
     });
-    let listener = ipc::bind(&ipc_config)?;
-    tracing::info!(path = %args.ipc.display(), mode = format!("{:o}", args.ipc_mode), "IPC endpoint ready");
+    // The TCP endpoints are bound before the IPC socket is created, so a
+    // supervisor (or a test) that waits for the socket finds every endpoint
+    // listening, and a bad `--http-listen` leaves no socket behind.
     let mut servers = Vec::new();
-    servers.push(tokio::spawn(ipc::serve(
-        listener,
-        Arc::clone(&service),
-        Arc::clone(&ipc_config),
-        shutdown.clone(),
-        tracker.clone(),
-    )));
-
     if let Some(listen) = args.http_listen {
         args.check()?;
         let token = args
@@ -192,6 +185,15 @@ pub async fn run(args: Args) -> Result<(), String> {
             tracker.clone(),
         )));
     }
+    let listener = ipc::bind(&ipc_config)?;
+    tracing::info!(path = %args.ipc.display(), mode = format!("{:o}", args.ipc_mode), "IPC endpoint ready");
+    servers.push(tokio::spawn(ipc::serve(
+        listener,
+        Arc::clone(&service),
+        Arc::clone(&ipc_config),
+        shutdown.clone(),
+        tracker.clone(),
+    )));
 
     wait_for_signal().await;
     tracing::info!("shutting down: no new requests; draining those in flight");
