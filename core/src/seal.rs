@@ -681,7 +681,8 @@ fn persistent_srk<T: Transport>(
             // A primary key of the owner hierarchy: its qualified Name is
             // SHA-256(TPM_RH_OWNER || Name). Every byte of the answer is
             // checked, so a changed answer is noticed rather than ignored.
-            if qualified != owner_primary_qualified_name(&name) {
+            if qualified != name.qualified_under_hierarchy(tpm2_protocol::data::TpmRh::Owner as u32)
+            {
                 return Err(SealError::Tpm(TpmError::MalformedResponse {
                     command: CC_READ_PUBLIC,
                     defect: crate::tpm::frame::ResponseDefect::UnexpectedValue,
@@ -713,21 +714,6 @@ fn persistent_srk<T: Transport>(
 
 /// `TPM_CC_ReadPublic`.
 const CC_READ_PUBLIC: u32 = 0x173;
-
-/// The qualified Name of a primary key of the owner hierarchy with `name`:
-/// `0x000B || SHA-256(TPM_RH_OWNER || name)` (TPM 2.0 Part 1, 16).
-fn owner_primary_qualified_name(name: &Name) -> Name {
-    use sha2::{Digest, Sha256};
-    const TPM_RH_OWNER: u32 = 0x4000_0001;
-    let mut hash = Sha256::new();
-    hash.update(TPM_RH_OWNER.to_be_bytes());
-    hash.update(name.as_bytes());
-    let digest: [u8; 32] = hash.finalize().into();
-    let mut bytes = [0u8; 34];
-    bytes[..2].copy_from_slice(&0x000Bu16.to_be_bytes());
-    bytes[2..].copy_from_slice(&digest);
-    Name::from_bytes(&bytes).unwrap_or(*name)
-}
 
 /// Unseals `sealed` under `resident` (its SRK), presenting `pin` when it is
 /// PIN-locked. A boot-once locked key's PCR is extended after the unseal.

@@ -232,6 +232,20 @@ impl Name {
     pub const fn as_bytes(&self) -> &[u8; NAME_LEN] {
         &self.0
     }
+
+    /// The qualified Name of a primary key with this Name under the
+    /// hierarchy `hierarchy` (`TPM_RH_OWNER`, `TPM_RH_ENDORSEMENT`...):
+    /// `TPM_ALG_SHA256 || SHA-256(hierarchy || Name)` (TPM 2.0 Part 1, 16).
+    #[must_use]
+    pub fn qualified_under_hierarchy(&self, hierarchy: u32) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(hierarchy.to_be_bytes());
+        hash.update(self.0);
+        let mut bytes = [0u8; NAME_LEN];
+        bytes[..2].copy_from_slice(&ALG_SHA256.to_be_bytes());
+        bytes[2..].copy_from_slice(&hash.finalize());
+        Self(bytes)
+    }
 }
 
 impl fmt::Debug for Name {
@@ -711,6 +725,11 @@ impl<T: Transport> Tpm<T> {
     /// Every object and session this crate creates is flushed this way on
     /// every path, error paths included.
     pub fn flush_or_defer(&mut self, handle: u32) {
+        // A persistent object (the EK at its TCG handle) is used in place:
+        // `TPM2_FlushContext` refuses it, and it must stay.
+        if handle >> 24 == 0x81 {
+            return;
+        }
         match self.flush_context(handle) {
             Ok(()) => {}
             // A handle the TPM does not know (TPM_RC_HANDLE, TPM_RC_VALUE or a

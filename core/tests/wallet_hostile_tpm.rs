@@ -8,7 +8,7 @@
 //! failure code. One full run (create an account; import a known key; sign
 //! a transaction and a message; attest; back up; restore into a second
 //! state directory on the same TPM; sign again) is made for every command
-//! position, each on a fresh swtpm: the first answer of every command code
+//! position, each on a fresh copy of one swtpm: the first answer of every command code
 //! gets every kind of corruption, later positions one kind each, in turn.
 //!
 //! What must hold, in every run: no panic; every step either fails or gives
@@ -209,18 +209,9 @@ fn step<T>(
     }
 }
 
-/// One full wallet run on `tpm`, with the answer to command `target`
-/// corrupted (0: none).
-/// The swtpm's AK, enrolled once per swtpm by credential activation over a
-/// clean transport (the AK is a deterministic primary: the same on every run).
+/// The swtpm's AK, enrolled by credential activation over a clean transport
+/// (the AK is a deterministic primary: the same on the swtpm's copies).
 fn enrolled_ak(tpm: &Swtpm) -> PinnedAk {
-    static PINS: Mutex<Vec<(std::path::PathBuf, PinnedAk)>> = Mutex::new(Vec::new());
-    let mut pins = PINS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((_, pin)) = pins.iter().find(|(dir, _)| dir == tpm.dir()) {
-        return *pin;
-    }
     let dir = TempDir::new("enroll");
     let mut wallet = Wallet::open(&tpm.tcti(), &dir.state("clean"), &tpm.trust()).unwrap();
     let request = wallet.enrollment_request().unwrap();
@@ -231,13 +222,12 @@ fn enrolled_ak(tpm: &Swtpm) -> PinnedAk {
     )
     .unwrap();
     let response = wallet.answer_activation(challenge.blob()).unwrap();
-    let pin = challenge.finish(&request.ak_public, &response).unwrap();
-    pins.push((tpm.dir().to_path_buf(), pin));
-    pin
+    challenge.finish(&request.ak_public, &response).unwrap()
 }
 
-fn full_run(tpm: &Swtpm, target: usize, corruption: Corruption) -> Run {
-    let pinned = enrolled_ak(tpm);
+/// One full wallet run on `tpm`, with the answer to command `target`
+/// corrupted (0: none).
+fn full_run(tpm: &Swtpm, pinned: PinnedAk, target: usize, corruption: Corruption) -> Run {
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let corrupted = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let codes = std::sync::Arc::new(Mutex::new(Vec::new()));
@@ -371,7 +361,8 @@ fn secrecy_check_finds_the_key_in_every_form() {
 #[test]
 fn clean_run_succeeds_throughout() {
     let tpm = swtpm();
-    let run = full_run(&tpm, 0, Corruption::Garbage);
+    let pinned = enrolled_ak(&tpm);
+    let run = full_run(&tpm, pinned, 0, Corruption::Garbage);
     assert!(
         run.errors.is_empty(),
         "errors without corruption: {:?}",
@@ -382,7 +373,12 @@ fn clean_run_succeeds_throughout() {
 
 #[test]
 fn every_corrupted_answer_gives_errors_only_and_never_the_key() {
-    let clean = full_run(&swtpm(), 0, Corruption::Garbage);
+    // Every run starts from a copy of one TPM whose AK is enrolled: the same
+    // TPM each time, fresh each time.
+    let pristine = swtpm();
+    let pinned = enrolled_ak(&pristine);
+    let fresh = || pristine.start_temporary_clone().unwrap();
+    let clean = full_run(&fresh(), pinned, 0, Corruption::Garbage);
     let (commands, codes) = (clean.commands, clean.codes);
     assert_eq!(codes.len(), commands);
     let mut runs = 0;
@@ -400,9 +396,11 @@ fn every_corrupted_answer_gives_errors_only_and_never_the_key() {
             vec![ALL[target % ALL.len()]]
         };
         for corruption in kinds {
-            let tpm = swtpm();
-            let run = catch_unwind(AssertUnwindSafe(|| full_run(&tpm, target, corruption)))
-                .unwrap_or_else(|_| panic!("panic with {corruption:?} at command {target}"));
+            let tpm = fresh();
+            let run = catch_unwind(AssertUnwindSafe(|| {
+                full_run(&tpm, pinned, target, corruption)
+            }))
+            .unwrap_or_else(|_| panic!("panic with {corruption:?} at command {target}"));
             runs += 1;
             // A changed answer is noticed, except a flush's (a flush that
             // fails is deferred and retried, and the run goes on) and

@@ -140,6 +140,18 @@ impl EkKind {
         }
     }
 
+    /// The persistent handle the TCG reserves for an EK of this kind (TCG TPM
+    /// v2.0 Provisioning Guidance, section 7.8): `0x81010001` for RSA 2048,
+    /// `0x81010002` for ECC P-256. Platforms that provision the EK (Windows,
+    /// `tpm2_createek`, `swtpm_setup`) leave it there.
+    #[must_use]
+    pub const fn persistent_handle(self) -> u32 {
+        match self {
+            Self::Rsa2048 => 0x8101_0001,
+            Self::EccP256 => 0x8101_0002,
+        }
+    }
+
     /// The byte the account file records for this kind.
     #[must_use]
     pub const fn code(self) -> u8 {
@@ -180,7 +192,7 @@ pub enum EkPublic {
 /// A loaded endorsement key: handle, Name, public key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EkKey {
-    /// The transient handle.
+    /// The transient handle, or the TCG persistent EK handle (never flushed).
     pub handle: u32,
     /// The Name, computed from the public area and checked against the TPM's.
     pub name: Name,
@@ -402,6 +414,20 @@ fn matches_template(public: &TpmtPublic, template: &TpmtPublic) -> bool {
         && public.parameters == template.parameters
 }
 
+/// An EK's public key from the `unique` field of a key of `kind`; `None`
+/// when the field is not of the kind's algorithm and size.
+fn ek_public(kind: EkKind, unique: &TpmuPublicId) -> Option<EkPublic> {
+    match (unique, kind) {
+        (TpmuPublicId::Rsa(modulus), EkKind::Rsa2048) => <[u8; 256]>::try_from(&modulus[..])
+            .ok()
+            .map(|modulus| EkPublic::Rsa2048 { modulus }),
+        (TpmuPublicId::Ecc(point), EkKind::EccP256) => left_pad_32(&point.x)
+            .zip(left_pad_32(&point.y))
+            .map(|(x, y)| EkPublic::EccP256 { x, y }),
+        _ => None,
+    }
+}
+
 fn left_pad_32(bytes: &[u8]) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     let offset = 32usize.checked_sub(bytes.len())?;
@@ -600,25 +626,75 @@ impl<T: Transport> Tpm<T> {
         }
     }
 
+    /// The EK of `kind` at its TCG persistent handle
+    /// ([`EkKind::persistent_handle`]), when the object there has exactly the
+    /// TCG default template; `None` when the handle is empty or holds another
+    /// object. `TPM2_ReadPublic` is unauthenticated, and that is enough: the
+    /// caller compares the key with the EK certificate or the recorded EK
+    /// Name, and a session salted to it can only be opened by the TPM holding
+    /// that key's private part, whatever the handle really holds.
+    ///
+    /// # Errors
+    ///
+    /// Transport errors and TPM warnings; an answer whose Name is not the
+    /// Name of its public area is malformed.
+    fn persistent_ek(&mut self, kind: EkKind) -> Result<Option<EkKey>, TpmError> {
+        let handle = kind.persistent_handle();
+        let command = TpmReadPublicCommand {
+            handles: [TpmHandle::new(handle)],
+        };
+        let (response, layout) = match self.run_with_layout::<_, TpmReadPublicResponse>(
+            &command,
+            &[],
+            Authorization::None,
+        ) {
+            Ok(answer) => answer,
+            // TPM_RC_HANDLE: nothing persistent there.
+            Err(TpmError::Tpm { rc, .. }) if rc.is(TpmRc::HANDLE) => return Ok(None),
+            Err(other) => return Err(other),
+        };
+        let code = TpmReadPublicCommand::CC as u32;
+        let parameters = self.response_bytes(layout.parameters);
+        let name = frame::take_sized(parameters)
+            .map(|(public_area, _)| Name::of_public_area(public_area))
+            .map_err(|defect| malformed(code, defect));
+        self.wipe_response();
+        let name = name?;
+        // Every byte of the answer is checked (the qualified Name of a
+        // primary key follows from its Name), so a changed answer is noticed.
+        let qualified = name.qualified_under_hierarchy(TpmRh::Endorsement as u32);
+        if Name::from_bytes(&response.name) != Some(name)
+            || Name::from_bytes(&response.qualified_name) != Some(qualified)
+        {
+            return Err(malformed(code, ResponseDefect::UnexpectedValue));
+        }
+        let public = &response.out_public.inner;
+        if !matches_template(public, &kind.template()) {
+            return Ok(None);
+        }
+        Ok(ek_public(kind, &public.unique).map(|public| EkKey {
+            handle,
+            name,
+            public,
+        }))
+    }
+
     /// Creates (or re-derives) the endorsement key of `kind` from the TCG
-    /// default template under `TPM_RH_ENDORSEMENT` (empty endorsement auth).
+    /// default template under `TPM_RH_ENDORSEMENT` (empty endorsement auth),
+    /// or uses the same key at its TCG persistent handle when it is there
+    /// (reading it costs one `TPM2_ReadPublic`; deriving an RSA EK costs tens
+    /// to hundreds of milliseconds on swtpm, seconds on some TPM chips).
     ///
     /// # Errors
     ///
     /// The errors of [`Tpm::create_primary`]; an answer whose key is not of
     /// the template's kind and size is a malformed response (flushed).
     pub fn create_ek(&mut self, kind: EkKind) -> Result<EkKey, TpmError> {
+        if let Some(ek) = self.persistent_ek(kind)? {
+            return Ok(ek);
+        }
         let key = self.create_primary(TpmRh::Endorsement, &kind.template())?;
-        let public = match (&key.public.unique, kind) {
-            (TpmuPublicId::Rsa(modulus), EkKind::Rsa2048) => <[u8; 256]>::try_from(&modulus[..])
-                .ok()
-                .map(|modulus| EkPublic::Rsa2048 { modulus }),
-            (TpmuPublicId::Ecc(point), EkKind::EccP256) => left_pad_32(&point.x)
-                .zip(left_pad_32(&point.y))
-                .map(|(x, y)| EkPublic::EccP256 { x, y }),
-            _ => None,
-        };
-        match public {
+        match ek_public(kind, &key.public.unique) {
             Some(public) => Ok(EkKey {
                 handle: key.handle,
                 name: key.name,

@@ -261,7 +261,17 @@ impl Swtpm {
         let mut tpm = crate::tpm::Tpm::new(transport).map_err(|_| SimulatorError::NotAnswering)?;
         tpm.startup().map_err(|_| SimulatorError::NotAnswering)?;
         tpm.clear_with_platform_auth()
-            .map_err(|_| SimulatorError::Provision)
+            .map_err(|_| SimulatorError::Provision)?;
+        // `TPM2_Clear` also evicted the EK `swtpm_setup` had made persistent;
+        // put it back at its TCG handle, as platform provisioning leaves it
+        // (the endorsement seed, so the key, is unchanged).
+        let kind = crate::tpm::command::EkKind::Rsa2048;
+        let ek = tpm
+            .create_primary(tpm2_protocol::data::TpmRh::Endorsement, &kind.template())
+            .map_err(|_| SimulatorError::Provision)?;
+        let persisted = tpm.evict_control(ek.handle, kind.persistent_handle());
+        tpm.flush_or_defer(ek.handle);
+        persisted.map_err(|_| SimulatorError::Provision)
     }
 
     /// Starts swtpm with its data channel on a free TCP port of 127.0.0.1
@@ -294,6 +304,33 @@ impl Swtpm {
     /// As [`Swtpm::start`].
     pub fn start_temporary() -> Result<Self, SimulatorError> {
         let mut swtpm = Self::start(temporary_dir())?;
+        swtpm.owns_dir = true;
+        Ok(swtpm)
+    }
+
+    /// Starts another swtpm, in a new private temporary directory, on a copy
+    /// of this one's saved state: the same TPM (seeds, EK, SRK, NV, persistent
+    /// objects) as it stood at its last NV write, trusted under the same
+    /// roots. For tests that need many identical fresh TPMs: nothing is
+    /// provisioned, cleared or derived again.
+    ///
+    /// # Errors
+    ///
+    /// [`SimulatorError::StateDir`] when the state cannot be copied; as
+    /// [`Swtpm::start`].
+    pub fn start_temporary_clone(&self) -> Result<Self, SimulatorError> {
+        let dir = temporary_dir();
+        let state = dir.join("state");
+        fs::create_dir_all(&state).map_err(|_| SimulatorError::StateDir)?;
+        fs::copy(
+            self.dir.join("state").join(STATE_FILE),
+            state.join(STATE_FILE),
+        )
+        .map_err(|_| SimulatorError::StateDir)?;
+        if let Some(roots) = &self.ca {
+            fs::copy(roots, dir.join(ROOTS_FILE)).map_err(|_| SimulatorError::StateDir)?;
+        }
+        let mut swtpm = Self::start(dir)?;
         swtpm.owns_dir = true;
         Ok(swtpm)
     }
