@@ -17,12 +17,15 @@ CAST_IN_TREE = ROOT / "tools/node/node_modules/@foundry-rs/cast-linux-amd64/bin/
 
 
 def build_keystore_tool() -> str:
-    """Builds the example in release once and returns the executable's path."""
+    """Builds the example once and returns the executable's path.
+
+    A debug build: it reuses what `cargo test` built, and the KDF crates are
+    optimised in debug builds too (the workspace's `profile.dev.package`).
+    """
     build = subprocess.run(
         [
             "cargo",
             "build",
-            "--release",
             "--locked",
             "-p",
             "wallet-core",
