@@ -26,7 +26,7 @@ mod gce_platform;
 use wallet_core::tpm::ek::{self, TpmIdentityError, TpmTrust};
 use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::template::EkTemplate;
-use wallet_core::tpm::{command, transport, Tpm};
+use wallet_core::tpm::{command, template, transport, Tpm};
 use wallet_core::x509::ChainErrorKind;
 
 fn tpm_of(swtpm: &Swtpm) -> Tpm<transport::StdTransport> {
@@ -53,8 +53,18 @@ fn a_certified_simulator_proves_its_ek_against_its_ca() {
     let started = Instant::now();
     let again = tpm.create_ek(identity.kind).unwrap();
     eprintln!("create_ek: {:?}", started.elapsed());
-    tpm.flush_context(again.handle).unwrap();
+    // The simulator, as platform provisioning does, keeps the EK at its TCG
+    // persistent handle; derived again from the template it is the same key.
+    assert_eq!(again.handle, identity.kind.persistent_handle());
     assert_eq!(again.name, identity.ek_name);
+    let derived = tpm
+        .create_primary(
+            tpm2_protocol::data::TpmRh::Endorsement,
+            &identity.kind.template(),
+        )
+        .unwrap();
+    tpm.flush_context(derived.handle).unwrap();
+    assert_eq!(derived.name, identity.ek_name);
 }
 
 #[test]
@@ -338,6 +348,9 @@ const CC_CREATE_PRIMARY: u32 = 0x131;
 const CC_CREATE: u32 = 0x153;
 const CC_IMPORT: u32 = 0x156;
 const CC_NV_READ: u32 = 0x14E;
+const CC_READ_PUBLIC: u32 = 0x173;
+/// The TCG persistent handle of the RSA 2048 EK.
+const EK_RSA_PERSISTENT: u32 = 0x8101_0001;
 const RH_OWNER: u32 = 0x4000_0001;
 const RH_ENDORSEMENT: u32 = 0x4000_000B;
 
@@ -346,7 +359,8 @@ const RH_ENDORSEMENT: u32 = 0x4000_000B;
 enum Substitute {
     /// Its own P-256 point in the SRK's CreatePrimary answer.
     Srk,
-    /// Its own RSA modulus in the EK's CreatePrimary answer.
+    /// Its own RSA modulus in the EK's CreatePrimary answer, or in the
+    /// ReadPublic answer for the EK at its persistent handle.
     Ek,
     /// Other bytes in the EK certificate's NV_Read answers.
     NvCertificate,
@@ -397,11 +411,37 @@ fn name_of(area: &[u8]) -> Vec<u8> {
     name
 }
 
-/// Replaces the last `own.len()` bytes of the CreatePrimary answer's public
-/// area (the `unique` key) with `own` and the Name with the new one.
-fn substitute_key(response: &mut [u8], n: usize, own: &[u8], coordinates: bool) {
-    let size = usize::from(u16::from_be_bytes([response[18], response[19]]));
-    let area = 20..20 + size;
+/// The qualified Name of a primary key of `hierarchy` with Name `name`.
+fn qualified_name_of(hierarchy: u32, name: &[u8]) -> Vec<u8> {
+    let mut qualified = vec![0x00, 0x0b];
+    let mut hash = Sha256::new();
+    hash.update(hierarchy.to_be_bytes());
+    hash.update(name);
+    qualified.extend_from_slice(&hash.finalize());
+    qualified
+}
+
+/// Replaces the last `own.len()` bytes of the answer's public area (the
+/// `unique` key; its `TPM2B` size at `size_at`: 18 in a CreatePrimary answer,
+/// 10 in a ReadPublic answer) with `own`, the Name with the new one and, when
+/// the answer has one, the qualified Name under `hierarchy` with the new one.
+fn substitute_key(
+    response: &mut [u8],
+    n: usize,
+    size_at: usize,
+    hierarchy: u32,
+    own: &[u8],
+    coordinates: bool,
+) {
+    let size = usize::from(u16::from_be_bytes([
+        response[size_at],
+        response[size_at + 1],
+    ]));
+    let area = size_at + 2..size_at + 2 + size;
+    if size < own.len() + 2 {
+        // Not a key of that kind (another object at the EK's handle).
+        return;
+    }
     let old_name = name_of(&response[area.clone()]);
     let end = area.end;
     if coordinates {
@@ -416,6 +456,13 @@ fn substitute_key(response: &mut [u8], n: usize, own: &[u8], coordinates: bool) 
         .find(|&i| response[i..i + old_name.len()] == old_name[..])
         .expect("the Name is in the answer");
     response[at..at + new_name.len()].copy_from_slice(&new_name);
+    let old_qualified = qualified_name_of(hierarchy, &old_name);
+    if let Some(at) = (end..=n - old_qualified.len())
+        .find(|&i| response[i..i + old_qualified.len()] == old_qualified[..])
+    {
+        response[at..at + old_qualified.len()]
+            .copy_from_slice(&qualified_name_of(hierarchy, &new_name));
+    }
 }
 
 impl Transport for HostileTransport {
@@ -440,14 +487,17 @@ impl Transport for HostileTransport {
                     .public_key();
                 use p256::elliptic_curve::sec1::ToEncodedPoint;
                 let point = own.to_encoded_point(false);
-                substitute_key(response, n, &point.as_bytes()[1..], true);
+                substitute_key(response, n, 18, RH_OWNER, &point.as_bytes()[1..], true);
             }
             Some(Substitute::Ek)
-                if ok && code == CC_CREATE_PRIMARY && hierarchy == Some(RH_ENDORSEMENT) =>
+                if ok
+                    && ((code == CC_CREATE_PRIMARY && hierarchy == Some(RH_ENDORSEMENT))
+                        || (code == CC_READ_PUBLIC && hierarchy == Some(EK_RSA_PERSISTENT))) =>
             {
                 let mut own = [0x5a; 256];
                 own[0] = 0xc3;
-                substitute_key(response, n, &own, false);
+                let size_at = if code == CC_READ_PUBLIC { 10 } else { 18 };
+                substitute_key(response, n, size_at, RH_ENDORSEMENT, &own, false);
             }
             Some(Substitute::NvCertificate) if ok && code == CC_NV_READ && n > 40 => {
                 response[n - 20] ^= 0x01;
@@ -542,6 +592,51 @@ fn a_substituted_ek_or_ek_certificate_is_refused_at_open() {
         assert_eq!(err, Error::TpmIdentity(expected), "{substitute:?}");
         assert_no_secret_sent(&control);
     }
+}
+
+#[test]
+fn the_ek_is_derived_again_when_its_persistent_handle_is_empty_or_holds_another_key() {
+    use tpm2_protocol::data::TpmRh;
+    let swtpm = Swtpm::start_temporary().unwrap();
+    let rsa = command::EkKind::Rsa2048;
+    let persistent = rsa.persistent_handle();
+    let dir = TempDir::new("ek-handle");
+    let expected = {
+        let mut tpm = tpm_of(&swtpm);
+        let identity = ek::establish(&mut tpm, &swtpm.trust()).unwrap();
+        assert_eq!(tpm.create_ek(rsa).unwrap().handle, persistent);
+        // Evicted: derived from the template, the same key.
+        tpm.evict_control(persistent, persistent).unwrap();
+        let derived = tpm.create_ek(rsa).unwrap();
+        assert_ne!(derived.handle, persistent);
+        assert_eq!(derived.name, identity.ek_name);
+        tpm.flush_context(derived.handle).unwrap();
+        // Another key at the EK's handle (an SRK) is not taken for the EK.
+        let other = tpm.create_primary(TpmRh::Owner, &template::srk()).unwrap();
+        tpm.evict_control(other.handle, persistent).unwrap();
+        tpm.flush_context(other.handle).unwrap();
+        let derived = tpm.create_ek(rsa).unwrap();
+        assert_ne!(derived.handle, persistent);
+        assert_eq!(derived.name, identity.ek_name);
+        tpm.flush_context(derived.handle).unwrap();
+        identity.ek_name
+    };
+    // A wallet opens and signs on that TPM, salted to the derived EK, and a
+    // substituted EK in the CreatePrimary answer is still refused.
+    let mut wallet = Wallet::open(&swtpm.tcti(), &dir.state("s"), &swtpm.trust()).unwrap();
+    wallet.create_account(AccountOptions::default()).unwrap();
+    wallet.sign_message(b"derived EK").unwrap();
+    drop(wallet);
+    let (hostile, control) = HostileTransport::new(&swtpm);
+    control.arm(Substitute::Ek);
+    let err =
+        Wallet::with_transport(Box::new(hostile), &dir.state("t"), &swtpm.trust()).unwrap_err();
+    assert_eq!(err, Error::TpmIdentity(TpmIdentityError::EkKeyMismatch));
+    assert!(control.seen().contains(&CC_CREATE_PRIMARY));
+    assert_no_secret_sent(&control);
+    // The other key is still there: the wallet never touches the handle.
+    let mut tpm = tpm_of(&swtpm);
+    assert_ne!(tpm.read_public(persistent).unwrap().0, expected);
 }
 
 #[test]

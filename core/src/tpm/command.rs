@@ -660,17 +660,19 @@ impl<T: Transport> Tpm<T> {
             .map_err(|defect| malformed(code, defect));
         self.wipe_response();
         let name = name?;
-        // Every byte of the answer is checked (the qualified Name of a
-        // primary key follows from its Name), so a changed answer is noticed.
-        let qualified = name.qualified_under_hierarchy(TpmRh::Endorsement as u32);
-        if Name::from_bytes(&response.name) != Some(name)
-            || Name::from_bytes(&response.qualified_name) != Some(qualified)
-        {
+        if Name::from_bytes(&response.name) != Some(name) {
             return Err(malformed(code, ResponseDefect::UnexpectedValue));
         }
         let public = &response.out_public.inner;
         if !matches_template(public, &kind.template()) {
             return Ok(None);
+        }
+        // An EK is a primary key of the endorsement hierarchy, so its
+        // qualified Name follows from its Name: every byte of the answer is
+        // checked, and a changed answer is noticed rather than used.
+        let qualified = name.qualified_under_hierarchy(TpmRh::Endorsement as u32);
+        if Name::from_bytes(&response.qualified_name) != Some(qualified) {
+            return Err(malformed(code, ResponseDefect::UnexpectedValue));
         }
         Ok(ek_public(kind, &public.unique).map(|public| EkKey {
             handle,
