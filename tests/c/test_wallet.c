@@ -13,7 +13,9 @@
  * transactions by the account's default signing policy; attestation and
  * verification (the policy hash bound into the evidence), with tampered evidence
  * failing with its own code; evidence quoted by a platform-certified AK (a GCE
- * platform double writes the AK template and certificate into NV); backup and restore into a fresh directory on
+ * platform double writes the AK template and certificate into NV) and that AK's
+ * enrollment record; every EK certificate's own outcome (one written over a key
+ * that is not its EK is refused); backup and restore into a fresh directory on
  * the same TPM, refused on the other TPM; PCR-bound accounts; NULL
  * arguments and short buffers of every wallet function; one handle shared
  * by several threads.
