@@ -3476,7 +3476,8 @@ wallet_result wallet_enroll_platform_ak(const wallet *handle,
  * proves those EKs; sessions stay salted to the EK established at open.
  * No account needs to be loaded.
  *
- * Errors: `WALLET_NULL_PARAMETER`, `WALLET_TRUST_ROOTS_INVALID`,
+ * Errors: `WALLET_NULL_PARAMETER` (also NULL roots with a nonzero
+ * length), `WALLET_TRUST_ROOTS_INVALID`,
  * `WALLET_BUFFER_TOO_SMALL` (`*checks_len` holds the number of checks),
  * `WALLET_TPM_*` (reading NV failed: no outcome at all).
  *

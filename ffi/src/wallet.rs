@@ -1410,7 +1410,8 @@ fn ek_template_id(template: wallet_core::tpm::template::EkTemplate) -> u32 {
 /// proves those EKs; sessions stay salted to the EK established at open.
 /// No account needs to be loaded.
 ///
-/// Errors: `WALLET_NULL_PARAMETER`, `WALLET_TRUST_ROOTS_INVALID`,
+/// Errors: `WALLET_NULL_PARAMETER` (also NULL roots with a nonzero
+/// length), `WALLET_TRUST_ROOTS_INVALID`,
 /// `WALLET_BUFFER_TOO_SMALL` (`*checks_len` holds the number of checks),
 /// `WALLET_TPM_*` (reading NV failed: no outcome at all).
 ///
@@ -1431,6 +1432,9 @@ pub unsafe extern "C" fn wallet_verify_endorsement_keys(
         // SAFETY: the caller's contract above.
         let wallet = unsafe { handle_ref(handle) }?;
         let trust = if trust_roots_pem.is_null() {
+            if trust_roots_pem_len != 0 {
+                return Err(WALLET_NULL_PARAMETER);
+            }
             TpmTrust::from_env().map_err(|_| WALLET_TRUST_ROOTS_INVALID)?
         } else {
             // SAFETY: the caller's contract above.

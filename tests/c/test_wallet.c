@@ -570,6 +570,8 @@ static void test_endorsement_keys(void) {
   CHECK_RESULT(wallet_verify_endorsement_keys(w, NULL, 0, checks, WALLET_EK_CHECKS_MAX, NULL),
                WALLET_NULL_PARAMETER);
   CHECK_RESULT(wallet_verify_endorsement_keys(w, NULL, 0, NULL, 1, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_verify_endorsement_keys(w, NULL, 5, checks, WALLET_EK_CHECKS_MAX, &len),
+               WALLET_NULL_PARAMETER);
   CHECK_RESULT(wallet_verify_endorsement_keys(NULL, NULL, 0, checks, WALLET_EK_CHECKS_MAX, &len),
                WALLET_NULL_PARAMETER);
   wallet_free(w);
