@@ -189,6 +189,57 @@
 #define WALLET_ENROLLMENT_MAX_LEN 16384
 
 /**
+ * EK template L-1: RSA 2048 (EK certificate at NV `0x01c00002`).
+ */
+#define WALLET_EK_TEMPLATE_L1_RSA_2048 1
+
+/**
+ * EK template L-2: ECC NIST P-256 (NV `0x01c0000a`).
+ */
+#define WALLET_EK_TEMPLATE_L2_ECC_P256 2
+
+/**
+ * EK template H-1: RSA 2048, high range (NV `0x01c00012`).
+ */
+#define WALLET_EK_TEMPLATE_H1_RSA_2048 3
+
+/**
+ * EK template H-2: ECC NIST P-256, high range (NV `0x01c00014`).
+ */
+#define WALLET_EK_TEMPLATE_H2_ECC_P256 4
+
+/**
+ * EK template H-3: ECC NIST P-384 (NV `0x01c00016`).
+ */
+#define WALLET_EK_TEMPLATE_H3_ECC_P384 5
+
+/**
+ * EK template H-4: ECC NIST P-521 (NV `0x01c00018`; refused: not supported).
+ */
+#define WALLET_EK_TEMPLATE_H4_ECC_P521 6
+
+/**
+ * EK template H-5: ECC SM2 P-256 (NV `0x01c0001a`; refused: not supported).
+ */
+#define WALLET_EK_TEMPLATE_H5_ECC_SM2_P256 7
+
+/**
+ * EK template H-6: RSA 3072 (NV `0x01c0001c`).
+ */
+#define WALLET_EK_TEMPLATE_H6_RSA_3072 8
+
+/**
+ * EK template H-7: RSA 4096 (NV `0x01c0001e`).
+ */
+#define WALLET_EK_TEMPLATE_H7_RSA_4096 9
+
+/**
+ * `wallet_verify_endorsement_keys` reports at most this many EK
+ * certificates (every index of the TCG EK Credential Profile).
+ */
+#define WALLET_EK_CHECKS_MAX 9
+
+/**
  * The result of every fallible `wallet_*` function: `WALLET_OK` (0) or an
  * error code. Codes keep their numbers forever; `wallet_result_message`
  * describes each one.
@@ -520,6 +571,11 @@ enum wallet_result
    * The account was created on a verified TPM and this one is unverified.
    */
   WALLET_TPM_NOW_UNVERIFIED = 534,
+  /**
+   * An EK certificate is for a TCG template this verifier cannot check
+   * (ECC P-521, SM2): refused, never taken on trust.
+   */
+  WALLET_TPM_EK_TEMPLATE_UNSUPPORTED = 535,
   /**
    * A TPM error this build has no specific code for.
    */
@@ -930,6 +986,10 @@ enum wallet_result
    * The TPM has no platform AK certificate (GCE Shielded VM: NV `0x01c10002`).
    */
   WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING = 756,
+  /**
+   * The AK certificate's intermediates are not a PEM bundle of X.509 certificates.
+   */
+  WALLET_AK_INTERMEDIATES_INVALID = 757,
   /**
    * An attestation error this build has no specific code for.
    */
@@ -1754,6 +1814,29 @@ typedef struct {
    */
   uint8_t reserved[7];
 } wallet_transaction;
+
+/**
+ * The outcome for one EK certificate the TPM holds, as
+ * `wallet_verify_endorsement_keys` writes it.
+ */
+typedef struct {
+  /**
+   * The TCG template of the certificate's index: `WALLET_EK_TEMPLATE_*`.
+   */
+  uint32_t template_id;
+  /**
+   * The NV index the certificate was read from.
+   */
+  uint32_t nv_index;
+  /**
+   * `WALLET_OK` when the certificate chains to the roots and certifies
+   * the EK the TPM derives from the template; otherwise the refusal:
+   * `WALLET_TPM_EK_CHAIN_INVALID`, `WALLET_TPM_EK_KEY_MISMATCH`,
+   * `WALLET_TPM_EK_TEMPLATE_UNSUPPORTED`, or a `WALLET_TPM_*` code of the
+   * TPM command that failed.
+   */
+  wallet_result result;
+} wallet_ek_check;
 
 #ifdef __cplusplus
 extern "C" {
@@ -3340,6 +3423,77 @@ wallet_result wallet_enroll(const wallet *handle,
                             size_t *out_len);
 
 /**
+ * Enrolls the attestation key the platform certifies (GCE Shielded VM: the
+ * AK template at NV `0x01c10003` and its certificate at `0x01c10002`, as
+ * `wallet_attest_platform_ak` uses): no credential activation, the AK
+ * certificate is the proof. Writes the enrollment record (the `FLWENROL`
+ * encoding, method "AK certificate", at most `WALLET_ENROLLMENT_MAX_LEN`
+ * bytes) with the AK, its certificate, `ak_intermediates_pem` (a PEM
+ * bundle of the AK certificate's intermediates, or `(NULL, 0)` for none),
+ * and the EK verified at open with its chain. A verifier stores and pins it
+ * and passes it to `wallet_verify_evidence` with evidence from
+ * `wallet_attest_platform_ak`. The record is checked against
+ * `trust_roots_pem` before it is written: the roots must hold the platform's
+ * AK CA, and the EK's root when the TPM was verified at open. No account
+ * needs to be loaded.
+ *
+ * Errors: `WALLET_NULL_PARAMETER` (no roots), `WALLET_INVALID_PARAMETER`
+ * (`out` overlaps an input), `WALLET_TRUST_ROOTS_INVALID`,
+ * `WALLET_AK_INTERMEDIATES_INVALID`, `WALLET_BUFFER_TOO_SMALL` (the
+ * record's length is stored), `WALLET_ENROLLMENT_AK_TEMPLATE_MISSING`,
+ * `WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED`, `WALLET_ENROLLMENT_AK_REFUSED`,
+ * `WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING`,
+ * `WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH`,
+ * `WALLET_ENROLLMENT_AK_CHAIN` (the AK certificate does not chain to the
+ * roots), `WALLET_ENROLLMENT_EK_CHAIN`, `WALLET_TPM_EK_CHANGED`,
+ * `WALLET_TPM_*`.
+ *
+ * # Safety
+ * `handle` must be a live wallet; `ak_intermediates_pem` NULL or readable
+ * for `ak_intermediates_pem_len` bytes; `trust_roots_pem` readable for
+ * `trust_roots_pem_len` bytes; `out` writable for `out_cap` bytes;
+ * `out_len` writable.
+ */
+wallet_result wallet_enroll_platform_ak(const wallet *handle,
+                                        const uint8_t *ak_intermediates_pem,
+                                        size_t ak_intermediates_pem_len,
+                                        const uint8_t *trust_roots_pem,
+                                        size_t trust_roots_pem_len,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len);
+
+/**
+ * Verifies every EK certificate the TPM holds at the indices of the TCG EK
+ * Credential Profile (L-1, L-2, H-1 to H-7), each on its own: its chain to
+ * `trust_roots_pem` (a PEM bundle; `(NULL, 0)` for the roots of
+ * `$FLARE_WALLET_TPM_ROOTS`, with intermediates from NV `0x01c00100`+),
+ * and that the EK the TPM derives from the certificate's template is the
+ * certified key. Writes one `wallet_ek_check` per certificate, in index
+ * order (low range first), into `checks_out` and their number into
+ * `*checks_len`; at most `WALLET_EK_CHECKS_MAX`. A TPM without any EK
+ * certificate gives 0 checks. One refusal does not hide the others. This
+ * proves those EKs; sessions stay salted to the EK established at open.
+ * No account needs to be loaded.
+ *
+ * Errors: `WALLET_NULL_PARAMETER` (also NULL roots with a nonzero
+ * length), `WALLET_TRUST_ROOTS_INVALID`,
+ * `WALLET_BUFFER_TOO_SMALL` (`*checks_len` holds the number of checks),
+ * `WALLET_TPM_*` (reading NV failed: no outcome at all).
+ *
+ * # Safety
+ * `handle` must be a live wallet; `trust_roots_pem` NULL or readable for
+ * `trust_roots_pem_len` bytes; `checks_out` writable for `checks_cap`
+ * elements; `checks_len` writable.
+ */
+wallet_result wallet_verify_endorsement_keys(const wallet *handle,
+                                             const uint8_t *trust_roots_pem,
+                                             size_t trust_roots_pem_len,
+                                             wallet_ek_check *checks_out,
+                                             size_t checks_cap,
+                                             size_t *checks_len);
+
+/**
  * Writes the TPM-bound backup of the loaded account: the sealed-key file
  * as base64 text (RFC 4648, padded), followed by a NUL. It holds no key in
  * clear and restores only on the same TPM (`wallet_restore`).
@@ -3449,7 +3603,7 @@ wallet_result wallet_last_error_message(const wallet *handle,
 /*
  * Layout checks: each struct of the API has the size and alignment the
  * library was built with. The Rust side checks the same numbers against its
- * own definitions (unit tests in ffi/src/{transaction,evidence,keystore}.rs read
+ * own definitions (unit tests in ffi/src/{transaction,evidence,keystore,wallet}.rs read
  * this file).
  */
 #ifndef WALLET_H_LAYOUT_CHECKED
@@ -3468,6 +3622,9 @@ WALLET_STATIC_ASSERT(WALLET_ALIGNOF(wallet_transaction) == WALLET_ALIGNOF(uint64
 WALLET_STATIC_ASSERT(sizeof(wallet_evidence_facts) == 1232, "wallet_evidence_facts: size");
 WALLET_STATIC_ASSERT(WALLET_ALIGNOF(wallet_evidence_facts) == WALLET_ALIGNOF(uint64_t),
                      "wallet_evidence_facts: alignment");
+WALLET_STATIC_ASSERT(sizeof(wallet_ek_check) == 12, "wallet_ek_check: size");
+WALLET_STATIC_ASSERT(WALLET_ALIGNOF(wallet_ek_check) == WALLET_ALIGNOF(uint32_t),
+                     "wallet_ek_check: alignment");
 WALLET_STATIC_ASSERT(sizeof(wallet_key_mode) == 4, "wallet_key_mode: size");
 WALLET_STATIC_ASSERT(sizeof(wallet_keystore_kdf) == 4, "wallet_keystore_kdf: size");
 WALLET_STATIC_ASSERT(sizeof(wallet_kdf_params) == 24, "wallet_kdf_params: size");

@@ -786,6 +786,27 @@ impl Wallet {
         &self.identity
     }
 
+    /// Verifies every EK certificate this TPM holds at the indices of the TCG
+    /// EK Credential Profile (L-1, L-2, H-1 to H-7) against `trust`'s roots,
+    /// each with its own outcome ([`crate::tpm::ek::verify_endorsement_keys`]):
+    /// the chain, and that the EK the TPM derives from the certificate's
+    /// template is the certified key. This proves those EKs; the identity
+    /// sessions are salted to stays the one established at open.
+    ///
+    /// # Errors
+    /// [`WalletError::Closed`]; TPM errors while reading NV.
+    pub fn verify_endorsement_keys(
+        &mut self,
+        trust: &crate::tpm::ek::TpmTrust,
+    ) -> Result<std::vec::Vec<crate::tpm::ek::EkCheck>> {
+        self.tpm_operation(|wallet| {
+            Ok(crate::tpm::ek::verify_endorsement_keys(
+                wallet.tpm()?,
+                trust,
+            )?)
+        })
+    }
+
     /// Sets the clock the spend history and the audit log use (the system
     /// clock by default); tests inject their own.
     pub fn set_clock(&mut self, clock: Box<dyn Clock>) {

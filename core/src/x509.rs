@@ -465,6 +465,28 @@ impl TrustRoots {
     }
 }
 
+/// The DER of every certificate of a PEM bundle, in order: intermediates a
+/// caller passes as text (an AK certificate's, for instance).
+///
+/// # Errors
+/// [`ChainError::Unparseable`] if a block is not a certificate.
+pub fn pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, ChainError> {
+    let certs = Certificate::load_pem_chain(pem).map_err(|e| ChainError::Unparseable {
+        which: "PEM bundle".to_owned(),
+        reason: e.to_string(),
+    })?;
+    certs
+        .iter()
+        .enumerate()
+        .map(|(i, cert)| {
+            cert.to_der().map_err(|e| ChainError::Unparseable {
+                which: format!("PEM bundle, certificate {}", i + 1),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
 /// The public key a verified certificate certifies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CertifiedKey {

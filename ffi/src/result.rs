@@ -231,6 +231,9 @@ pub enum wallet_result {
     WALLET_TPM_EK_CHANGED = 533,
     /// The account was created on a verified TPM and this one is unverified.
     WALLET_TPM_NOW_UNVERIFIED = 534,
+    /// An EK certificate is for a TCG template this verifier cannot check
+    /// (ECC P-521, SM2): refused, never taken on trust.
+    WALLET_TPM_EK_TEMPLATE_UNSUPPORTED = 535,
     /// A TPM error this build has no specific code for.
     WALLET_TPM_OTHER = 599,
 
@@ -453,6 +456,8 @@ pub enum wallet_result {
     WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED = 755,
     /// The TPM has no platform AK certificate (GCE Shielded VM: NV `0x01c10002`).
     WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING = 756,
+    /// The AK certificate's intermediates are not a PEM bundle of X.509 certificates.
+    WALLET_AK_INTERMEDIATES_INVALID = 757,
     /// An attestation error this build has no specific code for.
     WALLET_ATTEST_OTHER = 799,
 
@@ -805,6 +810,7 @@ impl wallet_result {
         WALLET_TPM_EK_KEY_MISMATCH,
         WALLET_TPM_EK_CHANGED,
         WALLET_TPM_NOW_UNVERIFIED,
+        WALLET_TPM_EK_TEMPLATE_UNSUPPORTED,
         WALLET_TPM_OTHER,
         WALLET_SEAL_SRK_NAME_MISMATCH,
         WALLET_SEAL_PCR_MISMATCH,
@@ -903,6 +909,7 @@ impl wallet_result {
         WALLET_ENROLLMENT_AK_TEMPLATE_MISSING,
         WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED,
         WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING,
+        WALLET_AK_INTERMEDIATES_INVALID,
         WALLET_ATTEST_OTHER,
         WALLET_POLICY_CHAIN_ID_NOT_ALLOWED,
         WALLET_POLICY_UNPROTECTED_NOT_ALLOWED,
@@ -1173,6 +1180,9 @@ impl wallet_result {
             WALLET_TPM_NOW_UNVERIFIED => {
                 c"TPM refused: the account was created on a verified TPM and this one is unverified"
             }
+            WALLET_TPM_EK_TEMPLATE_UNSUPPORTED => {
+                c"EK certificate refused: it is for a template this verifier cannot check (ECC P-521, SM2)"
+            }
             WALLET_TPM_OTHER => c"TPM error (no specific code in this build)",
             WALLET_SEAL_SRK_NAME_MISMATCH => {
                 c"the key was sealed by another TPM (or this TPM was cleared): storage root key differs; nothing was unsealed"
@@ -1343,6 +1353,9 @@ impl wallet_result {
             }
             WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING => {
                 c"platform AK: the TPM has an AK template but no AK certificate (GCE index 0x01c10002)"
+            }
+            WALLET_AK_INTERMEDIATES_INVALID => {
+                c"the AK certificate's intermediates are not a PEM bundle of X.509 certificates"
             }
             WALLET_ATTEST_OTHER => c"attestation error (no specific code in this build)",
             WALLET_POLICY_CHAIN_ID_NOT_ALLOWED => {
@@ -2154,6 +2167,7 @@ impl From<TpmIdentityError> for wallet_result {
             TpmIdentityError::EkKeyMismatch => WALLET_TPM_EK_KEY_MISMATCH,
             TpmIdentityError::EkChanged => WALLET_TPM_EK_CHANGED,
             TpmIdentityError::NowUnverified => WALLET_TPM_NOW_UNVERIFIED,
+            TpmIdentityError::UnsupportedEkTemplate(_) => WALLET_TPM_EK_TEMPLATE_UNSUPPORTED,
             TpmIdentityError::Tpm(e) => e.into(),
             _ => WALLET_TPM_OTHER,
         }

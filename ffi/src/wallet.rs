@@ -1274,6 +1274,194 @@ pub unsafe extern "C" fn wallet_enroll(
     })
 }
 
+/// Enrolls the attestation key the platform certifies (GCE Shielded VM: the
+/// AK template at NV `0x01c10003` and its certificate at `0x01c10002`, as
+/// `wallet_attest_platform_ak` uses): no credential activation, the AK
+/// certificate is the proof. Writes the enrollment record (the `FLWENROL`
+/// encoding, method "AK certificate", at most `WALLET_ENROLLMENT_MAX_LEN`
+/// bytes) with the AK, its certificate, `ak_intermediates_pem` (a PEM
+/// bundle of the AK certificate's intermediates, or `(NULL, 0)` for none),
+/// and the EK verified at open with its chain. A verifier stores and pins it
+/// and passes it to `wallet_verify_evidence` with evidence from
+/// `wallet_attest_platform_ak`. The record is checked against
+/// `trust_roots_pem` before it is written: the roots must hold the platform's
+/// AK CA, and the EK's root when the TPM was verified at open. No account
+/// needs to be loaded.
+///
+/// Errors: `WALLET_NULL_PARAMETER` (no roots), `WALLET_INVALID_PARAMETER`
+/// (`out` overlaps an input), `WALLET_TRUST_ROOTS_INVALID`,
+/// `WALLET_AK_INTERMEDIATES_INVALID`, `WALLET_BUFFER_TOO_SMALL` (the
+/// record's length is stored), `WALLET_ENROLLMENT_AK_TEMPLATE_MISSING`,
+/// `WALLET_ENROLLMENT_AK_TEMPLATE_MALFORMED`, `WALLET_ENROLLMENT_AK_REFUSED`,
+/// `WALLET_ENROLLMENT_AK_CERTIFICATE_MISSING`,
+/// `WALLET_ENROLLMENT_AK_CERTIFICATE_KEY_MISMATCH`,
+/// `WALLET_ENROLLMENT_AK_CHAIN` (the AK certificate does not chain to the
+/// roots), `WALLET_ENROLLMENT_EK_CHAIN`, `WALLET_TPM_EK_CHANGED`,
+/// `WALLET_TPM_*`.
+///
+/// # Safety
+/// `handle` must be a live wallet; `ak_intermediates_pem` NULL or readable
+/// for `ak_intermediates_pem_len` bytes; `trust_roots_pem` readable for
+/// `trust_roots_pem_len` bytes; `out` writable for `out_cap` bytes;
+/// `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_enroll_platform_ak(
+    handle: *const wallet,
+    ak_intermediates_pem: *const u8,
+    ak_intermediates_pem_len: usize,
+    trust_roots_pem: *const u8,
+    trust_roots_pem_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        // SAFETY: the caller's contract above.
+        let intermediates_pem =
+            unsafe { bytes_in(ak_intermediates_pem, ak_intermediates_pem_len) }?;
+        if trust_roots_pem.is_null() {
+            return Err(WALLET_NULL_PARAMETER);
+        }
+        // SAFETY: the caller's contract above.
+        let roots_pem = unsafe { bytes_in(trust_roots_pem, trust_roots_pem_len) }?;
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(out, out_cap, out_len) }?;
+        out.disjoint_from(roots_pem)?;
+        out.disjoint_from(intermediates_pem)?;
+        let roots = wallet_core::x509::TrustRoots::from_pem_bundle(roots_pem)
+            .map_err(|_| WALLET_TRUST_ROOTS_INVALID)?;
+        let intermediates = if intermediates_pem.is_empty() {
+            Vec::new()
+        } else {
+            wallet_core::x509::pem_certificates(intermediates_pem)
+                .map_err(|_| WALLET_AK_INTERMEDIATES_INVALID)?
+        };
+        let intermediates: Vec<&[u8]> = intermediates.iter().map(Vec::as_slice).collect();
+        let record = wallet.run(|w| w.enroll_platform_ak(&intermediates, &roots))?;
+        out.write(&record)
+    })
+}
+
+/// EK template L-1: RSA 2048 (EK certificate at NV `0x01c00002`).
+pub const WALLET_EK_TEMPLATE_L1_RSA_2048: u32 = 1;
+/// EK template L-2: ECC NIST P-256 (NV `0x01c0000a`).
+pub const WALLET_EK_TEMPLATE_L2_ECC_P256: u32 = 2;
+/// EK template H-1: RSA 2048, high range (NV `0x01c00012`).
+pub const WALLET_EK_TEMPLATE_H1_RSA_2048: u32 = 3;
+/// EK template H-2: ECC NIST P-256, high range (NV `0x01c00014`).
+pub const WALLET_EK_TEMPLATE_H2_ECC_P256: u32 = 4;
+/// EK template H-3: ECC NIST P-384 (NV `0x01c00016`).
+pub const WALLET_EK_TEMPLATE_H3_ECC_P384: u32 = 5;
+/// EK template H-4: ECC NIST P-521 (NV `0x01c00018`; refused: not supported).
+pub const WALLET_EK_TEMPLATE_H4_ECC_P521: u32 = 6;
+/// EK template H-5: ECC SM2 P-256 (NV `0x01c0001a`; refused: not supported).
+pub const WALLET_EK_TEMPLATE_H5_ECC_SM2_P256: u32 = 7;
+/// EK template H-6: RSA 3072 (NV `0x01c0001c`).
+pub const WALLET_EK_TEMPLATE_H6_RSA_3072: u32 = 8;
+/// EK template H-7: RSA 4096 (NV `0x01c0001e`).
+pub const WALLET_EK_TEMPLATE_H7_RSA_4096: u32 = 9;
+/// `wallet_verify_endorsement_keys` reports at most this many EK
+/// certificates (every index of the TCG EK Credential Profile).
+pub const WALLET_EK_CHECKS_MAX: usize = 9;
+
+/// The outcome for one EK certificate the TPM holds, as
+/// `wallet_verify_endorsement_keys` writes it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct wallet_ek_check {
+    /// The TCG template of the certificate's index: `WALLET_EK_TEMPLATE_*`.
+    pub template_id: u32,
+    /// The NV index the certificate was read from.
+    pub nv_index: u32,
+    /// `WALLET_OK` when the certificate chains to the roots and certifies
+    /// the EK the TPM derives from the template; otherwise the refusal:
+    /// `WALLET_TPM_EK_CHAIN_INVALID`, `WALLET_TPM_EK_KEY_MISMATCH`,
+    /// `WALLET_TPM_EK_TEMPLATE_UNSUPPORTED`, or a `WALLET_TPM_*` code of the
+    /// TPM command that failed.
+    pub result: wallet_result,
+}
+
+fn ek_template_id(template: wallet_core::tpm::template::EkTemplate) -> u32 {
+    use wallet_core::tpm::template::EkTemplate as T;
+    match template {
+        T::L1Rsa2048 => WALLET_EK_TEMPLATE_L1_RSA_2048,
+        T::L2EccP256 => WALLET_EK_TEMPLATE_L2_ECC_P256,
+        T::H1Rsa2048 => WALLET_EK_TEMPLATE_H1_RSA_2048,
+        T::H2EccP256 => WALLET_EK_TEMPLATE_H2_ECC_P256,
+        T::H3EccP384 => WALLET_EK_TEMPLATE_H3_ECC_P384,
+        T::H4EccP521 => WALLET_EK_TEMPLATE_H4_ECC_P521,
+        T::H5EccSm2P256 => WALLET_EK_TEMPLATE_H5_ECC_SM2_P256,
+        T::H6Rsa3072 => WALLET_EK_TEMPLATE_H6_RSA_3072,
+        T::H7Rsa4096 => WALLET_EK_TEMPLATE_H7_RSA_4096,
+    }
+}
+
+/// Verifies every EK certificate the TPM holds at the indices of the TCG EK
+/// Credential Profile (L-1, L-2, H-1 to H-7), each on its own: its chain to
+/// `trust_roots_pem` (a PEM bundle; `(NULL, 0)` for the roots of
+/// `$FLARE_WALLET_TPM_ROOTS`, with intermediates from NV `0x01c00100`+),
+/// and that the EK the TPM derives from the certificate's template is the
+/// certified key. Writes one `wallet_ek_check` per certificate, in index
+/// order (low range first), into `checks_out` and their number into
+/// `*checks_len`; at most `WALLET_EK_CHECKS_MAX`. A TPM without any EK
+/// certificate gives 0 checks. One refusal does not hide the others. This
+/// proves those EKs; sessions stay salted to the EK established at open.
+/// No account needs to be loaded.
+///
+/// Errors: `WALLET_NULL_PARAMETER` (also NULL roots with a nonzero
+/// length), `WALLET_TRUST_ROOTS_INVALID`,
+/// `WALLET_BUFFER_TOO_SMALL` (`*checks_len` holds the number of checks),
+/// `WALLET_TPM_*` (reading NV failed: no outcome at all).
+///
+/// # Safety
+/// `handle` must be a live wallet; `trust_roots_pem` NULL or readable for
+/// `trust_roots_pem_len` bytes; `checks_out` writable for `checks_cap`
+/// elements; `checks_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn wallet_verify_endorsement_keys(
+    handle: *const wallet,
+    trust_roots_pem: *const u8,
+    trust_roots_pem_len: usize,
+    checks_out: *mut wallet_ek_check,
+    checks_cap: usize,
+    checks_len: *mut usize,
+) -> wallet_result {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let wallet = unsafe { handle_ref(handle) }?;
+        let trust = if trust_roots_pem.is_null() {
+            if trust_roots_pem_len != 0 {
+                return Err(WALLET_NULL_PARAMETER);
+            }
+            TpmTrust::from_env().map_err(|_| WALLET_TRUST_ROOTS_INVALID)?
+        } else {
+            // SAFETY: the caller's contract above.
+            let roots_pem = unsafe { bytes_in(trust_roots_pem, trust_roots_pem_len) }?;
+            TpmTrust::roots(
+                wallet_core::x509::TrustRoots::from_pem_bundle(roots_pem)
+                    .map_err(|_| WALLET_TRUST_ROOTS_INVALID)?,
+            )
+        };
+        // SAFETY: the caller's contract above.
+        let out = unsafe { BytesOut::new(checks_out, checks_cap, checks_len) }?;
+        let checks = wallet.run(|w| w.verify_endorsement_keys(&trust))?;
+        let entries: Vec<wallet_ek_check> = checks
+            .iter()
+            .map(|check| wallet_ek_check {
+                template_id: ek_template_id(check.template),
+                nv_index: check.template.nv_index(),
+                result: match &check.outcome {
+                    Ok(_) => WALLET_OK,
+                    Err(e) => e.kind.into(),
+                },
+            })
+            .collect();
+        out.write(&entries)
+    })
+}
+
 /// Writes the TPM-bound backup of the loaded account: the sealed-key file
 /// as base64 text (RFC 4648, padded), followed by a NUL. It holds no key in
 /// clear and restores only on the same TPM (`wallet_restore`).
@@ -1517,5 +1705,24 @@ mod tests {
             account_options(1 << 24, Policy::default()),
             Err(WALLET_TPM_INVALID_PCR_SELECTION)
         ));
+    }
+
+    /// The committed header asserts this layout to the C compiler, and every
+    /// template has its own number.
+    #[test]
+    fn ek_check_layout_and_template_numbers() {
+        let header = include_str!("../../include/wallet.h");
+        let size = format!(
+            "sizeof(wallet_ek_check) == {}",
+            size_of::<wallet_ek_check>()
+        );
+        assert!(header.contains(&size), "wallet.h lacks `{size}`");
+        assert_eq!(size_of::<wallet_ek_check>(), 12);
+        let ids: Vec<u32> = wallet_core::tpm::template::EkTemplate::ALL
+            .into_iter()
+            .map(ek_template_id)
+            .collect();
+        assert_eq!(ids, (1..=9).collect::<Vec<u32>>());
+        assert_eq!(ids.len(), WALLET_EK_CHECKS_MAX);
     }
 }

@@ -1096,6 +1096,68 @@ impl TpmWallet {
         Ok(PyBytes::new(py, &record))
     }
 
+    /// Enrolls the attestation key the platform certifies (GCE Shielded VM:
+    /// AK template and certificate in NV): the enrollment record (bytes,
+    /// method "AK certificate") with the AK, its certificate and
+    /// `ak_intermediates` (DER, none when None), and the EK verified at open with its chain,
+    /// checked against `trust_roots` (a PEM bundle: the platform's AK CA, and
+    /// the EK's root when the TPM was verified).
+    #[pyo3(signature = (trust_roots, ak_intermediates = None))]
+    fn enroll_platform_ak<'py>(
+        &self,
+        py: Python<'py>,
+        trust_roots: &[u8],
+        ak_intermediates: Option<Vec<Vec<u8>>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let ak_intermediates = ak_intermediates.unwrap_or_default();
+        let roots = TrustRoots::from_pem_bundle(trust_roots).map_err(|e| {
+            BindingError::invalid_argument(format!("trust_roots are not PEM certificates: {e}"))
+        })?;
+        let record = self.with_open(py, move |open| {
+            let intermediates: Vec<&[u8]> = ak_intermediates.iter().map(Vec::as_slice).collect();
+            Ok(open.wallet.enroll_platform_ak(&intermediates, &roots)?)
+        })?;
+        Ok(PyBytes::new(py, &record))
+    }
+
+    /// Verifies every EK certificate the TPM holds at the TCG EK Credential
+    /// Profile's indices (L-1, L-2, H-1 to H-7) against `trust_roots` (as
+    /// `open` takes them; `$FLARE_WALLET_TPM_ROOTS` when None), each on its
+    /// own: a list of dicts, low range first, with `template` (e.g. "L-1 RSA
+    /// 2048"), `nv_index`, `verified`, `ek_name` (bytes, when verified) and
+    /// `error` (the refusal, when not).
+    #[pyo3(signature = (trust_roots = None))]
+    fn endorsement_keys<'py>(
+        &self,
+        py: Python<'py>,
+        trust_roots: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+        let trust = tpm_trust(trust_roots, false)?;
+        let checks = self.with_open(py, move |open| {
+            Ok(open.wallet.verify_endorsement_keys(&trust)?)
+        })?;
+        let list = pyo3::types::PyList::empty(py);
+        for check in &checks {
+            let entry = PyDict::new(py);
+            entry.set_item("template", check.template.label())?;
+            entry.set_item("nv_index", check.template.nv_index())?;
+            match &check.outcome {
+                Ok(ek) => {
+                    entry.set_item("verified", true)?;
+                    entry.set_item("ek_name", PyBytes::new(py, &ek.name))?;
+                    entry.set_item("error", py.None())?;
+                }
+                Err(refusal) => {
+                    entry.set_item("verified", false)?;
+                    entry.set_item("ek_name", py.None())?;
+                    entry.set_item("error", refusal.to_string())?;
+                }
+            }
+            list.append(entry)?;
+        }
+        Ok(list)
+    }
+
     /// What a verifier needs to challenge this TPM: `ek_public` and
     /// `ak_public` (`TPMT_PUBLIC` bytes) and `ek_certificate` (DER or None).
     fn enrollment_request<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

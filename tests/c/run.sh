@@ -99,6 +99,8 @@ export FLARE_WALLET_TPM_ROOTS=$templates/main/roots.pem
 export WALLET_TEST_CERTIFY_EK=$here/certify_ek.py
 # test_wallet's platform AK: a GCE platform double writes the AK into NV.
 export WALLET_TEST_GCE_PLATFORM=$here/gce_platform_double.py
+# test_wallet's EK checks: a certificate that does not certify its EK, in NV.
+export WALLET_TEST_FOREIGN_EK_CERT=$here/foreign_ek_certificate.py
 "$FLARE_WALLET_PYTHON" -c 'import cryptography' 2>/dev/null ||
   { echo "cryptography is missing ($FLARE_WALLET_PYTHON): run 'make deps-python'" >&2; exit 1; }
 

@@ -5,6 +5,9 @@
  *   FLARE_WALLET_TPM      the TPM
  *   WALLET_TEST_DIR       an empty scratch directory, mode 0700
  *
+ * Permit2 permits are refused when their expiration or signature deadline lies
+ * beyond permit_max_lifetime_seconds from now, and signed within it.
+ *
  * Oracles: eth-account (Account.sign_message(encode_typed_data(...)) and
  * Account.sign_authorization for key keccak256("cow"), values below), and
  * the unsigned payloads flare_wallet.signing_payload wrote for two ERC-20
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -72,6 +76,8 @@ static const char AUTHORIZATION_SIGNATURE[] =
 static const char *main_tpm;
 static const char *scratch;
 
+#define SENTINEL_BYTE 0xa5
+
 static size_t unhex_or_fail(const char *hex, uint8_t *out, size_t cap) {
   size_t len = unhex(hex, out, cap);
   CHECK(len != (size_t)-1);
@@ -83,6 +89,80 @@ static void check_contains(const char *text, const char *word) {
     CHECK(!"the text names what it should");
     fprintf(stderr, "  text: %s\n  expected it to mention: %s\n", text, word);
   }
+}
+
+/* The Permit2 PermitSingle above with its expiration and sigDeadline replaced. */
+static void permit_until(char *out, size_t cap, long long expiration, long long sig_deadline) {
+  static const char head[] =
+      "{\"types\":{\"EIP712Domain\":[{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"chainId\","
+      "\"type\":\"uint256\"},{\"name\":\"verifyingContract\",\"type\":\"address\"}],\"PermitSingle\":"
+      "[{\"name\":\"details\",\"type\":\"PermitDetails\"},{\"name\":\"spender\",\"type\":\"address\"},"
+      "{\"name\":\"sigDeadline\",\"type\":\"uint256\"}],\"PermitDetails\":[{\"name\":\"token\","
+      "\"type\":\"address\"},{\"name\":\"amount\",\"type\":\"uint160\"},{\"name\":\"expiration\","
+      "\"type\":\"uint48\"},{\"name\":\"nonce\",\"type\":\"uint48\"}]},\"primaryType\":\"PermitSingle\","
+      "\"domain\":{\"name\":\"Permit2\",\"chainId\":14,\"verifyingContract\":"
+      "\"0x000000000022D473030F116dDEE9F6B43aC78BA3\"},\"message\":{\"details\":{\"token\":"
+      "\"0x1D80c49BbBCd1C0911346656B529DF9E5c2F783d\",\"amount\":\"1000\",\"expiration\":";
+  int n = snprintf(out, cap,
+                   "%s\"%lld\",\"nonce\":\"0\"},\"spender\":"
+                   "\"0x000000000022D473030F116dDEE9F6B43aC78BA3\",\"sigDeadline\":\"%lld\"}}",
+                   head, expiration, sig_deadline);
+  CHECK(n > 0 && (size_t)n < cap);
+}
+
+/* Permit2 allowances expire within permit_max_lifetime_seconds (1000000000 s in
+ * POLICY_JSON) of now: the permit's expiration and its signature deadline. */
+static void test_permit2_lifetime(wallet *w) {
+  char document[2048], decision[1024], value[32];
+  uint8_t sig[65];
+  size_t decision_len = 0, len = 0;
+  const long long lifetime = 1000000000LL;
+  const long long now = (long long)time(NULL);
+  const long long beyond = now + lifetime + 3600;
+
+  /* An hour inside the lifetime: allowed, and the rule is among those that decided. */
+  permit_until(document, sizeof document, now + lifetime - 3600, now + 600);
+  CHECK_OK(wallet_check_typed_data(w, (const uint8_t *)document, strlen(document), decision,
+                                   sizeof decision, &decision_len));
+  check_contains(decision, "\"allowed\": true");
+  check_contains(decision, "permit_max_lifetime_seconds");
+  CHECK_OK(wallet_sign_typed_data(w, (const uint8_t *)document, strlen(document), sig, sizeof sig,
+                                  &len));
+  CHECK(len == 65);
+
+  /* An allowance that expires an hour after the lifetime: refused, and the refusal
+   * names the rule, its limit and the permit's expiration. Nothing is signed. */
+  snprintf(value, sizeof value, "%lld", beyond);
+  permit_until(document, sizeof document, beyond, now + 600);
+  CHECK_RESULT(wallet_check_typed_data(w, (const uint8_t *)document, strlen(document), decision,
+                                       sizeof decision, &decision_len),
+               WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG);
+  check_contains(decision, "\"allowed\": false");
+  check_contains(decision, "permit_max_lifetime_seconds");
+  check_contains(decision, "1000000000");
+  check_contains(decision, value);
+  memset(sig, SENTINEL_BYTE, sizeof sig);
+  CHECK_RESULT(wallet_sign_typed_data(w, (const uint8_t *)document, strlen(document), sig,
+                                      sizeof sig, &len),
+               WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG);
+  {
+    char text[512];
+    size_t text_len = 0;
+    CHECK_OK(wallet_last_error_message(w, text, sizeof text, &text_len));
+    check_contains(text, "permit_max_lifetime_seconds");
+    check_contains(text, value);
+  }
+  {
+    size_t i;
+    for (i = 0; i < sizeof sig; i++) CHECK(sig[i] == SENTINEL_BYTE);
+  }
+
+  /* A signature deadline beyond the lifetime, with an expiration inside it: refused too. */
+  permit_until(document, sizeof document, now + 600, beyond);
+  CHECK_RESULT(wallet_check_typed_data(w, (const uint8_t *)document, strlen(document), decision,
+                                       sizeof decision, &decision_len),
+               WALLET_POLICY_PERMIT_LIFETIME_TOO_LONG);
+  check_contains(decision, value);
 }
 
 static void test_token_policy(void) {
@@ -144,6 +224,7 @@ static void test_token_policy(void) {
                                   sizeof sig, &len));
   CHECK(len == 65);
   CHECK_HEX(sig, len, PERMIT_SIGNATURE);
+  test_permit2_lifetime(w);
 
   /* Deny mode refuses typed data it cannot read, on a domain nobody listed. */
   CHECK_RESULT(wallet_sign_typed_data(w, (const uint8_t *)MAIL_JSON, strlen(MAIL_JSON), sig,

@@ -13,7 +13,9 @@
  * transactions by the account's default signing policy; attestation and
  * verification (the policy hash bound into the evidence), with tampered evidence
  * failing with its own code; evidence quoted by a platform-certified AK (a GCE
- * platform double writes the AK template and certificate into NV); backup and restore into a fresh directory on
+ * platform double writes the AK template and certificate into NV) and that AK's
+ * enrollment record; every EK certificate's own outcome (one written over a key
+ * that is not its EK is refused); backup and restore into a fresh directory on
  * the same TPM, refused on the other TPM; PCR-bound accounts; NULL
  * arguments and short buffers of every wallet function; one handle shared
  * by several threads.
@@ -360,6 +362,79 @@ static void test_enrollment(void) {
   wallet_free(w);
 }
 
+/* ---- enrollment of the AK the platform certifies: the record a verifier pins */
+
+/* Called by test_platform_ak once the platform double has written the AK into NV;
+ * `evidence` was quoted by that AK for `nonce`. */
+static void test_platform_ak_enrollment(const uint8_t *platform_root, size_t platform_root_len,
+                                        const uint8_t address[20], const uint8_t *evidence,
+                                        size_t evidence_len, const uint8_t nonce[32]) {
+  uint8_t roots[16384], record[WALLET_ENROLLMENT_MAX_LEN], small[4];
+  size_t ek_roots_len, roots_len, record_len = 0, len = 0;
+  const char *ek_roots_path = getenv("FLARE_WALLET_TPM_ROOTS");
+  wallet_evidence_facts facts;
+  wallet *w;
+
+  CHECK(ek_roots_path != NULL);
+  if (ek_roots_path == NULL) return;
+  /* The verifier's roots: the EK CA (the TPM was verified at open) and the
+   * platform's AK CA. */
+  ek_roots_len = read_file(ek_roots_path, roots, sizeof roots);
+  CHECK(ek_roots_len + platform_root_len < sizeof roots);
+  if (ek_roots_len + platform_root_len >= sizeof roots) return;
+  memcpy(roots + ek_roots_len, platform_root, platform_root_len);
+  roots_len = ek_roots_len + platform_root_len;
+
+  w = open_on(main_tpm, "platform-ak-enrollment");
+  CHECK_OK(wallet_enroll_platform_ak(w, NULL, 0, roots, roots_len, record, sizeof record,
+                                     &record_len));
+  CHECK(record_len > 8 && memcmp(record, "FLWENROL", 8) == 0);
+  /* A short buffer gets the record's length. */
+  CHECK_RESULT(wallet_enroll_platform_ak(w, NULL, 0, roots, roots_len, small, sizeof small, &len),
+               WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == record_len);
+  /* Without the platform's AK CA the AK certificate does not chain. */
+  CHECK_RESULT(wallet_enroll_platform_ak(w, NULL, 0, roots, ek_roots_len, record, sizeof record,
+                                         &len),
+               WALLET_ENROLLMENT_AK_CHAIN);
+  check_last_error_mentions(w, "AK certificate");
+  /* Another CA alone: the EK chain, checked first, does not verify either. */
+  CHECK_RESULT(wallet_enroll_platform_ak(w, NULL, 0, (const uint8_t *)UNRELATED_ROOT_PEM,
+                                         sizeof UNRELATED_ROOT_PEM - 1, record, sizeof record,
+                                         &len),
+               WALLET_ENROLLMENT_EK_CHAIN);
+  /* Bad inputs, each with its own code. */
+  CHECK_RESULT(wallet_enroll_platform_ak(w, NULL, 0, NULL, 0, record, sizeof record, &len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_enroll_platform_ak(w, NULL, 0, (const uint8_t *)"not pem", 7, record,
+                                         sizeof record, &len),
+               WALLET_TRUST_ROOTS_INVALID);
+  CHECK_RESULT(wallet_enroll_platform_ak(w, (const uint8_t *)"not pem", 7, roots, roots_len,
+                                         record, sizeof record, &len),
+               WALLET_AK_INTERMEDIATES_INVALID);
+  CHECK_RESULT(wallet_enroll_platform_ak(w, NULL, 0, roots, roots_len, record, sizeof record,
+                                         NULL),
+               WALLET_NULL_PARAMETER);
+  wallet_free(w);
+
+  /* The record and the roots verify the platform AK's evidence: method "AK
+   * certificate", the TPM verified through its EK chain, the account's address. */
+  memset(&facts, 0, sizeof facts);
+  CHECK_OK(wallet_verify_evidence(evidence, evidence_len, nonce, 32, roots, roots_len, record,
+                                  record_len, NULL, 0, 0, 0, address, 20, &facts));
+  CHECK(facts.enrollment_method == 2);
+  CHECK(facts.tpm_verified == 1);
+  CHECK(memcmp(facts.address, address, 20) == 0);
+  /* Without the AK CA the record does not verify. */
+  CHECK_RESULT(wallet_verify_evidence(evidence, evidence_len, nonce, 32, roots, ek_roots_len,
+                                      record, record_len, NULL, 0, 0, 0, NULL, 0, &facts),
+               WALLET_ENROLLMENT_AK_CHAIN);
+  /* A record with one byte of its AK certificate changed is refused. */
+  record[record_len - 40] ^= 0x01;
+  CHECK(wallet_verify_evidence(evidence, evidence_len, nonce, 32, roots, roots_len, record,
+                               record_len, NULL, 0, 0, 0, NULL, 0, &facts) != WALLET_OK);
+}
+
 /* ---- evidence quoted by the AK the platform certifies (GCE Shielded VM) */
 
 static void test_platform_ak(void) {
@@ -435,6 +510,99 @@ static void test_platform_ak(void) {
                                       cert_len, 0, WALLET_VERIFY_ACCEPT_UNVERIFIED_TPM, NULL, 0,
                                       &facts),
                WALLET_ENROLLMENT_AK_CHAIN);
+  wallet_free(w);
+  test_platform_ak_enrollment(root_pem, root_len, address, evidence, len, nonce);
+}
+
+/* ---- every EK certificate the TPM holds, each verified on its own */
+
+static const wallet_ek_check *find_check(const wallet_ek_check *checks, size_t count,
+                                         uint32_t template_id) {
+  size_t i;
+  for (i = 0; i < count; i++)
+    if (checks[i].template_id == template_id) return &checks[i];
+  return NULL;
+}
+
+static void test_endorsement_keys(void) {
+  wallet_ek_check checks[WALLET_EK_CHECKS_MAX], small[1];
+  const wallet_ek_check *l1, *h1, *h3;
+  uint8_t roots[16384];
+  size_t count = 0, len = 0, ek_roots_len, roots_len, i;
+  char command[4096], dir[1024], path[1100];
+  const char *ek_roots_path = getenv("FLARE_WALLET_TPM_ROOTS");
+  const char *python = getenv("FLARE_WALLET_PYTHON");
+  const char *foreign = getenv("WALLET_TEST_FOREIGN_EK_CERT");
+  wallet *w;
+
+  CHECK(ek_roots_path != NULL && python != NULL && foreign != NULL);
+  if (ek_roots_path == NULL || python == NULL || foreign == NULL) return;
+  ek_roots_len = read_file(ek_roots_path, roots, sizeof roots);
+
+  /* swtpm_setup certifies the L-1 RSA 2048 and H-3 ECC P-384 EKs: both verify
+   * under the roots of $FLARE_WALLET_TPM_ROOTS (NULL) and under the same roots
+   * given as PEM. */
+  w = open_on(main_tpm, "endorsement-keys");
+  CHECK_OK(wallet_verify_endorsement_keys(w, NULL, 0, checks, WALLET_EK_CHECKS_MAX, &count));
+  CHECK(count == 2);
+  l1 = find_check(checks, count, WALLET_EK_TEMPLATE_L1_RSA_2048);
+  h3 = find_check(checks, count, WALLET_EK_TEMPLATE_H3_ECC_P384);
+  CHECK(l1 != NULL && l1->nv_index == 0x01c00002 && l1->result == WALLET_OK);
+  CHECK(h3 != NULL && h3->nv_index == 0x01c00016 && h3->result == WALLET_OK);
+  CHECK(count > 0 && checks[0].template_id == WALLET_EK_TEMPLATE_L1_RSA_2048);
+  count = 0;
+  CHECK_OK(wallet_verify_endorsement_keys(w, roots, ek_roots_len, checks, WALLET_EK_CHECKS_MAX,
+                                          &count));
+  CHECK(count == 2 && checks[0].result == WALLET_OK && checks[1].result == WALLET_OK);
+  /* Another vendor's root refuses each, with the rule that refused. */
+  CHECK_OK(wallet_verify_endorsement_keys(w, (const uint8_t *)UNRELATED_ROOT_PEM,
+                                          sizeof UNRELATED_ROOT_PEM - 1, checks,
+                                          WALLET_EK_CHECKS_MAX, &count));
+  CHECK(count == 2);
+  for (i = 0; i < count && i < WALLET_EK_CHECKS_MAX; i++)
+    CHECK(checks[i].result == WALLET_TPM_EK_CHAIN_INVALID);
+  /* A short array gets the number of checks; bad arguments their codes. */
+  CHECK_RESULT(wallet_verify_endorsement_keys(w, NULL, 0, small, 1, &len), WALLET_BUFFER_TOO_SMALL);
+  CHECK(len == 2);
+  CHECK_RESULT(wallet_verify_endorsement_keys(w, (const uint8_t *)"not pem", 7, checks,
+                                              WALLET_EK_CHECKS_MAX, &len),
+               WALLET_TRUST_ROOTS_INVALID);
+  CHECK_RESULT(wallet_verify_endorsement_keys(w, NULL, 0, checks, WALLET_EK_CHECKS_MAX, NULL),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_verify_endorsement_keys(w, NULL, 0, NULL, 1, &len), WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_verify_endorsement_keys(w, NULL, 5, checks, WALLET_EK_CHECKS_MAX, &len),
+               WALLET_NULL_PARAMETER);
+  CHECK_RESULT(wallet_verify_endorsement_keys(NULL, NULL, 0, checks, WALLET_EK_CHECKS_MAX, &len),
+               WALLET_NULL_PARAMETER);
+  wallet_free(w);
+
+  /* A certificate at the H-1 index over a key that is not the TPM's H-1 EK
+   * (tests/c/foreign_ek_certificate.py): refused with its own code, while the
+   * others still verify. */
+  scratch_path(dir, sizeof dir, "foreign-ek-ca");
+  CHECK(mkdir(dir, 0700) == 0);
+  CHECK(snprintf(command, sizeof command, "'%s' '%s' '%s' '%s'", python, foreign, main_tpm, dir) <
+        (int)sizeof command);
+  CHECK(system(command) == 0);
+  snprintf(path, sizeof path, "%s/root.pem", dir);
+  roots_len = ek_roots_len + read_file(path, roots + ek_roots_len, sizeof roots - ek_roots_len);
+
+  w = open_on(main_tpm, "endorsement-keys");
+  /* Under the EK roots and the foreign CA's: it chains, but certifies another key. */
+  CHECK_OK(wallet_verify_endorsement_keys(w, roots, roots_len, checks, WALLET_EK_CHECKS_MAX,
+                                          &count));
+  CHECK(count == 3);
+  l1 = find_check(checks, count, WALLET_EK_TEMPLATE_L1_RSA_2048);
+  h1 = find_check(checks, count, WALLET_EK_TEMPLATE_H1_RSA_2048);
+  h3 = find_check(checks, count, WALLET_EK_TEMPLATE_H3_ECC_P384);
+  CHECK(l1 != NULL && l1->result == WALLET_OK);
+  CHECK(h1 != NULL && h1->nv_index == 0x01c00012 && h1->result == WALLET_TPM_EK_KEY_MISMATCH);
+  CHECK(h3 != NULL && h3->result == WALLET_OK);
+  /* Under the EK roots alone it does not chain. */
+  CHECK_OK(wallet_verify_endorsement_keys(w, roots, ek_roots_len, checks, WALLET_EK_CHECKS_MAX,
+                                          &count));
+  h1 = find_check(checks, count, WALLET_EK_TEMPLATE_H1_RSA_2048);
+  CHECK(count == 3 && h1 != NULL && h1->result == WALLET_TPM_EK_CHAIN_INVALID);
   wallet_free(w);
 }
 
@@ -1114,6 +1282,7 @@ int main(void) {
   test_tpm_identity();
   test_enrollment();
   test_platform_ak();
+  test_endorsement_keys();
   test_created_account();
   test_published_vectors();
   test_pcr_bound_account();

@@ -7,7 +7,10 @@ const path = require("path");
 
 const solc = require(path.resolve(process.argv[2], "solc"));
 const here = __dirname;
-const remap = [["solmate/", path.join(here, "permit2", "lib", "solmate") + "/"]];
+// Permit2 imports solmate's ERC20 and SafeTransferLib (AGPL-3.0-only); the tests
+// compile it against our own MIT-licensed equivalents in permit2-deps/ instead
+// (README.md in this folder).
+const remap = [["solmate/src/", path.join(here, "permit2-deps") + "/"]];
 
 function resolve(importPath) {
   for (const [prefix, target] of remap) {

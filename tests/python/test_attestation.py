@@ -266,6 +266,37 @@ def test_platform_ak_evidence_verifies_with_its_certificate_chain(vtpm: Vtpm) ->
             )
 
 
+def test_the_platform_ak_enrollment_record_verifies_its_evidence(vtpm: Vtpm) -> None:
+    platform = GcePlatformDouble(vtpm.tcti, SimulatedEkCa("GCE EK/AK CA double"))
+    platform.provision()
+    assert vtpm.simulator_trust_roots is not None
+    ek_roots = vtpm.simulator_trust_roots.read_bytes()
+    both = ek_roots + platform.ca.root_pem
+    record = vtpm.enroll_platform_ak(both)
+    assert record[:8] == b"FLWENROL"
+    # The wallet's own enrollment stays the activated one.
+    assert vtpm.enrollment != record
+    with SecureWalletManager(None, vtpm) as manager:
+        manager.create_account()
+        evidence = manager.attest(b"nonce", platform_ak=True)
+        facts = verify_attestation(evidence, b"nonce", trust_roots=both, enrollment=record)
+        assert facts["enrollment_method"] == "ak_certificate"
+        assert facts["tpm_verified"] is True
+        assert facts["address"] == manager.address
+        # The record pins the platform AK: the wallet's own AK is not it.
+        with pytest.raises(AttestationError, match="not the enrolled one"):
+            verify_attestation(
+                manager.attest(b"nonce"), b"nonce", trust_roots=both, enrollment=record
+            )
+    # Without the platform's AK CA the record's AK certificate does not chain.
+    with pytest.raises(AttestationError, match="AK certificate does not chain"):
+        vtpm.enroll_platform_ak(ek_roots)
+    with pytest.raises(AttestationError, match="AK certificate does not chain"):
+        verify_attestation(evidence, b"nonce", trust_roots=ek_roots, enrollment=record)
+
+
 def test_a_tpm_without_a_platform_ak_says_so(wallet: SecureWalletManager) -> None:
     with pytest.raises(WalletError, match="no AK template"):
         wallet.attest(b"nonce", platform_ak=True)
+    with pytest.raises(WalletError, match="no AK template"):
+        wallet.vtpm.enroll_platform_ak(SimulatedEkCa().root_pem)

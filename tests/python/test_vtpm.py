@@ -257,3 +257,49 @@ def test_the_manager_passes_trust_to_the_tpm_it_opens(
         assert manager.vtpm.tpm_verified is False
     with Vtpm.simulator() as vtpm, pytest.raises(WalletError, match="pass them to Vtpm"):
         SecureWalletManager(None, vtpm, allow_unverified_tpm=True)
+
+
+def test_every_ek_certificate_is_verified_on_its_own(vtpm: Vtpm) -> None:
+    from flare_wallet._simulated_ca import SimulatedEkCa
+    from gce_platform import GcePlatformDouble
+
+    roots = vtpm.simulator_trust_roots
+    assert roots is not None
+    # swtpm_setup certifies the L-1 RSA 2048 and the H-3 ECC P-384 EK.
+    checks = vtpm.endorsement_keys(roots)
+    assert [(c["template"], c["nv_index"], c["verified"], c["error"]) for c in checks] == [
+        ("L-1 RSA 2048", 0x01C00002, True, None),
+        ("H-3 ECC NIST P-384", 0x01C00016, True, None),
+    ]
+    # Names: nameAlg SHA-256 (0x000b) for L-1, SHA-384 (0x000c) for H-3.
+    assert checks[0]["ek_name"][:2] == b"\x00\x0b"
+    assert len(checks[0]["ek_name"]) == 34
+    assert checks[1]["ek_name"][:2] == b"\x00\x0c"
+    assert len(checks[1]["ek_name"]) == 50
+    assert vtpm.endorsement_keys(roots.read_bytes()) == checks
+    # Another vendor's root: each certificate refused, saying why.
+    foreign = vtpm.endorsement_keys(SimulatedEkCa("another EK CA").root_pem)
+    assert [c["verified"] for c in foreign] == [False, False]
+    assert all("does not verify against the configured roots" in c["error"] for c in foreign)
+    assert all(c["ek_name"] is None for c in foreign)
+
+    # A certificate at the H-1 index (RSA 2048) over another key (a P-256 key of
+    # another template), from a CA the verifier is given: it chains, and is refused
+    # because it does not certify the TPM's H-1 EK; the others still verify.
+    ca = SimulatedEkCa("foreign EK CA")
+    platform = GcePlatformDouble(vtpm.tcti, ca)
+    platform.write(0x01C00012, ca.certify_ek(platform.key_of(platform.template(0x33))))
+    checks = vtpm.endorsement_keys(roots.read_bytes() + ca.root_pem)
+    outcomes = {c["template"]: (c["nv_index"], c["verified"]) for c in checks}
+    assert outcomes == {
+        "L-1 RSA 2048": (0x01C00002, True),
+        "H-1 RSA 2048": (0x01C00012, False),
+        "H-3 ECC NIST P-384": (0x01C00016, True),
+    }
+    (h1,) = [c for c in checks if c["template"] == "H-1 RSA 2048"]
+    assert "not the key its EK certificate certifies" in h1["error"]
+    # Without that CA it does not even chain.
+    (h1,) = [c for c in vtpm.endorsement_keys(roots) if c["template"] == "H-1 RSA 2048"]
+    assert "does not verify against the configured roots" in h1["error"]
+    with pytest.raises(WalletError, match="trust_roots"):
+        vtpm.endorsement_keys(b"not pem")

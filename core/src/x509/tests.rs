@@ -253,6 +253,18 @@ fn a_missing_intermediate_is_found_in_the_roots_source() {
     assert_eq!((roots.len(), roots.intermediates_len()), (1, 1));
     verify_chain(&leaf_der, &[], &roots).expect("verifies through the bundle's intermediate");
 
+    // Intermediates given as PEM text come back as their DER, in order, and
+    // build the chain when passed as intermediates.
+    let ders = pem_certificates(bundle.as_bytes()).expect("bundle");
+    assert_eq!(ders, [inter_der.clone(), root_der.clone()]);
+    verify_chain(&leaf_der, &ders[..1], &only_root).expect("verifies with the given intermediate");
+    assert_eq!(
+        pem_certificates(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+            .expect_err("garbage PEM")
+            .kind(),
+        ChainErrorKind::Unparseable
+    );
+
     // An intermediate alone is not a trust anchor.
     let only_inter = TrustRoots::from_pem_bundle(pem(&inter_der).as_bytes()).expect("bundle");
     assert!(only_inter.is_empty());

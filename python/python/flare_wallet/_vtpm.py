@@ -12,9 +12,10 @@ import shutil
 import tempfile
 import threading
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import NoReturn, Self, cast, overload
+from typing import Any, NoReturn, Self, cast, overload
 
 from flare_wallet import _native
 from flare_wallet._attestation import _pem
@@ -330,6 +331,43 @@ class Vtpm(ConfidentialSpaceTokens):
         self._trust_roots = roots
         self._enrollment = bytes(record)
         return self._enrollment
+
+    def enroll_platform_ak(
+        self,
+        trust_roots: bytes | str | os.PathLike[str],
+        *,
+        ak_intermediates: Sequence[bytes] = (),
+    ) -> bytes:
+        """Enroll the attestation key the platform certifies (GCE Shielded VM: the AK
+        template and certificate the platform wrote into NV, as
+        ``attest(..., platform_ak=True)`` uses): no credential activation, the AK
+        certificate is the proof. Returns the enrollment record (bytes, method "AK
+        certificate") a verifier stores and passes to
+        :func:`flare_wallet.verify_attestation` with evidence quoted by that AK. It
+        carries the AK certificate with ``ak_intermediates`` (DER) and the EK verified
+        at open with its chain, and is checked against ``trust_roots`` (PEM bytes, text
+        or a file path) first: they must hold the platform's AK CA, and the EK's root
+        when the TPM was verified. The wallet's own enrollment (:meth:`enroll`) is
+        left as it is."""
+        roots = _pem(trust_roots, "trust_roots")
+        record = self._native.enroll_platform_ak(roots, [bytes(c) for c in ak_intermediates])
+        return bytes(record)
+
+    def endorsement_keys(
+        self, trust_roots: bytes | str | os.PathLike[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Verify every EK certificate this TPM holds at the indices of the TCG EK
+        Credential Profile (L-1, L-2, H-1 to H-7), each on its own: its chain to
+        ``trust_roots`` (PEM bytes or text, a PEM file or a folder;
+        ``$FLARE_WALLET_TPM_ROOTS`` when None) and that the EK the TPM derives from the
+        certificate's template is the certified key. Returns one dict per certificate,
+        low range first: ``template`` (e.g. ``"L-1 RSA 2048"``), ``nv_index`` (int),
+        ``verified`` (bool), ``ek_name`` (bytes when verified, else None) and ``error``
+        (the refusal, naming the rule and the value, else None). One refusal does not
+        hide the others; an empty list means the TPM holds no EK certificate. Sessions
+        stay salted to the EK verified at open."""
+        checks: list[dict[str, Any]] = self._native.endorsement_keys(_roots_argument(trust_roots))
+        return checks
 
     @property
     def trust_roots(self) -> bytes | None:
