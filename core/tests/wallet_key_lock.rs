@@ -171,16 +171,32 @@ fn create_pin_account_with_owners(
     threshold: u8,
     code: &str,
 ) -> wallet_core::signer::Address {
+    create_account_with_owners(wallet, KeyLock::PIN, policy, keys, threshold, code)
+}
+
+/// An account with `lock` (and the PIN `code` when the lock has one).
+fn create_account_with_owners(
+    wallet: &mut Wallet,
+    lock: KeyLock,
+    policy: Policy,
+    keys: &[wallet_core::signer::SecretKey],
+    threshold: u8,
+    code: &str,
+) -> wallet_core::signer::Address {
     wallet
         .create_account(AccountOptions {
             policy,
             owners: Some(owners::owner_set(keys, threshold)),
-            key_lock: Some(KeyLock::PIN),
-            pin: Some(pin(code)),
+            key_lock: Some(lock),
+            pin: lock.pin.then(|| pin(code)),
             ..AccountOptions::default()
         })
         .unwrap()
 }
+
+/// The key locks whose rollback protection is tested: every account has a
+/// counter, including one without a lock.
+const ROLLBACK_LOCKS: [(&str, KeyLock); 2] = [("pin", KeyLock::PIN), ("none", KeyLock::UNLOCKED)];
 
 fn capped(cap: u128) -> Policy {
     let mut policy = Policy::default();
@@ -191,18 +207,29 @@ fn capped(cap: u128) -> Policy {
 #[test]
 fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     let tpm = swtpm();
-    let dir = TempDir::new("rollback");
+    for (name, lock) in ROLLBACK_LOCKS {
+        older_account_file_refused(&tpm, name, lock);
+    }
+}
+
+fn older_account_file_refused(tpm: &wallet_core::tpm::simulator::Swtpm, name: &str, lock: KeyLock) {
+    let dir = TempDir::new(&format!("rollback-{name}"));
     let state = dir.state("state");
     let keys = owners::owner_keys(21, 2);
-    let mut wallet = open_wallet(&tpm, &state);
-    let address = create_pin_account_with_owners(&mut wallet, capped(1), &keys, 2, "5555");
+    let mut wallet = open_wallet(tpm, &state);
+    let address = create_account_with_owners(&mut wallet, lock, capped(1), &keys, 2, "5555");
     let path = state.join(SEALED_KEY_FILE);
     let first = std::fs::read(&path).unwrap();
-    let created_at = SealedKeyFile::parse(&first)
-        .unwrap()
-        .key_lock()
-        .unwrap()
-        .counter;
+    let section = SealedKeyFile::parse(&first).unwrap().key_lock().unwrap();
+    // A `none` account's section carries its counter alone.
+    let mode = if lock.pin {
+        backup::KEY_LOCK_PIN
+    } else {
+        backup::KEY_LOCK_NONE
+    };
+    assert_eq!(section.mode, mode, "{name}");
+    assert_ne!(section.nv_counter_index, 0, "{name}");
+    let created_at = section.counter;
 
     // An owner-approved policy change: new policy, admin nonce 1, counter + 1.
     let second = capped(1_000);
@@ -225,7 +252,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     assert_eq!(section.counter, created_at + 1);
 
     // The current file loads.
-    let mut wallet = open_wallet(&tpm, &state);
+    let mut wallet = open_wallet(tpm, &state);
     wallet.set_pin(Some(pin("5555")));
     assert_eq!(wallet.load_account().unwrap(), address);
     assert_eq!(wallet.policy().unwrap(), Some(&second));
@@ -234,7 +261,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     // The older copy (older policy, admin nonce 0) is refused, and nothing is
     // signed with it.
     std::fs::write(&path, &first).unwrap();
-    let mut wallet = open_wallet(&tpm, &state);
+    let mut wallet = open_wallet(tpm, &state);
     wallet.set_pin(Some(pin("5555")));
     let error = wallet.load_account().unwrap_err();
     assert_eq!(
@@ -253,7 +280,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
 
     // Restoring the older copy into a fresh directory is refused the same way.
     let fresh = dir.state("fresh");
-    let mut wallet = open_wallet(&tpm, &fresh);
+    let mut wallet = open_wallet(tpm, &fresh);
     wallet.set_pin(Some(pin("5555")));
     let backup = wallet_core::wallet::base64::encode(&first);
     assert!(matches!(
@@ -264,7 +291,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     drop(wallet);
 
     // The current copy restores.
-    let mut wallet = open_wallet(&tpm, &dir.state("fresh2"));
+    let mut wallet = open_wallet(tpm, &dir.state("fresh2"));
     wallet.set_pin(Some(pin("5555")));
     let backup = wallet_core::wallet::base64::encode(&changed);
     assert_eq!(wallet.restore(&backup).unwrap(), address);
@@ -425,17 +452,23 @@ fn reopen(tpm: &wallet_core::tpm::simulator::Swtpm, state: &std::path::Path) -> 
 
 #[test]
 fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
+    let tpm = swtpm();
+    for (name, lock) in ROLLBACK_LOCKS {
+        older_ledger_refused(&tpm, name, lock);
+    }
+}
+
+fn older_ledger_refused(tpm: &wallet_core::tpm::simulator::Swtpm, name: &str, lock: KeyLock) {
     use wallet_core::policy::ledger::SpendLedger;
     use wallet_core::state::SPEND_LEDGER_FILE;
 
-    let tpm = swtpm();
-    let dir = TempDir::new("ledger-rollback");
+    let dir = TempDir::new(&format!("ledger-rollback-{name}"));
     let state = dir.state("state");
     let keys = owners::owner_keys(31, 1);
-    let mut wallet = open_wallet(&tpm, &state);
+    let mut wallet = open_wallet(tpm, &state);
     // Cached: a signature sends only what the bound ledger costs.
     wallet.set_key_mode(KeyMode::Cached);
-    let address = create_pin_account_with_owners(&mut wallet, limited(3), &keys, 1, "2468");
+    let address = create_account_with_owners(&mut wallet, lock, limited(3), &keys, 1, "2468");
     let ledger_path = state.join(SPEND_LEDGER_FILE);
     let account_path = state.join(SEALED_KEY_FILE);
     // The ledger exists from creation on, bound (version 3).
@@ -457,11 +490,11 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     // Each older copy of the ledger is refused, at load and nothing signs.
     for (older, written) in [(&empty, 0u64), (&after_one, 1)] {
         put(&ledger_path, older);
-        let mut wallet = reopen(&tpm, &state);
+        let mut wallet = reopen(tpm, &state);
         let error = wallet.load_account().unwrap_err();
         assert!(
             matches!(error, Error::Wallet(WalletError::LedgerRolledBack { .. })),
-            "copy {written}: {error:?}"
+            "{name} copy {written}: {error:?}"
         );
         assert!(error.to_string().contains("rolled back"), "{error}");
         assert_eq!(
@@ -472,7 +505,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
 
     // Deleted: refused as rolled back.
     std::fs::remove_file(&ledger_path).unwrap();
-    let mut wallet = reopen(&tpm, &state);
+    let mut wallet = reopen(tpm, &state);
     let error = wallet.load_account().unwrap_err();
     assert!(
         matches!(error, Error::Wallet(WalletError::LedgerDeleted { .. })),
@@ -485,7 +518,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     // changed: refused.
     let unbound = inspected.clone();
     put(&ledger_path, unbound.encode());
-    let mut wallet = reopen(&tpm, &state);
+    let mut wallet = reopen(tpm, &state);
     assert_eq!(
         wallet.load_account().unwrap_err(),
         Error::Wallet(WalletError::LedgerUnbound)
@@ -494,7 +527,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     let mut flipped = after_two.clone();
     flipped[60] ^= 1;
     put(&ledger_path, &flipped);
-    let mut wallet = reopen(&tpm, &state);
+    let mut wallet = reopen(tpm, &state);
     assert_eq!(
         wallet.load_account().unwrap_err(),
         Error::Wallet(WalletError::LedgerUnbound)
@@ -503,7 +536,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
 
     // The current ledger loads, and exactly one more spend fits.
     put(&ledger_path, &after_two);
-    let mut wallet = reopen(&tpm, &state);
+    let mut wallet = reopen(tpm, &state);
     assert_eq!(wallet.load_account().unwrap(), address);
     sign_tx(&mut wallet, 2).unwrap();
     let after_three = std::fs::read(&ledger_path).unwrap();
@@ -528,7 +561,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     // counter shows a newer spend. The current one restores with its
     // spends, so the limit still holds in the new directory.
     let fresh = dir.state("fresh");
-    let mut wallet = reopen(&tpm, &fresh);
+    let mut wallet = reopen(tpm, &fresh);
     assert!(matches!(
         wallet.restore(&backup_now),
         Err(Error::Wallet(WalletError::LedgerRolledBack { .. }))
