@@ -1189,9 +1189,11 @@ impl Wallet {
             // An account file from before every account had a counter (key
             // lock `none`) gets its counter now, and keeps its ledger's
             // entries in a bound ledger.
+            // Needed only when the counter is defined now: otherwise the
+            // ledger on disk is already the bound one.
             let entries = match ledger_source {
-                LedgerSource::Existing => self.existing_ledger(&address, Some(bound))?,
-                LedgerSource::Backup(_) => self.ledger_for_new_account(&address, None),
+                LedgerSource::Existing => self.existing_ledger(&address, Some(bound)),
+                LedgerSource::Backup(_) => Ok(self.ledger_for_new_account(&address, None)),
             };
             let tpm = self
                 .tpm
@@ -2934,7 +2936,7 @@ fn give_counter(
     key: &SecretKey,
     account: NewCounterAccount<'_>,
     bound: &mut BoundAccountPolicy,
-    entries: SpendLedger,
+    entries: Result<SpendLedger>,
 ) -> Result<CounterGiven> {
     let address = account.address;
     let auth = CounterAuth::derive(key);
@@ -2953,8 +2955,10 @@ fn give_counter(
             (Rollback { nv_index, counter }, ledger)
         }
         None => {
+            // The ledger is read before the counter is defined: a damaged
+            // one stops the load before anything changes.
+            let mut ledger = entries?;
             let (nv_index, counter) = counter::define(tpm, srk_name, &address.0, &auth)?;
-            let mut ledger = entries;
             ledger.set_counter(counter);
             ledger.set_account_counter(counter);
             state.replace_file(

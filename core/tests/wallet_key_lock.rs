@@ -791,3 +791,203 @@ fn only_a_pin_locked_account_with_owners_changes_its_pin() {
     assert_eq!(refused, Error::Wallet(WalletError::NotPinLocked));
     assert!(refused.to_string().contains("PIN-locked"), "{refused}");
 }
+
+/// `TPM2_NV_UndefineSpace` of `index` by the owner hierarchy (empty
+/// password), as an administrator deletes an NV index.
+fn owner_undefine_nv(tpm: &wallet_core::tpm::simulator::Swtpm, index: u32) {
+    use wallet_core::tpm::transport::{self, Transport as _};
+    let mut command = Vec::new();
+    command.extend_from_slice(&0x8002u16.to_be_bytes()); // TPM_ST_SESSIONS
+    command.extend_from_slice(&31u32.to_be_bytes());
+    command.extend_from_slice(&0x122u32.to_be_bytes()); // TPM_CC_NV_UndefineSpace
+    command.extend_from_slice(&0x4000_0001u32.to_be_bytes()); // TPM_RH_OWNER
+    command.extend_from_slice(&index.to_be_bytes());
+    command.extend_from_slice(&9u32.to_be_bytes()); // authorization area
+    command.extend_from_slice(&0x4000_0009u32.to_be_bytes()); // TPM_RS_PW
+    command.extend_from_slice(&[0, 0, 0, 0, 0]); // nonce, attributes, empty password
+    assert_eq!(command.len(), 31);
+    let mut transport = transport::open(&tpm.tcti()).unwrap();
+    let mut response = [0u8; 64];
+    let len = transport.transact(&command, &mut response).unwrap();
+    assert!(len >= 10);
+    assert_eq!(&response[6..10], &[0, 0, 0, 0], "TPM_RC_SUCCESS");
+}
+
+/// An account file as builds before every account had a counter wrote one
+/// without a key lock: `current` without its key-lock section, tagged (version
+/// 3: policy, owners, TPM identity) without it, with `key`.
+fn file_without_counter(key: &[u8; 32], current: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac as _};
+    use sha2::Sha256;
+    let view = SealedKeyFile::parse(current).unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(wallet_core::wallet::ACCOUNT_BINDING_KEY_LABEL_V3);
+    let binding_key = mac.finalize().into_bytes();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&binding_key).unwrap();
+    mac.update(view.address());
+    let policy = view.bound_policy().unwrap().encoding;
+    mac.update(&u16::try_from(policy.len()).unwrap().to_be_bytes());
+    mac.update(policy);
+    match view.owner_section() {
+        None => mac.update(&[0]),
+        Some(owners) => {
+            mac.update(&[1]);
+            mac.update(owners.owners);
+            mac.update(&owners.admin_nonce.to_be_bytes());
+        }
+    }
+    let identity = view.tpm_identity().unwrap();
+    mac.update(&u16::try_from(identity.ek_name.len()).unwrap().to_be_bytes());
+    mac.update(identity.ek_name);
+    mac.update(&[u8::from(identity.verified)]);
+    let tag: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut out = vec![0u8; 4096];
+    let len = view
+        .contents()
+        .encode_with_all(
+            Some(backup::BoundPolicy {
+                encoding: policy,
+                tag: &tag,
+            }),
+            view.owner_section(),
+            Some(identity),
+            None,
+            &mut out,
+        )
+        .unwrap();
+    out.truncate(len);
+    out
+}
+
+#[test]
+fn a_none_account_file_from_before_counters_loads_gets_its_counter_and_cannot_come_back() {
+    use wallet_core::policy::ledger::SpendLedger;
+    use wallet_core::state::SPEND_LEDGER_FILE;
+
+    let tpm = swtpm();
+    let dir = TempDir::new("legacy-none");
+    let key = [0x5a; 32];
+    let source = dir.state("source");
+    let mut wallet = open_wallet(&tpm, &source);
+    wallet.set_key_mode(KeyMode::Cached);
+    let address = wallet
+        .import_key(
+            &key,
+            AccountOptions {
+                policy: limited(3),
+                key_lock: Some(KeyLock::UNLOCKED),
+                ..AccountOptions::default()
+            },
+        )
+        .unwrap();
+    sign_tx(&mut wallet, 0).unwrap();
+    drop(wallet);
+    let bound_ledger = std::fs::read(source.join(SPEND_LEDGER_FILE)).unwrap();
+    let created = std::fs::read(source.join(SEALED_KEY_FILE)).unwrap();
+    // The TPM as before the account had a counter: the owner deletes it.
+    let index = SealedKeyFile::parse(&created)
+        .unwrap()
+        .key_lock()
+        .unwrap()
+        .nv_counter_index;
+    owner_undefine_nv(&tpm, index);
+    // The old files: no counter, and an unbound (version 2) ledger holding
+    // the spend.
+    let legacy = file_without_counter(&key, &created);
+    let legacy_view = SealedKeyFile::parse(&legacy).unwrap();
+    assert_eq!(legacy_view.key_lock(), None);
+    let legacy_ledger = SpendLedger::inspect(&bound_ledger, &address)
+        .unwrap()
+        .encode();
+
+    let state = dir.state("state");
+    let account_path = state.join(SEALED_KEY_FILE);
+    let ledger_path = state.join(SPEND_LEDGER_FILE);
+    let mut wallet = open_wallet(&tpm, &state);
+    wallet.set_key_mode(KeyMode::Cached);
+    put(&account_path, &legacy);
+    put(&ledger_path, &legacy_ledger);
+    assert_eq!(wallet.load_account().unwrap(), address);
+    drop(wallet);
+
+    // Loaded, it has its counter: the file records it (mode none), the
+    // ledger is bound, and the spend still counts.
+    let upgraded = std::fs::read(&account_path).unwrap();
+    let section = SealedKeyFile::parse(&upgraded).unwrap().key_lock().unwrap();
+    assert_eq!(section.mode, backup::KEY_LOCK_NONE);
+    assert_ne!(section.nv_counter_index, 0);
+    assert!(section.policy_digest.is_empty());
+    let upgraded_ledger = std::fs::read(&ledger_path).unwrap();
+    assert!(SpendLedger::decode(&upgraded_ledger, &address).is_err());
+
+    // A crash between the ledger and the account file leaves the old file
+    // with the ledger at the counter: the next load completes it, the same.
+    put(&account_path, &legacy);
+    let mut wallet = open_wallet(&tpm, &state);
+    wallet.set_key_mode(KeyMode::Cached);
+    assert_eq!(wallet.load_account().unwrap(), address);
+    assert_eq!(std::fs::read(&account_path).unwrap(), upgraded);
+    assert_eq!(
+        wallet.daily_spent(Some(14)).unwrap(),
+        U256::from_u128(SPEND)
+    );
+    sign_tx(&mut wallet, 1).unwrap();
+    sign_tx(&mut wallet, 2).unwrap();
+    assert!(matches!(
+        sign_tx(&mut wallet, 3),
+        Err(Error::Policy(wallet_core::policy::PolicyError::Violation(
+            _
+        )))
+    ));
+    let backup = wallet.backup().unwrap();
+    drop(wallet);
+    let current_ledger = std::fs::read(&ledger_path).unwrap();
+
+    // After a state change, the file without the counter is a copy from
+    // before it: refused as rolled back, with either ledger, and nothing is
+    // signed.
+    for ledger in [&current_ledger, &legacy_ledger, &upgraded_ledger] {
+        put(&account_path, &legacy);
+        put(&ledger_path, ledger);
+        let mut wallet = open_wallet(&tpm, &state);
+        let error = wallet.load_account().unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::Wallet(WalletError::RolledBack { file: 0, .. })
+            ),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("rolled back"), "{error}");
+        assert_eq!(
+            sign_tx(&mut wallet, 9).unwrap_err(),
+            Error::Wallet(WalletError::NoAccount)
+        );
+    }
+    // Put back under a loaded wallet: its next signature is refused.
+    put(&account_path, &upgraded);
+    put(&ledger_path, &current_ledger);
+    let mut wallet = open_wallet(&tpm, &state);
+    assert_eq!(wallet.load_account().unwrap(), address);
+    put(&account_path, &legacy);
+    assert!(matches!(
+        wallet.sign_message(b"x"),
+        Err(Error::Wallet(WalletError::RolledBack { file: 0, .. }))
+    ));
+    drop(wallet);
+
+    // Nor does the old file restore into a fresh directory; the current
+    // backup does, with its spends.
+    let fresh = dir.state("fresh");
+    let mut wallet = open_wallet(&tpm, &fresh);
+    assert!(matches!(
+        wallet.restore(&wallet_core::wallet::base64::encode(&legacy)),
+        Err(Error::Wallet(WalletError::RolledBack { file: 0, .. }))
+    ));
+    assert!(!fresh.join(SEALED_KEY_FILE).exists());
+    assert_eq!(wallet.restore(&backup).unwrap(), address);
+    assert_eq!(
+        wallet.daily_spent(Some(14)).unwrap(),
+        U256::from_u128(3 * SPEND)
+    );
+}
