@@ -307,7 +307,7 @@ impl fmt::Display for BackupError {
                 f.write_str("output buffer too small for the sealed-key file")
             }
             BackupError::InvalidKeyLock => f.write_str(
-                "sealed-key file: the key-lock section's mode or boot-once PCR is invalid",
+                "sealed-key file: the key-lock section's mode, boot-once PCR or counter is invalid",
             ),
             BackupError::FlagsDoNotFitVersion { version, flags } => write!(
                 f,
