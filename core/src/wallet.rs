@@ -2674,10 +2674,25 @@ const BACKUP_HEADER_LEN: usize = 8 + 2;
 pub const MAX_BACKUP_TEXT_LEN: usize =
     (BACKUP_HEADER_LEN + 4 + MAX_FILE_LEN + 4 + MAX_LEDGER_LEN).div_ceil(3) * 4;
 
+/// The address of the account in a backup text ([`Wallet::backup`]): its
+/// account file's, the file's format and integrity checked. Nothing is
+/// unsealed, so nothing says the backup restores.
+///
+/// # Errors
+/// [`WalletError::BackupNotBase64`], [`StateError::Format`] for a damaged
+/// backup, [`StateError::FileTooLarge`].
+pub fn backup_address(backup: &str) -> Result<Address> {
+    let bytes = base64::decode(backup).ok_or(WalletError::BackupNotBase64)?;
+    let (account, _) = split_backup(bytes)?;
+    let view = crate::backup::SealedKeyFile::parse(&account)
+        .map_err(|error| Error::State(StateError::Format(error)))?;
+    Ok(Address(*view.address()))
+}
+
 /// The account file and the ledger of a decoded backup: the container
 /// (`FLWBKUP\0`, version, then each part as a u32 length and its bytes), or
-/// a bare account file (a backup of an account without a counter, or one
-/// written before the container existed).
+/// a bare account file (a backup written before the container existed, or
+/// of an account from before every account had a counter).
 fn split_backup(
     bytes: std::vec::Vec<u8>,
 ) -> Result<(std::vec::Vec<u8>, Option<std::vec::Vec<u8>>)> {
