@@ -41,11 +41,11 @@
 //! | ... | `e` | the Name of the TPM endorsement key the account is bound to |
 //! | ... | 1 | `1`: the EK was verified through its certificate chain; `0`: an unverified TPM, allowed explicitly |
 //! | ... | | only when bit 4 of flags is set (version 3): the key-lock section |
-//! | ... | 1 | key-lock mode: bit 0 PIN, bit 1 PCRs (then bit 0 of flags is set too), bit 2 boot-once; other bits 0, at least one set |
+//! | ... | 1 | key-lock mode: bit 0 PIN, bit 1 PCRs (then bit 0 of flags is set too), bit 2 boot-once; other bits 0; `0` ([`KEY_LOCK_NONE`]): no lock, the section carries the counter alone |
 //! | ... | 1 | the boot-once PCR: 8..=15 with mode bit 2, else 0 |
-//! | ... | 4 | the anti-rollback NV counter index (0: none) |
+//! | ... | 4 | the anti-rollback NV counter index (0: none; never 0 with mode 0) |
 //! | ... | 8 | the counter value the file was written at |
-//! | ... | 2 | `d`: policy digest length, `1..=`[`MAX_POLICY_DIGEST_LEN`] |
+//! | ... | 2 | `d`: policy digest length, `1..=`[`MAX_POLICY_DIGEST_LEN`]; `0` with mode 0 (and only then) |
 //! | ... | `d` | the sealed object's authPolicy (the combined lock policy) |
 //! | end - 32 | 32 | SHA-256 of every byte before this field ([`INTEGRITY_LEN`]) |
 //!
@@ -60,6 +60,11 @@
 //! (unknown flag) rather than ignore the policy. The trailing SHA-256 only
 //! detects damage; the binding tag is what stops a writer of the state
 //! directory from swapping the policy, since making a tag takes the key.
+//!
+//! A key-lock section with mode 0 (an account without a key lock, written
+//! since every account has an anti-rollback counter) has the same layout; a
+//! reader that predates mode 0 refuses it ([`BackupError::InvalidKeyLock`])
+//! rather than load the account without checking its counter.
 //!
 //! Parsing is strict: unknown version or flags, empty or over-long fields,
 //! bytes after the integrity check and any integrity mismatch are each a
@@ -77,6 +82,9 @@ pub const MAGIC: [u8; 8] = *b"FLWSEAL\0";
 pub const VERSION: u16 = 2;
 /// Flag bit (version 3): the key-lock section follows the owner section.
 pub const FLAG_KEY_LOCK: u16 = 0x0010;
+/// Key-lock mode `none`: no lock; the section carries the account's
+/// anti-rollback counter alone (a non-zero index, an empty policy digest).
+pub const KEY_LOCK_NONE: u8 = 0x00;
 /// Key-lock mode bit: a PIN.
 pub const KEY_LOCK_PIN: u8 = 0x01;
 /// Key-lock mode bit: PCRs (the selection is in the PCR policy, flag bit 0).
@@ -299,7 +307,7 @@ impl fmt::Display for BackupError {
                 f.write_str("output buffer too small for the sealed-key file")
             }
             BackupError::InvalidKeyLock => f.write_str(
-                "sealed-key file: the key-lock section's mode or boot-once PCR is invalid",
+                "sealed-key file: the key-lock section's mode, boot-once PCR or counter is invalid",
             ),
             BackupError::FlagsDoNotFitVersion { version, flags } => write!(
                 f,
@@ -324,7 +332,8 @@ pub struct PcrPolicy<'a> {
 /// present, and the anti-rollback counter the file was written at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyLockSection<'a> {
-    /// Mode bits: [`KEY_LOCK_PIN`], [`KEY_LOCK_PCRS`], [`KEY_LOCK_BOOT_ONCE`].
+    /// Mode bits: [`KEY_LOCK_PIN`], [`KEY_LOCK_PCRS`], [`KEY_LOCK_BOOT_ONCE`];
+    /// [`KEY_LOCK_NONE`] for an account without a lock.
     pub mode: u8,
     /// The boot-once PCR (8..=15) with [`KEY_LOCK_BOOT_ONCE`], else 0.
     pub boot_once_pcr: u8,
@@ -352,6 +361,18 @@ impl KeyLockSection<'_> {
     }
 
     fn check(&self) -> Result<(), BackupError> {
+        if self.mode == KEY_LOCK_NONE {
+            // Key lock `none`: the section carries the anti-rollback counter
+            // alone, so it has one, and no lock policy.
+            let fits = self.boot_once_pcr == 0
+                && self.nv_counter_index != 0
+                && self.policy_digest.is_empty();
+            return if fits {
+                Ok(())
+            } else {
+                Err(BackupError::InvalidKeyLock)
+            };
+        }
         let known = KEY_LOCK_PIN | KEY_LOCK_PCRS | KEY_LOCK_BOOT_ONCE;
         let boot_once = self.mode & KEY_LOCK_BOOT_ONCE != 0;
         let pcr_fits = if boot_once {
@@ -552,6 +573,15 @@ impl<'a> Reader<'a> {
 
     /// A u16-length-prefixed field with `1..=max` bytes; returns
     /// (prefix and contents, contents).
+    /// A length-prefixed field that may be empty.
+    fn sized_or_empty(&mut self, max: usize, field: Field) -> Result<&'a [u8], BackupError> {
+        let len = usize::from(self.u16(field)?);
+        if len > max {
+            return Err(BackupError::LengthOverBound(field));
+        }
+        self.take(len, field)
+    }
+
     fn sized(&mut self, max: usize, field: Field) -> Result<(&'a [u8], &'a [u8]), BackupError> {
         let start = self.pos;
         let len = usize::from(self.u16(field)?);
@@ -666,7 +696,8 @@ impl<'a> SealedKeyFile<'a> {
             let mut counter = [0u8; 8];
             index.copy_from_slice(fixed.get(2..6).unwrap_or(&[0; 4]));
             counter.copy_from_slice(fixed.get(6..14).unwrap_or(&[0; 8]));
-            let (_, policy_digest) = r.sized(MAX_POLICY_DIGEST_LEN, Field::KeyLock)?;
+            // Empty for key lock `none` (checked with the mode below).
+            let policy_digest = r.sized_or_empty(MAX_POLICY_DIGEST_LEN, Field::KeyLock)?;
             let section = KeyLockSection {
                 mode: fixed.first().copied().unwrap_or(0),
                 boot_once_pcr: fixed.get(1).copied().unwrap_or(0),

@@ -1,9 +1,12 @@
 //! Anti-rollback NV counters.
 //!
-//! A locked account gets a TPM NV counter (`TPM_NT_COUNTER`) in the owner
+//! Every account gets a TPM NV counter (`TPM_NT_COUNTER`) in the owner
 //! range `0x01800000..=0x01BFFFFF`. Its authorization value is derived from
 //! the wallet key ([`CounterAuth`]), so only a process that can unseal the
-//! key can increment or read it: the index has `AUTHWRITE` and `AUTHREAD` and
+//! key can increment or read it (for an account without a key lock, any
+//! process with TPM access and the account file can unseal, so the counter
+//! is exactly as protected as the key; it still makes a copied-back or
+//! deleted file detectable): the index has `AUTHWRITE` and `AUTHREAD` and
 //! no `OWNERWRITE`. The owner hierarchy can delete it (`TPM2_NV_UndefineSpace`);
 //! a counter defined again at the same index has another authorization value
 //! and, as every TPM counter, starts at or above the highest value any counter
@@ -27,7 +30,7 @@ use zeroize::Zeroize;
 
 use crate::seal::{self, SealError};
 use crate::signer::SecretKey;
-use crate::tpm::command::{nv_counter_name, nv_counter_name_unwritten};
+use crate::tpm::command::{nv_counter_name, nv_counter_name_unwritten, NV_COUNTER_ATTRIBUTES};
 use crate::tpm::{Name, SessionKind, Tpm, TpmError, TpmRc, Transport};
 
 /// First index of the owner NV range.
@@ -127,6 +130,41 @@ fn define_under<T: Transport>(
     Err(SealError::Tpm(
         last_error.unwrap_or(TpmError::CommandTooLarge),
     ))
+}
+
+/// The counter already defined for the account whose key derives `auth`:
+/// its index and value, found among the indices [`define`] tries. `None`
+/// when none of them reads with `auth`. Only indices with our counter's
+/// attributes (`NO_DA` among them) are read, so a wrong authorization value
+/// on another account's counter costs nothing.
+///
+/// # Errors
+///
+/// Transport errors; the TPM's refusals (no index, another authorization
+/// value) only mean the index is not this account's.
+pub fn find<T: Transport>(
+    tpm: &mut Tpm<T>,
+    address: &[u8; 20],
+    auth: &CounterAuth,
+) -> Result<Option<(u32, u64)>, SealError> {
+    let first = preferred_index(address);
+    for attempt in 0..INDEX_ATTEMPTS {
+        let index = OWNER_NV_FIRST | ((first + attempt) & 0x003F_FFFF);
+        // Only an index defined as ours are (a counter with `NO_DA`) is
+        // tried with `auth`: a wrong value elsewhere could count toward the
+        // TPM's dictionary-attack lockout.
+        match tpm.nv_read_public(index) {
+            Ok(info) if info.attributes & NV_COUNTER_ATTRIBUTES == NV_COUNTER_ATTRIBUTES => {}
+            Ok(_) | Err(TpmError::Tpm { .. }) => continue,
+            Err(error) => return Err(error.into()),
+        }
+        match read(tpm, index, auth) {
+            Ok(value) => return Ok(Some((index, value))),
+            Err(SealError::Tpm(TpmError::Tpm { .. })) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(None)
 }
 
 /// Increments the counter at `index` by one.

@@ -612,7 +612,11 @@ fn sealed_object_of(view: &SealedKeyFileView<'_>) -> Result<SealedObject> {
         Some((pcrs, digest)) => (Some(pcrs), Some(digest)),
         None => (None, None),
     };
-    let Some(section) = view.key_lock() else {
+    // Key lock `none`: the section carries the counter alone.
+    let Some(section) = view
+        .key_lock()
+        .filter(|section| section.mode != backup::KEY_LOCK_NONE)
+    else {
         return Ok(SealedObject::from_parts(
             view.public_tpm2b(),
             view.private_tpm2b(),
@@ -1025,15 +1029,10 @@ impl Wallet {
                 pin.as_ref(),
                 encryption,
             )?;
-            let rollback = if sealed.lock().is_unlocked() {
-                Rollback::default()
-            } else {
-                let auth = CounterAuth::derive(&key);
-                let (nv_index, counter) =
-                    counter::define(wallet.tpm()?, &srk_name, &address.0, &auth)?;
-                Rollback { nv_index, counter }
-            };
-            Ok((sealed, rollback))
+            // Every account, whatever its key lock, gets its counter.
+            let auth = CounterAuth::derive(&key);
+            let (nv_index, counter) = counter::define(wallet.tpm()?, &srk_name, &address.0, &auth)?;
+            Ok((sealed, Rollback { nv_index, counter }))
         })?;
         bound.tag = account_tag(
             &key,
@@ -1116,6 +1115,11 @@ impl Wallet {
         if self.tpm.is_none() {
             return Err(Error::Wallet(WalletError::Closed));
         }
+        // The ledger of an account with an anti-rollback counter is checked,
+        // and an interrupted write completed, under the lock; the file is
+        // read under it too, so a file another process gave its counter
+        // meanwhile is read as it is now.
+        let lock = self.state.lock()?;
         let file = match self.state.load_account(self.srk_name.as_bytes()) {
             Err(StateError::SrkNameMismatch) => {
                 // Say which rule failed: an account bound to another EK is
@@ -1124,9 +1128,6 @@ impl Wallet {
             }
             other => other?,
         };
-        // The ledger of an account with an anti-rollback counter is checked,
-        // and an interrupted write completed, under the lock.
-        let lock = self.state.lock()?;
         self.tpm_operation(|wallet| wallet.adopt(file, LedgerSource::Existing, &lock))
     }
 
@@ -1187,7 +1188,7 @@ impl Wallet {
             .tpm
             .as_mut()
             .ok_or(Error::Wallet(WalletError::Closed))?;
-        let rollback = rollback_of(&view);
+        let mut rollback = rollback_of(&view);
         let key = unseal_checked(
             tpm,
             Unsealing {
@@ -1202,13 +1203,53 @@ impl Wallet {
             (identity.as_ref(), rollback),
         )?;
         let boot_once = sealed.lock().boot_once_pcr.is_some();
+        let mut file = file;
+        let mut policy = policy;
         let mut bound_state = None;
-        let ledger = if rollback.nv_index == 0 {
+        let ledger = if let (0, Some(bound)) = (rollback.nv_index, policy.as_mut()) {
+            // An account file from before every account had a counter (key
+            // lock `none`) gets its counter now, and keeps its ledger's
+            // entries in a bound ledger.
+            // Needed only when the counter is defined now: otherwise the
+            // ledger on disk is already the bound one.
+            let entries = match ledger_source {
+                LedgerSource::Existing => self.existing_ledger(&address, Some(bound)),
+                LedgerSource::Backup(_) => Ok(self.ledger_for_new_account(&address, None)),
+            };
+            let tpm = self
+                .tpm
+                .as_mut()
+                .ok_or(Error::Wallet(WalletError::Closed))?;
+            let account = NewCounterAccount {
+                address: &address,
+                sealed: &sealed,
+                admin: admin.as_ref(),
+                identity: identity.as_ref(),
+                store: matches!(ledger_source, LedgerSource::Existing),
+            };
+            let upgraded = give_counter(
+                tpm,
+                (&self.state, lock),
+                &self.srk_name,
+                &key,
+                account,
+                bound,
+                entries,
+            )?;
+            file = upgraded.file;
+            rollback = upgraded.rollback;
+            bound_state = Some(upgraded.state);
+            upgraded.ledger
+        } else if rollback.nv_index == 0 {
             match ledger_source {
                 LedgerSource::Existing => self.existing_ledger(&address, policy.as_ref())?,
                 LedgerSource::Backup(_) => self.ledger_for_new_account(&address, None),
             }
         } else {
+            let tpm = self
+                .tpm
+                .as_mut()
+                .ok_or(Error::Wallet(WalletError::Closed))?;
             let mut state = BoundState::derive(&key, 0);
             let (ledger, repair) = match ledger_source {
                 LedgerSource::Existing => {
@@ -1286,6 +1327,18 @@ impl Wallet {
         // The key-lock mode is the sealed object's, which cannot change; the
         // counter value the file was written at can.
         let rollback = rollback_of(&view);
+        let loaded = account.rollback;
+        if loaded.nv_index != 0 && rollback.nv_index != loaded.nv_index {
+            // A file without the counter the loaded one has: a copy from
+            // before the account got it.
+            return Err(Error::Wallet(WalletError::RolledBack {
+                file: rollback.counter,
+                counter: account
+                    .bound_state
+                    .as_ref()
+                    .map_or(loaded.counter, |state| state.tpm_counter),
+            }));
+        }
         let sealed = account.sealed.clone();
         if let Some(bound) = policy.as_ref() {
             let expected = self.with_key(|key| {
@@ -1303,12 +1356,30 @@ impl Wallet {
                 return Err(Error::Wallet(WalletError::PolicyBindingMismatch));
             }
         }
+        if loaded.nv_index == 0 && rollback.nv_index != 0 {
+            // Another process gave the account its counter: from now on its
+            // state is checked against it too.
+            let state = self.with_key(|key| Ok(BoundState::derive(key, 0)))?;
+            if let Some(account) = self.account.as_mut() {
+                account.bound_state = Some(state);
+            }
+        }
         // A file put back from an older copy is refused here too: the
         // ledger records the account file it follows.
         let ledger = if rollback.nv_index == 0 {
             None
         } else {
-            Some(self.checked_ledger(_lock, rollback)?)
+            match self.checked_ledger(_lock, rollback) {
+                Ok(ledger) => Some(ledger),
+                Err(error) => {
+                    if loaded.nv_index == 0 {
+                        if let Some(account) = self.account.as_mut() {
+                            account.bound_state = None;
+                        }
+                    }
+                    return Err(error);
+                }
+            }
         };
         if let Some(account) = self.account.as_mut() {
             account.file = on_disk;
@@ -2513,7 +2584,6 @@ impl Wallet {
             }
             return Err(Error::Seal(SealError::SrkNameMismatch));
         }
-        let bytes_to_store = file.bytes().to_vec();
         let lock = self.state.lock()?;
         if self.state.has_account()? {
             return Err(Error::Wallet(WalletError::StateNotEmpty));
@@ -2533,6 +2603,13 @@ impl Wallet {
             ),
             _ => Ok(()),
         };
+        // The file as adopted: one written before every account had a
+        // counter has its counter now.
+        let bytes_to_store = self
+            .account
+            .as_ref()
+            .map(|account| account.file.bytes().to_vec())
+            .unwrap_or_default();
         let stored =
             logged.and_then(|()| Ok(self.state.create_account_locked(&lock, &bytes_to_store)?));
         if let Err(e) = stored {
@@ -2618,10 +2695,25 @@ const BACKUP_HEADER_LEN: usize = 8 + 2;
 pub const MAX_BACKUP_TEXT_LEN: usize =
     (BACKUP_HEADER_LEN + 4 + MAX_FILE_LEN + 4 + MAX_LEDGER_LEN).div_ceil(3) * 4;
 
+/// The address of the account in a backup text ([`Wallet::backup`]): its
+/// account file's, the file's format and integrity checked. Nothing is
+/// unsealed, so nothing says the backup restores.
+///
+/// # Errors
+/// [`WalletError::BackupNotBase64`], [`StateError::Format`] for a damaged
+/// backup, [`StateError::FileTooLarge`].
+pub fn backup_address(backup: &str) -> Result<Address> {
+    let bytes = base64::decode(backup).ok_or(WalletError::BackupNotBase64)?;
+    let (account, _) = split_backup(bytes)?;
+    let view = crate::backup::SealedKeyFile::parse(&account)
+        .map_err(|error| Error::State(StateError::Format(error)))?;
+    Ok(Address(*view.address()))
+}
+
 /// The account file and the ledger of a decoded backup: the container
 /// (`FLWBKUP\0`, version, then each part as a u32 length and its bytes), or
-/// a bare account file (a backup of an account without a counter, or one
-/// written before the container existed).
+/// a bare account file (a backup written before the container existed, or
+/// of an account from before every account had a counter).
 fn split_backup(
     bytes: std::vec::Vec<u8>,
 ) -> Result<(std::vec::Vec<u8>, Option<std::vec::Vec<u8>>)> {
@@ -2841,6 +2933,107 @@ fn restored_ledger(
     ))
 }
 
+/// An account file without a counter, about to get one.
+struct NewCounterAccount<'a> {
+    address: &'a Address,
+    sealed: &'a SealedObject,
+    admin: Option<&'a AdminState>,
+    identity: Option<&'a AccountTpmBinding>,
+    /// Replace the account file in the state directory (a load), or leave
+    /// storing it to the caller (a restore).
+    store: bool,
+}
+
+/// What [`give_counter`] wrote.
+struct CounterGiven {
+    file: SealedAccount,
+    rollback: Rollback,
+    state: BoundState,
+    ledger: SpendLedger,
+}
+
+/// Gives an account file written before every account had a counter (an
+/// account without a key lock) its anti-rollback counter, under the state
+/// lock: defines it, writes the ledger (`entries`, bound) at its value, then
+/// the account file recording it, with `bound`'s tag made again.
+///
+/// When the TPM already holds this account's counter, a file without one was
+/// copied back from before: refused as rolled back, unless the ledger on
+/// disk is bound and exactly at the counter's value (a crash stopped this
+/// function between the ledger and the account file; no state change
+/// followed, so the file without the counter says nothing older), which is
+/// completed. A crash between defining the counter and writing the ledger
+/// leaves the account refused; the owner hierarchy's
+/// `TPM2_NV_UndefineSpace` of the counter lets it load again.
+fn give_counter(
+    tpm: &mut Tpm<BoxedTransport>,
+    (state, lock): (&StateDir, &StateLock),
+    srk_name: &Name,
+    key: &SecretKey,
+    account: NewCounterAccount<'_>,
+    bound: &mut BoundAccountPolicy,
+    entries: Result<SpendLedger>,
+) -> Result<CounterGiven> {
+    let address = account.address;
+    let auth = CounterAuth::derive(key);
+    let mut keys = BoundState::derive(key, 0);
+    let (rollback, ledger) = match counter::find(tpm, &address.0, &auth)? {
+        Some((nv_index, counter)) => {
+            let on_disk = bound_ledger_on_disk(state, address, &keys.ledger_key)
+                .ok()
+                .flatten()
+                .filter(|ledger| {
+                    ledger.counter() == counter && ledger.account_counter() == counter
+                });
+            let Some(ledger) = on_disk else {
+                return Err(Error::Wallet(WalletError::RolledBack { file: 0, counter }));
+            };
+            (Rollback { nv_index, counter }, ledger)
+        }
+        None => {
+            // The ledger is read before the counter is defined: a damaged
+            // one stops the load before anything changes.
+            let mut ledger = entries?;
+            let (nv_index, counter) = counter::define(tpm, srk_name, &address.0, &auth)?;
+            ledger.set_counter(counter);
+            ledger.set_account_counter(counter);
+            state.replace_file(
+                lock,
+                SPEND_LEDGER_FILE,
+                &ledger.encode_bound(&keys.ledger_key),
+            )?;
+            (Rollback { nv_index, counter }, ledger)
+        }
+    };
+    bound.tag = account_tag(
+        key,
+        address,
+        bound,
+        account.admin,
+        account.identity,
+        account.sealed,
+        rollback,
+    )?;
+    let file = encode_sealed(
+        address,
+        account.sealed,
+        Some(bound),
+        account.admin,
+        account.identity,
+        rollback,
+    )?;
+    if account.store {
+        state.replace_account_locked(lock, file.bytes())?;
+    }
+    keys.tpm_counter = rollback.counter;
+    Ok(CounterGiven {
+        file,
+        rollback,
+        state: keys,
+        ledger,
+    })
+}
+
 /// The anti-rollback counter and the value its file was written at, from
 /// the file's key-lock section (both 0 without one).
 fn rollback_of(view: &crate::backup::SealedKeyFileView<'_>) -> Rollback {
@@ -2992,13 +3185,21 @@ struct Rollback {
     counter: u64,
 }
 
-/// The key-lock section of a locked sealed object, `None` when unlocked.
+/// The key-lock section of a sealed object: for a locked one, its lock and
+/// counter; for an unlocked one, mode `none` with its counter alone, or
+/// `None` for an account file written before every account had a counter.
 fn key_lock_section(sealed: &SealedObject, rollback: Rollback) -> Option<KeyLockSection<'_>> {
     let lock = sealed.lock();
-    let digest = sealed.policy_digest()?;
     if lock.is_unlocked() {
-        return None;
+        return (rollback.nv_index != 0).then_some(KeyLockSection {
+            mode: backup::KEY_LOCK_NONE,
+            boot_once_pcr: 0,
+            nv_counter_index: rollback.nv_index,
+            counter: rollback.counter,
+            policy_digest: &[],
+        });
     }
+    let digest = sealed.policy_digest()?;
     Some(KeyLockSection {
         mode: key_lock_mode(lock),
         boot_once_pcr: lock.boot_once_pcr.unwrap_or(0),

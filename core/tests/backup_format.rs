@@ -10,7 +10,7 @@ use wallet_core::backup::{
     VERSION_OFFSET,
 };
 use wallet_core::backup::{
-    KeyLockSection, KEY_LOCK_BOOT_ONCE, KEY_LOCK_PCRS, KEY_LOCK_PIN, VERSION_3,
+    KeyLockSection, KEY_LOCK_BOOT_ONCE, KEY_LOCK_NONE, KEY_LOCK_PCRS, KEY_LOCK_PIN, VERSION_3,
 };
 
 fn sample_file<'a>(srk: &'a [u8], public: &'a [u8], private: &'a [u8]) -> SealedKeyFile<'a> {
@@ -488,4 +488,80 @@ fn key_lock_section_round_trips_and_each_malformation_is_refused() {
         SealedKeyFile::parse(&bad),
         Err(BackupError::FlagsDoNotFitVersion { .. })
     ));
+}
+
+#[test]
+fn a_none_key_lock_section_carries_the_counter_alone() {
+    let file = sample_file(&[1, 2], &[3], &[4]);
+    let section = KeyLockSection {
+        mode: KEY_LOCK_NONE,
+        boot_once_pcr: 0,
+        nv_counter_index: 0x0180_0001,
+        counter: 7,
+        policy_digest: &[],
+    };
+    let mut bytes = vec![0u8; MAX_FILE_LEN];
+    let n = file
+        .encode_with_key_lock(None, None, Some(section), &mut bytes)
+        .unwrap();
+    bytes.truncate(n);
+    let view = SealedKeyFile::parse(&bytes).unwrap();
+    assert_eq!(view.version(), VERSION_3);
+    assert_eq!(view.key_lock(), Some(section));
+
+    // Mode none needs a counter, and has no boot-once PCR or lock policy; a
+    // lock needs its policy digest.
+    let digest = [5u8; 32];
+    let refused = [
+        (
+            KeyLockSection {
+                nv_counter_index: 0,
+                ..section
+            },
+            BackupError::InvalidKeyLock,
+        ),
+        (
+            KeyLockSection {
+                boot_once_pcr: 14,
+                ..section
+            },
+            BackupError::InvalidKeyLock,
+        ),
+        (
+            KeyLockSection {
+                policy_digest: &digest,
+                ..section
+            },
+            BackupError::InvalidKeyLock,
+        ),
+        (
+            KeyLockSection {
+                mode: KEY_LOCK_PIN,
+                ..section
+            },
+            BackupError::EmptyField(Field::KeyLock),
+        ),
+    ];
+    for (bad, error) in refused {
+        let mut out = vec![0u8; MAX_FILE_LEN];
+        assert_eq!(
+            file.encode_with_key_lock(None, None, Some(bad), &mut out),
+            Err(error),
+            "{bad:?}"
+        );
+    }
+    // The parser refuses the same: a none section whose index is 0, or a PIN
+    // mode with the empty digest.
+    let section_at = n - 32 - (1 + 1 + 4 + 8 + 2);
+    let mut bad = bytes.clone();
+    bad[section_at + 2..section_at + 6].fill(0);
+    reseal(&mut bad);
+    assert_eq!(SealedKeyFile::parse(&bad), Err(BackupError::InvalidKeyLock));
+    let mut bad = bytes.clone();
+    bad[section_at] = KEY_LOCK_PIN;
+    reseal(&mut bad);
+    assert_eq!(
+        SealedKeyFile::parse(&bad),
+        Err(BackupError::EmptyField(Field::KeyLock))
+    );
 }

@@ -278,7 +278,9 @@ fn daily_limit_accumulates_across_a_restart_and_expires_after_24_hours() {
             spend_of(1)
         )
     );
-    assert_eq!(wallet.tpm_commands_sent(), commands);
+    // The refusal read the ledger it decided on and checked it against the
+    // account's anti-rollback counter (StartAuthSession, NV_Read).
+    assert_eq!(wallet.tpm_commands_sent(), commands + 2);
 
     // 24 hours after the first spend, it expires; the second still counts.
     clock.advance(WINDOW_SECONDS - 3600);
@@ -296,7 +298,8 @@ fn daily_limit_accumulates_across_a_restart_and_expires_after_24_hours() {
         .sign_transaction(&transfer(14, 3, [1; 20], 1), &mut out)
         .unwrap();
 
-    // A damaged ledger is refused when a daily limit needs it.
+    // A damaged ledger is refused: the account's ledger is bound to its key
+    // and counter, and a changed byte breaks its MAC.
     drop(wallet);
     let mut ledger = std::fs::read(state.join(SPEND_LEDGER_FILE)).unwrap();
     ledger[40] ^= 1;
@@ -304,7 +307,7 @@ fn daily_limit_accumulates_across_a_restart_and_expires_after_24_hours() {
     let mut wallet = open_wallet(&tpm, &state);
     assert_eq!(
         wallet.load_account(),
-        Err(Error::Policy(PolicyError::SpendLedgerMalformed))
+        Err(Error::Wallet(WalletError::LedgerUnbound))
     );
 }
 
@@ -586,8 +589,16 @@ fn backup_and_restore_keep_the_policy_and_refuse_a_swapped_one() {
     drop(restored);
 
     // A backup whose policy was swapped is refused, and nothing is written.
+    // The backup carries the ledger with the account file (`FLWBKUP\0`,
+    // version, then each part length-prefixed): the account file is first.
     let bytes = wallet_core::wallet::base64::decode(&backup).unwrap();
-    let swapped = rewrite_policy(&bytes, Some(&Policy::default().to_bytes()), None);
+    assert_eq!(&bytes[..8], b"FLWBKUP\0");
+    let file_len = u32::from_be_bytes(bytes[10..14].try_into().unwrap()) as usize;
+    let swapped = rewrite_policy(
+        &bytes[14..14 + file_len],
+        Some(&Policy::default().to_bytes()),
+        None,
+    );
     let mut target = open_wallet(&tpm, &dir.state("c"));
     assert_eq!(
         target.restore(&wallet_core::wallet::base64::encode(&swapped)),

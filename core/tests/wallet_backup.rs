@@ -22,6 +22,23 @@ fn account_file(state: &Path) -> std::path::PathBuf {
     state.join("account.flwseal")
 }
 
+/// The account file and the spend ledger a backup carries: every account
+/// has an anti-rollback counter, so its backup is the container (`FLWBKUP\0`,
+/// version 1, then each part as a u32 length and its bytes).
+fn backup_parts(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    assert_eq!(&bytes[..10], b"FLWBKUP\0\x00\x01");
+    let mut rest = &bytes[10..];
+    let mut parts = Vec::new();
+    for _ in 0..2 {
+        let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+        parts.push(rest[4..4 + len].to_vec());
+        rest = &rest[4 + len..];
+    }
+    assert!(rest.is_empty());
+    let ledger = parts.pop().unwrap();
+    (parts.pop().unwrap(), ledger)
+}
+
 fn assert_signs_as(wallet: &mut Wallet, address: wallet_core::signer::Address) {
     let sig = wallet.sign_message(b"after restore").unwrap();
     assert_eq!(
@@ -38,9 +55,14 @@ fn backup_restores_on_the_same_tpm_into_an_empty_state_dir() {
     let address = original.create_account(AccountOptions::default()).unwrap();
     let backup = original.backup().unwrap();
     assert!(backup.is_ascii());
+    let (account, ledger) = backup_parts(&base64::decode(&backup).unwrap());
     assert_eq!(
-        base64::decode(&backup).unwrap(),
+        account,
         std::fs::read(account_file(&dir.state("a"))).unwrap()
+    );
+    assert_eq!(
+        ledger,
+        std::fs::read(dir.state("a").join(wallet_core::state::SPEND_LEDGER_FILE)).unwrap()
     );
     drop(original);
 
@@ -50,7 +72,7 @@ fn backup_restores_on_the_same_tpm_into_an_empty_state_dir() {
     assert_signs_as(&mut restored, address);
     assert_eq!(
         std::fs::read(account_file(&dir.state("b"))).unwrap(),
-        base64::decode(&backup).unwrap()
+        account
     );
     // Only into an empty state directory.
     assert_eq!(
@@ -101,7 +123,9 @@ fn damaged_backups_give_clear_errors_and_write_nothing() {
     let file_a = std::fs::read(account_file(&dir.state("a"))).unwrap();
     drop(original);
 
-    let bytes = base64::decode(&backup).unwrap();
+    // The account file alone is a backup too (as written before the
+    // container): damaged, each is refused with its own error.
+    let (bytes, _) = backup_parts(&base64::decode(&backup).unwrap());
     let mut flipped = bytes.clone();
     flipped[40] ^= 0x20;
     let cases: Vec<(String, Error)> = vec![

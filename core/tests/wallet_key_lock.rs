@@ -171,16 +171,32 @@ fn create_pin_account_with_owners(
     threshold: u8,
     code: &str,
 ) -> wallet_core::signer::Address {
+    create_account_with_owners(wallet, KeyLock::PIN, policy, keys, threshold, code)
+}
+
+/// An account with `lock` (and the PIN `code` when the lock has one).
+fn create_account_with_owners(
+    wallet: &mut Wallet,
+    lock: KeyLock,
+    policy: Policy,
+    keys: &[wallet_core::signer::SecretKey],
+    threshold: u8,
+    code: &str,
+) -> wallet_core::signer::Address {
     wallet
         .create_account(AccountOptions {
             policy,
             owners: Some(owners::owner_set(keys, threshold)),
-            key_lock: Some(KeyLock::PIN),
-            pin: Some(pin(code)),
+            key_lock: Some(lock),
+            pin: lock.pin.then(|| pin(code)),
             ..AccountOptions::default()
         })
         .unwrap()
 }
+
+/// The key locks whose rollback protection is tested: every account has a
+/// counter, including one without a lock.
+const ROLLBACK_LOCKS: [(&str, KeyLock); 2] = [("pin", KeyLock::PIN), ("none", KeyLock::UNLOCKED)];
 
 fn capped(cap: u128) -> Policy {
     let mut policy = Policy::default();
@@ -191,18 +207,29 @@ fn capped(cap: u128) -> Policy {
 #[test]
 fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     let tpm = swtpm();
-    let dir = TempDir::new("rollback");
+    for (name, lock) in ROLLBACK_LOCKS {
+        older_account_file_refused(&tpm, name, lock);
+    }
+}
+
+fn older_account_file_refused(tpm: &wallet_core::tpm::simulator::Swtpm, name: &str, lock: KeyLock) {
+    let dir = TempDir::new(&format!("rollback-{name}"));
     let state = dir.state("state");
     let keys = owners::owner_keys(21, 2);
-    let mut wallet = open_wallet(&tpm, &state);
-    let address = create_pin_account_with_owners(&mut wallet, capped(1), &keys, 2, "5555");
+    let mut wallet = open_wallet(tpm, &state);
+    let address = create_account_with_owners(&mut wallet, lock, capped(1), &keys, 2, "5555");
     let path = state.join(SEALED_KEY_FILE);
     let first = std::fs::read(&path).unwrap();
-    let created_at = SealedKeyFile::parse(&first)
-        .unwrap()
-        .key_lock()
-        .unwrap()
-        .counter;
+    let section = SealedKeyFile::parse(&first).unwrap().key_lock().unwrap();
+    // A `none` account's section carries its counter alone.
+    let mode = if lock.pin {
+        backup::KEY_LOCK_PIN
+    } else {
+        backup::KEY_LOCK_NONE
+    };
+    assert_eq!(section.mode, mode, "{name}");
+    assert_ne!(section.nv_counter_index, 0, "{name}");
+    let created_at = section.counter;
 
     // An owner-approved policy change: new policy, admin nonce 1, counter + 1.
     let second = capped(1_000);
@@ -225,7 +252,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     assert_eq!(section.counter, created_at + 1);
 
     // The current file loads.
-    let mut wallet = open_wallet(&tpm, &state);
+    let mut wallet = open_wallet(tpm, &state);
     wallet.set_pin(Some(pin("5555")));
     assert_eq!(wallet.load_account().unwrap(), address);
     assert_eq!(wallet.policy().unwrap(), Some(&second));
@@ -234,7 +261,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     // The older copy (older policy, admin nonce 0) is refused, and nothing is
     // signed with it.
     std::fs::write(&path, &first).unwrap();
-    let mut wallet = open_wallet(&tpm, &state);
+    let mut wallet = open_wallet(tpm, &state);
     wallet.set_pin(Some(pin("5555")));
     let error = wallet.load_account().unwrap_err();
     assert_eq!(
@@ -253,7 +280,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
 
     // Restoring the older copy into a fresh directory is refused the same way.
     let fresh = dir.state("fresh");
-    let mut wallet = open_wallet(&tpm, &fresh);
+    let mut wallet = open_wallet(tpm, &fresh);
     wallet.set_pin(Some(pin("5555")));
     let backup = wallet_core::wallet::base64::encode(&first);
     assert!(matches!(
@@ -264,7 +291,7 @@ fn an_older_account_file_policy_or_admin_nonce_is_refused_as_rolled_back() {
     drop(wallet);
 
     // The current copy restores.
-    let mut wallet = open_wallet(&tpm, &dir.state("fresh2"));
+    let mut wallet = open_wallet(tpm, &dir.state("fresh2"));
     wallet.set_pin(Some(pin("5555")));
     let backup = wallet_core::wallet::base64::encode(&changed);
     assert_eq!(wallet.restore(&backup).unwrap(), address);
@@ -425,17 +452,23 @@ fn reopen(tpm: &wallet_core::tpm::simulator::Swtpm, state: &std::path::Path) -> 
 
 #[test]
 fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
+    let tpm = swtpm();
+    for (name, lock) in ROLLBACK_LOCKS {
+        older_ledger_refused(&tpm, name, lock);
+    }
+}
+
+fn older_ledger_refused(tpm: &wallet_core::tpm::simulator::Swtpm, name: &str, lock: KeyLock) {
     use wallet_core::policy::ledger::SpendLedger;
     use wallet_core::state::SPEND_LEDGER_FILE;
 
-    let tpm = swtpm();
-    let dir = TempDir::new("ledger-rollback");
+    let dir = TempDir::new(&format!("ledger-rollback-{name}"));
     let state = dir.state("state");
     let keys = owners::owner_keys(31, 1);
-    let mut wallet = open_wallet(&tpm, &state);
+    let mut wallet = open_wallet(tpm, &state);
     // Cached: a signature sends only what the bound ledger costs.
     wallet.set_key_mode(KeyMode::Cached);
-    let address = create_pin_account_with_owners(&mut wallet, limited(3), &keys, 1, "2468");
+    let address = create_account_with_owners(&mut wallet, lock, limited(3), &keys, 1, "2468");
     let ledger_path = state.join(SPEND_LEDGER_FILE);
     let account_path = state.join(SEALED_KEY_FILE);
     // The ledger exists from creation on, bound (version 3).
@@ -457,11 +490,11 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     // Each older copy of the ledger is refused, at load and nothing signs.
     for (older, written) in [(&empty, 0u64), (&after_one, 1)] {
         put(&ledger_path, older);
-        let mut wallet = reopen(&tpm, &state);
+        let mut wallet = reopen(tpm, &state);
         let error = wallet.load_account().unwrap_err();
         assert!(
             matches!(error, Error::Wallet(WalletError::LedgerRolledBack { .. })),
-            "copy {written}: {error:?}"
+            "{name} copy {written}: {error:?}"
         );
         assert!(error.to_string().contains("rolled back"), "{error}");
         assert_eq!(
@@ -472,7 +505,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
 
     // Deleted: refused as rolled back.
     std::fs::remove_file(&ledger_path).unwrap();
-    let mut wallet = reopen(&tpm, &state);
+    let mut wallet = reopen(tpm, &state);
     let error = wallet.load_account().unwrap_err();
     assert!(
         matches!(error, Error::Wallet(WalletError::LedgerDeleted { .. })),
@@ -485,7 +518,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     // changed: refused.
     let unbound = inspected.clone();
     put(&ledger_path, unbound.encode());
-    let mut wallet = reopen(&tpm, &state);
+    let mut wallet = reopen(tpm, &state);
     assert_eq!(
         wallet.load_account().unwrap_err(),
         Error::Wallet(WalletError::LedgerUnbound)
@@ -494,7 +527,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     let mut flipped = after_two.clone();
     flipped[60] ^= 1;
     put(&ledger_path, &flipped);
-    let mut wallet = reopen(&tpm, &state);
+    let mut wallet = reopen(tpm, &state);
     assert_eq!(
         wallet.load_account().unwrap_err(),
         Error::Wallet(WalletError::LedgerUnbound)
@@ -503,7 +536,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
 
     // The current ledger loads, and exactly one more spend fits.
     put(&ledger_path, &after_two);
-    let mut wallet = reopen(&tpm, &state);
+    let mut wallet = reopen(tpm, &state);
     assert_eq!(wallet.load_account().unwrap(), address);
     sign_tx(&mut wallet, 2).unwrap();
     let after_three = std::fs::read(&ledger_path).unwrap();
@@ -528,7 +561,7 @@ fn an_older_deleted_or_unbound_spend_ledger_is_refused_as_rolled_back() {
     // counter shows a newer spend. The current one restores with its
     // spends, so the limit still holds in the new directory.
     let fresh = dir.state("fresh");
-    let mut wallet = reopen(&tpm, &fresh);
+    let mut wallet = reopen(tpm, &fresh);
     assert!(matches!(
         wallet.restore(&backup_now),
         Err(Error::Wallet(WalletError::LedgerRolledBack { .. }))
@@ -757,4 +790,204 @@ fn only_a_pin_locked_account_with_owners_changes_its_pin() {
         .unwrap_err();
     assert_eq!(refused, Error::Wallet(WalletError::NotPinLocked));
     assert!(refused.to_string().contains("PIN-locked"), "{refused}");
+}
+
+/// `TPM2_NV_UndefineSpace` of `index` by the owner hierarchy (empty
+/// password), as an administrator deletes an NV index.
+fn owner_undefine_nv(tpm: &wallet_core::tpm::simulator::Swtpm, index: u32) {
+    use wallet_core::tpm::transport::{self, Transport as _};
+    let mut command = Vec::new();
+    command.extend_from_slice(&0x8002u16.to_be_bytes()); // TPM_ST_SESSIONS
+    command.extend_from_slice(&31u32.to_be_bytes());
+    command.extend_from_slice(&0x122u32.to_be_bytes()); // TPM_CC_NV_UndefineSpace
+    command.extend_from_slice(&0x4000_0001u32.to_be_bytes()); // TPM_RH_OWNER
+    command.extend_from_slice(&index.to_be_bytes());
+    command.extend_from_slice(&9u32.to_be_bytes()); // authorization area
+    command.extend_from_slice(&0x4000_0009u32.to_be_bytes()); // TPM_RS_PW
+    command.extend_from_slice(&[0, 0, 0, 0, 0]); // nonce, attributes, empty password
+    assert_eq!(command.len(), 31);
+    let mut transport = transport::open(&tpm.tcti()).unwrap();
+    let mut response = [0u8; 64];
+    let len = transport.transact(&command, &mut response).unwrap();
+    assert!(len >= 10);
+    assert_eq!(&response[6..10], &[0, 0, 0, 0], "TPM_RC_SUCCESS");
+}
+
+/// An account file as builds before every account had a counter wrote one
+/// without a key lock: `current` without its key-lock section, tagged (version
+/// 3: policy, owners, TPM identity) without it, with `key`.
+fn file_without_counter(key: &[u8; 32], current: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac as _};
+    use sha2::Sha256;
+    let view = SealedKeyFile::parse(current).unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(wallet_core::wallet::ACCOUNT_BINDING_KEY_LABEL_V3);
+    let binding_key = mac.finalize().into_bytes();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&binding_key).unwrap();
+    mac.update(view.address());
+    let policy = view.bound_policy().unwrap().encoding;
+    mac.update(&u16::try_from(policy.len()).unwrap().to_be_bytes());
+    mac.update(policy);
+    match view.owner_section() {
+        None => mac.update(&[0]),
+        Some(owners) => {
+            mac.update(&[1]);
+            mac.update(owners.owners);
+            mac.update(&owners.admin_nonce.to_be_bytes());
+        }
+    }
+    let identity = view.tpm_identity().unwrap();
+    mac.update(&u16::try_from(identity.ek_name.len()).unwrap().to_be_bytes());
+    mac.update(identity.ek_name);
+    mac.update(&[u8::from(identity.verified)]);
+    let tag: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut out = vec![0u8; 4096];
+    let len = view
+        .contents()
+        .encode_with_all(
+            Some(backup::BoundPolicy {
+                encoding: policy,
+                tag: &tag,
+            }),
+            view.owner_section(),
+            Some(identity),
+            None,
+            &mut out,
+        )
+        .unwrap();
+    out.truncate(len);
+    out
+}
+
+#[test]
+fn a_none_account_file_from_before_counters_loads_gets_its_counter_and_cannot_come_back() {
+    use wallet_core::policy::ledger::SpendLedger;
+    use wallet_core::state::SPEND_LEDGER_FILE;
+
+    let tpm = swtpm();
+    let dir = TempDir::new("legacy-none");
+    let key = [0x5a; 32];
+    let source = dir.state("source");
+    let mut wallet = open_wallet(&tpm, &source);
+    wallet.set_key_mode(KeyMode::Cached);
+    let address = wallet
+        .import_key(
+            &key,
+            AccountOptions {
+                policy: limited(3),
+                key_lock: Some(KeyLock::UNLOCKED),
+                ..AccountOptions::default()
+            },
+        )
+        .unwrap();
+    sign_tx(&mut wallet, 0).unwrap();
+    drop(wallet);
+    let bound_ledger = std::fs::read(source.join(SPEND_LEDGER_FILE)).unwrap();
+    let created = std::fs::read(source.join(SEALED_KEY_FILE)).unwrap();
+    // The TPM as before the account had a counter: the owner deletes it.
+    let index = SealedKeyFile::parse(&created)
+        .unwrap()
+        .key_lock()
+        .unwrap()
+        .nv_counter_index;
+    owner_undefine_nv(&tpm, index);
+    // The old files: no counter, and an unbound (version 2) ledger holding
+    // the spend.
+    let legacy = file_without_counter(&key, &created);
+    let legacy_view = SealedKeyFile::parse(&legacy).unwrap();
+    assert_eq!(legacy_view.key_lock(), None);
+    let legacy_ledger = SpendLedger::inspect(&bound_ledger, &address)
+        .unwrap()
+        .encode();
+
+    let state = dir.state("state");
+    let account_path = state.join(SEALED_KEY_FILE);
+    let ledger_path = state.join(SPEND_LEDGER_FILE);
+    let mut wallet = open_wallet(&tpm, &state);
+    wallet.set_key_mode(KeyMode::Cached);
+    put(&account_path, &legacy);
+    put(&ledger_path, &legacy_ledger);
+    assert_eq!(wallet.load_account().unwrap(), address);
+    drop(wallet);
+
+    // Loaded, it has its counter: the file records it (mode none), the
+    // ledger is bound, and the spend still counts.
+    let upgraded = std::fs::read(&account_path).unwrap();
+    let section = SealedKeyFile::parse(&upgraded).unwrap().key_lock().unwrap();
+    assert_eq!(section.mode, backup::KEY_LOCK_NONE);
+    assert_ne!(section.nv_counter_index, 0);
+    assert!(section.policy_digest.is_empty());
+    let upgraded_ledger = std::fs::read(&ledger_path).unwrap();
+    assert!(SpendLedger::decode(&upgraded_ledger, &address).is_err());
+
+    // A crash between the ledger and the account file leaves the old file
+    // with the ledger at the counter: the next load completes it, the same.
+    put(&account_path, &legacy);
+    let mut wallet = open_wallet(&tpm, &state);
+    wallet.set_key_mode(KeyMode::Cached);
+    assert_eq!(wallet.load_account().unwrap(), address);
+    assert_eq!(std::fs::read(&account_path).unwrap(), upgraded);
+    assert_eq!(
+        wallet.daily_spent(Some(14)).unwrap(),
+        U256::from_u128(SPEND)
+    );
+    sign_tx(&mut wallet, 1).unwrap();
+    sign_tx(&mut wallet, 2).unwrap();
+    assert!(matches!(
+        sign_tx(&mut wallet, 3),
+        Err(Error::Policy(wallet_core::policy::PolicyError::Violation(
+            _
+        )))
+    ));
+    let backup = wallet.backup().unwrap();
+    drop(wallet);
+    let current_ledger = std::fs::read(&ledger_path).unwrap();
+
+    // After a state change, the file without the counter is a copy from
+    // before it: refused as rolled back, with either ledger, and nothing is
+    // signed.
+    for ledger in [&current_ledger, &legacy_ledger, &upgraded_ledger] {
+        put(&account_path, &legacy);
+        put(&ledger_path, ledger);
+        let mut wallet = open_wallet(&tpm, &state);
+        let error = wallet.load_account().unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::Wallet(WalletError::RolledBack { file: 0, .. })
+            ),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("rolled back"), "{error}");
+        assert_eq!(
+            sign_tx(&mut wallet, 9).unwrap_err(),
+            Error::Wallet(WalletError::NoAccount)
+        );
+    }
+    // Put back under a loaded wallet: its next signature is refused.
+    put(&account_path, &upgraded);
+    put(&ledger_path, &current_ledger);
+    let mut wallet = open_wallet(&tpm, &state);
+    assert_eq!(wallet.load_account().unwrap(), address);
+    put(&account_path, &legacy);
+    assert!(matches!(
+        wallet.sign_message(b"x"),
+        Err(Error::Wallet(WalletError::RolledBack { file: 0, .. }))
+    ));
+    drop(wallet);
+
+    // Nor does the old file restore into a fresh directory; the current
+    // backup does, with its spends.
+    let fresh = dir.state("fresh");
+    let mut wallet = open_wallet(&tpm, &fresh);
+    assert!(matches!(
+        wallet.restore(&wallet_core::wallet::base64::encode(&legacy)),
+        Err(Error::Wallet(WalletError::RolledBack { file: 0, .. }))
+    ));
+    assert!(!fresh.join(SEALED_KEY_FILE).exists());
+    assert_eq!(wallet.restore(&backup).unwrap(), address);
+    assert_eq!(
+        wallet.daily_spent(Some(14)).unwrap(),
+        U256::from_u128(3 * SPEND)
+    );
 }

@@ -386,6 +386,15 @@ fn an_account_file_from_before_owners_loads_signs_and_refuses_every_admin_action
     let mut wallet = open_wallet(&tpm, &state);
     assert_eq!(wallet.load_account().unwrap(), address);
     assert_eq!(wallet.owners().unwrap(), None);
+    // Loading gave it its anti-rollback counter (the one the TPM holds for
+    // this key, the ledger being at its value): the file records it now.
+    let loaded = std::fs::read(state.join(ACCOUNT_FILE)).unwrap();
+    let section = SealedKeyFile::parse(&loaded).unwrap().key_lock().unwrap();
+    assert_eq!(section.mode, wallet_core::backup::KEY_LOCK_NONE);
+    assert_eq!(
+        section.nv_counter_index,
+        view.key_lock().unwrap().nv_counter_index
+    );
     // The rules it had: the cap, and raw hashes as the old rule allowed
     // them (no typed_data_domains).
     assert_eq!(
@@ -425,7 +434,7 @@ fn an_account_file_from_before_owners_loads_signs_and_refuses_every_admin_action
         Err(Error::Authority(AuthorityError::Ownerless))
     );
     // The file was not rewritten.
-    assert_eq!(std::fs::read(state.join(ACCOUNT_FILE)).unwrap(), old);
+    assert_eq!(std::fs::read(state.join(ACCOUNT_FILE)).unwrap(), loaded);
 }
 
 #[test]

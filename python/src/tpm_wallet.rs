@@ -21,7 +21,6 @@ use zeroize::Zeroizing;
 
 use wallet_core::attest::{Evidence, TpmIdentity};
 use wallet_core::authority::{AdminAction, APPROVAL_LEN};
-use wallet_core::backup::SealedKeyFile;
 use wallet_core::policy::{Decision, DefaultMode, Eip712Domain, Policy, PolicyError};
 use wallet_core::seal::{KeyLock, PinAuth};
 use wallet_core::sealed_data;
@@ -31,7 +30,7 @@ use wallet_core::tpm::simulator::Swtpm;
 use wallet_core::tpm::transport::{self, StdTransport, TransportError};
 use wallet_core::tpm::{ParameterEncryption, PcrSelection, Tpm, Transport};
 use wallet_core::tx::U256;
-use wallet_core::wallet::{base64, AccountOptions, KeyMode, Wallet, WalletError};
+use wallet_core::wallet::{AccountOptions, KeyMode, Wallet, WalletError};
 use wallet_core::x509::TrustRoots;
 use wallet_core::Error;
 
@@ -1175,7 +1174,7 @@ impl TpmWallet {
         Ok(dict)
     }
 
-    /// The TPM-bound backup (base64 of the sealed-key file).
+    /// The TPM-bound backup (base64 of the account file and its spend ledger).
     fn backup(&self, py: Python<'_>) -> PyResult<String> {
         Ok(self.with_open(py, |open| Ok(open.wallet.backup()?))?)
     }
@@ -1348,9 +1347,9 @@ fn restore(open: &mut Open, backup: &str) -> Result<Address> {
     let Ok(loaded) = open.wallet.address() else {
         return Ok(open.wallet.restore(backup)?);
     };
-    let bytes = base64::decode(backup).ok_or(Error::Wallet(WalletError::BackupNotBase64))?;
-    let view = SealedKeyFile::parse(&bytes).map_err(Error::from)?;
-    if Address(*view.address()) != loaded {
+    // The backup carries the ledger with the account file (every account
+    // has an anti-rollback counter): the address is the account file's.
+    if wallet_core::wallet::backup_address(backup)? != loaded {
         return Err(Error::Wallet(WalletError::StateNotEmpty).into());
     }
     // Prove the backup restores: unseal it through a second wallet in a

@@ -901,9 +901,11 @@ static void test_created_account(void) {
     CHECK_RESULT(wallet_restore(w, backup, backup_len + 1, again, sizeof again, &len),
                  WALLET_BACKUP_NOT_BASE64);
     /* One base64 digit changed in the sealed private blob: 'A' <-> 'B'
-     * changes one bit and keeps the text canonical. */
+     * changes one bit and keeps the text canonical. The backup carries the
+     * account file first (after the container's 14 header bytes), its private
+     * blob at bytes 132..290: digit 268 is byte 201. */
     memcpy(damaged, backup, backup_len + 1);
-    damaged[backup_len - 60] = damaged[backup_len - 60] == 'A' ? 'B' : 'A';
+    damaged[268] = damaged[268] == 'A' ? 'B' : 'A';
     CHECK_RESULT(wallet_restore(w, damaged, backup_len, again, sizeof again, &len),
                  WALLET_BACKUP_INTEGRITY_MISMATCH);
     check_last_error_mentions(w, "integrity");

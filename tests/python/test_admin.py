@@ -275,6 +275,15 @@ def test_a_restored_backup_keeps_its_owners(tmp_path: Path) -> None:
         assert wm.threshold == 2
         request = wm.admin_request("replace_policy", policy=LOOSE)
         wm.replace_policy(LOOSE, request=request, approvals=approve(request, *OWNERS[:2]))
+        current = wm.backup_wallet()
+    # The backup from before the change is behind the account's anti-rollback
+    # counter (every account has one, key lock "none" included).
+    with (
+        Vtpm.simulator(tmp_path / "stale", **tpm) as vtpm,
+        SecureWalletManager(None, vtpm) as wm,
+        pytest.raises(WalletError, match="rolled back"),
+    ):
+        wm.restore_wallet(backup)
     with (
         Vtpm.simulator(tmp_path / "third", **tpm) as vtpm,
         SecureWalletManager(
@@ -282,7 +291,7 @@ def test_a_restored_backup_keeps_its_owners(tmp_path: Path) -> None:
         ) as wm,
         pytest.raises(WalletError, match="has other owners"),
     ):
-        wm.restore_wallet(backup)
+        wm.restore_wallet(current)
 
 
 # ---------------------------------------------------------------- refusals, each by reason
