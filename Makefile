@@ -144,8 +144,11 @@ $(WHEEL_STAMP): $(VENV)/.installed $(WHEEL_INPUTS)
 	@touch $@
 
 # Against the installed wheel, a private swtpm per test and one anvil per session.
+# Two workers (pytest-xdist): each test has its own swtpm and state directory,
+# and each worker its own anvil, so the suite halves on two cores.
+PYTEST_WORKERS ?= 2
 test-python: deps-python deps-node wheel
-	$(PY) -m pytest -q tests/python
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
 
 stubtest: wheel
 	$(PY) -m mypy.stubtest flare_wallet._native
