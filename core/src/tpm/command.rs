@@ -654,12 +654,7 @@ impl<T: Transport> Tpm<T> {
             Err(other) => return Err(other),
         };
         let code = TpmReadPublicCommand::CC as u32;
-        let parameters = self.response_bytes(layout.parameters);
-        let name = frame::take_sized(parameters)
-            .map(|(public_area, _)| Name::of_public_area(public_area))
-            .map_err(|defect| malformed(code, defect));
-        self.wipe_response();
-        let name = name?;
+        let name = self.read_public_answer_name(layout)?;
         if Name::from_bytes(&response.name) != Some(name) {
             return Err(malformed(code, ResponseDefect::UnexpectedValue));
         }
@@ -812,6 +807,13 @@ impl<T: Transport> Tpm<T> {
                 encrypt: true,
             },
         )?;
+        self.read_public_answer_name(layout)
+    }
+
+    /// The Name of the public area in the `TPM2_ReadPublic` answer just
+    /// received (its parameters at `layout`), computed here, never taken from
+    /// the TPM; the answer is wiped.
+    fn read_public_answer_name(&mut self, layout: frame::ResponseLayout) -> Result<Name, TpmError> {
         let code = TpmReadPublicCommand::CC as u32;
         let parameters = self.response_bytes(layout.parameters);
         let name = frame::take_sized(parameters)
