@@ -6,19 +6,15 @@ not an EK) and the certificate goes to the high-range H-1 index 0x01c00012
 that root the certificate chains, but it does not certify the TPM's H-1 EK. The
 swtpm must have no other client meanwhile."""
 
-import importlib.util
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests/support"))
-spec = importlib.util.spec_from_file_location(
-    "simulated_ca", ROOT / "python/python/flare_wallet/_simulated_ca.py"
-)
-assert spec is not None
-assert spec.loader is not None
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
+
+import simulated_ca  # noqa: E402
+
+module = simulated_ca.load()
 
 from gce_platform import GcePlatformDouble  # noqa: E402
 

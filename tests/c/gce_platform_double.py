@@ -4,19 +4,15 @@ certificate from a throw-away CA over the key it yields
 (tests/support/gce_platform.py, the Python suite's double), and writes the CA's
 root to argv[2]/root.pem. The swtpm must have no other client meanwhile."""
 
-import importlib.util
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests/support"))
-spec = importlib.util.spec_from_file_location(
-    "simulated_ca", ROOT / "python/python/flare_wallet/_simulated_ca.py"
-)
-assert spec is not None
-assert spec.loader is not None
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
+
+import simulated_ca  # noqa: E402
+
+module = simulated_ca.load()
 
 from gce_platform import GcePlatformDouble  # noqa: E402
 
