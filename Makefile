@@ -297,7 +297,7 @@ define fuzz_one
 	  echo "fuzz-smoke: $(1): $$(grep -o 'number_of_executed_units: *[0-9]*' $$log | grep -o '[0-9]*$$') runs, $$(grep -o 'cov: [0-9]*' $$log | tail -1)"; \
 	  rm -rf $$new $$log; \
 	else \
-	  tail -40 $$log; rm -rf $$new $$log; echo "fuzz-smoke: $(1) FAILED"; exit 1; \
+	  grep -m1 -A2 'panicked at' $$log; tail -40 $$log; rm -rf $$new $$log; echo "fuzz-smoke: $(1) FAILED"; exit 1; \
 	fi
 
 endef

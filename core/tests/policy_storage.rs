@@ -195,6 +195,14 @@ fn ledger_counts_per_chain_and_asset_for_24_hours_and_unprotected_everywhere() {
         .record(Some(14), ETH, wei(1), t0 + 400 + WINDOW_SECONDS)
         .unwrap();
     assert_eq!(ledger.entries().len(), 1);
+
+    // A spend made within a window of the clock's end still counts in full
+    // (the fuzzer's ledger_decode found `time + window` saturating there).
+    let end = u64::MAX - 1_000;
+    let mut ledger = SpendLedger::new(ADDRESS);
+    ledger.record(Some(14), ETH, wei(9), end).unwrap();
+    ledger.record(Some(14), ETH, wei(4), u64::MAX).unwrap();
+    assert_eq!(ledger.spent(Some(14), ETH, u64::MAX), wei(13));
 }
 
 #[test]

@@ -223,8 +223,12 @@ pub struct SpendEntry {
 }
 
 impl SpendEntry {
+    /// Counts at `now`: less than the window since it was made. An entry
+    /// from later than `now` counts too (fail closed), and one made at the
+    /// clock's last representable seconds still counts (`time + window`
+    /// would saturate, so the age is what is compared).
     fn live_at(&self, now: u64) -> bool {
-        now < self.time.saturating_add(WINDOW_SECONDS)
+        now.saturating_sub(self.time) < WINDOW_SECONDS
     }
 
     fn counts_on(&self, chain_id: Option<u64>) -> bool {
