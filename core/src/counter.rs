@@ -72,6 +72,13 @@ impl Drop for CounterAuth {
     }
 }
 
+/// The indices a counter whose first choice is `first` may be at, in the
+/// order they are tried (both when defining and when finding it): `first`
+/// and the next ones, wrapping within the owner range.
+fn candidate_indices(first: u32) -> impl Iterator<Item = u32> {
+    (0..INDEX_ATTEMPTS).map(move |attempt| OWNER_NV_FIRST | ((first + attempt) & 0x003F_FFFF))
+}
+
 /// The first index tried for the account at `address`: the owner range
 /// indexed by the first 22 bits of SHA-256 of the address.
 #[must_use]
@@ -111,8 +118,7 @@ fn define_under<T: Transport>(
 ) -> Result<u32, SealError> {
     let first = preferred_index(address);
     let mut last_error = None;
-    for attempt in 0..INDEX_ATTEMPTS {
-        let index = OWNER_NV_FIRST | ((first + attempt) & 0x003F_FFFF);
+    for index in candidate_indices(first) {
         let mut session = tpm.start_salted_session(srk, SessionKind::Hmac)?;
         session.end_after_next_command();
         let result = tpm.nv_define_counter(&mut session, index, &auth.0);
@@ -148,8 +154,7 @@ pub fn find<T: Transport>(
     auth: &CounterAuth,
 ) -> Result<Option<(u32, u64)>, SealError> {
     let first = preferred_index(address);
-    for attempt in 0..INDEX_ATTEMPTS {
-        let index = OWNER_NV_FIRST | ((first + attempt) & 0x003F_FFFF);
+    for index in candidate_indices(first) {
         // Only an index defined as ours are (a counter with `NO_DA`) is
         // tried with `auth`: a wrong value elsewhere could count toward the
         // TPM's dictionary-attack lockout.
